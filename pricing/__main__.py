@@ -1,0 +1,15 @@
+"""``pricing`` command entry point."""
+
+from __future__ import annotations
+
+import sys
+
+
+def run() -> None:
+    from pricing._cli import main
+
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,410 @@
+"""The catalog: name resolution and pricing.
+
+Resolution is cached per (name, provider), so a warm lookup is one dict access; pricing is integer arithmetic in
+pico-dollars with a single ``Decimal`` built at the end (see ``_model``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pricing import _load
+from pricing._model import (
+    Billing,
+    Model,
+    Price,
+    Provider,
+    Rates,
+    RateWindow,
+    Usage,
+    pico_to_usd,
+    tokens_cost,
+)
+
+__all__ = ["Catalog", "ModelNotFound", "load_catalog", "parse_timestamp"]
+
+_ONE = Decimal(1)
+_ZERO = Decimal(0)
+_SUFFIXES = (
+    re.compile(r"[-@]\d{4}-\d{2}-\d{2}$"),  # gpt-4o-2024-08-06
+    re.compile(r"[-@]\d{8}$"),  # claude-sonnet-4-5-20250929, vertex @20250929
+    re.compile(r"-\d{4}$"),  # mistral-large-2411 (only tried after the exact name failed)
+    re.compile(r"-latest$"),
+    re.compile(r"-v\d+(:\d+)?$"),  # bedrock anthropic.claude-...-v1:0
+    re.compile(r":\d+$"),
+)
+
+
+class ModelNotFound(LookupError):
+    """No catalog entry matches the name."""
+
+
+class _Resolved:
+    __slots__ = ("billing", "model", "multiplier", "provider")
+
+    def __init__(self, model: Model | None, provider: str | None, billing: Billing | None, multiplier: Decimal):
+        self.model = model
+        self.provider = provider
+        self.billing = billing
+        self.multiplier = multiplier
+
+
+def _day(at: object) -> dt.date:
+    """UTC day of a timestamp given as datetime, date, ISO string or epoch seconds; ``None`` is now."""
+    if at is None:
+        return dt.datetime.fromtimestamp(time.time(), dt.timezone.utc).date()
+    if isinstance(at, dt.datetime):
+        return at.astimezone(dt.timezone.utc).date() if at.tzinfo else at.date()
+    if isinstance(at, dt.date):
+        return at
+    if isinstance(at, str):
+        return parse_timestamp(at).date()
+    if isinstance(at, (int, float)):
+        return dt.datetime.fromtimestamp(at, dt.timezone.utc).date()
+    raise TypeError(f"cannot read a timestamp from {at!r}")
+
+
+def parse_timestamp(text: str) -> dt.datetime:
+    """ISO-8601 (``Z`` accepted, date only accepted) to an aware UTC datetime."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"not an ISO-8601 date or time: {text!r}") from None
+    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _window(raw: dict[str, Any]) -> RateWindow:
+    rates = Rates.build(raw)
+    tiers = tuple(
+        (int(t["above_input_tokens"]), Rates.build(t, parent=None if "input_mtok" in t else rates))
+        for t in raw.get("tiers", [])
+    )
+    gpu = raw.get("gpu_hour")
+    return RateWindow(
+        effective_from=raw.get("effective_from"),
+        effective_until=raw.get("effective_until"),
+        rates=rates,
+        tiers=tiers,
+        request_fee=_decimal(raw.get("request_fee", 0)),
+        gpu_hour=None if gpu is None else _decimal(gpu),
+        source=raw.get("source"),
+        checked=raw.get("checked"),
+        raw=raw,
+    )
+
+
+class Catalog:
+    """A loaded, merged catalog. Build it with :func:`load_catalog` (cached) or ``Catalog(document)``."""
+
+    def __init__(self, document: dict[str, Any], *, origin: str = "<document>") -> None:
+        errors = _load.validate_document(document, strict=False)
+        if errors:
+            raise _load.CatalogError(
+                f"{origin}: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
+            )
+        self.document = document
+        self.origin = origin
+        self.version: str = str(document.get("catalog_version", "unversioned"))
+        self.providers: dict[str, Provider] = {}
+        self.models: list[Model] = []
+        self._exact: dict[str, Model] = {}
+        self._prefixes: list[tuple[str, Model]] = []
+        self._provider_names: dict[str, str] = {}
+        self._regions: list[tuple[str, str, Decimal]] = []
+        self._cache: dict[tuple[str, str | None], _Resolved] = {}
+        self._lock = threading.Lock()
+        for raw in document.get("providers", []):
+            self._add_provider(raw)
+        self._prefixes.sort(key=lambda item: -len(item[0]))
+        self._check_names(origin)
+
+    # -- building -------------------------------------------------------------------------------------------------
+
+    def _add_provider(self, raw: dict[str, Any]) -> None:
+        prov = Provider(
+            id=raw["id"],
+            name=raw.get("name", raw["id"]),
+            hosts=tuple(raw.get("hosts", ())),
+            prefixes=tuple(p.lower() for p in raw.get("prefixes", ())),
+            billing=raw.get("billing", "tokens"),
+            batch=None if raw.get("batch") is None else _decimal(raw["batch"]),
+            service_tiers={k: _decimal(v) for k, v in raw.get("service_tiers", {}).items()},
+            regions={k.lower(): _decimal(v) for k, v in raw.get("regions", {}).items()},
+        )
+        self.providers[prov.id] = prov
+        for name in (prov.id, *prov.prefixes):
+            self._provider_names[name.lower()] = prov.id
+        for prefix, mult in prov.regions.items():
+            self._regions.append((prefix, prov.id, mult))
+        for m in raw.get("models", []):
+            model = Model(
+                provider=prov.id,
+                id=m["id"],
+                name=m.get("name"),
+                aliases=tuple(m.get("aliases", ())),
+                match_prefix=tuple(p.lower() for p in m.get("match_prefix", ())),
+                context_window=m.get("context_window"),
+                billing=m.get("billing", prov.billing),
+                batch=None if m.get("batch") is None else _decimal(m["batch"]),
+                windows=tuple(_window(w) for w in m.get("prices", [])),
+            )
+            model.timeless = len(model.windows) == 1 and not (
+                model.windows[0].effective_from or model.windows[0].effective_until
+            )
+            model.refs = tuple(
+                f"{self.version}:{model.key}@{w.effective_from.isoformat() if w.effective_from else 'origin'}"
+                for w in model.windows
+            )
+            self.models.append(model)
+            for name in model.names():
+                self._exact.setdefault(name.lower(), model)
+            for prefix in model.match_prefix:
+                self._prefixes.append((prefix, model))
+
+    def _check_names(self, origin: str) -> None:
+        problems = self.name_conflicts()
+        if problems:
+            raise _load.CatalogError(f"{origin}: ambiguous model names: {problems[0]}")
+
+    def name_conflicts(self) -> list[str]:
+        """Names that would match two models: duplicate names or prefixes, or a name captured by another model."""
+        problems: list[str] = []
+        owner: dict[str, Model] = {}
+        for model in self.models:
+            for name in model.names():
+                other = owner.setdefault(name.lower(), model)
+                if other is not model:
+                    problems.append(f"{name!r} names both {other.key} and {model.key}")
+        prefix_owner: dict[str, Model] = {}
+        for prefix, model in self._prefixes:
+            other = prefix_owner.setdefault(prefix, model)
+            if other is not model:
+                problems.append(f"prefix {prefix!r} is declared by both {other.key} and {model.key}")
+        for model in self.models:
+            for name in model.names():
+                for prefix, other in self._prefixes:
+                    if other is not model and name.lower().startswith(prefix) and name.lower() != prefix:
+                        mine = [p for p in model.match_prefix if name.lower().startswith(p)]
+                        if not mine or max(len(p) for p in mine) < len(prefix):
+                            problems.append(f"{name!r} of {model.key} is captured by prefix {prefix!r} of {other.key}")
+                        break
+        return problems
+
+    # -- resolution -----------------------------------------------------------------------------------------------
+
+    def provider_for_host(self, url_or_host: str | None) -> str | None:
+        """The provider whose declared host appears in a base URL (``http://localhost:11434/v1`` -> ``ollama``)."""
+        if not url_or_host:
+            return None
+        text = url_or_host.lower()
+        best: tuple[int, str] | None = None
+        for prov in self.providers.values():
+            for host in prov.hosts:
+                if host.lower() in text and (best is None or len(host) > best[0]):
+                    best = (len(host), prov.id)
+        return best[1] if best else None
+
+    def resolve(self, name: str, provider: str | None = None) -> Model | None:
+        """The model a name refers to, or ``None``. See docs/catalog.md for the rules."""
+        return self._resolve(name, provider).model
+
+    def _resolve(self, name: str, provider: str | None) -> _Resolved:
+        key = (name, provider)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        resolved = self._resolve_uncached(name, provider)
+        with self._lock:
+            if len(self._cache) > 65_536:  # names come from user data: keep the cache bounded
+                self._cache.clear()
+            self._cache[key] = resolved
+        return resolved
+
+    def _resolve_uncached(self, name: str, provider: str | None) -> _Resolved:
+        prov_id = self._provider_names.get(provider.lower()) if provider else None
+        prov = self.providers.get(prov_id) if prov_id else None
+        text = name.strip().lower()
+        multiplier = _ONE
+        for prefix, region_provider, mult in self._regions:
+            if text.startswith(prefix) and (prov is None or prov.id == region_provider):
+                text, multiplier = text[len(prefix) :], mult
+                prov = prov or self.providers[region_provider]
+                break
+        model = self._match(text)
+        if model is None and "/" in text:
+            head, _, rest = text.partition("/")
+            hinted = self._provider_names.get(head)
+            if hinted and prov is None:
+                prov = self.providers[hinted]
+            model = self._match_stripped(rest)
+        # A self-hosted or router provider prices by its own rule, never by another provider's table.
+        if prov is not None and prov.billing != "tokens" and (model is None or model.provider != prov.id):
+            return _Resolved(None, prov.id, prov.billing, multiplier)
+        if model is None:
+            return _Resolved(None, prov.id if prov else None, None, multiplier)
+        return _Resolved(model, model.provider, model.billing, multiplier)
+
+    def _match_stripped(self, text: str) -> Model | None:
+        while True:
+            model = self._match(text)
+            if model is not None or "/" not in text:
+                return model
+            text = text.partition("/")[2]
+
+    def _match(self, text: str) -> Model | None:
+        model = self._exact.get(text) or self._by_prefix(text)
+        if model is not None:
+            return model
+        for pattern in _SUFFIXES:
+            stripped = pattern.sub("", text)
+            if stripped != text:
+                model = self._exact.get(stripped) or self._by_prefix(stripped)
+                if model is not None:
+                    return model
+        return None
+
+    def _by_prefix(self, text: str) -> Model | None:
+        for prefix, model in self._prefixes:  # longest first
+            if text.startswith(prefix):
+                return model
+        return None
+
+    # -- pricing --------------------------------------------------------------------------------------------------
+
+    def price(
+        self,
+        usage: Usage,
+        model: str,
+        provider: str | None = None,
+        *,
+        at: object = None,
+        batch: bool = False,
+        service_tier: str | None = None,
+        provider_cost: Decimal | float | str | None = None,
+    ) -> Price:
+        """Price one call. ``at`` selects the rate window (default: now). Raises :class:`ImpossibleUsage`."""
+        parts = usage.exclusive()
+        res = self._resolve(model, provider)
+        if provider_cost is not None:
+            ref = self._ref(res.model, at) if res.model else None
+            mid = res.model.id if res.model else model
+            return Price(_decimal(provider_cost), "provider_reported", ref, mid, res.provider)
+        if res.billing is None:
+            return Price(None, "unknown_model", None, model, res.provider)
+        if res.billing == "free":
+            ref = self._ref(res.model, at) if res.model else f"{self.version}:{res.provider}/*"
+            return Price(_ZERO, "free", ref, res.model.id if res.model else model, res.provider)
+        if res.billing == "dynamic" or res.model is None:
+            return Price(None, "dynamic", None, res.model.id if res.model else model, res.provider)
+        m = res.model
+        found = m.window_at(None if m.timeless else _day(at))
+        if found is None:
+            return Price(None, "unknown_model", None, m.id, m.provider)
+        index, window = found
+        mult = res.multiplier * self._multiplier(m, batch, service_tier)
+        if res.billing == "gpu_time":
+            return self._gpu_price(usage, m, window, m.refs[index], mult)
+        return self._token_price(usage, parts, m, window, m.refs[index], mult)
+
+    def _token_price(
+        self, usage: Usage, parts: tuple[int, ...], m: Model, w: RateWindow, ref: str, mult: Decimal
+    ) -> Price:
+        rates = w.rates_for(usage.input_tokens)
+        fee = w.request_fee * usage.requests
+        pico = rates._pico
+        buckets: tuple[Decimal | int, ...]
+        if pico is not None:
+            buckets = tuple([p * n for p, n in zip(pico, parts)])
+            total = pico_to_usd(sum(buckets))  # type: ignore[arg-type]
+            if fee:
+                total += fee
+        else:
+            buckets = tuple(tokens_cost(n, r) for n, r in zip(parts, rates.as_tuple()))
+            total = sum(buckets, _ZERO) + fee
+        cost = total if mult == _ONE else total * mult
+        return Price(cost, "priced", ref, m.id, m.provider, mult, (*buckets, fee, _ZERO))
+
+    def _gpu_price(self, usage: Usage, m: Model, w: RateWindow, ref: str, mult: Decimal) -> Price:
+        if usage.gpu_seconds is None or w.gpu_hour is None:
+            return Price(None, "no_usage", ref, m.id, m.provider)
+        gpu = (_decimal(usage.gpu_seconds) * w.gpu_hour / 3600).quantize(Decimal("1e-12"))
+        buckets = (_ZERO,) * 6 + (w.request_fee * usage.requests, gpu)
+        return Price((gpu + buckets[6]) * mult, "priced", ref, m.id, m.provider, mult, buckets)
+
+    def _multiplier(self, m: Model, batch: bool, service_tier: str | None) -> Decimal:
+        mult = _ONE
+        prov = self.providers[m.provider]
+        if batch:
+            mult *= m.batch if m.batch is not None else (prov.batch if prov.batch is not None else _ONE)
+        if service_tier:
+            mult *= prov.service_tiers.get(service_tier, _ONE)
+        return mult
+
+    def _ref(self, model: Model, at: object) -> str | None:
+        found = model.window_at(None if model.timeless else _day(at))
+        return model.refs[found[0]] if found else None
+
+    # -- listing --------------------------------------------------------------------------------------------------
+
+    def find(self, name: str, provider: str | None = None) -> Model:
+        """Like :meth:`resolve` but raises :class:`ModelNotFound` with a one-line message."""
+        model = self.resolve(name, provider)
+        if model is None:
+            raise ModelNotFound(f"unknown model {name!r}" + (f" for provider {provider!r}" if provider else ""))
+        return model
+
+    def iter_models(self, provider: str | None = None) -> Iterable[Model]:
+        for model in sorted(self.models, key=lambda m: (m.provider, m.id)):
+            if provider is None or model.provider == provider:
+                yield model
+
+
+_CACHE: dict[tuple[tuple[str, float], ...], Catalog] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_catalog(path: str | Path | None = None, *, overrides: bool = True) -> Catalog:
+    """The active catalog: the updated or bundled catalog with user and project overrides merged over it.
+
+    Cached by the files' paths and modification times, so a new version written by ``pricing update`` (or an edited
+    override) is picked up by the next call without a restart.
+    """
+    layers = _load.catalog_layers(Path(path) if path else None, overrides=overrides)
+    key = tuple((str(p), _mtime(p)) for p, _ in layers)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    doc: dict[str, Any] = {}
+    for i, (layer, full) in enumerate(layers):
+        part = _load.load_document(layer)
+        if full:
+            problems = [e for e in _load.validate_document(part, strict=False) if e]
+            if problems:
+                raise _load.CatalogError(f"{layer}: {problems[0]}")
+        doc = part if i == 0 else _load.merge_documents(doc, part)
+    catalog = Catalog(doc, origin=" + ".join(str(p) for p, _ in layers))
+    with _CACHE_LOCK:
+        _CACHE.clear()
+        _CACHE[key] = catalog
+    return catalog
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime_ns / 1e9
+    except OSError:
+        return -1.0

@@ -1,0 +1,271 @@
+"""The catalog's objects: providers, models, dated rate windows, usage and the result of pricing a call.
+
+Rates are kept twice: as the exact ``Decimal`` the catalog states (USD per million tokens), and as whole
+pico-dollars per token (``_pico``), so that pricing a call is integer arithmetic with one ``Decimal`` at the end.
+A rate that does not fit in whole pico-dollars per token (more than six decimals per million) falls back to exact
+``Decimal`` arithmetic, so the result is exact either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+__all__ = [
+    "BUCKETS",
+    "Billing",
+    "CostStatus",
+    "ImpossibleUsage",
+    "Model",
+    "Price",
+    "Provider",
+    "RateWindow",
+    "Rates",
+    "Usage",
+]
+
+Billing = Literal["tokens", "free", "dynamic", "gpu_time"]
+CostStatus = Literal["priced", "free", "provider_reported", "unknown_model", "no_usage", "dynamic"]
+
+#: Exclusive buckets a cost is split into, in display order.
+BUCKETS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "request", "gpu")
+
+_MTOK = Decimal(1_000_000)
+_PICO = Decimal("1e-12")
+_ZERO = Decimal(0)
+
+
+class ImpossibleUsage(ValueError):
+    """A usage whose parts exceed their total, or a negative count."""
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts of one call, inclusive as in the wire format.
+
+    ``input_tokens`` includes cache reads and both kinds of cache writes; ``output_tokens`` includes reasoning.
+    ``cache_write_tokens`` are writes with the default (5 minute) lifetime, ``cache_write_1h_tokens`` the one-hour
+    ones; the two are disjoint.
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+    reasoning_tokens: int = 0
+    gpu_seconds: float | None = None
+    requests: int = 1
+
+    def exclusive(self) -> tuple[int, int, int, int, int, int]:
+        """(uncached input, cache read, cache write 5m, cache write 1h, visible output, reasoning)."""
+        cr, cw, cw1, rs = (
+            self.cache_read_tokens,
+            self.cache_write_tokens,
+            self.cache_write_1h_tokens,
+            self.reasoning_tokens,
+        )
+        uncached = self.input_tokens - cr - cw - cw1
+        visible = self.output_tokens - rs
+        if uncached < 0 or visible < 0 or min(cr, cw, cw1, rs, self.requests) < 0:
+            raise ImpossibleUsage(_impossible_message(self))
+        return uncached, cr, cw, cw1, visible, rs
+
+
+def _impossible_message(u: Usage) -> str:
+    if min(u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.reasoning_tokens) < 0:
+        return "token counts cannot be negative"
+    cached = u.cache_read_tokens + u.cache_write_tokens + u.cache_write_1h_tokens
+    if cached > u.input_tokens:
+        return f"cache tokens ({cached}) cannot exceed input_tokens ({u.input_tokens}), which include them"
+    return (
+        f"reasoning tokens ({u.reasoning_tokens}) cannot exceed output_tokens ({u.output_tokens}), which include them"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """USD per million tokens for each exclusive bucket, fallbacks already applied."""
+
+    input: Decimal
+    cache_read: Decimal
+    cache_write_5m: Decimal
+    cache_write_1h: Decimal
+    output: Decimal
+    reasoning: Decimal
+    _pico: tuple[int, int, int, int, int, int] | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def build(cls, raw: dict[str, object], parent: Rates | None = None) -> Rates:
+        """Apply the fallback chain: cache -> input, 1h write -> 5m write, reasoning -> output."""
+
+        def rate(key: str, fallback: Decimal) -> Decimal:
+            value = raw.get(key)
+            return fallback if value is None else Decimal(str(value)) if not isinstance(value, Decimal) else value
+
+        base_in = rate("input_mtok", parent.input if parent else _ZERO)
+        base_out = rate("output_mtok", parent.output if parent else _ZERO)
+        cw5 = rate("cache_write_5m_mtok", base_in)
+        values = (
+            base_in,
+            rate("cache_read_mtok", base_in),
+            cw5,
+            rate("cache_write_1h_mtok", cw5),
+            base_out,
+            rate("reasoning_mtok", base_out),
+        )
+        return cls(*values, _pico=_to_pico(values))
+
+    def as_tuple(self) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]:
+        return (
+            self.input,
+            self.cache_read,
+            self.cache_write_5m,
+            self.cache_write_1h,
+            self.output,
+            self.reasoning,
+        )
+
+
+def _to_pico(values: tuple[Decimal, ...]) -> tuple[int, int, int, int, int, int] | None:
+    out = []
+    for v in values:
+        scaled = v * 1_000_000  # USD/Mtok -> pico-USD per token
+        if scaled != scaled.to_integral_value():
+            return None
+        out.append(int(scaled))
+    a, b, c, d, e, f = out
+    return a, b, c, d, e, f
+
+
+@dataclass(frozen=True, slots=True)
+class RateWindow:
+    """Rates in force from ``effective_from`` (inclusive) until ``effective_until`` (exclusive), UTC days."""
+
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    rates: Rates
+    tiers: tuple[tuple[int, Rates], ...] = ()
+    request_fee: Decimal = _ZERO
+    gpu_hour: Decimal | None = None
+    source: str | None = None
+    checked: dt.date | None = None
+    raw: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def contains(self, day: dt.date) -> bool:
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_until is None or day < self.effective_until
+
+    def rates_for(self, input_tokens: int) -> Rates:
+        """Long-context tiers are cliffs: the highest threshold below the total input applies to every bucket."""
+        chosen = self.rates
+        for threshold, rates in self.tiers:
+            if input_tokens > threshold:
+                chosen = rates
+        return chosen
+
+
+@dataclass(slots=True)
+class Model:
+    provider: str
+    id: str
+    name: str | None
+    aliases: tuple[str, ...]
+    match_prefix: tuple[str, ...]
+    context_window: int | None
+    billing: Billing
+    batch: Decimal | None
+    windows: tuple[RateWindow, ...]
+    refs: tuple[str, ...] = ()
+    timeless: bool = False  # one window open on both ends: the date does not matter
+
+    @property
+    def key(self) -> str:
+        return f"{self.provider}/{self.id}"
+
+    def names(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+    def window_at(self, day: dt.date | None) -> tuple[int, RateWindow] | None:
+        """The window in force on ``day``; ``None`` asks for the latest (a single open window needs no date)."""
+        if day is None:
+            return (len(self.windows) - 1, self.windows[-1]) if self.windows else None
+        for i in range(len(self.windows) - 1, -1, -1):
+            if self.windows[i].contains(day):
+                return i, self.windows[i]
+        return None
+
+
+@dataclass(slots=True)
+class Provider:
+    id: str
+    name: str
+    hosts: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    billing: Billing = "tokens"
+    batch: Decimal | None = None
+    service_tiers: dict[str, Decimal] = field(default_factory=dict)
+    regions: dict[str, Decimal] = field(default_factory=dict)
+
+
+class Price:
+    """The result of pricing one call.
+
+    ``cost_usd`` is exact (``Decimal``) or ``None`` when it cannot be known (unknown model, dynamic price, no usage).
+    ``breakdown`` splits it per exclusive bucket, before multipliers; ``multiplier`` is batch × tier × region.
+    """
+
+    __slots__ = ("_buckets", "cost_usd", "model", "multiplier", "price_ref", "provider", "status")
+
+    def __init__(
+        self,
+        cost_usd: Decimal | None,
+        status: CostStatus,
+        price_ref: str | None,
+        model: str | None,
+        provider: str | None,
+        multiplier: Decimal = Decimal(1),
+        buckets: tuple[Decimal | int, ...] = (),
+    ) -> None:
+        self.cost_usd = cost_usd
+        self.status: CostStatus = status
+        self.price_ref = price_ref
+        self.model = model
+        self.provider = provider
+        self.multiplier = multiplier
+        self._buckets = buckets
+
+    @property
+    def breakdown(self) -> dict[str, Decimal]:
+        """USD per bucket (before multipliers); empty when there is no cost."""
+        if not self._buckets:
+            return {}
+        return {k: pico_to_usd(v) if isinstance(v, int) else v for k, v in zip(BUCKETS, self._buckets)}
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "provider": self.provider,
+            "cost_usd": None if self.cost_usd is None else str(self.cost_usd),
+            "cost_status": self.status,
+            "price_ref": self.price_ref,
+            "multiplier": str(self.multiplier),
+            "breakdown": {k: str(v) for k, v in self.breakdown.items()},
+        }
+
+    def __repr__(self) -> str:
+        return f"Price(cost_usd={self.cost_usd!r}, status={self.status!r}, price_ref={self.price_ref!r})"
+
+
+def pico_to_usd(pico: int) -> Decimal:
+    return Decimal(pico).scaleb(-12)
+
+
+def tokens_cost(tokens: int, rate_mtok: Decimal) -> Decimal:
+    return tokens * rate_mtok / _MTOK if tokens else _ZERO
+
+
+PICO = _PICO

@@ -1,0 +1,35 @@
+"""Every test runs with its own home: nothing reads or writes the user's real files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("LLMCOST_HOME", str(home / ".llmcost"))
+    monkeypatch.delenv("LLMCOST_LOG_DIR", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    for key in (
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "OPENAI_BASE_URL",
+        "ANTHROPIC_BASE_URL",
+        "OLLAMA_HOST",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(home)
+    return home
+
+
+@pytest.fixture
+def mini_catalog_path() -> Path:
+    """A small catalog with hand-checked rates, independent of the shipped one."""
+    return FIXTURES / "mini_catalog.toml"

@@ -1,0 +1,15 @@
+"""``llmcost-top`` command entry point."""
+
+from __future__ import annotations
+
+import sys
+
+
+def run() -> None:
+    from tui._cli import main
+
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
