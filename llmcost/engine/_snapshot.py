@@ -10,7 +10,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-__all__ = ["GROUP_KEYS", "AlarmEvent", "GroupBy", "GroupStats", "IngestStats", "Percentiles", "Severity", "Snapshot", "Totals"]
+__all__ = [
+    "GROUP_KEYS",
+    "AlarmEvent",
+    "GroupBy",
+    "GroupStats",
+    "IngestStats",
+    "Percentiles",
+    "Severity",
+    "Snapshot",
+    "Totals",
+]
 
 GroupBy = Literal["agent", "model", "provider", "session", "user", "workflow"]
 GROUP_KEYS: tuple[GroupBy, ...] = ("agent", "model", "provider", "session", "user", "workflow")
