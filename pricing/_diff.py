@@ -1,0 +1,247 @@
+"""What changes between two catalog documents: models added, removed, repriced, and suspicious jumps.
+
+Models are compared by the rates in force at the end of their history (the last window), with the catalog's
+fallbacks applied, so writing ``cache_read_mtok`` equal to ``input_mtok`` where it was implied is no change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from pricing._load import RATE_KEYS, UNIT_KEYS, Document
+from pricing._model import Rates
+
+__all__ = ["JUMP_FACTOR", "Diff", "ModelChange", "diff_documents", "model_index", "past_kept", "window_signature"]
+
+#: A rate that moves by more than this factor (up or down) is flagged in the summary.
+JUMP_FACTOR = Decimal(10)
+
+Kind = Literal["added", "removed", "changed", "history"]
+_SHOWN_KEYS = (*RATE_KEYS, *UNIT_KEYS)
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    key: str  # provider/model
+    kind: Kind
+    old: dict[str, str] = field(default_factory=dict)
+    new: dict[str, str] = field(default_factory=dict)
+    effective_from: dt.date | None = None
+    jump: Decimal | None = None  # the largest factor by which a rate moved, when above JUMP_FACTOR
+    rewrites_past: bool = False  # calls dated before the new window would be priced differently
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"model": self.key, "kind": self.kind}
+        if self.old:
+            out["old"] = self.old
+        if self.new:
+            out["new"] = self.new
+        if self.effective_from is not None:
+            out["effective_from"] = self.effective_from.isoformat()
+        if self.jump is not None:
+            out["jump"] = _plain(self.jump)
+        if self.rewrites_past:
+            out["rewrites_past"] = True
+        return out
+
+    def describe(self) -> str:
+        if self.kind == "added":
+            return f"+ {self.key}  {_rates_text(self.new)}"
+        if self.kind == "removed":
+            return f"- {self.key}  {_rates_text(self.old)}"
+        if self.kind == "history":
+            return f"! {self.key}  same rates today, but past windows differ (older calls would reprice)"
+        moves = ", ".join(
+            f"{k.removesuffix('_mtok')} {self.old.get(k, '—')} → {self.new.get(k, '—')}"
+            for k in _SHOWN_KEYS
+            if self.old.get(k) != self.new.get(k)
+        )
+        when = f"  from {self.effective_from.isoformat()}" if self.effective_from else ""
+        flag = f"  [×{_plain(self.jump)} jump]" if self.jump is not None else ""
+        past = "  [older calls would reprice]" if self.rewrites_past else ""
+        return f"{'!' if flag or past else '~'} {self.key}  {moves or 'tiers or billing'}{when}{flag}{past}"
+
+
+@dataclass
+class Diff:
+    before_version: str
+    after_version: str
+    before_models: int
+    after_models: int
+    changes: list[ModelChange]
+    unchanged: int
+
+    def of_kind(self, kind: Kind) -> list[ModelChange]:
+        return [c for c in self.changes if c.kind == kind]
+
+    @property
+    def flagged(self) -> list[ModelChange]:
+        return [c for c in self.changes if c.jump is not None]
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": len(self.of_kind("added")),
+            "removed": len(self.of_kind("removed")),
+            "changed": len(self.of_kind("changed")),
+            "history": len(self.of_kind("history")),
+            "flagged": len(self.flagged),
+            "rewrites_past": sum(1 for c in self.changes if c.rewrites_past),
+            "unchanged": self.unchanged,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "before": {"version": self.before_version, "models": self.before_models},
+            "after": {"version": self.after_version, "models": self.after_models},
+            "counts": self.counts(),
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+    def render(self, limit: int = 25) -> list[str]:
+        """Human lines: one count line, then up to ``limit`` lines per kind (flagged jumps always shown)."""
+        c = self.counts()
+        lines = [
+            f"{self.before_version} ({self.before_models} models) → {self.after_version} ({self.after_models} models): "
+            f"{c['added']} added, {c['removed']} removed, {c['changed']} changed, {c['unchanged']} unchanged"
+            + (f", {c['flagged']} flagged (> ×{JUMP_FACTOR} jump)" if c["flagged"] else "")
+        ]
+        kinds: tuple[Kind, ...] = ("changed", "history", "removed", "added")
+        for kind in kinds:
+            items = self.of_kind(kind)
+            shown = items if limit <= 0 else items[:limit]
+            lines.extend("  " + item.describe() for item in shown)
+            hidden = [i for i in items[len(shown) :] if i.jump is not None]
+            lines.extend("  " + item.describe() for item in hidden)
+            if len(items) > len(shown) + len(hidden):
+                lines.append(f"  … and {len(items) - len(shown) - len(hidden)} more {kind} (--json lists all)")
+        return lines
+
+
+def model_index(doc: Document) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
+    """``provider/model`` (model id lower-cased) -> (provider table, model table)."""
+    index: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for prov in doc.get("providers", []):
+        for model in prov.get("models", []):
+            index[f"{prov['id']}/{str(model['id']).lower()}"] = (prov, model)
+    return index
+
+
+def window_signature(window: dict[str, Any] | None, billing: str) -> tuple[Any, ...]:
+    """What a window charges, fallbacks applied: two windows with equal signatures price every call the same."""
+    if window is None:
+        return (billing,)
+    rates = Rates.build(window)
+    tiers = tuple(
+        (int(t["above_input_tokens"]), Rates.build(t, parent=None if "input_mtok" in t else rates).as_tuple())
+        for t in window.get("tiers", [])
+    )
+    fee = _dec(window.get("request_fee", 0))
+    gpu = window.get("gpu_hour")
+    return (billing, rates.as_tuple(), tiers, fee, None if gpu is None else _dec(gpu))
+
+
+def diff_documents(before: Document, after: Document) -> Diff:
+    old, new = model_index(before), model_index(after)
+    changes: list[ModelChange] = []
+    unchanged = 0
+    for key in sorted(new.keys() - old.keys()):
+        changes.append(ModelChange(key, "added", new=_shown(_last(new[key][1]))))
+    for key in sorted(old.keys() - new.keys()):
+        changes.append(ModelChange(key, "removed", old=_shown(_last(old[key][1]))))
+    for key in sorted(old.keys() & new.keys()):
+        change = _compare(key, old[key], new[key])
+        if change is None:
+            unchanged += 1
+        else:
+            changes.append(change)
+    return Diff(
+        before_version=str(before.get("catalog_version", "?")),
+        after_version=str(after.get("catalog_version", "?")),
+        before_models=len(old),
+        after_models=len(new),
+        changes=changes,
+        unchanged=unchanged,
+    )
+
+
+def _compare(
+    key: str, old: tuple[dict[str, Any], dict[str, Any]], new: tuple[dict[str, Any], dict[str, Any]]
+) -> ModelChange | None:
+    (old_prov, old_model), (new_prov, new_model) = old, new
+    old_windows, new_windows = old_model.get("prices", []), new_model.get("prices", [])
+    old_last, new_last = _last(old_model), _last(new_model)
+    old_sig = window_signature(old_last, _billing(old_prov, old_model))
+    new_sig = window_signature(new_last, _billing(new_prov, new_model))
+    start = new_last.get("effective_from") if new_last else None
+    kept = past_kept(old_windows, new_windows, start)
+    if old_sig != new_sig:
+        jump = _jump(old_sig, new_sig)
+        return ModelChange(key, "changed", _shown(old_last), _shown(new_last), start, jump, rewrites_past=not kept)
+    if kept:
+        return None
+    return ModelChange(key, "history", _shown(old_last), _shown(new_last), rewrites_past=True)
+
+
+def past_kept(old: list[dict[str, Any]], new: list[dict[str, Any]], before: dt.date | None) -> bool:
+    """Whether every call dated before ``before`` (all calls when ``None``) is priced the same by both histories."""
+    edges = sorted({d for w in (*old, *new) for d in (w.get("effective_from"), w.get("effective_until")) if d})
+    if before is not None:
+        edges = [d for d in edges if d < before]
+    probes = [edges[0] - dt.timedelta(days=1)] if edges else [dt.date.min]
+    probes.extend(edges)
+    if before is None and edges:
+        probes.append(dt.date.max)
+    return all(_sig_at(old, day) == _sig_at(new, day) for day in probes if before is None or day < before)
+
+
+def _sig_at(windows: list[dict[str, Any]], day: dt.date) -> tuple[Any, ...] | None:
+    for w in reversed(windows):
+        start, end = w.get("effective_from"), w.get("effective_until")
+        if (start is None or start <= day) and (end is None or day < end):
+            return window_signature(w, "")
+    return None
+
+
+def _jump(old_sig: tuple[Any, ...], new_sig: tuple[Any, ...]) -> Decimal | None:
+    if len(old_sig) < 2 or len(new_sig) < 2:
+        return None
+    worst = Decimal(0)
+    for a, b in zip(old_sig[1], new_sig[1]):
+        if a > 0 and b > 0:
+            worst = max(worst, b / a, a / b)
+    return worst.quantize(Decimal("0.1")).normalize() if worst > JUMP_FACTOR else None
+
+
+def _billing(prov: dict[str, Any], model: dict[str, Any]) -> str:
+    return str(model.get("billing", prov.get("billing", "tokens")))
+
+
+def _last(model: dict[str, Any]) -> dict[str, Any] | None:
+    windows = model.get("prices", [])
+    return windows[-1] if windows else None
+
+
+def _shown(window: dict[str, Any] | None) -> dict[str, str]:
+    if window is None:
+        return {}
+    return {k: _plain(_dec(window[k])) for k in _SHOWN_KEYS if k in window}
+
+
+def _rates_text(rates: dict[str, str]) -> str:
+    return ", ".join(f"{k.removesuffix('_mtok')} {v}" for k, v in rates.items()) or "no token rates"
+
+
+def _dec(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _plain(value: Decimal) -> str:
+    """``Decimal('2.50')`` -> ``2.5``, ``Decimal('1E+1')`` -> ``10``: no exponent, no trailing zeros."""
+    return format(value.normalize(), "f")
