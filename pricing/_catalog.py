@@ -7,6 +7,7 @@ pico-dollars with a single ``Decimal`` built at the end (see ``_model``).
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 import threading
 import time
@@ -17,13 +18,16 @@ from typing import Any
 
 from pricing import _load
 from pricing._model import (
+    EXACT,
     Billing,
     Model,
+    Pico,
     Price,
     Provider,
     Rates,
     RateWindow,
     Usage,
+    exact_mul,
     pico_to_usd,
     tokens_cost,
 )
@@ -32,6 +36,13 @@ __all__ = ["Catalog", "ModelNotFound", "load_catalog", "parse_timestamp"]
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
+_PICO = Decimal("1e-12")
+_EPOCH = dt.date(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
+_NO_TIER = 1 << 62
+_MISS: Any = object()
+_HOUR = Decimal(3600)
+_GPU = decimal.Context(prec=60)
 _SUFFIXES = (
     re.compile(r"[-@]\d{4}-\d{2}-\d{2}$"),  # gpt-4o-2024-08-06
     re.compile(r"[-@]\d{8}$"),  # claude-sonnet-4-5-20250929, vertex @20250929
@@ -46,14 +57,120 @@ class ModelNotFound(LookupError):
     """No catalog entry matches the name."""
 
 
+class _Plan:
+    """One rate window of one model, prepared for integer pricing (``pico`` is ``None`` when it needs ``Decimal``)."""
+
+    __slots__ = ("fee", "index", "model_id", "pico", "provider", "ref", "tier_min", "tiers")
+
+    def __init__(self, model: Model, index: int) -> None:
+        window = model.windows[index]
+        self.index = index
+        self.model_id = model.id
+        self.provider = model.provider
+        self.ref = model.refs[index]
+        fee = window.request_fee.scaleb(12, EXACT)
+        tiers = tuple((threshold, rates._pico) for threshold, rates in window.tiers)
+        exact = fee == fee.to_integral_value() and all(p is not None for _, p in tiers)
+        self.fee = int(fee)
+        self.pico = window.rates._pico if exact else None
+        self.tiers = tiers
+        self.tier_min = tiers[0][0] if tiers else _NO_TIER
+
+    def tier_rates(self, input_tokens: int) -> Pico | None:
+        """Pico rates of the highest tier whose threshold the input passes (tiers are cliffs)."""
+        chosen = self.pico
+        for threshold, pico in self.tiers:
+            if input_tokens > threshold:
+                chosen = pico
+        return chosen
+
+
+class _NoPlan:
+    """No window covers the date: the slow path reports ``unknown_model``."""
+
+    __slots__ = ()
+    index = -1
+    pico = None
+
+
+_NO_PLAN: Any = _NoPlan()
+
+
 class _Resolved:
-    __slots__ = ("billing", "model", "multiplier", "provider")
+    """What a (name, provider) pair resolves to, plus the rate window chosen per UTC day (filled as days are seen)."""
+
+    __slots__ = ("billing", "days", "fast", "fixed", "model", "multiplier", "now", "plans", "provider", "scaled")
 
     def __init__(self, model: Model | None, provider: str | None, billing: Billing | None, multiplier: Decimal):
         self.model = model
         self.provider = provider
         self.billing = billing
         self.multiplier = multiplier
+        self.scaled = multiplier != _ONE
+        self.fast = model is not None and billing == "tokens"
+        self.plans: tuple[_Plan, ...] = ()
+        self.days: dict[int, _Plan] = {}
+        self.fixed: _Plan | None = None  # the only window of a model whose price never changed
+        self.now: _Plan | None = None  # the open-ended latest window, once "now" is inside it
+
+    def attach(self, plans: tuple[_Plan, ...], timeless: bool) -> None:
+        self.plans = plans
+        if timeless:
+            self.fixed = self.now = plans[0]
+
+    def plan_on(self, day: int, now: bool) -> _Plan:
+        """The plan in force on a UTC day number (days since 1970-01-01), remembered for the next call."""
+        assert self.model is not None
+        found = self.model.window_at(_EPOCH + dt.timedelta(days=day))
+        plan = self.plans[found[0]] if found else _NO_PLAN
+        if len(self.days) > 4096:  # timestamps come from user data: keep the memo bounded
+            self.days.clear()
+        self.days[day] = plan
+        last = len(self.plans) - 1
+        if now and plan.index == last and self.model.windows[last].effective_until is None:
+            self.now = plan  # time only moves forward: "now" stays inside an open-ended last window
+        return plan
+
+
+def _plan_at(res: _Resolved, at: object) -> _Plan:
+    """The plan in force at ``at`` (``_NO_PLAN`` when no window covers it), memoised per UTC day number."""
+    if at is None:
+        day = int(time.time() // 86400)
+    elif type(at) is float or type(at) is int:
+        day = int(at // 86400)  # type: ignore[operator,unused-ignore]
+    else:
+        day = _day(at).toordinal() - _EPOCH_ORDINAL
+    plan = res.days.get(day)
+    return plan if plan is not None else res.plan_on(day, at is None)
+
+
+def _fast_price(usage: Usage, plan: _Plan, res: _Resolved) -> Price:
+    """Integer pricing in pico-dollars, one exact ``Decimal`` at the end; the breakdown is computed on demand."""
+    inp = usage.input_tokens
+    out = usage.output_tokens
+    pico = plan.pico if inp <= plan.tier_min else plan.tier_rates(inp)
+    assert pico is not None
+    if usage.cache_read_tokens or usage.cache_write_tokens or usage.cache_write_1h_tokens or usage.reasoning_tokens:
+        total = _subset_total(usage, pico)
+    elif inp < 0 or out < 0:
+        usage.exclusive()  # raises ImpossibleUsage with the message
+        total = 0
+    else:
+        total = pico[0] * inp + pico[4] * out
+    if plan.fee:
+        total += plan.fee * usage.requests
+    cost = exact_mul(Decimal(total), _PICO)
+    mult = res.multiplier
+    if res.scaled:
+        cost = exact_mul(cost, mult)
+    return Price(cost, "priced", plan.ref, plan.model_id, plan.provider, mult, (), (usage, pico, plan.fee))
+
+
+def _subset_total(usage: Usage, pico: Pico) -> int:
+    """Pico-dollars of a usage with cached or reasoning tokens (checked: a subset never exceeds its total)."""
+    uncached, cr, cw, cw1, visible, rs = usage.exclusive()
+    a, b, c, d, e, f = pico
+    return a * uncached + b * cr + c * cw + d * cw1 + e * visible + f * rs
 
 
 def _day(at: object) -> dt.date:
@@ -89,10 +206,7 @@ def _decimal(value: Any) -> Decimal:
 
 def _window(raw: dict[str, Any]) -> RateWindow:
     rates = Rates.build(raw)
-    tiers = tuple(
-        (int(t["above_input_tokens"]), Rates.build(t, parent=None if "input_mtok" in t else rates))
-        for t in raw.get("tiers", [])
-    )
+    tiers = tuple((int(t["above_input_tokens"]), Rates.build(t, parent=rates)) for t in raw.get("tiers", []))
     gpu = raw.get("gpu_hour")
     return RateWindow(
         effective_from=raw.get("effective_from"),
@@ -126,6 +240,7 @@ class Catalog:
         self._provider_names: dict[str, str] = {}
         self._regions: list[tuple[str, str, Decimal]] = []
         self._cache: dict[tuple[str, str | None], _Resolved] = {}
+        self._plans: dict[str, tuple[_Plan, ...]] = {}
         self._lock = threading.Lock()
         for raw in document.get("providers", []):
             self._add_provider(raw)
@@ -228,11 +343,19 @@ class Catalog:
         if hit is not None:
             return hit
         resolved = self._resolve_uncached(name, provider)
+        if resolved.model is not None and resolved.model.windows:
+            resolved.attach(self._plans_of(resolved.model), resolved.model.timeless)
         with self._lock:
             if len(self._cache) > 65_536:  # names come from user data: keep the cache bounded
                 self._cache.clear()
             self._cache[key] = resolved
         return resolved
+
+    def _plans_of(self, model: Model) -> tuple[_Plan, ...]:
+        plans = self._plans.get(model.key)
+        if plans is None:
+            plans = self._plans[model.key] = tuple(_Plan(model, i) for i in range(len(model.windows)))
+        return plans
 
     def _resolve_uncached(self, name: str, provider: str | None) -> _Resolved:
         prov_id = self._provider_names.get(provider.lower()) if provider else None
@@ -296,9 +419,37 @@ class Catalog:
         service_tier: str | None = None,
         provider_cost: Decimal | float | str | None = None,
     ) -> Price:
-        """Price one call. ``at`` selects the rate window (default: now). Raises :class:`ImpossibleUsage`."""
+        """Price one call. ``at`` selects the rate window (default: now). Raises :class:`ImpossibleUsage`.
+
+        ``at`` is a datetime, a date, an ISO-8601 string or epoch seconds (UTC days decide the window).
+        """
+        res = self._cache.get((model, provider)) or self._resolve(model, provider)
+        if res.fast and not batch and not service_tier and provider_cost is None:
+            # The hot path: a token-priced model, no per-call multiplier; the window is memoised per UTC day.
+            if at is None:
+                plan = res.now or _plan_at(res, None)
+            elif res.fixed is not None:
+                plan = res.fixed
+            elif type(at) is float or type(at) is int:
+                plan = res.days.get(int(at // 86400)) or _plan_at(res, at)  # type: ignore[operator,unused-ignore]
+            else:
+                plan = _plan_at(res, at)
+            if plan.pico is not None:
+                return _fast_price(usage, plan, res)
+        return self._price_slow(usage, model, res, at, batch, service_tier, provider_cost)
+
+    def _price_slow(
+        self,
+        usage: Usage,
+        model: str,
+        res: _Resolved,
+        at: object,
+        batch: bool,
+        service_tier: str | None,
+        provider_cost: Decimal | float | str | None,
+    ) -> Price:
+        """Every case the fast path leaves out: multipliers, provider costs, free/dynamic/unknown, GPU time."""
         parts = usage.exclusive()
-        res = self._resolve(model, provider)
         if provider_cost is not None:
             ref = self._ref(res.model, at) if res.model else None
             mid = res.model.id if res.model else model
@@ -315,7 +466,7 @@ class Catalog:
         if found is None:
             return Price(None, "unknown_model", None, m.id, m.provider)
         index, window = found
-        mult = res.multiplier * self._multiplier(m, batch, service_tier)
+        mult = exact_mul(res.multiplier, self._multiplier(m, batch, service_tier))
         if res.billing == "gpu_time":
             return self._gpu_price(usage, m, window, m.refs[index], mult)
         return self._token_price(usage, parts, m, window, m.refs[index], mult)
@@ -324,34 +475,34 @@ class Catalog:
         self, usage: Usage, parts: tuple[int, ...], m: Model, w: RateWindow, ref: str, mult: Decimal
     ) -> Price:
         rates = w.rates_for(usage.input_tokens)
-        fee = w.request_fee * usage.requests
+        fee = exact_mul(w.request_fee, Decimal(usage.requests))
         pico = rates._pico
         buckets: tuple[Decimal | int, ...]
         if pico is not None:
             buckets = tuple([p * n for p, n in zip(pico, parts)])
-            total = pico_to_usd(sum(buckets))  # type: ignore[arg-type]
-            if fee:
-                total += fee
+            total = EXACT.add(pico_to_usd(sum(buckets)), fee)  # type: ignore[arg-type]
         else:
             buckets = tuple(tokens_cost(n, r) for n, r in zip(parts, rates.as_tuple()))
-            total = sum(buckets, _ZERO) + fee
-        cost = total if mult == _ONE else total * mult
+            total = EXACT.add(sum(buckets, _ZERO), fee)  # tokens_cost values are exact, with few digits
+        cost = total if mult == _ONE else exact_mul(total, mult)
         return Price(cost, "priced", ref, m.id, m.provider, mult, (*buckets, fee, _ZERO))
 
     def _gpu_price(self, usage: Usage, m: Model, w: RateWindow, ref: str, mult: Decimal) -> Price:
         if usage.gpu_seconds is None or w.gpu_hour is None:
             return Price(None, "no_usage", ref, m.id, m.provider)
-        gpu = (_decimal(usage.gpu_seconds) * w.gpu_hour / 3600).quantize(Decimal("1e-12"))
-        buckets = (_ZERO,) * 6 + (w.request_fee * usage.requests, gpu)
-        return Price((gpu + buckets[6]) * mult, "priced", ref, m.id, m.provider, mult, buckets)
+        # GPU seconds × USD/hour ÷ 3600 rarely ends: rounded half-even to the pico-dollar.
+        gpu = _GPU.divide(exact_mul(_decimal(usage.gpu_seconds), w.gpu_hour), _HOUR).quantize(_PICO, context=_GPU)
+        fee = exact_mul(w.request_fee, Decimal(usage.requests))
+        buckets = (_ZERO,) * 6 + (fee, gpu)
+        return Price(exact_mul(EXACT.add(gpu, fee), mult), "priced", ref, m.id, m.provider, mult, buckets)
 
     def _multiplier(self, m: Model, batch: bool, service_tier: str | None) -> Decimal:
         mult = _ONE
         prov = self.providers[m.provider]
         if batch:
-            mult *= m.batch if m.batch is not None else (prov.batch if prov.batch is not None else _ONE)
+            mult = exact_mul(mult, m.batch if m.batch is not None else (prov.batch or _ONE))
         if service_tier:
-            mult *= prov.service_tiers.get(service_tier, _ONE)
+            mult = exact_mul(mult, prov.service_tiers.get(service_tier, _ONE))
         return mult
 
     def _ref(self, model: Model, at: object) -> str | None:

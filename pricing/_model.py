@@ -9,6 +9,7 @@ A rate that does not fit in whole pico-dollars per token (more than six decimals
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -19,6 +20,7 @@ __all__ = [
     "CostStatus",
     "ImpossibleUsage",
     "Model",
+    "Pico",
     "Price",
     "Provider",
     "RateWindow",
@@ -26,6 +28,8 @@ __all__ = [
     "Usage",
 ]
 
+#: Whole pico-dollars per token for the six exclusive token buckets.
+Pico = tuple[int, int, int, int, int, int]
 Billing = Literal["tokens", "free", "dynamic", "gpu_time"]
 CostStatus = Literal["priced", "free", "provider_reported", "unknown_model", "no_usage", "dynamic"]
 
@@ -35,6 +39,10 @@ BUCKETS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", 
 _MTOK = Decimal(1_000_000)
 _PICO = Decimal("1e-12")
 _ZERO = Decimal(0)
+# Money never goes through the caller's decimal context (its precision may have been lowered): products of exact
+# values are computed with unlimited precision, so they stay exact.
+EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+exact_mul = EXACT.multiply
 
 
 class ImpossibleUsage(ValueError):
@@ -75,8 +83,11 @@ class Usage:
 
 
 def _impossible_message(u: Usage) -> str:
-    if min(u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.reasoning_tokens) < 0:
+    counts = (u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.cache_write_1h_tokens)
+    if min(*counts, u.reasoning_tokens) < 0:
         return "token counts cannot be negative"
+    if u.requests < 0:
+        return "requests cannot be negative"
     cached = u.cache_read_tokens + u.cache_write_tokens + u.cache_write_1h_tokens
     if cached > u.input_tokens:
         return f"cache tokens ({cached}) cannot exceed input_tokens ({u.input_tokens}), which include them"
@@ -95,26 +106,37 @@ class Rates:
     cache_write_1h: Decimal
     output: Decimal
     reasoning: Decimal
-    _pico: tuple[int, int, int, int, int, int] | None = field(default=None, compare=False, repr=False)
+    _pico: Pico | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def build(cls, raw: dict[str, object], parent: Rates | None = None) -> Rates:
-        """Apply the fallback chain: cache -> input, 1h write -> 5m write, reasoning -> output."""
+        """Apply the fallback chain: cache -> input, 1h write -> 5m write, reasoning -> output.
+
+        Inside a long-context tier (``parent`` is the window's base rates) a missing bucket follows the chain within
+        the tier when the tier sets the rate it falls back to, and keeps the base rate otherwise.
+        """
 
         def rate(key: str, fallback: Decimal) -> Decimal:
             value = raw.get(key)
             return fallback if value is None else Decimal(str(value)) if not isinstance(value, Decimal) else value
 
-        base_in = rate("input_mtok", parent.input if parent else _ZERO)
-        base_out = rate("output_mtok", parent.output if parent else _ZERO)
-        cw5 = rate("cache_write_5m_mtok", base_in)
+        def chain(key: str, own: Decimal, base: Decimal | None, *parents: str) -> Decimal:
+            in_tier = base is not None and not any(p in raw for p in parents)
+            return rate(key, base if in_tier and base is not None else own)
+
+        base = parent
+        base_in = rate("input_mtok", base.input if base else _ZERO)
+        base_out = rate("output_mtok", base.output if base else _ZERO)
+        cw5 = chain("cache_write_5m_mtok", base_in, base.cache_write_5m if base else None, "input_mtok")
         values = (
             base_in,
-            rate("cache_read_mtok", base_in),
+            chain("cache_read_mtok", base_in, base.cache_read if base else None, "input_mtok"),
             cw5,
-            rate("cache_write_1h_mtok", cw5),
+            chain(
+                "cache_write_1h_mtok", cw5, base.cache_write_1h if base else None, "input_mtok", "cache_write_5m_mtok"
+            ),
             base_out,
-            rate("reasoning_mtok", base_out),
+            chain("reasoning_mtok", base_out, base.reasoning if base else None, "output_mtok"),
         )
         return cls(*values, _pico=_to_pico(values))
 
@@ -129,10 +151,10 @@ class Rates:
         )
 
 
-def _to_pico(values: tuple[Decimal, ...]) -> tuple[int, int, int, int, int, int] | None:
+def _to_pico(values: tuple[Decimal, ...]) -> Pico | None:
     out = []
     for v in values:
-        scaled = v * 1_000_000  # USD/Mtok -> pico-USD per token
+        scaled = v.scaleb(6, EXACT)  # USD/Mtok -> pico-USD per token
         if scaled != scaled.to_integral_value():
             return None
         out.append(int(scaled))
@@ -218,7 +240,7 @@ class Price:
     ``breakdown`` splits it per exclusive bucket, before multipliers; ``multiplier`` is batch × tier × region.
     """
 
-    __slots__ = ("_buckets", "cost_usd", "model", "multiplier", "price_ref", "provider", "status")
+    __slots__ = ("_buckets", "_lazy", "cost_usd", "model", "multiplier", "price_ref", "provider", "status")
 
     def __init__(
         self,
@@ -229,6 +251,7 @@ class Price:
         provider: str | None,
         multiplier: Decimal = Decimal(1),
         buckets: tuple[Decimal | int, ...] = (),
+        lazy: tuple[Usage, tuple[int, ...], int] | None = None,
     ) -> None:
         self.cost_usd = cost_usd
         self.status: CostStatus = status
@@ -237,13 +260,19 @@ class Price:
         self.provider = provider
         self.multiplier = multiplier
         self._buckets = buckets
+        # (usage, pico rates, pico request fee): the breakdown of a fast-path price, computed only when asked for.
+        self._lazy = lazy
 
     @property
     def breakdown(self) -> dict[str, Decimal]:
         """USD per bucket (before multipliers); empty when there is no cost."""
-        if not self._buckets:
+        buckets = self._buckets
+        if self._lazy is not None:
+            usage, pico, fee = self._lazy
+            buckets = (*(p * n for p, n in zip(pico, usage.exclusive())), fee * usage.requests, 0)
+        if not buckets:
             return {}
-        return {k: pico_to_usd(v) if isinstance(v, int) else v for k, v in zip(BUCKETS, self._buckets)}
+        return {k: pico_to_usd(v) if isinstance(v, int) else v for k, v in zip(BUCKETS, buckets)}
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -261,11 +290,13 @@ class Price:
 
 
 def pico_to_usd(pico: int) -> Decimal:
-    return Decimal(pico).scaleb(-12)
+    """Whole pico-dollars to dollars, exactly."""
+    return exact_mul(Decimal(pico), _PICO)
 
 
 def tokens_cost(tokens: int, rate_mtok: Decimal) -> Decimal:
-    return tokens * rate_mtok / _MTOK if tokens else _ZERO
+    """``tokens × rate / 1e6`` exactly, whatever the caller's decimal context."""
+    return exact_mul(Decimal(tokens), rate_mtok).scaleb(-6, EXACT) if tokens else _ZERO
 
 
 PICO = _PICO
