@@ -2,13 +2,15 @@
 
 >>> import pricing
 >>> catalog = pricing.load_catalog()
->>> catalog.price(pricing.Usage(input_tokens=1000, output_tokens=200), "gpt-4o").cost_usd
-Decimal('0.0045')
+>>> cost = catalog.price(pricing.Usage(input_tokens=1000, output_tokens=200), "gpt-4o")
+>>> cost.status, pricing.format_usd(cost.cost_usd)
+('priced', '$0.0045')
 """
 
 from __future__ import annotations
 
 from pricing._catalog import Catalog, ModelNotFound, load_catalog, parse_timestamp
+from pricing._format import format_usd
 from pricing._load import CatalogError, bundled_catalog_path, validate_document
 from pricing._model import BUCKETS, ImpossibleUsage, Model, Price, Provider, Rates, RateWindow, Usage
 from pricing._paths import catalog_dir, llmcost_home, log_dir
@@ -27,6 +29,7 @@ __all__ = [
     "Usage",
     "bundled_catalog_path",
     "catalog_dir",
+    "format_usd",
     "llmcost_home",
     "load_catalog",
     "log_dir",

@@ -224,7 +224,9 @@ def _window(raw: dict[str, Any]) -> RateWindow:
 class Catalog:
     """A loaded, merged catalog. Build it with :func:`load_catalog` (cached) or ``Catalog(document)``."""
 
-    def __init__(self, document: dict[str, Any], *, origin: str = "<document>") -> None:
+    def __init__(self, document: dict[str, Any], *, origin: str = "<document>", check_names: bool = True) -> None:
+        """Build from a parsed document; ambiguous names raise :class:`CatalogError` unless ``check_names`` is off
+        (``pricing validate`` turns it off to list every conflict with :meth:`name_conflicts`)."""
         errors = _load.validate_document(document, strict=False)
         if errors:
             raise _load.CatalogError(
@@ -245,7 +247,8 @@ class Catalog:
         for raw in document.get("providers", []):
             self._add_provider(raw)
         self._prefixes.sort(key=lambda item: -len(item[0]))
-        self._check_names(origin)
+        if check_names:
+            self._check_names(origin)
 
     # -- building -------------------------------------------------------------------------------------------------
 
@@ -320,6 +323,15 @@ class Catalog:
         return problems
 
     # -- resolution -----------------------------------------------------------------------------------------------
+
+    def provider_id(self, name: str) -> str | None:
+        """The provider an id or declared prefix names (case-insensitive), or ``None``."""
+        return self._provider_names.get(name.strip().lower())
+
+    def model_names(self) -> list[str]:
+        """Every name a model is declared under (ids, aliases, ``provider/id`` keys), lower-case, sorted."""
+        names = {n.lower() for m in self.models for n in (*m.names(), m.key)}
+        return sorted(names)
 
     def provider_for_host(self, url_or_host: str | None) -> str | None:
         """The provider whose declared host appears in a base URL (``http://localhost:11434/v1`` -> ``ollama``)."""
@@ -509,6 +521,11 @@ class Catalog:
         found = model.window_at(None if model.timeless else _day(at))
         return model.refs[found[0]] if found else None
 
+    def window_for(self, model: Model, at: object = None) -> RateWindow | None:
+        """The rate window of ``model`` in force at ``at`` (default: now), as :meth:`price` chooses it."""
+        found = model.window_at(None if model.timeless else _day(at))
+        return found[1] if found else None
+
     # -- listing --------------------------------------------------------------------------------------------------
 
     def find(self, name: str, provider: str | None = None) -> Model:
@@ -524,7 +541,7 @@ class Catalog:
                 yield model
 
 
-_CACHE: dict[tuple[tuple[str, float], ...], Catalog] = {}
+_CACHE: dict[tuple[tuple[str, int, int], ...], Catalog] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -535,7 +552,7 @@ def load_catalog(path: str | Path | None = None, *, overrides: bool = True) -> C
     override) is picked up by the next call without a restart.
     """
     layers = _load.catalog_layers(Path(path) if path else None, overrides=overrides)
-    key = tuple((str(p), _mtime(p)) for p, _ in layers)
+    key = tuple((str(p), *_stamp(p)) for p, _ in layers)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
@@ -554,8 +571,10 @@ def load_catalog(path: str | Path | None = None, *, overrides: bool = True) -> C
     return catalog
 
 
-def _mtime(path: Path) -> float:
+def _stamp(path: Path) -> tuple[int, int]:
+    """Modification time and size: an edit within the file system's clock tick still changes the size (usually)."""
     try:
-        return path.stat().st_mtime_ns / 1e9
+        st = path.stat()
     except OSError:
-        return -1.0
+        return -1, -1
+    return st.st_mtime_ns, st.st_size

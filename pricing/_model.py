@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from pricing._format import plain
+
 __all__ = [
     "BUCKETS",
     "Billing",
@@ -278,11 +280,11 @@ class Price:
         return {
             "model": self.model,
             "provider": self.provider,
-            "cost_usd": None if self.cost_usd is None else str(self.cost_usd),
+            "cost_usd": None if self.cost_usd is None else plain(self.cost_usd),
             "cost_status": self.status,
             "price_ref": self.price_ref,
-            "multiplier": str(self.multiplier),
-            "breakdown": {k: str(v) for k, v in self.breakdown.items()},
+            "multiplier": plain(self.multiplier),
+            "breakdown": {k: plain(v) for k, v in self.breakdown.items()},
         }
 
     def __repr__(self) -> str:

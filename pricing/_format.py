@@ -1,0 +1,48 @@
+"""Printing money and tables: exact figures, plain notation, no colour."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+__all__ = ["format_tokens", "format_usd", "plain", "table"]
+
+
+def plain(value: Decimal) -> str:
+    """Exact decimal text without exponent or trailing zeros: ``Decimal('0.004500000000')`` -> ``'0.0045'``."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite amount: {value}")
+    text = format(value, "f")  # "f" never switches to scientific notation ("0E-12" -> "0.000000000000")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def format_usd(value: Decimal, *, places: int = 2) -> str:
+    """Dollars, exact and readable: at least ``places`` decimals, every significant digit kept, thousands grouped.
+
+    ``Decimal('0.004500000000')`` -> ``'$0.0045'``; ``Decimal('1234.5')`` -> ``'$1,234.50'``; ``0E-12`` -> ``'$0.00'``.
+    """
+    text = plain(abs(value))
+    whole, _, frac = text.partition(".")
+    frac = frac.ljust(places, "0")
+    sign = "-" if value < 0 and text != "0" else ""
+    return f"{sign}${int(whole):,}" + (f".{frac}" if frac else "")
+
+
+def format_tokens(count: int) -> str:
+    return f"{count:,}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] = ()) -> list[str]:
+    """Aligned text columns separated by two spaces; ``right[i]`` right-aligns column ``i`` (numbers)."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+    flags = [*right, *([False] * (len(headers) - len(right)))]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, flags)]
+        return "  ".join(parts).rstrip()
+
+    return [line(headers), *(line(row) for row in rows)]
