@@ -56,6 +56,7 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=False):
     tags: list[str] | None = None
     metadata: dict[str, Any] | None = None
     prompt_hash: str | None = None
+    http_status: int | None = None
 
     @property
     def model(self) -> str | None:

@@ -1,0 +1,292 @@
+"""One recorded call: a context manager (sync and async) and the stream wrappers that finish it.
+
+A call is recorded exactly once: when its block ends, or — if a stream was handed over and is still open — when the
+stream ends, is closed, raises, or is garbage-collected unconsumed (status ``cancelled``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+from collections.abc import AsyncGenerator, Generator
+from decimal import Decimal
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from llmcost._chunks import HANDLERS, ChunkHandler
+from llmcost._scope import Scope
+from llmcost._usage import Extracted, extract
+from llmcost._util import describe_error, new_span_id, new_trace_id
+
+if TYPE_CHECKING:
+    from llmcost._tracker import Tracker
+
+__all__ = ["Call", "RecordedAsyncStream", "RecordedStream", "current_call"]
+
+_span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
+_CANCELLED = ("CancelledError", "GeneratorExit", "KeyboardInterrupt")
+
+
+def current_call() -> Call | None:
+    """The innermost call open in this context (its ids become the parent of nested calls)."""
+    return _span.get()
+
+
+class Call:
+    """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
+    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status."""
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        model: str | None,
+        provider: str | None,
+        attrs: dict[str, Any],
+        scopes: tuple[Scope, ...],
+    ) -> None:
+        parent = _span.get()
+        self.tracker = tracker
+        self.id: str = new_span_id()
+        self.trace_id: str = parent.trace_id if parent is not None else new_trace_id()
+        self.parent_id: str | None = parent.id if parent is not None else None
+        self.request_model = model
+        self.provider = provider
+        self.hint: str | None = attrs.pop("hint", None) or provider
+        self.attrs = attrs
+        self.scopes = scopes
+        self.usage: Extracted | None = None
+        self.response_model: str | None = None
+        self.response_id: str | None = None
+        self.provider_cost: Decimal | None = None
+        self.ttft: float | None = None
+        self.status = "ok"
+        self.error: tuple[str, str, int | None] | None = None
+        self.content: dict[str, Any] | None = None
+        self.done = False
+        self._streaming = False
+        self._token: contextvars.Token[Call | None] | None = None
+        self.wall0 = time.time()
+        self.t0 = time.perf_counter()
+
+    @property
+    def model(self) -> str | None:
+        """The model asked for (after a budget downgrade, the cheaper one)."""
+        return self.request_model
+
+    # -- handing over results ------------------------------------------------------------------------------------
+
+    def record(self, response: Any) -> Any:
+        """Read usage, model and id from a provider response; returns ``response`` unchanged."""
+        usage = extract(response, self.hint)
+        if usage.source in ("none", "error"):
+            self.tracker._count("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
+        self.usage = usage
+        self.response_model = usage.response_model or self.response_model
+        self.response_id = usage.response_id or self.response_id
+        return response
+
+    def set_usage(
+        self,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        *,
+        cache_read_input_tokens: int | None = None,
+        cache_creation_input_tokens: int | None = None,
+        cache_creation_1h_input_tokens: int | None = None,
+        reasoning_output_tokens: int | None = None,
+        gpu_seconds: float | None = None,
+        response_model: str | None = None,
+        cost_usd: Decimal | float | str | None = None,
+        estimated: bool = False,
+    ) -> None:
+        """Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost."""
+        u = Extracted()
+        u.input_tokens, u.output_tokens = input_tokens, output_tokens
+        u.cache_read, u.cache_write = cache_read_input_tokens, cache_creation_input_tokens
+        u.cache_write_1h, u.reasoning, u.gpu_seconds = (
+            cache_creation_1h_input_tokens,
+            reasoning_output_tokens,
+            gpu_seconds,
+        )
+        u.source = "estimated" if estimated else "provider"
+        self.usage = u
+        self.response_model = response_model or self.response_model
+        if cost_usd is not None:
+            self.provider_cost = cost_usd if isinstance(cost_usd, Decimal) else Decimal(str(cost_usd))
+
+    def set_error(self, exc: BaseException) -> None:
+        """Mark the call failed (or cancelled, for cancellation) without leaving the block."""
+        info = describe_error(exc)
+        self.status = "cancelled" if info[0] in _CANCELLED else "error"
+        self.error = info
+
+    def mark_first_token(self) -> None:
+        """Record the time to first token now (stream helpers do it for you)."""
+        if self.ttft is None:
+            self.ttft = time.perf_counter() - self.t0
+
+    def stream(self, chunks: Any, kind: str | None = None) -> Any:
+        """Wrap an iterator or async iterator of chunks; the call is recorded when the stream ends.
+
+        ``kind`` picks the chunk reader (``openai_chat``, ``openai_responses``, ``anthropic``, ``ollama``,
+        ``generic``); by default it follows the provider.
+        """
+        handler = HANDLERS.get(kind or self.hint or "generic", HANDLERS["generic"])
+        self._streaming = True
+        self.attrs["stream"] = True
+        if hasattr(chunks, "__aiter__"):
+            return RecordedAsyncStream(chunks, self, handler)
+        return RecordedStream(chunks, self, handler)
+
+    # -- finishing ----------------------------------------------------------------------------------------------
+
+    def finish(self, status: str | None = None) -> None:
+        """Write the record (once; later calls do nothing)."""
+        if self.done:
+            return
+        self.done = True
+        if status is not None and self.status == "ok":
+            self.status = status
+        self.tracker._emit(self)
+
+    def __enter__(self) -> Call:
+        self._token = _span.set(self)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        token, self._token = self._token, None
+        if token is not None:
+            with contextlib.suppress(ValueError):  # exited in another context (a generator resumed elsewhere)
+                _span.reset(token)
+        if exc is not None:
+            self.set_error(exc)
+            self.finish()
+        elif not self._streaming:
+            self.finish()
+
+    async def __aenter__(self) -> Call:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+class _StreamBase:
+    def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
+        self._inner = inner
+        self._call = call
+        self._handler = handler
+
+    def _on_chunk(self, chunk: Any) -> None:
+        try:
+            self._handler(self._call, chunk)
+        except Exception:
+            self._call.tracker._count("odd_chunk", "llmcost: could not read a streamed chunk")
+
+    def _end(self, exc: BaseException | None) -> None:
+        if exc is not None:
+            self._call.set_error(exc)
+        self._call.finish()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def __del__(self) -> None:
+        call = self.__dict__.get("_call")
+        if call is not None and not call.done:
+            call.finish("cancelled")
+
+
+class RecordedStream(_StreamBase):
+    """A stream whose chunks pass through unchanged while usage and TTFT are read."""
+
+    def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
+        super().__init__(inner, call, handler)
+        self._gen = self._iterate()
+
+    def _iterate(self) -> Generator[Any, None, None]:
+        on_chunk = self._on_chunk
+        try:
+            for chunk in self._inner:
+                on_chunk(chunk)
+                yield chunk
+        except GeneratorExit:
+            self._call.finish("cancelled")
+            raise
+        except BaseException as exc:
+            self._end(exc)
+            raise
+        self._end(None)
+
+    def __iter__(self) -> Generator[Any, None, None]:
+        return self._gen
+
+    def __next__(self) -> Any:
+        return next(self._gen)
+
+    def close(self) -> None:
+        """Stop early: the call is recorded as cancelled and the underlying stream closed."""
+        self._gen.close()
+        self._call.finish("cancelled")
+        close = getattr(self._inner, "close", None)
+        if callable(close):
+            close()
+
+    def __enter__(self) -> RecordedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class RecordedAsyncStream(_StreamBase):
+    """The async form of :class:`RecordedStream`."""
+
+    def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
+        super().__init__(inner, call, handler)
+        self._gen = self._iterate()
+
+    async def _iterate(self) -> AsyncGenerator[Any, None]:
+        on_chunk = self._on_chunk
+        try:
+            async for chunk in self._inner:
+                on_chunk(chunk)
+                yield chunk
+        except GeneratorExit:
+            self._call.finish("cancelled")
+            raise
+        except BaseException as exc:
+            self._end(exc)
+            raise
+        self._end(None)
+
+    def __aiter__(self) -> AsyncGenerator[Any, None]:
+        return self._gen
+
+    async def __anext__(self) -> Any:
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop early: the call is recorded as cancelled and the underlying stream closed."""
+        await self._gen.aclose()
+        self._call.finish("cancelled")
+        for name in ("aclose", "close"):
+            close = getattr(self._inner, name, None)
+            if callable(close):
+                result = close()
+                if hasattr(result, "__await__"):
+                    await result
+                break
+
+    close = aclose
+
+    async def __aenter__(self) -> RecordedAsyncStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

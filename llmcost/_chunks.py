@@ -1,0 +1,123 @@
+"""Per-chunk handlers for streamed responses: time to first token and usage, overwritten (never added).
+
+TTFT is the time to the first chunk that carries generated output: text, a tool call, reasoning or a refusal.
+Usage chunks (OpenAI's final chunk has ``choices: []``) and role-only chunks do not count, and ``choices[0]`` is read
+only when ``choices`` is not empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from llmcost._usage import Extracted, extract, extract_usage, get, merge_anthropic_delta
+
+if TYPE_CHECKING:
+    from llmcost._call import Call
+
+__all__ = ["HANDLERS", "ChunkHandler"]
+
+ChunkHandler = Callable[["Call", Any], None]
+
+
+def _first_ids(call: Call, chunk: Any) -> None:
+    if call.response_model is None:
+        model = get(chunk, "model")
+        call.response_model = model if isinstance(model, str) else None
+        rid = get(chunk, "id")
+        call.response_id = rid if isinstance(rid, str) else None
+
+
+def openai_chat(call: Call, chunk: Any) -> None:
+    if call.ttft is None:
+        choices = get(chunk, "choices")
+        if choices:
+            delta = get(choices[0], "delta")
+            if delta is not None and (
+                get(delta, "content")
+                or get(delta, "tool_calls")
+                or get(delta, "reasoning_content")
+                or get(delta, "refusal")
+                or get(delta, "function_call")
+            ):
+                call.mark_first_token()
+                _first_ids(call, chunk)
+    usage = get(chunk, "usage")
+    if usage is not None:  # final chunk, or every chunk with vLLM continuous_usage_stats: cumulative
+        call.usage = extract_usage(usage)
+        _first_ids(call, chunk)
+
+
+def openai_responses(call: Call, chunk: Any) -> None:
+    kind = get(chunk, "type")
+    if not isinstance(kind, str):
+        return
+    if call.ttft is None and kind.endswith(".delta"):
+        call.mark_first_token()
+    elif kind in ("response.created", "response.completed", "response.incomplete", "response.failed"):
+        response = get(chunk, "response")
+        model, rid = get(response, "model"), get(response, "id")
+        call.response_model = model if isinstance(model, str) else call.response_model
+        call.response_id = rid if isinstance(rid, str) else call.response_id
+        usage = get(response, "usage")
+        if usage is not None:
+            call.usage = extract_usage(usage, "openai")
+
+
+def anthropic(call: Call, chunk: Any) -> None:
+    kind = get(chunk, "type")
+    if kind == "content_block_delta":
+        if call.ttft is None:
+            call.mark_first_token()
+    elif kind == "message_start":
+        message = get(chunk, "message")
+        _first_ids(call, message)
+        usage = get(message, "usage")
+        if usage is not None:
+            call.usage = extract_usage(usage, "anthropic")
+    elif kind == "message_delta":
+        usage = get(chunk, "usage")
+        if usage is not None:
+            if call.usage is None:
+                call.usage = Extracted()
+            merge_anthropic_delta(call.usage, usage)
+
+
+def ollama(call: Call, chunk: Any) -> None:
+    if call.ttft is None:
+        message = get(chunk, "message")
+        if (
+            get(chunk, "response")
+            or get(chunk, "thinking")
+            or get(message, "content")
+            or get(message, "thinking")
+            or get(message, "tool_calls")
+        ):
+            call.mark_first_token()
+    if get(chunk, "done"):
+        usage = extract(chunk, "ollama")
+        call.usage = usage
+        call.response_model = usage.response_model or call.response_model
+
+
+def generic(call: Call, chunk: Any) -> None:
+    """Any iterator: the first truthy chunk is the first token; a chunk carrying ``usage`` replaces the usage."""
+    if call.ttft is None and chunk:
+        call.mark_first_token()
+    if isinstance(chunk, (str, bytes)):
+        return
+    if get(chunk, "usage") is not None or get(chunk, "done"):
+        usage = extract(chunk, call.hint)
+        if usage.source != "none":
+            call.usage = usage
+            call.response_model = usage.response_model or call.response_model
+
+
+HANDLERS: dict[str, ChunkHandler] = {
+    "openai": openai_chat,
+    "openai_chat": openai_chat,
+    "openai_responses": openai_responses,
+    "anthropic": anthropic,
+    "ollama": ollama,
+    "generic": generic,
+}

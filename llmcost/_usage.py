@@ -1,0 +1,232 @@
+"""Read token usage from any provider's response (object or dict) into the inclusive wire-format counters.
+
+Shapes handled (see docs/recorder.md): OpenAI Chat Completions (and every OpenAI-compatible server: vLLM, Ollama
+``/v1``, LM Studio, LiteLLM ``ModelResponse``), OpenAI Responses, Anthropic Messages, Ollama native ``/api/chat`` and
+``/api/generate``, LangChain ``usage_metadata``, Google ``usage_metadata`` and plain dicts of any of these.
+
+Rules: totals are inclusive (Anthropic's input is input + cache read + cache creation); a counter the provider did
+not send stays ``None``, never 0; a response whose shape is not recognised yields ``usage_source = "none"`` and
+:func:`extract` never raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Extracted", "extract", "extract_usage", "get", "merge_anthropic_delta"]
+
+
+class Extracted:
+    """Normalised usage of one call."""
+
+    __slots__ = (
+        "cache_read",
+        "cache_write",
+        "cache_write_1h",
+        "gpu_seconds",
+        "input_tokens",
+        "output_tokens",
+        "reasoning",
+        "response_id",
+        "response_model",
+        "source",
+    )
+
+    def __init__(self) -> None:
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.cache_read: int | None = None
+        self.cache_write: int | None = None  # all cache writes (5 minute and 1 hour)
+        self.cache_write_1h: int | None = None  # the 1 hour subset of cache_write
+        self.reasoning: int | None = None
+        self.gpu_seconds: float | None = None
+        self.response_model: str | None = None
+        self.response_id: str | None = None
+        self.source = "none"  # "provider" | "partial" | "estimated" | "none"
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__ if getattr(self, k) is not None)
+        return f"Extracted({fields})"
+
+
+def get(obj: Any, name: str) -> Any:
+    """``obj[name]`` for mappings, ``obj.name`` otherwise; ``None`` when absent."""
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(name)
+    try:
+        return getattr(obj, name, None)
+    except Exception:
+        return None
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def extract(response: Any, hint: str | None = None) -> Extracted:
+    """Usage, model and id of ``response``; ``hint`` (``"anthropic"``, ``"ollama"``...) breaks ties. Never raises."""
+    out = Extracted()
+    try:
+        _fill(out, response, hint)
+    except Exception:  # an odd object: the caller counts it, the user's call goes on
+        out = Extracted()
+        out.source = "error"
+    return out
+
+
+def _fill(out: Extracted, response: Any, hint: str | None) -> None:
+    if response is None:
+        return
+    model = get(response, "model")
+    out.response_model = model if isinstance(model, str) else None
+    rid = get(response, "id")
+    out.response_id = rid if isinstance(rid, str) else None
+    ollama_like = hint == "ollama" or get(response, "eval_count") is not None
+    if (ollama_like or get(response, "total_duration") is not None) and _ollama(out, response):
+        return
+    usage = get(response, "usage")
+    if usage is None and get(response, "object") == "response.completed":
+        usage = get(get(response, "response"), "usage")
+    if usage is not None:
+        extract_usage(usage, hint, into=out)
+        return
+    meta = get(response, "usage_metadata")
+    if meta is not None:
+        _usage_metadata(out, meta)
+        return
+    # A bare usage object or dict handed over directly.
+    extract_usage(response, hint, into=out)
+
+
+def extract_usage(usage: Any, hint: str | None = None, *, into: Extracted | None = None) -> Extracted:
+    """Normalise a ``usage`` object/dict of any supported provider."""
+    out = into if into is not None else Extracted()
+    if get(usage, "prompt_tokens") is not None or get(usage, "completion_tokens") is not None:
+        _openai_chat(out, usage)
+    elif get(usage, "input_tokens") is not None or get(usage, "output_tokens") is not None:
+        anthropic = hint == "anthropic" or (
+            get(usage, "input_tokens_details") is None
+            and (
+                get(usage, "cache_read_input_tokens") is not None
+                or get(usage, "cache_creation_input_tokens") is not None
+            )
+        )
+        (_anthropic if anthropic else _inclusive)(out, usage)
+    elif get(usage, "prompt_token_count") is not None:
+        _google(out, usage)
+    return out
+
+
+def _openai_chat(out: Extracted, u: Any) -> None:
+    out.input_tokens = _int(get(u, "prompt_tokens"))
+    out.output_tokens = _int(get(u, "completion_tokens"))
+    pd = get(u, "prompt_tokens_details")
+    cd = get(u, "completion_tokens_details")
+    out.cache_read = _int(get(pd, "cached_tokens"))
+    if out.cache_read is None:
+        out.cache_read = _int(get(u, "cache_read_input_tokens"))  # LiteLLM also puts it at the top level
+    write = _int(get(pd, "cache_write_tokens"))
+    if write is None:
+        write = _int(get(pd, "cache_creation_tokens"))
+    if write is None:
+        write = _int(get(u, "cache_creation_input_tokens"))
+    out.cache_write = write
+    out.reasoning = _int(get(cd, "reasoning_tokens"))
+    out.source = "provider"
+
+
+def _inclusive(out: Extracted, u: Any) -> None:
+    """OpenAI Responses (and any usage already inclusive with ``input_tokens``/``output_tokens``)."""
+    out.input_tokens = _int(get(u, "input_tokens"))
+    out.output_tokens = _int(get(u, "output_tokens"))
+    idt = get(u, "input_tokens_details")
+    out.cache_read = _int(get(idt, "cached_tokens"))
+    out.cache_write = _int(get(idt, "cache_write_tokens"))
+    out.reasoning = _int(get(get(u, "output_tokens_details"), "reasoning_tokens"))
+    if out.cache_read is None:
+        out.cache_read = _int(get(u, "cache_read_input_tokens"))
+    out.source = "provider"
+
+
+def _anthropic(out: Extracted, u: Any) -> None:
+    base = _int(get(u, "input_tokens"))
+    read = _int(get(u, "cache_read_input_tokens"))
+    write = _int(get(u, "cache_creation_input_tokens"))
+    out.input_tokens = None if base is None else base + (read or 0) + (write or 0)
+    out.output_tokens = _int(get(u, "output_tokens"))
+    out.cache_read = read
+    out.cache_write = write
+    out.cache_write_1h = _int(get(get(u, "cache_creation"), "ephemeral_1h_input_tokens"))
+    out.reasoning = _int(get(get(u, "output_tokens_details"), "thinking_tokens"))
+    out.source = "provider"
+
+
+def merge_anthropic_delta(out: Extracted, u: Any) -> None:
+    """Apply a ``message_delta`` usage: cumulative values overwrite (never add); absent fields keep their value."""
+    base_now = None if out.input_tokens is None else out.input_tokens - (out.cache_read or 0) - (out.cache_write or 0)
+    base = _int(get(u, "input_tokens"))
+    read = _int(get(u, "cache_read_input_tokens"))
+    write = _int(get(u, "cache_creation_input_tokens"))
+    out.cache_read = read if read is not None else out.cache_read
+    out.cache_write = write if write is not None else out.cache_write
+    base = base if base is not None else base_now
+    out.input_tokens = None if base is None else base + (out.cache_read or 0) + (out.cache_write or 0)
+    output = _int(get(u, "output_tokens"))
+    out.output_tokens = output if output is not None else out.output_tokens
+    one_hour = _int(get(get(u, "cache_creation"), "ephemeral_1h_input_tokens"))
+    out.cache_write_1h = one_hour if one_hour is not None else out.cache_write_1h
+    thinking = _int(get(get(u, "output_tokens_details"), "thinking_tokens"))
+    out.reasoning = thinking if thinking is not None else out.reasoning
+    out.source = "provider"
+
+
+def _ollama(out: Extracted, r: Any) -> bool:
+    evals = _int(get(r, "eval_count"))
+    prompt = _int(get(r, "prompt_eval_count"))
+    total = _int(get(r, "total_duration"))
+    if evals is None and prompt is None and total is None:
+        return False
+    out.output_tokens = evals
+    # Older servers omit prompt_eval_count when the prompt was cached: unknown, not zero.
+    out.input_tokens = prompt
+    out.cache_read = _int(get(r, "prompt_eval_cached_count"))
+    out.gpu_seconds = None if total is None else total / 1e9
+    out.source = "provider" if prompt is not None and evals is not None else "partial"
+    return True
+
+
+def _usage_metadata(out: Extracted, m: Any) -> None:
+    if get(m, "prompt_token_count") is not None:
+        _google(out, m)
+        return
+    out.input_tokens = _int(get(m, "input_tokens"))
+    out.output_tokens = _int(get(m, "output_tokens"))
+    idt = get(m, "input_token_details")
+    out.cache_read = _int(get(idt, "cache_read"))
+    h5, h1, plain = (
+        _int(get(idt, k)) for k in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens", "cache_creation")
+    )
+    if h5 is not None or h1 is not None or plain is not None:
+        out.cache_write = (h5 or 0) + (h1 or 0) + (plain or 0)
+    out.cache_write_1h = h1
+    out.reasoning = _int(get(get(m, "output_token_details"), "reasoning"))
+    out.source = "provider" if out.input_tokens is not None else "none"
+
+
+def _google(out: Extracted, m: Any) -> None:
+    """Gemini: the prompt count includes cached content; candidates exclude thoughts, so output adds them."""
+    out.input_tokens = _int(get(m, "prompt_token_count"))
+    cand = _int(get(m, "candidates_token_count"))
+    thoughts = _int(get(m, "thoughts_token_count"))
+    out.output_tokens = None if cand is None and thoughts is None else (cand or 0) + (thoughts or 0)
+    out.cache_read = _int(get(m, "cached_content_token_count"))
+    out.reasoning = thoughts
+    out.source = "provider"

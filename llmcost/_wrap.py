@@ -1,0 +1,178 @@
+"""Client wrappers: explicit (no monkey-patching), one object around one client.
+
+``tracker.wrap(client, agent=...)`` returns a proxy: the recorded methods are replaced, everything else is the
+client's own attribute. The provider is read from the client's base URL, so a local Ollama or vLLM server behind
+the OpenAI client is priced as what it is (``localhost:11434`` -> ``ollama``; another loopback or private address
+-> ``vllm``, unless the catalog declares the host).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from llmcost._budget import BudgetExceeded
+from llmcost._call import Call
+from llmcost._util import prompt_hash
+
+if TYPE_CHECKING:
+    from llmcost._tracker import Tracker
+
+__all__ = ["Proxy", "WrapContext", "detect_provider", "wrap_client"]
+
+_NOT_GIVEN_NAMES = ("NotGiven", "Omit")
+
+
+def wrap_client(tracker: Tracker, client: Any, attrs: dict[str, Any]) -> Any:
+    """Pick the wrapper for ``client``'s SDK."""
+    root = type(client).__module__.partition(".")[0]
+    is_async = type(client).__name__.startswith("Async")
+    if root == "openai":
+        from llmcost._wrap_openai import wrap_openai
+
+        return wrap_openai(tracker, client, attrs, is_async)
+    if root == "anthropic":
+        from llmcost._wrap_anthropic import wrap_anthropic
+
+        return wrap_anthropic(tracker, client, attrs, is_async)
+    if root == "ollama":
+        from llmcost._wrap_ollama import wrap_ollama
+
+        return wrap_ollama(tracker, client, attrs, is_async)
+    if isinstance(client, Proxy):
+        return client.tagged(**attrs)
+    raise TypeError(f"llmcost cannot wrap a {type(client).__module__}.{type(client).__name__} client")
+
+
+def _is_private(host: str) -> bool:
+    if host in ("localhost", "host.docker.internal") or host.endswith((".local", ".internal", ".lan")):
+        return True
+    if "." not in host and ":" not in host:  # a bare name on the local network (docker compose service, ...)
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_private or ip.is_loopback or ip.is_link_local
+
+
+def detect_provider(tracker: Tracker, base_url: Any, default: str) -> tuple[str | None, str | None]:
+    """(provider, server address) for a client whose requests go to ``base_url``."""
+    url = str(base_url) if base_url is not None else ""
+    parts = urlsplit(url if "//" in url else f"//{url}")
+    host = (parts.hostname or "").lower()
+    if not host:
+        return default, None
+    catalog = tracker.catalog()
+    mapped = catalog.provider_for_host(url) if catalog is not None else None
+    if mapped:
+        return mapped, host
+    if _is_private(host):
+        return ("ollama" if parts.port == 11434 else "vllm"), host
+    labels = host.split(".")
+    # An unknown public host (api.groq.com): name it after its domain; prices then resolve by model name.
+    return (labels[-2] if len(labels) >= 2 else host), host
+
+
+def given(value: Any) -> bool:
+    """The SDKs mark unset arguments with sentinels (``NOT_GIVEN``, ``omit``)."""
+    return value is not None and type(value).__name__ not in _NOT_GIVEN_NAMES
+
+
+class WrapContext:
+    """What a wrapper knows once: tracker, provider, server and the attribution set on it."""
+
+    def __init__(self, tracker: Tracker, provider: str | None, server: str | None, source: str, attrs: dict[str, Any]):
+        self.tracker = tracker
+        self.provider = provider
+        self.server = server
+        self.source = source
+        self.attrs = tracker.attributes(**attrs)
+
+    def derive(self, attrs: dict[str, Any]) -> WrapContext:
+        ctx = WrapContext.__new__(WrapContext)
+        ctx.tracker, ctx.provider, ctx.server, ctx.source = self.tracker, self.provider, self.server, self.source
+        ctx.attrs = self.tracker.attributes(self.attrs, **attrs)
+        return ctx
+
+    def start(self, model: Any, operation: str, stream: bool, *request: Any) -> Call | None:
+        """Begin a call; ``None`` if the recorder itself failed (the request then goes out unrecorded)."""
+        try:
+            attrs = dict(self.attrs)
+            attrs.update(
+                operation=operation,
+                source=self.source,
+                server_address=self.server,
+                stream=stream,
+                prompt_hash=prompt_hash(*request),
+            )
+            call = self.tracker.begin(model if isinstance(model, str) else None, self.provider, attrs)
+            if self.tracker.capture_content:
+                call.content = {"input": request}
+            return call
+        except BudgetExceeded:
+            raise
+        except Exception as exc:
+            self.tracker._count("internal_errors", f"llmcost: could not start recording a call: {exc}")
+            return None
+
+    @staticmethod
+    def failed(call: Call | None, exc: BaseException) -> None:
+        if call is not None:
+            call.set_error(exc)
+            call.finish()
+
+    @staticmethod
+    def finished(call: Call | None, result: Any, stream_kind: str | None, retries: int = 0) -> Any:
+        """Record a response (or wrap a stream so it is recorded when it ends); returns what the user gets."""
+        if call is None:
+            return result
+        try:
+            if retries:
+                call.attrs["attempt"] = (call.attrs.get("attempt") or 0) + retries
+            if stream_kind is not None:
+                return call.stream(result, stream_kind)
+            call.record(result)
+            if call.content is not None:
+                call.content["output"] = response_text(result)
+            call.finish()
+        except Exception as exc:
+            call.tracker._count("internal_errors", f"llmcost: could not record a call: {exc}")
+        return result
+
+
+def response_text(response: Any) -> str | None:
+    """The text of a response, for ``capture_content=True`` only."""
+    from llmcost._usage import get
+
+    choices = get(response, "choices")
+    text: Any
+    if choices:
+        text = get(get(choices[0], "message"), "content")
+    elif isinstance(get(response, "output_text"), str):
+        text = get(response, "output_text")
+    elif isinstance(get(response, "content"), list):
+        text = "".join(get(b, "text") or "" for b in get(response, "content"))
+    else:
+        message = get(response, "message")
+        text = get(message, "content") if message is not None else get(response, "response")
+    return text if isinstance(text, str) else None
+
+
+class Proxy:
+    """Forwards every attribute it does not define to the wrapped object."""
+
+    def __init__(self, target: Any, ctx: WrapContext) -> None:
+        self._target = target
+        self._ctx = ctx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+    def tagged(self, **attrs: Any) -> Any:
+        """The same client with more attribution: ``client.tagged(session_id="s1", attempt=2).chat...``."""
+        return type(self)(self._target, self._ctx.derive(attrs))
+
+    def __repr__(self) -> str:
+        return f"<llmcost {self._target!r}>"

@@ -1,0 +1,187 @@
+"""``anthropic.Anthropic`` / ``AsyncAnthropic`` wrappers: ``messages.create`` (streaming or not) and
+``messages.stream``.
+
+Streamed usage is cumulative: ``message_start`` sets it and each ``message_delta`` overwrites the fields it carries
+(never adds), the rule the SDK itself follows. ``messages.stream()`` is finished from the SDK's own accumulated
+message when its block ends; a block left before ``message_delta`` arrived is recorded as ``cancelled``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+from llmcost._chunks import anthropic as anthropic_chunk
+from llmcost._usage import extract_usage, get
+from llmcost._wrap import Proxy, WrapContext, detect_provider
+
+if TYPE_CHECKING:
+    from llmcost._call import Call
+    from llmcost._tracker import Tracker
+
+__all__ = ["wrap_anthropic"]
+
+
+def wrap_anthropic(tracker: Tracker, client: Any, attrs: dict[str, Any], is_async: bool) -> Any:
+    provider = attrs.pop("provider", None)
+    detected, server = detect_provider(tracker, getattr(client, "base_url", None), "anthropic")
+    ctx = WrapContext(tracker, provider or detected, server, "anthropic", attrs)
+    return (AsyncAnthropicProxy if is_async else AnthropicProxy)(client, ctx)
+
+
+class _Messages(Proxy):
+    def _start(self, kwargs: dict[str, Any], stream: bool) -> Call | None:
+        call = self._ctx.start(kwargs.get("model"), "chat", stream, kwargs.get("system"), kwargs.get("messages"))
+        if call is not None and call.request_model and call.request_model != kwargs.get("model"):
+            kwargs["model"] = call.request_model
+        return call
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        stream = kwargs.get("stream") is True
+        call = self._start(kwargs, stream)
+        try:
+            raw = self._target.with_raw_response.create(*args, **kwargs)
+            result, retries = raw.parse(), getattr(raw, "retries_taken", 0)
+        except BaseException as exc:
+            WrapContext.failed(call, exc)
+            raise
+        return WrapContext.finished(call, result, "anthropic" if stream else None, retries)
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        call = self._start(kwargs, True)
+        try:
+            manager = self._target.stream(*args, **kwargs)
+        except BaseException as exc:
+            WrapContext.failed(call, exc)
+            raise
+        if call is None:
+            return manager
+        call.attrs["stream"] = True
+        return _StreamManager(manager, call)
+
+
+class _AsyncMessages(_Messages):
+    async def create(self, *args: Any, **kwargs: Any) -> Any:
+        stream = kwargs.get("stream") is True
+        call = self._start(kwargs, stream)
+        try:
+            raw = await self._target.with_raw_response.create(*args, **kwargs)
+            result, retries = raw.parse(), getattr(raw, "retries_taken", 0)
+            if inspect.isawaitable(result):
+                result = await result
+        except BaseException as exc:
+            WrapContext.failed(call, exc)
+            raise
+        return WrapContext.finished(call, result, "anthropic" if stream else None, retries)
+
+
+def _finish_from_snapshot(call: Call, stream: Any, exc: BaseException | None) -> None:
+    try:
+        message = stream.current_message_snapshot if stream is not None else None
+    except Exception:  # no message_start received
+        message = None
+    if message is not None:
+        call.usage = extract_usage(get(message, "usage"), "anthropic")
+        call.response_model = get(message, "model") or call.response_model
+        call.response_id = get(message, "id") or call.response_id
+    if exc is not None:
+        call.set_error(exc)
+    call.finish(None if get(message, "stop_reason") else "cancelled")
+
+
+class _StreamManager:
+    """Wraps ``MessageStreamManager`` (sync and async): the call is recorded when the block ends."""
+
+    def __init__(self, manager: Any, call: Call) -> None:
+        self._manager = manager
+        self._call = call
+        self._stream: Any = None
+
+    def __enter__(self) -> _MessageStream:
+        self._stream = self._manager.__enter__()
+        return _MessageStream(self._stream, self._call)
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
+        try:
+            return self._manager.__exit__(exc_type, exc, tb)
+        finally:
+            _finish_from_snapshot(self._call, self._stream, exc)
+
+    async def __aenter__(self) -> _MessageStream:
+        self._stream = await self._manager.__aenter__()
+        return _MessageStream(self._stream, self._call)
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
+        try:
+            return await self._manager.__aexit__(exc_type, exc, tb)
+        finally:
+            _finish_from_snapshot(self._call, self._stream, exc)
+
+    def __del__(self) -> None:
+        if not self._call.done:
+            _finish_from_snapshot(self._call, self._stream, None)
+
+
+class _MessageStream:
+    """The SDK's ``MessageStream``: events and ``text_stream`` pass through; the first text marks TTFT."""
+
+    def __init__(self, stream: Any, call: Call) -> None:
+        self._stream = stream
+        self._call = call
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def __iter__(self) -> Iterator[Any]:
+        for event in self._stream:
+            anthropic_chunk(self._call, event)
+            yield event
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        async for event in self._stream:
+            anthropic_chunk(self._call, event)
+            yield event
+
+    @property
+    def text_stream(self) -> Any:
+        inner = self._stream.text_stream
+        call = self._call
+        if hasattr(inner, "__aiter__"):
+
+            async def agen() -> AsyncIterator[Any]:
+                async for text in inner:
+                    if text:
+                        call.mark_first_token()
+                    yield text
+
+            return agen()
+
+        def gen() -> Iterator[Any]:
+            for text in inner:
+                if text:
+                    call.mark_first_token()
+                yield text
+
+        return gen()
+
+
+class AnthropicProxy(Proxy):
+    """A recorded ``anthropic.Anthropic``."""
+
+    _messages: type[_Messages] = _Messages
+
+    def __init__(self, target: Any, ctx: WrapContext) -> None:
+        super().__init__(target, ctx)
+        self.messages = self._messages(target.messages, ctx)
+
+    def with_options(self, **options: Any) -> Any:
+        return type(self)(self._target.with_options(**options), self._ctx)
+
+    copy = with_options
+
+
+class AsyncAnthropicProxy(AnthropicProxy):
+    """A recorded ``anthropic.AsyncAnthropic``."""
+
+    _messages = _AsyncMessages
