@@ -184,9 +184,11 @@ def _read_body(resp: httpx.Response, max_bytes: int, progress: Progress | None, 
         chunks.append(chunk)
         if progress is not None:
             progress.bytes(label, resp.num_bytes_downloaded, declared)
-    # Content-Length counts the bytes on the wire (before any content decoding).
-    if declared is not None and resp.num_bytes_downloaded != declared:
-        raise UpdateError(f"{resp.url}: truncated body ({resp.num_bytes_downloaded} of {declared} bytes)")
+    # Content-Length counts the bytes on the wire, before any content decoding.
+    encoded = resp.headers.get("content-encoding", "identity").strip().lower() not in ("", "identity")
+    received = resp.num_bytes_downloaded if encoded else size
+    if declared is not None and received != declared:
+        raise UpdateError(f"{resp.url}: truncated body ({received} of {declared} bytes)")
     return b"".join(chunks)
 
 

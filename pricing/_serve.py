@@ -25,6 +25,7 @@ class _Snapshot:
 
     def __init__(self, path: Path | None) -> None:
         self._fixed = path
+        self.directory = _versions.current_path().parent  # fixed at start: the environment may change later
         self._key: tuple[str, int, int] | None = None
         self._data = b""
         self._sha = ""
@@ -33,7 +34,7 @@ class _Snapshot:
     def path(self) -> Path:
         if self._fixed is not None:
             return self._fixed
-        current = _versions.current_path()
+        current = self.directory / "current.toml"
         return current if current.is_file() else _load.bundled_catalog_path()
 
     def get(self) -> tuple[bytes, str]:
@@ -91,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif route == "/catalog.toml.sha256":
             self._send(HTTPStatus.OK, f"{sha}  catalog.toml\n".encode(), "text/plain; charset=utf-8", head=head)
         elif route == "/versions.json":
-            body = json.dumps(_index(data, sha), indent=2).encode() + b"\n"
+            body = json.dumps(_index(data, sha, self.server.snapshot.directory), indent=2).encode() + b"\n"
             self._send(HTTPStatus.OK, body, "application/json", head=head)
         else:
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", head=head)
@@ -132,12 +133,12 @@ def _matches(header: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _index(data: bytes, sha: str) -> dict[str, Any]:
+def _index(data: bytes, sha: str, directory: Path) -> dict[str, Any]:
     return {
         "current": {"version": _versions.version_of(data), "sha256": sha, "size": len(data)},
         "versions": [
             {"version": v.version, "sha256": v.sha256, "size": v.size, "current": v.current}
-            for v in _versions.list_versions()
+            for v in _versions.list_versions(directory)
         ],
     }
 

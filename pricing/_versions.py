@@ -100,12 +100,12 @@ def next_version(day: dt.date, taken: set[str], floor: str | None) -> str:
     return candidate
 
 
-def list_versions() -> list[VersionInfo]:
+def list_versions(directory: Path | None = None) -> list[VersionInfo]:
     """Stored versions, oldest first; ``current`` marks the one whose bytes ``current.toml`` holds."""
-    directory = _paths.catalog_dir()
+    directory = directory or _paths.catalog_dir()
     if not directory.is_dir():
         return []
-    current = _read_bytes(current_path())
+    current = _read_bytes(directory / "current.toml")
     current_sha = sha256_hex(current) if current is not None else None
     found: list[VersionInfo] = []
     for path in directory.glob("catalog-*.toml"):

@@ -1,0 +1,77 @@
+"""A real HTTP server on 127.0.0.1 for the update tests: fixed routes, ETags, and deliberately broken answers."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    truncate: bool = False  # announce more bytes than are sent, then close the connection
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FixtureServer
+
+    def do_GET(self) -> None:
+        self.server.hits.append((self.path, self.headers.get("If-None-Match")))
+        route = self.server.routes.get(self.path.split("?", 1)[0])
+        if route is None:
+            self._send(404, b"not found\n", {})
+            return
+        if route.etag and self.headers.get("If-None-Match") == route.etag:
+            self._send(304, b"", {"ETag": route.etag})
+            return
+        headers = dict(route.headers)
+        if route.etag:
+            headers["ETag"] = route.etag
+        if route.truncate:
+            self.send_response(route.status)
+            self.send_header("Content-Length", str(len(route.body) + 1000))
+            self.end_headers()
+            self.wfile.write(route.body)
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self._send(route.status, route.body, headers)
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class FixtureServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.routes: dict[str, Route] = {}
+        self.hits: list[tuple[str, str | None]] = []
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+    def __enter__(self) -> FixtureServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=5)
