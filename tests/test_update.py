@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json
@@ -16,7 +15,8 @@ import pytest
 from _loopback import FixtureServer, Route
 
 import pricing
-from pricing import _update_cli, _versions
+from pricing import _versions
+from pricing._cli import main
 from pricing._fetch import UpdateError
 from pricing._serve import make_server
 from pricing._update import UpdateOptions, run_update
@@ -27,13 +27,8 @@ DAY = dt.date(2026, 3, 1)
 
 
 def cli(*argv: str) -> int:
-    """The ``pricing`` subcommands this module adds, parsed and run in-process."""
-    parser = argparse.ArgumentParser(prog="pricing")
-    sub = parser.add_subparsers(dest="command", required=True)
-    _update_cli.register(sub)
-    args = parser.parse_args(list(argv))
-    code: int = args.func(args)
-    return code
+    """``pricing ARGV`` run in-process."""
+    return main(list(argv))
 
 
 def sha(data: bytes) -> str:
@@ -232,7 +227,8 @@ def test_rollback_to_an_unknown_version_is_a_usage_error(active_base: Path, caps
     files = snapshot()
     assert cli("rollback", "2020.01.01") == 2
     err = capsys.readouterr().err
-    assert err.startswith("pricing: error: no stored version 2020.01.01") and err.count("\n") == 1
+    assert err.startswith("pricing: error: no stored version 2020.01.01")
+    assert err.count("\n") == 1
     assert cli("diff", "2026.01.01", "nope") == 2
     assert snapshot() == files
 
@@ -271,7 +267,8 @@ def test_tenfold_jump_is_flagged(active_base: Path, capsys: pytest.CaptureFixtur
         assert cli("update", "--from", server.url("/catalog.toml"), "--dry-run") == 0
         out = capsys.readouterr().out
         assert "1 flagged (> ×10 jump)" in out
-        assert "anthropic/claude-haiku-4-5  output 5 → 75" in out and "[×15 jump]" in out
+        assert "anthropic/claude-haiku-4-5  output 5 → 75" in out
+        assert "[×15 jump]" in out
         assert cli("update", "--from", server.url("/catalog.toml"), "--dry-run", "--json") == 0
     change = json.loads(capsys.readouterr().out)["diff"]["changes"][0]
     assert change["jump"] == "15"
@@ -300,7 +297,7 @@ def test_a_version_string_cannot_escape_the_catalog_directory(active_base: Path)
     evil = BASE.replace(b'"2026.01.01"', b'"../../evil"')
     with FixtureServer() as server:
         server.routes.update(served(evil))
-        with pytest.raises(UpdateError, match="not of the form YYYY.MM.DD"):
+        with pytest.raises(UpdateError, match=r"not of the form YYYY\.MM\.DD"):
             run_update(UpdateOptions(origin=server.url("/catalog.toml")))
     assert not (pricing.llmcost_home().parent / "evil.toml").exists()
 
@@ -371,7 +368,7 @@ def history(active_base: Path) -> Iterator[None]:
     with FixtureServer() as server:
         server.routes.update(served(REPRICED, etag='"v2"'))
         assert cli("update", "--from", server.url("/catalog.toml")) == 0
-    yield
+    return
 
 
 @pytest.mark.parametrize("case", list(FAILURES))
@@ -406,7 +403,8 @@ def test_cli_failure_over_real_http(history: None, case: str, capsys: pytest.Cap
         capsys.readouterr()
         assert cli("update", "--from", url) == 1
     err = capsys.readouterr().err
-    assert err.startswith("pricing: error: ") and err.count("\n") == 1, err
+    assert err.startswith("pricing: error: "), err
+    assert err.count("\n") == 1, err
     assert snapshot() == files
 
 
