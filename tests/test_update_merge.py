@@ -1,0 +1,159 @@
+"""Folding a partial source into the catalog: windows are closed and appended, never rewritten."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pricing
+from pricing._diff import diff_documents, past_kept
+from pricing._load import load_document, validate_document
+from pricing._merge import merge_rates
+
+FIX = Path(__file__).parent / "fixtures" / "update"
+DAY = dt.date(2026, 3, 1)
+ORIGIN = "https://prices.example/map.json"
+
+
+@pytest.fixture
+def base() -> dict[str, Any]:
+    return load_document(FIX / "base.toml")
+
+
+def source(*models: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
+    """A converted source document: (provider, model id, window) triples."""
+    providers: dict[str, dict[str, Any]] = {}
+    for provider, mid, window in models:
+        prov = providers.setdefault(provider, {"id": provider, "name": provider.title(), "models": []})
+        prov["models"].append({"id": mid, "prices": [window]})
+    return {"providers": list(providers.values())}
+
+
+def rates(inp: str, out: str, **more: Any) -> dict[str, Any]:
+    return {"input_mtok": Decimal(inp), "output_mtok": Decimal(out), **more}
+
+
+def windows(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    provider, mid = key.split("/")
+    (prov,) = [p for p in doc["providers"] if p["id"] == provider]
+    (model,) = [m for m in prov["models"] if m["id"] == mid]
+    result: list[dict[str, Any]] = model["prices"]
+    return result
+
+
+def merge(base: dict[str, Any], src: dict[str, Any], day: dt.date = DAY) -> tuple[dict[str, Any], list[str]]:
+    merged, report = merge_rates(base, src, day=day, version="2026.03.01", origin=ORIGIN)
+    assert validate_document(merged) == []
+    pricing.Catalog(merged)  # no ambiguous names
+    return merged, report.warnings
+
+
+def test_unchanged_rates_keep_the_windows_untouched(base: dict[str, Any]) -> None:
+    # Same rates, written differently: cache_read stated where the catalog implies it.
+    src = source(("openai", "gpt-4o", rates("2.50", "10.0", cache_read_mtok=Decimal("1.25"))))
+    merged, _ = merge(base, src)
+    assert windows(merged, "openai/gpt-4o") == windows(base, "openai/gpt-4o")
+    assert diff_documents(base, merged).empty
+
+
+def test_a_changed_rate_closes_the_window_and_opens_one(base: dict[str, Any]) -> None:
+    before = copy.deepcopy(base)
+    merged, _ = merge(base, source(("openai", "gpt-4o", rates("2", "8"))))
+    old, new = windows(merged, "openai/gpt-4o")
+    assert old == {**windows(base, "openai/gpt-4o")[0], "effective_until": DAY}
+    assert new == {"effective_from": DAY, "input_mtok": 2, "output_mtok": 8, "source": ORIGIN, "checked": DAY}
+    assert base == before  # the current document is not modified
+    assert past_kept(windows(base, "openai/gpt-4o"), windows(merged, "openai/gpt-4o"), DAY)
+    usage = pricing.Usage(input_tokens=1_000_000, output_tokens=1_000_000, cache_read_tokens=400_000)
+    old_catalog, new_catalog = pricing.Catalog(base), pricing.Catalog(merged)
+    for day in ("2024-08-06", "2025-12-31", "2026-02-28"):
+        assert (
+            new_catalog.price(usage, "gpt-4o", at=day).cost_usd == old_catalog.price(usage, "gpt-4o", at=day).cost_usd
+        )
+    assert new_catalog.price(usage, "gpt-4o", at="2026-03-01").cost_usd == Decimal("8") + Decimal("2")
+
+
+def test_history_is_kept_for_models_with_several_windows(base: dict[str, Any]) -> None:
+    merged, _ = merge(base, source(("openai", "o3", rates("1", "4"))))
+    o3 = windows(merged, "openai/o3")
+    assert o3[:1] == windows(base, "openai/o3")[:1]
+    assert [(w.get("effective_from"), w.get("effective_until")) for w in o3] == [
+        (dt.date(2025, 4, 16), dt.date(2025, 6, 10)),
+        (dt.date(2025, 6, 10), DAY),
+        (DAY, None),
+    ]
+
+
+def test_the_source_date_is_the_effective_date(base: dict[str, Any]) -> None:
+    dated = rates("2", "8", effective_from=dt.date(2026, 2, 15))
+    merged, _ = merge(base, source(("openai", "gpt-4o", dated)))
+    assert [w.get("effective_from") for w in windows(merged, "openai/gpt-4o")] == [
+        dt.date(2024, 8, 6),
+        dt.date(2026, 2, 15),
+    ]
+    # A date older than the window in force is not believed: the change starts on the update's day.
+    stale = rates("2", "8", effective_from=dt.date(2023, 1, 1))
+    merged, _ = merge(base, source(("openai", "gpt-4o", stale)))
+    assert windows(merged, "openai/gpt-4o")[-1]["effective_from"] == DAY
+
+
+def test_a_second_update_on_the_same_day_replaces_todays_window(base: dict[str, Any]) -> None:
+    first, _ = merge(base, source(("openai", "gpt-4o", rates("2", "8"))))
+    second, _ = merge(first, source(("openai", "gpt-4o", rates("2.2", "8.8"))))
+    got = windows(second, "openai/gpt-4o")
+    assert len(got) == 2
+    assert got[0] == windows(first, "openai/gpt-4o")[0]
+    assert (got[1]["effective_from"], got[1]["input_mtok"]) == (DAY, Decimal("2.2"))
+    assert past_kept(windows(first, "openai/gpt-4o"), got, DAY)
+
+
+def test_models_missing_from_a_partial_source_are_kept(base: dict[str, Any]) -> None:
+    merged, _ = merge(base, source(("openai", "gpt-4o", rates("2", "8"))))
+    diff = diff_documents(base, merged)
+    counts = diff.counts()
+    assert (counts["added"], counts["removed"], counts["changed"]) == (0, 0, 1)
+    assert diff.unchanged == diff.before_models - 1
+
+
+def test_new_models_and_providers_are_added_with_provenance(base: dict[str, Any]) -> None:
+    src = source(("openai", "o4-mini", rates("1.1", "4.4")), ("mistral", "mistral-small", rates("0.1", "0.3")))
+    merged, warnings = merge(base, src)
+    assert warnings == []
+    assert windows(merged, "openai/o4-mini") == [{**rates("1.1", "4.4"), "source": ORIGIN, "checked": DAY}]
+    assert windows(merged, "mistral/mistral-small")[0]["output_mtok"] == Decimal("0.3")
+    assert [c.key for c in diff_documents(base, merged).of_kind("added")] == ["mistral/mistral-small", "openai/o4-mini"]
+
+
+def test_a_new_model_that_would_make_a_name_ambiguous_is_left_out(base: dict[str, Any]) -> None:
+    src = source(
+        ("azure", "gpt-4o", rates("5", "15")),  # the name already belongs to openai/gpt-4o
+        ("azure", "gpt-4o-2024-08-06", rates("5", "15")),  # an alias of openai/gpt-4o
+        ("azure", "gpt-35-turbo", rates("0.5", "1.5")),
+    )
+    merged, warnings = merge(base, src)
+    assert warnings == [
+        "azure/gpt-4o: not added, 'gpt-4o' already names openai/gpt-4o",
+        "azure/gpt-4o-2024-08-06: not added, 'gpt-4o-2024-08-06' already names openai/gpt-4o",
+    ]
+    assert [m["id"] for p in merged["providers"] if p["id"] == "azure" for m in p["models"]] == ["gpt-35-turbo"]
+
+
+def test_a_dated_alias_beside_its_canonical_entry_does_not_reprice_it(base: dict[str, Any]) -> None:
+    src = source(("openai", "gpt-4o", rates("2.5", "10", cache_read_mtok=Decimal("1.25"))))
+    src["providers"][0]["models"].append({"id": "gpt-4o-2024-08-06", "prices": [rates("5", "15")]})
+    merged, _ = merge(base, src)
+    assert windows(merged, "openai/gpt-4o") == windows(base, "openai/gpt-4o")
+    # Alone, an alias entry speaks for the model it names.
+    merged, _ = merge(base, source(("openai", "gpt-4o-2024-08-06", rates("2", "8"))))
+    assert windows(merged, "openai/gpt-4o")[-1]["input_mtok"] == Decimal("2")
+
+
+def test_a_new_provider_with_only_clashing_models_is_not_added(base: dict[str, Any]) -> None:
+    merged, warnings = merge(base, source(("openrouter-copy", "gpt-4o", rates("5", "15"))))
+    assert [p["id"] for p in merged["providers"]] == [p["id"] for p in base["providers"]]
+    assert len(warnings) == 1
