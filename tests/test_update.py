@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from _loopback import FixtureServer, Route
 import pricing
 from pricing import _versions
 from pricing._cli import main
-from pricing._fetch import UpdateError
+from pricing._fetch import Progress, UpdateError
 from pricing._serve import make_server
 from pricing._update import UpdateOptions, run_update
 
@@ -461,3 +462,26 @@ def test_update_from_a_served_catalog_round_trips_exactly(
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+# -- progress -----------------------------------------------------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("stream", [_Terminal(), io.StringIO()], ids=["terminal", "pipe"])
+def test_progress_is_shown_only_on_a_terminal_and_cleared(active_base: Path, stream: io.StringIO) -> None:
+    with FixtureServer() as server:
+        server.routes.update(served(REPRICED))
+        run_update(UpdateOptions(origin=server.url("/catalog.toml"), progress=Progress(stream)))
+    shown = stream.getvalue()
+    if not stream.isatty():
+        assert shown == ""
+        return
+    assert "downloading: 0.0 MiB / 0.0 MiB" in shown
+    assert "parsing 0.0 MiB" in shown
+    assert "checking ours data" in shown
+    assert shown.endswith("\r\x1b[K")  # the line is erased before the summary is printed
