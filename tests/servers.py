@@ -30,7 +30,7 @@ CHAT_USAGE = {
 }
 RESPONSES_USAGE = {
     "input_tokens": 328,
-    "input_tokens_details": {"cached_tokens": 128},
+    "input_tokens_details": {"cached_tokens": 128, "cache_write_tokens": 0},
     "output_tokens": 52,
     "output_tokens_details": {"reasoning_tokens": 20},
     "total_tokens": 380,

@@ -187,22 +187,19 @@ def test_local_server_behind_openai_client_is_not_priced_as_openai(
 
 
 async def test_async_client_and_stream(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
-    client = tracker.wrap(
-        openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="k", max_retries=0), provider="openai"
-    )
-    await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
-    stream = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
-    async for _chunk in stream:
-        pass
-    stream2 = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
-    async for _chunk in stream2:
-        break
-    await stream2.close()
+    async with openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="k", max_retries=0) as raw:
+        client = tracker.wrap(raw, provider="openai")
+        await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+        stream = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        async for _chunk in stream:
+            pass
+        stream2 = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        async for _chunk in stream2:
+            break
+        await stream2.close()
     plain, streamed, cancelled = tracker.records
-    assert plain.status == streamed.status == "ok"
-    assert streamed.output_tokens == 300
-    assert streamed.stream
-    assert cancelled.status == "cancelled"
+    assert (plain.status, streamed.status, cancelled.status) == ("ok", "ok", "cancelled")
+    assert (streamed.output_tokens, streamed.stream) == (300, True)
 
 
 def test_tagged_and_with_options_keep_recording(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:

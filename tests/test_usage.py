@@ -1,0 +1,124 @@
+"""Usage normalisation over the payload shapes providers really send (objects and dicts)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from anthropic.types import Message
+from ollama import ChatResponse
+from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
+
+from llmcost import extract
+from llmcost._usage import Extracted, extract_usage, merge_anthropic_delta
+from tests.servers import CHAT_USAGE, OLLAMA_METRICS, _chat, _message, _ollama_chat, _response_body
+
+STUB: Any = SimpleNamespace(omit_prompt_eval=False, first_token_delay=0.0)
+LITELLM_USAGE = {
+    "total_tokens": 103925,
+    "prompt_tokens": 98805,
+    "completion_tokens": 5120,
+    "prompt_tokens_details": {"cached_tokens": 66360, "cache_creation_tokens": 32435, "text_tokens": None},
+    "completion_tokens_details": {"reasoning_tokens": 1710, "text_tokens": None},
+    "cache_read_input_tokens": 66360,
+    "cache_creation_input_tokens": 32435,
+}
+
+
+def counts(u: Extracted) -> tuple[Any, ...]:
+    return (u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning, u.source)
+
+
+def test_openai_chat_object_and_dict() -> None:
+    body = _chat(STUB, {"model": "gpt-4o-mini"})
+    expected = (2006, 300, 1920, None, None, 64, "provider")
+    assert counts(extract(body)) == expected
+    obj = extract(ChatCompletion.model_validate(body))
+    assert counts(obj) == expected
+    assert (obj.response_model, obj.response_id) == ("gpt-4o-mini-2024-07-18", "chatcmpl-abc123")
+
+
+def test_responses_object() -> None:
+    u = extract(Response.model_validate(_response_body({"model": "o3"})))
+    assert counts(u) == (328, 52, 128, 0, None, 20, "provider")
+
+
+def test_anthropic_object_is_made_inclusive() -> None:
+    u = extract(Message.model_validate(_message(STUB, {"model": "claude"})))
+    assert counts(u) == (12407, 550, 100, 12304, 304, None, "provider")
+
+
+def test_anthropic_dict_without_hint_is_recognised() -> None:
+    usage = {"input_tokens": 3, "cache_read_input_tokens": 7, "cache_creation_input_tokens": 0, "output_tokens": 5}
+    assert counts(extract({"usage": usage}))[:4] == (10, 5, 7, 0)
+
+
+def test_anthropic_delta_overwrites_and_keeps_absent_fields() -> None:
+    u = extract_usage({"input_tokens": 27, "cache_read_input_tokens": 100, "output_tokens": 1}, "anthropic")
+    merge_anthropic_delta(u, {"output_tokens": 47})  # older servers send only output_tokens
+    assert (u.input_tokens, u.output_tokens, u.cache_read) == (127, 47, 100)
+    merge_anthropic_delta(u, {"output_tokens": 60, "input_tokens": 30})  # grew after a server tool
+    assert (u.input_tokens, u.output_tokens) == (130, 60)
+
+
+def test_litellm_usage_with_cache_writes() -> None:
+    assert counts(extract({"model": "x", "usage": LITELLM_USAGE})) == (
+        98805,
+        5120,
+        66360,
+        32435,
+        None,
+        1710,
+        "provider",
+    )
+
+
+def test_vllm_usage_without_details() -> None:
+    usage = {"prompt_tokens": 21, "total_tokens": 58, "completion_tokens": 37, "prompt_tokens_details": None}
+    assert counts(extract({"usage": usage})) == (21, 37, None, None, None, None, "provider")
+
+
+def test_ollama_object_and_missing_prompt_count() -> None:
+    body = _ollama_chat(STUB, {"model": "llama3.2"})
+    u = extract(ChatResponse.model_validate(body))
+    assert counts(u) == (11, 18, None, None, None, None, "provider")
+    assert u.gpu_seconds == OLLAMA_METRICS["total_duration"] / 1e9
+    del body["prompt_eval_count"]
+    assert counts(extract(body))[:2] == (None, 18)
+    assert extract(body).source == "partial"
+
+
+def test_langchain_and_google_usage_metadata() -> None:
+    lc = {
+        "input_tokens": 350,
+        "output_tokens": 240,
+        "input_token_details": {"cache_creation": 0, "cache_read": 100, "ephemeral_1h_input_tokens": 200},
+        "output_token_details": {"reasoning": 200},
+    }
+    assert counts(extract({"usage_metadata": lc})) == (350, 240, 100, 200, 200, 200, "provider")
+    google = {"prompt_token_count": 100, "candidates_token_count": 20, "thoughts_token_count": 30}
+    assert counts(extract({"usage_metadata": google}))[:2] == (100, 50)
+
+
+class _Exploding:
+    @property
+    def usage(self) -> Any:
+        raise RuntimeError("boom")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise RuntimeError(name)
+
+
+@pytest.mark.parametrize("odd", [None, 42, "text", object(), {"usage": "n/a"}, [1, 2], _Exploding()])
+def test_odd_objects_never_raise(odd: Any) -> None:
+    u = extract(odd)
+    assert u.input_tokens is None
+    assert u.source in ("none", "error")
+
+
+def test_bare_usage_dict_with_chat_names() -> None:
+    assert counts(extract(CHAT_USAGE))[:2] == (2006, 300)
