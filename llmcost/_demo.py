@@ -1,15 +1,277 @@
-"""``llmcost demo``: realistic sample traffic written to the log directory."""
+"""``llmcost demo``: realistic sample traffic written to the log directory through the real recorder.
+
+Simulated agents call several providers and models (Anthropic, OpenAI, Google, a local Ollama model); ``analyst``
+streams from a slow reasoning model (long TTFT); ``retry-bot`` regularly falls into a retry loop: the same request
+(same ``prompt_hash``) sent again and again within seconds, failing with 429 and 500 and a growing ``attempt``.
+Every record goes through :class:`~llmcost.Tracker` (pricing and the JSONL writer), so what the monitor shows is
+what real use produces. The same seed gives the same traffic.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import random
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from llmcost._tracker import Tracker
+
+__all__ = ["DemoTraffic", "demo_traffic", "register", "write_demo"]
+
+
+class RateLimitError(Exception):
+    status_code = 429
+
+
+class InternalServerError(Exception):
+    status_code = 500
+
+
+@dataclass
+class _Event:
+    """One simulated call, ``at`` seconds after the start."""
+
+    at: float
+    agent: str
+    model: str
+    provider: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read: int | None = None
+    reasoning: int | None = None
+    latency: float = 1.0
+    ttft: float | None = None
+    error: type[Exception] | None = None
+    attempt: int = 0
+    prompt: str = ""
+    session: str | None = None
+    user: str | None = None
+    gpu_seconds: float | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+# agent -> (weight, provider, model, input range, output range)
+_AGENTS: dict[str, tuple[float, str, str, tuple[int, int], tuple[int, int]]] = {
+    "planner": (2.0, "anthropic", "claude-sonnet-4-5", (2_000, 30_000), (200, 1_500)),
+    "researcher": (2.0, "openai", "gpt-4o", (1_000, 12_000), (100, 900)),
+    "support-bot": (4.0, "openai", "gpt-4o-mini", (300, 3_000), (50, 400)),
+    "summarizer": (1.5, "google", "gemini-2.5-pro", (5_000, 60_000), (200, 1_200)),
+    "local-coder": (2.0, "ollama", "llama3.2", (200, 4_000), (50, 800)),
+    "analyst": (0.8, "openai", "o3", (3_000, 20_000), (500, 4_000)),
+}
+
+
+def _normal_call(rng: random.Random, at: float, agent: str, n: int) -> _Event:
+    _, provider, model, (lo_in, hi_in), (lo_out, hi_out) = _AGENTS[agent]
+    inp = int(math.exp(rng.uniform(math.log(lo_in), math.log(hi_in))))
+    out = rng.randint(lo_out, hi_out)
+    ev = _Event(at, agent, model, provider, inp, out, prompt=f"{agent}:{n}")
+    ev.latency = 0.3 + out / rng.uniform(40, 120)
+    ev.session = f"{agent}-s{rng.randint(1, 6)}"
+    ev.user = f"user-{rng.randint(1, 12)}" if agent == "support-bot" else None
+    if provider == "anthropic" and rng.random() < 0.7:
+        ev.cache_read = int(inp * rng.uniform(0.5, 0.9))
+    if provider == "openai" and rng.random() < 0.4:
+        ev.cache_read = (int(inp * rng.uniform(0.3, 0.8)) // 128) * 128
+    if model == "o3":  # the slow streaming reasoning model
+        ev.reasoning = int(out * rng.uniform(0.4, 0.8))
+        ev.ttft = rng.uniform(3.0, 8.0)
+        ev.latency = ev.ttft + out / rng.uniform(30, 60)
+    elif rng.random() < 0.5:
+        ev.ttft = rng.uniform(0.2, 0.9)
+    if provider == "ollama":
+        ev.gpu_seconds = ev.latency * 0.95
+    if rng.random() < 0.02:
+        ev.error, ev.output_tokens = InternalServerError, 0
+    ev.tags = ["demo"]
+    return ev
+
+
+def _retry_loop(rng: random.Random, at: float, episode: int) -> Iterator[_Event]:
+    """25-40 identical requests in about 12 seconds, most failing, attempts counting up."""
+    prompt = f"retry-bot:stuck:{episode}"
+    t = at
+    for attempt in range(rng.randint(25, 40)):
+        error = rng.choice([RateLimitError, RateLimitError, InternalServerError]) if rng.random() < 0.8 else None
+        ev = _Event(t, "retry-bot", "gpt-4o", "openai", 6_000 + rng.randint(0, 50), 0 if error else 120)
+        ev.error, ev.attempt, ev.prompt = error, attempt, prompt
+        ev.latency = rng.uniform(0.05, 0.3) if error else rng.uniform(0.8, 1.5)
+        ev.session, ev.tags = f"retry-bot-s{episode}", ["demo"]
+        yield ev
+        t += rng.uniform(0.2, 0.5)
+
+
+def events(seed: int = 0, rate: float = 5.0) -> Iterator[_Event]:
+    """The endless, deterministic event stream (``at`` in seconds from the start, non-decreasing)."""
+    rng = random.Random(seed)
+    names = list(_AGENTS)
+    weights = [_AGENTS[a][0] for a in names]
+    t, n, episode = 0.0, 0, 0
+    next_loop = rng.uniform(5.0, 15.0)
+    pending: list[_Event] = []
+    while True:
+        t += rng.expovariate(rate)
+        if t >= next_loop:
+            pending.extend(_retry_loop(rng, next_loop, episode))
+            episode += 1
+            next_loop += rng.uniform(60.0, 120.0)
+        while pending and pending[0].at <= t:
+            yield pending.pop(0)
+        n += 1
+        yield _normal_call(rng, t, rng.choices(names, weights)[0], n)
+
+
+def _emit(tracker: Tracker, ev: _Event, end: float) -> None:
+    """Send one simulated call through the recorder, as if it ended at ``end`` (epoch seconds)."""
+    messages = [{"role": "user", "content": ev.prompt}]
+    call = tracker.trace(
+        ev.model,
+        ev.provider,
+        messages=messages,
+        source=ev.provider if ev.provider in ("openai", "anthropic", "ollama") else "sdk",
+        stream=ev.ttft is not None,
+        attempt=ev.attempt,
+        agent=ev.agent,
+        session_id=ev.session,
+        user_id=ev.user,
+        workflow="demo",
+        tags=ev.tags,
+    )
+    call.wall0 = end - ev.latency
+    call.t0 = time.perf_counter() - ev.latency
+    call.ttft = ev.ttft
+    call.response_model = ev.model
+    if ev.error is not None:
+        call.set_error(ev.error(f"simulated {ev.error.__name__}"))
+    else:
+        call.set_usage(
+            ev.input_tokens,
+            ev.output_tokens,
+            cache_read_input_tokens=ev.cache_read,
+            reasoning_output_tokens=ev.reasoning,
+            gpu_seconds=ev.gpu_seconds,
+        )
+    call.finish()
+
+
+def write_demo(directory: str | Path, *, duration: float = 60.0, rate: float = 5.0, seed: int = 0) -> int:
+    """Write ``duration`` seconds of traffic ending now, at once (timestamps spread over the window).
+
+    Returns the number of records written.
+    """
+    tracker = Tracker(directory)
+    start = time.time() - duration
+    count = 0
+    for ev in events(seed, rate):
+        if ev.at > duration:
+            break
+        _emit(tracker, ev, start + ev.at)
+        count += 1
+    tracker.close()
+    return count
+
+
+class DemoTraffic:
+    """Simulated traffic written in real time by a background thread until :meth:`stop`.
+
+    >>> traffic = demo_traffic("/tmp/llmcost-demo", rate=5, seed=1)        # doctest: +SKIP
+    >>> ...                                                               # the monitor follows the directory
+    >>> traffic.stop()                                                    # doctest: +SKIP
+
+    Also a context manager (``with demo_traffic(path):``). ``written`` counts the records so far. ``speed`` > 1
+    compresses simulated time (2.0: twice as many calls per wall-clock second, same sequence).
+    """
+
+    def __init__(self, directory: str | Path, *, rate: float = 5.0, seed: int = 0, speed: float = 1.0) -> None:
+        self.directory = Path(directory)
+        self.tracker = Tracker(self.directory)
+        self.rate, self.seed, self.speed = rate, seed, speed
+        self.written = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="llmcost-demo", daemon=True)
+
+    def start(self) -> DemoTraffic:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        origin = time.time()
+        for ev in events(self.seed, self.rate):
+            due = origin + ev.at / self.speed
+            if self._stop.wait(max(0.0, due - time.time())):
+                break
+            _emit(self.tracker, ev, time.time())
+            self.written += 1
+        self.tracker.close()
+
+    def stop(self, timeout: float | None = 5.0) -> None:
+        """Stop writing and wait for the thread to finish."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def __enter__(self) -> DemoTraffic:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def demo_traffic(directory: str | Path, *, rate: float = 5.0, seed: int = 0, speed: float = 1.0) -> DemoTraffic:
+    """Start writing simulated traffic to ``directory`` in real time; returns the running :class:`DemoTraffic`.
+
+    ``rate`` is the mean number of calls per second (plus the retry-loop bursts), ``seed`` makes the sequence
+    repeatable, ``speed`` compresses time. Call ``.stop()`` (or leave its ``with`` block) to end it; the thread is a
+    daemon, so it never keeps the process alive.
+    """
+    return DemoTraffic(directory, rate=rate, seed=seed, speed=speed).start()
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add the ``demo`` subcommand to the ``llmcost`` parser (sets ``func``)."""
+    parser = sub.add_parser(
+        "demo",
+        help="write realistic sample traffic to the log directory",
+        description="Write simulated LLM calls (several agents and models, one retry loop) through the recorder.",
+    )
+    parser.add_argument("--dir", type=Path, default=None, help="log directory (default: the shared log directory)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of traffic to write (default 60)")
+    parser.add_argument("--rate", type=float, default=5.0, help="mean calls per second (default 5)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same traffic)")
+    parser.add_argument("--live", action="store_true", help="write in real time instead of all at once")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(func=_run_demo)
 
 
-def demo_traffic(*args: object, **kwargs: object) -> None:
-    """Placeholder (filled below)."""
-    raise NotImplementedError
+def _run_demo(args: argparse.Namespace) -> int:
+    if args.duration <= 0 or args.rate <= 0:
+        print("llmcost demo: error: --duration and --rate must be positive", file=sys.stderr)
+        return 2
+    if args.dir is None:
+        from pricing._paths import log_dir
+
+        args.dir = log_dir()
+    if args.live:
+        with demo_traffic(args.dir, rate=args.rate, seed=args.seed) as traffic, contextlib.suppress(KeyboardInterrupt):
+            time.sleep(args.duration)
+        count = traffic.written
+    else:
+        count = write_demo(args.dir, duration=args.duration, rate=args.rate, seed=args.seed)
+    if args.json:
+        import json
+
+        print(json.dumps({"records": count, "directory": str(args.dir)}))
+    else:
+        print(f"wrote {count} demo records to {args.dir}")
+    return 0
