@@ -1,0 +1,477 @@
+"""Runaway-loop alarms, driven by record timestamps so the same code runs live and over history.
+
+Each rule keeps a little state per agent (or session) and reports *triggers*. Triggers become episodes: the first
+opens an episode (``started_at`` is the first record of the pattern, ``detected_at`` the record that completed it),
+later ones extend it and may raise its severity and peak figures; an episode ends once no trigger has been seen for
+``quiet_s`` seconds of record time (hysteresis: a loop that pauses briefly stays one episode, nothing flaps).
+Budgets are different: an exhausted budget stays exhausted, so its episode ends only when its day ends.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from llmcost._record import Record
+from llmcost.engine._snapshot import AlarmEvent, Severity
+from llmcost.engine._time import iso
+
+__all__ = ["AlarmConfig", "Alarms", "load_alarm_config"]
+
+_RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
+_PICO = 1e12
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmConfig:
+    """Every threshold of the alarm rules (``[alarms]`` in ``$LLMCOST_HOME/config.toml``; flags override)."""
+
+    burst_calls: int = 20
+    burst_window_s: float = 10.0
+    repeat_calls: int = 5
+    repeat_window_s: float = 60.0
+    error_streak: int = 5
+    error_attempt: int = 3
+    spend_window_s: float = 60.0
+    spend_rate_agent_usd_per_hour: float = 25.0
+    spend_rate_total_usd_per_hour: float = 100.0
+    call_cost_usd: float = 0.05
+    budget_day_usd: float | None = None
+    budget_agent_usd: float | None = None  # per agent per UTC day
+    budget_user_usd: float | None = None  # per user per UTC day
+    budget_session_usd: float | None = None  # per session, whole life
+    budget_warning_fraction: float = 0.8
+    context_growth_calls: int = 20
+    context_window_fraction: float = 0.8
+    quiet_s: float = 120.0  # an episode ends after this long without a trigger
+    critical_factor: float = 2.0  # a trigger this many times over its threshold is critical
+    max_ended: int = 500  # ended episodes kept
+
+    def with_overrides(self, **values: Any) -> AlarmConfig:
+        """A copy with the given thresholds changed (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def load_alarm_config(path: str | os.PathLike[str] | None = None) -> AlarmConfig:
+    """The ``[alarms]`` table of the config file (``pricing._paths.config_file()`` by default); unknown keys fail."""
+    from pricing._paths import config_file
+
+    file = Path(path) if path is not None else config_file()
+    if not file.is_file():
+        return AlarmConfig()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    table = tomllib.loads(file.read_text(encoding="utf-8")).get("alarms", {})
+    known = {f.name for f in fields(AlarmConfig)}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ValueError(f"{file}: unknown alarm setting {unknown[0]!r} in [alarms]")
+    return AlarmConfig(**table)
+
+
+@dataclass(slots=True)
+class _Episode:
+    id: str
+    kind: str
+    agent: str | None
+    severity: Severity
+    started_at: str
+    detected_at: str
+    last: float  # record time of the latest trigger
+    message: str
+    peak: dict[str, float] = field(default_factory=dict)
+    ends_at: float | None = None  # fixed end (budgets)
+    ended_at: str | None = None
+
+    def event(self) -> AlarmEvent:
+        return AlarmEvent(
+            id=self.id,
+            kind=self.kind,
+            severity=self.severity,
+            agent=self.agent,
+            started_at=self.started_at,
+            detected_at=self.detected_at,
+            ended_at=self.ended_at,
+            message=self.message,
+            peak=dict(self.peak),
+        )
+
+
+@dataclass(slots=True)
+class _AgentState:
+    calls: deque[float] = field(default_factory=deque)
+    spend: deque[tuple[float, int]] = field(default_factory=deque)
+    spend_sum: int = 0
+    hashes: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict)
+    streak: int = 0
+    streak_start: str = ""
+
+
+@dataclass(slots=True)
+class _SessionState:
+    last_input: int = -1
+    growths: int = 0
+    run_start: str = ""
+
+
+class _Lru(OrderedDict[Any, Any]):
+    """An ordered dict that forgets its least recently used entries past ``cap``."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def touch(self, key: Any, factory: Any) -> Any:
+        value = self.get(key)
+        if value is None:
+            value = self[key] = factory()
+            if len(self) > self.cap:
+                self.popitem(last=False)
+        else:
+            self.move_to_end(key)
+        return value
+
+
+class Alarms:
+    """The rule engine: ``observe()`` one record at a time, in time order per agent; ``events()`` lists episodes."""
+
+    def __init__(self, config: AlarmConfig | None = None) -> None:
+        self.config = config or AlarmConfig()
+        self._agents: _Lru = _Lru(10_000)
+        self._sessions: _Lru = _Lru(50_000)
+        self._total: deque[tuple[float, int]] = deque()
+        self._total_sum = 0
+        self._spent: _Lru = _Lru(100_000)  # (scope, name, day) -> pico
+        self._active: dict[tuple[str, str | None, str], _Episode] = {}
+        self._ended: deque[_Episode] = deque(maxlen=self.config.max_ended)
+        self._changed: dict[str, _Episode] = {}
+        self._serial = 0
+        self.latest = 0.0  # record time of the newest record seen
+        cfg = self.config
+        self._has_budgets = any(
+            v is not None
+            for v in (cfg.budget_day_usd, cfg.budget_agent_usd, cfg.budget_user_usd, cfg.budget_session_usd)
+        )
+
+    # -- public ---------------------------------------------------------------------------------------------------
+
+    def observe(self, r: Record, t: float, pico: int | None, context_window: int | None) -> None:
+        """Run every rule on one record (``t``: its epoch seconds, ``pico``: its cost in pico-dollars)."""
+        if t > self.latest:
+            self.latest = t
+            if self._active:
+                self.expire(t)
+        agent = r.agent
+        state: _AgentState = self._agents.touch(agent, _AgentState)
+        self._burst(r, t, agent, state)
+        self._repeat(r, t, agent, state)
+        self._errors(r, t, agent, state)
+        if pico:
+            self._spend_rate(r, t, agent, state, pico)
+            self._call_cost(r, t, agent, pico)
+            if self._has_budgets:
+                self._budgets(r, t, agent, pico)
+        if r.input_tokens is not None and r.session_id is not None:
+            self._context(r, t, agent, context_window)
+
+    def expire(self, now: float) -> None:
+        """End the episodes whose quiet period (or day) is over at record time ``now``."""
+        quiet = self.config.quiet_s
+        for key, ep in list(self._active.items()):
+            end = ep.ends_at if ep.ends_at is not None else ep.last + quiet
+            if now >= end:
+                ep.ended_at = iso(end)
+                del self._active[key]
+                self._ended.append(ep)
+                self._changed[ep.id] = ep
+
+    def take_changes(self) -> list[AlarmEvent]:
+        """Episodes opened, escalated or ended since the last call."""
+        out = [ep.event() for ep in self._changed.values()]
+        self._changed.clear()
+        return out
+
+    def events(self, agent: str | None = None, *, every: bool = False) -> list[AlarmEvent]:
+        """Active episodes first (most severe, newest first), then ended ones, newest first."""
+        active = sorted(self._active.values(), key=lambda e: e.detected_at, reverse=True)
+        active.sort(key=lambda e: _RANK[e.severity], reverse=True)
+        ended = sorted(self._ended, key=lambda e: e.detected_at, reverse=True)
+        return [e.event() for e in (*active, *ended) if every or agent is None or e.agent == agent]
+
+    def active_severity(self) -> dict[str | None, Severity]:
+        """The highest severity of the active episodes, per agent."""
+        out: dict[str | None, Severity] = {}
+        for ep in self._active.values():
+            if ep.agent not in out or _RANK[ep.severity] > _RANK[out[ep.agent]]:
+                out[ep.agent] = ep.severity
+        return out
+
+    def budgets(self, day: str) -> list[tuple[str, int, float]]:
+        """(name, spent pico-dollars, limit USD) of the day budget and the per-agent budgets for ``day``."""
+        cfg = self.config
+        out: list[tuple[str, int, float]] = []
+        if cfg.budget_day_usd is not None:
+            out.append(("day", self._spent.get(("day", None, day), 0), cfg.budget_day_usd))
+        if cfg.budget_agent_usd is not None:
+            for (scope, name, d), spent in self._spent.items():
+                if scope == "agent" and d == day:
+                    out.append((f"agent {name}", spent, cfg.budget_agent_usd))
+        return out
+
+    # -- episodes -------------------------------------------------------------------------------------------------
+
+    def _trigger(
+        self,
+        kind: str,
+        agent: str | None,
+        sub: str,
+        *,
+        started: str,
+        detected: str,
+        t: float,
+        severity: Severity,
+        message: str,
+        peak: dict[str, float],
+        ends_at: float | None = None,
+    ) -> None:
+        key = (kind, agent, sub)
+        ep = self._active.get(key)
+        if ep is None:
+            self._serial += 1
+            ep = _Episode(f"{kind}-{self._serial}", kind, agent, severity, started, detected, t, message, peak, ends_at)
+            self._active[key] = ep
+            self._changed[ep.id] = ep
+            return
+        ep.last = max(ep.last, t)
+        if _RANK[severity] > _RANK[ep.severity]:
+            ep.severity, ep.message = severity, message
+            self._changed[ep.id] = ep
+        for name, value in peak.items():
+            if value > ep.peak.get(name, float("-inf")):
+                ep.peak[name] = value
+                self._changed[ep.id] = ep
+
+    def _severity(self, value: float, threshold: float) -> Severity:
+        return "critical" if value >= threshold * self.config.critical_factor else "warning"
+
+    # -- rules ----------------------------------------------------------------------------------------------------
+
+    def _burst(self, r: Record, t: float, agent: str | None, st: _AgentState) -> None:
+        cfg = self.config
+        calls = st.calls
+        calls.append(t)
+        start = t - cfg.burst_window_s
+        while calls[0] < start:
+            calls.popleft()
+        if len(calls) > cfg.burst_calls * 10:  # bounded: the count saturates far above the threshold
+            calls.popleft()
+        n = len(calls)
+        if n >= cfg.burst_calls:
+            self._trigger(
+                "burst",
+                agent,
+                "",
+                started=iso(calls[0]),
+                detected=r.ts,
+                t=t,
+                severity=self._severity(n, cfg.burst_calls),
+                message=f"{n} calls in {cfg.burst_window_s:g} s",
+                peak={"calls": float(n)},
+            )
+
+    def _repeat(self, r: Record, t: float, agent: str | None, st: _AgentState) -> None:
+        h = r.prompt_hash
+        if h is None:
+            return
+        cfg = self.config
+        times = st.hashes.get(h)
+        if times is None:
+            times = st.hashes[h] = deque()
+            if len(st.hashes) > 1024:
+                st.hashes.popitem(last=False)
+        else:
+            st.hashes.move_to_end(h)
+        times.append(t)
+        start = t - cfg.repeat_window_s
+        while times[0] < start:
+            times.popleft()
+        if len(times) > cfg.repeat_calls * 10:
+            times.popleft()
+        n = len(times)
+        if n >= cfg.repeat_calls:
+            self._trigger(
+                "repeat",
+                agent,
+                h,
+                started=iso(times[0]),
+                detected=r.ts,
+                t=t,
+                severity=self._severity(n, cfg.repeat_calls),
+                message=f"{n} identical requests ({h}) in {cfg.repeat_window_s:g} s",
+                peak={"calls": float(n)},
+            )
+
+    def _errors(self, r: Record, t: float, agent: str | None, st: _AgentState) -> None:
+        cfg = self.config
+        if r.status == "error":
+            if st.streak == 0:
+                st.streak_start = r.ts
+            st.streak += 1
+        elif r.status == "ok":
+            st.streak = 0
+        if st.streak >= cfg.error_streak:
+            self._trigger(
+                "error_streak",
+                agent,
+                "",
+                started=st.streak_start,
+                detected=r.ts,
+                t=t,
+                severity=self._severity(st.streak, cfg.error_streak),
+                message=f"{st.streak} failed calls in a row",
+                peak={"failures": float(st.streak), "attempt": float(r.attempt)},
+            )
+        if r.attempt >= cfg.error_attempt:
+            self._trigger(
+                "error_streak",
+                agent,
+                "",
+                started=r.ts,
+                detected=r.ts,
+                t=t,
+                severity=self._severity(r.attempt, cfg.error_attempt),
+                message=f"retry #{r.attempt} of one request",
+                peak={"attempt": float(r.attempt), "failures": float(st.streak)},
+            )
+
+    def _spend_rate(self, r: Record, t: float, agent: str | None, st: _AgentState, pico: int) -> None:
+        cfg = self.config
+        window = cfg.spend_window_s
+        scale = 3600.0 / window / _PICO
+        st.spend_sum = _slide(st.spend, st.spend_sum, t, pico, window)
+        rate = st.spend_sum * scale
+        if rate > cfg.spend_rate_agent_usd_per_hour:
+            self._spend_trigger(r, t, agent, rate, cfg.spend_rate_agent_usd_per_hour, st.spend[0][0])
+        self._total_sum = _slide(self._total, self._total_sum, t, pico, window)
+        total = self._total_sum * scale
+        if total > cfg.spend_rate_total_usd_per_hour:
+            self._spend_trigger(r, t, None, total, cfg.spend_rate_total_usd_per_hour, self._total[0][0])
+
+    def _spend_trigger(self, r: Record, t: float, agent: str | None, rate: float, limit: float, first: float) -> None:
+        who = "all agents" if agent is None else "this agent"
+        self._trigger(
+            "spend_rate",
+            agent,
+            "total" if agent is None else "",
+            started=iso(first),
+            detected=r.ts,
+            t=t,
+            severity=self._severity(rate, limit),
+            message=f"{who} spending ${rate:,.2f}/h (limit ${limit:,.2f}/h)",
+            peak={"usd_per_hour": round(rate, 6)},
+        )
+
+    def _call_cost(self, r: Record, t: float, agent: str | None, pico: int) -> None:
+        limit = self.config.call_cost_usd
+        cost = pico / _PICO
+        if cost > limit:
+            self._trigger(
+                "call_cost",
+                agent,
+                "",
+                started=r.ts,
+                detected=r.ts,
+                t=t,
+                severity="critical" if cost >= limit * 10 else "warning",
+                message=f"one call cost ${cost:.4f} (limit ${limit:g})",
+                peak={"cost_usd": cost},
+            )
+
+    def _budgets(self, r: Record, t: float, agent: str | None, pico: int) -> None:
+        cfg = self.config
+        day = r.ts[:10]
+        end_of_day = (t // 86400 + 1) * 86400.0
+        scopes: tuple[tuple[str, str | None, str | None, float | None, float | None], ...] = (
+            ("day", None, day, cfg.budget_day_usd, end_of_day),
+            ("agent", agent, day, cfg.budget_agent_usd, end_of_day),
+            ("user", r.user_id, day, cfg.budget_user_usd, end_of_day),
+            ("session", r.session_id, None, cfg.budget_session_usd, None),
+        )
+        for scope, name, period, limit, ends in scopes:
+            if limit is None or (scope != "day" and name is None):
+                continue
+            key = (scope, name, period)
+            spent = self._spent.get(key, 0) + pico
+            self._spent[key] = spent
+            self._spent.move_to_end(key)
+            usd = spent / _PICO
+            if usd < limit * cfg.budget_warning_fraction:
+                continue
+            severity: Severity = "critical" if usd >= limit else "warning"
+            label = scope if name is None else f"{scope} {name}"
+            self._trigger(
+                "budget",
+                agent if scope == "agent" else None,
+                f"{scope}:{name}:{period}",
+                started=r.ts,
+                detected=r.ts,
+                t=t,
+                severity=severity,
+                message=f"{label} spent ${usd:,.2f} of ${limit:,.2f}",
+                peak={"spent_usd": usd, "limit_usd": limit},
+                ends_at=ends,
+            )
+        while len(self._spent) > self._spent.cap:
+            self._spent.popitem(last=False)
+
+    def _context(self, r: Record, t: float, agent: str | None, context_window: int | None) -> None:
+        cfg = self.config
+        tokens = r.input_tokens or 0
+        ss: _SessionState = self._sessions.touch((agent, r.session_id), _SessionState)
+        if ss.last_input >= 0 and tokens > ss.last_input:
+            ss.growths += 1
+        else:
+            ss.growths = 0
+            ss.run_start = r.ts
+        ss.last_input = tokens
+        if ss.growths >= cfg.context_growth_calls:
+            self._trigger(
+                "context_growth",
+                agent,
+                r.session_id or "",
+                started=ss.run_start,
+                detected=r.ts,
+                t=t,
+                severity=self._severity(ss.growths, cfg.context_growth_calls),
+                message=f"input grew on {ss.growths} calls in a row in session {r.session_id} ({tokens:,} tokens)",
+                peak={"growths": float(ss.growths), "input_tokens": float(tokens)},
+            )
+        if context_window and tokens > context_window * cfg.context_window_fraction:
+            fill = tokens / context_window
+            self._trigger(
+                "context_growth",
+                agent,
+                r.session_id or "",
+                started=ss.run_start,
+                detected=r.ts,
+                t=t,
+                severity="critical" if fill >= 0.95 else "warning",
+                message=f"session {r.session_id} at {fill:.0%} of the context window ({tokens:,} tokens)",
+                peak={"input_tokens": float(tokens), "context_fill": round(fill, 4)},
+            )
+
+
+def _slide(window: deque[tuple[float, int]], total: int, t: float, pico: int, span: float) -> int:
+    """Add ``pico`` at ``t`` to a sliding-window sum and drop what fell out of it."""
+    window.append((t, pico))
+    total += pico
+    start = t - span
+    while window[0][0] < start:
+        total -= window.popleft()[1]
+    return total

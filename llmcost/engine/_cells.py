@@ -1,0 +1,100 @@
+"""The aggregation cell: totals of one (agent, model, provider, session, user, workflow) combination.
+
+Every record updates exactly one cell; a view grouped by any dimension folds the cells on demand. Recent activity
+lives in 10-second slices (calls, spend, latency and TTFT sketches) kept only for the longest window.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from llmcost.engine._sketch import Sketch
+
+__all__ = ["SLICE_S", "Cell", "Slice", "pico_usd"]
+
+SLICE_S = 10
+KEEP_SLICES = 15 * 60 // SLICE_S + 1  # 15 minutes of slices, plus the one being filled
+
+
+def pico_usd(pico: int) -> Decimal:
+    """Integer pico-dollars as exact dollars."""
+    return Decimal(pico).scaleb(-12) if pico else Decimal(0)
+
+
+class Slice:
+    """Ten seconds of one cell."""
+
+    __slots__ = ("calls", "latency", "pico", "ttft")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.pico = 0
+        self.latency = Sketch()
+        self.ttft = Sketch()
+
+
+class Cell:
+    """Running totals of one combination of attribution values."""
+
+    __slots__ = (
+        "cache_read",
+        "cache_write",
+        "calls",
+        "errors",
+        "first",
+        "input",
+        "last",
+        "output",
+        "pico",
+        "reasoning",
+        "retries",
+        "slices",
+        "unknown",
+        "unpriced",
+    )
+
+    def __init__(self, t: float) -> None:
+        self.calls = 0
+        self.errors = 0
+        self.retries = 0
+        self.input = 0
+        self.output = 0
+        self.cache_read = 0
+        self.cache_write = 0
+        self.reasoning = 0
+        self.pico = 0
+        self.unpriced = 0
+        self.first = t
+        self.last = t
+        self.unknown: set[str] | None = None
+        self.slices: dict[int, Slice] = {}
+
+    def slice_at(self, index: int) -> Slice:
+        """The slice for ``index`` (``t // SLICE_S``), created on demand; old slices are dropped then."""
+        s = self.slices.get(index)
+        if s is None:
+            old = index - KEEP_SLICES
+            for k in [k for k in self.slices if k <= old]:
+                del self.slices[k]
+            s = self.slices[index] = Slice()
+        return s
+
+    def merge(self, other: Cell) -> None:
+        """Add another cell into this one (folding evicted sessions into ``(other)``)."""
+        for name in ("calls", "errors", "retries", "input", "output", "cache_read", "cache_write", "reasoning"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.pico += other.pico
+        self.unpriced += other.unpriced
+        self.first = min(self.first, other.first)
+        self.last = max(self.last, other.last)
+        if other.unknown:
+            self.unknown = (self.unknown or set()) | other.unknown
+        for index, s in other.slices.items():
+            mine = self.slices.get(index)
+            if mine is None:
+                self.slices[index] = s
+            else:
+                mine.calls += s.calls
+                mine.pico += s.pico
+                mine.latency.merge(s.latency)
+                mine.ttft.merge(s.ttft)

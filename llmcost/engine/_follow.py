@@ -1,0 +1,444 @@
+"""Follow the daily JSONL logs of many writers: every record once, whatever the rotation scheme.
+
+Files are tracked by inode, not by name. Each tracked file keeps an open descriptor, its read offset and the partial
+last line. Consequences:
+
+- a file renamed (rotation) keeps its inode, so reading goes on where it stopped, including late writes by a process
+  that still holds the old descriptor, even when the new name is not one we would list;
+- a deleted file stays readable through our descriptor until it has been quiet for a grace period, and because we hold
+  it open its inode cannot be reused by a re-created file;
+- copy-truncate shows as a size below our offset, or as a different first line (truncated and rewritten past our
+  offset before we looked): reading restarts at 0. The copy is a new inode whose first line is the one we already
+  know, so reading it starts at the offset we had reached in the original.
+
+Duplicates left over by these races are dropped by record ``id`` with bounded memory. ``poll()`` is the synchronous
+core (start-up replay, the periodic safety net, offline reports); ``watch()`` adds file-system notifications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import re
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmcost._record import Record, record_decoder
+from llmcost.engine._lines import MAX_LINE, LineSplitter, decode_block
+from llmcost.engine._snapshot import IngestStats
+
+__all__ = ["Follower", "is_log_name"]
+
+_NAME = re.compile(r"^llm_trace_(\d{4}-\d{2}-\d{2})(?:\.\d+)?\.jsonl(?:\.\d+)?$")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_HEAD = 256  # bytes of a file's start that identify it (the first record's id is within them)
+_GRACE_S = 10.0  # a file gone from the listing is still read for this long after its last growth
+_MAX_OPEN = 256  # descriptors kept open; quiet files beyond this are closed and reopened when they grow
+_DEDUPE = 200_000  # ids per generation; two generations are remembered
+
+Progress = Callable[[int, int], None]
+
+
+def is_log_name(name: str) -> bool:
+    """``llm_trace_YYYY-MM-DD.jsonl``, its numbered rotations (``.N.jsonl``) and renamed copies (``.jsonl.N``)."""
+    return _NAME.match(name) is not None
+
+
+def _name_day(path: str) -> dt.date | None:
+    m = _NAME.match(os.path.basename(path))
+    if m is None:
+        return None
+    try:
+        return dt.date.fromisoformat(m.group(1))
+    except ValueError:
+        return None
+
+
+@dataclass(slots=True)
+class _Tail:
+    """One followed file (an inode)."""
+
+    key: tuple[int, int]
+    path: str
+    fd: int
+    offset: int = 0
+    head: bytes = b""
+    size: int = -1  # last size seen
+    changed: float = field(default_factory=time.monotonic)
+    mtime: float = 0.0
+    visible: bool = True
+    splitter: LineSplitter = field(default_factory=LineSplitter)
+
+
+class _Seen:
+    """Recently seen record ids: two rotating generations, so memory is bounded and recent duplicates are caught."""
+
+    def __init__(self, cap: int = _DEDUPE) -> None:
+        self.cap = cap
+        self.current: set[str] = set()
+        self.previous: set[str] = set()
+
+    def fresh(self, records: list[Record]) -> tuple[list[Record], int]:
+        cur, prev = self.current, self.previous
+        out: list[Record] = []
+        for r in records:
+            i = r.id
+            if i in cur or i in prev:
+                continue
+            cur.add(i)
+            out.append(r)
+        if len(cur) >= self.cap:
+            self.previous, self.current = cur, set()
+        return out, len(records) - len(out)
+
+
+class _Source:
+    """One PATH argument: a directory (searched recursively), a glob, or a single file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        text = os.path.expanduser(os.fspath(path))
+        self.text = text
+        self.is_glob = _GLOB_CHARS.search(text) is not None
+        self.is_file = not self.is_glob and (
+            os.path.isfile(text) or (text.endswith(".jsonl") and not os.path.isdir(text))
+        )
+
+    def files(self) -> Iterator[str]:
+        if self.is_glob:
+            yield from (p for p in glob.glob(self.text, recursive=True) if os.path.isfile(p))
+        elif self.is_file:
+            yield self.text
+        else:
+            for root, _dirs, names in os.walk(self.text):
+                for name in names:
+                    if _NAME.match(name):
+                        yield os.path.join(root, name)
+
+    def watch_root(self) -> str:
+        """The nearest existing directory that contains everything this source can match."""
+        if self.is_glob:
+            parts = Path(self.text).parts
+            fixed = next(i for i, p in enumerate(parts) if _GLOB_CHARS.search(p))
+            base = Path(*parts[:fixed]) if fixed else Path(".")
+        else:
+            base = Path(self.text).parent if self.is_file else Path(self.text)
+        while not base.is_dir() and base != base.parent:
+            base = base.parent
+        return str(base)
+
+
+class Follower:
+    """Follow log directories, files and globs; ``poll()`` returns the records that are new since the last call.
+
+    ``since`` (a date or ISO date) and ``all`` choose the history read at start-up, by the date in the file name:
+    by default today's files (UTC); files outside the selection are followed from their current end.
+    """
+
+    def __init__(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        since: dt.date | dt.datetime | str | None = None,
+        all: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.sources = [_Source(p) for p in paths]
+        self.since = _as_date(since)
+        self.all = all
+        self._clock = clock
+        self._tails: dict[tuple[int, int], _Tail] = {}
+        self._heads: OrderedDict[bytes, int] = OrderedDict()  # first bytes of truncated files -> offset reached
+        self._seen = _Seen()
+        self._decoder = record_decoder()
+        self._started = False
+        self._replaying = False
+        self._progress = 1.0
+        self.records = 0
+        self.duplicates = 0
+        self.bytes_read = 0
+        self.malformed: dict[str, int] = {}
+
+    # -- public ---------------------------------------------------------------------------------------------------
+
+    def poll(self) -> list[Record]:
+        """Read everything new in every followed file (the first call also reads the start-up history)."""
+        out: list[Record] = []
+        for batch in self._read_all():
+            out.extend(batch)
+        return out
+
+    def replay(self, batch_lines: int = 50_000, progress: Progress | None = None) -> Iterator[list[Record]]:
+        """The start-up history in batches of about ``batch_lines`` records; ``progress(done_bytes, total_bytes)``."""
+        self._replaying = True
+        try:
+            pending: list[Record] = []
+            for batch in self._read_all(progress):
+                pending.extend(batch)
+                if len(pending) >= batch_lines:
+                    yield pending
+                    pending = []
+            if pending:
+                yield pending
+        finally:
+            self._replaying = False
+            self._progress = 1.0
+
+    async def watch(
+        self, stop_event: Any, *, debounce_ms: int = 20, step_ms: int = 5, poll_ms: int = 1000
+    ) -> AsyncIterator[list[Record]]:
+        """New records as they are appended, until ``stop_event`` (an ``asyncio.Event``) is set.
+
+        Notifications come from watchfiles on the source directories; every ``poll_ms`` a full poll runs anyway, so a
+        missed notification delays a record by at most that long. A burst of changes is gathered for up to
+        ``debounce_ms`` (each ``step_ms`` without news ends it early).
+        """
+        from contextlib import aclosing
+
+        from watchfiles import awatch  # ~30 ms import, only for live following
+
+        first = self.poll()
+        if first:
+            yield first
+        while not stop_event.is_set():
+            roots = self.watch_roots()
+            changes = awatch(
+                *roots,
+                watch_filter=None,
+                debounce=debounce_ms,
+                step=step_ms,
+                rust_timeout=poll_ms,
+                yield_on_timeout=True,
+                stop_event=stop_event,
+                recursive=True,
+            )
+            async with aclosing(changes) as stream:
+                async for _ in stream:
+                    batch = self.poll()
+                    if batch:
+                        yield batch
+                    if stop_event.is_set() or self.watch_roots() != roots:
+                        break
+
+    def watch_roots(self) -> list[str]:
+        """The directories to watch (nearest existing ones: a directory created later is found by the poll)."""
+        return sorted({s.watch_root() for s in self.sources})
+
+    def stats(self) -> IngestStats:
+        return IngestStats(
+            files=len(self._tails),
+            records=self.records,
+            duplicates=self.duplicates,
+            malformed=dict(self.malformed),
+            bytes_read=self.bytes_read,
+            replaying=self._replaying,
+            replay_progress=self._progress,
+        )
+
+    def close(self) -> None:
+        """Close every descriptor (the follower can be polled again: files are reopened from their offsets)."""
+        for tail in self._tails.values():
+            self._close_fd(tail)
+
+    def __enter__(self) -> Follower:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- discovery --------------------------------------------------------------------------------------------------
+
+    def _listing(self) -> dict[tuple[int, int], tuple[str, os.stat_result]]:
+        found: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
+        for source in self.sources:
+            for path in source.files():
+                try:
+                    st = os.stat(path)
+                except OSError:  # vanished between listing and stat
+                    continue
+                found.setdefault((st.st_dev, st.st_ino), (path, st))
+        return found
+
+    def _selected(self, path: str) -> bool:
+        """Whether a file present at start-up belongs to the history to replay."""
+        if self.all:
+            return True
+        day = _name_day(path)
+        if day is None:
+            return True  # a file named explicitly, or matched by a glob: read it all
+        first = self.since or dt.datetime.fromtimestamp(self._clock(), dt.timezone.utc).date()
+        return day >= first
+
+    def _refresh(self) -> list[_Tail]:
+        """Match the listing against the tracked files; the tails to read, oldest first."""
+        listing = self._listing()
+        now = time.monotonic()
+        for key, (path, st) in listing.items():
+            tail = self._tails.get(key)
+            if tail is None:
+                self._adopt(key, path, st)
+            else:
+                tail.path, tail.visible, tail.mtime = path, True, st.st_mtime
+                if tail.fd < 0 and st.st_size != tail.offset:
+                    self._reopen(tail)
+        for key, tail in list(self._tails.items()):
+            if key not in listing:
+                tail.visible = False
+                if now - tail.changed > _GRACE_S:
+                    self._forget(tail)
+        self._started = True
+        self._limit_open()
+        return sorted(self._tails.values(), key=_age)
+
+    def _adopt(self, key: tuple[int, int], path: str, st: os.stat_result) -> None:
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return
+        real = os.fstat(fd)
+        if (real.st_dev, real.st_ino) != key:  # replaced between stat and open: pick it up next time
+            os.close(fd)
+            return
+        tail = _Tail(key, path, fd, mtime=st.st_mtime)
+        tail.head = os.pread(fd, _HEAD, 0)
+        if not self._started and not self._selected(path):
+            tail.offset = real.st_size
+            tail.splitter.skipping = not _ends_line(fd, real.st_size)
+        else:
+            tail.offset = self._copy_offset(tail)
+        self._tails[key] = tail
+
+    def _copy_offset(self, tail: _Tail) -> int:
+        """Where to start a new file: past what we already read if it is a copy of a file we follow."""
+        head = tail.head
+        if len(head) < _HEAD and b"\n" not in head:
+            return 0
+        best = self._heads.get(head, 0)
+        for other in self._tails.values():
+            if other.head == head and other.key != tail.key:
+                best = max(best, _line_start(other))
+        return best
+
+    def _reopen(self, tail: _Tail) -> None:
+        try:
+            fd = os.open(tail.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != tail.key:
+            os.close(fd)
+            return
+        tail.fd = fd
+
+    def _limit_open(self) -> None:
+        open_tails = [t for t in self._tails.values() if t.fd >= 0 and t.visible]
+        if len(open_tails) <= _MAX_OPEN:
+            return
+        open_tails.sort(key=lambda t: t.changed)
+        for tail in open_tails[: len(open_tails) - _MAX_OPEN]:
+            self._close_fd(tail)
+
+    def _close_fd(self, tail: _Tail) -> None:
+        if tail.fd >= 0:
+            os.close(tail.fd)
+            tail.fd = -1
+
+    def _forget(self, tail: _Tail) -> None:
+        self._close_fd(tail)
+        del self._tails[tail.key]
+
+    # -- reading ----------------------------------------------------------------------------------------------------
+
+    def _read_all(self, progress: Progress | None = None) -> Iterator[list[Record]]:
+        tails = self._refresh()
+        sizes = {t.key: self._size(t) for t in tails}
+        total = sum(max(0, s - t.offset) for t, s in zip(tails, sizes.values()))
+        done = 0
+        for tail in tails:
+            for batch, n in self._read(tail):
+                done += n
+                if total:
+                    self._progress = min(1.0, done / total)
+                    if progress is not None:
+                        progress(min(done, total), total)
+                if batch:
+                    yield batch
+
+    def _size(self, tail: _Tail) -> int:
+        """Current size; restarts the tail when the file was truncated or rewritten (copy-truncate)."""
+        if tail.fd < 0:
+            return tail.offset
+        size = os.fstat(tail.fd).st_size
+        if size != tail.size:
+            tail.size = size
+            tail.changed = time.monotonic()
+            if size < tail.offset or not self._same_head(tail):
+                self._restart(tail)
+        return size
+
+    def _same_head(self, tail: _Tail) -> bool:
+        if len(tail.head) >= _HEAD:
+            return os.pread(tail.fd, _HEAD, 0) == tail.head
+        head = os.pread(tail.fd, _HEAD, 0)
+        if head.startswith(tail.head):
+            tail.head = head
+            return True
+        return False
+
+    def _restart(self, tail: _Tail) -> None:
+        if len(tail.head) >= _HEAD or b"\n" in tail.head:
+            self._heads[tail.head] = _line_start(tail)
+            while len(self._heads) > 64:
+                self._heads.popitem(last=False)
+        tail.offset = 0
+        tail.splitter.reset()
+        tail.head = os.pread(tail.fd, _HEAD, 0)
+
+    def _read(self, tail: _Tail) -> Iterator[tuple[list[Record], int]]:
+        """Batches of new records of one file, with the number of bytes each consumed."""
+        if tail.fd < 0:
+            return
+        name = os.path.basename(tail.path)
+        while True:
+            chunk = os.pread(tail.fd, MAX_LINE, tail.offset)
+            if not chunk:
+                return
+            tail.offset += len(chunk)
+            self.bytes_read += len(chunk)
+            block, bad = tail.splitter.feed(chunk)
+            records, malformed = decode_block(self._decoder, block)
+            if bad + malformed:
+                self.malformed[name] = self.malformed.get(name, 0) + bad + malformed
+            fresh, dupes = self._seen.fresh(records)
+            self.records += len(fresh)
+            self.duplicates += dupes
+            yield fresh, len(chunk)
+            if len(chunk) < MAX_LINE:
+                return
+
+
+def _age(tail: _Tail) -> tuple[str, float]:
+    """Oldest first: by the day in the name, then by last change."""
+    day = _name_day(tail.path)
+    return (day.isoformat() if day else "", tail.mtime)
+
+
+def _line_start(tail: _Tail) -> int:
+    """The offset of the first byte not yet consumed as a complete line."""
+    return tail.offset - len(tail.splitter.partial)
+
+
+def _ends_line(fd: int, size: int) -> bool:
+    return size == 0 or os.pread(fd, 1, size - 1) == b"\n"
+
+
+def _as_date(value: dt.date | dt.datetime | str | None) -> dt.date | None:
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return dt.date.fromisoformat(value[:10])
