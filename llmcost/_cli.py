@@ -1,16 +1,107 @@
-"""Command line: ``llmcost <command>``; each command's module registers its own subparser."""
+"""The ``llmcost`` command: ``report``, ``alarms``, ``export`` (here) and ``demo`` (``llmcost._demo``).
+
+Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any, NoReturn
 
-from llmcost import _demo
+from llmcost import _commands, _demo
+
+__all__ = ["build_parser", "main"]
+
+PROG = "llmcost"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line on stderr (``llmcost: error: ...``) and exit code 2, never a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _paths(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="log directories, files or globs (default: the log directory)"
+    )
+
+
+def _period(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since", metavar="WHEN", help="only calls at or after this UTC date or time (2026-01-31[T12:00])"
+    )
+    parser.add_argument("--until", metavar="WHEN", help="only calls before this UTC date or time")
+
+
+def _report_parser(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "report",
+        help="totals per agent, model, provider, user, session or day",
+        description="Totals over the logs: calls, tokens by bucket, cost, cost per 1k tokens, latency and TTFT percentiles, errors.",
+    )
+    _paths(p)
+    p.add_argument("--by", choices=_commands.REPORT_BY, default="agent", help="grouping (default: agent)")
+    _period(p)
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print a JSON array")
+    fmt.add_argument("--csv", action="store_true", help="print CSV")
+    p.add_argument("--reprice", action="store_true", help="price every call again with the rates in force on its date")
+    p.set_defaults(func=_commands.run_report)
+
+
+def _alarms_parser(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "alarms",
+        help="runaway-loop alarm episodes in the logs",
+        description="Run the alarm rules over the logs and list the episodes.",
+    )
+    _paths(p)
+    _period(p)
+    p.add_argument("--json", action="store_true", help="print a JSON array")
+    add_alarm_flags(p)
+    p.set_defaults(func=_commands.run_alarms)
+
+
+def add_alarm_flags(parser: argparse.ArgumentParser) -> None:
+    """``--budget USD`` and ``--set NAME=VALUE`` (any :class:`AlarmConfig` threshold); shared with ``llmcost-top``."""
+    parser.add_argument("--budget", type=float, metavar="USD", help="daily budget (alarm at 80 %% and 100 %%)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        dest="alarm_settings",
+        help="override an alarm threshold, e.g. --set burst_calls=30",
+    )
+
+
+def _export_parser(sub: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "export",
+        help="the calls as CSV or SQLite",
+        description="Export every call to a CSV file or a SQLite database (table calls, indexed by time, model, agent and user).",
+    )
+    _paths(p)
+    _period(p)
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("--csv", metavar="FILE", help="write a CSV file")
+    target.add_argument("--sqlite", metavar="FILE", help="write (or add to) a SQLite database")
+    # `--otlp URL` joins this group (and run_export's dispatch) when the OpenTelemetry exporter lands.
+    p.set_defaults(func=_commands.run_export)
+    return p
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="llmcost", description="Record, price and watch every LLM call.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = _Parser(
+        prog=PROG, description="Record, price and watch every LLM call: reports, alarms and exports over the logs."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    _report_parser(sub)
+    _alarms_parser(sub)
+    _export_parser(sub)
     _demo.register(sub)
     return parser
 
@@ -20,7 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:
-        parser.print_usage(sys.stderr)
-        print("llmcost: error: a command is required", file=sys.stderr)
+        parser.print_help(sys.stderr)
         return 2
-    return int(func(args))
+    try:
+        return int(func(args))
+    except _commands.UsageError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `llmcost report | head`
+        return 0

@@ -1,0 +1,196 @@
+"""What ``llmcost report``, ``alarms`` and ``export`` do once their arguments are parsed."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import glob
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, fields
+
+from llmcost._record import Record
+from llmcost.engine._alarms import AlarmConfig, load_alarm_config
+
+__all__ = ["REPORT_BY", "UsageError", "alarm_config", "resolve_paths", "run_alarms", "run_export", "run_report"]
+
+REPORT_BY = ("agent", "model", "provider", "user", "session", "workflow", "day")
+
+
+class UsageError(ValueError):
+    """Bad input from the command line: one line on stderr, exit 2."""
+
+
+def resolve_paths(paths: list[str]) -> list[str]:
+    """The PATH arguments, checked (each must exist or match something); the log directory when none is given."""
+    if not paths:
+        from pricing._paths import log_dir
+
+        return [str(log_dir())]
+    for path in paths:
+        if glob.has_magic(path):
+            if not glob.glob(os.path.expanduser(path), recursive=True):
+                raise UsageError(f"no file matches {path}")
+        elif not os.path.exists(os.path.expanduser(path)):
+            raise UsageError(f"no such file or directory: {path}")
+    return paths
+
+
+def _when(text: str | None, flag: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{flag}: not a date or time: {text!r}") from None
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def alarm_config(args: argparse.Namespace) -> AlarmConfig:
+    """The alarm thresholds: defaults < ``[alarms]`` in the config file < ``--budget`` / ``--set NAME=VALUE``."""
+    try:
+        config = load_alarm_config()
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    types = {f.name: f.type for f in fields(AlarmConfig)}
+    changes: dict[str, object] = {}
+    for item in getattr(args, "alarm_settings", []):
+        name, sep, raw = item.partition("=")
+        if not sep or name not in types:
+            raise UsageError(f"--set: unknown alarm setting {name!r} (known: {', '.join(sorted(types))})")
+        try:
+            changes[name] = int(raw) if "int" in str(types[name]) and "float" not in str(types[name]) else float(raw)
+        except ValueError:
+            raise UsageError(f"--set {name}: not a number: {raw!r}") from None
+    if getattr(args, "budget", None) is not None:
+        changes["budget_day_usd"] = args.budget
+    return config.with_overrides(**changes)
+
+
+class _Bar:
+    """A progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = False
+        self.enabled = sys.stderr.isatty()
+        self._last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < (8 << 20):  # short reads need no bar
+            return
+        percent = done * 100 // total
+        if percent == self._last:
+            return
+        self._last = percent
+        filled = percent * 30 // 100
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{' ' * (30 - filled)}] {percent:3d}%")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * (len(self.label) + 38) + "\r")
+            sys.stderr.flush()
+
+
+def _batches(args: argparse.Namespace, label: str) -> tuple[Iterator[list[Record]], _Bar]:
+    from llmcost.engine._report import read_history
+
+    paths = resolve_paths(args.paths)
+    since, until = _when(args.since, "--since"), _when(args.until, "--until")
+    bar = _Bar(label)
+    return read_history(paths, since=since, until=until, progress=bar), bar
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from llmcost.engine._report import report
+
+    batches, bar = _batches(args, "reading")
+    try:
+        rows = report(batches, args.by, reprice=args.reprice)
+    finally:
+        bar.close()
+    data = [row.as_dict() for row in rows]
+    if args.json:
+        print(json.dumps(data, indent=2))
+    elif args.csv:
+        _print_csv(data)
+    else:
+        _print_table(data, args.by)
+    return 0
+
+
+def _print_csv(data: list[dict[str, object]]) -> None:
+    from llmcost.engine._report import ReportRow
+
+    columns = list(ReportRow("").as_dict())
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(data)
+
+
+def _print_table(data: list[dict[str, object]], by: str) -> None:
+    if not data:
+        print("no calls")
+        return
+    heads = (by, "calls", "errors", "input", "output", "cost_usd", "$/1k tok", "p50 ms", "p95 ms", "ttft p50")
+    keys = (
+        "key",
+        "calls",
+        "errors",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "cost_per_1k_tokens",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "ttft_p50_ms",
+    )
+    table = [heads, *[tuple("-" if row[k] is None else str(row[k]) for k in keys) for row in data]]
+    widths = [max(len(line[i]) for line in table) for i in range(len(heads))]
+    for line in table:
+        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))))
+
+
+def run_alarms(args: argparse.Namespace) -> int:
+    import time
+
+    from llmcost.engine._report import alarm_history
+
+    config = alarm_config(args)
+    batches, bar = _batches(args, "reading")
+    try:
+        events = alarm_history(batches, config=config, now=time.time())
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps([asdict(e) for e in events], indent=2))
+        return 0
+    if not events:
+        print("no alarms")
+    for e in events:
+        end = e.ended_at or "active"
+        print(
+            f"{e.detected_at}  {e.severity:<8}  {e.kind:<14}  {e.agent or '-':<16}  {e.message}  (from {e.started_at} to {end})"
+        )
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from llmcost.engine._export import export_csv, export_sqlite
+
+    writer: Callable[..., int] = export_csv if args.csv else export_sqlite
+    target = args.csv or args.sqlite
+    batches, bar = _batches(args, "exporting")
+    try:
+        count = writer(batches, target)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        bar.close()
+    print(f"{count} calls written to {target}", file=sys.stderr)
+    return 0
