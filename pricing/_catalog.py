@@ -145,8 +145,15 @@ def _plan_at(res: _Resolved, at: object) -> _Plan:
 
 
 def _subset_total(usage: Usage, pico: Pico) -> int:
-    """Pico-dollars of a usage with cached or reasoning tokens (checked: a subset never exceeds its total)."""
-    uncached, cr, cw, cw1, visible, rs = usage.exclusive()
+    """Pico-dollars of a usage with cached or reasoning tokens (a subset never exceeds its total)."""
+    cr = usage.cache_read_tokens
+    cw = usage.cache_write_tokens
+    cw1 = usage.cache_write_1h_tokens
+    rs = usage.reasoning_tokens
+    uncached = usage.input_tokens - cr - cw - cw1
+    visible = usage.output_tokens - rs
+    if uncached < 0 or visible < 0 or (cr | cw | cw1 | rs | usage.requests) < 0:  # the OR of ints is < 0 if any is
+        usage.exclusive()  # raises ImpossibleUsage with the message
     a, b, c, d, e, f = pico
     return a * uncached + b * cr + c * cw + d * cw1 + e * visible + f * rs
 
