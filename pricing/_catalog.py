@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 import re
 import threading
 import time
@@ -99,7 +100,20 @@ _NO_PLAN: Any = _NoPlan()
 class _Resolved:
     """What a (name, provider) pair resolves to, plus the rate window chosen per UTC day (filled as days are seen)."""
 
-    __slots__ = ("billing", "days", "fast", "fixed", "model", "multiplier", "now", "plans", "provider", "scaled")
+    __slots__ = (
+        "billing",
+        "days",
+        "fast",
+        "fixed",
+        "latest",
+        "latest_since",
+        "model",
+        "multiplier",
+        "now",
+        "plans",
+        "provider",
+        "scaled",
+    )
 
     def __init__(self, model: Model | None, provider: str | None, billing: Billing | None, multiplier: Decimal):
         self.model = model
@@ -112,11 +126,19 @@ class _Resolved:
         self.days: dict[int, _Plan] = {}
         self.fixed: _Plan | None = None  # the only window of a model whose price never changed
         self.now: _Plan | None = None  # the open-ended latest window, once "now" is inside it
+        self.latest: _Plan = _NO_PLAN  # the open-ended latest window ...
+        self.latest_since = math.inf  # ... in force for epoch seconds >= this
 
     def attach(self, plans: tuple[_Plan, ...], timeless: bool) -> None:
+        assert self.model is not None
         self.plans = plans
         if timeless:
             self.fixed = self.now = plans[0]
+        last = self.model.windows[-1]
+        if last.effective_until is None:  # epoch seconds from this instant on need no day arithmetic at all
+            start = last.effective_from
+            self.latest = plans[-1]
+            self.latest_since = -math.inf if start is None else float((start - _EPOCH).days * 86400)
 
     def plan_on(self, day: int, now: bool) -> _Plan:
         """The plan in force on a UTC day number (days since 1970-01-01), remembered for the next call."""
@@ -134,6 +156,8 @@ class _Resolved:
 
 def _plan_at(res: _Resolved, at: object) -> _Plan:
     """The plan in force at ``at`` (``_NO_PLAN`` when no window covers it), memoised per UTC day number."""
+    if res.fixed is not None:
+        return res.fixed
     if at is None:
         day = int(time.time() // 86400)
     elif type(at) is float or type(at) is int:
@@ -432,10 +456,8 @@ class Catalog:
             # multiplier, the window memoised per UTC day, integer pico-dollars, one exact Decimal at the end.
             if at is None:
                 plan = res.now or _plan_at(res, None)
-            elif res.fixed is not None:
-                plan = res.fixed
-            elif type(at) is float or type(at) is int:
-                plan = res.days.get(int(at // 86400)) or _plan_at(res, at)  # type: ignore[operator,unused-ignore]
+            elif (type(at) is float or type(at) is int) and at >= res.latest_since:
+                plan = res.latest
             else:
                 plan = _plan_at(res, at)
             pico = plan.pico
