@@ -121,20 +121,22 @@ class Engine:
         return cell
 
     def _evict(self) -> None:
-        """Fold the least recently active quarter of the cells: session and user become ``(other)``."""
-        by_age = sorted(self._cells.items(), key=lambda kv: kv[1].last)
-        for key, cell in by_age[: max(1, len(by_age) // 4)]:
-            folded = (key[0], key[1], key[2], OTHER, OTHER, key[5])
-            if folded == key:
-                folded = (OTHER, key[1], key[2], OTHER, OTHER, OTHER)
-            if folded == key:
-                continue
-            del self._cells[key]
-            target = self._cells.get(folded)
-            if target is None:
-                self._cells[folded] = cell
-            else:
-                target.merge(cell)
+        """Fold the least recently active quarter of the cells: session and user become ``(other)``; if that is
+        not enough (too many agents or workflows), agent and workflow too."""
+        for level in (0, 1):
+            by_age = sorted(self._cells.items(), key=lambda kv: kv[1].last)
+            for key, cell in by_age[: max(1, len(by_age) // 4)]:
+                folded = _folded(key, level)
+                if folded == key:
+                    continue
+                del self._cells[key]
+                target = self._cells.get(folded)
+                if target is None:
+                    self._cells[folded] = cell
+                else:
+                    target.merge(cell)
+            if len(self._cells) < self.max_cells * 7 // 8:
+                return
 
     def _price(self, r: Record, model: str | None) -> int | None:
         """Pico-dollars of a record that came without a cost; marks the record with what the catalog said."""
@@ -318,6 +320,12 @@ class Engine:
         """End the episodes whose quiet period is over at ``now`` (wall clock by default); returns the changes."""
         self.alarms.expire(self._clock() if now is None else now)
         return self.alarms.take_changes()
+
+
+def _folded(key: _CellKey, level: int) -> _CellKey:
+    if level == 0:
+        return (key[0], key[1], key[2], OTHER, OTHER, key[5])
+    return (OTHER, key[1], key[2], OTHER, OTHER, OTHER)
 
 
 def _add(cell: Cell, r: Record, t: float, pico: int | None) -> None:
