@@ -219,8 +219,6 @@ def _apply(
         _versions.atomic_write(opts.output, new_data)
         result.status, result.path = "written", opts.output
         return result
-    _versions.keep_bundled()
-    _versions.keep_current()
     result.path = _versions.activate(version, new_data)
     result.status = "updated"
     _remember(opts, origin, kind, fetched, new_data)

@@ -206,8 +206,6 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             return _error(f"{path}: {problems[0]}")
         Catalog(doc, origin=str(path))
         version = _versions.check_version(str(doc.get("catalog_version")))
-        _versions.keep_bundled()
-        _versions.keep_current()
         _versions.activate(version, data)
     except UpdateError as exc:
         return _error(str(exc), 2 if "no stored version" in str(exc) else 1)

@@ -25,6 +25,7 @@ __all__ = [
     "VersionInfo",
     "activate",
     "atomic_write",
+    "check_storable",
     "current_path",
     "list_versions",
     "next_version",
@@ -171,42 +172,48 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def activate(version: str, data: bytes) -> Path:
-    """Store ``data`` as ``version`` (unless already stored with these bytes) and make it the current catalog."""
+def check_storable(version: str, data: bytes) -> None:
+    """Refuse, before anything is written, a version already stored with other bytes."""
     path = version_path(version)
     existing = _read_bytes(path)
-    if existing is None:
-        atomic_write(path, data)
-    elif existing != data:
+    if existing is not None and existing != data:
         raise UpdateError(f"version {version} is already stored with different content ({path})")
+
+
+def activate(version: str, data: bytes) -> Path:
+    """Store ``data`` as ``version`` (if not stored yet) and make it the current catalog.
+
+    The catalog being replaced is stored first when it is not a stored version yet (a hand-placed ``current.toml``,
+    or the bundled catalog on the first update), so ``pricing rollback`` can always return to it. Conflicts are
+    found before the first write.
+    """
+    check_storable(version, data)
+    outgoing = _unstored_outgoing()
+    if outgoing is not None and outgoing[0] == version and outgoing[1] != data:
+        if outgoing[2]:
+            outgoing = None  # the bundled catalog stays reachable as ``bundled``
+        else:
+            raise UpdateError(f"the active catalog is version {version} too, with other content, and is not stored")
+    if outgoing is not None:
+        atomic_write(version_path(outgoing[0]), outgoing[1])
+    path = version_path(version)
+    if not path.exists():
+        atomic_write(path, data)
     atomic_write(current_path(), data)
     return path
 
 
-def keep_current() -> None:
-    """Before switching, store the outgoing ``current.toml`` as a version if it is not stored yet (rollback needs it)."""
-    data = _read_bytes(current_path())
-    if data is None:
-        return
-    version = version_of(data)
-    if version is None or not VERSION_RE.match(version):
-        return
-    path = version_path(version)
-    if not path.exists():
-        atomic_write(path, data)
-
-
-def keep_bundled() -> None:
-    """On the first update, store the bundled catalog as a version too, so ``pricing rollback`` can return to it."""
-    if current_path().exists():
-        return
-    data = _read_bytes(_load.bundled_catalog_path())
+def _unstored_outgoing() -> tuple[str, bytes, bool] | None:
+    """(version, bytes, is the bundled catalog) of the active catalog when no version file holds it yet."""
+    bundled = not current_path().exists()
+    try:
+        data = _read_bytes(_load.bundled_catalog_path() if bundled else current_path())
+    except _load.CatalogError:
+        return None
     version = version_of(data) if data is not None else None
-    if data is None or version is None or not VERSION_RE.match(version):
-        return
-    path = version_path(version)
-    if not path.exists():
-        atomic_write(path, data)
+    if data is None or version is None or not VERSION_RE.match(version) or version_path(version).exists():
+        return None
+    return version, data, bundled
 
 
 def read_state() -> dict[str, Any]:

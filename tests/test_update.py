@@ -234,6 +234,27 @@ def test_rollback_to_an_unknown_version_is_a_usage_error(active_base: Path, caps
     assert snapshot() == files
 
 
+def test_a_hand_placed_current_catalog_is_kept_as_a_version() -> None:
+    hand = edited("input_mtok = 1\n", "input_mtok = 1.5\n", version="2026.01.05")
+    _versions.atomic_write(_versions.current_path(), hand)
+    with FixtureServer() as server:
+        server.routes.update(served(REPRICED))
+        assert cli("update", "--from", server.url("/catalog.toml")) == 0
+    assert _versions.version_path("2026.01.05").read_bytes() == hand
+    assert cli("rollback", "2026.01.05") == 0
+    assert _versions.current_path().read_bytes() == hand
+
+
+def test_a_catalog_reusing_a_stored_version_for_other_content_is_refused(active_base: Path) -> None:
+    same_version = edited("input_mtok = 1\n", "input_mtok = 1.5\n", version="2026.01.01")
+    files = snapshot()
+    with FixtureServer() as server:
+        server.routes.update(served(same_version))
+        with pytest.raises(UpdateError, match="already stored with different content"):
+            run_update(UpdateOptions(origin=server.url("/catalog.toml")))
+    assert snapshot() == files
+
+
 # -- guards -------------------------------------------------------------------------------------------------------
 
 
