@@ -22,6 +22,7 @@ from llmcost.engine._follow import Follower, Progress
 from llmcost.engine._sketch import Sketch
 from llmcost.engine._snapshot import AlarmEvent
 from llmcost.engine._time import epoch
+from pricing._format import plain
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -82,8 +83,8 @@ class ReportRow:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_write_tokens": self.cache_write_tokens,
             "reasoning_tokens": self.reasoning_tokens,
-            "cost_usd": str(self.cost_usd),
-            "cost_per_1k_tokens": None if per_1k is None else str(per_1k),
+            "cost_usd": plain(self.cost_usd),
+            "cost_per_1k_tokens": None if per_1k is None else plain(per_1k),
             "unpriced_calls": self.unpriced_calls,
             "latency_p50_ms": _ms(lat.p50),
             "latency_p95_ms": _ms(lat.p95),
