@@ -128,10 +128,14 @@ def peer_httpx(url: str) -> int:
 
 
 def peer_litellm(url: str) -> int | None:
+    # Importing litellm fetches its map from GitHub unless told not to; the fetch measured here is the loopback one.
+    os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "true"
     try:
         from litellm.litellm_core_utils.get_model_cost_map import get_model_cost_map
     except ImportError:
         return None
+    finally:
+        del os.environ["LITELLM_LOCAL_MODEL_COST_MAP"]
     return len(get_model_cost_map(url))
 
 
