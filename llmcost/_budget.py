@@ -9,11 +9,9 @@ counted twice).
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -44,7 +42,6 @@ class BudgetExceeded(Exception):
         super().__init__(f"llmcost budget reached: {per}{who} spent ${spent:.6f} of ${self.limit}")
 
 
-@dataclass(frozen=True)
 class Budget:
     """A spend limit in USD.
 
@@ -55,15 +52,28 @@ class Budget:
     the tracker's ``downgrade`` mapping, and the record says ``fallback_from``).
     """
 
-    limit_usd: float | Decimal | str
-    per: Per = "day"
-    key: str | None = None
-    action: Action = "warn"
-    downgrade_to: str | None = None
+    __slots__ = ("action", "downgrade_to", "key", "limit", "per")
 
-    @property
-    def limit(self) -> Decimal:
-        return self.limit_usd if isinstance(self.limit_usd, Decimal) else Decimal(str(self.limit_usd))
+    def __init__(
+        self,
+        limit_usd: float | Decimal | str,
+        per: Per = "day",
+        key: str | None = None,
+        action: Action = "warn",
+        downgrade_to: str | None = None,
+    ) -> None:
+        if per not in ("day", "agent", "session", "user", "scope"):
+            raise ValueError(f"unknown budget period {per!r}")
+        if action not in ("warn", "block", "downgrade"):
+            raise ValueError(f"unknown budget action {action!r}")
+        self.limit = limit_usd if isinstance(limit_usd, Decimal) else Decimal(str(limit_usd))
+        self.per: Per = per
+        self.key = key
+        self.action: Action = action
+        self.downgrade_to = downgrade_to
+
+    def __repr__(self) -> str:
+        return f"Budget({self.limit}, per={self.per!r}, key={self.key!r}, action={self.action!r})"
 
 
 class _Line(msgspec.Struct):
@@ -76,7 +86,6 @@ class _Line(msgspec.Struct):
 
 
 _decoder = msgspec.json.Decoder(_Line)
-_NAME = re.compile(r"^llm_trace_(\d{4}-\d{2}-\d{2})(?:\.\d+)?\.jsonl$")
 
 
 class SpendLedger:
@@ -141,7 +150,8 @@ class SpendLedger:
             entries = list(os.scandir(self.directory)) if self.directory is not None else []
         except OSError:
             return []
-        return [Path(e.path) for e in entries if (m := _NAME.match(e.name)) and m.group(1) == self._day]
+        prefix = f"llm_trace_{self._day}."
+        return [Path(e.path) for e in entries if e.name.startswith(prefix) and e.name.endswith(".jsonl")]
 
     def _read_file(self, path: Path) -> None:
         offset = self._offsets.get(path.name, 0)

@@ -48,7 +48,7 @@ class Call:
         parent = _span.get()
         self.tracker = tracker
         self.id: str = new_span_id()
-        self.trace_id: str = parent.trace_id if parent is not None else new_trace_id()
+        self.trace_id: str = parent.trace_id if parent is not None else new_trace_id(self.id)
         self.parent_id: str | None = parent.id if parent is not None else None
         self.request_model = model
         self.provider = provider
@@ -196,10 +196,20 @@ class _StreamBase:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    def _close_inner(self) -> None:
+        """Release the connection of an abandoned stream (sync streams only: ``__del__`` cannot await)."""
+        import inspect
+
+        close = getattr(self._inner, "close", None)
+        if callable(close) and not inspect.iscoroutinefunction(close):
+            with contextlib.suppress(Exception):
+                close()
+
     def __del__(self) -> None:
         call = self.__dict__.get("_call")
         if call is not None and not call.done:
             call.finish("cancelled")
+            self._close_inner()
 
 
 class RecordedStream(_StreamBase):
@@ -217,6 +227,7 @@ class RecordedStream(_StreamBase):
                 yield chunk
         except GeneratorExit:
             self._call.finish("cancelled")
+            self._close_inner()
             raise
         except BaseException as exc:
             self._end(exc)
@@ -233,9 +244,7 @@ class RecordedStream(_StreamBase):
         """Stop early: the call is recorded as cancelled and the underlying stream closed."""
         self._gen.close()
         self._call.finish("cancelled")
-        close = getattr(self._inner, "close", None)
-        if callable(close):
-            close()
+        self._close_inner()
 
     def __enter__(self) -> RecordedStream:
         return self

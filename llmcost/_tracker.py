@@ -11,69 +11,30 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from llmcost._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
 from llmcost._call import Call
+from llmcost._emit import Recorder, Stats
 from llmcost._record import Record
 from llmcost._scope import Scope, active_scopes
-from llmcost._usage import Extracted
-from llmcost._util import iso_ms, prompt_hash, utc_day
-from llmcost._writer import FileWriter, MemoryWriter, Writer, warn_once
-from pricing import Usage, load_catalog
+from llmcost._util import iso_ms, prompt_hash
+from llmcost._writer import FileWriter, MemoryWriter, Writer
 
 if TYPE_CHECKING:
     from pricing import Catalog
 
-__all__ = ["Stats", "Tracker"]
+__all__ = ["Tracker", "configure", "get_tracker", "track"]
 
 _ATTRS = ("agent", "session_id", "user_id", "workflow")
-_CATALOG_RECHECK_S = 30.0
-_encoder = msgspec.json.Encoder()
-_lenient = msgspec.json.Encoder(enc_hook=lambda obj: repr(obj)[:300])
+#: Every key a call's ``attrs`` holds (integrations may pass fewer: readers use ``.get``).
+_CALL_KEYS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus", "prompt_hash")
 
 
-class Stats:
-    """What the recorder counted. Every failure it absorbed has a counter here."""
-
-    __slots__ = (
-        "bad_metadata",
-        "budget_blocked",
-        "budget_warned",
-        "calls",
-        "hook_errors",
-        "internal_errors",
-        "odd_chunk",
-        "odd_response",
-        "pricing_errors",
-        "unknown_models",
-    )
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.bad_metadata = 0
-        self.budget_blocked = 0
-        self.budget_warned = 0
-        self.hook_errors = 0
-        self.internal_errors = 0
-        self.odd_chunk = 0
-        self.odd_response = 0
-        self.pricing_errors = 0
-        self.unknown_models = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __repr__(self) -> str:
-        return "Stats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items() if v) + ")"
-
-
-class Tracker:
+class Tracker(Recorder):
     """Records LLM calls to ``log_dir`` (default: the directory the monitor reads, see ``pricing.log_dir()``).
 
     Attribution given here (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``, ``metadata``) is the
@@ -119,6 +80,7 @@ class Tracker:
             "workflow": workflow,
             "tags": list(tags) if tags else None,
             "metadata": dict(metadata) if metadata else None,
+            **dict.fromkeys(_CALL_KEYS),
         }
         self.capture_content = capture_content
         self.budgets = tuple(budgets)
@@ -160,19 +122,21 @@ class Tracker:
         Works as ``async with`` too. ``messages`` (never logged) gives the call its ``prompt_hash``. Raises
         :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached.
         """
-        attrs = self.attributes(
-            agent=agent, session_id=session_id, user_id=user_id, workflow=workflow, tags=tags, metadata=metadata
-        )
-        attrs.update(
-            operation=operation,
-            source=source,
-            server_address=server_address,
-            stream=stream,
-            attempt=attempt,
-            fallback_from=fallback_from,
-            gpus=gpus,
-            prompt_hash=prompt_hash(messages) if messages is not None else None,
-        )
+        if agent is None and session_id is None and user_id is None and workflow is None and not tags and not metadata:
+            attrs = self.defaults.copy()  # the common case, kept cheap
+        else:
+            attrs = self.attributes(
+                agent=agent, session_id=session_id, user_id=user_id, workflow=workflow, tags=tags, metadata=metadata
+            )
+        attrs["operation"] = operation
+        attrs["source"] = source
+        attrs["server_address"] = server_address
+        attrs["stream"] = stream
+        attrs["attempt"] = attempt
+        attrs["fallback_from"] = fallback_from
+        attrs["gpus"] = gpus
+        if messages is not None:
+            attrs["prompt_hash"] = prompt_hash(messages)
         call = self.begin(model, provider, attrs)
         if self.capture_content and messages is not None:
             call.content = {"input": messages}
@@ -284,167 +248,6 @@ class Tracker:
             import warnings
 
             warnings.warn(message, BudgetWarning, stacklevel=4)
-
-    # -- recording ----------------------------------------------------------------------------------------------
-
-    def _count(self, counter: str, message: str) -> None:
-        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
-        warn_once(counter, message)
-
-    def _emit(self, call: Call) -> None:
-        try:
-            self._write(call)
-        except Exception as exc:  # the recorder's own bug must not reach the user
-            self._count("internal_errors", f"llmcost: could not record a call: {type(exc).__name__}: {exc}")
-
-    def _write(self, call: Call) -> None:
-        elapsed = time.perf_counter() - call.t0
-        end = call.wall0 + elapsed
-        ts = iso_ms(end)
-        a = call.attrs
-        u = call.usage
-        gpus = a.get("gpus") or self.gpus
-        gpu = u.gpu_seconds if u is not None else None
-        if gpu is None and u is not None and (gpus or call.provider == "vllm"):
-            gpu = elapsed * (gpus or 1)
-        cost, status, ref = self._price(call, u, gpu, end)
-        err = call.error
-        metadata = a.get("metadata")
-        if call.content is not None:
-            metadata = {**(metadata or {}), "content": call.content}
-        rec = Record(
-            ts=ts,
-            start_ts=iso_ms(call.wall0),
-            id=call.id,
-            trace_id=call.trace_id,
-            parent_id=call.parent_id,
-            source=a.get("source") or "sdk",
-            operation=a.get("operation") or "chat",
-            provider=call.provider,
-            server_address=a.get("server_address"),
-            request_model=call.request_model,
-            response_model=call.response_model,
-            response_id=call.response_id,
-            stream=bool(a.get("stream")),
-            input_tokens=u.input_tokens if u is not None else None,
-            output_tokens=u.output_tokens if u is not None else None,
-            cache_read_input_tokens=u.cache_read if u is not None else None,
-            cache_creation_input_tokens=u.cache_write if u is not None else None,
-            reasoning_output_tokens=u.reasoning if u is not None else None,
-            usage_source=_source(u),
-            gpu_seconds=gpu,
-            cost_usd=_float(cost),
-            cost_status=status,
-            price_ref=ref,
-            latency_ms=round(elapsed * 1000, 3),
-            ttft_ms=None if call.ttft is None else round(call.ttft * 1000, 3),
-            status=call.status,
-            error_type=err[0] if err else None,
-            error_message=err[1] if err else None,
-            http_status=err[2] if err else None,
-            attempt=a.get("attempt") or 0,
-            fallback_from=a.get("fallback_from"),
-            agent=a.get("agent"),
-            session_id=a.get("session_id"),
-            user_id=a.get("user_id"),
-            workflow=a.get("workflow"),
-            tags=a.get("tags"),
-            metadata=metadata,
-            prompt_hash=a.get("prompt_hash"),
-        )
-        self.writer.write_line(ts[:10], self._encode(rec))
-        self.stats.calls += 1
-        self._after(rec, cost, call.scopes)
-
-    def _encode(self, rec: Record) -> bytes:
-        try:
-            return _encoder.encode(rec) + b"\n"
-        except (TypeError, ValueError, OverflowError) as exc:
-            self._count("bad_metadata", f"llmcost: metadata is not JSON ({exc}); values written as text")
-        try:
-            return _lenient.encode(rec) + b"\n"
-        except (TypeError, ValueError, OverflowError):
-            rec.metadata = {"unserializable": repr(rec.metadata)[:300]}
-            return _lenient.encode(rec) + b"\n"
-
-    def _after(self, rec: Record, cost: Decimal | None, scopes: Iterable[Scope]) -> None:
-        for s in scopes:
-            s.add(rec, cost)
-        if cost is None:
-            return
-        if self._ledger is not None:
-            self._ledger.add_own(rec.id, rec.ts[:10], cost, rec.agent, rec.session_id, rec.user_id)
-        if self.call_cost_usd is not None and cost > self.call_cost_usd:
-            if self.on_call_cost is None:
-                warn_once("call_cost", f"llmcost: a call cost ${cost} (threshold ${self.call_cost_usd})")
-                return
-            try:
-                self.on_call_cost(rec)
-            except Exception as exc:
-                self._count("hook_errors", f"llmcost: on_call_cost hook raised {type(exc).__name__}: {exc}")
-
-    # -- pricing ------------------------------------------------------------------------------------------------
-
-    def catalog(self) -> Catalog | None:
-        """The catalog used for pricing (reloaded every 30 s when it is the active one, to follow updates)."""
-        arg = self._catalog_arg
-        if arg is not None and not isinstance(arg, (str, os.PathLike)):
-            return arg
-        now = time.monotonic()
-        if self._catalog is None or now >= self._catalog_next:
-            self._catalog_next = now + _CATALOG_RECHECK_S
-            try:
-                self._catalog = load_catalog(None if arg is None else Path(arg))
-            except Exception as exc:
-                self._count("pricing_errors", f"llmcost: cannot load the pricing catalog: {exc}")
-        return self._catalog
-
-    def _price(
-        self, call: Call, u: Extracted | None, gpu: float | None, end: float
-    ) -> tuple[Decimal | None, str, str | None]:
-        if u is None or u.source in ("none", "error"):
-            return None, "no_usage", None
-        models = [m for m in (call.response_model, call.request_model) if m]
-        catalog = self.catalog()
-        if not models or catalog is None:
-            return call.provider_cost, "provider_reported" if call.provider_cost is not None else "unknown_model", None
-        try:
-            write = u.cache_write or 0
-            one_hour = min(u.cache_write_1h or 0, write)
-            usage = Usage(
-                u.input_tokens or 0,
-                u.output_tokens or 0,
-                u.cache_read or 0,
-                write - one_hour,
-                one_hour,
-                u.reasoning or 0,
-                gpu,
-            )
-            day = utc_day(end)
-            for model in dict.fromkeys(models):
-                price = catalog.price(usage, model, call.provider, at=day, provider_cost=call.provider_cost)
-                if price.status != "unknown_model":
-                    break
-        except Exception as exc:
-            self._count("pricing_errors", f"llmcost: cannot price a call: {exc}")
-            return None, "no_usage", None
-        if price.status == "unknown_model":
-            self.stats.unknown_models += 1
-        return price.cost_usd, price.status, price.price_ref
-
-
-def _source(u: Extracted | None) -> str:
-    if u is None or u.source == "error":
-        return "none"
-    return u.source
-
-
-def _float(cost: Decimal | None) -> float | None:
-    if cost is None:
-        return None
-    value = float(cost)
-    exponent = cost.as_tuple().exponent
-    return round(value, 12) if isinstance(exponent, int) and exponent < -12 else value
 
 
 _default: Tracker | None = None

@@ -17,10 +17,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,9 +30,24 @@ __all__ = ["FileWriter", "MemoryWriter", "RecorderWarning", "Writer", "log_file_
 
 _FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 _RETRY_OPEN_S = 5.0  # after a failed open, try again at most this often
-_NAME = re.compile(r"^llm_trace_(\d{4}-\d{2}-\d{2})(?:\.(\d+))?\.jsonl$")
 
 Opener = Callable[[str], int]
+
+
+_forks = 0  # bumped in a forked child: writers reopen their file there instead of sharing the parent's
+
+
+_writers: weakref.WeakSet[FileWriter] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    global _forks
+    _forks += 1
+    for writer in list(_writers):  # a lock held by a thread of the parent would never be released here
+        writer._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 class RecorderWarning(RuntimeWarning):
@@ -126,7 +141,8 @@ class FileWriter(Writer):
         self._fd = -1
         self._size = 0  # bytes in the current file as last seen (own writes added)
         self._next_open = 0.0
-        self._pid = os.getpid()
+        self._fork = _forks
+        _writers.add(self)
         self.errors = 0
         self.written = 0
 
@@ -138,7 +154,7 @@ class FileWriter(Writer):
     def write_line(self, day: str, line: bytes) -> None:
         with self._lock:
             try:
-                fd = self._fd if day == self._day and self._pid == os.getpid() else self._switch(day)
+                fd = self._fd if day == self._day and self._fork == _forks else self._switch(day)
                 if fd < 0:
                     self._drop("open")
                     return
@@ -160,10 +176,10 @@ class FileWriter(Writer):
 
     def _switch(self, day: str) -> int:
         """Open the file for ``day`` (new day, first write, or after a fork)."""
-        if time.monotonic() < self._next_open and day == self._day and self._pid == os.getpid():
+        if time.monotonic() < self._next_open and day == self._day and self._fork == _forks:
             return -1
         self._close_fd()
-        self._pid = os.getpid()
+        self._fork = _forks
         self._day = day
         self._index = self._last_index(day) if self.max_bytes is not None else 0
         return self._open_current()
@@ -194,10 +210,11 @@ class FileWriter(Writer):
     def _last_index(self, day: str) -> int:
         best = 0
         try:
+            prefix = f"llm_trace_{day}."
             for entry in os.scandir(self.directory):
-                m = _NAME.match(entry.name)
-                if m and m.group(1) == day and m.group(2):
-                    best = max(best, int(m.group(2)))
+                middle = entry.name[len(prefix) : -len(".jsonl")]
+                if entry.name.startswith(prefix) and entry.name.endswith(".jsonl") and middle.isdigit():
+                    best = max(best, int(middle))
         except OSError:
             pass
         return best

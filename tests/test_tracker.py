@@ -294,3 +294,72 @@ def test_default_log_dir_is_the_monitors(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("LLMCOST_LOG_DIR", str(tmp_path / "shared"))
     tracker = llmcost.Tracker()
     assert tracker.log_dir == pricing.log_dir() == tmp_path / "shared"
+
+
+def test_line_has_every_field_in_place(tracker: llmcost.Tracker) -> None:
+    """The hot path builds lines positionally: each value must land under its own key, in Record's order."""
+    with (
+        tracker.scope(workflow="wf"),
+        tracker.trace(
+            model="gpt-4o",
+            provider="openai",
+            messages=["m"],
+            operation="responses",
+            source="manual",
+            server_address="api.example",
+            stream=True,
+            attempt=4,
+            fallback_from="o3",
+            agent="ag",
+            session_id="se",
+            user_id="us",
+            tags=["tg"],
+            metadata={"k": "v"},
+        ) as call,
+    ):
+        call.set_usage(
+            900,
+            80,
+            cache_read_input_tokens=100,
+            cache_creation_input_tokens=50,
+            reasoning_output_tokens=20,
+            gpu_seconds=1.5,
+            response_model="gpt-4o-2024-08-06",
+        )
+        call.response_id = "resp-1"
+        call.mark_first_token()
+        call.set_error(KeyError("k"))
+    line = tracker.writer.lines[0]  # type: ignore[attr-defined]
+    rec = llmcost.decode_record(line)
+    assert llmcost.encode_record(rec) == line  # same key order as Record
+    assert (rec.v, rec.id, rec.trace_id[16:], rec.parent_id) == (1, call.id, call.id, None)
+    assert (rec.source, rec.operation, rec.provider, rec.server_address) == (
+        "manual",
+        "responses",
+        "openai",
+        "api.example",
+    )
+    assert (rec.request_model, rec.response_model, rec.response_id, rec.stream) == (
+        "gpt-4o",
+        "gpt-4o-2024-08-06",
+        "resp-1",
+        True,
+    )
+    assert (rec.input_tokens, rec.output_tokens, rec.cache_read_input_tokens) == (900, 80, 100)
+    assert (rec.cache_creation_input_tokens, rec.reasoning_output_tokens, rec.gpu_seconds) == (50, 20, 1.5)
+    assert (rec.usage_source, rec.cost_status, rec.status, rec.error_type) == (
+        "provider",
+        "priced",
+        "error",
+        "KeyError",
+    )
+    assert rec.price_ref is not None
+    assert rec.price_ref.startswith(("2026", "20"))
+    assert rec.ttft_ms is not None
+    assert rec.latency_ms is not None
+    assert rec.ttft_ms <= rec.latency_ms
+    assert (rec.attempt, rec.fallback_from, rec.agent, rec.session_id, rec.user_id) == (4, "o3", "ag", "se", "us")
+    assert (rec.workflow, rec.tags, rec.metadata, rec.http_status) == ("wf", ["t1", "tg"], {"k": "v"}, None)
+    assert rec.prompt_hash is not None
+    assert rec.start_ts is not None
+    assert rec.start_ts <= rec.ts

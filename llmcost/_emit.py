@@ -1,0 +1,241 @@
+"""From a finished call to one priced line in the log: the recorder's hot path.
+
+Costs are kept low on purpose (see benchmarks/bench_recorder.py): the line is built as a positional struct with
+the wire-format fields in ``Record``'s order (a test checks both encode to the same bytes), pricing takes the
+catalog's fast path (epoch seconds as ``at``), and the only system call is the writer's single ``os.write``.
+Nothing here may raise into user code: every failure is counted in ``stats`` and reported once.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from llmcost._record import Record, decode_record
+from llmcost._usage import Extracted
+from llmcost._util import iso_ms
+from llmcost._writer import Writer, warn_once
+
+if TYPE_CHECKING:
+    from llmcost._budget import SpendLedger
+    from llmcost._call import Call
+    from pricing import Catalog
+
+__all__ = ["Line", "Recorder", "Stats"]
+
+_CATALOG_RECHECK_S = 30.0
+_NO_USAGE = Extracted()
+#: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``).
+Line: Any = msgspec.defstruct("Line", [(name, Any) for name in Record.__struct_fields__])
+_encoder = msgspec.json.Encoder()
+_lenient = msgspec.json.Encoder(enc_hook=lambda obj: repr(obj)[:300])
+_perf = time.perf_counter
+_Usage: Any = None  # pricing.Usage, imported with the catalog (keeps ``import llmcost`` light)
+
+
+class Stats:
+    """What the recorder counted. Every failure it absorbed has a counter here."""
+
+    __slots__ = (
+        "bad_metadata",
+        "budget_blocked",
+        "budget_warned",
+        "calls",
+        "hook_errors",
+        "internal_errors",
+        "odd_chunk",
+        "odd_response",
+        "pricing_errors",
+        "unknown_models",
+    )
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.bad_metadata = 0
+        self.budget_blocked = 0
+        self.budget_warned = 0
+        self.hook_errors = 0
+        self.internal_errors = 0
+        self.odd_chunk = 0
+        self.odd_response = 0
+        self.pricing_errors = 0
+        self.unknown_models = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        return "Stats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items() if v) + ")"
+
+
+class Recorder:
+    """Pricing, encoding and writing, shared by :class:`~llmcost.Tracker`."""
+
+    writer: Writer
+    stats: Stats
+    gpus: float | None
+    call_cost_usd: Decimal | None
+    on_call_cost: Any
+    _ledger: SpendLedger | None
+    _catalog_arg: Any
+    _catalog: Catalog | None
+    _catalog_next: float
+
+    def catalog(self) -> Catalog | None:
+        """The catalog used for pricing (the active one is re-checked every 30 s, to follow ``pricing update``)."""
+        global _Usage
+        arg = self._catalog_arg
+        if arg is not None and not isinstance(arg, (str, os.PathLike)) and _Usage is not None:
+            return arg  # type: ignore[no-any-return]
+        now = time.monotonic()
+        if self._catalog is None or now >= self._catalog_next:
+            self._catalog_next = now + _CATALOG_RECHECK_S
+            try:
+                import pricing
+
+                _Usage = pricing.Usage
+                if arg is not None and not isinstance(arg, (str, os.PathLike)):
+                    return arg  # type: ignore[no-any-return]
+                self._catalog = pricing.load_catalog(None if arg is None else Path(arg))
+            except Exception as exc:
+                self._count("pricing_errors", f"llmcost: cannot load the pricing catalog: {exc}")
+        return self._catalog
+
+    def _count(self, counter: str, message: str) -> None:
+        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+        warn_once(counter, message)
+
+    def _emit(self, call: Call) -> None:
+        try:
+            self._write(call)
+        except Exception as exc:  # a bug of the recorder itself must not reach the user
+            self._count("internal_errors", f"llmcost: could not record a call: {type(exc).__name__}: {exc}")
+
+    def _write(self, call: Call) -> None:
+        elapsed = _perf() - call.t0
+        end = call.wall0 + elapsed
+        ts = iso_ms(end)
+        a = call.attrs
+        u = call.usage or _NO_USAGE
+        gpu = u.gpu_seconds
+        if gpu is None and call.usage is not None:
+            gpus = a.get("gpus") or self.gpus
+            if gpus or call.provider == "vllm":
+                gpu = elapsed * (gpus or 1)
+        cost, status, ref = self._price(call, u, gpu, end)
+        err = call.error
+        metadata = a.get("metadata")
+        if call.content is not None:
+            metadata = {**(metadata or {}), "content": call.content}
+        ttft = call.ttft
+        line = Line(
+            1,
+            ts,
+            iso_ms(call.wall0),
+            call.id,
+            call.trace_id,
+            call.parent_id,
+            a.get("source") or "sdk",
+            a.get("operation") or "chat",
+            call.provider,
+            a.get("server_address"),
+            call.request_model,
+            call.response_model,
+            call.response_id,
+            bool(a.get("stream")),
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_read,
+            u.cache_write,
+            u.reasoning,
+            "none" if u.source == "error" else u.source,
+            gpu,
+            None if cost is None else float(cost),
+            status,
+            ref,
+            round(elapsed * 1000, 3),
+            None if ttft is None else round(ttft * 1000, 3),
+            call.status,
+            err[0] if err else None,
+            err[1] if err else None,
+            a.get("attempt") or 0,
+            a.get("fallback_from"),
+            a.get("agent"),
+            a.get("session_id"),
+            a.get("user_id"),
+            a.get("workflow"),
+            a.get("tags"),
+            metadata,
+            a.get("prompt_hash"),
+            err[2] if err else None,
+        )
+        data = self._encode(line)
+        self.writer.write_line(ts[:10], data)
+        self.stats.calls += 1
+        if call.scopes:
+            for s in call.scopes:
+                s.add(line, cost)
+        if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
+            self._after(line, data, cost)
+
+    def _encode(self, line: Any) -> bytes:
+        try:
+            return _encoder.encode(line) + b"\n"
+        except (TypeError, ValueError, OverflowError) as exc:
+            self._count("bad_metadata", f"llmcost: metadata is not JSON ({exc}); values written as text")
+        try:
+            return _lenient.encode(line) + b"\n"
+        except (TypeError, ValueError, OverflowError):
+            line.metadata = {"unserializable": repr(line.metadata)[:300]}
+            return _lenient.encode(line) + b"\n"
+
+    def _after(self, line: Any, data: bytes, cost: Decimal) -> None:
+        if self._ledger is not None:
+            self._ledger.add_own(line.id, line.ts[:10], cost, line.agent, line.session_id, line.user_id)
+        if self.call_cost_usd is not None and cost > self.call_cost_usd:
+            if self.on_call_cost is None:
+                warn_once("call_cost", f"llmcost: a call cost ${cost} (threshold ${self.call_cost_usd})")
+                return
+            try:
+                self.on_call_cost(decode_record(data))
+            except Exception as exc:
+                self._count("hook_errors", f"llmcost: on_call_cost hook raised {type(exc).__name__}: {exc}")
+
+    def _price(self, call: Call, u: Extracted, gpu: float | None, end: float) -> tuple[Decimal | None, str, str | None]:
+        if u.source in ("none", "error"):
+            return None, "no_usage", None
+        model = call.response_model or call.request_model
+        catalog = self.catalog()
+        if model is None or catalog is None:
+            if call.provider_cost is not None:
+                return call.provider_cost, "provider_reported", None
+            return None, "unknown_model", None
+        try:
+            write = u.cache_write or 0
+            one_hour = u.cache_write_1h or 0
+            one_hour = min(one_hour, write)
+            usage = _Usage(
+                u.input_tokens or 0,
+                u.output_tokens or 0,
+                u.cache_read or 0,
+                write - one_hour,
+                one_hour,
+                u.reasoning or 0,
+                gpu,
+            )
+            price = catalog.price(usage, model, call.provider, at=end, provider_cost=call.provider_cost)
+            if price.status == "unknown_model" and call.request_model and call.request_model != model:
+                price = catalog.price(
+                    usage, call.request_model, call.provider, at=end, provider_cost=call.provider_cost
+                )
+        except Exception as exc:
+            self._count("pricing_errors", f"llmcost: cannot price a call: {exc}")
+            return None, "no_usage", None
+        if price.status == "unknown_model":
+            self.stats.unknown_models += 1
+        return price.cost_usd, price.status, price.price_ref
