@@ -129,10 +129,10 @@ class Call:
     def stream(self, chunks: Any, kind: str | None = None) -> Any:
         """Wrap an iterator or async iterator of chunks; the call is recorded when the stream ends.
 
-        ``kind`` picks the chunk reader (``openai_chat``, ``openai_responses``, ``anthropic``, ``ollama``,
-        ``generic``); by default it follows the provider.
+        ``kind`` picks the chunk reader (``openai_chat``, ``openai_responses``, ``anthropic``, ``ollama``); the
+        default, ``generic``, takes the first non-empty chunk as the first token and usage from any chunk carrying it.
         """
-        handler = HANDLERS.get(kind or self.hint or "generic", HANDLERS["generic"])
+        handler = HANDLERS.get(kind or "generic", HANDLERS["generic"])
         self._streaming = True
         self.attrs["stream"] = True
         if hasattr(chunks, "__aiter__"):

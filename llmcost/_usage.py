@@ -50,12 +50,24 @@ class Extracted:
 
 
 def get(obj: Any, name: str) -> Any:
-    """``obj[name]`` for mappings, ``obj.name`` otherwise; ``None`` when absent."""
+    """``obj[name]`` for mappings, ``obj.name`` otherwise; ``None`` when absent.
+
+    Pydantic models (the SDKs' response types) keep their fields in ``__dict__`` and extra keys in
+    ``__pydantic_extra__``: reading those directly avoids the slow ``AttributeError`` path of a missing name.
+    """
     if obj is None:
         return None
-    if isinstance(obj, dict):
+    if type(obj) is dict:
         return obj.get(name)
     try:
+        fields = getattr(obj, "__dict__", None)
+        if fields is not None and name in fields:
+            return fields[name]
+        if hasattr(type(obj), "__pydantic_fields__"):
+            extra = getattr(obj, "__pydantic_extra__", None)
+            return extra.get(name) if extra else None
+        if isinstance(obj, dict):
+            return obj.get(name)
         return getattr(obj, name, None)
     except Exception:
         return None
@@ -89,10 +101,12 @@ def _fill(out: Extracted, response: Any, hint: str | None) -> None:
     out.response_model = model if isinstance(model, str) else None
     rid = get(response, "id")
     out.response_id = rid if isinstance(rid, str) else None
-    ollama_like = hint == "ollama" or get(response, "eval_count") is not None
-    if (ollama_like or get(response, "total_duration") is not None) and _ollama(out, response):
-        return
     usage = get(response, "usage")
+    ollama_like = usage is None and (
+        hint == "ollama" or get(response, "eval_count") is not None or get(response, "total_duration") is not None
+    )
+    if ollama_like and _ollama(out, response):
+        return
     if usage is None and get(response, "object") == "response.completed":
         usage = get(get(response, "response"), "usage")
     if usage is not None:

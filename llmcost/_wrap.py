@@ -150,8 +150,8 @@ def response_text(response: Any) -> str | None:
     text: Any
     if choices:
         text = get(get(choices[0], "message"), "content")
-    elif isinstance(get(response, "output_text"), str):
-        text = get(response, "output_text")
+    elif isinstance(getattr(response, "output_text", None), str):  # a property of the Responses type
+        text = response.output_text
     elif isinstance(get(response, "content"), list):
         text = "".join(get(b, "text") or "" for b in get(response, "content"))
     else:
