@@ -38,6 +38,7 @@ _NAME = re.compile(r"^llm_trace_(\d{4}-\d{2}-\d{2})(?:\.\d+)?\.jsonl(?:\.\d+)?$"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _HEAD = 256  # bytes of a file's start that identify it (the first record's id is within them)
 _GRACE_S = 10.0  # a file gone from the listing is still read for this long after its last growth
+_RECENT_S = 5.0  # files changed this recently are checked for truncation even when their size looks the same
 _MAX_OPEN = 256  # descriptors kept open; quiet files beyond this are closed and reopened when they grow
 _DEDUPE = 200_000  # ids per generation; two generations are remembered
 
@@ -68,7 +69,7 @@ class _Tail:
     fd: int
     offset: int = 0
     head: bytes = b""
-    size: int = -1  # last size seen
+    stamp: tuple[int, int] = (-1, -1)  # size and mtime last seen
     changed: float = field(default_factory=time.monotonic)
     mtime: float = 0.0
     visible: bool = True
@@ -288,11 +289,15 @@ class Follower:
         for key, tail in list(self._tails.items()):
             if key not in listing:
                 tail.visible = False
-                if now - tail.changed > _GRACE_S:
+                if now - tail.changed > _GRACE_S and not self._unread(tail):
                     self._forget(tail)
         self._started = True
         self._limit_open()
         return sorted(self._tails.values(), key=_age)
+
+    def _unread(self, tail: _Tail) -> bool:
+        """Whether a file has bytes past our offset (a late write after a long pause): read them before closing."""
+        return tail.fd >= 0 and os.fstat(tail.fd).st_size != tail.offset
 
     def _adopt(self, key: tuple[int, int], path: str, st: os.stat_result) -> None:
         try:
@@ -372,10 +377,14 @@ class Follower:
         """Current size; restarts the tail when the file was truncated or rewritten (copy-truncate)."""
         if tail.fd < 0:
             return tail.offset
-        size = os.fstat(tail.fd).st_size
-        if size != tail.size:
-            tail.size = size
-            tail.changed = time.monotonic()
+        st = os.fstat(tail.fd)
+        size, now = st.st_size, time.monotonic()
+        stamp = (size, st.st_mtime_ns)
+        # A file truncated and rewritten to the very size it had keeps its size (fixed-length lines make that likely)
+        # and, within one clock tick, its mtime: recently active files have their first bytes checked every time.
+        if stamp != tail.stamp or now - tail.changed < _RECENT_S:
+            if stamp != tail.stamp:
+                tail.stamp, tail.changed = stamp, now
             if size < tail.offset or not self._same_head(tail):
                 self._restart(tail)
         return size
@@ -389,11 +398,15 @@ class Follower:
             return True
         return False
 
-    def _restart(self, tail: _Tail) -> None:
-        if len(tail.head) >= _HEAD or b"\n" in tail.head:
-            self._heads[tail.head] = _line_start(tail)
+    def _remember(self, head: bytes, offset: int) -> None:
+        """A file with this head was truncated after we had consumed ``offset`` bytes of it."""
+        if len(head) >= _HEAD or b"\n" in head:
+            self._heads[head] = max(offset, self._heads.get(head, 0))
             while len(self._heads) > 64:
                 self._heads.popitem(last=False)
+
+    def _restart(self, tail: _Tail) -> None:
+        self._remember(tail.head, _line_start(tail))
         tail.offset = 0
         tail.splitter.reset()
         tail.head = os.pread(tail.fd, _HEAD, 0)
@@ -403,10 +416,13 @@ class Follower:
         if tail.fd < 0:
             return
         name = os.path.basename(tail.path)
+        before, start = _line_start(tail), tail.offset
         while True:
             chunk = os.pread(tail.fd, MAX_LINE, tail.offset)
             if not chunk:
-                return
+                break
+            if tail.offset == 0:  # the head is what we consumed, not what a separate read saw earlier
+                tail.head = chunk[:_HEAD]
             tail.offset += len(chunk)
             self.bytes_read += len(chunk)
             block, bad = tail.splitter.feed(chunk)
@@ -418,7 +434,14 @@ class Follower:
             self.duplicates += dupes
             yield fresh, len(chunk)
             if len(chunk) < MAX_LINE:
-                return
+                break
+        if tail.offset != start and tail.head and os.pread(tail.fd, len(tail.head), 0) != tail.head:
+            # Truncated and rewritten while we read: what we consumed may mix two generations. Only the offset
+            # from before this read is known good for the old one (a copy of it resumes there); re-read the new.
+            self._remember(tail.head, before)
+            tail.offset = 0
+            tail.splitter.reset()
+            tail.head = b""
 
 
 def _age(tail: _Tail) -> tuple[str, float]:
