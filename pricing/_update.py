@@ -351,20 +351,20 @@ def _guard_shrink(diff: Diff, force: bool) -> None:
         )
 
 
+_ADAPTERS = {"litellm": "litellm", "openrouter": "openrouter", "genai-prices": "genai_prices"}
+
+
 def _adapter(kind: str) -> Any:
-    if kind == "litellm":
-        from pricing._sources import litellm
+    """``convert(data, *, today) -> (document, warnings)`` of ``pricing._sources.<kind>``, imported when needed."""
+    import importlib
 
-        return litellm.convert
-    if kind == "openrouter":
-        from pricing._sources import openrouter
-
-        return openrouter.convert
-    if kind == "genai-prices":
-        from pricing._sources import genai_prices
-
-        return genai_prices.convert
-    raise UpdateError(f"unknown source {kind!r} (one of {', '.join(SOURCES)})")
+    module = _ADAPTERS.get(kind)
+    if module is None:
+        raise UpdateError(f"unknown source {kind!r} (one of {', '.join(SOURCES)})")
+    try:
+        return importlib.import_module(f"pricing._sources.{module}").convert
+    except ImportError as exc:
+        raise UpdateError(f"the {kind} converter is not available: {exc}") from None
 
 
 def dump_document(doc: Document) -> bytes:
