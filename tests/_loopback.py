@@ -62,7 +62,7 @@ class FixtureServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.routes: dict[str, Route] = {}
         self.hits: list[tuple[str, str | None]] = []
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.02,), daemon=True)
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.server_address[1]}{path}"

@@ -436,7 +436,7 @@ def test_cli_failure_over_real_http(history: None, case: str, capsys: pytest.Cap
 @pytest.fixture
 def serving(active_base: Path) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield server.url
