@@ -1,8 +1,9 @@
 """The live aggregator: records in, snapshots out.
 
-One cell per (agent, model, provider, session, user, workflow) combination; a snapshot grouped by any of the six
-folds the cells, so switching the grouping never re-reads anything. Memory is bounded: past ``max_cells`` the cells
-idle the longest have their session and user folded into ``(other)``; recent calls are kept in fixed rings.
+One cell per (agent, model, provider, workflow) combination, plus one cell per session and one per user: a snapshot
+grouped by any of the six folds the cells, so switching the grouping never re-reads anything. Sessions and users are
+many and short-lived, so they live in their own least-recently-used tables whose overflow folds into ``(other)``;
+crossing them into the main cells would multiply its size. Recent calls are kept in fixed rings.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from llmcost.engine._alarms import AlarmConfig, Alarms
 from llmcost.engine._cells import SLICE_S, Cell, pico_usd
 from llmcost.engine._sketch import Sketch
 from llmcost.engine._snapshot import (
-    GROUP_KEYS,
     AlarmEvent,
     GroupBy,
     GroupStats,
@@ -37,9 +37,10 @@ __all__ = ["NONE", "OTHER", "Engine"]
 NONE = "(none)"  # the group of records without a value for the dimension
 OTHER = "(other)"  # sessions and users folded away to bound memory
 _WINDOWS = (60, 300, 900)
-_DIM = {name: i for i, name in enumerate(GROUP_KEYS)}
+_DIM = {"agent": 0, "model": 1, "provider": 2, "workflow": 3}
+_SIDE = ("session", "user")
 _RECENT = 50
-_CellKey = tuple[str | None, str | None, str | None, str | None, str | None, str | None]
+_CellKey = tuple[str | None, str | None, str | None, str | None]
 
 
 class Engine:
@@ -56,6 +57,7 @@ class Engine:
         config: AlarmConfig | None = None,
         clock: Callable[[], float] = time.time,
         max_cells: int = 20_000,
+        max_sessions: int = 20_000,
         percentile_window_s: int = 300,
     ) -> None:
         self._catalog = catalog
@@ -65,6 +67,8 @@ class Engine:
         self.percentile_window_s = percentile_window_s
         self.follower: Any = None  # anything with stats() -> IngestStats, shown in snapshots
         self._cells: dict[_CellKey, Cell] = {}
+        self.max_sessions = max_sessions
+        self._side: dict[str, OrderedDict[str | None, Cell]] = {name: OrderedDict() for name in _SIDE}
         self._days: OrderedDict[int, dict[str, int]] = OrderedDict()  # day number -> model -> pico
         self._minutes: dict[int, int] = {}  # minute number -> pico (the sparkline)
         self._by_agent: OrderedDict[str | None, deque[Record]] = OrderedDict()
@@ -87,6 +91,7 @@ class Engine:
         """Add records; returns the alarm episodes that were opened, escalated or ended by them."""
         horizon = self._clock() - _WINDOWS[-1] - SLICE_S
         cells = self._cells
+        sessions, users = self._side["session"], self._side["user"]
         alarms = self.alarms
         for r in records:
             try:
@@ -97,17 +102,23 @@ class Engine:
             model = r.response_model or r.request_model
             cost = r.cost_usd
             pico = round(cost * 1e12) if cost is not None else self._price(r, model)
-            key = (r.agent, model, r.provider, r.session_id, r.user_id, r.workflow)
+            key = (r.agent, model, r.provider, r.workflow)
             cell = cells.get(key)
             if cell is None:
                 cell = self._new_cell(key, t)
             _add(cell, r, t, pico)
+            session = self._side_cell(sessions, r.session_id, t)
+            _add(session, r, t, pico)
+            user = self._side_cell(users, r.user_id, t)
+            _add(user, r, t, pico)
             if pico is None:
                 self._unknown(cell, r, model)
             elif pico:
                 self._spend(model, t, pico)
             if t >= horizon:
                 _add_recent(cell, r, t, pico)
+                _add_recent(session, r, t, pico)
+                _add_recent(user, r, t, pico)
             alarms.observe(r, t, pico, self._context_window(model) if r.session_id is not None else None)
             self._remember(r)
         return alarms.take_changes()
@@ -121,22 +132,38 @@ class Engine:
         return cell
 
     def _evict(self) -> None:
-        """Fold the least recently active quarter of the cells: session and user become ``(other)``; if that is
-        not enough (too many agents or workflows), agent and workflow too."""
-        for level in (0, 1):
-            by_age = sorted(self._cells.items(), key=lambda kv: kv[1].last)
-            for key, cell in by_age[: max(1, len(by_age) // 4)]:
-                folded = _folded(key, level)
-                if folded == key:
-                    continue
-                del self._cells[key]
-                target = self._cells.get(folded)
-                if target is None:
-                    self._cells[folded] = cell
-                else:
-                    target.merge(cell)
-            if len(self._cells) < self.max_cells * 7 // 8:
-                return
+        """Fold the least recently active quarter of the cells into agent and workflow ``(other)``."""
+        by_age = sorted(self._cells.items(), key=lambda kv: kv[1].last)
+        for key, cell in by_age[: max(1, len(by_age) // 4)]:
+            folded = (OTHER, key[1], key[2], OTHER)
+            if folded == key:
+                continue
+            del self._cells[key]
+            target = self._cells.get(folded)
+            if target is None:
+                self._cells[folded] = cell
+            else:
+                target.merge(cell)
+
+    def _side_cell(self, table: OrderedDict[str | None, Cell], name: str | None, t: float) -> Cell:
+        """The cell of a session or user; past ``max_sessions`` the least recently seen folds into ``(other)``."""
+        cell = table.get(name)
+        if cell is not None:
+            if cell.last < t:
+                table.move_to_end(name)
+            return cell
+        cell = table[name] = Cell(t)
+        if len(table) > self.max_sessions:
+            old_name, old = table.popitem(last=False)
+            if old_name == OTHER:  # keep the fold target itself
+                table[OTHER] = old
+                old_name, old = table.popitem(last=False)
+            target = table.get(OTHER)
+            if target is None:
+                table[OTHER] = old
+            else:
+                target.merge(old)
+        return cell
 
     def _price(self, r: Record, model: str | None) -> int | None:
         """Pico-dollars of a record that came without a cost; marks the record with what the catalog said."""
@@ -249,6 +276,8 @@ class Engine:
         return Snapshot(now, group_by, tuple(rows), self._totals(now), tuple(self.alarms.events()), ingest, catalog)
 
     def _fold(self, group_by: GroupBy, where: Callable[[_CellKey], bool] | None = None) -> dict[str, list[Cell]]:
+        if group_by in _SIDE:
+            return {NONE if k is None else k: [c] for k, c in self._side[group_by].items()}
         index = _DIM[group_by]
         groups: dict[str, list[Cell]] = {}
         for key, cell in self._cells.items():
@@ -286,15 +315,19 @@ class Engine:
         if group_by == "agent":
             ring = self._by_agent.get(None if key == NONE else key, deque())
             return list(ring)[-limit:]
-        index = _DIM[group_by]
-        out = [r for r in self._recent if (_value(r, index) or NONE) == key]
+        out = [r for r in self._recent if (_value(r, group_by) or NONE) == key]
         return out[-limit:]
 
     def group_split(
         self, group_by: GroupBy, key: str, by: GroupBy = "model", now: float | None = None
     ) -> list[GroupStats]:
-        """One group split by another dimension (the models of one agent, for the detail view)."""
+        """One group split by another dimension (the models of one agent, for the detail view).
+
+        Sessions and users are kept apart from the other dimensions: splitting them, or splitting by them, gives the
+        group's own row."""
         now = self._clock() if now is None else now
+        if group_by in _SIDE or by in _SIDE:
+            return [row for row in self.snapshot(group_by, now).rows if row.key == key]
         index = _DIM[group_by]
         want = None if key == NONE else key
         groups = self._fold(by, lambda k: k[index] == want)
@@ -320,12 +353,6 @@ class Engine:
         """End the episodes whose quiet period is over at ``now`` (wall clock by default); returns the changes."""
         self.alarms.expire(self._clock() if now is None else now)
         return self.alarms.take_changes()
-
-
-def _folded(key: _CellKey, level: int) -> _CellKey:
-    if level == 0:
-        return (key[0], key[1], key[2], OTHER, OTHER, key[5])
-    return (OTHER, key[1], key[2], OTHER, OTHER, OTHER)
 
 
 def _add(cell: Cell, r: Record, t: float, pico: int | None) -> None:
@@ -370,12 +397,12 @@ def _add_recent(cell: Cell, r: Record, t: float, pico: int | None) -> None:
         s.ttft.add(r.ttft_ms)
 
 
-def _value(r: Record, index: int) -> str | None:
-    if index == 0:
-        return r.agent
-    if index == 1:
+def _value(r: Record, group_by: GroupBy) -> str | None:
+    if group_by == "model":
         return r.response_model or r.request_model
-    return (r.provider, r.session_id, r.user_id, r.workflow)[index - 2]
+    name = {"session": "session_id", "user": "user_id"}.get(group_by, group_by)
+    value: str | None = getattr(r, name)
+    return value
 
 
 def _window_sum(cells: Iterable[Cell], now: float, span: int) -> tuple[int, int]:

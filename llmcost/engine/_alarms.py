@@ -108,7 +108,7 @@ class _AgentState:
     calls: deque[float] = field(default_factory=deque)
     spend: deque[tuple[float, int]] = field(default_factory=deque)
     spend_sum: int = 0
-    hashes: OrderedDict[str, deque[float]] = field(default_factory=OrderedDict)
+    hashes: OrderedDict[str, list[float]] = field(default_factory=OrderedDict)
     streak: int = 0
     streak_start: str = ""
 
@@ -292,17 +292,19 @@ class Alarms:
         cfg = self.config
         times = st.hashes.get(h)
         if times is None:
-            times = st.hashes[h] = deque()
+            times = st.hashes[h] = []  # a list, not a deque: a thousand of these per agent, most with one entry
             if len(st.hashes) > 1024:
                 st.hashes.popitem(last=False)
         else:
             st.hashes.move_to_end(h)
         times.append(t)
         start = t - cfg.repeat_window_s
-        while times[0] < start:
-            times.popleft()
-        if len(times) > cfg.repeat_calls * 10:
-            times.popleft()
+        drop = 0
+        while drop < len(times) and times[drop] < start:
+            drop += 1
+        drop = max(drop, len(times) - cfg.repeat_calls * 10)
+        if drop > 0:
+            del times[:drop]
         n = len(times)
         if n >= cfg.repeat_calls:
             self._trigger(

@@ -81,14 +81,22 @@ class Cell:
 
     def merge(self, other: Cell) -> None:
         """Add another cell into this one (folding evicted sessions into ``(other)``)."""
-        for name in ("calls", "errors", "retries", "input", "output", "cache_read", "cache_write", "reasoning"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.calls += other.calls
+        self.errors += other.errors
+        self.retries += other.retries
+        self.input += other.input
+        self.output += other.output
+        self.cache_read += other.cache_read
+        self.cache_write += other.cache_write
+        self.reasoning += other.reasoning
         self.pico += other.pico
         self.unpriced += other.unpriced
         self.first = min(self.first, other.first)
         self.last = max(self.last, other.last)
         if other.unknown:
             self.unknown = (self.unknown or set()) | other.unknown
+        if not other.slices:
+            return
         for index, s in other.slices.items():
             mine = self.slices.get(index)
             if mine is None:

@@ -1,0 +1,157 @@
+"""Replay: records in wire format aggregated by agent, beside DuckDB ``read_json`` on the same file and query.
+
+Run: ``python benchmarks/bench_replay.py [--records N] [--quick]``. Prints records/s of the follower + report
+(``llmcost report --by agent``), of the live engine's ``ingest``, of DuckDB, and of stdlib ``json`` and ``orjson``
+decode loops for context; checks that the per-agent totals (calls, tokens, cost in pico-dollars) equal DuckDB's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from llmcost._record import Record, encode_record
+from llmcost.engine import Engine, Follower
+from llmcost.engine._report import read_history, report
+
+START = 1772409600.0  # 2026-03-02T00:00:00Z
+MODELS = ("gpt-4o-mini", "gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash", "o3")
+
+
+def generate(path: Path, n: int) -> None:
+    rng = random.Random(42)
+    agents = [f"agent-{i:02d}" for i in range(24)]
+    with open(path, "wb") as f:
+        lines = []
+        for i in range(n):
+            t = START + i * 0.05
+            ms = int(t * 1000) % 1000
+            ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{ms:03d}Z"
+            inp = rng.randint(50, 20_000)
+            record = Record(
+                ts=ts,
+                start_ts=ts,
+                id=f"{rng.getrandbits(64):016x}",
+                trace_id=f"{rng.getrandbits(128):032x}",
+                provider="openai",
+                request_model=rng.choice(MODELS),
+                input_tokens=inp,
+                output_tokens=rng.randint(1, 2000),
+                cache_read_input_tokens=rng.randint(0, inp),
+                usage_source="provider",
+                cost_usd=round(rng.random() / 50, 12),
+                cost_status="priced",
+                price_ref="2026.03.01:openai/gpt-4o@2024-08-06",
+                latency_ms=rng.uniform(80, 9000),
+                ttft_ms=rng.uniform(20, 900) if rng.random() < 0.5 else None,
+                status="error" if rng.random() < 0.02 else "ok",
+                agent=rng.choice(agents),
+                session_id=f"s{rng.randrange(5000)}",
+                user_id=f"u{rng.randrange(300)}",
+                prompt_hash=f"{rng.getrandbits(64):016x}",
+            )
+            lines.append(encode_record(record))
+            if len(lines) == 10_000:
+                f.write(b"".join(lines))
+                lines.clear()
+        f.write(b"".join(lines))
+
+
+def ours(path: Path) -> dict[str, tuple[int, int, int, int]]:
+    rows = report(read_history([path]), "agent")
+    return {r.key: (r.calls, r.input_tokens, r.output_tokens, r.pico) for r in rows}
+
+
+def engine(path: Path, n: int) -> int:
+    # the clock at the last record, as when the monitor starts: only the last 15 minutes fill the live windows
+    eng = Engine(clock=lambda: START + n * 0.05)
+    with Follower([path], all=True) as follower:
+        for batch in follower.replay(batch_lines=50_000):
+            eng.ingest(batch)
+    return sum(g.calls for g in eng.snapshot("agent").rows)
+
+
+def duck(path: Path) -> dict[str, tuple[int, int, int, int]]:
+    import duckdb
+
+    query = f"""
+        SELECT agent, count(*), sum(input_tokens), sum(output_tokens), sum(round(cost_usd * 1e12)::HUGEINT)
+        FROM read_json('{path}', format = 'newline_delimited') GROUP BY agent
+    """
+    con = duckdb.connect()
+    try:
+        return {a: (int(c), int(i), int(o), int(p)) for a, c, i, o, p in con.execute(query).fetchall()}
+    finally:
+        con.close()
+
+
+def stdlib_json(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as f:
+        for line in f:
+            json.loads(line)
+            n += 1
+    return n
+
+
+def orjson_loop(path: Path) -> int:
+    import orjson
+
+    n = 0
+    with open(path, "rb") as f:
+        for line in f:
+            orjson.loads(line)
+            n += 1
+    return n
+
+
+def timed(fn: object, *args: object) -> tuple[object, float]:
+    start = time.perf_counter()
+    result = fn(*args)  # type: ignore[operator]
+    return result, time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--quick", action="store_true", help="200,000 records")
+    args = parser.parse_args(argv)
+    n = 200_000 if args.quick else args.records
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "llm_trace_2026-03-02.jsonl"
+        generate(path, n)
+        size = path.stat().st_size
+        print(f"{n:,} records, {size / 1e6:.0f} MB ({size / n:.0f} bytes a line)")
+        mine, t_ours = timed(ours, path)
+        theirs, t_duck = timed(duck, path)
+        calls, t_engine = timed(engine, path, n)
+        _, t_json = timed(stdlib_json, path)
+        _, t_orjson = timed(orjson_loop, path)
+    assert isinstance(mine, dict)
+    assert isinstance(theirs, dict)
+    total_mine = tuple(sum(v[i] for v in mine.values()) for i in range(4))
+    total_duck = tuple(sum(v[i] for v in theirs.values()) for i in range(4))
+    print(f"totals (calls, input, output, pico-USD): llmcost {total_mine}")
+    print(f"                                         duckdb  {total_duck}")
+    same = mine == theirs and calls == n
+    print(f"per-agent totals equal: {same}")
+    rate = {
+        k: n / t
+        for k, t in (("ours", t_ours), ("duck", t_duck), ("engine", t_engine), ("json", t_json), ("orjson", t_orjson))
+    }
+    print(f"llmcost report --by agent (follower + report): {rate['ours']:>12,.0f} records/s")
+    print(f"DuckDB read_json + GROUP BY agent:             {rate['duck']:>12,.0f} records/s")
+    print(f"ratio llmcost / DuckDB:                        {rate['ours'] / rate['duck']:>12.2f}")
+    print(f"live Engine.ingest (follower + engine):        {rate['engine']:>12,.0f} records/s")
+    print(f"stdlib json.loads loop (decode only):          {rate['json']:>12,.0f} records/s")
+    print(f"orjson.loads loop (decode only):               {rate['orjson']:>12,.0f} records/s")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
