@@ -136,3 +136,17 @@ def test_bad_timestamps_are_counted_not_fatal(engine: Engine) -> None:
     snap = engine.snapshot()
     assert snap.totals.calls == 1
     assert snap.ingest.malformed == {"(bad timestamp)": 1}
+
+
+def test_engine_api_is_sorted_and_light() -> None:
+    import subprocess
+    import sys
+
+    import llmcost.engine as api
+
+    names = list(api.__all__)
+    assert names == sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    assert all(hasattr(api, n) for n in names)
+    code = "import sys, llmcost.engine; print([m for m in ('textual', 'watchfiles', 'httpx') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
