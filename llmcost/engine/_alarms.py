@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,7 @@ class Alarms:
         self._changed: dict[str, _Episode] = {}
         self._serial = 0
         self.latest = 0.0  # record time of the newest record seen
+        self._next_expiry = float("inf")  # no episode can end before this record time
         cfg = self.config
         self._has_budgets = any(
             v is not None
@@ -165,7 +167,7 @@ class Alarms:
         """Run every rule on one record (``t``: its epoch seconds, ``pico``: its cost in pico-dollars)."""
         if t > self.latest:
             self.latest = t
-            if self._active:
+            if t >= self._next_expiry:
                 self.expire(t)
         agent = r.agent
         state: _AgentState = self._agents.touch(agent, _AgentState)
@@ -183,6 +185,7 @@ class Alarms:
     def expire(self, now: float) -> None:
         """End the episodes whose quiet period (or day) is over at record time ``now``."""
         quiet = self.config.quiet_s
+        upcoming = float("inf")
         for key, ep in list(self._active.items()):
             end = ep.ends_at if ep.ends_at is not None else ep.last + quiet
             if now >= end:
@@ -190,6 +193,9 @@ class Alarms:
                 del self._active[key]
                 self._ended.append(ep)
                 self._changed[ep.id] = ep
+            else:
+                upcoming = min(upcoming, end)
+        self._next_expiry = upcoming
 
     def take_changes(self) -> list[AlarmEvent]:
         """Episodes opened, escalated or ended since the last call."""
@@ -232,25 +238,30 @@ class Alarms:
         agent: str | None,
         sub: str,
         *,
-        started: str,
+        started: str | float,
         detected: str,
         t: float,
         severity: Severity,
-        message: str,
+        message: Callable[[], str],
         peak: dict[str, float],
         ends_at: float | None = None,
     ) -> None:
+        """Open an episode or extend the active one. ``started`` (epoch seconds are formatted only when an episode
+        opens) and ``message`` (called only when it opens or escalates) stay cheap while a loop goes on."""
         key = (kind, agent, sub)
         ep = self._active.get(key)
         if ep is None:
             self._serial += 1
-            ep = _Episode(f"{kind}-{self._serial}", kind, agent, severity, started, detected, t, message, peak, ends_at)
+            first = iso(started) if isinstance(started, float) else started
+            ep = _Episode(f"{kind}-{self._serial}", kind, agent, severity, first, detected, t, message(), peak, ends_at)
             self._active[key] = ep
             self._changed[ep.id] = ep
+            end = ends_at if ends_at is not None else t + self.config.quiet_s
+            self._next_expiry = min(self._next_expiry, end)
             return
         ep.last = max(ep.last, t)
         if _RANK[severity] > _RANK[ep.severity]:
-            ep.severity, ep.message = severity, message
+            ep.severity, ep.message = severity, message()
             self._changed[ep.id] = ep
         for name, value in peak.items():
             if value > ep.peak.get(name, float("-inf")):
@@ -277,11 +288,11 @@ class Alarms:
                 "burst",
                 agent,
                 "",
-                started=iso(calls[0]),
+                started=calls[0],
                 detected=r.ts,
                 t=t,
                 severity=self._severity(n, cfg.burst_calls),
-                message=f"{n} calls in {cfg.burst_window_s:g} s",
+                message=lambda: f"{n} calls in {cfg.burst_window_s:g} s",
                 peak={"calls": float(n)},
             )
 
@@ -311,11 +322,11 @@ class Alarms:
                 "repeat",
                 agent,
                 h,
-                started=iso(times[0]),
+                started=times[0],
                 detected=r.ts,
                 t=t,
                 severity=self._severity(n, cfg.repeat_calls),
-                message=f"{n} identical requests ({h}) in {cfg.repeat_window_s:g} s",
+                message=lambda: f"{n} identical requests ({h}) in {cfg.repeat_window_s:g} s",
                 peak={"calls": float(n)},
             )
 
@@ -336,7 +347,7 @@ class Alarms:
                 detected=r.ts,
                 t=t,
                 severity=self._severity(st.streak, cfg.error_streak),
-                message=f"{st.streak} failed calls in a row",
+                message=lambda: f"{st.streak} failed calls in a row",
                 peak={"failures": float(st.streak), "attempt": float(r.attempt)},
             )
         if r.attempt >= cfg.error_attempt:
@@ -348,7 +359,7 @@ class Alarms:
                 detected=r.ts,
                 t=t,
                 severity=self._severity(r.attempt, cfg.error_attempt),
-                message=f"retry #{r.attempt} of one request",
+                message=lambda: f"retry #{r.attempt} of one request",
                 peak={"attempt": float(r.attempt), "failures": float(st.streak)},
             )
 
@@ -371,11 +382,11 @@ class Alarms:
             "spend_rate",
             agent,
             "total" if agent is None else "",
-            started=iso(first),
+            started=first,
             detected=r.ts,
             t=t,
             severity=self._severity(rate, limit),
-            message=f"{who} spending ${rate:,.2f}/h (limit ${limit:,.2f}/h)",
+            message=lambda: f"{who} spending ${rate:,.2f}/h (limit ${limit:,.2f}/h)",
             peak={"usd_per_hour": round(rate, 6)},
         )
 
@@ -391,7 +402,7 @@ class Alarms:
                 detected=r.ts,
                 t=t,
                 severity="critical" if cost >= limit * 10 else "warning",
-                message=f"one call cost ${cost:.4f} (limit ${limit:g})",
+                message=lambda: f"one call cost ${cost:.4f} (limit ${limit:g})",
                 peak={"cost_usd": cost},
             )
 
@@ -425,7 +436,7 @@ class Alarms:
                 detected=r.ts,
                 t=t,
                 severity=severity,
-                message=f"{label} spent ${usd:,.2f} of ${limit:,.2f}",
+                message=_budget_message(label, usd, limit),
                 peak={"spent_usd": usd, "limit_usd": limit},
                 ends_at=ends,
             )
@@ -451,7 +462,9 @@ class Alarms:
                 detected=r.ts,
                 t=t,
                 severity=self._severity(ss.growths, cfg.context_growth_calls),
-                message=f"input grew on {ss.growths} calls in a row in session {r.session_id} ({tokens:,} tokens)",
+                message=lambda: (
+                    f"input grew on {ss.growths} calls in a row in session {r.session_id} ({tokens:,} tokens)"
+                ),
                 peak={"growths": float(ss.growths), "input_tokens": float(tokens)},
             )
         if context_window and tokens > context_window * cfg.context_window_fraction:
@@ -464,9 +477,13 @@ class Alarms:
                 detected=r.ts,
                 t=t,
                 severity="critical" if fill >= 0.95 else "warning",
-                message=f"session {r.session_id} at {fill:.0%} of the context window ({tokens:,} tokens)",
+                message=lambda: f"session {r.session_id} at {fill:.0%} of the context window ({tokens:,} tokens)",
                 peak={"input_tokens": float(tokens), "context_fill": round(fill, 4)},
             )
+
+
+def _budget_message(label: str, usd: float, limit: float) -> Callable[[], str]:
+    return lambda: f"{label} spent ${usd:,.2f} of ${limit:,.2f}"
 
 
 def _slide(window: deque[tuple[float, int]], total: int, t: float, pico: int, span: float) -> int:
