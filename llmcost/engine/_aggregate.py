@@ -72,7 +72,7 @@ class Engine:
         self._days: OrderedDict[int, dict[str, int]] = OrderedDict()  # day number -> model -> pico
         self._minutes: dict[int, int] = {}  # minute number -> pico (the sparkline)
         self._by_agent: OrderedDict[str | None, deque[Record]] = OrderedDict()
-        self._recent: deque[Record] = deque(maxlen=5000)
+        self._recent: deque[Record] = deque(maxlen=2000)
         self._windows: dict[str | None, int | None] = {}  # model -> context window
         self._session = False
         self.records = 0
@@ -117,8 +117,8 @@ class Engine:
                 self._spend(model, t, pico)
             if t >= horizon:
                 _add_recent(cell, r, t, pico)
-                _add_recent(session, r, t, pico)
-                _add_recent(user, r, t, pico)
+                _add_recent(session, r, t, pico, False)
+                _add_recent(user, r, t, pico, False)
             alarms.observe(r, t, pico, self._context_window(model) if r.session_id is not None else None)
             self._remember(r)
         return alarms.take_changes()
@@ -386,14 +386,14 @@ def _add(cell: Cell, r: Record, t: float, pico: int | None) -> None:
         cell.first = t
 
 
-def _add_recent(cell: Cell, r: Record, t: float, pico: int | None) -> None:
-    s = cell.slice_at(int(t // SLICE_S))
+def _add_recent(cell: Cell, r: Record, t: float, pico: int | None, sketches: bool = True) -> None:
+    s = cell.slice_at(int(t // SLICE_S), sketches)
     s.calls += 1
     if pico:
         s.pico += pico
-    if r.latency_ms is not None:
+    if s.latency is not None and r.latency_ms is not None:
         s.latency.add(r.latency_ms)
-    if r.ttft_ms is not None:
+    if s.ttft is not None and r.ttft_ms is not None:
         s.ttft.add(r.ttft_ms)
 
 
@@ -426,7 +426,7 @@ def _stats(key: str, cells: list[Cell], now: float, pct_window: int, alarm: Any)
     unknown: set[str] = set()
     for cell in cells:
         for index, s in cell.slices.items():
-            if first <= index <= last:
+            if first <= index <= last and s.latency is not None and s.ttft is not None:
                 latency.merge(s.latency)
                 ttft.merge(s.ttft)
         if cell.unknown:

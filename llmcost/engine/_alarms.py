@@ -145,7 +145,7 @@ class Alarms:
     def __init__(self, config: AlarmConfig | None = None) -> None:
         self.config = config or AlarmConfig()
         self._agents: _Lru = _Lru(10_000)
-        self._sessions: _Lru = _Lru(50_000)
+        self._sessions: _Lru = _Lru(20_000)
         self._total: deque[tuple[float, int]] = deque()
         self._total_sum = 0
         self._spent: _Lru = _Lru(100_000)  # (scope, name, day) -> pico
@@ -304,7 +304,7 @@ class Alarms:
         times = st.hashes.get(h)
         if times is None:
             times = st.hashes[h] = []  # a list, not a deque: a thousand of these per agent, most with one entry
-            if len(st.hashes) > 1024:
+            if len(st.hashes) > 512:
                 st.hashes.popitem(last=False)
         else:
             st.hashes.move_to_end(h)

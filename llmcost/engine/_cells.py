@@ -26,11 +26,12 @@ class Slice:
 
     __slots__ = ("calls", "latency", "pico", "ttft")
 
-    def __init__(self) -> None:
+    def __init__(self, sketches: bool = True) -> None:
         self.calls = 0
         self.pico = 0
-        self.latency = Sketch()
-        self.ttft = Sketch()
+        # Sessions and users are many: their slices count calls and spend only (no percentiles), to stay small.
+        self.latency: Sketch | None = Sketch() if sketches else None
+        self.ttft: Sketch | None = Sketch() if sketches else None
 
 
 class Cell:
@@ -69,14 +70,14 @@ class Cell:
         self.unknown: set[str] | None = None
         self.slices: dict[int, Slice] = {}
 
-    def slice_at(self, index: int) -> Slice:
+    def slice_at(self, index: int, sketches: bool = True) -> Slice:
         """The slice for ``index`` (``t // SLICE_S``), created on demand; old slices are dropped then."""
         s = self.slices.get(index)
         if s is None:
             old = index - KEEP_SLICES
             for k in [k for k in self.slices if k <= old]:
                 del self.slices[k]
-            s = self.slices[index] = Slice()
+            s = self.slices[index] = Slice(sketches)
         return s
 
     def merge(self, other: Cell) -> None:
@@ -104,5 +105,7 @@ class Cell:
             else:
                 mine.calls += s.calls
                 mine.pico += s.pico
-                mine.latency.merge(s.latency)
-                mine.ttft.merge(s.ttft)
+                if mine.latency is not None and s.latency is not None:
+                    mine.latency.merge(s.latency)
+                if mine.ttft is not None and s.ttft is not None:
+                    mine.ttft.merge(s.ttft)
