@@ -1,0 +1,102 @@
+"""Helpers the adapters share: reading the input, collecting warnings, building providers."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["KNOWN_PROVIDERS", "Warnings", "add_model", "finish", "load_json", "new_provider", "unique_names"]
+
+#: Our provider ids: display name, hosts used for detection, pricing page (the default ``source`` of a window).
+KNOWN_PROVIDERS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "anthropic": ("Anthropic", ("api.anthropic.com",), "https://www.anthropic.com/pricing#api"),
+    "bedrock": ("AWS Bedrock", ("bedrock-runtime",), "https://aws.amazon.com/bedrock/pricing/"),
+    "deepseek": ("DeepSeek", ("api.deepseek.com",), "https://api-docs.deepseek.com/quick_start/pricing"),
+    "google": ("Google Gemini", ("generativelanguage.googleapis.com",), "https://ai.google.dev/gemini-api/docs/pricing"),
+    "groq": ("Groq", ("api.groq.com",), "https://groq.com/pricing/"),
+    "mistral": ("Mistral AI", ("api.mistral.ai",), "https://mistral.ai/pricing#api-pricing"),
+    "openai": ("OpenAI", ("api.openai.com",), "https://openai.com/api/pricing/"),
+    "openrouter": ("OpenRouter", ("openrouter.ai",), "https://openrouter.ai/models"),
+    "together": ("Together AI", ("api.together.xyz",), "https://www.together.ai/pricing"),
+    "xai": ("xAI", ("api.x.ai",), "https://docs.x.ai/docs/models"),
+}
+
+
+def new_provider(pid: str, name: str | None = None, hosts: list[str] | None = None) -> dict[str, Any]:
+    """A provider table: our known name and hosts for ``pid``, else what the source says."""
+    known = KNOWN_PROVIDERS.get(pid)
+    prov: dict[str, Any] = {"id": pid, "name": known[0] if known else (name or pid)}
+    found = list(known[1]) if known else (hosts or [])
+    if found:
+        prov["hosts"] = found
+    return prov
+
+
+def load_json(data: bytes | str | object) -> object:
+    """Parsed JSON: bytes and text are decoded with exact ``Decimal`` numbers; anything else is taken as parsed."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    if isinstance(data, str):
+        return json.loads(data, parse_float=Decimal)
+    return data
+
+
+class Warnings:
+    """Warnings in source order; repeated kinds (an unmapped key on 300 models) are folded into one line."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines: list[str] = []
+        self.grouped: dict[str, list[str]] = defaultdict(list)
+
+    def add(self, text: str) -> None:
+        self.lines.append(f"{self.source}: {text}")
+
+    def group(self, kind: str, name: str) -> None:
+        """Count ``name`` under ``kind``; reported once as ``kind (N models: a, b, c, ...)``."""
+        if name not in self.grouped[kind]:
+            self.grouped[kind].append(name)
+
+    def result(self) -> list[str]:
+        folded = []
+        for kind in sorted(self.grouped):
+            names = self.grouped[kind]
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            folded.append(f"{self.source}: {kind} ({len(names)} model{'s' if len(names) != 1 else ''}: {shown})")
+        return [*self.lines, *folded]
+
+
+def unique_names(model_id: str, names: list[str]) -> list[str]:
+    """``names`` without duplicates (case-insensitive) and without the model's own id, in first-seen order."""
+    seen = {model_id.lower()}
+    kept = []
+    for name in names:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            kept.append(name)
+    return kept
+
+
+def add_model(provider: dict[str, Any], model: dict[str, Any], warn: Warnings) -> bool:
+    """Append ``model`` unless the provider already has one with that id (case-insensitive)."""
+    ids = provider.setdefault("_ids", set())
+    key = str(model["id"]).lower()
+    if key in ids:
+        warn.add(f"{provider['id']}/{model['id']}: listed twice, the first entry is kept")
+        return False
+    ids.add(key)
+    provider.setdefault("models", []).append(model)
+    return True
+
+
+def finish(providers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Providers sorted by id, with their bookkeeping removed."""
+    result = []
+    for pid in sorted(providers):
+        prov = providers[pid]
+        prov.pop("_ids", None)
+        prov["models"] = sorted(prov.get("models", []), key=lambda m: str(m["id"]).lower())
+        result.append(prov)
+    return result

@@ -1,0 +1,249 @@
+"""genai-prices v2 ``data.json`` to a catalog document.
+
+What maps: ``equals`` / ``starts_with`` match rules (aliases / ``match_prefix``), dated prices (``ConditionalPrice``
+with ``start_date`` become rate windows), tiered prices (``TieredPrices`` become long-context tiers), the token price
+keys, ``cache_write_mtok`` (the 5-minute write), ``output_reasoning_mtok`` and ``requests_kcount``.
+What does not: ``contains`` / ``ends_with`` / ``regex`` / ``and`` match rules, time-of-day prices, modality prices
+(audio, image, video), per-search and per-page prices: each is reported as a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from pricing._sources._common import (
+    KNOWN_PROVIDERS,
+    Warnings,
+    add_model,
+    finish,
+    load_json,
+    new_provider,
+    unique_names,
+)
+from pricing._sources._doc import empty_document, number
+
+__all__ = ["PROVIDER_IDS", "convert"]
+
+#: genai-prices provider ids that differ from ours.
+PROVIDER_IDS = {"x-ai": "xai", "aws": "bedrock"}
+
+_KEYS = {
+    "input_mtok": "input_mtok",
+    "output_mtok": "output_mtok",
+    "cache_read_mtok": "cache_read_mtok",
+    "cache_write_mtok": "cache_write_5m_mtok",
+    "cache_write_5m_mtok": "cache_write_5m_mtok",
+    "cache_write_1h_mtok": "cache_write_1h_mtok",
+    "output_reasoning_mtok": "reasoning_mtok",
+}
+_THOUSAND = Decimal(1000)
+
+
+def convert(data: bytes | str | object, *, today: dt.date) -> tuple[dict[str, Any], list[str]]:
+    """genai-prices data (a list of providers) to ``(catalog document, warnings)``; ``today`` dates the check."""
+    parsed = load_json(data)
+    if not isinstance(parsed, list):
+        raise ValueError("genai-prices data must be a JSON list of providers")
+    warn = Warnings("genai-prices")
+    providers: dict[str, dict[str, Any]] = {}
+    for raw in parsed:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("models"), list):
+            warn.add(f"skipped a provider entry that is not a provider: {str(raw)[:60]!r}")
+            continue
+        pid = PROVIDER_IDS.get(raw["id"], raw["id"]).strip().lower().replace(" ", "-")
+        if pid in providers:
+            warn.add(f"provider {pid}: listed twice, the first entry is kept")
+            continue
+        prov = providers[pid] = new_provider(pid, raw.get("name"), _hosts(raw.get("api_pattern")))
+        source = _source(raw, pid)
+        for model in raw["models"]:
+            try:
+                converted = _model(model, source, today, warn, pid)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                name = model.get("id") if isinstance(model, dict) else model
+                warn.add(f"{pid}/{name}: skipped, {exc}")
+                continue
+            if converted is not None:
+                add_model(prov, converted, warn)
+    doc = empty_document(today)
+    doc["providers"] = finish(providers)
+    return doc, warn.result()
+
+
+def _source(raw: dict[str, Any], pid: str) -> str | None:
+    urls = raw.get("pricing_urls")
+    if isinstance(urls, list) and urls and isinstance(urls[0], str):
+        return urls[0]
+    known = KNOWN_PROVIDERS.get(pid)
+    return known[2] if known else None
+
+
+def _hosts(pattern: object) -> list[str]:
+    """The host of a plain ``https://api\\.example\\.com`` pattern; nothing for a real regular expression."""
+    if not isinstance(pattern, str):
+        return []
+    text = pattern.removeprefix("https://").removeprefix("http://").replace("\\.", ".").rstrip("/")
+    if not text or any(c in text for c in "\\()[]{}?*+|^$"):
+        return []
+    return [text]
+
+
+def _model(raw: object, source: str | None, today: dt.date, warn: Warnings, pid: str) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        raise TypeError("not an object")
+    mid = raw["id"]
+    if not isinstance(mid, str) or not mid.strip():
+        raise ValueError(f"bad model id {mid!r}")
+    key = f"{pid}/{mid}"
+    model: dict[str, Any] = {"id": mid}
+    if isinstance(raw.get("name"), str) and raw["name"] != mid:
+        model["name"] = raw["name"]
+    aliases: list[str] = []
+    prefixes: list[str] = []
+    _match(raw.get("match"), aliases, prefixes, warn, key)
+    aliases = unique_names(mid, aliases)
+    if aliases:
+        model["aliases"] = aliases
+    prefixes = list(dict.fromkeys(p.lower() for p in prefixes))
+    if prefixes:
+        model["match_prefix"] = prefixes
+    context = raw.get("context_window")
+    if isinstance(context, int) and not isinstance(context, bool) and context > 0:
+        model["context_window"] = context
+    windows = _windows(raw.get("prices"), warn, key)
+    if not windows:
+        warn.group("no token prices (free or not priced in the source), skipped", key)
+        return None
+    for window in windows:
+        if source:
+            window["source"] = source
+        window["checked"] = today
+    model["prices"] = windows
+    return model
+
+
+def _match(rule: object, aliases: list[str], prefixes: list[str], warn: Warnings, key: str) -> None:
+    """``equals`` -> alias, ``starts_with`` -> prefix, ``or`` -> both sides; other rules cannot be represented."""
+    if not isinstance(rule, dict) or len(rule) != 1:
+        if rule is not None:
+            warn.group("match rule not understood", key)
+        return
+    kind, value = next(iter(rule.items()))
+    if kind == "equals" and isinstance(value, str):
+        aliases.append(value)
+    elif kind == "starts_with" and isinstance(value, str):
+        prefixes.append(value)
+    elif kind == "or" and isinstance(value, list):
+        for part in value:
+            _match(part, aliases, prefixes, warn, key)
+    else:
+        warn.group(f"match rule {kind!r} cannot be represented (aliases and prefixes only)", key)
+
+
+def _windows(prices: object, warn: Warnings, key: str) -> list[dict[str, Any]]:
+    """Rate windows, oldest first: the unconstrained price, then one window per ``start_date``."""
+    if isinstance(prices, dict):
+        window = _rates(prices, warn, key)
+        return [window] if window else []
+    if not isinstance(prices, list):
+        raise ValueError("prices must be an object or a list of conditional prices")
+    base: dict[str, Any] | None = None
+    daily: list[dict[str, Any]] = []
+    dated: dict[dt.date, dict[str, Any]] = {}
+    for entry in prices:
+        if not isinstance(entry, dict) or not isinstance(entry.get("prices"), dict):
+            raise ValueError("a conditional price has no prices")
+        constraint = entry.get("constraint")
+        if constraint is None:
+            base = entry["prices"]
+        elif isinstance(constraint, dict) and "start_date" in constraint:
+            start = dt.date.fromisoformat(str(constraint["start_date"]))
+            dated[start] = entry["prices"]
+        elif isinstance(constraint, dict) and "start_time" in constraint:
+            daily.append(entry["prices"])
+        else:
+            raise ValueError(f"unknown price constraint {constraint!r}")
+    if daily:
+        # Time-of-day discounts cannot be represented: the higher rate is kept, so costs are never under-reported.
+        warn.group("time-of-day prices cannot be represented, the higher rate is used", key)
+        base = max([p for p in (base, *daily) if p is not None], key=_weight)
+    windows: list[dict[str, Any]] = []
+    if base is not None:
+        window = _rates(base, warn, key)
+        if window:
+            windows.append(window)
+    for start in sorted(dated):
+        window = _rates(dated[start], warn, key)
+        if not window:
+            continue
+        if windows:
+            windows[-1]["effective_until"] = start
+        window["effective_from"] = start
+        windows.append(window)
+    return [_dates_first(w) for w in windows]
+
+
+def _weight(prices: dict[str, Any]) -> Decimal:
+    total = Decimal(0)
+    for name in ("input_mtok", "output_mtok"):
+        value = prices.get(name)
+        if isinstance(value, dict):
+            value = value.get("base")
+        try:
+            total += number(value)
+        except ValueError:
+            pass
+    return total
+
+
+def _dates_first(window: dict[str, Any]) -> dict[str, Any]:
+    ordered = {k: window[k] for k in ("effective_from", "effective_until") if k in window}
+    ordered.update((k, v) for k, v in window.items() if k not in ordered)
+    return ordered
+
+
+def _rates(prices: dict[str, Any], warn: Warnings, key: str) -> dict[str, Any]:
+    """One window's rates and tiers from a ``ModelPrice`` mapping; an empty dict when it has no token price."""
+    base: dict[str, Decimal] = {}
+    tiered: dict[str, list[tuple[int, Decimal]]] = {}
+    for name, value in prices.items():
+        target = _KEYS.get(name)
+        if name == "requests_kcount":
+            base["request_fee"] = number(number(value) / _THOUSAND)
+            continue
+        if target is None:
+            warn.group(f"price key {name!r} not mapped", key)
+            continue
+        if name == "cache_write_mtok" and "cache_write_5m_mtok" in prices:
+            continue
+        if isinstance(value, dict):
+            base[target] = number(value["base"])
+            steps = [(int(t["start"]), number(t["price"])) for t in value.get("tiers", [])]
+            tiered[target] = sorted(steps)
+        else:
+            base[target] = number(value)
+    if not any(k in base for k in ("input_mtok", "output_mtok")):
+        return {}
+    window: dict[str, Any] = dict(base)
+    if tiered:
+        window["tiers"] = _tiers(base, tiered)
+    return window
+
+
+def _tiers(base: dict[str, Decimal], tiered: dict[str, list[tuple[int, Decimal]]]) -> list[dict[str, Any]]:
+    """One tier per threshold; every rate written out (an untiered rate keeps its base value inside the tier)."""
+    thresholds = sorted({start for steps in tiered.values() for start, _ in steps})
+    tiers = []
+    for threshold in thresholds:
+        tier: dict[str, Any] = {"above_input_tokens": threshold}
+        for name, value in base.items():
+            if name == "request_fee":
+                continue
+            for start, price in tiered.get(name, []):
+                if start <= threshold:
+                    value = price
+            tier[name] = value
+        tiers.append(tier)
+    return tiers
