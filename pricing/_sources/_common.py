@@ -14,7 +14,11 @@ KNOWN_PROVIDERS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "anthropic": ("Anthropic", ("api.anthropic.com",), "https://www.anthropic.com/pricing#api"),
     "bedrock": ("AWS Bedrock", ("bedrock-runtime",), "https://aws.amazon.com/bedrock/pricing/"),
     "deepseek": ("DeepSeek", ("api.deepseek.com",), "https://api-docs.deepseek.com/quick_start/pricing"),
-    "google": ("Google Gemini", ("generativelanguage.googleapis.com",), "https://ai.google.dev/gemini-api/docs/pricing"),
+    "google": (
+        "Google Gemini",
+        ("generativelanguage.googleapis.com",),
+        "https://ai.google.dev/gemini-api/docs/pricing",
+    ),
     "groq": ("Groq", ("api.groq.com",), "https://groq.com/pricing/"),
     "mistral": ("Mistral AI", ("api.mistral.ai",), "https://mistral.ai/pricing#api-pricing"),
     "openai": ("OpenAI", ("api.openai.com",), "https://openai.com/api/pricing/"),
@@ -84,7 +88,7 @@ def add_model(provider: dict[str, Any], model: dict[str, Any], warn: Warnings) -
     ids = provider.setdefault("_ids", set())
     key = str(model["id"]).lower()
     if key in ids:
-        warn.add(f"{provider['id']}/{model['id']}: listed twice, the first entry is kept")
+        warn.group("listed twice under one name, the first entry is kept", f"{provider['id']}/{model['id']}")
         return False
     ids.add(key)
     provider.setdefault("models", []).append(model)

@@ -18,9 +18,9 @@ from typing import Any
 
 __all__ = [
     "HEADER",
+    "MODEL_KEYS",
     "MTOK",
     "PROVIDER_KEYS",
-    "MODEL_KEYS",
     "RATE_KEYS",
     "WINDOW_KEYS",
     "dump",
@@ -103,7 +103,7 @@ def dump(doc: dict[str, Any]) -> str:
     ``tomllib.loads(dump(doc), parse_float=Decimal)`` gives back an equal document.
     """
     out: list[str] = [HEADER]
-    top = [k for k in ("schema_version", "catalog_version") if k in doc]
+    top: list[str] = [k for k in ("schema_version", "catalog_version") if k in doc]
     top += sorted(k for k in doc if k not in ("schema_version", "catalog_version", "providers"))
     out.extend(f"{_key(k)} = {_value(doc[k])}" for k in top)
     for prov in sorted(doc.get("providers", []), key=lambda p: str(p.get("id", ""))):

@@ -9,6 +9,7 @@ What does not: ``contains`` / ``ends_with`` / ``regex`` / ``and`` match rules, t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -52,7 +53,7 @@ def convert(data: bytes | str | object, *, today: dt.date) -> tuple[dict[str, An
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("models"), list):
             warn.add(f"skipped a provider entry that is not a provider: {str(raw)[:60]!r}")
             continue
-        pid = PROVIDER_IDS.get(raw["id"], raw["id"]).strip().lower().replace(" ", "-")
+        pid = str(PROVIDER_IDS.get(raw["id"], raw["id"])).strip().lower().replace(" ", "-")
         if pid in providers:
             warn.add(f"provider {pid}: listed twice, the first entry is kept")
             continue
@@ -191,15 +192,13 @@ def _weight(prices: dict[str, Any]) -> Decimal:
         value = prices.get(name)
         if isinstance(value, dict):
             value = value.get("base")
-        try:
+        with contextlib.suppress(ValueError):
             total += number(value)
-        except ValueError:
-            pass
     return total
 
 
 def _dates_first(window: dict[str, Any]) -> dict[str, Any]:
-    ordered = {k: window[k] for k in ("effective_from", "effective_until") if k in window}
+    ordered: dict[str, Any] = {k: window[k] for k in ("effective_from", "effective_until") if k in window}
     ordered.update((k, v) for k, v in window.items() if k not in ordered)
     return ordered
 
@@ -239,11 +238,8 @@ def _tiers(base: dict[str, Decimal], tiered: dict[str, list[tuple[int, Decimal]]
     for threshold in thresholds:
         tier: dict[str, Any] = {"above_input_tokens": threshold}
         for name, value in base.items():
-            if name == "request_fee":
-                continue
-            for start, price in tiered.get(name, []):
-                if start <= threshold:
-                    value = price
-            tier[name] = value
+            if name != "request_fee":
+                steps = [price for start, price in tiered.get(name, []) if start <= threshold]
+                tier[name] = steps[-1] if steps else value
         tiers.append(tier)
     return tiers
