@@ -57,6 +57,11 @@ REPRICED = edited(
 def active_base() -> Path:
     """The base catalog installed as the active version (independent of the bundled one)."""
     _versions.activate("2026.01.01", BASE)
+    # activate() keeps the catalog it replaces (here the bundled one) as a version: drop it, so these tests see
+    # only the versions they make, whatever the bundled catalog's version is.
+    bundled = _versions.version_of(pricing.bundled_catalog_path().read_bytes())
+    if bundled != "2026.01.01":
+        _versions.version_path(bundled).unlink(missing_ok=True)
     return _versions.current_path()
 
 

@@ -1,0 +1,326 @@
+"""Rebuild the bundled ``pricing_catalog.toml`` from public price data (maintainers only).
+
+    python scripts/build_catalog.py GENAI_PRICES_V2_JSON LITELLM_JSON [-o pricing_catalog.toml]
+
+genai-prices (dated windows, tiers, match rules) is the primary source; LiteLLM fills what it lacks (batch
+multipliers, 1-hour cache writes, long-context tiers, context windows) and the providers genai-prices covers poorly
+(Together). Which models are kept is the curation list below; everything else is dropped. The same inputs give the
+same bytes. Names that would resolve to two models are pruned (the pruning is printed) and the result is checked
+with the catalog loader before it is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pricing._catalog import Catalog
+from pricing._load import validate_document
+from pricing._sources import genai_prices, litellm
+from pricing._sources._common import KNOWN_PROVIDERS
+from pricing._sources._doc import dump
+
+#: genai-prices commit 47df840 is dated 2026-08-21; the LiteLLM 1.109.1 map was taken with it.
+CHECKED = dt.date(2026, 8, 21)
+CATALOG_VERSION = "2026.08.21"
+
+# -- curation: our provider id -> genai-prices model ids kept (renamed where a clearer id exists) ----------------
+
+GENAI_KEEP: dict[str, list[str]] = {
+    "openai": [
+        "chatgpt-4o-latest", "codex-mini", "gpt-3.5-turbo", "gpt-4", "gpt-4-turbo", "gpt-4.1", "gpt-4.1-mini",
+        "gpt-4.1-nano", "gpt-4.5-preview", "gpt-4o", "gpt-4o-mini", "gpt-4o-search-preview", "gpt-4o-audio-preview",
+        "gpt-4o-mini-audio-preview", "gpt-4o-realtime-preview", "gpt-4o-mini-realtime-preview", "gpt-5", "gpt-5-mini",
+        "gpt-5-nano", "gpt-5-pro", "gpt-5.1", "gpt-5.1-codex-mini", "gpt-5.2", "gpt-5.2-pro", "gpt-5.3",
+        "gpt-5.3-codex", "gpt-5.4", "gpt-5.4-mini", "gpt-5.4-nano", "gpt-5.4-pro", "gpt-5.5", "gpt-5.5-pro",
+        "gpt-5.6-luna", "gpt-5.6-sol", "gpt-5.6-terra", "gpt-chat-latest", "gpt-realtime", "gpt-realtime-mini",
+        "gpt-audio", "gpt-audio-mini", "o1", "o1-mini", "o1-pro", "o3", "o3-deep-research", "o3-mini", "o3-pro",
+        "o4-mini", "o4-mini-deep-research", "text-embedding-3-large", "text-embedding-3-small",
+        "text-embedding-ada-002",
+    ],
+    "anthropic": [
+        "claude-3-5-haiku-latest", "claude-3-5-sonnet", "claude-3-7-sonnet-latest", "claude-3-haiku",
+        "claude-3-opus-latest", "claude-fable-5", "claude-haiku-4-5", "claude-opus-4-0", "claude-opus-4-1",
+        "claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5",
+        "claude-sonnet-4-0", "claude-sonnet-4-5", "claude-sonnet-4-6", "claude-sonnet-5",
+    ],
+    "google": [
+        "gemini-1.5-flash", "gemini-1.5-pro", "gemini-2.0-flash", "gemini-2.0-flash-lite", "gemini-2.5-flash",
+        "gemini-2.5-flash-image", "gemini-2.5-flash-lite", "gemini-2.5-pro", "gemini-3-flash-preview",
+        "gemini-3-pro-image-preview", "gemini-3-pro-preview", "gemini-3.1-flash-image-preview",
+        "gemini-3.1-flash-lite", "gemini-3.1-pro-preview", "gemini-3.5-flash", "gemini-3.5-flash-lite",
+        "gemini-3.6-flash", "gemini-3.7-flash", "gemini-embedding-001", "gemma-4-26b-a4b-it", "gemma-4-31b-it",
+    ],
+    "mistral": [
+        "codestral", "codestral-2508", "devstral-2512", "devstral-small", "magistral-medium", "magistral-small",
+        "ministral-14b-2512", "ministral-3b", "ministral-3b-2512", "ministral-8b", "mistral-7b", "mistral-embed",
+        "mistral-large", "mistral-large-2512", "mistral-medium-3", "mistral-nemo", "mistral-saba",
+        "mistral-small-2603", "mistral-small-latest", "mixtral-8x22b-instruct", "mixtral-8x7b", "pixtral-12b",
+        "pixtral-large", "voxtral-small-24b-2507",
+    ],
+    "deepseek": [
+        "deepseek-chat", "deepseek-reasoner", "deepseek-v3.1-terminus", "deepseek-v3.2", "deepseek-v3.2-exp",
+        "deepseek-v4-flash", "deepseek-v4-pro",
+    ],
+    "xai": [
+        "grok-2-vision-1212", "grok-3", "grok-3-fast", "grok-3-mini", "grok-3-mini-fast", "grok-4-0709",
+        "grok-4-1-fast-non-reasoning", "grok-4-1-fast-reasoning", "grok-4-fast-non-reasoning",
+        "grok-4-fast-reasoning", "grok-4.20", "grok-4.20-multi-agent", "grok-4.3", "grok-4.5", "grok-build-0.1",
+        "grok-code-fast-1",
+    ],
+    "bedrock": [
+        "amazon.nova-lite-v1:0", "amazon.nova-micro-v1:0", "amazon.nova-premier-v1:0", "amazon.nova-pro-v1:0",
+        "deepseek.r1-v1:0", "google.gemma-3-12b-it", "google.gemma-3-27b-it", "google.gemma-3-4b-it",
+        "meta.llama3-1-70b-instruct-v1:0", "meta.llama3-1-8b-instruct-v1:0", "meta.llama3-2-11b-instruct-v1:0",
+        "meta.llama3-2-1b-instruct-v1:0", "meta.llama3-2-3b-instruct-v1:0", "meta.llama3-2-90b-instruct-v1:0",
+        "meta.llama3-3-70b-instruct-v1:0", "meta.llama3-70b-instruct-v1:0", "meta.llama3-8b-instruct-v1:0",
+        "meta.llama4-maverick-17b-instruct-v1:0", "meta.llama4-scout-17b-instruct-v1:0", "mistral.devstral-2-123b",
+        "mistral.magistral-small-2509", "mistral.ministral-3-14b-instruct", "mistral.ministral-3-3b-instruct",
+        "mistral.ministral-3-8b-instruct", "mistral.mistral-large-2402-v1:0", "mistral.mistral-large-3-675b-instruct",
+        "mistral.mixtral-8x7b-instruct-v0:1", "mistral.pixtral-large-2502-v1:0", "nvidia.nemotron-nano-9b-v2:0",
+        "nvidia.nemotron-super-3-120b:0", "openai.gpt-oss-120b-1:0", "openai.gpt-oss-20b-1:0", "qwen.qwen3-32b-v1:0",
+        "qwen.qwen3-coder-30b-a3b-v1:0", "qwen.qwen3-coder-480b-a35b-v1:0", "qwen.qwen3-vl-235b-a22b-v1:0",
+    ],
+    "groq": [
+        "deepseek-r1-distill-llama-70b", "gemma2-9b-it", "llama-3.1-8b-instant", "llama-3.3-70b-versatile",
+        "llama3-70b-8192", "llama3-8b-8192", "meta-llama/llama-4-maverick-17b-128e-instruct",
+        "meta-llama/llama-4-scout-17b-16e-instruct", "meta-llama/llama-guard-4-12b", "mistral-saba-24b",
+        "moonshotai/kimi-k2-instruct", "openai/gpt-oss-120b", "openai/gpt-oss-20b", "qwen/qwen3-32b",
+    ],
+}  # fmt: skip
+
+#: LiteLLM model ids (after the provider segment is dropped) kept for providers genai-prices covers poorly.
+LITELLM_KEEP: dict[str, list[str]] = {
+    "together": [
+        "deepseek-ai/DeepSeek-R1-0528", "deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "deepseek-ai/DeepSeek-V3",
+        "deepseek-ai/DeepSeek-V3.1", "deepseek-ai/DeepSeek-V4-Pro-0813",
+        "meta-llama/Llama-3.2-3B-Instruct", "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo",
+        "meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo", "mistralai/Mistral-7B-Instruct-v0.3",
+        "mistralai/Mistral-Small-24B-Instruct-2501", "mistralai/Mixtral-8x7B-Instruct-v0.1",
+        "moonshotai/Kimi-K2.6", "Qwen/Qwen2.5-72B-Instruct-Turbo",
+        "Qwen/Qwen2.5-Coder-32B-Instruct", "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8", "Qwen/Qwen3-Next-80B-A3B-Instruct",
+        "Qwen/Qwen3.5-397B-A17B", "Qwen/QwQ-32B", "zai-org/GLM-4.6", "zai-org/GLM-4.7",
+    ],
+}  # fmt: skip
+
+#: Clearer canonical ids; the old id stays as an alias.
+RENAMES = {
+    ("anthropic", "claude-3-5-haiku-latest"): "claude-3-5-haiku",
+    ("anthropic", "claude-3-7-sonnet-latest"): "claude-3-7-sonnet",
+    ("anthropic", "claude-3-opus-latest"): "claude-3-opus",
+    ("mistral", "mistral-small-latest"): "mistral-small",
+    ("xai", "grok-4-0709"): "grok-4",
+}
+
+#: genai-prices matches these with ``contains`` (not representable): the id itself becomes their prefix.
+ID_AS_PREFIX = {"google": ("gemini-1.5-flash", "gemini-1.5-pro", "gemini-2.0-flash-lite")}
+
+#: Where the source data is known to be wrong. o3's launch window (2025-04-16) had cached input at $2.50, not the
+#: $0.50 genai-prices carries over from the later window.
+FIXES: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("openai", "o3"): [
+        {"effective_from": dt.date(2025, 4, 16), "effective_until": dt.date(2025, 6, 10), "input_mtok": Decimal(10),
+         "output_mtok": Decimal(40), "cache_read_mtok": Decimal("2.5")},
+        {"effective_from": dt.date(2025, 6, 10), "input_mtok": Decimal(2), "output_mtok": Decimal(8),
+         "cache_read_mtok": Decimal("0.5")},
+    ],
+}  # fmt: skip
+
+#: Provider settings beyond the sources. Bedrock has no ``regions``: in this data only Claude 4.5+ profiles carry
+#: the 10 % geo uplift, the open models cost the same under ``us.``/``eu.``/``apac.`` (their profile names are
+#: aliases instead).
+PROVIDER_EXTRA: dict[str, dict[str, Any]] = {
+    "bedrock": {"prefixes": ["bedrock", "bedrock_converse"]},
+    "google": {"prefixes": ["gemini"]},
+    "together": {"prefixes": ["together_ai"]},
+    "xai": {"prefixes": ["x-ai"]},
+}
+
+LOCAL_PROVIDERS: list[dict[str, Any]] = [
+    {"id": "llamacpp", "name": "llama.cpp", "hosts": ["localhost:8080", "127.0.0.1:8080"],
+     "prefixes": ["llama.cpp", "llama_cpp"], "billing": "free"},
+    {"id": "lmstudio", "name": "LM Studio", "hosts": ["localhost:1234", "127.0.0.1:1234"], "billing": "free"},
+    {"id": "ollama", "name": "Ollama", "hosts": ["localhost:11434", "127.0.0.1:11434"], "billing": "free"},
+    {"id": "openrouter", "name": "OpenRouter", "hosts": ["openrouter.ai"], "prefixes": ["openrouter"],
+     "billing": "dynamic"},
+    # An example for override files: a self-hosted deployment priced by GPU time (gpu_seconds x gpu_hour / 3600).
+    {"id": "vllm", "name": "vLLM", "billing": "free", "models": [
+        {"id": "example/gpu-deployment", "name": "Example GPU deployment (copy into an override file)",
+         "billing": "gpu_time", "prices": [
+            {"source": "https://docs.vllm.ai/", "checked": CHECKED, "gpu_hour": Decimal("1.20")}]}]},
+]  # fmt: skip
+
+_GEOS = ("us.", "eu.", "apac.", "jp.", "au.", "ca.")
+
+
+def build(genai_path: Path, litellm_path: Path) -> dict[str, Any]:
+    """The curated catalog document."""
+    genai, _ = genai_prices.convert(genai_path.read_bytes(), today=CHECKED)
+    lite, _ = litellm.convert(litellm_path.read_bytes(), today=CHECKED)
+    genai_models = {(p["id"], m["id"]): m for p in genai["providers"] for m in p["models"]}
+    lite_models = {(p["id"], m["id"].lower()): m for p in lite["providers"] for m in p["models"]}
+    lite_providers = {p["id"]: p for p in lite["providers"]}
+    providers: list[dict[str, Any]] = []
+    for pid in sorted({*GENAI_KEEP, *LITELLM_KEEP}):
+        name, hosts, page = KNOWN_PROVIDERS[pid]
+        prov: dict[str, Any] = {"id": pid, "name": name, "hosts": list(hosts), **PROVIDER_EXTRA.get(pid, {})}
+        batch = lite_providers.get(pid, {}).get("batch")
+        if batch is not None and pid in ("openai", "anthropic", "google", "bedrock"):
+            prov["batch"] = batch
+        models = []
+        for mid in GENAI_KEEP.get(pid, []):
+            model = copy.deepcopy(genai_models[(pid, mid)])
+            _enrich(model, _lite_twin(pid, model, lite_models))
+            models.append(model)
+        for mid in LITELLM_KEEP.get(pid, []):
+            models.append(copy.deepcopy(lite_models[(pid, mid.lower())]))
+        for model in models:
+            _curate(pid, model, page, lite_models)
+        prov["models"] = models
+        providers.append(prov)
+    providers.extend(copy.deepcopy(LOCAL_PROVIDERS))
+    doc = {"schema_version": 1, "catalog_version": CATALOG_VERSION, "providers": providers}
+    _prune_names(doc)
+    return doc
+
+
+def _lite_twin(pid: str, model: dict[str, Any], lite_models: dict[tuple[str, str], Any]) -> dict[str, Any] | None:
+    """LiteLLM's entry for the same model, under its id or one of its aliases."""
+    for name in (model["id"], *model.get("aliases", [])):
+        found = lite_models.get((pid, name.lower()))
+        if found is not None:
+            return dict(found)
+    return None
+
+
+def _enrich(model: dict[str, Any], lite: dict[str, Any] | None) -> None:
+    """Fill from LiteLLM what genai-prices does not say: context window, 1-hour cache writes, long-context tiers."""
+    if lite is None:
+        return
+    if "context_window" not in model and "context_window" in lite:
+        model["context_window"] = lite["context_window"]
+    window, other = model["prices"][-1], lite["prices"][-1]
+    if window.get("input_mtok") != other.get("input_mtok") or window.get("output_mtok") != other.get("output_mtok"):
+        return  # the two sources disagree on the current price: take nothing from LiteLLM
+    for key in ("cache_write_5m_mtok", "cache_write_1h_mtok", "reasoning_mtok"):
+        if key not in window and key in other:
+            window[key] = other[key]
+    if "tiers" not in window and "tiers" in other:
+        window["tiers"] = other["tiers"]
+    elif "tiers" in window:
+        for mine, theirs in zip(window["tiers"], other.get("tiers", [])):
+            if mine["above_input_tokens"] == theirs["above_input_tokens"] and "cache_write_1h_mtok" in theirs:
+                mine.setdefault("cache_write_1h_mtok", theirs["cache_write_1h_mtok"])
+
+
+def _curate(pid: str, model: dict[str, Any], page: str, lite_models: dict[tuple[str, str], Any]) -> None:
+    key = (pid, model["id"])
+    if key in FIXES:
+        model["prices"] = [dict(w) for w in FIXES[key]]
+    new_id = RENAMES.get(key)
+    if new_id:
+        model["aliases"] = [model["id"], *(a for a in model.get("aliases", []) if a.lower() != new_id.lower())]
+        model["id"] = new_id
+    if model["id"] in ID_AS_PREFIX.get(pid, ()):
+        model["match_prefix"] = [model["id"], *model.get("match_prefix", [])]
+    if pid == "bedrock":
+        geo = [g + model["id"] for g in _GEOS if _same_price(model, lite_models.get((pid, (g + model["id"]).lower())))]
+        if geo:
+            model["aliases"] = [*model.get("aliases", []), *geo]
+    model.pop("batch", None)
+    for window in model["prices"]:
+        window["source"] = page
+        window["checked"] = CHECKED
+
+
+def _same_price(model: dict[str, Any], other: dict[str, Any] | None) -> bool:
+    if other is None:
+        return False
+    mine, theirs = model["prices"][-1], other["prices"][-1]
+    return all(mine.get(k) == theirs.get(k) for k in ("input_mtok", "output_mtok"))
+
+
+def _prune_names(doc: dict[str, Any]) -> None:
+    """Drop every alias or prefix that would let one name resolve to two models (first provider and model win)."""
+    names: dict[str, str] = {}
+    for prov in sorted(doc["providers"], key=lambda p: p["id"]):
+        kept = []
+        for model in sorted(prov.get("models", []), key=lambda m: m["id"].lower()):
+            owner = f"{prov['id']}/{model['id']}"
+            if model["id"].lower() in names:
+                print(f"dropped {owner}: its id already names {names[model['id'].lower()]}", file=sys.stderr)
+                continue
+            names[model["id"].lower()] = owner
+            aliases = []
+            for alias in model.get("aliases", []):
+                if alias.lower() in names:
+                    print(f"dropped alias {alias!r} of {owner}: it names {names[alias.lower()]}", file=sys.stderr)
+                else:
+                    names[alias.lower()] = owner
+                    aliases.append(alias)
+            model.pop("aliases", None)
+            if aliases:
+                model["aliases"] = aliases
+            kept.append(model)
+        prov["models"] = kept
+    while True:
+        conflicts = _prefix_conflicts(doc)
+        if not conflicts:
+            return
+        model, prefix, why = conflicts[0]
+        print(f"dropped prefix {prefix!r} of {model['id']}: {why}", file=sys.stderr)
+        model["match_prefix"] = [p for p in model["match_prefix"] if p != prefix]
+        if not model["match_prefix"]:
+            del model["match_prefix"]
+
+
+def _prefix_conflicts(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:
+    models = [m for p in sorted(doc["providers"], key=lambda p: p["id"]) for m in p.get("models", [])]
+    seen: dict[str, str] = {}
+    found = []
+    for model in models:
+        for prefix in model.get("match_prefix", []):
+            if prefix in seen and seen[prefix] != model["id"]:
+                found.append((model, prefix, f"also declared by {seen[prefix]}"))
+            seen.setdefault(prefix, model["id"])
+    for model in models:
+        for prefix in model.get("match_prefix", []):
+            for other in models:
+                if other is model:
+                    continue
+                for name in (other["id"], *other.get("aliases", [])):
+                    low = name.lower()
+                    if low.startswith(prefix) and low != prefix:
+                        own = [p for p in other.get("match_prefix", []) if low.startswith(p)]
+                        if not own or max(len(p) for p in own) < len(prefix):
+                            found.append((model, prefix, f"it would capture {name!r} of {other['id']}"))
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="build_catalog.py", description=__doc__.splitlines()[0])
+    parser.add_argument("genai_prices", type=Path, help="genai-prices v2 data.json")
+    parser.add_argument("litellm", type=Path, help="LiteLLM model_prices_and_context_window.json")
+    parser.add_argument("-o", "--output", type=Path, default=Path("pricing_catalog.toml"))
+    args = parser.parse_args(argv)
+    doc = build(args.genai_prices, args.litellm)
+    problems = validate_document(doc)
+    if problems:
+        print(f"build_catalog.py: error: {problems[0]}", file=sys.stderr)
+        return 1
+    text = dump(doc)
+    Catalog(doc, origin=str(args.output))  # raises on any ambiguous name
+    args.output.write_text(text, encoding="utf-8")
+    count = sum(len(p.get("models", [])) for p in doc["providers"])
+    print(f"wrote {args.output}: {len(doc['providers'])} providers, {count} models")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
