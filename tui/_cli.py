@@ -1,10 +1,114 @@
-"""Command line (filled in by the commands' own modules)."""
+"""The ``llmcost-top`` command line. ``main(argv)`` is what the entry point and the tests call.
+
+``--once`` never imports Textual: it reads, prints and exits, so it fits cron jobs and CI steps.
+"""
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import sys
+from typing import NoReturn
+
+from llmcost._cli import add_alarm_flags
+from llmcost._commands import UsageError, alarm_config, resolve_paths
+from llmcost.engine import Engine, Follower
+
+__all__ = ["build_parser", "main"]
+
+PROG = "llmcost-top"
+GROUPS = ("agent", "model", "provider", "session", "user", "workflow")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see `{PROG} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Live terminal monitor of LLM calls: cost per agent, TTFT, latency, runaway-loop alarms.",
+        epilog="Keys: q quit, ? help, / filter, g group, s < > sort, r reverse, p pause, h history, Enter detail.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="log directories, files or globs (default: the log directory)"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--demo", action="store_true", help="simulated agents in a temporary directory (try this first)")
+    mode.add_argument("--replay", metavar="PATH", help="play a recorded log back in time order")
+    parser.add_argument("--speed", type=float, default=1.0, metavar="X", help="replay speed factor (default 1)")
+    parser.add_argument("--since", metavar="DATE", help="read history from this UTC date (default: today)")
+    parser.add_argument("--all", action="store_true", help="read all history at start-up")
+    parser.add_argument("--group", choices=GROUPS, default="agent", help="first grouping (default: agent)")
+    parser.add_argument("--once", action="store_true", help="print the current state once and exit")
+    parser.add_argument("--json", action="store_true", help="with --once: print JSON")
+    parser.add_argument("--bell", action="store_true", help="ring the terminal bell on a new alarm")
+    add_alarm_flags(parser)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("not available yet", file=sys.stderr)
-    return 2
+    args = build_parser().parse_args(argv)
+    try:
+        _check(args)
+        if args.once:
+            return _once(args)
+        return _interactive(args)
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.json and not args.once:
+        raise UsageError("--json needs --once")
+    if args.speed <= 0:
+        raise UsageError("--speed must be positive")
+    if args.replay is not None and args.paths:
+        raise UsageError("--replay takes one PATH; give no other paths")
+    if args.since is not None:
+        try:
+            dt.date.fromisoformat(args.since[:10])
+        except ValueError:
+            raise UsageError(f"--since: not a date: {args.since!r}") from None
+    args.config = alarm_config(args)
+
+
+def _once(args: argparse.Namespace) -> int:
+    from tui._once import run_once
+
+    if args.demo:
+        import tempfile
+
+        from llmcost._demo import write_demo
+
+        with tempfile.TemporaryDirectory(prefix="llmcost-demo-") as directory:
+            write_demo(directory, duration=60.0, seed=2)
+            follower = Follower([directory])
+            return run_once(Engine(config=args.config), follower, args.group, as_json=args.json)
+    paths = resolve_paths([args.replay] if args.replay else args.paths)
+    follower = Follower(paths, since=args.since, all=args.all or args.replay is not None)
+    return run_once(Engine(config=args.config), follower, args.group, as_json=args.json)
+
+
+def _interactive(args: argparse.Namespace) -> int:
+    if args.replay is not None:
+        resolve_paths([args.replay])  # a trace to replay must exist; a live log directory may come later
+    from tui._app import make_app  # Textual: ~150 ms of imports, only for the interactive screen
+
+    app = make_app(
+        args.paths,
+        config=args.config,
+        since=args.since,
+        all=args.all,
+        demo=args.demo,
+        replay=args.replay,
+        speed=args.speed,
+        group_by=args.group,
+        bell=args.bell,
+    )
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,169 @@
+"""The Textual app and the factory that builds it (the CLI and the tests build the same app).
+
+The app owns two loops: the ingest thread (a worker running :meth:`Feed.run`) and the paint tick, at a fixed
+rate, which asks the engine for a snapshot and updates keyed rows in place.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from llmcost.engine import AlarmConfig, AlarmEvent, Engine, Follower, GroupBy
+from tui._help import HelpScreen
+from tui._keys import APP_KEYS
+from tui._messages import AlarmsChanged, HistoryProgressed
+from tui._monitor import GROUPS, MonitorScreen
+from tui._source import Feed, ReplayFeed, demo_feed
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from pricing import Catalog
+
+__all__ = ["PAINT_HZ", "LlmcostTop", "make_app"]
+
+PAINT_HZ = 4.0  # fixed paint rate: rows change at most this often, whatever the ingest rate
+
+
+class LlmcostTop(App[int]):
+    """``llmcost-top``: build it with :func:`make_app`."""
+
+    CSS_PATH = "llmcost_top.tcss"
+    TITLE = "llmcost-top"
+    BINDINGS = APP_KEYS
+
+    def __init__(self, feed: Feed, *, group_by: GroupBy = "agent", bell: bool = False, paint_hz: float = PAINT_HZ):
+        super().__init__()
+        self.feed = feed
+        self.group_by: GroupBy = group_by
+        self.ring_bell = bell
+        self.paint_hz = paint_hz
+        self._progress_step = -1
+
+    @property
+    def monitor(self) -> MonitorScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MonitorScreen)
+        return screen
+
+    @property
+    def paused(self) -> bool:
+        return self.monitor.paused
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MonitorScreen(self.feed, self.group_by)
+
+    def on_mount(self) -> None:
+        self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest")
+        self.set_interval(1 / self.paint_hz, self._tick)
+
+    def _ingest(self) -> None:
+        self.feed.run(self._report_progress, self._report_alarms)
+
+    def _report_alarms(self, changes: list[AlarmEvent]) -> None:
+        self.post_message(AlarmsChanged(changes))
+
+    def _report_progress(self, done: int, total: int) -> None:
+        step = 100 if total <= 0 else done * 100 // total
+        if step != self._progress_step:  # one message per percent, not per batch
+            self._progress_step = step
+            self.post_message(HistoryProgressed(done, total))
+
+    def _tick(self) -> None:
+        if self.screen is self.monitor:
+            self.monitor.paint()
+
+    def paint_now(self) -> None:
+        """Paint at once (tests and ``space``)."""
+        self.monitor.paint(force=True)
+
+    @on(HistoryProgressed)
+    def _progressed(self, message: HistoryProgressed) -> None:
+        self.monitor.show_progress(message.done, message.total)
+        if message.done >= message.total:
+            self.monitor.paint(force=True)  # the first full frame as soon as the history is in
+
+    @on(AlarmsChanged)
+    def _alarms(self, message: AlarmsChanged) -> None:
+        new = self.monitor.alarms_changed(message.events)
+        if new and self.ring_bell and any(a.severity != "info" for a in new):
+            self.bell()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        monitor = self.monitor
+        for group in GROUPS:
+            yield SystemCommand(f"Group by {group}", f"One row per {group}", lambda g=group: monitor.set_group(g))
+        yield SystemCommand("History", "Daily cost of the last 30 days per model", monitor.action_history)
+        yield SystemCommand("Pause or resume painting", "Ingest goes on while paused", monitor.action_pause)
+        yield SystemCommand("Keys", "All key bindings", self.action_help)
+
+    def on_unmount(self) -> None:
+        self.feed.stop()
+
+    async def action_quit(self) -> None:
+        self.feed.stop()
+        await super().action_quit()
+
+
+def make_app(
+    paths: Sequence[str] = (),
+    *,
+    catalog: Catalog | None = None,
+    clock: Callable[[], float] = time.time,
+    config: AlarmConfig | None = None,
+    since: str | dt.date | None = None,
+    all: bool = False,
+    demo: bool = False,
+    replay: str | None = None,
+    speed: float = 1.0,
+    group_by: GroupBy = "agent",
+    bell: bool = False,
+    paint_hz: float = PAINT_HZ,
+) -> LlmcostTop:
+    """The monitor over ``paths`` (default: the log directory), a replayed trace, or the demo traffic."""
+    feed = _feed(
+        paths, catalog=catalog, clock=clock, config=config, since=since, all=all, demo=demo, replay=replay, speed=speed
+    )
+    return LlmcostTop(feed, group_by=group_by, bell=bell, paint_hz=paint_hz)
+
+
+def _feed(
+    paths: Sequence[str],
+    *,
+    catalog: Catalog | None,
+    clock: Callable[[], float],
+    config: AlarmConfig | None,
+    since: str | dt.date | None,
+    all: bool,
+    demo: bool,
+    replay: str | None,
+    speed: float,
+) -> Feed:
+    if demo:
+        return demo_feed(lambda: Engine(catalog=catalog, config=config, clock=clock))
+    if replay is not None:
+        feed: ReplayFeed | None = None
+
+        def record_time() -> float:  # the engine runs on the replay's clock
+            return feed.now() if feed is not None else clock()
+
+        engine = Engine(catalog=catalog, config=config, clock=record_time)
+        feed = ReplayFeed(engine, Follower([replay], all=True, clock=clock), [replay], speed, clock)
+        return feed
+    if not paths:
+        from pricing._paths import log_dir
+
+        paths = [str(log_dir())]
+    engine = Engine(catalog=catalog, config=config, clock=clock)
+    return Feed(engine, Follower(paths, since=since, all=all, clock=clock), paths, clock)

@@ -1,0 +1,71 @@
+"""The events pane: alarm episodes, newest first; a new one flashes for a moment."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+
+from llmcost.engine import AlarmEvent
+from llmcost.engine._time import epoch
+from tui._format import clock_time, duration, peak_text
+from tui._table import Cell, KeyedTable, badge
+
+__all__ = ["EventsTable", "alarm_cells"]
+
+FLASH_S = 2.0
+_COLUMNS = (("sev", "sev"), ("kind", "alarm"), ("agent", "agent"), ("started", "started"), ("for", "for"))
+_WIDE = (("peak", "peak"), ("message", "what"))
+_SHOWN = 100
+
+
+def alarm_cells(event: AlarmEvent, now: float, wide: bool = True) -> list[Cell]:
+    """One episode as table cells; an active one says so in its duration."""
+    start = epoch(event.started_at)
+    end = epoch(event.ended_at) if event.ended_at else now
+    length = duration(end - start) + ("+" if event.active else "")
+    cells: list[Cell] = [
+        badge(event.severity) if event.active else Text("○ " + event.severity[:4], style="dim"),
+        Text(event.kind, style="bold" if event.active else ""),
+        event.agent or "(all)",
+        clock_time(event.started_at),
+        Text(length, justify="right"),
+    ]
+    if wide:
+        cells += [peak_text(event.kind, event.peak), event.message]
+    return cells
+
+
+class EventsTable(KeyedTable):
+    """Alarm episodes keyed by id, the newest first."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.compact = False
+        self.flash_until: dict[str, float] = {}
+
+    def on_mount(self) -> None:
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        self.set_columns(_COLUMNS if self.compact else _COLUMNS + _WIDE)
+
+    def flash(self, events: Sequence[AlarmEvent]) -> None:
+        until = time.monotonic() + FLASH_S
+        for event in events:
+            self.flash_until[event.id] = until
+
+    def show(self, alarms: Sequence[AlarmEvent], now: float) -> None:
+        newest = sorted(alarms, key=lambda a: (a.detected_at, a.id), reverse=True)[:_SHOWN]
+        clock = time.monotonic()
+        rows = []
+        for event in newest:
+            cells = alarm_cells(event, now, not self.compact)
+            if self.flash_until.get(event.id, 0.0) > clock:
+                cells[1] = Text(str(cells[1]), style="bold reverse red")
+            rows.append((event.id, cells))
+        self.sync(rows)
+        active = sum(1 for a in alarms if a.active)
+        self.border_title = f"alarms · {active} active · {len(alarms)} episodes" if alarms else "alarms · none"

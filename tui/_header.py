@@ -1,0 +1,103 @@
+"""The meters at the top: spend, rate with its sparkline, projection, budgets, call rate, errors, catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Sparkline, Static
+
+from llmcost.engine import Snapshot, Totals
+from tui._format import usd
+
+__all__ = ["Meters", "budget_bar", "budget_style"]
+
+_METERS = (
+    ("today", "spend today"),
+    ("run", "this run"),
+    ("rate", "$/min now"),
+    ("hour", "projected"),
+    ("cps", "calls/s"),
+    ("errors", "errors"),
+    ("unpriced", "unpriced"),
+    ("catalog", "catalog"),
+)
+
+
+class Meters(Widget):
+    """Two rows of figures plus the budget bars (hidden when no budget is set)."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="meter-row"):
+            for name, label in _METERS:
+                yield Static(Text(label, style="dim"), id=f"m-{name}", classes="meter")
+                if name == "rate":
+                    yield Sparkline([0.0], id="spark")
+        yield Static("", id="budgets")
+
+    def show(self, snap: Snapshot) -> None:
+        t = snap.totals
+        unknown = any(row.unknown_models for row in snap.rows)
+        values = {
+            "today": usd(t.cost_today),
+            "run": usd(t.cost_session),
+            "rate": usd(t.cost_per_min),
+            "hour": f"{usd(t.projected_per_hour)}/h",
+            "cps": f"{t.calls_per_sec:.1f}",
+            "errors": str(t.errors),
+            "unpriced": str(t.unpriced_calls),
+            "catalog": snap.catalog_version or "–",
+        }
+        for name, label in _METERS:
+            style = _style(name, t, unknown)
+            self.query_one(f"#m-{name}", Static).update(Text.assemble((label, "dim"), "\n", (values[name], style)))
+        self.query_one("#spark", Sparkline).data = [float(v) for v in t.spend_per_minute] or [0.0]
+        budgets = self.query_one("#budgets", Static)
+        budgets.display = bool(t.budgets)
+        if t.budgets:
+            budgets.update(budget_lines(t.budgets, 3))
+
+
+def _style(name: str, t: Totals, unknown: bool) -> str:
+    if name == "errors" and t.errors:
+        return "bold red"
+    if name == "unpriced" and unknown:  # calls to models the catalog does not know (failed calls are not news)
+        return "bold yellow"
+    return "bold"
+
+
+def budget_style(fraction: float) -> str:
+    """Green under 50 %, yellow from 50 %, orange-red from 80 %, red and bold at 100 %."""
+    if fraction >= 1:
+        return "bold red"
+    if fraction >= 0.8:
+        return "red"
+    if fraction >= 0.5:
+        return "yellow"
+    return "green"
+
+
+def budget_bar(name: str, spent: Decimal, limit: Decimal, width: int = 20) -> Text:
+    """``day ▕████████░░░░▏  72% $7.20 of $10``; the percentage is printed so the bar reads without colour."""
+    fraction = float(spent / limit) if limit > 0 else 1.0
+    filled = min(width, round(fraction * width))
+    style = budget_style(fraction)
+    return Text.assemble(
+        (f"{name} ", "dim"),
+        "▕",
+        ("█" * filled, style),
+        ("░" * (width - filled), "dim"),
+        "▏ ",
+        (f"{fraction * 100:3.0f}%", style),
+        f" {usd(spent)} of {usd(limit)}",
+    )
+
+
+def budget_lines(budgets: Sequence[tuple[str, Decimal, Decimal]], most: int) -> Text:
+    """The fullest budgets first, at most ``most`` of them, side by side."""
+    ordered = sorted(budgets, key=lambda b: -(b[1] / b[2] if b[2] > 0 else Decimal(1)))
+    return Text("   ").join(budget_bar(name, spent, limit, 14) for name, spent, limit in ordered[:most])

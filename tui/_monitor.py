@@ -1,0 +1,240 @@
+"""The main screen: title line, meters, the group table, the alarm events; painted by the app's tick."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+
+from llmcost.engine import AlarmEvent, GroupBy, Snapshot
+from tui._detail import DetailScreen
+from tui._events import EventsTable
+from tui._header import Meters
+from tui._history import HistoryScreen
+from tui._keys import MONITOR_KEYS
+from tui._table import COLUMNS, GroupTable
+
+if TYPE_CHECKING:
+    from tui._source import Feed
+
+__all__ = ["COMPACT_WIDTH", "GROUPS", "MIN_SIZE", "MonitorScreen"]
+
+GROUPS: tuple[GroupBy, ...] = ("agent", "model", "provider", "session", "user", "workflow")
+COMPACT_WIDTH = 80  # below this the layout fits a side pane: fewer columns and meters
+MIN_SIZE = (40, 12)
+FLASH_S = 2.0
+
+
+class MonitorScreen(Screen[None]):
+    BINDINGS = MONITOR_KEYS
+
+    def __init__(self, feed: Feed, group_by: GroupBy = "agent") -> None:
+        super().__init__()
+        self.feed = feed
+        self.group_by: GroupBy = group_by
+        self.filter_text = ""
+        self.paused = False
+        self.flash_until: dict[str, float] = {}
+        self.last: Snapshot | None = None
+        self.paints = 0
+        self.seen: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        yield Meters(id="meters")
+        with Horizontal(id="loading"):
+            yield Static("reading history", id="loading-label")
+            yield ProgressBar(total=100, show_eta=False, id="progress")
+        yield Static(id="notice")
+        yield GroupTable(id="groups")
+        yield EventsTable(id="events")
+        yield Input(placeholder="filter rows (Enter keeps it, Esc clears)", id="filter")
+        yield Static(id="too-small")
+        yield Footer()
+
+    @property
+    def table(self) -> GroupTable:
+        return self.query_one("#groups", GroupTable)
+
+    @property
+    def events_table(self) -> EventsTable:
+        return self.query_one("#events", EventsTable)
+
+    def on_mount(self) -> None:
+        self.table.group_label = self.group_by
+        self.table.focus()
+        self._layout(self.size.width, self.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout(event.size.width, event.size.height)
+
+    def _layout(self, width: int, height: int) -> None:
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"Terminal too small: {width}×{height}. llmcost-top needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
+                "still watching."
+            )
+        compact = width < COMPACT_WIDTH
+        self.set_class(compact, "-compact")
+        for table in (self.table, self.events_table):
+            if table.compact != compact:
+                table.compact = compact
+                table.rebuild()
+                self.paint(force=True)
+
+    # -- painting -----------------------------------------------------------------------------------------------------
+
+    def paint(self, force: bool = False) -> None:
+        """Show the engine's current state (the app calls this at its fixed paint rate)."""
+        if self.paused and not force:
+            return
+        snap = self.feed.snapshot(self.group_by, self.filter_text)
+        if snap is None:  # the ingest thread is busy with a large batch: keep this frame
+            return
+        self.last, self.paints = snap, self.paints + 1
+        clock = time.monotonic()
+        flashing = {k for k, until in self.flash_until.items() if until > clock}
+        with self.app.batch_update():
+            self.query_one(Meters).show(snap)
+            self.table.show(snap.rows, flashing)
+            self.events_table.show(snap.alarms, snap.at)
+            self._title(snap)
+            self._notice(snap)
+
+    def _title(self, snap: Snapshot) -> None:
+        sort = COLUMNS[self.table.sort_index]
+        sort_name = sort.label or self.group_by
+        arrow = "▲" if sort.descending == self.table.reverse else "▼"
+        text = Text.assemble(("llmcost-top ", "bold"), (self.feed.label, "bold cyan"), " ")
+        text.append(f"· by {self.group_by} · sort {sort_name} {arrow} · {len(snap.rows)} rows")
+        text.append(f" · {snap.ingest.records:,} calls", style="dim")
+        if self.filter_text:
+            text.append(f" · filter “{self.filter_text}”", style="bold yellow")
+        if self.paused:
+            text.append("  PAUSED (p to resume)", style="bold reverse yellow")
+        stamp = dt.datetime.fromtimestamp(snap.at).strftime("%H:%M:%S")
+        text.append(f"  {stamp}", style="dim")
+        self.query_one("#title", Static).update(text)
+
+    def _notice(self, snap: Snapshot) -> None:
+        problems = self.feed.problems()
+        notice = self.query_one("#notice", Static)
+        if not problems and snap.ingest.records == 0 and self.feed.replayed:
+            where = " ".join(self.feed.paths)
+            problems = [
+                f"No LLM calls recorded yet in {where}. Record some with llmcost.track(client), "
+                "or try `llmcost-top --demo`. Watching for new logs…"
+            ]
+        if snap.ingest.malformed:
+            bad = sum(snap.ingest.malformed.values())
+            problems.append(f"{bad} unreadable lines skipped")
+        notice.display = bool(problems)
+        if problems:
+            notice.update(Text(" · ".join(problems), style="bold yellow"))
+
+    def show_progress(self, done: int, total: int) -> None:
+        loading = self.query_one("#loading")
+        finished = total <= 0 or done >= total
+        loading.display = not finished
+        if not finished:
+            self.query_one("#progress", ProgressBar).update(progress=done * 100 / total)
+            self.query_one("#loading-label", Static).update(f"reading history {done >> 20} of {total >> 20} MB ")
+
+    def alarms_changed(self, changes: list[AlarmEvent]) -> list[AlarmEvent]:
+        """Flash the rows of new alarm episodes; returns the new ones."""
+        known = {a.id for a in self.last.alarms} if self.last else set()
+        new = [a for a in changes if a.active and a.id not in known and a.id not in self.seen]
+        self.seen.update(a.id for a in changes)
+        until = time.monotonic() + FLASH_S
+        for event in new:
+            if event.agent is not None:
+                self.flash_until[event.agent] = until
+        self.events_table.flash(new)
+        return new
+
+    # -- actions ------------------------------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.paint(force=True)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.paint(force=True)
+
+    def action_cycle_group(self) -> None:
+        self.set_group(GROUPS[(GROUPS.index(self.group_by) + 1) % len(GROUPS)])
+
+    def set_group(self, group_by: GroupBy) -> None:
+        self.group_by = group_by
+        self.table.group_label = group_by
+        self.table.rebuild()
+        self.paint(force=True)
+
+    def action_next_sort(self) -> None:
+        self.table.step_sort(+1)
+        self.paint(force=True)
+
+    def action_sort_left(self) -> None:
+        self.table.step_sort(-1)
+        self.paint(force=True)
+
+    def action_sort_right(self) -> None:
+        self.table.step_sort(+1)
+        self.paint(force=True)
+
+    def action_reverse(self) -> None:
+        self.table.reverse = not self.table.reverse
+        self.table.rebuild()
+        self.paint(force=True)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.filter_text = ""
+        self.table.focus()
+        self.paint(force=True)
+
+    def action_detail(self) -> None:
+        key = self.table.cursor_key()
+        if key is not None:
+            self.app.push_screen(DetailScreen(self.feed, self.group_by, key))
+
+    def action_history(self) -> None:
+        self.app.push_screen(HistoryScreen(self.feed))
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.paint(force=True)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(self.filter_text)
+        self.table.focus()
+
+    @on(DataTable.RowSelected, "#groups")
+    def _row_selected(self) -> None:
+        self.action_detail()
+
+    @on(DataTable.RowSelected, "#events")
+    def _event_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on an alarm opens its agent."""
+        alarm = next((a for a in (self.last.alarms if self.last else ()) if a.id == event.row_key.value), None)
+        if alarm is not None and alarm.agent is not None:
+            self.app.push_screen(DetailScreen(self.feed, "agent", alarm.agent))

@@ -1,0 +1,100 @@
+"""``llmcost-top --once``: the current aggregates and alarms, printed once (no Textual import on this path).
+
+The exit code is what a cron job or a CI step needs: 0 no active alarm, 1 a warning, 2 a critical alarm.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
+from llmcost.engine._time import iso
+from pricing._format import plain, table
+from tui._format import millis, tokens, usd
+
+__all__ = ["exit_code", "run_once", "snapshot_json"]
+
+
+def run_once(engine: Engine, follower: Follower, group_by: GroupBy, *, as_json: bool) -> int:
+    """Read everything there is, print one snapshot, return the exit code."""
+    engine.follower = follower
+    with follower:
+        for batch in follower.replay():
+            engine.ingest(batch)
+    snap = engine.snapshot(group_by)
+    if as_json:
+        print(json.dumps(snapshot_json(snap), indent=2))
+    else:
+        print("\n".join(_text(snap)))
+    return exit_code(snap.alarms)
+
+
+def exit_code(alarms: tuple[AlarmEvent, ...]) -> int:
+    """2 when an active alarm is critical, 1 when one is a warning, else 0."""
+    active = {a.severity for a in alarms if a.active}
+    return 2 if "critical" in active else 1 if "warning" in active else 0
+
+
+def snapshot_json(snap: Snapshot) -> dict[str, Any]:
+    """The snapshot as JSON-ready data; money as exact decimal strings."""
+    active = [a for a in snap.alarms if a.active]
+    return {
+        "at": iso(snap.at),
+        "group_by": snap.group_by,
+        "status": ("critical", "warning", "ok")[2 - exit_code(snap.alarms)],
+        "catalog_version": snap.catalog_version,
+        "totals": _money(asdict(snap.totals)),
+        "rows": [_row(r) for r in snap.rows],
+        "alarms": [asdict(a) | {"active": a.active} for a in snap.alarms],
+        "active_alarms": len(active),
+        "ingest": asdict(snap.ingest),
+    }
+
+
+def _row(row: GroupStats) -> dict[str, Any]:
+    data: dict[str, Any] = _money(asdict(row))
+    for name in ("ttft_ms", "latency_ms"):
+        data[name] = {k: (None if v is None else round(v, 1)) for k, v in data[name].items()}
+    return data
+
+
+def _money(value: Any) -> Any:
+    """Decimals (also inside tuples and dicts) as plain strings."""
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, dict):
+        return {k: _money(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_money(v) for v in value]
+    return value
+
+
+def _text(snap: Snapshot) -> list[str]:
+    t = snap.totals
+    lines = [
+        f"today {usd(t.cost_today)}  $/min {usd(t.cost_per_min)}  projected {usd(t.projected_per_hour)}/h  "
+        f"calls {t.calls}  errors {t.errors}  unpriced {t.unpriced_calls}",
+        "",
+    ]
+    headers = [snap.group_by, "calls", "input", "output", "cost", "lat p95", "errors", "alarm"]
+    rows = [
+        [
+            r.key,
+            str(r.calls),
+            tokens(r.input_tokens),
+            tokens(r.output_tokens),
+            usd(r.cost_usd),
+            millis(r.latency_ms.p95),
+            str(r.errors),
+            r.alarm or "",
+        ]
+        for r in snap.rows
+    ]
+    lines += table(headers, rows, [False, True, True, True, True, True, True, False])
+    for a in snap.alarms:
+        if a.active:
+            lines.append(f"{a.severity.upper():8} {a.kind:14} {a.agent or '-':16} {a.message}")
+    return lines

@@ -1,0 +1,212 @@
+"""Tables whose rows are keyed and updated in place: the cursor and the scroll position never jump.
+
+``KeyedTable.sync()`` adds new rows, removes gone ones, updates only the cells that changed and re-sorts only when
+the order changed (dolphie's way: never ``clear()`` a table someone is moving in). ``GroupTable`` is the main table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from llmcost.engine import GroupStats
+from tui._format import millis, tokens, usd, usd_rate
+
+__all__ = ["COLUMNS", "Column", "GroupTable", "KeyedTable", "badge"]
+
+Cell = Text | str
+
+
+class _KeyCell(Text):
+    """The first cell of a row; it carries the row key so ``DataTable.sort`` can order rows by our ranking."""
+
+    row_key: str = ""
+
+
+def _first(cell: Cell, key: str) -> _KeyCell:
+    text = cell if isinstance(cell, Text) else Text(cell)
+    out = _KeyCell(text.plain, style=text.style, justify=text.justify, overflow=text.overflow, no_wrap=True)
+    out.spans = list(text.spans)
+    out.row_key = key
+    return out
+
+
+class KeyedTable(DataTable[Cell]):
+    """A ``DataTable`` fed whole states by :meth:`sync`, changed in place."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+
+    def set_columns(self, columns: Sequence[tuple[str, str]]) -> None:
+        """Replace the columns (``(key, label)``); rows are dropped, the cursor stays on the same row key."""
+        keep = self.cursor_key()
+        self.clear(columns=True)
+        self._cells.clear()
+        for key, label in columns:
+            self.add_column(label, key=key)
+        self._keep = keep
+
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor."""
+        if not self.row_count:
+            return getattr(self, "_keep", None)
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:  # the cursor is past the last row while rows are replaced
+            return None
+
+    def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        """Make the table show ``rows`` (key, cells) in this order."""
+        cursor = self.cursor_key()
+        wanted = [key for key, _ in rows]
+        present = set(wanted)
+        for key in [k for k in self._cells if k not in present]:
+            self.remove_row(key)
+            del self._cells[key]
+        columns = list(self.columns)
+        for key, cells in rows:
+            new = (_first(cells[0], key), *cells[1:])
+            old = self._cells.get(key)
+            if old is None:
+                self.add_row(*new, key=key)
+            else:
+                for column, before, after in zip(columns, old, new):
+                    if before != after:
+                        self.update_cell(key, column, after, update_width=True)
+            self._cells[key] = new
+        if [row.key.value for row in self.ordered_rows] != wanted:
+            rank = {key: i for i, key in enumerate(wanted)}
+            self.sort(columns[0], key=lambda cell: rank[cell.row_key])
+        self._follow(cursor)
+
+    def _follow(self, key: str | None) -> None:
+        """Keep the cursor on the row it was on (the row may have moved), without scrolling."""
+        keep = getattr(self, "_keep", None)
+        if keep is not None and keep in self._cells:
+            key, self._keep = keep, None
+        if key is None or key not in self._cells:
+            return
+        index = self.get_row_index(key)
+        if index != self.cursor_row:
+            self.move_cursor(row=index, scroll=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the main table: label, how to sort and how to show a group's figure."""
+
+    key: str
+    label: str
+    value: Callable[[GroupStats], Any]
+    cell: Callable[[GroupStats], Cell]
+    compact: bool = False
+    descending: bool = True  # numbers sort biggest first
+
+
+def _num(text: str, style: str = "") -> Text:
+    return Text(text, style=style, justify="right")
+
+
+def _cost(g: GroupStats) -> Text:
+    if g.unknown_models:  # unknown models are loud: a figure with a '?' is a lower bound
+        return _num(f"{usd(g.cost_usd)}?", "bold yellow")
+    return _num(usd(g.cost_usd), "bold")
+
+
+def _ms_value(value: float | None) -> float:
+    return -1.0 if value is None else value
+
+
+_RANK = {"critical": 3, "warning": 2, "info": 1}
+
+
+def badge(severity: str | None) -> Text:
+    """The alarm badge: a word, not only a colour (``NO_COLOR`` terminals read it too)."""
+    if severity == "critical":
+        return Text("● CRIT", style="bold red")
+    if severity == "warning":
+        return Text("● WARN", style="bold yellow")
+    if severity == "info":
+        return Text("● info", style="cyan")
+    return Text("")
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "", lambda g: g.key.lower(), lambda g: Text(g.key), compact=True, descending=False),
+    Column("calls", "calls", lambda g: g.calls, lambda g: _num(f"{g.calls:,}"), compact=True),
+    Column("input", "input", lambda g: g.input_tokens, lambda g: _num(tokens(g.input_tokens))),
+    Column("output", "output", lambda g: g.output_tokens, lambda g: _num(tokens(g.output_tokens))),
+    Column("cached", "cached", lambda g: g.cache_read_tokens, lambda g: _num(tokens(g.cache_read_tokens))),
+    Column("reasoning", "reason", lambda g: g.reasoning_tokens, lambda g: _num(tokens(g.reasoning_tokens))),
+    Column("cost", "cost", lambda g: (g.cost_usd, g.calls), _cost, compact=True),
+    Column("rate", "$/min", lambda g: g.cost_per_min[0], lambda g: _num(usd_rate(g.cost_per_min[0])), compact=True),
+    Column("ttft50", "ttft50", lambda g: _ms_value(g.ttft_ms.p50), lambda g: _num(millis(g.ttft_ms.p50))),
+    Column("ttft95", "ttft95", lambda g: _ms_value(g.ttft_ms.p95), lambda g: _num(millis(g.ttft_ms.p95))),
+    Column("lat50", "lat50", lambda g: _ms_value(g.latency_ms.p50), lambda g: _num(millis(g.latency_ms.p50))),
+    Column("lat95", "lat95", lambda g: _ms_value(g.latency_ms.p95), lambda g: _num(millis(g.latency_ms.p95)), True),
+    Column("errors", "err", lambda g: g.errors, lambda g: _num(str(g.errors), "red" if g.errors else ""), True),
+    Column("retries", "retry", lambda g: g.retries, lambda g: _num(str(g.retries), "yellow" if g.retries else "")),
+    Column("alarm", "alarm", lambda g: _RANK.get(g.alarm or "", 0), lambda g: badge(g.alarm), compact=True),
+)
+DEFAULT_SORT = 6  # cost
+
+
+class GroupTable(KeyedTable):
+    """One row per group (agent by default), sorted by the chosen column."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sort_index = DEFAULT_SORT
+        self.reverse = False
+        self.compact = False
+        self.group_label = "agent"
+
+    @property
+    def columns_shown(self) -> list[Column]:
+        return [c for c in COLUMNS if c.compact or not self.compact]
+
+    def on_mount(self) -> None:
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Columns for the current layout and sort (after a change of layout, grouping or sort column)."""
+        sort = COLUMNS[self.sort_index]
+        arrow = " ▲" if sort.descending == self.reverse else " ▼"
+        labels = [
+            (c.key, (self.group_label if c.key == "name" else c.label) + (arrow if c is sort else ""))
+            for c in self.columns_shown
+        ]
+        self.set_columns(labels)
+
+    def show(self, rows: Sequence[GroupStats], flashing: set[str]) -> None:
+        sort = COLUMNS[self.sort_index]
+        ordered = sorted(rows, key=lambda g: g.key)
+        ordered.sort(key=sort.value, reverse=sort.descending != self.reverse)
+        shown = self.columns_shown
+        self.sync(
+            [
+                (g.key, [_flash(c.cell(g), g.key in flashing) if c.key == "name" else c.cell(g) for c in shown])
+                for g in ordered
+            ]
+        )
+
+    def sort_by(self, index: int) -> None:
+        if self.compact and not COLUMNS[index].compact:
+            index = DEFAULT_SORT
+        self.sort_index = index % len(COLUMNS)
+        self.rebuild()
+
+    def step_sort(self, step: int) -> None:
+        """Move the sort to the next visible column left (-1) or right (+1)."""
+        shown = [i for i, c in enumerate(COLUMNS) if c.compact or not self.compact]
+        at = shown.index(self.sort_index) if self.sort_index in shown else 0
+        self.sort_by(shown[(at + step) % len(shown)])
+
+
+def _flash(cell: Cell, on: bool) -> Cell:
+    return Text(str(cell), style="bold reverse red") if on else cell
