@@ -68,7 +68,8 @@ async def test_filter_keeps_matching_rows_and_escape_clears() -> None:
         assert keys(app.monitor) == ["planner"]
         await pilot.press("enter")  # keep the filter, back to the table
         await pilot.pause()
-        assert app.monitor.table.has_focus and keys(app.monitor) == ["planner"]
+        assert app.monitor.table.has_focus
+        assert keys(app.monitor) == ["planner"]
         await pilot.press("escape")
         await pilot.pause()
         assert len(keys(app.monitor)) == 6
@@ -138,7 +139,8 @@ async def test_enter_opens_detail_and_escape_returns() -> None:
         await pilot.press("enter")
         await pilot.pause()
         screen = app.screen
-        assert isinstance(screen, DetailScreen) and screen.key == "researcher"
+        assert isinstance(screen, DetailScreen)
+        assert screen.key == "researcher"
         calls = screen.query_one("#calls")
         assert calls.row_count == 50  # the agent's recent-call ring
         alarms = screen.query_one("#detail-alarms")

@@ -76,7 +76,8 @@ async def test_terminal_too_small_says_so() -> None:
     async with app.run_test(size=(30, 8)) as pilot:
         await ready(app)
         message = app.monitor.query_one("#too-small", Static)
-        assert message.display and "Terminal too small: 30×8" in str(message.render())
+        assert message.display
+        assert "Terminal too small: 30×8" in str(message.render())
         assert not app.monitor.table.display or app.monitor.has_class("-too-small")
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
@@ -110,7 +111,9 @@ async def test_budget_bars_show_spend_against_the_limit() -> None:
     async with app.run_test(size=SIZE):
         await ready(app)
         bars = str(app.monitor.query_one("#budgets", Static).render())
-        assert "day" in bars and " 83%" in bars and "$1.66 of $2.00" in bars
+        assert "day" in bars
+        assert " 83%" in bars
+        assert "$1.66 of $2.00" in bars
 
 
 async def test_replay_plays_records_in_time_order() -> None:
@@ -153,7 +156,8 @@ async def test_demo_runs_headless_with_a_runaway_loop_alarm() -> None:
         loops = [a for a in snap.alarms if a.agent == "retry-bot" and a.kind in ("burst", "repeat", "error_streak")]
         assert loops, "the demo's retry loop raised no alarm"
         slow = next(row for row in snap.rows if row.key == "analyst")
-        assert slow.ttft_ms.p50 is not None and slow.ttft_ms.p50 > 2000  # the slow streaming model
+        assert slow.ttft_ms.p50 is not None
+        assert slow.ttft_ms.p50 > 2000
         written = app.feed.engine.records
         await until(lambda: app.feed.engine.records > written, timeout=10)  # live traffic keeps coming
         directory = Path(app.feed.paths[0])
