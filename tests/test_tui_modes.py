@@ -93,6 +93,10 @@ async def test_compact_layout_under_80_columns() -> None:
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         app.paint_now()
+        assert len(app.monitor.table.columns) == 13
+        await pilot.resize_terminal(140, 40)
+        await pilot.pause()
+        app.paint_now()
         assert len(app.monitor.table.columns) == 15
         assert app.monitor.table.row_count == 6
 

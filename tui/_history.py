@@ -52,7 +52,7 @@ def bars(history: History, width: int) -> Text:
         out.append_text(_day_line(day, models, pens, peak, width))
         out.append("\n")
     legend = [Text.assemble((pen * 2, style), f" {name}") for name, (pen, style) in pens.items()]
-    if any(m for _, models in history.days for m in models if m not in pens):
+    if any(v for _, models in history.days for m, v in models.items() if m not in pens):
         legend.append(Text.assemble((_OTHER[0] * 2, _OTHER[1]), " other"))
     out.append_text(Text("   ").join(legend) if legend else Text("no spend in this period", style="dim"))
     return out

@@ -28,6 +28,7 @@ __all__ = ["COMPACT_WIDTH", "GROUPS", "MIN_SIZE", "MonitorScreen"]
 
 GROUPS: tuple[GroupBy, ...] = ("agent", "model", "provider", "session", "user", "workflow")
 COMPACT_WIDTH = 80  # below this the layout fits a side pane: fewer columns and meters
+WIDE_WIDTH = 132  # from this width the table also shows cached and reasoning tokens
 MIN_SIZE = (40, 12)
 FLASH_S = 2.0
 
@@ -85,11 +86,12 @@ class MonitorScreen(Screen[None]):
             )
         compact = width < COMPACT_WIDTH
         self.set_class(compact, "-compact")
-        for table in (self.table, self.events_table):
-            if table.compact != compact:
-                table.compact = compact
-                table.rebuild()
-                self.paint(force=True)
+        level = 0 if compact else 2 if width >= WIDE_WIDTH else 1
+        if self.table.level != level or self.events_table.compact != compact:
+            self.table.level, self.events_table.compact = level, compact
+            self.table.rebuild()
+            self.events_table.rebuild()
+            self.paint(force=True)
 
     # -- painting -----------------------------------------------------------------------------------------------------
 

@@ -42,13 +42,13 @@ class KeyedTable(DataTable[Cell]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._cells: dict[str, tuple[Cell, ...]] = {}
 
-    def set_columns(self, columns: Sequence[tuple[str, str]]) -> None:
+    def set_columns(self, columns: Sequence[tuple[str, str]], widths: dict[str, int] | None = None) -> None:
         """Replace the columns (``(key, label)``); rows are dropped, the cursor stays on the same row key."""
         keep = self.cursor_key()
         self.clear(columns=True)
         self._cells.clear()
         for key, label in columns:
-            self.add_column(label, key=key)
+            self.add_column(label, key=key, width=(widths or {}).get(key))
         self._keep = keep
 
     def cursor_key(self) -> str | None:
@@ -104,7 +104,7 @@ class Column:
     label: str
     value: Callable[[GroupStats], Any]
     cell: Callable[[GroupStats], Cell]
-    compact: bool = False
+    level: int = 1  # shown from this layout up: 0 compact (< 80 columns), 1 standard, 2 wide (>= 132)
     descending: bool = True  # numbers sort biggest first
 
 
@@ -137,23 +137,24 @@ def badge(severity: str | None) -> Text:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "", lambda g: g.key.lower(), lambda g: Text(g.key), compact=True, descending=False),
-    Column("calls", "calls", lambda g: g.calls, lambda g: _num(f"{g.calls:,}"), compact=True),
+    Column("name", "", lambda g: g.key.lower(), lambda g: Text(g.key), level=0, descending=False),
+    Column("calls", "calls", lambda g: g.calls, lambda g: _num(f"{g.calls:,}"), level=0),
     Column("input", "input", lambda g: g.input_tokens, lambda g: _num(tokens(g.input_tokens))),
     Column("output", "output", lambda g: g.output_tokens, lambda g: _num(tokens(g.output_tokens))),
-    Column("cached", "cached", lambda g: g.cache_read_tokens, lambda g: _num(tokens(g.cache_read_tokens))),
-    Column("reasoning", "reason", lambda g: g.reasoning_tokens, lambda g: _num(tokens(g.reasoning_tokens))),
-    Column("cost", "cost", lambda g: (g.cost_usd, g.calls), _cost, compact=True),
-    Column("rate", "$/min", lambda g: g.cost_per_min[0], lambda g: _num(usd_rate(g.cost_per_min[0])), compact=True),
+    Column("cached", "cached", lambda g: g.cache_read_tokens, lambda g: _num(tokens(g.cache_read_tokens)), level=2),
+    Column("reasoning", "reason", lambda g: g.reasoning_tokens, lambda g: _num(tokens(g.reasoning_tokens)), level=2),
+    Column("cost", "cost", lambda g: (g.cost_usd, g.calls), _cost, level=0),
+    Column("rate", "$/min", lambda g: g.cost_per_min[0], lambda g: _num(usd_rate(g.cost_per_min[0])), level=0),
     Column("ttft50", "ttft50", lambda g: _ms_value(g.ttft_ms.p50), lambda g: _num(millis(g.ttft_ms.p50))),
     Column("ttft95", "ttft95", lambda g: _ms_value(g.ttft_ms.p95), lambda g: _num(millis(g.ttft_ms.p95))),
     Column("lat50", "lat50", lambda g: _ms_value(g.latency_ms.p50), lambda g: _num(millis(g.latency_ms.p50))),
-    Column("lat95", "lat95", lambda g: _ms_value(g.latency_ms.p95), lambda g: _num(millis(g.latency_ms.p95)), True),
-    Column("errors", "err", lambda g: g.errors, lambda g: _num(str(g.errors), "red" if g.errors else ""), True),
+    Column("lat95", "lat95", lambda g: _ms_value(g.latency_ms.p95), lambda g: _num(millis(g.latency_ms.p95)), 0),
+    Column("errors", "err", lambda g: g.errors, lambda g: _num(str(g.errors), "red" if g.errors else ""), 0),
     Column("retries", "retry", lambda g: g.retries, lambda g: _num(str(g.retries), "yellow" if g.retries else "")),
-    Column("alarm", "alarm", lambda g: _RANK.get(g.alarm or "", 0), lambda g: badge(g.alarm), compact=True),
+    Column("alarm", "alarm", lambda g: _RANK.get(g.alarm or "", 0), lambda g: badge(g.alarm), level=0),
 )
 DEFAULT_SORT = 6  # cost
+_FIXED = (52, 96, 112)  # columns taken by everything but the name, per layout level (padding and scrollbar included)
 
 
 class GroupTable(KeyedTable):
@@ -163,12 +164,12 @@ class GroupTable(KeyedTable):
         super().__init__(**kwargs)
         self.sort_index = DEFAULT_SORT
         self.reverse = False
-        self.compact = False
+        self.level = 1
         self.group_label = "agent"
 
     @property
     def columns_shown(self) -> list[Column]:
-        return [c for c in COLUMNS if c.compact or not self.compact]
+        return [c for c in COLUMNS if c.level <= self.level]
 
     def on_mount(self) -> None:
         self.rebuild()
@@ -188,25 +189,29 @@ class GroupTable(KeyedTable):
         ordered = sorted(rows, key=lambda g: g.key)
         ordered.sort(key=sort.value, reverse=sort.descending != self.reverse)
         shown = self.columns_shown
+        # Long names (models, sessions) are cut to what the width leaves, so the numbers never scroll away.
+        cap = max(10, min(40, self.app.size.width - _FIXED[self.level]))
         self.sync(
             [
-                (g.key, [_flash(c.cell(g), g.key in flashing) if c.key == "name" else c.cell(g) for c in shown])
+                (g.key, [_name(g.key, cap, g.key in flashing) if c.key == "name" else c.cell(g) for c in shown])
                 for g in ordered
             ]
         )
 
     def sort_by(self, index: int) -> None:
-        if self.compact and not COLUMNS[index].compact:
+        if COLUMNS[index].level > self.level:
             index = DEFAULT_SORT
         self.sort_index = index % len(COLUMNS)
         self.rebuild()
 
     def step_sort(self, step: int) -> None:
         """Move the sort to the next visible column left (-1) or right (+1)."""
-        shown = [i for i, c in enumerate(COLUMNS) if c.compact or not self.compact]
+        shown = [i for i, c in enumerate(COLUMNS) if c.level <= self.level]
         at = shown.index(self.sort_index) if self.sort_index in shown else 0
         self.sort_by(shown[(at + step) % len(shown)])
 
 
-def _flash(cell: Cell, on: bool) -> Cell:
-    return Text(str(cell), style="bold reverse red") if on else cell
+def _name(key: str, cap: int, flashing: bool) -> Text:
+    """The group's name, cut to ``cap`` cells; reversed red for a moment when it raised a new alarm."""
+    text = key if len(key) <= cap else key[: cap - 1] + "…"
+    return Text(text, style="bold reverse red" if flashing else "")
