@@ -55,11 +55,17 @@ class Meters(Widget):
         for name, label in _METERS:
             style = _style(name, t, unknown)
             self.query_one(f"#m-{name}", Static).update(Text.assemble((label, "dim"), "\n", (values[name], style)))
-        self.query_one("#spark", Sparkline).data = [float(v) for v in t.spend_per_minute] or [0.0]
+        self.query_one("#spark", Sparkline).data = _trim([float(v) for v in t.spend_per_minute])
         budgets = self.query_one("#budgets", Static)
         budgets.display = bool(t.budgets)
         if t.budgets:
             budgets.update(budget_lines(t.budgets, 3))
+
+
+def _trim(minutes: list[float], keep: int = 10) -> list[float]:
+    """The minutes from the first one with spend (at least the last ``keep``): a fresh run fills the line."""
+    first = next((i for i, v in enumerate(minutes) if v), len(minutes))
+    return minutes[min(first, max(0, len(minutes) - keep)) :] or [0.0]
 
 
 def _style(name: str, t: Totals, unknown: bool) -> str:

@@ -74,7 +74,7 @@ def _day_line(
         pen, style = pens.get(name, _OTHER) if name else _OTHER
         line.append(pen * cells, style=style)
         used += cells
-    line.append(" " * max(0, width - used + 1))
+    line.append(" " * max(1, width - used + 1))
     line.append(usd(total) if total else "–", style="bold" if total else "dim")
     return line
 

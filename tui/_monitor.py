@@ -201,7 +201,7 @@ class MonitorScreen(Screen[None]):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.set_focus(box)  # at once, so keys typed right after '/' land in the box
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
