@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PAINT_HZ", "LlmcostTop", "make_app"]
 
-PAINT_HZ = 4.0  # fixed paint rate: rows change at most this often, whatever the ingest rate
+PAINT_HZ = 2.0  # fixed paint rate: rows change at most this often, whatever the ingest rate
 
 
 class LlmcostTop(App[int]):
@@ -56,6 +56,13 @@ class LlmcostTop(App[int]):
     def paused(self) -> bool:
         return self.monitor.paused
 
+    def _live_monitor(self) -> MonitorScreen | None:
+        """The main screen, unless the app is shutting down (timers and messages may still arrive then)."""
+        if self._exit or not self.screen_stack:
+            return None
+        screen = self.screen_stack[0]
+        return screen if isinstance(screen, MonitorScreen) and screen.is_mounted else None
+
     def get_default_screen(self) -> Screen[Any]:
         return MonitorScreen(self.feed, self.group_by)
 
@@ -76,8 +83,9 @@ class LlmcostTop(App[int]):
             self.post_message(HistoryProgressed(done, total))
 
     def _tick(self) -> None:
-        if self.screen is self.monitor:
-            self.monitor.paint()
+        monitor = self._live_monitor()
+        if monitor is not None and self.screen is monitor:
+            monitor.paint()
 
     def paint_now(self) -> None:
         """Paint at once (tests and ``space``)."""
@@ -85,13 +93,19 @@ class LlmcostTop(App[int]):
 
     @on(HistoryProgressed)
     def _progressed(self, message: HistoryProgressed) -> None:
-        self.monitor.show_progress(message.done, message.total)
+        monitor = self._live_monitor()
+        if monitor is None:
+            return
+        monitor.show_progress(message.done, message.total)
         if message.done >= message.total:
-            self.monitor.paint(force=True)  # the first full frame as soon as the history is in
+            monitor.paint(force=True)  # the first full frame as soon as the history is in
 
     @on(AlarmsChanged)
     def _alarms(self, message: AlarmsChanged) -> None:
-        new = self.monitor.alarms_changed(message.events)
+        monitor = self._live_monitor()
+        if monitor is None:
+            return
+        new = monitor.alarms_changed(message.events)
         if new and self.ring_bell and any(a.severity != "info" for a in new):
             self.bell()
 

@@ -31,6 +31,7 @@ COMPACT_WIDTH = 80  # below this the layout fits a side pane: fewer columns and 
 WIDE_WIDTH = 132  # from this width the table also shows cached and reasoning tokens
 MIN_SIZE = (40, 12)
 FLASH_S = 2.0
+IDLE_REPAINT_S = 5.0  # with no new records, repaint only this often (rates decay, durations grow)
 
 
 class MonitorScreen(Screen[None]):
@@ -46,6 +47,8 @@ class MonitorScreen(Screen[None]):
         self.last: Snapshot | None = None
         self.paints = 0
         self.seen: set[str] = set()
+        self._seen_state: tuple[int, int] = (-1, -1)
+        self._painted_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -99,11 +102,15 @@ class MonitorScreen(Screen[None]):
         """Show the engine's current state (the app calls this at its fixed paint rate)."""
         if self.paused and not force:
             return
+        clock = time.monotonic()
+        seen = (self.feed.engine.records, self.feed.alarm_changes)
+        if not force and seen == self._seen_state and clock - self._painted_at < IDLE_REPAINT_S:
+            return  # nothing new: an idle monitor costs next to nothing
         snap = self.feed.snapshot(self.group_by, self.filter_text)
         if snap is None:  # the ingest thread is busy with a large batch: keep this frame
             return
         self.last, self.paints = snap, self.paints + 1
-        clock = time.monotonic()
+        self._seen_state, self._painted_at = seen, clock
         flashing = {k for k, until in self.flash_until.items() if until > clock}
         with self.app.batch_update():
             self.query_one(Meters).show(snap)

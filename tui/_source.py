@@ -52,6 +52,7 @@ class Feed:
         engine.follower = follower
         self.lock = threading.Lock()
         self.replayed = False
+        self.alarm_changes = 0  # counts alarm changes, so the screen knows when to repaint
         self.stop_event = threading.Event()
 
     def now(self) -> float:
@@ -88,13 +89,12 @@ class Feed:
             pass
 
     def step(self, alarms: AlarmCallback) -> None:
-        """Read what is new and aggregate it."""
+        """Read what is new and aggregate it; end quiet alarm episodes."""
         batch = self.follower.poll()
-        if not batch:
-            return
         with self.lock:
-            changes = self.engine.ingest(batch)
+            changes = self.engine.ingest(batch) if batch else self.engine.tick(self.now())
         if changes:
+            self.alarm_changes += 1
             alarms(changes)
 
     def start(self) -> None:
@@ -195,6 +195,7 @@ class ReplayFeed(Feed):
         with self.lock:
             changes = self.engine.ingest(batch)
         if changes:
+            self.alarm_changes += 1
             alarms(changes)
 
     @property

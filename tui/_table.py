@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -33,6 +34,10 @@ def _first(cell: Cell, key: str) -> _KeyCell:
     out.spans = list(text.spans)
     out.row_key = key
     return out
+
+
+def _width(cell: Cell) -> int:
+    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
 
 
 class KeyedTable(DataTable[Cell]):
@@ -77,7 +82,9 @@ class KeyedTable(DataTable[Cell]):
             else:
                 for column, before, after in zip(columns, old, new):
                     if before != after:
-                        self.update_cell(key, column, after, update_width=True)
+                        # Re-measuring a column costs a pass over all its cells: only when this one is wider.
+                        wider = _width(after) > self.columns[column].content_width
+                        self.update_cell(key, column, after, update_width=wider)
             self._cells[key] = new
         if [row.key.value for row in self.ordered_rows] != wanted:
             rank = {key: i for i, key in enumerate(wanted)}
