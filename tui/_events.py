@@ -19,9 +19,11 @@ FLASH_S = 2.0
 _COLUMNS = (("sev", "sev"), ("kind", "alarm"), ("agent", "agent"), ("started", "started"), ("for", "for"))
 _WIDE = (("peak", "peak"), ("message", "what"))
 _SHOWN = 100
+# Fixed widths: the pane never re-measures (and never jitters) as episodes come and go.
+_WIDTHS = {"sev": 6, "kind": 14, "agent": 12, "started": 8, "for": 7, "peak": 16, "message": 38}
 
 
-def alarm_cells(event: AlarmEvent, now: float, wide: bool = True) -> list[Cell]:
+def alarm_cells(event: AlarmEvent, now: float, wide: bool = True, room: int = 200) -> list[Cell]:
     """One episode as table cells; an active one says so in its duration."""
     start = epoch(event.started_at)
     end = epoch(event.ended_at) if event.ended_at else now
@@ -34,7 +36,8 @@ def alarm_cells(event: AlarmEvent, now: float, wide: bool = True) -> list[Cell]:
         Text(length, justify="right"),
     ]
     if wide:
-        cells += [peak_text(event.kind, event.peak), event.message]
+        message = event.message if len(event.message) <= room else event.message[: room - 1] + "…"
+        cells += [peak_text(event.kind, event.peak), message]
     return cells
 
 
@@ -45,12 +48,10 @@ class EventsTable(KeyedTable):
         super().__init__(**kwargs)
         self.compact = False
         self.flash_until: dict[str, float] = {}
-
-    def on_mount(self) -> None:
-        self.rebuild()
+        self.rebuild()  # columns exist before the first rows can arrive
 
     def rebuild(self) -> None:
-        self.set_columns(_COLUMNS if self.compact else _COLUMNS + _WIDE)
+        self.set_columns(_COLUMNS if self.compact else _COLUMNS + _WIDE, _WIDTHS)
 
     def flash(self, events: Sequence[AlarmEvent]) -> None:
         until = time.monotonic() + FLASH_S
@@ -60,9 +61,10 @@ class EventsTable(KeyedTable):
     def show(self, alarms: Sequence[AlarmEvent], now: float) -> None:
         newest = sorted(alarms, key=lambda a: (a.detected_at, a.id), reverse=True)[:_SHOWN]
         clock = time.monotonic()
+        room = _WIDTHS["message"]
         rows = []
         for event in newest:
-            cells = alarm_cells(event, now, not self.compact)
+            cells = alarm_cells(event, now, not self.compact, room)
             if self.flash_until.get(event.id, 0.0) > clock:
                 cells[1] = Text(str(cells[1]), style="bold reverse red")
             rows.append((event.id, cells))

@@ -57,7 +57,7 @@ class MonitorScreen(Screen[None]):
             yield Static("reading history", id="loading-label")
             yield ProgressBar(total=100, show_eta=False, id="progress")
         yield Static(id="notice")
-        yield GroupTable(id="groups")
+        yield GroupTable(self.group_by, id="groups")
         yield EventsTable(id="events")
         yield Input(placeholder="filter rows (Enter keeps it, Esc clears)", id="filter")
         yield Static(id="too-small")
@@ -72,7 +72,6 @@ class MonitorScreen(Screen[None]):
         return self.query_one("#events", EventsTable)
 
     def on_mount(self) -> None:
-        self.table.group_label = self.group_by
         self.table.focus()
         self._layout(self.size.width, self.size.height)
 
@@ -100,13 +99,14 @@ class MonitorScreen(Screen[None]):
 
     def paint(self, force: bool = False) -> None:
         """Show the engine's current state (the app calls this at its fixed paint rate)."""
+        self.show_progress(*self.feed.progress)
         if self.paused and not force:
             return
         clock = time.monotonic()
         seen = (self.feed.engine.records, self.feed.alarm_changes)
         if not force and seen == self._seen_state and clock - self._painted_at < IDLE_REPAINT_S:
             return  # nothing new: an idle monitor costs next to nothing
-        snap = self.feed.snapshot(self.group_by, self.filter_text)
+        snap = self.feed.snapshot(self.group_by, self.filter_text, wait=force)
         if snap is None:  # the ingest thread is busy with a large batch: keep this frame
             return
         self.last, self.paints = snap, self.paints + 1
@@ -153,7 +153,8 @@ class MonitorScreen(Screen[None]):
     def show_progress(self, done: int, total: int) -> None:
         loading = self.query_one("#loading")
         finished = total <= 0 or done >= total
-        loading.display = not finished
+        if loading.display == finished:
+            loading.display = not finished
         if not finished:
             self.query_one("#progress", ProgressBar).update(progress=done * 100 / total)
             self.query_one("#loading-label", Static).update(f"reading history {done >> 20} of {total >> 20} MB ")

@@ -52,6 +52,7 @@ class Feed:
         engine.follower = follower
         self.lock = threading.Lock()
         self.replayed = False
+        self.progress = (0, 1)  # (done, total) bytes of the start-up history
         self.alarm_changes = 0  # counts alarm changes, so the screen knows when to repaint
         self.stop_event = threading.Event()
 
@@ -63,6 +64,7 @@ class Feed:
 
     def run(self, progress: ProgressCallback, alarms: AlarmCallback) -> None:
         """Replay the history, then follow until :meth:`stop`. Alarms from the history are not reported as new."""
+        progress = self._tracked(progress)
         try:
             self.start()
             self._load_catalog()
@@ -73,8 +75,8 @@ class Feed:
                     return
             with self.lock:
                 self.engine.start_session()
-            self.replayed = True
             progress(1, 1)
+            self.replayed = True
             while not self.stop_event.wait(POLL_S):
                 self.step(alarms)
         finally:
@@ -87,6 +89,15 @@ class Feed:
                 self.engine.catalog  # noqa: B018 - the property loads it
         except Exception:  # a broken catalog leaves records unpriced; it must not stop the monitor
             pass
+
+    def _tracked(self, progress: ProgressCallback) -> ProgressCallback:
+        """Keep the latest progress on the feed too: the screen may mount after a short replay is over."""
+
+        def report(done: int, total: int) -> None:
+            self.progress = (done, total)
+            progress(done, total)
+
+        return report
 
     def step(self, alarms: AlarmCallback) -> None:
         """Read what is new and aggregate it; end quiet alarm episodes."""
@@ -108,9 +119,11 @@ class Feed:
 
     # -- reads from the paint tick and the screens ---------------------------------------------------------------
 
-    def snapshot(self, group_by: GroupBy, filter: str | None = None) -> Snapshot | None:
-        """The current state, or ``None`` when the ingest thread holds the engine (skip this frame)."""
-        if not self.lock.acquire(blocking=False):
+    def snapshot(self, group_by: GroupBy, filter: str | None = None, wait: bool = False) -> Snapshot | None:
+        """The current state, or ``None`` when the ingest thread holds the engine (skip this frame).
+
+        ``wait``: a frame someone asked for (a key, the end of the replay) waits for the engine instead."""
+        if not self.lock.acquire(blocking=wait, timeout=2.0 if wait else -1):
             return None
         try:
             return self.engine.snapshot(group_by, filter=filter or None)
@@ -166,6 +179,7 @@ class ReplayFeed(Feed):
         return first + (self.wall() - started) * self.speed
 
     def run(self, progress: ProgressCallback, alarms: AlarmCallback) -> None:
+        progress = self._tracked(progress)
         try:
             self._load_catalog()
             loaded: list[tuple[float, Record]] = []
@@ -177,8 +191,8 @@ class ReplayFeed(Feed):
             self._origin = (times[0] if times else self.wall(), self.wall())
             with self.lock:
                 self.engine.start_session()
-            self.replayed = True
             progress(1, 1)
+            self.replayed = True
             while not self.stop_event.wait(POLL_S):
                 self._release(times, alarms)
         finally:

@@ -167,19 +167,17 @@ _FIXED = (52, 96, 112)  # columns taken by everything but the name, per layout l
 class GroupTable(KeyedTable):
     """One row per group (agent by default), sorted by the chosen column."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, group_label: str = "agent", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sort_index = DEFAULT_SORT
         self.reverse = False
         self.level = 1
-        self.group_label = "agent"
+        self.group_label = group_label
+        self.rebuild()  # columns exist before the first rows can arrive
 
     @property
     def columns_shown(self) -> list[Column]:
         return [c for c in COLUMNS if c.level <= self.level]
-
-    def on_mount(self) -> None:
-        self.rebuild()
 
     def rebuild(self) -> None:
         """Columns for the current layout and sort (after a change of layout, grouping or sort column)."""
