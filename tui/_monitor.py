@@ -80,7 +80,13 @@ class MonitorScreen(Screen[None]):
 
     def _layout(self, width: int, height: int) -> None:
         small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        was_small = self.has_class("-too-small")
         self.set_class(small, "-too-small")
+        if was_small and not small:
+            self.paint(force=True)  # the notice and the progress bar come back at once
+        if small:  # widgets shown from code carry their own display: hide them too
+            self.query_one("#notice").display = False
+            self.query_one("#loading").display = False
         if small:
             self.query_one("#too-small", Static).update(
                 f"Terminal too small: {width}×{height}. llmcost-top needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
@@ -146,13 +152,13 @@ class MonitorScreen(Screen[None]):
         if snap.ingest.malformed:
             bad = sum(snap.ingest.malformed.values())
             problems.append(f"{bad} unreadable lines skipped")
-        notice.display = bool(problems)
+        notice.display = bool(problems) and not self.has_class("-too-small")
         if problems:
             notice.update(Text(" · ".join(problems), style="bold yellow"))
 
     def show_progress(self, done: int, total: int) -> None:
         loading = self.query_one("#loading")
-        finished = total <= 0 or done >= total
+        finished = total <= 0 or done >= total or self.has_class("-too-small")
         if loading.display == finished:
             loading.display = not finished
         if not finished:
