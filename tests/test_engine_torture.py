@@ -28,12 +28,15 @@ WRITER = r"""
 import fcntl, os, sys, time
 from llmcost._record import Record, encode_record
 
-directory, lock_path, wid, count, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+directory, lock_path, wid, least, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+stop_path = lock_path + ".stop"
 lock = os.open(lock_path, os.O_RDWR)
 fds = {}
-span = 3 * 86400  # the records cross three UTC midnights: day rollover to new files
-for i in range(count):
-    t = start + i * span / count
+step = 4 * 86400 / least  # the first `least` records cross three UTC midnights: day rollover to new files
+i = 0
+# Write until the rotator is done (and at least `least` records), so a slow machine gets as many rotations as a fast one.
+while i < least or not os.path.exists(stop_path):
+    t = start + i * step
     ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000)
     line = encode_record(Record(ts=ts, id="%02x%014x" % (wid, i), agent="w%d" % wid, cost_usd=0.001, input_tokens=10))
     path = "%s/llm_trace_%s.jsonl" % (directory, ts[:10])
@@ -54,10 +57,13 @@ for i in range(count):
         fcntl.flock(lock, fcntl.LOCK_UN)
     if i % 10 == 0:
         time.sleep(0.01)
+    i += 1
+print(i)
 """
 
-PER_WRITER = 4000
+LEAST_PER_WRITER = 3000
 ROTATIONS_PER_KIND = 150
+ROTATION_DEADLINE_S = 120.0
 
 
 class Reader(threading.Thread):
@@ -90,7 +96,10 @@ def rotate(directory: Path, lock_path: Path, reader: Reader, writers: list[subpr
     kinds = ["rename", "copytruncate", "delete"]
     lock = os.open(lock_path, os.O_RDWR)
     serial = 0
-    while any(w.poll() is None for w in writers) and min(done[k] for k in kinds) < ROTATIONS_PER_KIND:
+    deadline = time.monotonic() + ROTATION_DEADLINE_S
+    while min(done[k] for k in kinds) < ROTATIONS_PER_KIND and time.monotonic() < deadline:
+        if all(w.poll() is not None for w in writers):
+            break
         live = [p for p in directory.glob("llm_trace_*.jsonl") if p.name.count(".") == 1 and reader.adopted(p)]
         if not live:
             time.sleep(0.002)
@@ -115,6 +124,7 @@ def rotate(directory: Path, lock_path: Path, reader: Reader, writers: list[subpr
         done[kind] += 1
         time.sleep(0.002)
     os.close(lock)
+    Path(f"{lock_path}.stop").touch()  # writers finish their current record and exit
     return done
 
 
@@ -128,15 +138,19 @@ def test_every_record_exactly_once_through_every_kind_of_rotation(tmp_path: Path
     reader.start()
     writers = [
         subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(directory), str(lock_path), str(w), str(PER_WRITER), str(T0)]
+            [sys.executable, "-c", WRITER, str(directory), str(lock_path), str(w), str(LEAST_PER_WRITER), str(T0)],
+            stdout=subprocess.PIPE,
         )
         for w in range(4)
     ]
     try:
         done = rotate(directory, lock_path, reader, writers)
+        written = []
         for w in writers:
-            assert w.wait(timeout=120) == 0
-        expected = 4 * PER_WRITER
+            out, _ = w.communicate(timeout=120)
+            assert w.returncode == 0
+            written.append(int(out))
+        expected = sum(written)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with reader.lock:
@@ -152,7 +166,8 @@ def test_every_record_exactly_once_through_every_kind_of_rotation(tmp_path: Path
             w.kill()
     counts = Counter(reader.ids)
     assert [i for i, n in counts.items() if n > 1] == []
-    assert len(reader.ids) == 4 * PER_WRITER
+    assert len(reader.ids) == expected
+    assert min(written) >= LEAST_PER_WRITER
     assert {i[:2] for i in counts} == {"00", "01", "02", "03"}
     days = {p.name[10:20] for p in directory.iterdir() if p.name.startswith("llm_trace_")}
     assert len(days) >= 3  # the writers crossed midnight: new files appeared
