@@ -31,8 +31,20 @@ def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
     return llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=catalog)
 
 
+_OPENED: list[anthropic.Anthropic] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close every client a test made: a pooled keep-alive socket left to gc warns in whichever test collects it."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def claude(server: FakeLLMServer, tracker: llmcost.Tracker, retries: int = 0) -> anthropic.Anthropic:
     client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=retries)
+    _OPENED.append(client)
     return tracker.wrap(client, provider="anthropic", agent="writer")  # type: ignore[no-any-return]
 
 

@@ -30,8 +30,21 @@ def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
     )
 
 
+_OPENED: list[openai.OpenAI] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close every client a test made: a pooled keep-alive socket left to gc warns in whichever test collects it."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def client_for(server: FakeLLMServer, retries: int = 0) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=retries)
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=retries)
+    _OPENED.append(client)
+    return client
 
 
 def test_chat_completion_is_priced_with_cache_and_reasoning(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
