@@ -44,6 +44,7 @@ __all__ = [
     "DEFAULT_URL",
     "SHRINK_LIMIT",
     "SOURCES",
+    "SOURCE_URLS",
     "UpdateOptions",
     "UpdateResult",
     "configured_url",
@@ -55,6 +56,12 @@ __all__ = [
 #: Where the project publishes its catalog (``<url>.sha256`` beside it). ``[pricing] url`` in config.toml overrides.
 DEFAULT_URL = "https://raw.githubusercontent.com/llmcost-top/llmcost-top/main/pricing_catalog.toml"
 SOURCES = ("ours", "litellm", "openrouter", "genai-prices")
+#: Where each third-party source publishes its data: ``--source NAME`` without ``--from`` reads from here.
+SOURCE_URLS = {
+    "litellm": "https://raw.githubusercontent.com/BerriAI/litellm/main/model_prices_and_context_window.json",
+    "openrouter": "https://openrouter.ai/api/v1/models",
+    "genai-prices": "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/new_data/v2/data.json",
+}
 #: An update that would drop more than this share of the models needs ``--force``.
 SHRINK_LIMIT = 0.20
 
@@ -63,7 +70,7 @@ Status = Literal["up_to_date", "no_changes", "dry_run", "updated", "written"]
 
 @dataclass
 class UpdateOptions:
-    origin: str | None = None  # URL or path; None = the configured or default URL
+    origin: str | None = None  # URL or path; None = the source's own URL, else the configured or default URL
     source: str | None = None  # one of SOURCES; None = detect from the content
     dry_run: bool = False
     force: bool = False
@@ -123,7 +130,7 @@ def configured_url() -> str:
 
 def run_update(opts: UpdateOptions) -> UpdateResult:
     """Do one update (see the module docstring); raises :class:`UpdateError` with a one-line reason."""
-    origin = opts.origin or configured_url()
+    origin = opts.origin or SOURCE_URLS.get(opts.source or "") or configured_url()
     day = opts.day or dt.datetime.now(dt.timezone.utc).date()
     base = _load_base(opts)
     if is_url(origin):

@@ -64,7 +64,11 @@ def _add_update(sub: argparse._SubParsersAction[Any]) -> None:
         ),
     )
     p.add_argument("--from", dest="origin", metavar="URL|PATH", help="where to read the source")
-    p.add_argument("--source", choices=SOURCES, help="source format (default: detected from the content)")
+    p.add_argument(
+        "--source",
+        choices=SOURCES,
+        help="source format, and its public URL when --from is not given (default: detected from the content)",
+    )
     p.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
     p.add_argument("--force", action="store_true", help="accept an update that removes more than 20%% of the models")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -20,7 +20,7 @@ from pricing import _versions
 from pricing._cli import main
 from pricing._fetch import Progress, UpdateError
 from pricing._serve import make_server
-from pricing._update import UpdateOptions, run_update
+from pricing._update import SOURCE_URLS, UpdateOptions, run_update
 
 FIX = Path(__file__).parent / "fixtures" / "update"
 BASE = (FIX / "base.toml").read_bytes()
@@ -511,3 +511,18 @@ def test_progress_is_shown_only_on_a_terminal_and_cleared(active_base: Path, str
     assert "parsing 0.0 MiB" in shown
     assert "checking ours data" in shown
     assert shown.endswith("\r\x1b[K")  # the line is erased before the summary is printed
+
+
+@pytest.mark.parametrize("source", sorted(SOURCE_URLS))
+def test_a_named_source_without_from_reads_its_public_url(active_base: Path, source: str) -> None:
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(503)
+
+    files = snapshot()
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client, pytest.raises(UpdateError):
+        run_update(UpdateOptions(source=source, client=client))
+    assert asked[0] == SOURCE_URLS[source]
+    assert snapshot() == files
