@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ class Stats:
         "budget_blocked",
         "budget_warned",
         "calls",
+        "export_errors",
         "hook_errors",
         "internal_errors",
         "odd_chunk",
@@ -59,6 +61,7 @@ class Stats:
         self.bad_metadata = 0
         self.budget_blocked = 0
         self.budget_warned = 0
+        self.export_errors = 0
         self.hook_errors = 0
         self.internal_errors = 0
         self.odd_chunk = 0
@@ -78,6 +81,7 @@ class Recorder:
 
     writer: Writer
     stats: Stats
+    sinks: tuple[Callable[[bytes], object], ...]
     gpus: float | None
     call_cost_usd: Decimal | None
     on_call_cost: Any
@@ -177,11 +181,20 @@ class Recorder:
         data = self._encode(line)
         self.writer.write_line(ts[:10], data)
         self.stats.calls += 1
+        if self.sinks:
+            self._to_sinks(data)
         if call.scopes:
             for s in call.scopes:
                 s.add(line, cost)
         if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
             self._after(line, data, cost)
+
+    def _to_sinks(self, data: bytes) -> None:
+        for sink in self.sinks:
+            try:
+                sink(data)
+            except Exception as exc:
+                self._count("hook_errors", f"llmcost: a record sink raised {type(exc).__name__}: {exc}")
 
     def _encode(self, line: Any) -> bytes:
         try:

@@ -89,6 +89,8 @@ class Tracker(Recorder):
         self.on_call_cost = on_call_cost
         self.gpus = gpus
         self.stats = Stats()
+        self.sinks: tuple[Callable[[bytes], object], ...] = ()
+        self._sinks_lock = threading.Lock()
         self._catalog_arg = catalog
         self._catalog: Catalog | None = None
         self._catalog_next = 0.0
@@ -168,6 +170,20 @@ class Tracker(Recorder):
     def records(self) -> list[Record]:
         """Records kept by an in-memory writer (``Tracker(writer=MemoryWriter())``); empty otherwise."""
         return self.writer.records if isinstance(self.writer, MemoryWriter) else []
+
+    def add_sink(self, sink: Callable[[bytes], object]) -> None:
+        """Also hand every record to ``sink``, as its JSON line (newline included), right after it is written.
+
+        Exporters use this (``llmcost.otel.export_to``). A sink runs on the user's call path: it must be quick (queue
+        the line, do the work elsewhere); what it raises is counted in ``stats.hook_errors``, never passed on.
+        """
+        with self._sinks_lock:
+            self.sinks = (*self.sinks, sink)
+
+    def remove_sink(self, sink: Callable[[bytes], object]) -> None:
+        """Stop handing records to ``sink`` (no error if it was not added)."""
+        with self._sinks_lock:
+            self.sinks = tuple(s for s in self.sinks if s != sink)
 
     def close(self) -> None:
         self.writer.close()
