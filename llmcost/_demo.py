@@ -59,12 +59,12 @@ class _Event:
 
 # agent -> (weight, provider, model, input range, output range)
 _AGENTS: dict[str, tuple[float, str, str, tuple[int, int], tuple[int, int]]] = {
-    "planner": (2.0, "anthropic", "claude-sonnet-4-5", (2_000, 30_000), (200, 1_500)),
-    "researcher": (2.0, "openai", "gpt-4o", (1_000, 12_000), (100, 900)),
-    "support-bot": (4.0, "openai", "gpt-4o-mini", (300, 3_000), (50, 400)),
-    "summarizer": (1.5, "google", "gemini-2.5-pro", (5_000, 60_000), (200, 1_200)),
+    "planner": (1.6, "anthropic", "claude-sonnet-4-5", (800, 5_000), (100, 700)),
+    "researcher": (2.0, "openai", "gpt-4o", (500, 5_000), (100, 600)),
+    "support-bot": (2.5, "openai", "gpt-4o-mini", (300, 3_000), (50, 400)),
+    "summarizer": (1.3, "google", "gemini-2.5-pro", (1_500, 10_000), (150, 600)),
     "local-coder": (2.0, "ollama", "llama3.2", (200, 4_000), (50, 800)),
-    "analyst": (0.8, "openai", "o3", (3_000, 20_000), (500, 4_000)),
+    "analyst": (0.8, "openai", "o3", (2_000, 8_000), (300, 1_500)),
 }
 
 
@@ -108,7 +108,7 @@ def _retry_loop(rng: random.Random, at: float, episode: int) -> Iterator[_Event]
         t += rng.uniform(0.2, 0.5)
 
 
-def events(seed: int = 0, rate: float = 5.0) -> Iterator[_Event]:
+def events(seed: int = 0, rate: float = 3.0) -> Iterator[_Event]:
     """The endless, deterministic event stream (``at`` in seconds from the start, non-decreasing)."""
     rng = random.Random(seed)
     names = list(_AGENTS)
@@ -161,7 +161,7 @@ def _emit(tracker: Tracker, ev: _Event, end: float) -> None:
     call.finish()
 
 
-def write_demo(directory: str | Path, *, duration: float = 60.0, rate: float = 5.0, seed: int = 0) -> int:
+def write_demo(directory: str | Path, *, duration: float = 60.0, rate: float = 3.0, seed: int = 0) -> int:
     """Write ``duration`` seconds of traffic ending now, at once (timestamps spread over the window).
 
     Returns the number of records written.
@@ -189,7 +189,7 @@ class DemoTraffic:
     compresses simulated time (2.0: twice as many calls per wall-clock second, same sequence).
     """
 
-    def __init__(self, directory: str | Path, *, rate: float = 5.0, seed: int = 0, speed: float = 1.0) -> None:
+    def __init__(self, directory: str | Path, *, rate: float = 3.0, seed: int = 0, speed: float = 1.0) -> None:
         self.directory = Path(directory)
         self.tracker = Tracker(self.directory)
         self.rate, self.seed, self.speed = rate, seed, speed
@@ -228,7 +228,7 @@ class DemoTraffic:
         self.stop()
 
 
-def demo_traffic(directory: str | Path, *, rate: float = 5.0, seed: int = 0, speed: float = 1.0) -> DemoTraffic:
+def demo_traffic(directory: str | Path, *, rate: float = 3.0, seed: int = 0, speed: float = 1.0) -> DemoTraffic:
     """Start writing simulated traffic to ``directory`` in real time; returns the running :class:`DemoTraffic`.
 
     ``rate`` is the mean number of calls per second (plus the retry-loop bursts), ``seed`` makes the sequence
@@ -247,7 +247,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--dir", type=Path, default=None, help="log directory (default: the shared log directory)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of traffic to write (default 60)")
-    parser.add_argument("--rate", type=float, default=5.0, help="mean calls per second (default 5)")
+    parser.add_argument("--rate", type=float, default=3.0, help="mean calls per second (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same traffic)")
     parser.add_argument("--live", action="store_true", help="write in real time instead of all at once")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
