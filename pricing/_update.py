@@ -375,7 +375,10 @@ def _adapter(kind: str) -> Any:
 
 
 def dump_document(doc: Document) -> bytes:
-    """The catalog as TOML bytes; the same document always gives the same bytes."""
-    import tomli_w
+    """The catalog as TOML bytes in the bundled catalog's layout (sorted, one provider block after another).
 
-    return tomli_w.dumps(doc).encode("utf-8")
+    The same document always gives the same bytes, so an update that changes nothing writes nothing new.
+    """
+    from pricing._sources._doc import dump
+
+    return dump(doc).encode("utf-8")
