@@ -81,15 +81,28 @@ def add_alarm_flags(parser: argparse.ArgumentParser) -> None:
 def _export_parser(sub: argparse._SubParsersAction[Any]) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
         "export",
-        help="the calls as CSV or SQLite",
-        description="Export every call to a CSV file or a SQLite database (table calls, indexed by time, model, agent and user).",
+        help="the calls as CSV, SQLite or OpenTelemetry spans",
+        description="Export every call to a CSV file, a SQLite database (table calls, indexed by time, model, agent "
+        "and user) or, as OpenTelemetry GenAI spans, to an OTLP/HTTP collector (needs llmcost-top[otel]).",
     )
     _paths(p)
     _period(p)
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--csv", metavar="FILE", help="write a CSV file")
     target.add_argument("--sqlite", metavar="FILE", help="write (or add to) a SQLite database")
-    # `--otlp URL` joins this group (and run_export's dispatch) when the OpenTelemetry exporter lands.
+    target.add_argument(
+        "--otlp", metavar="URL", help="send spans to this OTLP/HTTP collector (http://host:4318 or its /v1/traces URL)"
+    )
+    p.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --otlp: an HTTP header for the collector (repeatable; OTEL_EXPORTER_OTLP_HEADERS is read too)",
+    )
+    p.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="with --otlp: time allowed per request, retries included"
+    )
     p.set_defaults(func=_commands.run_export)
     return p
 
