@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
+from llmcost.alerts import AlertConfig, Notifier
 from llmcost.engine import AlarmConfig, AlarmEvent, Engine, Follower, GroupBy
 from tui._help import HelpScreen
 from tui._keys import APP_KEYS
-from tui._messages import AlarmsChanged, HistoryProgressed
+from tui._messages import AlarmsChanged, BellRequested, HistoryProgressed
 from tui._monitor import GROUPS, MonitorScreen
 from tui._source import Feed, ReplayFeed, demo_feed
 
@@ -38,13 +40,26 @@ class LlmcostTop(App[int]):
     TITLE = "llmcost-top"
     BINDINGS = APP_KEYS
 
-    def __init__(self, feed: Feed, *, group_by: GroupBy = "agent", bell: bool = False, paint_hz: float = PAINT_HZ):
+    def __init__(
+        self,
+        feed: Feed,
+        *,
+        group_by: GroupBy = "agent",
+        alerts: AlertConfig | None = None,
+        paint_hz: float = PAINT_HZ,
+    ):
         super().__init__()
         self.feed = feed
         self.group_by: GroupBy = group_by
-        self.ring_bell = bell
         self.paint_hz = paint_hz
         self._progress_step = -1
+        if alerts is not None and alerts.enabled:
+            feed.notifier = Notifier(alerts, ring=self._request_bell, source=feed.label)
+
+    def _request_bell(self) -> bool:
+        """The notifier's bell (called on the ingest thread): rung by the app, on its own thread."""
+        self.post_message(BellRequested())
+        return True
 
     @property
     def monitor(self) -> MonitorScreen:
@@ -105,9 +120,11 @@ class LlmcostTop(App[int]):
         monitor = self._live_monitor()
         if monitor is None:
             return
-        new = monitor.alarms_changed(message.events)
-        if new and self.ring_bell and any(a.severity != "info" for a in new):
-            self.bell()
+        monitor.alarms_changed(message.events)
+
+    @on(BellRequested)
+    def _ring(self) -> None:
+        self.bell()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -142,14 +159,19 @@ def make_app(
     replay: str | None = None,
     speed: float = 1.0,
     group_by: GroupBy = "agent",
+    alerts: AlertConfig | None = None,
     bell: bool = False,
     paint_hz: float = PAINT_HZ,
 ) -> LlmcostTop:
-    """The monitor over ``paths`` (default: the log directory), a replayed trace, or the demo traffic."""
+    """The monitor over ``paths`` (default: the log directory), a replayed trace, or the demo traffic.
+
+    ``alerts``: where new alarm episodes are sent (``None``: nowhere); ``bell`` adds the terminal bell to them."""
     feed = _feed(
         paths, catalog=catalog, clock=clock, config=config, since=since, all=all, demo=demo, replay=replay, speed=speed
     )
-    return LlmcostTop(feed, group_by=group_by, bell=bell, paint_hz=paint_hz)
+    if bell:
+        alerts = replace(alerts or AlertConfig(), bell=True)
+    return LlmcostTop(feed, group_by=group_by, alerts=alerts, paint_hz=paint_hz)
 
 
 def _feed(

@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from llmcost._cli import add_alarm_flags
 from llmcost._commands import UsageError, alarm_config, resolve_paths
+from llmcost.alerts import AlertConfig, AlertConfigError, load_alert_config
 from llmcost.engine import Engine, Follower
 
 __all__ = ["build_parser", "main"]
@@ -46,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--once", action="store_true", help="print the current state once and exit")
     parser.add_argument("--json", action="store_true", help="with --once: print JSON")
     parser.add_argument("--bell", action="store_true", help="ring the terminal bell on a new alarm")
+    parser.add_argument(
+        "--no-alerts",
+        action="store_true",
+        help="send no alerts (the [alerts] webhooks, command and bell of the config)",
+    )
     add_alarm_flags(parser)
     return parser
 
@@ -75,6 +81,14 @@ def _check(args: argparse.Namespace) -> None:
         except ValueError:
             raise UsageError(f"--since: not a date: {args.since!r}") from None
     args.config = alarm_config(args)
+    args.alerts = None if args.once or args.no_alerts else _alerts()
+
+
+def _alerts() -> AlertConfig:
+    try:
+        return load_alert_config()
+    except AlertConfigError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _once(args: argparse.Namespace) -> int:
@@ -108,6 +122,7 @@ def _interactive(args: argparse.Namespace) -> int:
         replay=args.replay,
         speed=args.speed,
         group_by=args.group,
+        alerts=args.alerts,
         bell=args.bell,
     )
     app.run()

@@ -8,7 +8,7 @@ from textual.message import Message
 
 from llmcost.engine import AlarmEvent
 
-__all__ = ["AlarmsChanged", "HistoryProgressed"]
+__all__ = ["AlarmsChanged", "BellRequested", "HistoryProgressed"]
 
 
 @dataclass
@@ -28,3 +28,11 @@ class AlarmsChanged(Message):
     """Alarm episodes opened, escalated or ended by new records (not by the start-up history)."""
 
     events: list[AlarmEvent]
+
+
+@dataclass
+class BellRequested(Message):
+    """An alert wants the terminal bell (the app rings it; the notifier only asks, from the ingest thread)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, BellRequested)

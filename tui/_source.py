@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from llmcost._record import Record
+from llmcost.alerts import Notifier
 from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
 from llmcost.engine._time import epoch
 
@@ -55,6 +56,7 @@ class Feed:
         self.progress = (0, 1)  # (done, total) bytes of the start-up history
         self.alarm_changes = 0  # counts alarm changes, so the screen knows when to repaint
         self.stop_event = threading.Event()
+        self.notifier: Notifier | None = None  # alerts (webhooks, command, bell), sent from the ingest thread
 
     def now(self) -> float:
         """The engine's clock (a replay runs on record time)."""
@@ -75,6 +77,9 @@ class Feed:
                     return
             with self.lock:
                 self.engine.start_session()
+                history = self.engine.alarms.events()
+            if self.notifier is not None:
+                self.notifier.prime(history)  # episodes from before the start are not news
             progress(1, 1)
             self.replayed = True
             while not self.stop_event.wait(POLL_S):
@@ -106,13 +111,21 @@ class Feed:
             changes = self.engine.ingest(batch) if batch else self.engine.tick(self.now())
         if changes:
             self.alarm_changes += 1
+            self.notify(changes)
             alarms(changes)
+
+    def notify(self, changes: list[AlarmEvent]) -> None:
+        """Alerts for these changes: queued only (the webhooks and the command have threads of their own)."""
+        if self.notifier is not None:
+            self.notifier.handle(changes)
 
     def start(self) -> None:
         """Hook run on the ingest thread before the history is read."""
 
     def finish(self) -> None:
         self.follower.close()
+        if self.notifier is not None:
+            self.notifier.close()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -150,7 +163,11 @@ class Feed:
                 out.append(f"{shown} does not exist yet: waiting for it")
             elif not os.access(path, os.R_OK | (os.X_OK if os.path.isdir(path) else 0)):
                 out.append(f"cannot read {shown}: permission denied")
-        return out
+        return out + self.alert_problems()
+
+    def alert_problems(self) -> list[str]:
+        """Webhooks or the command failing (the monitor goes on; it says so on its notice line)."""
+        return self.notifier.problems() if self.notifier is not None else []
 
 
 def _home(path: str) -> str:
@@ -210,6 +227,7 @@ class ReplayFeed(Feed):
             changes = self.engine.ingest(batch)
         if changes:
             self.alarm_changes += 1
+            self.notify(changes)
             alarms(changes)
 
     @property
@@ -250,7 +268,7 @@ class _DemoFeed(Feed):
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def problems(self) -> list[str]:
-        return []
+        return self.alert_problems()
 
 
 def demo_feed(engine_factory: Callable[[], Engine], seed: int = 1) -> Feed:

@@ -1,0 +1,257 @@
+"""The ``[alerts]`` table of the config file, checked strictly: a typo is a one-line error, never a silent no-op.
+
+```toml
+[alerts]
+min_severity = "warning"                  # "info" | "warning" | "critical"
+kinds = ["burst", "repeat"]               # optional: only these rules
+on_end = true                             # also say when an episode ends
+bell = true
+command = ["notify-send", "llmcost", "{text}"]
+command_timeout_s = 10
+
+[[alerts.webhook]]
+url = "https://hooks.slack.com/services/..."   # or url_env = "SLACK_WEBHOOK_URL"
+min_severity = "critical"                      # kinds, on_end too: per webhook
+max_per_minute = 10
+```
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shlex
+import string
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, cast
+
+from llmcost.engine._snapshot import Severity
+
+__all__ = [
+    "KINDS",
+    "PLACEHOLDERS",
+    "SEVERITIES",
+    "AlertConfig",
+    "AlertConfigError",
+    "WebhookConfig",
+    "load_alert_config",
+    "parse_alert_config",
+]
+
+SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
+KINDS = ("burst", "repeat", "error_streak", "spend_rate", "call_cost", "budget", "context_growth")
+#: Fields a command argument may name in braces: ``["notify-send", "llmcost {severity}", "{text}"]``.
+PLACEHOLDERS = ("id", "state", "kind", "severity", "agent", "message", "started_at", "detected_at", "ended_at", "text")
+
+
+class AlertConfigError(ValueError):
+    """A bad ``[alerts]`` table; ``str(exc)`` is one line naming the file and the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """One ``[[alerts.webhook]]``: a URL taking Slack-compatible JSON (``{"text": ...}``).
+
+    ``min_severity``, ``kinds`` and ``on_end`` left at ``None`` take the ``[alerts]`` values."""
+
+    url: str
+    min_severity: Severity | None = None
+    kinds: tuple[str, ...] | None = None
+    on_end: bool | None = None
+    max_per_minute: int = 10  # more than this in 60 s are folded into one summary message
+    timeout_s: float = 10.0
+    retries: int = 3  # after the first attempt, on connection errors, 5xx and 429
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def host(self) -> str:
+        """What the monitor shows of the URL (a Slack webhook URL is a secret)."""
+        rest = self.url.split("://", 1)[-1]
+        return rest.split("/", 1)[0].rsplit("@", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertConfig:
+    """Where alarm events go: the terminal bell, a command, webhooks. Empty by default: nothing is sent."""
+
+    min_severity: Severity = "warning"
+    kinds: tuple[str, ...] = ()  # empty: every kind
+    on_end: bool = True
+    bell: bool = False
+    command: tuple[str, ...] = ()
+    command_timeout_s: float = 10.0
+    webhooks: tuple[WebhookConfig, ...] = ()
+
+    @property
+    def enabled(self) -> bool:
+        return self.bell or bool(self.command) or bool(self.webhooks)
+
+
+def load_alert_config(path: str | os.PathLike[str] | None = None) -> AlertConfig:
+    """The ``[alerts]`` table of the config file (``pricing._paths.config_file()`` by default); none: no alerts."""
+    from pricing._paths import config_file
+
+    file = Path(path) if path is not None else config_file()
+    if not file.is_file():
+        return AlertConfig()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise AlertConfigError(f"{file}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AlertConfigError(f"{file}: cannot read: {exc}") from None
+    table = data.get("alerts", {})
+    return parse_alert_config(table, str(file))
+
+
+def parse_alert_config(table: Any, source: str = "config") -> AlertConfig:
+    """Check an ``[alerts]`` table (as ``tomllib`` reads it); ``source`` names the file in errors."""
+    where = _Where(source, "[alerts]")
+    if not isinstance(table, dict):
+        raise where.error("must be a table")
+    where.known(table, [f.name for f in fields(AlertConfig) if f.name != "webhooks"] + ["webhook"])
+    hooks = table.get("webhook", [])
+    if isinstance(hooks, dict):  # [alerts.webhook]: one webhook
+        hooks = [hooks]
+    if not isinstance(hooks, list):
+        raise where.error("webhook must be a [[alerts.webhook]] table")
+    defaults = AlertConfig()
+    return AlertConfig(
+        min_severity=where.severity(table, "min_severity", defaults.min_severity),
+        kinds=where.kinds(table, "kinds") or (),
+        on_end=where.boolean(table, "on_end", defaults.on_end),
+        bell=where.boolean(table, "bell", defaults.bell),
+        command=where.command(table, "command"),
+        command_timeout_s=where.number(table, "command_timeout_s", defaults.command_timeout_s),
+        webhooks=tuple(_webhook(hook, _Where(source, f"[[alerts.webhook]] #{i}")) for i, hook in enumerate(hooks, 1)),
+    )
+
+
+def _webhook(table: Any, where: _Where) -> WebhookConfig:
+    if not isinstance(table, dict):
+        raise where.error("must be a table")
+    where.known(table, [f.name for f in fields(WebhookConfig)] + ["url_env"])
+    url = _url(table, where)
+    base = WebhookConfig(url)
+    headers = table.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise where.error('headers must be a table of strings, e.g. headers = { Authorization = "Bearer ..." }')
+    retries = where.number(table, "retries", base.retries, integer=True, least=0)
+    return WebhookConfig(
+        url=url,
+        min_severity=where.severity(table, "min_severity", None),
+        kinds=where.kinds(table, "kinds"),
+        on_end=where.boolean(table, "on_end", None),
+        max_per_minute=int(where.number(table, "max_per_minute", base.max_per_minute, integer=True, least=1)),
+        timeout_s=where.number(table, "timeout_s", base.timeout_s),
+        retries=int(retries),
+        headers=dict(headers),
+    )
+
+
+def _url(table: dict[str, Any], where: _Where) -> str:
+    if ("url" in table) == ("url_env" in table):
+        raise where.error("needs url or url_env (the name of an environment variable holding the URL), not both")
+    if "url_env" in table:
+        name = table["url_env"]
+        if not isinstance(name, str) or not name:
+            raise where.error("url_env must name an environment variable")
+        url = os.environ.get(name, "")
+        if not url:
+            raise where.error(f"url_env: the environment variable {name} is not set")
+    else:
+        url = table["url"]
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise where.error("url must start with http:// or https://")
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """A table being checked: makes its errors."""
+
+    source: str
+    table: str
+
+    def error(self, text: str) -> AlertConfigError:
+        return AlertConfigError(f"{self.source}: {self.table} {text}")
+
+    def known(self, table: dict[str, Any], names: list[str]) -> None:
+        for key in table:
+            if key not in names:
+                close = difflib.get_close_matches(key, names, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(names))})"
+                raise self.error(f"has an unknown setting {key!r}{hint}")
+
+    def boolean(self, table: dict[str, Any], name: str, default: Any) -> Any:
+        value = table.get(name, default)
+        if value is not default and not isinstance(value, bool):
+            raise self.error(f"{name} must be true or false, not {value!r}")
+        return value
+
+    def number(
+        self, table: dict[str, Any], name: str, default: float, *, integer: bool = False, least: float | None = None
+    ) -> float:
+        value = table.get(name, default)
+        kind = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise self.error(f"{name} must be {'a whole number' if integer else 'a number'}, not {value!r}")
+        if least is not None and value < least:
+            raise self.error(f"{name} must be at least {least:g}, not {value!r}")
+        if least is None and value <= 0:
+            raise self.error(f"{name} must be positive, not {value!r}")
+        return value
+
+    def severity(self, table: dict[str, Any], name: str, default: Severity | None) -> Any:
+        value = table.get(name, default)
+        if value is not default and value not in SEVERITIES:
+            raise self.error(f'{name} must be "info", "warning" or "critical", not {value!r}')
+        return value
+
+    def kinds(self, table: dict[str, Any], name: str) -> tuple[str, ...] | None:
+        if name not in table:
+            return None
+        value = table[name]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+            raise self.error(f'{name} must be a list of alarm kinds, e.g. {name} = ["burst", "repeat"]')
+        for kind in value:
+            if kind not in KINDS:
+                close = difflib.get_close_matches(kind, KINDS, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(KINDS)}"
+                raise self.error(f"{name}: unknown alarm kind {kind!r} ({hint})")
+        return tuple(cast("list[str]", value))
+
+    def command(self, table: dict[str, Any], name: str) -> tuple[str, ...]:
+        value = table.get(name, [])
+        if isinstance(value, str):  # split like a shell would, but no shell runs it
+            try:
+                value = shlex.split(value)
+            except ValueError as exc:
+                raise self.error(f"{name}: {exc}") from None
+        if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+            raise self.error(f'{name} must be a list of strings, e.g. {name} = ["notify-send", "llmcost", "{{text}}"]')
+        if table.get(name) is not None and not value:
+            raise self.error(f"{name} is empty")
+        for arg in value:
+            self._placeholders(name, arg)
+        return tuple(value)
+
+    def _placeholders(self, name: str, arg: str) -> None:
+        try:
+            fields_named = [f for _, f, _, _ in string.Formatter().parse(arg) if f is not None]
+        except ValueError as exc:
+            raise self.error(f"{name}: {arg!r}: {exc} (write {{{{ and }}}} for literal braces)") from None
+        for named in fields_named:
+            if named not in PLACEHOLDERS:
+                raise self.error(
+                    f"{name}: unknown placeholder {{{named}}} in {arg!r} (known: {', '.join(PLACEHOLDERS)})"
+                )

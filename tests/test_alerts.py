@@ -1,0 +1,436 @@
+"""Alerts: the real engine raises alarms from real records; they reach a loopback webhook (Slack JSON), a real
+command and the bell, once per episode change that matters, with retries, a rate limit, and never a stop."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmcost._record import Record
+from llmcost.alerts import AlertConfig, AlertConfigError, Notifier, WebhookConfig, load_alert_config
+from llmcost.engine import AlarmConfig, Engine, Follower
+from pricing import load_catalog
+from tests._traces import T0, day_file, rec, write
+from tests._webhook import Reply, WebhookServer, closed_port_url, wait_for
+from tui._source import Feed
+
+CATALOG = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
+# burst: 5 calls within 10 s is a warning, 10 is critical
+ALARMS = AlarmConfig(burst_calls=5, burst_window_s=10.0, repeat_calls=1000, quiet_s=30.0)
+RECORDER = (
+    "import json, os, sys\n"
+    "event = json.load(sys.stdin)\n"
+    "event['argv'] = sys.argv[2:]\n"
+    "event['env'] = dict((k, v) for k, v in os.environ.items() if k.startswith('LLMCOST_ALERT_'))\n"
+    "with open(sys.argv[1], 'a') as f: f.write(json.dumps(event) + '\\n')\n"
+)
+
+
+def make_engine() -> Engine:
+    return Engine(catalog=load_catalog(CATALOG, overrides=False), config=ALARMS, clock=lambda: T0)
+
+
+def loop(agent: str, start: float, n: int, gap: float = 0.3) -> list[Record]:
+    """``n`` calls of one agent, ``gap`` seconds apart: a burst once there are 5 within 10 s."""
+    return [rec(start + i * gap, agent=agent, prompt_hash=f"{agent}-{start}-{i}") for i in range(n)]
+
+
+def one_by_one(engine: Engine, notifier: Notifier, records: list[Record]) -> None:
+    """Feed records as the live monitor does in its smallest steps: every change goes to the notifier."""
+    for r in records:
+        notifier.handle(engine.ingest([r]))
+
+
+def recorder(out: Path, *extra: str) -> tuple[str, ...]:
+    """A real command: appends the event it reads on stdin (plus its arguments and environment) to ``out``."""
+    return (sys.executable, "-c", RECORDER, str(out), *extra)
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def webhook() -> Any:
+    with WebhookServer() as server:
+        yield server
+
+
+def hook_config(url: str, **kwargs: Any) -> AlertConfig:
+    return AlertConfig(webhooks=(WebhookConfig(url, **kwargs),))
+
+
+# -- configuration ----------------------------------------------------------------------------------------------------
+
+
+def write_config(home: Path, text: str) -> Path:
+    path = home / ".llmcost" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_no_config_file_means_no_alerts() -> None:
+    assert not load_alert_config().enabled
+
+
+def test_full_table_is_read(isolated_home: Path) -> None:
+    write_config(
+        isolated_home,
+        """
+[alarms]
+burst_calls = 30
+
+[alerts]
+min_severity = "critical"
+kinds = ["burst", "repeat"]
+on_end = false
+bell = true
+command = "notify-send 'llm cost' {text}"
+command_timeout_s = 5
+
+[[alerts.webhook]]
+url = "https://hooks.slack.com/services/T0/B0/x"
+max_per_minute = 3
+retries = 1
+headers = { Authorization = "Bearer t" }
+
+[[alerts.webhook]]
+url = "http://127.0.0.1:9/hook"
+min_severity = "warning"
+kinds = []
+""",
+    )
+    config = load_alert_config()
+    assert config.min_severity == "critical"
+    assert config.kinds == ("burst", "repeat")
+    assert config.on_end is False
+    assert config.bell is True
+    assert config.command == ("notify-send", "llm cost", "{text}")  # split like a shell, run without one
+    assert config.command_timeout_s == 5
+    first, second = config.webhooks
+    assert (first.host, first.max_per_minute, first.retries) == ("hooks.slack.com", 3, 1)
+    assert dict(first.headers) == {"Authorization": "Bearer t"}
+    assert (first.min_severity, first.kinds) == (None, None)  # inherited from [alerts]
+    assert (second.min_severity, second.kinds) == ("warning", ())
+
+
+def test_webhook_url_can_come_from_the_environment(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(isolated_home, '[[alerts.webhook]]\nurl_env = "TEAM_HOOK"\n')
+    monkeypatch.setenv("TEAM_HOOK", "https://chat.example.com/hooks/abc")
+    assert load_alert_config().webhooks[0].url == "https://chat.example.com/hooks/abc"
+    monkeypatch.delenv("TEAM_HOOK")
+    with pytest.raises(AlertConfigError, match="environment variable TEAM_HOOK is not set"):
+        load_alert_config()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[alerts]\nbel = true\n", r"\[alerts\] has an unknown setting 'bel' \(did you mean 'bell'\?\)"),
+        ("[alerts]\nsilence = 1\n", r"\[alerts\] has an unknown setting 'silence' \(known: bell, command, "),
+        (
+            '[[alerts.webhook]]\nurl = "https://x.org/h"\nuri = 1\n',
+            r"\[\[alerts.webhook\]\] #1 has an unknown setting 'uri'",
+        ),
+        ('[alerts]\nmin_severity = "high"\n', r'min_severity must be "info", "warning" or "critical", not \'high\''),
+        ('[alerts]\nkinds = ["bursts"]\n', r"kinds: unknown alarm kind 'bursts' \(did you mean 'burst'\?\)"),
+        ("[alerts]\nbell = 1\n", r"bell must be true or false, not 1"),
+        ("[alerts]\ncommand = [1, 2]\n", r"command must be a list of strings"),
+        ('[alerts]\ncommand = ["echo", "{prompt}"]\n', r"unknown placeholder \{prompt\} in '\{prompt\}'"),
+        ("[alerts]\ncommand_timeout_s = 0\n", r"command_timeout_s must be positive, not 0"),
+        ("[[alerts.webhook]]\nmax_per_minute = 5\n", r"#1 needs url or url_env"),
+        ('[[alerts.webhook]]\nurl = "ftp://x.org/h"\n', r"url must start with http:// or https://"),
+        ('[[alerts.webhook]]\nurl = "https://x.org/h"\nmax_per_minute = 0\n', r"max_per_minute must be at least 1"),
+        ("[alerts\nbell = true\n", r"not valid TOML"),
+    ],
+)
+def test_bad_settings_are_one_line_errors_naming_the_file(isolated_home: Path, text: str, message: str) -> None:
+    path = write_config(isolated_home, text)
+    with pytest.raises(AlertConfigError, match=message) as caught:
+        load_alert_config()
+    assert str(caught.value).startswith(f"{path}: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_the_monitor_refuses_a_bad_alerts_table(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tui._cli import main
+
+    write_config(isolated_home, "[alerts]\nbel = true\n")
+    assert main([str(isolated_home)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "unknown setting 'bel'" in err
+
+
+def test_no_alerts_flag_skips_the_table(isolated_home: Path) -> None:
+    from tui._cli import _check, build_parser
+
+    write_config(isolated_home, "[alerts]\nbel = true\n")
+    args = build_parser().parse_args([str(isolated_home), "--no-alerts"])
+    _check(args)
+    assert args.alerts is None
+
+
+# -- which changes become alerts ---------------------------------------------------------------------------------------
+
+
+def test_one_alert_when_an_episode_opens_and_one_when_it_ends(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    engine = make_engine()
+    with Notifier(AlertConfig(command=recorder(out))) as notifier:
+        one_by_one(engine, notifier, loop("looper", T0, 9))  # the episode changes on every call (its peak grows)
+        notifier.handle(engine.tick(T0 + 120))  # quiet for longer than quiet_s: the episode ends
+        assert notifier.flush(30)
+    got = lines(out)
+    assert [(e["state"], e["kind"], e["agent"]) for e in got] == [
+        ("opened", "burst", "looper"),
+        ("ended", "burst", "looper"),
+    ]
+
+
+def test_escalation_to_critical_is_one_more_alert(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    engine = make_engine()
+    with Notifier(AlertConfig(command=recorder(out), on_end=False)) as notifier:
+        one_by_one(engine, notifier, loop("looper", T0, 15))  # 5 calls: warning; 10 calls: critical
+        notifier.handle(engine.tick(T0 + 120))
+        assert notifier.flush(30)
+    got = lines(out)
+    assert [(e["state"], e["severity"]) for e in got] == [("opened", "warning"), ("escalated", "critical")]
+
+
+def test_min_severity_critical_hears_of_the_episode_when_it_becomes_critical(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    engine = make_engine()
+    with Notifier(AlertConfig(command=recorder(out), min_severity="critical")) as notifier:
+        one_by_one(engine, notifier, loop("mild", T0, 6))  # a warning only
+        one_by_one(engine, notifier, loop("wild", T0 + 100, 12))  # becomes critical
+        notifier.handle(engine.tick(T0 + 500))
+        assert notifier.flush(30)
+    got = lines(out)
+    assert [(e["state"], e["agent"], e["severity"]) for e in got] == [
+        ("opened", "wild", "critical"),
+        ("ended", "wild", "critical"),
+    ]
+
+
+def test_kinds_filter(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    engine = make_engine()
+    config = AlertConfig(command=recorder(out), kinds=("error_streak",))
+    with Notifier(config) as notifier:
+        one_by_one(engine, notifier, loop("looper", T0, 8))  # a burst: not wanted
+        failures = [rec(T0 + 50 + i, agent="failing", status="error", error_type="RateLimitError") for i in range(6)]
+        one_by_one(engine, notifier, failures)
+        assert notifier.flush(30)
+    assert [(e["kind"], e["agent"]) for e in lines(out)] == [("error_streak", "failing")]
+
+
+def test_primed_episodes_are_never_announced(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    engine = make_engine()
+    engine.ingest(loop("old", T0, 8))  # the history read at start-up
+    with Notifier(AlertConfig(command=recorder(out))) as notifier:
+        notifier.prime(engine.alarms.events())
+        one_by_one(engine, notifier, loop("old", T0 + 3, 4))  # the old episode goes on
+        one_by_one(engine, notifier, loop("new", T0 + 5, 6))
+        notifier.handle(engine.tick(T0 + 300))  # both end
+        assert notifier.flush(30)
+    assert [(e["state"], e["agent"]) for e in lines(out)] == [("opened", "new"), ("ended", "new")]
+
+
+# -- the command ------------------------------------------------------------------------------------------------------
+
+
+def test_command_gets_the_event_on_stdin_in_its_arguments_and_environment(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    engine = make_engine()
+    with Notifier(AlertConfig(command=recorder(out, "{severity}:{agent}", "{{literal}}"), on_end=False)) as notifier:
+        records = loop("looper", T0, 5)
+        one_by_one(engine, notifier, records)
+        assert notifier.flush(30)
+        stats = notifier.stats()
+    (event,) = lines(out)
+    assert event["kind"] == "burst"
+    assert event["detected_at"] == records[4].ts
+    assert event["started_at"] == records[0].ts
+    assert event["peak"] == {"calls": 5.0}
+    assert event["active"] is True
+    assert event["argv"] == ["warning:looper", "{literal}"]
+    assert event["env"]["LLMCOST_ALERT_KIND"] == "burst"
+    assert event["env"]["LLMCOST_ALERT_STATE"] == "opened"
+    assert event["env"]["LLMCOST_ALERT_ENDED_AT"] == ""
+    assert "WARNING burst, agent looper: 5 calls in 10 s" in event["text"]
+    assert stats[0].sent == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        ((sys.executable, "-c", "import sys; sys.stderr.write('boom\\n'); sys.exit(3)"), "exit 3: boom"),
+        (("llmcost-no-such-command-here",), "llmcost-no-such-command-here: command not found"),
+        ((sys.executable, "-c", "import time; time.sleep(60)"), "timed out after 0.5 s"),
+    ],
+)
+def test_failing_command_is_counted_not_raised(argv: tuple[str, ...], error: str) -> None:
+    engine = make_engine()
+    with Notifier(AlertConfig(command=argv, command_timeout_s=0.5)) as notifier:
+        one_by_one(engine, notifier, loop("looper", T0, 5))
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+    assert (stats.sent, stats.failed) == (0, 1)
+    assert stats.last_error == error
+    assert notifier.problems() == [f"alerts to {stats.destination} failed 1× ({error})"]
+
+
+# -- the webhook ------------------------------------------------------------------------------------------------------
+
+
+def test_webhook_receives_slack_json(webhook: WebhookServer) -> None:
+    engine = make_engine()
+    with Notifier(hook_config(webhook.url)) as notifier:
+        one_by_one(engine, notifier, loop("retry-bot", T0, 6))
+        assert notifier.flush(30)
+    (hit,) = webhook.hits
+    assert hit.path == "/services/T000/B000/secret"
+    assert hit.headers["content-type"] == "application/json"
+    assert hit.headers["user-agent"].startswith("llmcost-top/")
+    assert list(hit.body) == ["text"]  # what Slack, Mattermost and Discord's /slack endpoint all take
+    assert ":warning:" in hit.body["text"]
+    assert "WARNING burst, agent retry-bot: 5 calls in 10 s (since 12:00:00 UTC)" in hit.body["text"]
+
+
+def test_a_5xx_is_retried(webhook: WebhookServer) -> None:
+    webhook.script[:] = [Reply(500, b"oops"), Reply(200)]
+    engine = make_engine()
+    with Notifier(hook_config(webhook.url), backoff_s=0.05) as notifier:
+        one_by_one(engine, notifier, loop("looper", T0, 5))
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+    assert len(webhook.hits) == 2
+    assert webhook.hits[0].body == webhook.hits[1].body
+    assert (stats.sent, stats.retries, stats.failed) == (1, 1, 0)
+
+
+def test_a_429_waits_as_long_as_retry_after_says(webhook: WebhookServer) -> None:
+    webhook.script[:] = [Reply(429, b"rate_limited", {"Retry-After": "1"})]
+    engine = make_engine()
+    with Notifier(hook_config(webhook.url), backoff_s=0.01) as notifier:
+        one_by_one(engine, notifier, loop("looper", T0, 5))
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+    first, second = webhook.hits
+    assert second.at - first.at >= 0.95  # Retry-After, not the 10 ms backoff
+    assert (stats.sent, stats.retries) == (1, 1)
+
+
+def test_a_4xx_is_not_retried(webhook: WebhookServer) -> None:
+    webhook.script[:] = [Reply(404, b"no_service")]
+    engine = make_engine()
+    with Notifier(hook_config(webhook.url), backoff_s=0.01) as notifier:
+        one_by_one(engine, notifier, loop("looper", T0, 5))
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+    assert len(webhook.hits) == 1
+    assert (stats.failed, stats.last_error) == (1, "HTTP 404: no_service")
+
+
+def test_unreachable_webhook_is_retried_then_counted() -> None:
+    engine = make_engine()
+    with Notifier(hook_config(closed_port_url(), retries=2), backoff_s=0.01) as notifier:
+        one_by_one(engine, notifier, loop("looper", T0, 5))
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+        problems = notifier.problems()
+    assert (stats.sent, stats.failed, stats.retries) == (0, 1, 2)
+    assert stats.last_error.startswith("connection failed")
+    assert problems[0].startswith("alerts to webhook 127.0.0.1:")
+
+
+def test_rate_limit_folds_the_rest_into_one_summary(webhook: WebhookServer) -> None:
+    engine = make_engine()
+    storm = [r for i in range(5) for r in loop(f"agent-{i}", T0, 5)]
+    with Notifier(hook_config(webhook.url, max_per_minute=2, on_end=False)) as notifier:
+        notifier.handle(engine.ingest(storm))  # five episodes open at once
+        wait_for(lambda: len(webhook.hits) == 2)
+        assert notifier.flush(30)
+        texts = webhook.texts()
+        stats = notifier.stats()[0]
+        notifier.handle(engine.ingest(loop("late", T0 + 1, 5)))  # the minute's two messages are spent: held
+        assert not notifier.flush(0.3)
+    assert "agent agent-0" in texts[0]
+    assert "5 alarm changes" not in texts[0]
+    assert "4 alarm changes" in texts[1]
+    assert all(f"agent agent-{i}" in texts[1] for i in range(1, 5))
+    assert (stats.sent, stats.coalesced) == (2, 4)
+    assert len(webhook.hits) == 2
+    assert notifier.stats()[0].dropped == 1  # still held when the monitor stopped
+
+
+def test_a_hung_webhook_never_blocks_the_caller_and_its_queue_is_bounded(webhook: WebhookServer) -> None:
+    webhook.release.clear()  # the server takes the request and does not answer
+    engine = make_engine()
+    with Notifier(hook_config(webhook.url, timeout_s=10)) as notifier:
+        one_by_one(engine, notifier, loop("first", T0, 5))
+        wait_for(lambda: len(webhook.hits) == 1)
+        for i in range(150):  # far more batches than the queue holds, while the worker waits for an answer
+            notifier.handle(engine.ingest(loop(f"agent-{i}", T0 + 20, 5)))
+        dropped = notifier.stats()[0].dropped
+        assert not webhook.release.is_set()  # every handle() above returned while the first post hung
+        webhook.release.set()
+    assert dropped == 50
+
+
+def test_bell_rings_once_for_a_burst_of_new_episodes() -> None:
+    rings: list[int] = []
+    engine = make_engine()
+    with Notifier(AlertConfig(bell=True), ring=lambda: rings.append(1)) as notifier:
+        storm = [r for i in range(3) for r in loop(f"agent-{i}", T0, 5)]
+        notifier.handle(engine.ingest(storm))
+        notifier.handle(engine.ingest(loop("later", T0 + 1, 5)))  # within the bell's interval
+        notifier.handle(engine.tick(T0 + 300))  # ends do not ring
+        (stats,) = notifier.stats()
+    assert rings == [1]
+    assert (stats.sent, stats.coalesced) == (1, 3)
+
+
+# -- the live monitor -------------------------------------------------------------------------------------------------
+
+
+def test_monitor_sends_new_episodes_only_and_keeps_going_when_a_webhook_fails(
+    tmp_path: Path, webhook: WebhookServer
+) -> None:
+    logs = tmp_path / "logs"
+    now = T0 + 3600
+    write(day_file(logs, now), loop("history", now - 5, 6))  # open at start-up: not news
+    config = AlertConfig(
+        webhooks=(WebhookConfig(webhook.url), WebhookConfig(closed_port_url(), retries=1)), on_end=False
+    )
+    engine = Engine(catalog=load_catalog(CATALOG, overrides=False), config=ALARMS, clock=lambda: now)
+    feed = Feed(engine, Follower([str(logs)], all=True, clock=lambda: now), [str(logs)], clock=lambda: now)
+    feed.notifier = Notifier(config, backoff_s=0.01)
+    reported: list[Any] = []
+    thread = threading.Thread(target=feed.run, args=(lambda done, total: None, reported.extend))
+    thread.start()
+    try:
+        wait_for(lambda: feed.replayed)
+        write(day_file(logs, now), loop("live", now, 6))
+        wait_for(lambda: len(webhook.hits) == 1)
+        wait_for(lambda: feed.notifier is not None and feed.notifier.stats()[1].failed == 1)
+        write(day_file(logs, now), loop("after", now + 1, 3))  # the monitor still reads
+        wait_for(lambda: engine.records == 15)
+        problems = feed.problems()
+    finally:
+        feed.stop()
+        thread.join(10)
+    assert "agent live" in webhook.texts()[0]
+    assert any(e.agent == "history" for e in engine.alarms.events())
+    assert len(problems) == 1
+    assert problems[0].startswith("alerts to webhook 127.0.0.1:")
+    assert not thread.is_alive()
