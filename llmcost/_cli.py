@@ -1,4 +1,5 @@
-"""The ``llmcost`` command: ``report``, ``alarms``, ``export`` (here) and ``demo`` (``llmcost._demo``).
+"""The ``llmcost`` command: ``report``, ``alarms``, ``export`` (here), ``demo`` (``llmcost._demo``) and ``alerts``
+(``llmcost.alerts._cli``).
 
 Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process.
 """
@@ -10,6 +11,7 @@ import sys
 from typing import Any, NoReturn
 
 from llmcost import _commands, _demo
+from llmcost.alerts import _cli as _alerts
 
 __all__ = ["build_parser", "main"]
 
@@ -116,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     _alarms_parser(sub)
     _export_parser(sub)
     _demo.register(sub)
+    _alerts.register(sub)
     return parser
 
 

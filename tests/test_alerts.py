@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from llmcost._record import Record
-from llmcost.alerts import AlertConfig, AlertConfigError, Notifier, WebhookConfig, load_alert_config
+from llmcost.alerts import KINDS, AlertConfig, AlertConfigError, Notifier, WebhookConfig, load_alert_config
 from llmcost.engine import AlarmConfig, Engine, Follower
 from pricing import load_catalog
 from tests._traces import T0, day_file, rec, write
@@ -434,3 +434,72 @@ def test_monitor_sends_new_episodes_only_and_keeps_going_when_a_webhook_fails(
     assert len(problems) == 1
     assert problems[0].startswith("alerts to webhook 127.0.0.1:")
     assert not thread.is_alive()
+
+
+# -- llmcost alerts ---------------------------------------------------------------------------------------------------
+
+
+def test_alerts_command_without_a_table(capsys: pytest.CaptureFixture[str]) -> None:
+    from llmcost._cli import main
+
+    assert main(["alerts"]) == 0
+    assert capsys.readouterr().out.startswith("no alerts configured")
+
+
+def test_alerts_command_lists_destinations_without_the_secret_url(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmcost._cli import main
+
+    write_config(
+        isolated_home,
+        '[alerts]\nbell = true\ncommand = ["notify-send", "{text}"]\n'
+        '[[alerts.webhook]]\nurl = "https://hooks.slack.com/services/T0/B0/secret"\nmin_severity = "critical"\n',
+    )
+    assert main(["alerts"]) == 0
+    out = capsys.readouterr().out
+    assert "bell: on" in out
+    assert "command: notify-send '{text}' (timeout 10 s)" in out
+    assert "webhook hooks.slack.com: severity critical and above, at most 10 a minute, 3 retries" in out
+    assert "secret" not in out
+
+
+def test_alerts_test_sends_a_sample_to_every_destination(
+    isolated_home: Path, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmcost._cli import main
+
+    out = isolated_home / "alerts.jsonl"
+    command = json.dumps(list(recorder(out)))
+    write_config(
+        isolated_home,
+        f'[alerts]\nmin_severity = "critical"\ncommand = {command}\n[[alerts.webhook]]\nurl = "{webhook.url}"\n',
+    )
+    assert main(["alerts", "--test"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [f"command {Path(sys.executable).name}: sent", f"webhook {webhook.host}: sent"]
+    assert "TEST WARNING burst, agent llmcost-test" in webhook.texts()[0]  # filters do not apply to the test
+    assert lines(out)[0]["state"] == "test"
+
+
+def test_alerts_test_fails_when_a_destination_fails(
+    isolated_home: Path, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmcost._cli import main
+
+    webhook.script[:] = [Reply(404, b"no_service")]
+    write_config(isolated_home, f'[[alerts.webhook]]\nurl = "{webhook.url}"\n')
+    assert main(["alerts", "--test"]) == 1
+    assert capsys.readouterr().out == f"webhook {webhook.host}: FAILED: HTTP 404: no_service\n"
+
+
+def test_alerts_command_reports_a_bad_table(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from llmcost._cli import main
+
+    path = write_config(isolated_home, '[alerts]\nkinds = ["loops"]\n')
+    assert main(["alerts"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == f"llmcost alerts: error: {path}: [alerts] kinds: unknown alarm kind 'loops' (known: {', '.join(KINDS)})\n"
+    )
