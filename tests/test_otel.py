@@ -6,7 +6,10 @@ Live from a Tracker (``llmcost.otel.export_to``), through the real ``openai`` cl
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import io
+import re
 import socket
 import subprocess
 import sys
@@ -551,3 +554,43 @@ def test_import_llmcost_does_not_import_opentelemetry() -> None:
     code = "import sys, llmcost; print(any(m.startswith('opentelemetry') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+# -- docs: the examples run as written (against the loopback receiver), the collector configs hang together -----
+
+ROOT = Path(__file__).parent.parent
+README_BLOCK = re.search(r"### OpenTelemetry\n.*?```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+DOC = (ROOT / "docs" / "otel.md").read_text()
+
+
+def run_example(code: str, receiver: Receiver) -> list[str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code.replace("http://localhost:4318", receiver.url), "example", "exec"), {"__name__": "__doc__"})
+    return out.getvalue().splitlines()
+
+
+def expected_prints(code: str) -> list[str]:
+    return [m.strip() for m in re.findall(r"print\(.*\)\s+# (.*)", code)]
+
+
+def test_readme_example_runs_as_written(receiver: Receiver) -> None:
+    assert README_BLOCK is not None
+    code = README_BLOCK.group(1)
+    assert run_example(code, receiver) == expected_prints(code)
+    assert attrs(receiver.wait_for(1)[0])["gen_ai.agent.name"] == "planner"
+
+
+@pytest.mark.parametrize("code", re.findall(r"```python\n(.*?)```", DOC, re.S))
+def test_doc_example_runs_as_written(code: str, receiver: Receiver) -> None:
+    assert run_example(code, receiver) == expected_prints(code)
+
+
+@pytest.mark.parametrize("config", re.findall(r"```yaml\n(.*?)```", DOC, re.S))
+def test_doc_collector_config_uses_only_what_it_defines(config: str) -> None:
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load(config)
+    (pipeline,) = data["service"]["pipelines"].values()
+    for kind in ("receivers", "processors", "exporters"):
+        assert set(pipeline[kind]) <= set(data[kind]), kind
+    assert data["receivers"]["otlp"]["protocols"]["http"]["endpoint"].endswith(":4318")
