@@ -10,9 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets._data_table import ColumnKey, RowKey, default_cell_formatter
 
 from llmcost.engine import GroupStats
 from tui._format import millis, tokens, usd, usd_rate
@@ -36,22 +39,141 @@ def _first(cell: Cell, key: str) -> _KeyCell:
     return out
 
 
+_BLANK = Text("")
+_NULL = Style.null()
+_JUSTIFIED = ("default", "left", "right")
+
+
+def _crop(plain: str, room: int, overflow: str) -> str:
+    """``Text.truncate`` on a plain string."""
+    if cell_len(plain) <= room:
+        return plain
+    return set_cell_size(plain, room - 1) + "…" if overflow == "ellipsis" else set_cell_size(plain, room)
+
+
 def _width(cell: Cell) -> int:
     return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
 
 
 class KeyedTable(DataTable[Cell]):
-    """A ``DataTable`` fed whole states by :meth:`sync`, changed in place."""
+    """A ``DataTable`` fed whole states by :meth:`sync`, changed in place.
+
+    Painting is cheap: a body cell is rendered once per text (and row position and highlight), straight into
+    segments, and kept until its text changes; ``DataTable`` would re-render every visible cell after any update.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._cells: dict[str, tuple[Cell, ...]] = {}
+        # (row key, column key) -> (cell, how it was drawn, its line): reused while the same cell is drawn the same way.
+        self._drawn: dict[tuple[RowKey, ColumnKey], tuple[object, tuple[Any, ...], list[Segment]]] = {}
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        row_key = self._row_locations.get_key(row_index) if row_index >= 0 else None
+        column_key = self._column_locations.get_key(column_index) if column_index >= 0 else None
+        row = self.rows.get(row_key) if row_key is not None else None
+        if (
+            row is None
+            or row_key is None
+            or column_key is None
+            or row.height != 1
+            or row_index < self.fixed_rows
+            or self.fixed_columns
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cell = self._data[row_key].get(column_key)
+        how = (
+            width,
+            row_index,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self.show_cursor,
+            self.cell_padding,
+        )
+        drawn = self._drawn.get((row_key, column_key))
+        if drawn is not None and drawn[0] is cell and drawn[1] == how:
+            return [drawn[2]]
+        line = self._draw_cell(cell, row_index, column_index, base_style, width, cursor, hover)
+        if line is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._drawn[(row_key, column_key)] = (cell, how, line)
+        return [line]
+
+    def _draw_cell(
+        self, cell: object, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
+    ) -> list[Segment] | None:
+        """One line of one cell, as ``DataTable`` draws it (padding, justify, crop, styles); None: let it draw."""
+        if isinstance(cell, Text):
+            text: object = cell
+        else:
+            text = _BLANK if cell is None else default_cell_formatter(cell, wrap=False, height=1) or _BLANK
+        room = width - 2 * self.cell_padding
+        if not isinstance(text, Text) or text.no_wrap is False or room <= 0:
+            return None
+        plain = text.plain
+        overflow = text.overflow or "fold"
+        justify = text.justify or "default"
+        if "\n" in plain or "\t" in plain or overflow == "ignore" or justify not in _JUSTIFIED:
+            return None
+        console = self.app.console
+        if text.spans:
+            line = text.copy()
+            if justify == "right":
+                line.rstrip()
+            line.truncate(room, overflow=overflow)
+            if justify == "right":
+                line.pad_left(room - cell_len(line.plain))
+            elif justify == "left":
+                line.pad_right(room - cell_len(line.plain))
+            segments = list(line.render(console))
+            plain = line.plain
+        else:
+            if justify == "right":
+                plain = plain.rstrip()
+            plain = _crop(plain, room, overflow)
+            if justify == "right":
+                plain = " " * (room - cell_len(plain)) + plain
+            elif justify == "left":
+                plain += " " * (room - cell_len(plain))
+            segments = [Segment(plain, console.get_style(text.style, default=_NULL))]
+        used = cell_len(plain)
+        pad = " " * self.cell_padding
+        segments = [Segment(pad), *segments, Segment(" " * (room - used) + pad)]
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        return list(Segment.apply_style(segments, pre_style, post_style))
+
+    def _forget_drawn(self) -> None:
+        """Drop the drawn cells of rows that are gone."""
+        self._drawn = {k: v for k, v in self._drawn.items() if k[0] in self.rows}
 
     def set_columns(self, columns: Sequence[tuple[str, str]], widths: dict[str, int] | None = None) -> None:
         """Replace the columns (``(key, label)``); rows are dropped, the cursor stays on the same row key."""
         keep = self.cursor_key()
         self.clear(columns=True)
         self._cells.clear()
+        self._drawn.clear()
         for key, label in columns:
             self.add_column(label, key=key, width=(widths or {}).get(key))
         self._keep = keep
@@ -70,22 +192,33 @@ class KeyedTable(DataTable[Cell]):
         cursor = self.cursor_key()
         wanted = [key for key, _ in rows]
         present = set(wanted)
-        for key in [k for k in self._cells if k not in present]:
+        gone = [k for k in self._cells if k not in present]
+        for key in gone:
             self.remove_row(key)
             del self._cells[key]
+        if gone:
+            self._forget_drawn()
         columns = list(self.columns)
+        changed = False
         for key, cells in rows:
             new = (_first(cells[0], key), *cells[1:])
             old = self._cells.get(key)
             if old is None:
                 self.add_row(*new, key=key)
             else:
+                data = self._data[RowKey(key)]
                 for column, before, after in zip(columns, old, new):
                     if before != after:
                         # Re-measuring a column costs a pass over all its cells: only when this one is wider.
-                        wider = _width(after) > self.columns[column].content_width
-                        self.update_cell(key, column, after, update_width=wider)
+                        if _width(after) > self.columns[column].content_width:
+                            self.update_cell(key, column, after, update_width=True)
+                        else:  # what update_cell does, with one refresh for the whole table below
+                            data[column] = after
+                            changed = True
             self._cells[key] = new
+        if changed:
+            self._update_count += 1
+            self.refresh()
         if [row.key.value for row in self.ordered_rows] != wanted:
             rank = {key: i for i, key in enumerate(wanted)}
             self.sort(columns[0], key=lambda cell: rank[cell.row_key])

@@ -1,0 +1,93 @@
+"""The keyed table draws body cells itself (cached per cell): every cell must look exactly as ``DataTable`` draws it,
+and a cell is drawn again only when its text, its row position or its highlight changed."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from tui._table import KeyedTable
+
+CELLS: list[object] = [
+    None,
+    "",
+    0,
+    1.5,
+    "plain",
+    "[bold]markup[/]",
+    "[red]a[/red] b",
+    "日本語テキスト",
+    "x" * 40,
+    Text("right", justify="right"),
+    Text("left", justify="left"),
+    Text("center", justify="center"),
+    Text("ell" * 20, overflow="ellipsis"),
+    Text("ell" * 20, overflow="ellipsis", justify="right"),
+    Text.assemble(("a", "bold"), " ", ("b", "red")),
+    Text.assemble(("a", "bold"), " b  ", justify="right"),
+    Text.assemble(("aaaa", "bold"), " bbbbbbbbbbbbbbbbbbbbbbb", justify="left"),
+    Text("  trailing   ", justify="right"),
+    Text("styled", style="bold reverse red"),
+    Text("日本語テキスト日本語", justify="right"),
+    Text("wraps", no_wrap=False),
+    Text("crop" * 10, overflow="crop"),
+    Text("two\nlines"),
+    "a\tb",
+]
+
+
+class _Tables(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable()
+
+
+def _chars(lines: list[list[Segment]]) -> list[tuple[str, Style | None]]:
+    return [(ch, segment.style) for segment in lines[0] for ch in segment.text]
+
+
+def _theirs(table: KeyedTable, row: int, column: int, style: Style, width: int, cursor: bool) -> list[list[Segment]]:
+    table._cell_render_cache.clear()  # DataTable's own cache does not key on the width
+    return DataTable._render_cell(table, row, column, style, width, cursor, False)
+
+
+def _ours(table: KeyedTable, row: int, column: int, style: Style, width: int, cursor: bool) -> list[list[Segment]]:
+    table._cell_render_cache.clear()
+    return table._render_cell(row, column, style, width, cursor, False)
+
+
+async def test_every_cell_is_drawn_as_datatable_draws_it() -> None:
+    app = _Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.set_columns(
+            [("key", "key"), ("auto", "auto"), ("narrow", "narrow"), ("tiny", "t")], {"narrow": 6, "tiny": 2}
+        )
+        table.sync([(f"r{i}", [f"k{i}", cell, cell, cell]) for i, cell in enumerate(CELLS)])
+        await pilot.pause()
+        different = []
+        for row in range(table.row_count):
+            style = table._get_row_style(row, table.rich_style)
+            for column, spec in enumerate(table.ordered_columns):
+                for width in (spec.get_render_width(table), 5, 2, 1):
+                    for cursor in (False, True):
+                        ours = _chars(_ours(table, row, column, style, width, cursor))
+                        if ours != _chars(_theirs(table, row, column, style, width, cursor)):
+                            different.append((row, column, width, cursor))
+        assert different == []
+
+
+async def test_a_cell_is_drawn_again_only_when_it_changed() -> None:
+    app = _Tables()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.set_columns([("name", "name"), ("calls", "calls")])
+        table.sync([("a", ["a", "1"]), ("b", ["b", "2"])])
+        await pilot.pause()
+        before = {key: drawn[2] for key, drawn in table._drawn.items()}
+        table.sync([("a", ["a", "1"]), ("b", ["b", "3"])])
+        await pilot.pause()
+        kept = [f"{r.value}/{c.value}" for (r, c), drawn in table._drawn.items() if drawn[2] is before.get((r, c))]
+        assert sorted(kept) == ["a/calls", "a/name", "b/name"]
