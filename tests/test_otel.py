@@ -380,7 +380,7 @@ def test_close_detaches_from_the_tracker(tracker: llmcost.Tracker, receiver: Rec
 
 
 def test_unreachable_collector_is_counted_and_the_call_is_kept(tracker: llmcost.Tracker) -> None:
-    export = otel.export_to(tracker, f"http://127.0.0.1:{free_port()}", timeout=0.5)
+    export = otel.export_to(tracker, f"http://127.0.0.1:{free_port()}", timeout=0.5, interval_s=60)
     priced_call(tracker)
     with pytest.warns(llmcost.RecorderWarning, match="spans not exported"):
         delivered = export.flush()
@@ -390,7 +390,7 @@ def test_unreachable_collector_is_counted_and_the_call_is_kept(tracker: llmcost.
 
 def test_collector_refusing_is_counted(tracker: llmcost.Tracker) -> None:
     with Receiver(status=400) as refusing:
-        export = otel.export_to(tracker, refusing.url)
+        export = otel.export_to(tracker, refusing.url, interval_s=60)  # only flush() sends
         priced_call(tracker)
         priced_call(tracker)
         with pytest.warns(llmcost.RecorderWarning):
