@@ -3,6 +3,8 @@ and a cell is drawn again only when its text, its row position or its highlight 
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -11,7 +13,7 @@ from textual.widgets import DataTable
 
 from tui._table import KeyedTable
 
-CELLS: list[object] = [
+CELLS: list[Any] = [  # DataTable takes any value; ours are Text or str
     None,
     "",
     0,
