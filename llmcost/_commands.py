@@ -116,11 +116,13 @@ def _batches(args: argparse.Namespace, label: str, batch_lines: int = 50_000) ->
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from llmcost.engine._report import report
+    from llmcost.engine._scan import report_files
 
-    batches, bar = _batches(args, "reading")
+    paths = resolve_paths(args.paths)
+    since, until = _when(args.since, "--since"), _when(args.until, "--until")
+    bar = _Bar("reading")
     try:
-        rows = report(batches, args.by, reprice=args.reprice)
+        rows = report_files(paths, args.by, since=since, until=until, reprice=args.reprice, progress=bar).rows
     finally:
         bar.close()
     data = [row.as_dict() for row in rows]

@@ -6,11 +6,13 @@ buffer and is caught there; lines inside one chunk are shorter than the cap by c
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import msgspec
 
-from llmcost._record import Record
-
 __all__ = ["MAX_LINE", "LineSplitter", "decode_block"]
+
+_T = TypeVar("_T")
 
 MAX_LINE = 1 << 20  # 1 MiB: a record is under 1 KiB; anything this long is garbage or an attack
 
@@ -58,7 +60,7 @@ class LineSplitter:
         return 0
 
 
-def decode_block(decoder: msgspec.json.Decoder[Record], block: bytes) -> tuple[list[Record], int]:
+def decode_block(decoder: msgspec.json.Decoder[_T], block: bytes | memoryview) -> tuple[list[_T], int]:
     """Records of a block of complete lines and the number of bad lines (fast path: one call for the block)."""
     if not block:
         return [], 0
@@ -66,9 +68,9 @@ def decode_block(decoder: msgspec.json.Decoder[Record], block: bytes) -> tuple[l
         return decoder.decode_lines(block), 0
     except ValueError:  # msgspec decode and validation errors, invalid UTF-8
         pass
-    records: list[Record] = []
+    records: list[_T] = []
     bad = 0
-    for line in block.split(b"\n"):
+    for line in bytes(block).split(b"\n"):
         if not line.strip():
             continue
         try:

@@ -70,6 +70,13 @@ class ReportRow:
         tokens = self.input_tokens + self.output_tokens
         return None if not tokens else (self.cost_usd * 1000 / tokens).quantize(Decimal("1e-9"))
 
+    def merge(self, other: ReportRow) -> None:
+        """Add the totals of the same group read elsewhere (another byte range of the history)."""
+        for name in _SUMS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.latency.merge(other.latency)
+        self.ttft.merge(other.ttft)
+
     def as_dict(self) -> dict[str, object]:
         lat, ttft = self.latency.percentiles(), self.ttft.percentiles()
         per_1k = self.cost_per_1k_tokens
@@ -93,6 +100,20 @@ class ReportRow:
             "ttft_p95_ms": _ms(ttft.p95),
             "ttft_p99_ms": _ms(ttft.p99),
         }
+
+
+_SUMS = (
+    "calls",
+    "errors",
+    "retries",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "pico",
+    "unpriced_calls",
+)
 
 
 def _ms(value: float | None) -> float | None:

@@ -1,0 +1,155 @@
+"""The fast one-shot report: the same rows as ``report()`` over the follower's batches, in one process or several."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmcost._record import encode_record
+from llmcost.engine import Follower
+from llmcost.engine._follow import _Seen
+from llmcost.engine._lines import MAX_LINE
+from llmcost.engine._report import REPORT_KEYS, read_history, report
+from llmcost.engine._scan import _split, report_files
+from llmcost.engine._sketch import Sketch
+from pricing import Catalog, load_catalog
+from tests._traces import T0, day_file, rec
+
+
+@pytest.fixture
+def catalog(mini_catalog_path: Path) -> Catalog:
+    return load_catalog(mini_catalog_path, overrides=False)
+
+
+def _record(rng: random.Random, t: float) -> bytes:
+    inp = rng.choice([None, 0, rng.randint(1, 50_000)])
+    fields: dict[str, Any] = {
+        "agent": rng.choice(["planner", "writer", None, "critic"]),
+        "request_model": rng.choice(["gpt-4o", "gpt-4o-mini", "o3", "mystery-model"]),
+        "response_model": rng.choice([None, None, "gpt-4o-2024-08-06"]),
+        "provider": rng.choice(["openai", None]),
+        "user_id": rng.choice(["ann", "bob", None]),
+        "session_id": rng.choice(["s1", "s2", None]),
+        "workflow": rng.choice(["nightly", None]),
+        "status": "error" if rng.random() < 0.1 else "ok",
+        "attempt": rng.choice([0, 0, 0, 1, 2]),
+        "input_tokens": inp,
+        "output_tokens": rng.choice([None, rng.randint(0, 4000)]),
+        "cache_read_input_tokens": rng.choice([None, rng.randint(0, 1000)]),
+        "cache_creation_input_tokens": rng.choice([None, None, rng.randint(0, 500)]),
+        "reasoning_output_tokens": rng.choice([None, None, rng.randint(0, 900)]),
+        "cost_usd": rng.choice([None, round(rng.random() / 30, 12), 0.0]),
+        "latency_ms": rng.choice([None, 0.0, rng.uniform(0.0001, 0.002), rng.uniform(50, 20_000)]),
+        "ttft_ms": rng.choice([None, rng.uniform(10, 900)]),
+    }
+    return encode_record(rec(t, **fields))
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    """Two days of varied records, with garbage, an over-long line, duplicates and an unfinished last line."""
+    rng = random.Random(11)
+    directory = tmp_path / "logs"
+    directory.mkdir()
+    for day in range(2):
+        lines = [_record(rng, T0 + day * 86400 + i * 7.0) for i in range(1500)]
+        lines[100] = b"not json at all\n"
+        lines[200] = b'{"ts": "2026-03-02T12:00:00.000Z"}\n'  # no id
+        lines[300] = b'{"ts": 5, "id": "x"}\n'  # wrong type
+        lines[400] = b"x" * (MAX_LINE + 10) + b"\n"
+        lines[900] = lines[899]  # a duplicate next to its original
+        lines.append(lines[10])  # a duplicate far from it
+        day_file(directory, T0 + day * 86400).write_bytes(b"".join(lines) + b'{"ts": "2026-03-0')
+    return directory
+
+
+def _old(paths: list[Path], by: Any, catalog: Catalog, **kw: Any) -> list[dict[str, object]]:
+    return [row.as_dict() for row in report(read_history(paths, **kw), by, catalog=catalog)]
+
+
+@pytest.mark.parametrize("by", REPORT_KEYS)
+def test_same_rows_as_the_report_over_the_follower(logs: Path, catalog: Catalog, by: Any) -> None:
+    scan = report_files([logs], by, catalog=catalog, processes=1)
+    assert [row.as_dict() for row in scan.rows] == _old([logs], by, catalog)
+
+
+@pytest.mark.parametrize("by", ["agent", "model", "day"])
+def test_two_processes_give_the_same_rows(logs: Path, catalog: Catalog, by: Any) -> None:
+    scan = report_files([logs], by, catalog=catalog, processes=2)
+    assert scan.processes == 2
+    assert [row.as_dict() for row in scan.rows] == _old([logs], by, catalog)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_malformed_lines_and_duplicates_counted_like_the_follower(logs: Path, catalog: Catalog, processes: int) -> None:
+    with Follower([logs], all=True) as follower:
+        records = sum(len(batch) for batch in follower.replay())
+        stats = follower.stats()
+    scan = report_files([logs], catalog=catalog, processes=processes)
+    assert (scan.records, scan.duplicates, scan.malformed) == (records, stats.duplicates, stats.malformed)
+
+
+def test_malformed_lines_are_counted_per_file(logs: Path, catalog: Catalog) -> None:
+    scan = report_files([logs], catalog=catalog, processes=1)
+    assert sorted(scan.malformed.values()) == [4, 4]  # garbage, no id, wrong type, over-long
+
+
+def test_a_period_keeps_the_records_inside_it(logs: Path, catalog: Catalog) -> None:
+    since = dt.datetime.fromtimestamp(T0 + 3600, dt.timezone.utc)
+    until = dt.datetime.fromtimestamp(T0 + 86400 + 3600, dt.timezone.utc)
+    scan = report_files([logs], "day", since=since, until=until, catalog=catalog, processes=2)
+    assert [r.as_dict() for r in scan.rows] == _old([logs], "day", catalog, since=since, until=until)
+
+
+def test_reprice_prices_every_record_again(logs: Path, catalog: Catalog) -> None:
+    scan = report_files([logs], "model", catalog=catalog, reprice=True, processes=2)
+    old = [row.as_dict() for row in report(read_history([logs]), "model", catalog=catalog, reprice=True)]
+    assert [r.as_dict() for r in scan.rows] == old
+
+
+def test_a_duplicate_across_the_cut_sends_the_history_through_one_process(tmp_path: Path, catalog: Catalog) -> None:
+    rng = random.Random(3)
+    lines = [_record(rng, T0 + i) for i in range(2000)]
+    path = day_file(tmp_path, T0)
+    path.write_bytes(b"".join(lines) * 2)  # the second half repeats the first: every id is on both sides
+    scan = report_files([path], catalog=catalog, processes=2)
+    assert (scan.processes, scan.records, scan.duplicates) == (1, 2000, 2000)
+    assert [r.as_dict() for r in scan.rows] == _old([path], "agent", catalog)
+
+
+def test_cuts_fall_right_after_a_newline(tmp_path: Path) -> None:
+    path = tmp_path / "lines.jsonl"
+    path.write_bytes(b"".join(b"%d\n" % i * (i % 7 + 1) for i in range(5000)))
+    with Follower([path], all=True) as follower:
+        pieces = follower.history()
+        parts = _split(pieces, 3)
+        data = path.read_bytes()
+        ranges = [(start, end) for part in parts for _, _, start, end in part]
+    assert len(parts) == 3
+    assert ranges[0][0] == 0
+    assert ranges[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+    assert all(data[start - 1 : start] == b"\n" for start, _ in ranges[1:])
+
+
+def test_sketch_add_many_fills_the_buckets_of_add() -> None:
+    rng = random.Random(5)
+    values = [rng.choice([0.0, -1.0, 0.001, rng.uniform(0, 0.01), rng.lognormvariate(4, 3)]) for _ in range(5000)]
+    one, many = Sketch(), Sketch()
+    for v in values:
+        one.add(v)
+    many.add_many(values[:2500])
+    many.add_many(values[2500:])
+    assert (many.counts, many.total) == (one.counts, one.total)
+
+
+def test_seen_drops_duplicates_inside_a_batch_and_across_batches() -> None:
+    seen = _Seen(cap=10)
+    a, b, c = rec(), rec(), rec()
+    assert seen.fresh([a, b]) == ([a, b], 0)
+    assert seen.fresh([c, c, a]) == ([c], 2)
