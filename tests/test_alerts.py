@@ -232,19 +232,6 @@ def test_kinds_filter(tmp_path: Path) -> None:
     assert [(e["kind"], e["agent"]) for e in lines(out)] == [("error_streak", "failing")]
 
 
-def test_primed_episodes_are_never_announced(tmp_path: Path) -> None:
-    out = tmp_path / "alerts.jsonl"
-    engine = make_engine()
-    engine.ingest(loop("old", T0, 8))  # the history read at start-up
-    with Notifier(AlertConfig(command=recorder(out))) as notifier:
-        notifier.prime(engine.alarms.events())
-        one_by_one(engine, notifier, loop("old", T0 + 3, 4))  # the old episode goes on
-        one_by_one(engine, notifier, loop("new", T0 + 5, 6))
-        notifier.handle(engine.tick(T0 + 300))  # both end
-        assert notifier.flush(30)
-    assert [(e["state"], e["agent"]) for e in lines(out)] == [("opened", "new"), ("ended", "new")]
-
-
 # -- the command ------------------------------------------------------------------------------------------------------
 
 
@@ -403,34 +390,34 @@ def test_bell_rings_once_for_a_burst_of_new_episodes() -> None:
 # -- the live monitor -------------------------------------------------------------------------------------------------
 
 
-def test_monitor_sends_new_episodes_only_and_keeps_going_when_a_webhook_fails(
+def test_monitor_announces_what_goes_on_and_keeps_going_when_a_webhook_fails(
     tmp_path: Path, webhook: WebhookServer
 ) -> None:
     logs = tmp_path / "logs"
     now = T0 + 3600
-    write(day_file(logs, now), loop("history", now - 5, 6))  # open at start-up: not news
-    config = AlertConfig(
-        webhooks=(WebhookConfig(webhook.url), WebhookConfig(closed_port_url(), retries=1)), on_end=False
-    )
+    write(day_file(logs, now), loop("over", now - 600, 6) + loop("ongoing", now - 5, 6))  # the history
+    config = AlertConfig(webhooks=(WebhookConfig(webhook.url), WebhookConfig(closed_port_url(), retries=1)))
     engine = Engine(catalog=load_catalog(CATALOG, overrides=False), config=ALARMS, clock=lambda: now)
     feed = Feed(engine, Follower([str(logs)], all=True, clock=lambda: now), [str(logs)], clock=lambda: now)
     feed.notifier = Notifier(config, backoff_s=0.01)
-    reported: list[Any] = []
-    thread = threading.Thread(target=feed.run, args=(lambda done, total: None, reported.extend))
+    thread = threading.Thread(target=feed.run, args=(lambda done, total: None, lambda changes: None))
     thread.start()
     try:
-        wait_for(lambda: feed.replayed)
+        wait_for(lambda: len(webhook.hits) == 1)  # the episode going on when the monitor starts
         write(day_file(logs, now), loop("live", now, 6))
-        wait_for(lambda: len(webhook.hits) == 1)
-        wait_for(lambda: feed.notifier is not None and feed.notifier.stats()[1].failed == 1)
+        wait_for(lambda: len(webhook.hits) == 2)
+        wait_for(lambda: feed.notifier is not None and feed.notifier.stats()[1].failed == 2)
         write(day_file(logs, now), loop("after", now + 1, 3))  # the monitor still reads
-        wait_for(lambda: engine.records == 15)
+        wait_for(lambda: engine.records == 21)
         problems = feed.problems()
     finally:
         feed.stop()
         thread.join(10)
-    assert "agent live" in webhook.texts()[0]
-    assert any(e.agent == "history" for e in engine.alarms.events())
+    texts = webhook.texts()
+    assert "agent ongoing" in texts[0]
+    assert "agent live" in texts[1]
+    assert not any("agent over" in t for t in texts)  # it ended before the monitor started
+    assert any(e.agent == "over" and not e.active for e in engine.alarms.events())
     assert len(problems) == 1
     assert problems[0].startswith("alerts to webhook 127.0.0.1:")
     assert not thread.is_alive()
@@ -503,3 +490,37 @@ def test_alerts_command_reports_a_bad_table(isolated_home: Path, capsys: pytest.
         err
         == f"llmcost alerts: error: {path}: [alerts] kinds: unknown alarm kind 'loops' (known: {', '.join(KINDS)})\n"
     )
+
+
+# -- llmcost-top ------------------------------------------------------------------------------------------------------
+
+
+async def test_monitor_app_rings_posts_and_shows_a_failing_webhook(tmp_path: Path, webhook: WebhookServer) -> None:
+    from textual.widgets import Static
+
+    from tests._tui import append, call, ready, until
+    from tui import make_app
+
+    append(tmp_path, call("steady", 0.01))
+    alerts = AlertConfig(webhooks=(WebhookConfig(webhook.url), WebhookConfig(closed_port_url(), retries=0)))
+    app = make_app([str(tmp_path)], config=AlarmConfig(burst_calls=5, burst_window_s=10), alerts=alerts, bell=True)
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+
+    def notice() -> str:
+        app.paint_now()
+        widget = app.monitor.query_one("#notice", Static)
+        return str(widget.render()) if widget.display else ""
+
+    async with app.run_test(size=(120, 40)):
+        await ready(app)
+        assert notice() == ""
+        append(tmp_path, *[call("looper", 0.001) for _ in range(6)])
+        await until(lambda: len(webhook.hits) == 1)
+        await until(lambda: rings == [1])
+        await until(lambda: "alerts to webhook 127.0.0.1:" in notice())
+        append(tmp_path, call("newcomer", 0.01))  # the monitor goes on
+        await until(lambda: app.monitor.table.row_count == 3)
+        shown = notice()
+    assert "agent looper" in webhook.texts()[0]
+    assert "failed 1× (connection failed" in shown

@@ -57,6 +57,7 @@ class Feed:
         self.alarm_changes = 0  # counts alarm changes, so the screen knows when to repaint
         self.stop_event = threading.Event()
         self.notifier: Notifier | None = None  # alerts (webhooks, command, bell), sent from the ingest thread
+        self._announce_current = True  # the first step tells the notifier what is going on at start
 
     def now(self) -> float:
         """The engine's clock (a replay runs on record time)."""
@@ -77,9 +78,6 @@ class Feed:
                     return
             with self.lock:
                 self.engine.start_session()
-                history = self.engine.alarms.events()
-            if self.notifier is not None:
-                self.notifier.prime(history)  # episodes from before the start are not news
             progress(1, 1)
             self.replayed = True
             while not self.stop_event.wait(POLL_S):
@@ -109,10 +107,22 @@ class Feed:
         batch = self.follower.poll()
         with self.lock:
             changes = self.engine.ingest(batch) if batch else self.engine.tick(self.now())
+            current = self._current_alarms()
+        if current:
+            self.notify(current)
         if changes:
             self.alarm_changes += 1
             self.notify(changes)
             alarms(changes)
+
+    def _current_alarms(self) -> list[AlarmEvent]:
+        """Once, on the first step after the history (its stale episodes have just ended): the active episodes.
+
+        They are announced as opened; an episode that was over before the monitor started is never sent."""
+        if not self._announce_current or self.notifier is None:
+            return []
+        self._announce_current = False
+        return [e for e in self.engine.alarms.events() if e.active]
 
     def notify(self, changes: list[AlarmEvent]) -> None:
         """Alerts for these changes: queued only (the webhooks and the command have threads of their own)."""

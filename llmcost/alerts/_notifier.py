@@ -4,8 +4,8 @@ The engine reports an episode every time it changes (opened, a new peak, a highe
 on for minutes changes it hundreds of times. Each destination has a :class:`_Gate` that keeps the severity it last
 announced per episode, so it hears of an episode once when it opens (or first passes the destination's
 ``min_severity``), once more if it escalates to a higher severity, and once when it ends (``on_end``; only episodes it
-was told about). Episodes already open in the history read at start-up are *primed*: never announced, so restarting
-the monitor does not repeat yesterday's alerts.
+was told about). The monitor hands it the episodes still active when it starts (those of the history that are over
+have ended by then): a loop going on now is news; yesterday's is not.
 """
 
 from __future__ import annotations
@@ -73,7 +73,6 @@ class Notifier:
         self.config = config
         self.source = source
         self.errors = 0  # faults of the notifier itself (counted, never raised)
-        self._primed: dict[str, None] = {}
         self._routes: list[tuple[_Gate, Sink]] = []
         if config.bell:
             self._routes.append((_Gate(config.min_severity, config.kinds, on_end=False), BellSink(ring)))
@@ -88,14 +87,6 @@ class Notifier:
     def destinations(self) -> list[str]:
         return [sink.name for _, sink in self._routes]
 
-    def prime(self, events: Iterable[AlarmEvent]) -> None:
-        """Never announce these episodes (the ones open in the history read at start-up)."""
-        for event in events:
-            if event.active:
-                self._primed[event.id] = None
-        while len(self._primed) > _MAX_TRACKED:
-            del self._primed[next(iter(self._primed))]
-
     def handle(self, changes: Iterable[AlarmEvent]) -> int:
         """Queue the alerts these changes call for; returns how many were queued (all destinations together)."""
         try:
@@ -105,16 +96,9 @@ class Notifier:
             return 0
 
     def _handle(self, changes: list[AlarmEvent]) -> int:
-        fresh: list[AlarmEvent] = []
-        for event in changes:
-            if event.id in self._primed:
-                if not event.active:
-                    del self._primed[event.id]
-                continue
-            fresh.append(event)
         queued = 0
         for gate, sink in self._routes:
-            alerts = [Alert.of(state, e, self.source) for e in fresh if (state := gate.decide(e)) is not None]
+            alerts = [Alert.of(state, e, self.source) for e in changes if (state := gate.decide(e)) is not None]
             if alerts:
                 sink.submit(alerts)
                 queued += len(alerts)
