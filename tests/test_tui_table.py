@@ -9,6 +9,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.widgets import DataTable
 
 from tui._table import KeyedTable
@@ -93,3 +94,41 @@ async def test_a_cell_is_drawn_again_only_when_it_changed() -> None:
         await pilot.pause()
         kept = [f"{r.value}/{c.value}" for (r, c), drawn in table._drawn.items() if drawn[2] is before.get((r, c))]
         assert sorted(kept) == ["a/calls", "a/name", "b/name"]
+
+
+class _Pair(App[None]):
+    """The keyed table beside a plain ``DataTable`` holding the same cells."""
+
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(id="ours")
+        yield DataTable[Any](id="theirs", cursor_type="row", zebra_stripes=True)
+
+
+def _screen_lines(table: DataTable[Any]) -> list[list[tuple[str, Style | None]]]:
+    width, height = table.size
+    strips = table.render_lines(Region(0, 0, width, height))
+    return [[(ch, segment.style) for segment in strip for ch in segment.text] for strip in strips]
+
+
+async def test_whole_lines_look_as_datatable_draws_them_with_the_cursor_anywhere() -> None:
+    app = _Pair()
+    async with app.run_test(size=(100, 80)) as pilot:
+        ours, theirs = app.query_one("#ours", KeyedTable), app.query_one("#theirs", DataTable)
+        columns = [("key", "key"), ("auto", "auto"), ("narrow", "narrow")]
+        ours.set_columns(columns, {"narrow": 6})
+        for key, label in columns:
+            theirs.add_column(label, key=key, width=6 if key == "narrow" else None)
+        rows = [(f"r{i}", [f"k{i}", cell, cell]) for i, cell in enumerate(CELLS)]
+        ours.sync(rows)
+        for key, cells in rows:
+            theirs.add_row(*cells, key=key)
+        for row in (0, 3, len(CELLS) - 1):
+            ours.move_cursor(row=row)
+            theirs.move_cursor(row=row)
+            ours.focus()
+            await pilot.pause()
+            ours_focused, theirs_blurred = _screen_lines(ours), _screen_lines(theirs)
+            theirs.focus()
+            await pilot.pause()
+            assert ours_focused == _screen_lines(theirs)
+            assert _screen_lines(ours) == theirs_blurred

@@ -14,6 +14,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets._data_table import ColumnKey, RowKey, default_cell_formatter
 
@@ -63,10 +64,80 @@ class KeyedTable(DataTable[Cell]):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._cells: dict[str, tuple[Cell, ...]] = {}
         # (row key, column key) -> (cell, how it was drawn, its line): reused while the same cell is drawn the same way.
         self._drawn: dict[tuple[RowKey, ColumnKey], tuple[object, tuple[Any, ...], list[Segment]]] = {}
+        self._styles: dict[tuple[tuple[Any, ...], int], tuple[Style, Style, Style]] = {}
+        self._row_styles: dict[tuple[Any, ...], Style] = {}
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+
+    def notify_style_update(self) -> None:
+        self._drawn.clear()
+        self._styles.clear()
+        self._row_styles.clear()
+        super().notify_style_update()
+
+    def _state(self) -> tuple[Any, ...]:
+        """What, besides the cell and its place, decides how a cell looks."""
+        return (
+            self._show_hover_cursor,
+            self._pseudo_class_state,
+            self.show_cursor,
+            self.cell_padding,
+            self.cursor_foreground_priority,
+            self.cursor_background_priority,
+        )
+
+    def _render_line_in_row(
+        self,
+        row_key: RowKey,
+        line_no: int,
+        base_style: Style,
+        cursor_location: Coordinate,
+        hover_location: Coordinate,
+    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
+        """One line of a body row from the drawn cells (``DataTable``'s own for headers and fancier tables)."""
+        row_index = self._row_locations.get(row_key)
+        row = self.rows.get(row_key)
+        if (
+            row_index is None
+            or row is None
+            or row.height != 1
+            or self.cursor_type != "row"
+            or self.fixed_rows
+            or self.fixed_columns
+            or (self._labelled_row_exists and self.show_row_labels)
+        ):
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        state = self._state()
+        row_style = self._get_row_style(row_index, base_style)
+        cursor = cursor_location.row == row_index
+        hover = hover_location.row == row_index
+        cells: list[list[Segment]] = []
+        used = self._row_label_column_width
+        for column_index, column in enumerate(self.ordered_columns):
+            width = column.get_render_width(self)
+            used += width
+            line = self._cell_line(row_key, row_index, column.key, column_index, row_style, width, cursor, hover, state)
+            if line is None:
+                line = super()._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no]
+            cells.append(line)
+        extend_style, _ = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False
+        )
+        extend_style = (
+            row_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        )
+        cells.append([Segment(" " * max(0, self.size.width - used), extend_style)])
+        return [], cells
+
+    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
+        place = row_index % 2 if row_index >= self.fixed_rows else row_index if row_index < 0 else -2
+        key = (place, base_style, self.zebra_stripes, self._pseudo_class_state)
+        style = self._row_styles.get(key)
+        if style is None:
+            style = self._row_styles[key] = super()._get_row_style(row_index, base_style)
+        return style
 
     def _render_cell(
         self,
@@ -89,30 +160,58 @@ class KeyedTable(DataTable[Cell]):
             or self.fixed_columns
         ):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        cell = self._data[row_key].get(column_key)
-        how = (
-            width,
-            row_index,
-            base_style,
-            cursor,
-            hover,
-            self._show_hover_cursor,
-            self._pseudo_class_state,
-            self.show_cursor,
-            self.cell_padding,
-        )
-        drawn = self._drawn.get((row_key, column_key))
-        if drawn is not None and drawn[0] is cell and drawn[1] == how:
-            return [drawn[2]]
-        line = self._draw_cell(cell, row_index, column_index, base_style, width, cursor, hover)
+        line = self._cell_line(row_key, row_index, column_key, column_index, base_style, width, cursor, hover)
         if line is None:
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        self._drawn[(row_key, column_key)] = (cell, how, line)
         return [line]
 
-    def _draw_cell(
-        self, cell: object, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool, hover: bool
+    def _cell_line(
+        self,
+        row_key: RowKey,
+        row_index: int,
+        column_key: ColumnKey,
+        column_index: int,
+        row_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+        state: tuple[Any, ...] | None = None,
     ) -> list[Segment] | None:
+        """The drawn line of one body cell: kept while the same cell is drawn the same way."""
+        cell = self._data[row_key].get(column_key)
+        how = (width, row_index, row_style, cursor, hover, state or self._state())
+        drawn = self._drawn.get((row_key, column_key))
+        if drawn is not None and drawn[0] is cell and drawn[1] == how:
+            return drawn[2]
+        line = self._draw_cell(cell, width, self._cell_styles(how, column_index))
+        if line is not None:
+            self._drawn[(row_key, column_key)] = (cell, how, line)
+        return line
+
+    def _cell_styles(self, how: tuple[Any, ...], column_index: int) -> tuple[Style, Style, Style]:
+        """(style before the cell's own, style after it, the two together) for a cell drawn ``how``."""
+        key = (how, column_index)
+        styles = self._styles.get(key)
+        if styles is None:
+            _, row_index, row_style, cursor, hover, _ = how
+            component_style, post_style = self._get_styles_to_render_cell(
+                False,
+                False,
+                False,
+                hover,
+                cursor,
+                self.show_cursor,
+                self._show_hover_cursor,
+                self.cursor_foreground_priority == "css",
+                self.cursor_background_priority == "css",
+            )
+            pre_style = row_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+            if len(self._styles) > 20_000:
+                self._styles.clear()
+            styles = self._styles[key] = (pre_style, post_style, pre_style + post_style)
+        return styles
+
+    def _draw_cell(self, cell: object, width: int, styles: tuple[Style, Style, Style]) -> list[Segment] | None:
         """One line of one cell, as ``DataTable`` draws it (padding, justify, crop, styles); None: let it draw."""
         if isinstance(cell, Text):
             text: object = cell
@@ -126,7 +225,9 @@ class KeyedTable(DataTable[Cell]):
         justify = text.justify or "default"
         if "\n" in plain or "\t" in plain or overflow == "ignore" or justify not in _JUSTIFIED:
             return None
+        pre_style, post_style, around = styles
         console = self.app.console
+        pad = " " * self.cell_padding
         if text.spans:
             line = text.copy()
             if justify == "right":
@@ -136,33 +237,18 @@ class KeyedTable(DataTable[Cell]):
                 line.pad_left(room - cell_len(line.plain))
             elif justify == "left":
                 line.pad_right(room - cell_len(line.plain))
-            segments = list(line.render(console))
-            plain = line.plain
-        else:
-            if justify == "right":
-                plain = plain.rstrip()
-            plain = _crop(plain, room, overflow)
-            if justify == "right":
-                plain = " " * (room - cell_len(plain)) + plain
-            elif justify == "left":
-                plain += " " * (room - cell_len(plain))
-            segments = [Segment(plain, console.get_style(text.style, default=_NULL))]
-        used = cell_len(plain)
-        pad = " " * self.cell_padding
-        segments = [Segment(pad), *segments, Segment(" " * (room - used) + pad)]
-        component_style, post_style = self._get_styles_to_render_cell(
-            False,
-            False,
-            False,
-            hover,
-            cursor,
-            self.show_cursor,
-            self._show_hover_cursor,
-            self.cursor_foreground_priority == "css",
-            self.cursor_background_priority == "css",
-        )
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-        return list(Segment.apply_style(segments, pre_style, post_style))
+            inner = Segment.apply_style(line.render(console), pre_style, post_style)
+            tail = " " * (room - cell_len(line.plain)) + pad
+            return [Segment(pad, around), *inner, Segment(tail, around)]
+        if justify == "right":
+            plain = plain.rstrip()
+        plain = _crop(plain, room, overflow)
+        if justify == "right":
+            plain = " " * (room - cell_len(plain)) + plain
+        elif justify == "left":
+            plain += " " * (room - cell_len(plain))
+        style = pre_style + console.get_style(text.style, default=_NULL) + post_style
+        return [Segment(pad, around), Segment(plain, style), Segment(" " * (room - cell_len(plain)) + pad, around)]
 
     def _forget_drawn(self) -> None:
         """Drop the drawn cells of rows that are gone."""
