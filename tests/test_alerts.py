@@ -524,3 +524,16 @@ async def test_monitor_app_rings_posts_and_shows_a_failing_webhook(tmp_path: Pat
         shown = notice()
     assert "agent looper" in webhook.texts()[0]
     assert "failed 1× (connection failed" in shown
+
+
+def test_public_api_is_sorted_and_importing_it_is_light() -> None:
+    import subprocess
+
+    import llmcost.alerts
+
+    names = list(llmcost.alerts.__all__)
+    assert names == sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+    assert all(hasattr(llmcost.alerts, n) for n in names)
+    code = "import sys, llmcost.alerts; print(','.join(m for m in ('httpx', 'textual') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

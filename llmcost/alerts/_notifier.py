@@ -116,7 +116,7 @@ class Notifier:
             agent="llmcost-test",
             started_at=iso(now - 12),
             detected_at=iso(now),
-            message="a test alert from `llmcost alerts --test`: 20 calls in 10 s",
+            message="a test alert from llmcost alerts --test",
             peak={"calls": 20.0},
         )
         for _, sink in self._routes:
