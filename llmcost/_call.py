@@ -26,6 +26,8 @@ __all__ = ["Call", "RecordedAsyncStream", "RecordedStream", "current_call"]
 
 _span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
 _CANCELLED = ("CancelledError", "GeneratorExit", "KeyboardInterrupt")
+_time = time.time
+_perf = time.perf_counter
 
 
 def current_call() -> Call | None:
@@ -36,6 +38,19 @@ def current_call() -> Call | None:
 class Call:
     """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
     (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status."""
+
+    # What a call starts with, kept on the class: a new call sets only what differs (a hot-path saving).
+    usage: Extracted | None = None
+    response_model: str | None = None
+    response_id: str | None = None
+    provider_cost: Decimal | None = None
+    ttft: float | None = None
+    status = "ok"
+    error: tuple[str, str, int | None] | None = None
+    content: dict[str, Any] | None = None
+    done = False
+    _streaming = False
+    _token: contextvars.Token[Call | None] | None = None
 
     def __init__(
         self,
@@ -48,26 +63,19 @@ class Call:
         parent = _span.get()
         self.tracker = tracker
         self.id: str = new_span_id()
-        self.trace_id: str = parent.trace_id if parent is not None else new_trace_id(self.id)
-        self.parent_id: str | None = parent.id if parent is not None else None
+        if parent is None:
+            self.trace_id: str = new_trace_id(self.id)
+            self.parent_id: str | None = None
+        else:
+            self.trace_id = parent.trace_id
+            self.parent_id = parent.id
         self.request_model = model
         self.provider = provider
-        self.hint: str | None = attrs.pop("hint", None) or provider
+        self.hint: str | None = (attrs.pop("hint", None) or provider) if "hint" in attrs else provider
         self.attrs = attrs
         self.scopes = scopes
-        self.usage: Extracted | None = None
-        self.response_model: str | None = None
-        self.response_id: str | None = None
-        self.provider_cost: Decimal | None = None
-        self.ttft: float | None = None
-        self.status = "ok"
-        self.error: tuple[str, str, int | None] | None = None
-        self.content: dict[str, Any] | None = None
-        self.done = False
-        self._streaming = False
-        self._token: contextvars.Token[Call | None] | None = None
-        self.wall0 = time.time()
-        self.t0 = time.perf_counter()
+        self.wall0 = _time()
+        self.t0 = _perf()
 
     @property
     def model(self) -> str | None:
@@ -124,7 +132,7 @@ class Call:
     def mark_first_token(self) -> None:
         """Record the time to first token now (stream helpers do it for you)."""
         if self.ttft is None:
-            self.ttft = time.perf_counter() - self.t0
+            self.ttft = _perf() - self.t0
 
     def stream(self, chunks: Any, kind: str | None = None) -> Any:
         """Wrap an iterator or async iterator of chunks; the call is recorded when the stream ends.
@@ -157,10 +165,13 @@ class Call:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        token, self._token = self._token, None
+        token = self._token
         if token is not None:
-            with contextlib.suppress(ValueError):  # exited in another context (a generator resumed elsewhere)
+            self._token = None
+            try:  # noqa: SIM105 (contextlib.suppress costs ~0.3 µs per call here)
                 _span.reset(token)
+            except ValueError:
+                pass  # exited in another context (a generator resumed elsewhere)
         if exc is not None:
             self.set_error(exc)
             self.finish()

@@ -6,6 +6,7 @@ import itertools
 import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -14,35 +15,39 @@ __all__ = ["describe_error", "iso_ms", "new_span_id", "new_trace_id", "prompt_ha
 
 # Span ids are a random 40-bit prefix and a 24-bit counter (cheaper than 64 random bits per call); the prefix is
 # drawn again when the counter wraps and in a forked child, so ids stay unique across threads and processes.
+# The counter and its prefix live in one tuple, swapped whole, so a thread never pairs one prefix with another's
+# counter. The prefix is kept as ``1 << 64 | prefix << 24``: ``hex(base + n)[3:]`` is the id, 16 digits.
 _prefix_bits = 40
-_counter = itertools.count()
-_span_prefix = ""
+_ids: tuple[Iterator[int], int] = (itertools.count(), 0)
 _trace_prefix = ""
 _lock = threading.Lock()
 
 
 def _reseed() -> None:
-    global _counter, _span_prefix, _trace_prefix
-    _counter = itertools.count(1)
-    _span_prefix = os.urandom(_prefix_bits // 8).hex()
+    global _ids, _trace_prefix
     _trace_prefix = os.urandom(8).hex()
+    _ids = (itertools.count(1), 1 << 64 | int.from_bytes(os.urandom(_prefix_bits // 8), "big") << 24)
 
 
 _reseed()
 os.register_at_fork(after_in_child=_reseed)
 
-_second = -1
-_prefix = ""
+#: (epoch second, "YYYY-MM-DDTHH:MM:SS") of the last timestamp formatted: one tuple, so threads never pair a
+#: second with another second's text.
+_last_second: tuple[int, str] = (-1, "")
+_MILLIS = tuple(f".{i:03d}Z" for i in range(1000))
 
 
 def new_span_id() -> str:
     """16 hex digits, unique in this process and (with overwhelming probability) across processes."""
-    n = next(_counter)
+    counter, base = _ids
+    n = next(counter)
     if n > 0xFFFFFF:
         with _lock:
-            _reseed()  # a new prefix; ids handed out before keep theirs
-        n = next(_counter)
-    return f"{_span_prefix}{n:06x}"
+            if _ids[0] is counter:
+                _reseed()  # a new prefix; ids handed out before keep theirs
+        return new_span_id()
+    return hex(base + n)[3:]
 
 
 def new_trace_id(span_id: str) -> str:
@@ -51,14 +56,14 @@ def new_trace_id(span_id: str) -> str:
 
 
 def iso_ms(epoch: float) -> str:
-    """``2026-01-31T12:00:00.123Z``; the part up to the second is cached, so this costs one format per call."""
-    global _second, _prefix
+    """``2026-01-31T12:00:00.123Z`` for epoch seconds >= 0 (milliseconds truncated); the text up to the second is
+    cached, so a call costs one concatenation."""
+    global _last_second
     sec = int(epoch)
-    if sec != _second:
-        _prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
-        _second = sec
-        return f"{_prefix}.{int((epoch - sec) * 1000):03d}Z"
-    return f"{_prefix}.{int((epoch - sec) * 1000):03d}Z"
+    last = _last_second
+    if sec != last[0]:
+        last = _last_second = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
+    return last[1] + _MILLIS[int((epoch - sec) * 1000)]
 
 
 def _enc_hook(obj: Any) -> Any:

@@ -154,10 +154,12 @@ class FileWriter(Writer):
     def write_line(self, day: str, line: bytes) -> None:
         with self._lock:
             try:
-                fd = self._fd if day == self._day and self._fork == _forks else self._switch(day)
-                if fd < 0:
-                    self._drop("open")
-                    return
+                fd = self._fd
+                if fd < 0 or day != self._day or self._fork != _forks:
+                    fd = self._switch(day)  # new day, first write, after a fork, or retrying a failed open
+                    if fd < 0:
+                        self._drop("open")
+                        return
                 if self.max_bytes is not None and self._size + len(line) > self.max_bytes:
                     fd = self._rotate(len(line))
                 n = os.write(fd, line)
@@ -175,7 +177,7 @@ class FileWriter(Writer):
             warn_once(f"write:{self.directory}:{kind}", f"llmcost: cannot write to {self.directory}: {cause}")
 
     def _switch(self, day: str) -> int:
-        """Open the file for ``day`` (new day, first write, or after a fork)."""
+        """Open the file for ``day`` (new day, first write, after a fork; a failed open is retried every 5 s)."""
         if time.monotonic() < self._next_open and day == self._day and self._fork == _forks:
             return -1
         self._close_fd()

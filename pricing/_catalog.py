@@ -33,7 +33,7 @@ from pricing._model import (
     tokens_cost,
 )
 
-__all__ = ["Catalog", "ModelNotFound", "load_catalog", "parse_timestamp"]
+__all__ = ["Catalog", "ModelNotFound", "RatePlan", "load_catalog", "parse_timestamp"]
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
@@ -84,6 +84,12 @@ class _Plan:
             if input_tokens > threshold and pico is not None:
                 chosen = pico
         return chosen
+
+
+#: What :meth:`Catalog.rate_plan` returns: ``pico`` (whole pico-dollars per token for the six exclusive buckets, in
+#: ``Usage.exclusive()`` order), ``fee`` (pico-dollars per request), ``tier_min`` (inputs above it may switch to a
+#: long-context tier: ``tier_rates(input_tokens, pico)``), ``ref`` (the ``price_ref``) and ``model_id``/``provider``.
+RatePlan = _Plan
 
 
 class _NoPlan:
@@ -480,6 +486,31 @@ class Catalog:
                 lazy = (usage, pico, plan.fee)  # the breakdown, computed only when asked for
                 return Price(cost, "priced", plan.ref, plan.model_id, plan.provider, res.multiplier, (), lazy)
         return self._price_slow(usage, model, res, at, batch, service_tier, provider_cost)
+
+    def rate_plan(self, model: str, provider: str | None, at: float) -> tuple[RatePlan | None, float, float]:
+        """The integer rates :meth:`price` applies to ``model`` at epoch seconds ``at``, and the epoch range
+        ``[since, until)`` over which that answer holds (for callers that memoise it).
+
+        The plan is ``None`` when :meth:`price` would not take its integer fast path: unknown names, non-token
+        billing, a region multiplier, or rates that need ``Decimal``. Pricing a usage with the plan (see
+        :class:`RatePlan`) gives the same pico-dollars as :meth:`price` without ``batch``, ``service_tier`` or
+        ``provider_cost``.
+        """
+        res = (self._bare.get(model) if provider is None else self._cache.get((model, provider))) or self._resolve(
+            model, provider
+        )
+        if not res.fast or res.scaled:
+            return None, -math.inf, math.inf
+        if at >= res.latest_since:
+            plan, since, until = res.latest, res.latest_since, math.inf
+        elif res.fixed is not None:
+            plan, since, until = res.fixed, -math.inf, math.inf
+        else:
+            day = int(at // 86400)
+            plan, since, until = _plan_at(res, at), float(day * 86400), float((day + 1) * 86400)
+            if since < res.latest_since < until:
+                until = res.latest_since
+        return (plan if plan.pico is not None else None), since, until
 
     def _price_slow(
         self,
