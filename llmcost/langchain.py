@@ -579,18 +579,19 @@ def _base_url(serialized: Mapping[str, Any] | None) -> str | None:
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if type(value) is int else None  # not bool
 
 
 def _detail(details: Any, name: str) -> int | None:
     """``name`` or its service-tier form (``priority_cache_read``, ``flex_reasoning``)."""
-    if not isinstance(details, Mapping):
+    if not details or not isinstance(details, Mapping):
         return None
-    for key in (name, "priority_" + name, "flex_" + name):
-        value = _int(details.get(key))
-        if value is not None:
-            return value
-    return None
+    value = details.get(name)
+    if value is None:
+        value = details.get("priority_" + name)
+        if value is None:
+            value = details.get("flex_" + name)
+    return _int(value)
 
 
 def _from_usage_metadata(meta: Any) -> Extracted | None:
