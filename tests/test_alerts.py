@@ -192,6 +192,7 @@ def test_one_alert_when_an_episode_opens_and_one_when_it_ends(tmp_path: Path) ->
         ("opened", "burst", "looper"),
         ("ended", "burst", "looper"),
     ]
+    assert got[1]["text"].endswith(": ended: burst, agent looper, peak calls 9 (from 12:00:00 UTC to 12:00:32 UTC)")
 
 
 def test_escalation_to_critical_is_one_more_alert(tmp_path: Path) -> None:
@@ -203,6 +204,7 @@ def test_escalation_to_critical_is_one_more_alert(tmp_path: Path) -> None:
         assert notifier.flush(30)
     got = lines(out)
     assert [(e["state"], e["severity"]) for e in got] == [("opened", "warning"), ("escalated", "critical")]
+    assert ": now CRITICAL burst, agent looper: 10 calls in 10 s (since 12:00:00 UTC)" in got[1]["text"]
 
 
 def test_min_severity_critical_hears_of_the_episode_when_it_becomes_critical(tmp_path: Path) -> None:

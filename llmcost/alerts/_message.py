@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from llmcost.engine._snapshot import AlarmEvent
-from llmcost.engine._time import epoch
 
 __all__ = ["Alert", "State", "event_env", "event_json", "plain_text", "slack_body", "summary_body"]
 
@@ -47,23 +46,13 @@ def _origin(alert: Alert) -> str:
     return where if alert.source == "live" else f"{where} ({alert.source})"
 
 
-def _lasted(event: AlarmEvent) -> str:
-    if event.ended_at is None:
-        return ""
-    try:
-        seconds = max(0.0, epoch(event.ended_at) - epoch(event.started_at))
-    except ValueError:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
 def _what(alert: Alert) -> str:
     e = alert.event
     who = f"agent {e.agent}" if e.agent is not None else "all agents"
     if alert.state == "ended":
-        return f"ended: {e.kind}, {who}, lasted {_lasted(e)} ({e.message})"
+        peak = ", ".join(f"{name.replace('_', ' ')} {value:g}" for name, value in e.peak.items())
+        span = f"from {_clock(e.started_at)} to {_clock(e.ended_at or '')}"
+        return f"ended: {e.kind}, {who}" + (f", peak {peak}" if peak else "") + f" ({span})"
     verb = {"opened": "", "escalated": "now ", "test": "TEST "}[alert.state]
     return f"{verb}{e.severity.upper()} {e.kind}, {who}: {e.message} (since {_clock(e.started_at)})"
 
