@@ -457,16 +457,19 @@ def test_track_totals_match_the_records(tracker: llmcost.Tracker) -> None:
 
 
 def test_track_counts_batch_calls_in_threads(tracker: llmcost.Tracker) -> None:
-    llm = FakeChat()
+    together = threading.Barrier(4, timeout=30)  # four calls at once: four worker threads, whatever the machine
     threads: set[int] = set()
 
-    def observe(question: str) -> str:
-        threads.add(threading.get_ident())
-        return question
+    class Threaded(FakeChat):
+        def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+            together.wait()
+            threads.add(threading.get_ident())
+            return super()._generate(messages, *args, **kwargs)
 
     with track(tracker) as cb:
-        (RunnableLambda(observe) | llm).batch([f"q{i}" for i in range(8)], config={"max_concurrency": 4})
-    assert len(threads) > 1  # the calls really ran in several threads
+        Threaded().batch([f"q{i}" for i in range(8)], config={"max_concurrency": 4})
+    assert len(threads) == 4
+    assert threading.get_ident() not in threads
     assert cb.successful_requests == 8
     assert len(tracker.records) == 8
 
