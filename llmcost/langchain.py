@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import warnings
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -53,7 +54,7 @@ from langchain_core.outputs import LLMResult
 from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tracers.context import register_configure_hook
 
-from llmcost._budget import BudgetExceeded
+from llmcost._budget import BudgetExceeded, BudgetWarning
 from llmcost._call import Call, current_call
 from llmcost._record import Record
 from llmcost._scope import Scope, active_scopes
@@ -144,6 +145,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         self._calls: dict[UUID, tuple[Call, UUID | None]] = {}  # open model runs and the run they run in
         self._runs: dict[UUID, _Run] = {}
         self._hosts: dict[tuple[str, str | None], tuple[str | None, str | None]] = {}
+        self._budget_warned = False
 
     def __copy__(self) -> LlmcostCallbackHandler:
         return self  # LangChain copies configs: open runs must stay in one handler
@@ -416,7 +418,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         attrs["stream"] = params.get("stream") is True
         attrs["attempt"] = attempt
         attrs["prompt_hash"] = prompt_hash([(m.type, m.content) if isinstance(m, BaseMessage) else m for m in request])
-        call = self._begin(tracker, model, provider, attrs)
+        call, blocked = self._begin(tracker, model, provider, attrs)
         attrs["fallback_from"] = fallback_from
         call.id = run_id.hex[16:]
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
@@ -430,18 +432,31 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         if len(calls) > _MAX_OPEN:
             with contextlib.suppress(Exception):
                 calls.pop(next(iter(calls)))[0].finish("cancelled")
+        if blocked and not self._budget_warned:
+            self._budget_warned = True
+            warnings.warn(
+                "llmcost: a block budget was reached but LangChain calls go on; "
+                "LlmcostCallbackHandler(enforce_budgets=True) stops them",
+                BudgetWarning,
+                stacklevel=2,
+            )
         return call
 
-    def _begin(self, tracker: Tracker, model: str | None, provider: str | None, attrs: dict[str, Any]) -> Call:
+    def _begin(
+        self, tracker: Tracker, model: str | None, provider: str | None, attrs: dict[str, Any]
+    ) -> tuple[Call, bool]:
+        """The call, and whether a block budget was reached (the call goes on unless budgets are enforced)."""
+        blocked = False
         try:
             call = tracker.begin(model, provider, attrs)
         except BudgetExceeded:
             if self.enforce_budgets:
                 raise
+            blocked = True
             call = Call(tracker, model, provider, attrs, active_scopes())
         # A downgrade budget cannot change the model LangChain is about to call: record the model that answers.
         call.request_model = model
-        return call
+        return call, blocked
 
     def _attrs(self, tracker: Tracker, tags: list[str] | None, meta: Mapping[str, Any]) -> dict[str, Any]:
         base = self._base

@@ -597,7 +597,8 @@ def test_block_budget_stops_the_call_only_when_enforced(mini_catalog_path: Path)
         llm.invoke("2", config={"callbacks": [strict]})
     assert llm.calls == 1  # stopped before the model was called
     lenient = LlmcostCallbackHandler(tracker, agent="crawler")
-    llm.invoke("3", config={"callbacks": [lenient]})
+    with pytest.warns(llmcost.BudgetWarning, match="enforce_budgets=True"):
+        llm.invoke("3", config={"callbacks": [lenient]})
     assert llm.calls == 2
     assert len(tracker.records) == 2  # the lenient call is still recorded
 
