@@ -70,4 +70,6 @@ class EventsTable(KeyedTable):
             rows.append((event.id, cells))
         self.sync(rows)
         active = sum(1 for a in alarms if a.active)
-        self.border_title = f"alarms · {active} active · {len(alarms)} episodes" if alarms else "alarms · none"
+        title = f"alarms · {active} active · {len(alarms)} episodes" if alarms else "alarms · none"
+        if title != self.border_title:  # setting it costs a layout pass, even to the same text
+            self.border_title = title

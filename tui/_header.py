@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -14,7 +16,7 @@ from textual.widgets import Sparkline, Static
 from llmcost.engine import Snapshot, Totals
 from tui._format import usd
 
-__all__ = ["Meters", "budget_bar", "budget_style"]
+__all__ = ["Meters", "budget_bar", "budget_style", "update_static"]
 
 _METERS = (
     ("today", "spend today"),
@@ -29,7 +31,13 @@ _METERS = (
 
 
 class Meters(Widget):
-    """Two rows of figures plus the budget bars (hidden when no budget is set)."""
+    """Two rows of figures plus the budget bars (hidden when no budget is set).
+
+    A figure is updated only when its text changed: each update of a ``Static`` costs a layout pass."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: dict[str, Text] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="meter-row"):
@@ -54,12 +62,28 @@ class Meters(Widget):
         }
         for name, label in _METERS:
             style = _style(name, t, unknown)
-            self.query_one(f"#m-{name}", Static).update(Text.assemble((label, "dim"), "\n", (values[name], style)))
+            self._update(f"m-{name}", Text.assemble((label, "dim"), "\n", (values[name], style)))
         self.query_one("#spark", Sparkline).data = _trim([float(v) for v in t.spend_per_minute])
         budgets = self.query_one("#budgets", Static)
-        budgets.display = bool(t.budgets)
+        if budgets.display != bool(t.budgets):
+            budgets.display = bool(t.budgets)
         if t.budgets:
-            budgets.update(budget_lines(t.budgets, 3))
+            self._update("budgets", budget_lines(t.budgets, 3))
+
+    def _update(self, id: str, text: Text) -> None:
+        self._shown[id] = update_static(self.query_one(f"#{id}", Static), self._shown.get(id), text)
+
+
+def update_static(static: Static, shown: Text | None, text: Text) -> Text:
+    """Show ``text`` in ``static`` unless it is already ``shown``; a layout pass only when its lines change width."""
+    if shown is not None and text == shown:
+        return shown
+    static.update(text, layout=shown is None or _shape(shown) != _shape(text))
+    return text
+
+
+def _shape(text: Text) -> list[int]:
+    return [cell_len(line) for line in text.plain.split("\n")]
 
 
 def _trim(minutes: list[float], keep: int = 10) -> list[float]:

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
 from llmcost.engine import AlarmEvent, GroupBy, Snapshot
 from tui._detail import DetailScreen
 from tui._events import EventsTable
-from tui._header import Meters
+from tui._header import Meters, update_static
 from tui._history import HistoryScreen
 from tui._keys import MONITOR_KEYS
 from tui._table import COLUMNS, GroupTable
@@ -49,6 +49,7 @@ class MonitorScreen(Screen[None]):
         self.seen: set[str] = set()
         self._seen_state: tuple[int, int] = (-1, -1)
         self._painted_at = 0.0
+        self._title_text: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -138,7 +139,7 @@ class MonitorScreen(Screen[None]):
             text.append("  PAUSED (p to resume)", style="bold reverse yellow")
         stamp = dt.datetime.fromtimestamp(snap.at).strftime("%H:%M:%S")
         text.append(f"  {stamp}", style="dim")
-        self.query_one("#title", Static).update(text)
+        self._title_text = update_static(self.query_one("#title", Static), self._title_text, text)
 
     def _notice(self, snap: Snapshot) -> None:
         problems = self.feed.problems()

@@ -295,8 +295,10 @@ class KeyedTable(DataTable[Cell]):
                 data = self._data[RowKey(key)]
                 for column, before, after in zip(columns, old, new):
                     if before != after:
-                        # Re-measuring a column costs a pass over all its cells: only when this one is wider.
-                        if _width(after) > self.columns[column].content_width:
+                        # Re-measuring a column costs a pass over all its cells: only when this one is wider (and
+                        # the column's width is measured, not fixed).
+                        spec = self.columns[column]
+                        if spec.auto_width and _width(after) > spec.content_width:
                             self.update_cell(key, column, after, update_width=True)
                         else:  # what update_cell does, with one refresh for the whole table below
                             data[column] = after
