@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -44,11 +44,24 @@ def median_us(fn: Callable[[int], None], n: int, rounds: int) -> float:
     return statistics.median(samples)
 
 
-def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
-    tracker = llmcost.Tracker(directory / "llmcost", catalog=pricing.load_catalog(), agent="bench")
+def interleaved_us(fns: Mapping[str, Callable[[int], None]], n: int, rounds: int) -> dict[str, float]:
+    """Like :func:`median_us` for several contenders, one round of each in turn, so load on the machine falls on
+    all of them alike; the empty loop's median is taken off every other figure."""
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn(n)
+            samples[name].append((time.perf_counter() - t0) / n * 1e6)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    base = medians.pop("nothing", 0.0)
+    return {name: value - base for name, value in medians.items()}
+
+
+def response() -> Any:
     from openai.types.chat import ChatCompletion
 
-    response = ChatCompletion.model_validate(
+    return ChatCompletion.model_validate(
         {
             "id": "chatcmpl-1",
             "object": "chat.completion",
@@ -65,6 +78,11 @@ def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
         }
     )
 
+
+def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
+    tracker = llmcost.Tracker(directory / "llmcost", catalog=pricing.load_catalog(), agent="bench")
+    completion = response()
+
     def nothing(n: int) -> None:
         for _ in range(n):
             pass
@@ -79,7 +97,7 @@ def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
         trace = tracker.trace
         for _ in range(n):
             with trace("gpt-4o-mini", "openai") as call:
-                call.record(response)
+                call.record(completion)
 
     peer_path = directory / "peer.jsonl"
 
@@ -102,14 +120,90 @@ def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
                 fh.write(json.dumps(entry) + "\n")
 
     set_usage(500)  # warm the catalog cache and the file
-    base = median_us(nothing, PER_ROUND, rounds)
-    out = {
-        "set_usage": median_us(set_usage, PER_ROUND, rounds) - base,
-        "record": median_us(record_response, PER_ROUND, rounds) - base,
-        "peer": median_us(peer, PER_ROUND, rounds) - base,
-    }
+    out = interleaved_us(
+        {"nothing": nothing, "set_usage": set_usage, "record": record_response, "peer": peer}, PER_ROUND, rounds
+    )
+    out.update(breakdown(tracker, directory, rounds))
     tracker.close()
     return out
+
+
+def breakdown(tracker: llmcost.Tracker, directory: Path, rounds: int) -> dict[str, float]:
+    """The parts of one recorded call, each timed alone (same line, same tracker): where the time goes."""
+    from llmcost._emit import Line, _encoder, _pico_total
+    from llmcost._util import _MILLIS, iso_ms, new_span_id, new_trace_id
+
+    with tracker.trace("gpt-4o-mini", "openai") as sample:
+        sample.set_usage(2006, 300, cache_read_input_tokens=1920, reasoning_output_tokens=64)
+    assert isinstance(tracker.writer, llmcost.FileWriter)
+    assert tracker.writer.path is not None
+    line = tracker.writer.path.read_bytes().splitlines()[-1] + b"\n"
+    record = llmcost.decode_record(line)
+    struct = Line(*(getattr(record, name) for name in Line.__struct_fields__))
+    fd = os.open(directory / "raw.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    writer = tracker.writer
+    plans = tracker._plans
+    plan = plans["gpt-4o-mini", "openai"][0]
+    usage = sample.usage
+    assert usage is not None
+    trace = tracker.trace
+    day = record.ts[:10]
+
+    def nothing(n: int) -> None:
+        for _ in range(n):
+            pass
+
+    def raw_write(n: int) -> None:
+        for _ in range(n):
+            os.write(fd, line)
+
+    def write_line(n: int) -> None:
+        for _ in range(n):
+            writer.write_line(day, line)
+
+    def encode(n: int) -> None:
+        for _ in range(n):
+            _encoder.encode(struct) + b"\n"
+
+    def price(n: int) -> None:
+        for _ in range(n):
+            hit = plans.get(("gpt-4o-mini", "openai"))
+            _pico_total(hit[0] if hit else plan, usage) / 1_000_000_000_000
+
+    def ids(n: int) -> None:
+        for _ in range(n):
+            new_trace_id(new_span_id())
+
+    def timestamps(n: int) -> None:  # as the recorder does it: ts, and start_ts from ts when in the same second
+        wall0 = time.time()
+        sec = int(wall0)
+        for _ in range(n):
+            ts = iso_ms(wall0 + 0.0004)
+            ts[:19] + _MILLIS[int((wall0 - sec) * 1000)]
+
+    def call_setup(n: int) -> None:  # trace() and the with-block, the record itself left out
+        for _ in range(n):
+            call = trace("gpt-4o-mini", "openai")
+            call.done = True
+            with call:
+                call.set_usage(2006, 300, cache_read_input_tokens=1920, reasoning_output_tokens=64)
+
+    fns: dict[str, Callable[[int], None]] = {
+        "nothing": nothing,
+        "raw_write": raw_write,
+        "write_line": write_line,
+        "encode": encode,
+        "price": price,
+        "ids": ids,
+        "timestamps": timestamps,
+        "call_setup": call_setup,
+    }
+    try:
+        parts = interleaved_us(fns, PER_ROUND, rounds)
+    finally:
+        os.close(fd)
+    parts["writer_overhead"] = parts.pop("write_line") - parts["raw_write"]
+    return {f"part:{name}": value for name, value in parts.items()}
 
 
 def bench_chunks(rounds: int) -> float:
@@ -165,6 +259,17 @@ def main(argv: list[str] | None = None) -> int:
     chunk = bench_chunks(rounds)
     imp = import_ms()
     peer = calls["peer"]
+    parts = {k[5:]: v for k, v in calls.items() if k.startswith("part:")}
+    labels = {
+        "call_setup": "trace() + with-block + set_usage (Call, ids, context var)",
+        "ids": "  of which: span id + trace id",
+        "timestamps": "timestamps (ts, start_ts)",
+        "price": "pricing: memoised rate plan + integer cost",
+        "encode": "JSON encode of the 39-field line (msgspec)",
+        "writer_overhead": "writer: lock, day/fork/size checks",
+        "raw_write": "os.write of one line (O_APPEND syscall)",
+    }
+    counted = sum(v for k, v in parts.items() if k != "ids")
     print(f"llmcost recorder benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cpus, median of {rounds})")
     print(f"  per call, trace + set_usage (priced, written):  {calls['set_usage']:7.2f} µs   target ≤ 3")
     print(f"  per call, trace + record(ChatCompletion):       {calls['record']:7.2f} µs")
@@ -172,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ratio peer / llmcost (set_usage):               {peer / calls['set_usage']:7.1f}x")
     print(f"  per streamed chunk:                             {chunk:7.3f} µs   target ≤ 0.3")
     print(f"  import llmcost (-X importtime, cumulative):     {imp:7.1f} ms   target ≤ 50")
+    print("  where the per-call time goes (each part timed alone, µs):")
+    for key, label in labels.items():
+        print(f"    {label:<58} {parts[key]:6.2f}")
+    rest = calls["set_usage"] - counted
+    print(f"    {'the rest: line assembly, attribute reads, bookkeeping':<58} {rest:6.2f}")
     return 0
 
 

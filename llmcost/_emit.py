@@ -21,7 +21,7 @@ import msgspec
 
 from llmcost._record import Record, decode_record
 from llmcost._usage import Extracted
-from llmcost._util import iso_ms
+from llmcost._util import _MILLIS, iso_ms
 from llmcost._writer import Writer, warn_once
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ _monotonic = time.monotonic
 _Usage: Any = None  # pricing.Usage, imported with the catalog (keeps ``import llmcost`` light)
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 _NO_PLAN: tuple[Any, float, float] = (None, -math.inf, math.inf)
+_NO_ERROR = (None, None, None)
 
 
 def _pico_total(plan: Any, u: Extracted) -> int:
@@ -150,109 +151,115 @@ class Recorder:
         warn_once(counter, message)
 
     def _emit(self, call: Call) -> None:
+        """Price, encode and write a finished call (one function: each call saved is ~0.1 µs on every record)."""
         try:
-            self._write(call)
+            elapsed = _perf() - call.t0
+            wall0 = call.wall0
+            end = wall0 + elapsed
+            ts = iso_ms(end)
+            sec = int(wall0)
+            start_ts = ts[:19] + _MILLIS[int((wall0 - sec) * 1000)] if sec == int(end) else iso_ms(wall0)
+            a = call.attrs
+            get = a.get
+            u = call.usage
+            gpu = None
+            if u is None:
+                u = _NO_USAGE
+            else:
+                gpu = u.gpu_seconds
+                if gpu is None:
+                    gpus = get("gpus") or self.gpus
+                    if gpus or call.provider == "vllm":
+                        gpu = elapsed * (gpus or 1)
+            # Pricing: the rates of (model, provider) are memoised with the time range they hold for, so a priced
+            # call is six integer products in pico-dollars; the float on the wire is the exact total / 10**12,
+            # correctly rounded: float(Catalog.price(...).cost_usd). Every other case takes Catalog.price.
+            if _monotonic() >= self._plans_until:
+                self._reset_plans()
+            cost: Decimal | None = None
+            total = -1
+            model = call.response_model or call.request_model
+            if u.source in ("none", "error"):
+                cost_f, status, ref = None, "no_usage", None
+            else:
+                plan: Any = None
+                if model is not None and call.provider_cost is None:
+                    hit = self._plans.get((model, call.provider))
+                    if hit is None or not hit[1] <= end < hit[2]:
+                        hit = self._plan(model, call.provider, end)
+                    plan = hit[0]
+                if plan is not None:
+                    total = _pico_total(plan, u)
+                if total >= 0:
+                    cost_f, status, ref = total / 1_000_000_000_000, "priced", plan.ref
+                else:
+                    cost, status, ref = self._price(call, u, gpu, end)
+                    cost_f = None if cost is None else float(cost)
+            err: Any = call.error
+            if err is None:
+                err = _NO_ERROR
+            metadata = get("metadata")
+            if call.content is not None:
+                metadata = {**(metadata or {}), "content": call.content}
+            ttft = call.ttft
+            line = Line(
+                1,
+                ts,
+                start_ts,
+                call.id,
+                call.trace_id,
+                call.parent_id,
+                get("source") or "sdk",
+                get("operation") or "chat",
+                call.provider,
+                get("server_address"),
+                call.request_model,
+                call.response_model,
+                call.response_id,
+                True if get("stream") else False,  # noqa: SIM210 (bool() is a call: slower)
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_read,
+                u.cache_write,
+                u.reasoning,
+                "none" if u.source == "error" else u.source,
+                gpu,
+                cost_f,
+                status,
+                ref,
+                int(elapsed * 1e6 + 0.5) / 1000,  # milliseconds to 3 decimals (round(x, 3) costs 4x more)
+                None if ttft is None else int(ttft * 1e6 + 0.5) / 1000,
+                call.status,
+                err[0],
+                err[1],
+                get("attempt") or 0,
+                get("fallback_from"),
+                get("agent"),
+                get("session_id"),
+                get("user_id"),
+                get("workflow"),
+                get("tags"),
+                metadata,
+                get("prompt_hash"),
+                err[2],
+            )
+            try:
+                data = _encoder.encode(line) + b"\n"
+            except (TypeError, ValueError, OverflowError) as exc:
+                data = self._encode_leniently(line, exc)
+            self.writer.write_line(ts[:10], data)
+            self.stats.calls += 1
+            if self.sinks:
+                self._to_sinks(data)
+            if total >= 0 and (call.scopes or self._ledger is not None or self.call_cost_usd is not None):
+                cost = Decimal(total).scaleb(-12, _EXACT)  # the exact Decimal, built only when something sums it
+            if call.scopes:
+                for s in call.scopes:
+                    s.add(line, cost)
+            if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
+                self._after(line, data, cost)
         except Exception as exc:  # a bug of the recorder itself must not reach the user
             self._count("internal_errors", f"llmcost: could not record a call: {type(exc).__name__}: {exc}")
-
-    def _write(self, call: Call) -> None:
-        elapsed = _perf() - call.t0
-        wall0 = call.wall0
-        end = wall0 + elapsed
-        ts = iso_ms(end)
-        a = call.attrs
-        u = call.usage
-        gpu = None
-        if u is None:
-            u = _NO_USAGE
-        else:
-            gpu = u.gpu_seconds
-            if gpu is None:
-                gpus = a.get("gpus") or self.gpus
-                if gpus or call.provider == "vllm":
-                    gpu = elapsed * (gpus or 1)
-        # Pricing: the rates of (model, provider) are memoised with the time range they hold for, so a priced call
-        # is six integer products in pico-dollars; the float on the wire is the exact total / 10**12, correctly
-        # rounded, which is what float(Catalog.price(...).cost_usd) gives. Everything else takes Catalog.price.
-        if _monotonic() >= self._plans_until:
-            self._reset_plans()
-        cost: Decimal | None = None
-        total = -1
-        model = call.response_model or call.request_model
-        if u.source in ("none", "error"):
-            cost_f, status, ref = None, "no_usage", None
-        else:
-            plan: Any = None
-            if model is not None and call.provider_cost is None:
-                hit = self._plans.get((model, call.provider))
-                if hit is None or not hit[1] <= end < hit[2]:
-                    hit = self._plan(model, call.provider, end)
-                plan = hit[0]
-            if plan is not None:
-                total = _pico_total(plan, u)
-            if total >= 0:
-                cost_f, status, ref = total / 1_000_000_000_000, "priced", plan.ref
-            else:
-                cost, status, ref = self._price(call, u, gpu, end)
-                cost_f = None if cost is None else float(cost)
-        err = call.error
-        metadata = a.get("metadata")
-        if call.content is not None:
-            metadata = {**(metadata or {}), "content": call.content}
-        ttft = call.ttft
-        line = Line(
-            1,
-            ts,
-            iso_ms(wall0),
-            call.id,
-            call.trace_id,
-            call.parent_id,
-            a.get("source") or "sdk",
-            a.get("operation") or "chat",
-            call.provider,
-            a.get("server_address"),
-            call.request_model,
-            call.response_model,
-            call.response_id,
-            bool(a.get("stream")),
-            u.input_tokens,
-            u.output_tokens,
-            u.cache_read,
-            u.cache_write,
-            u.reasoning,
-            "none" if u.source == "error" else u.source,
-            gpu,
-            cost_f,
-            status,
-            ref,
-            int(elapsed * 1e6 + 0.5) / 1000,  # milliseconds to 3 decimals (round(x, 3) costs 4x more)
-            None if ttft is None else int(ttft * 1e6 + 0.5) / 1000,
-            call.status,
-            err[0] if err else None,
-            err[1] if err else None,
-            a.get("attempt") or 0,
-            a.get("fallback_from"),
-            a.get("agent"),
-            a.get("session_id"),
-            a.get("user_id"),
-            a.get("workflow"),
-            a.get("tags"),
-            metadata,
-            a.get("prompt_hash"),
-            err[2] if err else None,
-        )
-        data = self._encode(line)
-        self.writer.write_line(ts[:10], data)
-        self.stats.calls += 1
-        if self.sinks:
-            self._to_sinks(data)
-        if total >= 0 and (call.scopes or self._ledger is not None or self.call_cost_usd is not None):
-            cost = Decimal(total).scaleb(-12, _EXACT)  # the exact Decimal, built only when something sums it
-        if call.scopes:
-            for s in call.scopes:
-                s.add(line, cost)
-        if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
-            self._after(line, data, cost)
 
     def _reset_plans(self) -> None:
         """Follow the catalog (re-checked every 30 s): a new catalog starts an empty memo of rate plans."""
@@ -284,11 +291,9 @@ class Recorder:
             except Exception as exc:
                 self._count("hook_errors", f"llmcost: a record sink raised {type(exc).__name__}: {exc}")
 
-    def _encode(self, line: Any) -> bytes:
-        try:
-            return _encoder.encode(line) + b"\n"
-        except (TypeError, ValueError, OverflowError) as exc:
-            self._count("bad_metadata", f"llmcost: metadata is not JSON ({exc}); values written as text")
+    def _encode_leniently(self, line: Any, exc: Exception) -> bytes:
+        """Metadata that is not JSON: counted once, written as text."""
+        self._count("bad_metadata", f"llmcost: metadata is not JSON ({exc}); values written as text")
         try:
             return _lenient.encode(line) + b"\n"
         except (TypeError, ValueError, OverflowError):

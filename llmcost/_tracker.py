@@ -20,7 +20,7 @@ from llmcost._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
 from llmcost._call import Call
 from llmcost._emit import Recorder, Stats
 from llmcost._record import Record
-from llmcost._scope import Scope, active_scopes
+from llmcost._scope import Scope, _scopes
 from llmcost._util import iso_ms, prompt_hash
 from llmcost._writer import FileWriter, MemoryWriter, Writer
 
@@ -206,7 +206,7 @@ class Tracker(Recorder):
 
     def begin(self, model: str | None, provider: str | None, attrs: dict[str, Any]) -> Call:
         """Start a call (budgets checked first). Integrations use this with :meth:`Call.finish`."""
-        scopes = active_scopes()
+        scopes = _scopes.get()  # active_scopes(), inlined
         if scopes:
             for s in reversed(scopes):
                 for key in _ATTRS:
