@@ -96,21 +96,26 @@ class _Seen:
 
     def fresh(self, records: list[_R]) -> tuple[list[_R], int]:
         cur, prev = self.current, self.previous
-        batch = set(map(_ID, records))
-        if len(batch) == len(records) and batch.isdisjoint(cur) and batch.isdisjoint(prev):
-            cur |= batch  # the usual case, at C speed: no duplicate at all
-            out = records
-        else:
-            out = []
-            for r in records:
-                i = r.id
-                if i in cur or i in prev:
-                    continue
-                cur.add(i)
-                out.append(r)
-        if len(cur) >= self.cap:
-            self.previous, self.current = cur, set()
-        return out, len(records) - len(out)
+        ids = list(map(_ID, records))
+        if cur.isdisjoint(ids) and (not prev or prev.isdisjoint(ids)):  # the usual case, at C speed
+            before = len(cur)
+            cur.update(ids)
+            if len(cur) - before == len(ids):
+                return self._rotate(records, 0)
+            cur.difference_update(ids)  # a duplicate inside the batch (none of these ids was known before)
+        out = []
+        for r in records:
+            i = r.id
+            if i in cur or i in prev:
+                continue
+            cur.add(i)
+            out.append(r)
+        return self._rotate(out, len(records) - len(out))
+
+    def _rotate(self, out: list[_R], dropped: int) -> tuple[list[_R], int]:
+        if len(self.current) >= self.cap:
+            self.previous, self.current = self.current, set()
+        return out, dropped
 
 
 class _Source:

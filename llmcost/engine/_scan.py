@@ -3,8 +3,10 @@
 What makes it fast, and what keeps it equal to :func:`report` over the follower's batches:
 
 - lines are decoded a megabyte at a time (``decode_lines``) into a slim struct holding only the fields the report
-  uses; msgspec skips the other keys without building them. A block with a record that has no cost (or any block,
-  with ``reprice``) is decoded again as full records, which are priced and added one by one, as ``report`` does;
+  uses; msgspec skips the other keys without building them. Its ``cost_usd`` is required, so a block with a bad
+  line or a record without a cost fails as a whole; it is decoded again as full records, which are priced (when
+  they have no cost) and added one by one, as ``report`` does. So is every block with ``reprice``. (Lines whose
+  unused fields have the wrong type are read, where the follower would count them as malformed.)
 - records are grouped in one short loop, then each group is summed with C-level ``map``/``sum``/``count`` over
   tens of thousands of records at a time, percentile sketches included (:meth:`Sketch.add_many`). Costs are summed
   as whole pico-dollars, ``round(cost_usd * 1e12)`` per record, exactly like the live engine;
@@ -28,9 +30,9 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import attrgetter, is_not, mul
-from typing import TYPE_CHECKING, Any
+from itertools import repeat
+from operator import attrgetter, mul
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 from msgspec.structs import astuple
@@ -49,8 +51,9 @@ __all__ = ["Scan", "report_files"]
 
 _Piece = tuple[int, str, int, int]  # descriptor, file name, first byte, end (from Follower.history)
 _PARALLEL_BYTES = 32 << 20  # below this a second process costs more than it saves
+_BULK = 8  # smaller groups are added record by record
+_FLUSH_MAX = 1 << 18  # bounds the records held
 _FLUSH = 2048  # records gathered before the groups are summed (while their structs are in the CPU cache)
-_SAMPLES = 1 << 20  # latencies gathered before they are bucketed
 _KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "agent": ("agent",),
     "model": ("response_model", "request_model"),
@@ -61,7 +64,6 @@ _KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "day": (),
 }
 _ID = attrgetter("id")
-_COST = attrgetter("cost_usd")
 
 
 @dataclass(slots=True)
@@ -76,14 +78,18 @@ class Scan:
 
 
 _FIELDS: tuple[tuple[str, Any, Any], ...] = (
-    ("status", str, "ok"),
+    (
+        "status",
+        Literal["ok", "error", "cancelled"],
+        "ok",
+    ),  # the wire format's; another fails the block, read as full records
     ("attempt", int, 0),
     ("input_tokens", int | None, None),
     ("output_tokens", int | None, None),
     ("cache_read_input_tokens", int | None, None),
     ("cache_creation_input_tokens", int | None, None),
     ("reasoning_output_tokens", int | None, None),
-    ("cost_usd", float | None, None),
+    ("cost_usd", float, msgspec.NODEFAULT),  # required: a block with a record without a cost fails, and is priced
     ("latency_ms", float | None, None),
     ("ttft_ms", float | None, None),
 )
@@ -123,8 +129,9 @@ class _Part:
     records: int = 0
     duplicates: int = 0
     malformed: dict[str, int] = field(default_factory=dict)
-    head: list[str] = field(default_factory=list)  # the first fresh ids, checked against the previous part
-    seen: _Seen | None = None
+    head: list[str] = field(default_factory=list)  # the first fresh ids, checked against the previous parts
+    seen: _Seen | None = None  # the ids remembered at the end (in this process)
+    sent: tuple[_Ids, _Ids] = ("", "")  # head and remembered ids, packed (from a forked process)
 
 
 class _Tally:
@@ -136,8 +143,7 @@ class _Tally:
         self.rows: dict[str | None, ReportRow] = {}
         self.pending: dict[str | None, list[Any]] = {}
         self.count = 0
-        self.samples: dict[str | None, tuple[list[float | None], list[float | None]]] = {}
-        self.sampled = 0
+        self.limit = _FLUSH
         self.pricer = _Pricer(job.catalog)
 
     def add(self, records: list[Any]) -> None:
@@ -148,7 +154,7 @@ class _Tally:
             except KeyError:
                 pending[key] = [r]
         self.count += len(records)
-        if self.count >= _FLUSH:
+        if self.count >= self.limit:
             self.flush()
 
     def add_priced(self, records: list[Record]) -> None:
@@ -165,9 +171,13 @@ class _Tally:
         return row
 
     def flush(self) -> None:
-        """Sum the pending records of each group (a few thousand: their structs are still in the CPU cache)."""
+        """Sum the pending records group by group, while their structs are still in the CPU cache."""
         for key, group in self.pending.items():
             row = self._row(key)
+            if len(group) < _BULK:
+                for r in group:
+                    _add(row, r, round(r.cost_usd * 1e12))
+                continue
             cols = list(zip(*map(astuple, group)))
             row.calls += len(group)
             row.errors += cols[_STATUS].count("error")
@@ -177,36 +187,13 @@ class _Tally:
             row.cache_read_tokens += sum(filter(None, cols[_CACHE_READ]))
             row.cache_write_tokens += sum(filter(None, cols[_CACHE_WRITE]))
             row.reasoning_tokens += sum(filter(None, cols[_REASONING]))
-            row.pico += sum(map(round, map(mul, cols[_COST_AT], repeat(1e12))))
-            samples = self.samples.get(key)
-            if samples is None:
-                samples = self.samples[key] = ([], [])
-            samples[0].extend(cols[_LATENCY_AT])
-            samples[1].extend(cols[_TTFT_AT])
-        self.sampled += self.count
+            row.pico += sum(map(float.__round__, map(mul, cols[_COST_AT], repeat(1e12))))  # round(), faster
+            row.latency.add_many(cols[_LATENCY_AT])
+            row.ttft.add_many(cols[_TTFT_AT])
+        # many small groups (sessions, users): gather more before the next flush, so the groups are bigger
+        self.limit = min(_FLUSH_MAX, max(_FLUSH, len(self.pending) * _BULK * 2))
         self.pending.clear()
         self.count = 0
-        if self.sampled >= _SAMPLES:
-            self.sketch()
-
-    def sketch(self) -> None:
-        """Move the gathered latencies into the groups' sketches (bucketing many at once is cheaper)."""
-        for key, (latency, ttft) in self.samples.items():
-            row = self.rows[key]
-            row.latency.add_many(_present(latency))
-            row.ttft.add_many(_present(ttft))
-        self.samples.clear()
-        self.sampled = 0
-
-    def finish(self) -> None:
-        self.flush()
-        self.sketch()
-
-
-def _present(values: list[float | None]) -> list[float]:
-    if None not in values:
-        return values  # type: ignore[return-value]
-    return list(compress(values, map(is_not, values, repeat(None))))  # type: ignore[arg-type]
 
 
 def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] | None, head: bool) -> _Part:
@@ -220,10 +207,10 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
     done = 0
     for fd, name, start, end in pieces:
         for block, over, consumed in _blocks(fd, start, end):
-            records: list[Any]
-            records, bad = decode_block(slim, block) if not job.reprice else ([], 0)
-            priced = job.reprice or None in map(_COST, records)
-            if priced:
+            records = None if job.reprice else _decode_slim(slim, block)
+            bad = 0
+            priced = records is None
+            if records is None:
                 records, bad = decode_block(full, block)
             if over + bad:
                 part.malformed[name] = part.malformed.get(name, 0) + over + bad
@@ -241,8 +228,15 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
             done += consumed
             if progress is not None:
                 progress(done)
-    tally.finish()
+    tally.flush()
     return part
+
+
+def _decode_slim(decoder: msgspec.json.Decoder[Any], block: memoryview) -> list[Any] | None:
+    try:
+        return decoder.decode_lines(block)
+    except ValueError:  # a bad line or a record without a cost: the block goes the careful way
+        return None
 
 
 def _blocks(fd: int, start: int, end: int) -> Iterator[tuple[memoryview, int, int]]:
@@ -355,15 +349,33 @@ def _line_end(fd: int, pos: int, end: int) -> int:
 
 # The job of the forked processes: set before forking, so nothing but the part index crosses the pipe going out.
 _forked: tuple[list[list[_Piece]], _Job] | None = None
+_kept: list[_Part] = []  # a forked process exits without freeing what it built: that would only cost time
 
 
-def _run_forked(index: int) -> tuple[dict[str | None, ReportRow], int, int, dict[str, int], list[str], set[str]]:
+def _run_forked(index: int) -> tuple[dict[str | None, ReportRow], int, int, dict[str, int], _Ids, _Ids]:
     assert _forked is not None
     parts, job = _forked
     part = _scan(parts[index], job, None, head=True)
-    last = index == len(parts) - 1
-    remembered = set() if last or part.seen is None else part.seen.current | part.seen.previous
-    return part.rows, part.records, part.duplicates, part.malformed, part.head, remembered
+    _kept.append(part)
+    remembered: _Ids = ""
+    if index < len(parts) - 1 and part.seen is not None:
+        remembered = _pack([*part.seen.current, *part.seen.previous])
+    return part.rows, part.records, part.duplicates, part.malformed, _pack(part.head), remembered
+
+
+_Ids = str | list[str]
+
+
+def _pack(ids: list[str]) -> _Ids:
+    """Ids as one string (a single copy through the pipe), or as they are when one holds the separator."""
+    packed = "\n".join(ids)
+    return packed if packed.count("\n") == max(0, len(ids) - 1) else ids
+
+
+def _unpack(ids: _Ids) -> list[str]:
+    if isinstance(ids, list):
+        return ids
+    return ids.split("\n") if ids else []
 
 
 def _run(parts: list[list[_Piece]], job: _Job, progress: Progress | None, total: int) -> list[_Part]:
@@ -381,9 +393,7 @@ def _run(parts: list[list[_Piece]], job: _Job, progress: Progress | None, total:
         results = [_scan(parts[0], job, report, head=False)]
         for p in pending:
             rows, records, duplicates, malformed, head, remembered = p.get()
-            seen = _Seen()
-            seen.current = remembered
-            results.append(_Part(rows, records, duplicates, malformed, head, seen))
+            results.append(_Part(rows, records, duplicates, malformed, sent=(head, remembered)))
         pool.close()
     except BaseException:
         pool.terminate()
@@ -397,14 +407,17 @@ def _run(parts: list[list[_Piece]], job: _Job, progress: Progress | None, total:
 
 
 def _distinct(parts: list[_Part]) -> bool:
-    """Whether no part starts with an id that the parts before it still remembered at their end."""
-    known: set[str] = set()
-    for part in parts:
-        if part.head and not known.isdisjoint(part.head):
-            return False
-        if part.seen is not None:
-            known |= part.seen.current
-            known |= part.seen.previous
+    """Whether no part starts with an id that a part before it still remembered at its end."""
+    for k in range(1, len(parts)):
+        head = _unpack(parts[k].sent[0]) if parts[k].seen is None else parts[k].head
+        if not head:
+            continue
+        for earlier in parts[:k]:
+            remembered = (
+                (earlier.seen.current, earlier.seen.previous) if earlier.seen else (set(_unpack(earlier.sent[1])),)
+            )
+            if not all(ids.isdisjoint(head) for ids in remembered):
+                return False
     return True
 
 

@@ -7,7 +7,7 @@ Sketches of time slices merge by adding counts, which is how the sliding windows
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import _count_elements  # type: ignore[attr-defined]  # C: counts into a dict
 from collections.abc import Iterable
 from itertools import repeat
 from operator import truediv
@@ -50,19 +50,21 @@ class Sketch:
         counts[b] = counts.get(b, 0) + 1
         self.total += 1
 
-    def add_many(self, values: list[float]) -> None:
-        """Add many values at C speed: the very arithmetic of ``bucket_of``, mapped over the list."""
-        if not values:
+    def add_many(self, values: Iterable[float | None]) -> None:
+        """Add many values (``None`` skipped) at C speed: the very arithmetic of ``bucket_of``, mapped over them and
+        counted straight into ``counts``."""
+        present = [v for v in values if v is not None]
+        if not present:
             return
-        if min(values) <= 0.001:
-            small = [v for v in values if v <= 0.001]
-            values = [v for v in values if v > 0.001]
-            self.counts[_ZERO_BUCKET] = self.counts.get(_ZERO_BUCKET, 0) + len(small)
-            self.total += len(small)
         counts = self.counts
-        for b, n in Counter(map(math.floor, map(truediv, map(math.log, values), repeat(_LOG_GAMMA)))).items():
-            counts[b] = counts.get(b, 0) + n
-        self.total += len(values)
+        if min(present) <= 0.001:
+            small = len(present)
+            present = [v for v in present if v > 0.001]
+            small -= len(present)
+            counts[_ZERO_BUCKET] = counts.get(_ZERO_BUCKET, 0) + small
+            self.total += small
+        _count_elements(counts, map(math.floor, map(truediv, map(math.log, present), repeat(_LOG_GAMMA))))
+        self.total += len(present)
 
     def merge(self, other: Sketch) -> None:
         counts = self.counts
