@@ -27,6 +27,7 @@ __all__ = ["Call", "RecordedAsyncStream", "RecordedStream", "current_call"]
 _span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
 _CANCELLED = ("CancelledError", "GeneratorExit", "KeyboardInterrupt")
 _time = time.time
+_new = object.__new__
 _perf = time.perf_counter
 
 
@@ -109,17 +110,19 @@ class Call:
         estimated: bool = False,
     ) -> None:
         """Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost."""
-        u = Extracted()
-        u.input_tokens, u.output_tokens = input_tokens, output_tokens
-        u.cache_read, u.cache_write = cache_read_input_tokens, cache_creation_input_tokens
-        u.cache_write_1h, u.reasoning, u.gpu_seconds = (
-            cache_creation_1h_input_tokens,
-            reasoning_output_tokens,
-            gpu_seconds,
-        )
+        u = _new(Extracted)  # every slot is set below: Extracted.__init__ would only set them twice
+        u.input_tokens = input_tokens
+        u.output_tokens = output_tokens
+        u.cache_read = cache_read_input_tokens
+        u.cache_write = cache_creation_input_tokens
+        u.cache_write_1h = cache_creation_1h_input_tokens
+        u.reasoning = reasoning_output_tokens
+        u.gpu_seconds = gpu_seconds
+        u.response_model = u.response_id = None
         u.source = "estimated" if estimated else "provider"
         self.usage = u
-        self.response_model = response_model or self.response_model
+        if response_model:
+            self.response_model = response_model
         if cost_usd is not None:
             self.provider_cost = cost_usd if isinstance(cost_usd, Decimal) else Decimal(str(cost_usd))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import decimal
 import math
+import operator
 import os
 import time
 from collections.abc import Callable
@@ -43,6 +44,24 @@ _Usage: Any = None  # pricing.Usage, imported with the catalog (keeps ``import l
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 _NO_PLAN: tuple[Any, float, float] = (None, -math.inf, math.inf)
 _NO_ERROR = (None, None, None)
+#: The attributes a line reads from a call's ``attrs``, fetched in one C call.
+_ATTR_KEYS = (
+    "source",
+    "operation",
+    "server_address",
+    "stream",
+    "attempt",
+    "fallback_from",
+    "agent",
+    "session_id",
+    "user_id",
+    "workflow",
+    "tags",
+    "metadata",
+    "prompt_hash",
+    "gpus",
+)
+_attr_values = operator.itemgetter(*_ATTR_KEYS)
 
 
 def _pico_total(plan: Any, u: Extracted) -> int:
@@ -160,7 +179,12 @@ class Recorder:
             sec = int(wall0)
             start_ts = ts[:19] + _MILLIS[int((wall0 - sec) * 1000)] if sec == int(end) else iso_ms(wall0)
             a = call.attrs
-            get = a.get
+            try:  # one C call for every key (a tracker's attributes hold them all; integrations may pass fewer)
+                (source, operation, server, stream, attempt, fallback, agent, session, user, workflow, tags, metadata,
+                 phash, gpus) = _attr_values(a)  # fmt: skip
+            except KeyError:
+                (source, operation, server, stream, attempt, fallback, agent, session, user, workflow, tags, metadata,
+                 phash, gpus) = map(a.get, _ATTR_KEYS)  # fmt: skip
             u = call.usage
             gpu = None
             if u is None:
@@ -168,7 +192,7 @@ class Recorder:
             else:
                 gpu = u.gpu_seconds
                 if gpu is None:
-                    gpus = get("gpus") or self.gpus
+                    gpus = gpus or self.gpus
                     if gpus or call.provider == "vllm":
                         gpu = elapsed * (gpus or 1)
             # Pricing: the rates of (model, provider) are memoised with the time range they hold for, so a priced
@@ -198,7 +222,6 @@ class Recorder:
             err: Any = call.error
             if err is None:
                 err = _NO_ERROR
-            metadata = get("metadata")
             if call.content is not None:
                 metadata = {**(metadata or {}), "content": call.content}
             ttft = call.ttft
@@ -209,14 +232,14 @@ class Recorder:
                 call.id,
                 call.trace_id,
                 call.parent_id,
-                get("source") or "sdk",
-                get("operation") or "chat",
+                source or "sdk",
+                operation or "chat",
                 call.provider,
-                get("server_address"),
+                server,
                 call.request_model,
                 call.response_model,
                 call.response_id,
-                True if get("stream") else False,  # noqa: SIM210 (bool() is a call: slower)
+                True if stream else False,  # noqa: SIM210 (bool() is a call: slower)
                 u.input_tokens,
                 u.output_tokens,
                 u.cache_read,
@@ -232,15 +255,15 @@ class Recorder:
                 call.status,
                 err[0],
                 err[1],
-                get("attempt") or 0,
-                get("fallback_from"),
-                get("agent"),
-                get("session_id"),
-                get("user_id"),
-                get("workflow"),
-                get("tags"),
+                attempt or 0,
+                fallback,
+                agent,
+                session,
+                user,
+                workflow,
+                tags,
                 metadata,
-                get("prompt_hash"),
+                phash,
                 err[2],
             )
             try:

@@ -174,3 +174,42 @@ def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.Mon
     assert cost() == 0.15  # re-checked every 30 s, not on every call
     clock[0] += 31
     assert cost() == 0.175
+
+
+def test_set_usage_fills_every_usage_field(mini: pricing.Catalog) -> None:
+    """``set_usage`` builds its usage without ``Extracted.__init__``: every field must still be readable."""
+    tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
+    call = tracker.trace("gpt-4o-mini", "openai")
+    call.set_usage(10, 5)
+    usage = call.usage
+    assert usage is not None
+    assert {name: getattr(usage, name) for name in Extracted.__slots__} == {
+        "cache_read": None,
+        "cache_write": None,
+        "cache_write_1h": None,
+        "gpu_seconds": None,
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "reasoning": None,
+        "response_id": None,
+        "response_model": None,
+        "source": "provider",
+    }
+
+
+def test_attributes_missing_from_attrs_read_as_unset(mini: pricing.Catalog) -> None:
+    """Integrations may hand ``begin`` a dict with only some keys: the line gets the defaults for the rest."""
+    tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
+    call = tracker.begin("gpt-4o-mini", "openai", {"agent": "a1"})
+    call.set_usage(10, 5)
+    call.finish()
+    (rec,) = tracker.records
+    assert (rec.agent, rec.source, rec.operation, rec.stream, rec.attempt, rec.tags) == (
+        "a1",
+        "sdk",
+        "chat",
+        False,
+        0,
+        None,
+    )
+    assert tracker.stats.internal_errors == 0
