@@ -3,6 +3,7 @@ and a cell is drawn again only when its text, its row position or its highlight 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rich.segment import Segment
@@ -12,7 +13,7 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.widgets import DataTable
 
-from tui._table import KeyedTable
+from tui._table import Cell, KeyedTable
 
 CELLS: list[Any] = [  # DataTable takes any value; ours are Text or str
     None,
@@ -132,3 +133,39 @@ async def test_whole_lines_look_as_datatable_draws_them_with_the_cursor_anywhere
             await pilot.pause()
             assert ours_focused == _screen_lines(theirs)
             assert _screen_lines(ours) == theirs_blurred
+
+
+class _Short(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable()
+
+
+def _plain_lines(table: KeyedTable) -> list[str]:
+    width, height = table.size
+    return ["".join(segment.text for segment in strip) for strip in table.render_lines(Region(0, 0, width, height))]
+
+
+async def test_rows_out_of_sight_get_their_cells_when_scrolled_to_or_read() -> None:
+    app = _Short()
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.set_columns([("name", "name"), ("value", "value")])
+        table.sync([(f"row{i:02d}", [f"row{i:02d}", "old"]) for i in range(40)])
+        await pilot.pause()
+        made: list[int] = []
+
+        def later(i: int) -> list[Cell]:
+            made.append(i)
+            return [f"row{i:02d}", "new"]
+
+        table.sync([(f"row{i:02d}", [f"row{i:02d}", "new"] if i < 12 else partial(later, i)) for i in range(40)])
+        await pilot.pause()
+        assert made == []  # nothing made for rows nobody sees
+        table.move_cursor(row=39)  # scrolls to the end
+        await pilot.pause()
+        shown = [line for line in _plain_lines(table) if "row3" in line]
+        assert len(shown) == 10  # row30 to row39
+        assert all("new" in line and "old" not in line for line in shown)
+        assert table.get_cell("row20", "value") == "new"
+        assert table.get_row_at(15)[1] == "new"
+        assert [i for i in range(12, 29) if i in made] == [15, 20]  # the rows between were never seen

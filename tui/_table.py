@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -24,6 +25,7 @@ from tui._format import millis, tokens, usd, usd_rate
 __all__ = ["COLUMNS", "Column", "GroupTable", "KeyedTable", "badge"]
 
 Cell = Text | str
+RowCells = Sequence[Cell] | Callable[[], Sequence[Cell]]
 
 
 class _KeyCell(Text):
@@ -69,6 +71,7 @@ class KeyedTable(DataTable[Cell]):
         self._drawn: dict[tuple[RowKey, ColumnKey], tuple[object, tuple[Any, ...], list[Segment]]] = {}
         self._styles: dict[tuple[tuple[Any, ...], int], tuple[Style, Style, Style]] = {}
         self._row_styles: dict[tuple[Any, ...], Style] = {}
+        self._later: dict[str, Callable[[], Sequence[Cell]]] = {}  # rows out of sight: their newest cells, to make
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
 
     def notify_style_update(self) -> None:
@@ -97,6 +100,8 @@ class KeyedTable(DataTable[Cell]):
         hover_location: Coordinate,
     ) -> tuple[list[list[Segment]], list[list[Segment]]]:
         """One line of a body row from the drawn cells (``DataTable``'s own for headers and fancier tables)."""
+        if self._later and row_key.value in self._later:
+            self._catch_up(row_key.value)
         row_index = self._row_locations.get(row_key)
         row = self.rows.get(row_key)
         if (
@@ -259,6 +264,7 @@ class KeyedTable(DataTable[Cell]):
         keep = self.cursor_key()
         self.clear(columns=True)
         self._cells.clear()
+        self._later.clear()
         self._drawn.clear()
         for key, label in columns:
             self.add_column(label, key=key, width=(widths or {}).get(key))
@@ -273,8 +279,11 @@ class KeyedTable(DataTable[Cell]):
         except Exception:  # the cursor is past the last row while rows are replaced
             return None
 
-    def sync(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
-        """Make the table show ``rows`` (key, cells) in this order."""
+    def sync(self, rows: Sequence[tuple[str, RowCells]]) -> None:
+        """Make the table show ``rows`` (key, cells) in this order.
+
+        ``cells`` may be a function that makes them: a row already in the table then keeps its cells until it is
+        drawn or read (rows scrolled out of sight cost nothing per paint)."""
         cursor = self.cursor_key()
         wanted = [key for key, _ in rows]
         present = set(wanted)
@@ -282,28 +291,18 @@ class KeyedTable(DataTable[Cell]):
         for key in gone:
             self.remove_row(key)
             del self._cells[key]
+            self._later.pop(key, None)
         if gone:
             self._forget_drawn()
         columns = list(self.columns)
         changed = False
         for key, cells in rows:
-            new = (_first(cells[0], key), *cells[1:])
             old = self._cells.get(key)
-            if old is None:
-                self.add_row(*new, key=key)
-            else:
-                data = self._data[RowKey(key)]
-                for column, before, after in zip(columns, old, new):
-                    if before != after:
-                        # Re-measuring a column costs a pass over all its cells: only when this one is wider (and
-                        # the column's width is measured, not fixed).
-                        spec = self.columns[column]
-                        if spec.auto_width and _width(after) > spec.content_width:
-                            self.update_cell(key, column, after, update_width=True)
-                        else:  # what update_cell does, with one refresh for the whole table below
-                            data[column] = after
-                            changed = True
-            self._cells[key] = new
+            if callable(cells) and old is not None:
+                self._later[key] = cells
+                continue
+            self._later.pop(key, None)
+            changed = self._put(key, cells() if callable(cells) else cells, old, columns) or changed
         if changed:
             self._update_count += 1
             self.refresh()
@@ -311,6 +310,48 @@ class KeyedTable(DataTable[Cell]):
             rank = {key: i for i, key in enumerate(wanted)}
             self.sort(columns[0], key=lambda cell: rank[cell.row_key])
         self._follow(cursor)
+
+    def _put(self, key: str, cells: Sequence[Cell], old: tuple[Cell, ...] | None, columns: list[ColumnKey]) -> bool:
+        """Add the row or change the cells that differ; True when the table needs a refresh."""
+        new = (_first(cells[0], key), *cells[1:])
+        self._cells[key] = new
+        if old is None:
+            self.add_row(*new, key=key)
+            return False
+        changed = False
+        data = self._data[RowKey(key)]
+        for column, before, after in zip(columns, old, new):
+            if before != after:
+                # Re-measuring a column costs a pass over all its cells: only when this one is wider (and the
+                # column's width is measured, not fixed).
+                spec = self.columns[column]
+                if spec.auto_width and _width(after) > spec.content_width:
+                    self.update_cell(key, column, after, update_width=True)
+                else:  # what update_cell does, with one refresh for the whole table
+                    data[column] = after
+                    changed = True
+        return changed
+
+    def _catch_up(self, key: str | None) -> None:
+        """Bring a row whose cells were left for later up to date (it is about to be drawn or read)."""
+        make = self._later.pop(key, None) if key is not None else None
+        if key is not None and make is not None:
+            # Not a refresh: this row was not drawn since its cells were left, so nothing drawn is stale.
+            self._put(key, make(), self._cells[key], list(self.columns))
+
+    def get_row(self, row_key: RowKey | str) -> list[Cell]:
+        self._catch_up(row_key.value if isinstance(row_key, RowKey) else row_key)
+        return super().get_row(row_key)
+
+    def get_row_at(self, row_index: int) -> list[Cell]:
+        key = self._row_locations.get_key(row_index)
+        if key is not None:
+            self._catch_up(key.value)
+        return super().get_row_at(row_index)
+
+    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Cell:
+        self._catch_up(row_key.value if isinstance(row_key, RowKey) else row_key)
+        return super().get_cell(row_key, column_key)
 
     def _follow(self, key: str | None) -> None:
         """Keep the cursor on the row it was on (the row may have moved), without scrolling."""
@@ -417,10 +458,18 @@ class GroupTable(KeyedTable):
         shown = self.columns_shown
         # Long names (models, sessions) are cut to what the width leaves, so the numbers never scroll away.
         cap = max(10, min(40, self.app.size.width - _FIXED[self.level]))
+
+        def cells(g: GroupStats) -> list[Cell]:
+            return [_name(g.key, cap, g.key in flashing) if c.key == "name" else c.cell(g) for c in shown]
+
+        # Rows out of sight get their cells only when they are drawn (scrolled to) or read.
+        top = self.scroll_offset.y - 2
+        bottom = self.scroll_offset.y + self.size.height + 2
+        cursor = self.cursor_key()
         self.sync(
             [
-                (g.key, [_name(g.key, cap, g.key in flashing) if c.key == "name" else c.cell(g) for c in shown])
-                for g in ordered
+                (g.key, cells(g) if top <= i <= bottom or g.key == cursor else partial(cells, g))
+                for i, g in enumerate(ordered)
             ]
         )
 
