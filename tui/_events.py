@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -62,13 +63,15 @@ class EventsTable(KeyedTable):
         newest = sorted(alarms, key=lambda a: (a.detected_at, a.id), reverse=True)[:_SHOWN]
         clock = time.monotonic()
         room = _WIDTHS["message"]
-        rows = []
-        for event in newest:
-            cells = alarm_cells(event, now, not self.compact, room)
+
+        def cells(event: AlarmEvent) -> list[Cell]:
+            made = alarm_cells(event, now, not self.compact, room)
             if self.flash_until.get(event.id, 0.0) > clock:
-                cells[1] = Text(str(cells[1]), style="bold reverse red")
-            rows.append((event.id, cells))
-        self.sync(rows)
+                made[1] = Text(str(made[1]), style="bold reverse red")
+            return made
+
+        sight = self.in_sight()  # episodes scrolled out of sight get their cells when scrolled to
+        self.sync([(e.id, cells(e) if sight(i, e.id) else partial(cells, e)) for i, e in enumerate(newest)])
         active = sum(1 for a in alarms if a.active)
         title = f"alarms · {active} active · {len(alarms)} episodes" if alarms else "alarms · none"
         if title != self.border_title:  # setting it costs a layout pass, even to the same text

@@ -332,6 +332,13 @@ class KeyedTable(DataTable[Cell]):
                     changed = True
         return changed
 
+    def in_sight(self) -> Callable[[int, str], bool]:
+        """Whether the row at this index (in the order about to be shown) with this key is in sight, or the cursor's."""
+        top = self.scroll_offset.y - 2
+        bottom = self.scroll_offset.y + self.size.height + 2
+        cursor = self.cursor_key()
+        return lambda index, key: top <= index <= bottom or key == cursor
+
     def _catch_up(self, key: str | None) -> None:
         """Bring a row whose cells were left for later up to date (it is about to be drawn or read)."""
         make = self._later.pop(key, None) if key is not None else None
@@ -463,15 +470,8 @@ class GroupTable(KeyedTable):
             return [_name(g.key, cap, g.key in flashing) if c.key == "name" else c.cell(g) for c in shown]
 
         # Rows out of sight get their cells only when they are drawn (scrolled to) or read.
-        top = self.scroll_offset.y - 2
-        bottom = self.scroll_offset.y + self.size.height + 2
-        cursor = self.cursor_key()
-        self.sync(
-            [
-                (g.key, cells(g) if top <= i <= bottom or g.key == cursor else partial(cells, g))
-                for i, g in enumerate(ordered)
-            ]
-        )
+        sight = self.in_sight()
+        self.sync([(g.key, cells(g) if sight(i, g.key) else partial(cells, g)) for i, g in enumerate(ordered)])
 
     def sort_by(self, index: int) -> None:
         if COLUMNS[index].level > self.level:
