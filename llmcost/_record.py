@@ -15,7 +15,7 @@ __all__ = ["WIRE_VERSION", "Record", "decode_record", "encode_record", "record_d
 WIRE_VERSION = 1
 
 
-class Record(msgspec.Struct, kw_only=True, omit_defaults=False):
+class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
     """One LLM call. Unknown values are ``None``, never ``0``."""
 
     v: int = WIRE_VERSION

@@ -377,6 +377,17 @@ class Alarms:
             self._spend_trigger(r, t, None, total, cfg.spend_rate_total_usd_per_hour, self._total[0][0])
 
     def _spend_trigger(self, r: Record, t: float, agent: str | None, rate: float, limit: float, first: float) -> None:
+        # While spending stays high this runs on every record: an ongoing episode with no new peak and no higher
+        # severity only moves its last time, so do just that, without building the message and peak.
+        severity = self._severity(rate, limit)
+        ep = self._active.get(("spend_rate", agent, "total" if agent is None else ""))
+        if (
+            ep is not None
+            and _RANK[severity] <= _RANK[ep.severity]
+            and round(rate, 6) <= ep.peak.get("usd_per_hour", float("-inf"))
+        ):
+            ep.last = max(ep.last, t)
+            return
         who = "all agents" if agent is None else "this agent"
         self._trigger(
             "spend_rate",
@@ -385,7 +396,7 @@ class Alarms:
             started=first,
             detected=r.ts,
             t=t,
-            severity=self._severity(rate, limit),
+            severity=severity,
             message=lambda: f"{who} spending ${rate:,.2f}/h (limit ${limit:,.2f}/h)",
             peak={"usd_per_hour": round(rate, 6)},
         )
