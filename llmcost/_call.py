@@ -14,10 +14,11 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from llmcost import _util
 from llmcost._chunks import HANDLERS, ChunkHandler
 from llmcost._scope import Scope
 from llmcost._usage import Extracted, extract
-from llmcost._util import describe_error, new_span_id, new_trace_id
+from llmcost._util import describe_error, new_span_id
 
 if TYPE_CHECKING:
     from llmcost._tracker import Tracker
@@ -65,7 +66,7 @@ class Call:
         self.tracker = tracker
         self.id: str = new_span_id()
         if parent is None:
-            self.trace_id: str = new_trace_id(self.id)
+            self.trace_id: str = _util._trace_prefix + self.id  # new_trace_id(), inlined
             self.parent_id: str | None = None
         else:
             self.trace_id = parent.trace_id
@@ -177,9 +178,11 @@ class Call:
                 pass  # exited in another context (a generator resumed elsewhere)
         if exc is not None:
             self.set_error(exc)
-            self.finish()
-        elif not self._streaming:
-            self.finish()
+        elif self._streaming:
+            return  # the stream records the call when it ends
+        if not self.done:  # finish(), inlined
+            self.done = True
+            self.tracker._emit(self)
 
     async def __aenter__(self) -> Call:
         return self.__enter__()

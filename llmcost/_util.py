@@ -35,7 +35,7 @@ os.register_at_fork(after_in_child=_reseed)
 #: (epoch second, "YYYY-MM-DDTHH:MM:SS") of the last timestamp formatted: one tuple, so threads never pair a
 #: second with another second's text.
 _last_second: tuple[int, str] = (-1, "")
-_MILLIS = tuple(f".{i:03d}Z" for i in range(1000))
+_MILLIS = tuple([".%03dZ" % i for i in range(1000)])  # noqa: UP031 (fastest to build: import time counts)
 
 
 def new_span_id() -> str:
