@@ -9,7 +9,10 @@ Run: ``python benchmarks/bench_recorder.py`` (``--quick`` for fewer rounds).
 - Per chunk: a 1,000-chunk OpenAI-shaped stream iterated through the recorder's stream wrapper, minus the same
   stream iterated bare, divided by the chunk count.
 - Import: ``python -X importtime -c "import llmcost"``, the cumulative time of the ``llmcost`` line.
-Targets: ≤ 3 µs median per call, ≤ 0.3 µs per chunk, ≤ 50 ms import.
+- Where the per-call time goes: each part (call setup, timestamps, pricing, encoding, writer, system call) timed alone
+  on the same line and tracker; the rest is the total minus the parts.
+Targets: ≤ 3 µs median per call, ≤ 0.3 µs per chunk, ≤ 50 ms import. The per-call contenders take turns round by
+round, so load on a shared machine falls on all of them alike. Figures and their reading: benchmarks/README.md.
 """
 
 from __future__ import annotations
