@@ -153,3 +153,16 @@ def test_seen_drops_duplicates_inside_a_batch_and_across_batches() -> None:
     a, b, c = rec(), rec(), rec()
     assert seen.fresh([a, b]) == ([a, b], 0)
     assert seen.fresh([c, c, a]) == ([c], 2)
+
+
+@pytest.mark.parametrize("tail", [b"x" * (MAX_LINE + 5), b"x" * MAX_LINE, b'{"ts": "2026-03-0'])
+def test_the_unfinished_last_line_counts_as_the_follower_counts_it(
+    tmp_path: Path, catalog: Catalog, tail: bytes
+) -> None:
+    path = day_file(tmp_path, T0)
+    path.write_bytes(encode_record(rec()) + tail)
+    with Follower([path], all=True) as follower:
+        records = sum(len(batch) for batch in follower.replay())
+        malformed = follower.stats().malformed
+    scan = report_files([path], catalog=catalog, processes=1)
+    assert (scan.records, scan.malformed) == (records, malformed)
