@@ -16,7 +16,10 @@ WIRE_VERSION = 1
 
 
 class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
-    """One LLM call. Unknown values are ``None``, never ``0``."""
+    """One LLM call. Unknown values are ``None``, never ``0``.
+
+    Not tracked by the garbage collector (``gc=False``): a record holds only JSON values and never takes part in a
+    reference cycle, and a replay decodes millions of them (tracking them cost a third of the replay time)."""
 
     v: int = WIRE_VERSION
     ts: str
