@@ -19,7 +19,7 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
     """One LLM call. Unknown values are ``None``, never ``0``.
 
     Not tracked by the garbage collector (``gc=False``): a record holds only JSON values and never takes part in a
-    reference cycle, and a replay decodes millions of them (tracking them cost a third of the replay time)."""
+    reference cycle, and a replay decodes millions of them (tracked, they kept the collector busy for much of it)."""
 
     v: int = WIRE_VERSION
     ts: str
