@@ -198,14 +198,14 @@ class Recorder:
             # Pricing: the rates of (model, provider) are memoised with the time range they hold for, so a priced
             # call is six integer products in pico-dollars; the float on the wire is the exact total / 10**12,
             # correctly rounded: float(Catalog.price(...).cost_usd). Every other case takes Catalog.price.
-            if _monotonic() >= self._plans_until:
-                self._reset_plans()
             cost: Decimal | None = None
             total = -1
             model = call.response_model or call.request_model
             if u.source in ("none", "error"):
                 cost_f, status, ref = None, "no_usage", None
             else:
+                if _monotonic() >= self._plans_until:
+                    self._reset_plans()
                 plan: Any = None
                 if model is not None and call.provider_cost is None:
                     hit = self._plans.get((model, call.provider))
