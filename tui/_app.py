@@ -53,6 +53,7 @@ class LlmcostTop(App[int]):
         self.group_by: GroupBy = group_by
         self.paint_hz = paint_hz
         self._progress_step = -1
+        self._ingest_started = False
         if alerts is not None and alerts.enabled:
             feed.notifier = Notifier(alerts, ring=self._request_bell, source=feed.label)
 
@@ -82,8 +83,14 @@ class LlmcostTop(App[int]):
         return MonitorScreen(self.feed, self.group_by)
 
     def on_mount(self) -> None:
-        self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest")
+        # Reading a large history holds the interpreter: the first frame is drawn before it starts.
+        self.call_after_refresh(self._start_ingest)
         self.set_interval(1 / self.paint_hz, self._tick)
+
+    def _start_ingest(self) -> None:
+        if not self._ingest_started:
+            self._ingest_started = True
+            self.run_worker(self._ingest, thread=True, exclusive=True, name="ingest")
 
     def _ingest(self) -> None:
         self.feed.run(self._report_progress, self._report_alarms)
@@ -141,6 +148,9 @@ class LlmcostTop(App[int]):
 
     def on_unmount(self) -> None:
         self.feed.stop()
+        if not self._ingest_started:  # closed before the first frame: the feed never ran, release it here
+            self._ingest_started = True
+            self.feed.finish()
 
     async def action_quit(self) -> None:
         self.feed.stop()
