@@ -1,9 +1,11 @@
 """From a finished call to one priced line in the log: the recorder's hot path.
 
-Costs are kept low on purpose (see benchmarks/bench_recorder.py): the line is built as a positional struct with
-the wire-format fields in ``Record``'s order (a test checks both encode to the same bytes), pricing takes the
-catalog's fast path (epoch seconds as ``at``), and the only system call is the writer's single ``os.write``.
-Nothing here may raise into user code: every failure is counted in ``stats`` and reported once.
+Costs are kept low on purpose (see benchmarks/bench_recorder.py and the per-part figures in benchmarks/README.md):
+the line is built as a positional struct with the wire-format fields in ``Record``'s order (a test checks both encode
+to the same bytes), pricing uses the catalog's integer rate plans memoised per (model, provider) with the time range
+they hold for (``Catalog.rate_plan``; everything else goes through ``Catalog.price``), and the only system call is
+the writer's single ``os.write``. Nothing here may raise into user code: every failure is counted in ``stats`` and
+reported once.
 """
 
 from __future__ import annotations
