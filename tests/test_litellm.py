@@ -9,6 +9,7 @@ import os
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # litellm reads it at import: never reach the network
 
 import asyncio
+import importlib.metadata
 import inspect
 import re
 import subprocess
@@ -21,11 +22,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 import litellm
 import openai
 import pytest
 import pytest_asyncio
 from litellm.integrations.custom_logger import CustomLogger
+from packaging.requirements import Requirement
 
 import llmcost
 import llmcost.litellm
@@ -658,6 +665,14 @@ def test_import_llmcost_does_not_import_litellm() -> None:
     code = "import sys, llmcost; print('litellm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_extra_accepts_the_tested_litellm() -> None:
+    project = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]
+    (spec,) = project["optional-dependencies"]["litellm"]
+    requirement = Requirement(spec)
+    assert requirement.name == "litellm"
+    assert requirement.specifier.contains(importlib.metadata.version("litellm"))
 
 
 def test_readme_example_runs_as_written() -> None:
