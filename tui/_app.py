@@ -118,9 +118,11 @@ class LlmcostTop(App[int]):
         monitor = self._live_monitor()
         if monitor is None:
             return
-        monitor.show_progress(message.done, message.total)
         if message.done >= message.total:
+            monitor.show_progress(message.done, message.total)
             monitor.paint(force=True)  # the first full frame as soon as the history is in
+        elif message.done == 0:  # the bar at once; then the paint tick moves it (a redraw per percent is too many)
+            monitor.show_progress(message.done, message.total)
 
     @on(AlarmsChanged)
     def _alarms(self, message: AlarmsChanged) -> None:

@@ -50,6 +50,7 @@ class MonitorScreen(Screen[None]):
         self._seen_state: tuple[int, int] = (-1, -1)
         self._painted_at = 0.0
         self._title_text: Text | None = None
+        self._progress_text: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -163,8 +164,9 @@ class MonitorScreen(Screen[None]):
         if loading.display == finished:
             loading.display = not finished
         if not finished:
-            self.query_one("#progress", ProgressBar).update(progress=done * 100 / total)
-            self.query_one("#loading-label", Static).update(f"reading history {done >> 20} of {total >> 20} MB ")
+            self.query_one("#progress", ProgressBar).update(progress=done * 100 // total)
+            label = Text(f"reading history {done >> 20} of {total >> 20} MB ")
+            self._progress_text = update_static(self.query_one("#loading-label", Static), self._progress_text, label)
 
     def alarms_changed(self, changes: list[AlarmEvent]) -> list[AlarmEvent]:
         """Flash the rows of new alarm episodes; returns the new ones."""
