@@ -52,8 +52,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -127,6 +129,7 @@ _CALLBACK_LISTS = (
     "_async_failure_callback",
 )
 _MAX_IDS = 10_000  # call ids remembered for de-duplication
+_HEX32 = re.compile(r"[0-9a-f]{32}")
 _MAX_WALKS = 4_096  # Router requests followed for attempt numbers
 
 
@@ -173,7 +176,7 @@ class LlmcostLogger(CustomLogger):
         self.duplicates = 0
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
-        self._done: dict[str, None] = {}
+        self._done: OrderedDict[str, None] = OrderedDict()  # oldest first, dropped in O(1)
         self._pending: dict[str, tuple[tuple[Scope, ...], Call | None]] = {}
         self._walks: dict[str, _Walk] = {}
         self._providers: dict[tuple[Any, Any, int], tuple[str | None, str | None]] = {}
@@ -271,7 +274,7 @@ class LlmcostLogger(CustomLogger):
                 self.duplicates += 1
                 return False, None
             if len(self._done) >= _MAX_IDS:
-                self._done.pop(next(iter(self._done)))
+                self._done.popitem(last=False)
             self._done[call_id] = None
             return True, self._pending.get(call_id)
 
@@ -492,7 +495,7 @@ def _epoch(value: Any) -> float | None:
 def _trace_id(trace: str) -> str:
     """32 hex digits: a UUID's own, else a hash of the id."""
     digits = trace.replace("-", "").lower()
-    if len(digits) == 32 and all(c in "0123456789abcdef" for c in digits):
+    if _HEX32.fullmatch(digits):
         return digits
     return hashlib.blake2b(trace.encode("utf-8", "replace"), digest_size=16).hexdigest()
 
