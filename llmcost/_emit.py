@@ -71,23 +71,23 @@ def _pico_total(plan: Any, u: Extracted) -> int:
     impossible or not integers (``Catalog.price`` then raises, and the error is counted)."""
     try:
         inp = u.input_tokens or 0
-        out = u.output_tokens or 0
         cr = u.cache_read or 0
         cw = u.cache_write or 0
-        cw1 = u.cache_write_1h or 0
         rs = u.reasoning or 0
-        if cw1:
-            cw1 = min(cw1, cw)
         uncached = inp - cr - cw
-        visible = out - rs
-        cw -= cw1
-        if (uncached | visible | cr | cw | cw1 | rs) < 0:  # the OR of ints is negative if any of them is
+        visible = (u.output_tokens or 0) - rs
+        pico = plan.pico if inp <= plan.tier_min else plan.tier_rates(inp, plan.pico)
+        total: int = plan.fee
+        cw1 = u.cache_write_1h
+        if cw1:  # the one-hour part of the cache writes, at its own rate
+            cw1 = min(cw1, cw)
+            cw -= cw1
+            if cw1 < 0:
+                return -1
+            total += pico[3] * cw1
+        if (uncached | visible | cr | cw | rs) < 0:  # the OR of ints is negative if any of them is
             return -1
-        pico = plan.pico
-        if inp > plan.tier_min:
-            pico = plan.tier_rates(inp, pico)
-        a, b, c, d, e, f = pico
-        total: int = a * uncached + b * cr + c * cw + d * cw1 + e * visible + f * rs + plan.fee
+        total += pico[0] * uncached + pico[1] * cr + pico[2] * cw + pico[4] * visible + pico[5] * rs
         return total
     except TypeError:
         return -1

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -154,6 +155,32 @@ def test_impossible_usage_is_counted_not_priced(mini: pricing.Catalog) -> None:
     impossible()  # warned once, counted every time
     assert [r.cost_usd for r in tracker.records] == [None, None]
     assert tracker.stats.pricing_errors == 2
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        {"input_tokens": -1, "output_tokens": 5},
+        {"input_tokens": 10, "output_tokens": -1},
+        {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": -1},
+        {"input_tokens": 10, "output_tokens": 5, "cache_creation_input_tokens": -1},
+        {
+            "input_tokens": 10,
+            "output_tokens": 5,
+            "cache_creation_input_tokens": 4,
+            "cache_creation_1h_input_tokens": -1,
+        },
+        {"input_tokens": 10, "output_tokens": 5, "reasoning_output_tokens": -1},
+        {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 6, "cache_creation_input_tokens": 6},
+        {"input_tokens": 10, "output_tokens": 5, "reasoning_output_tokens": 6},
+    ],
+)
+def test_every_impossible_count_is_refused(mini: pricing.Catalog, counts: dict[str, Any]) -> None:
+    tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
+    with pytest.warns(llmcost.RecorderWarning, match="cannot price"), tracker.trace("gpt-4o-mini", "openai") as call:
+        call.set_usage(**counts)
+    (rec,) = tracker.records
+    assert (rec.cost_usd, rec.cost_status) == (None, "no_usage")
 
 
 def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
