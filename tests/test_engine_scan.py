@@ -166,3 +166,12 @@ def test_the_unfinished_last_line_counts_as_the_follower_counts_it(
         malformed = follower.stats().malformed
     scan = report_files([path], catalog=catalog, processes=1)
     assert (scan.records, scan.malformed) == (records, malformed)
+
+
+def test_a_duplicate_outside_the_period_still_hides_its_copy_inside(tmp_path: Path, catalog: Catalog) -> None:
+    path = day_file(tmp_path, T0)
+    before, inside = rec(T0 - 3600, id="same", agent="early"), rec(T0 + 60, id="same", agent="late")
+    path.write_bytes(encode_record(before) + encode_record(inside) + encode_record(rec(T0 + 120)))
+    since = dt.datetime.fromtimestamp(T0, dt.timezone.utc)
+    scan = report_files([path], catalog=catalog, since=since, processes=1)
+    assert [r.as_dict() for r in scan.rows] == _old([path], "agent", catalog, since=since)

@@ -68,7 +68,7 @@ _ID = attrgetter("id")
 
 @dataclass(slots=True)
 class Scan:
-    """Group totals of a history, and how the read went."""
+    """Group totals of a history, and how the read went (``records``: read once each, before any period filter)."""
 
     rows: list[ReportRow]
     records: int = 0
@@ -210,13 +210,13 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
                 records, bad = decode_block(full, block)
             if over + bad:
                 part.malformed[name] = part.malformed.get(name, 0) + over + bad
-            if job.lo is not None or job.hi is not None:
-                records = [r for r in records if _within(r.ts, job.lo, job.hi)]
-            records, dupes = seen.fresh(records)
+            records, dupes = seen.fresh(records)  # before the period filter, as the follower's batches are
             part.records += len(records)
             part.duplicates += dupes
             if len(part.head) < want:
                 part.head += map(_ID, records[: want - len(part.head)])
+            if job.lo is not None or job.hi is not None:
+                records = [r for r in records if _within(r.ts, job.lo, job.hi)]
             if priced:
                 tally.add_priced(records)
             else:
