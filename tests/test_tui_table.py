@@ -10,6 +10,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.widgets import DataTable
 
@@ -133,6 +134,15 @@ async def test_whole_lines_look_as_datatable_draws_them_with_the_cursor_anywhere
             await pilot.pause()
             assert ours_focused == _screen_lines(theirs)
             assert _screen_lines(ours) == theirs_blurred
+        for table in (ours, theirs):  # the mouse over another row
+            table._set_hover_cursor(True)
+            table.hover_coordinate = Coordinate(5, 1)
+        ours.focus()
+        await pilot.pause()
+        hovered = _screen_lines(ours)
+        theirs.focus()
+        await pilot.pause()
+        assert hovered == _screen_lines(theirs)
 
 
 class _Short(App[None]):
