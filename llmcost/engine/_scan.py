@@ -27,6 +27,7 @@ import functools
 import gc
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -290,7 +291,7 @@ def report_files(
     """Totals per group of the records in the files (``since <= ts < until``), highest cost first.
 
     The same rows as ``report(read_history(...))``, faster. ``processes``: how many to read with (default: one per
-    core for histories over 32 MB; more than one needs ``fork`` and no other running thread, else one is used).
+    core for histories over 32 MB; more than one needs Linux and no other running thread, else one is used).
     """
     job = _Job(by, since.timestamp() if since else None, until.timestamp() if until else None, reprice, catalog)
     with Follower(paths, since=since.date() if since else None, all=since is None) as follower:
@@ -313,8 +314,10 @@ def report_files(
 def _processes(wanted: int | None, total: int) -> int:
     if wanted is None:
         wanted = (os.cpu_count() or 1) if total >= _PARALLEL_BYTES else 1
-    if wanted > 1 and ("fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1):
-        return 1  # forking a process that runs other threads may deadlock it
+    if wanted > 1 and (not sys.platform.startswith("linux") or threading.active_count() > 1):
+        # fork is safe on Linux in a process without other threads (macOS system libraries are not fork-safe, and
+        # a thread holding a lock at the fork deadlocks the child)
+        return 1
     return max(1, wanted)
 
 
