@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ def test_same_rows_as_the_report_over_the_follower(logs: Path, catalog: Catalog,
     assert [row.as_dict() for row in scan.rows] == _old([logs], by, catalog)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="several processes only on Linux")
 @pytest.mark.parametrize("by", ["agent", "model", "day"])
 def test_two_processes_give_the_same_rows(logs: Path, catalog: Catalog, by: Any) -> None:
     scan = report_files([logs], by, catalog=catalog, processes=2)
