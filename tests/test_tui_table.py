@@ -73,7 +73,7 @@ async def test_every_cell_is_drawn_as_datatable_draws_it() -> None:
         table.sync([(f"r{i}", [f"k{i}", cell, cell, cell]) for i, cell in enumerate(CELLS)])
         await pilot.pause()
         different = []
-        for row in range(table.row_count):
+        for row in range(-1, table.row_count):  # -1: the header
             style = table._get_row_style(row, table.rich_style)
             for column, spec in enumerate(table.ordered_columns):
                 for width in (spec.get_render_width(table), 5, 2, 1):
@@ -95,7 +95,7 @@ async def test_a_cell_is_drawn_again_only_when_it_changed() -> None:
         table.sync([("a", ["a", "1"]), ("b", ["b", "3"])])
         await pilot.pause()
         kept = [f"{r.value}/{c.value}" for (r, c), drawn in table._drawn.items() if drawn[2] is before.get((r, c))]
-        assert sorted(kept) == ["a/calls", "a/name", "b/name"]
+        assert sorted(kept) == ["None/calls", "None/name", "a/calls", "a/name", "b/name"]  # None: the header
 
 
 class _Pair(App[None]):

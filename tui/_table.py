@@ -155,6 +155,12 @@ class KeyedTable(DataTable[Cell]):
     ) -> list[list[Segment]]:
         row_key = self._row_locations.get_key(row_index) if row_index >= 0 else None
         column_key = self._column_locations.get_key(column_index) if column_index >= 0 else None
+        if row_index == -1 and column_key is not None and self.header_height == 1 and not self.fixed_columns:
+            header = self._cell_line(
+                self._header_row_key, -1, column_key, column_index, base_style, width, cursor, hover
+            )
+            if header is not None:
+                return [header]
         row = self.rows.get(row_key) if row_key is not None else None
         if (
             row is None
@@ -182,8 +188,8 @@ class KeyedTable(DataTable[Cell]):
         hover: bool,
         state: tuple[Any, ...] | None = None,
     ) -> list[Segment] | None:
-        """The drawn line of one body cell: kept while the same cell is drawn the same way."""
-        cell = self._data[row_key].get(column_key)
+        """The drawn line of one cell (a label on the header row, -1): kept while the same cell is drawn the same way."""
+        cell = self.columns[column_key].label if row_index == -1 else self._data[row_key].get(column_key)
         how = (width, row_index, row_style, cursor, hover, state or self._state())
         drawn = self._drawn.get((row_key, column_key))
         if drawn is not None and drawn[0] is cell and drawn[1] == how:
@@ -200,7 +206,7 @@ class KeyedTable(DataTable[Cell]):
         if styles is None:
             _, row_index, row_style, cursor, hover, _ = how
             component_style, post_style = self._get_styles_to_render_cell(
-                False,
+                row_index == -1,
                 False,
                 False,
                 hover,
