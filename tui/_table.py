@@ -2,6 +2,10 @@
 
 ``KeyedTable.sync()`` adds new rows, removes gone ones, updates only the cells that changed and re-sorts only when
 the order changed (dolphie's way: never ``clear()`` a table someone is moving in). ``GroupTable`` is the main table.
+
+Painting stays cheap under load: cells are drawn straight to segments and kept until they change (``DataTable``
+would render every visible cell again after any update), one refresh covers a whole paint, and rows out of sight get
+their cells only when they are scrolled to.
 """
 
 from __future__ import annotations
