@@ -472,12 +472,21 @@ class Catalog:
                 if inp > plan.tier_min:
                     pico = plan.tier_rates(inp, pico)
                 out = usage.output_tokens
-                if inp < 0 or out < 0 or usage.cache_read_tokens or usage.cache_write_tokens or usage.reasoning_tokens:
+                cr = usage.cache_read_tokens
+                if (
+                    inp < 0
+                    or out < 0
+                    or usage.cache_write_tokens
+                    or usage.reasoning_tokens
+                    or usage.cache_write_1h_tokens
+                ):
                     total = _subset_total(usage, pico)  # checks the subsets; raises ImpossibleUsage
-                elif usage.cache_write_1h_tokens:
-                    total = _subset_total(usage, pico)
-                else:
+                elif not cr:
                     total = pico[0] * inp + pico[4] * out
+                elif 0 < cr <= inp:  # cache reads only: the most common mix after the plain one
+                    total = pico[0] * (inp - cr) + pico[1] * cr + pico[4] * out
+                else:
+                    total = _subset_total(usage, pico)
                 if plan.fee:
                     total += plan.fee * usage.requests
                 cost = exact_mul(Decimal(total), _PICO)
