@@ -81,6 +81,22 @@ def test_records_without_cost_are_priced_at_their_own_date(engine: Engine) -> No
     assert [r.cost_status for r in recent] == ["priced", "priced"]
 
 
+def test_a_refused_request_costs_nothing_but_a_broken_stream_is_unpriced(engine: Engine) -> None:
+    failed = {"cost_usd": None, "cost_status": "no_usage", "input_tokens": None, "output_tokens": None}
+    failed["status"] = "error"
+    engine.ingest(
+        [
+            rec(agent="refused", http_status=429, **failed),
+            rec(agent="broken-stream", stream=True, **failed),
+            rec(agent="cancelled", **{**failed, "status": "cancelled"}),
+        ]
+    )
+    rows = {g.key: g for g in engine.snapshot("agent").rows}
+    assert (rows["refused"].unpriced_calls, rows["refused"].cost_usd) == (0, Decimal(0))
+    assert rows["broken-stream"].unpriced_calls == 1
+    assert rows["cancelled"].unpriced_calls == 1
+
+
 def test_windows_rates_and_percentiles(engine: Engine) -> None:
     now = T0 + 60
     engine.ingest([rec(now - 600 + i, cost_usd=0.01, latency_ms=100.0 + i, ttft_ms=50.0) for i in range(600)])

@@ -167,7 +167,11 @@ class Engine:
 
     def _price(self, r: Record, model: str | None) -> int | None:
         """Pico-dollars of a record that came without a cost; marks the record with what the catalog said."""
-        if model is None or (r.input_tokens is None and r.output_tokens is None and r.gpu_seconds is None):
+        if r.input_tokens is None and r.output_tokens is None and r.gpu_seconds is None:
+            # A request refused with an error (429, 500, ...) is not billed: it costs nothing, it is not "unpriced".
+            # A stream that failed or was cancelled after it started may have been billed for what it produced.
+            return 0 if r.status == "error" and not r.stream else None
+        if model is None:
             return None
         from pricing import ImpossibleUsage, Usage
 
