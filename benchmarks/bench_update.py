@@ -1,7 +1,7 @@
 """``pricing update`` from a LiteLLM-sized price map served on loopback, end to end. Target: at most 1 s.
 
-The map is LiteLLM's own file when the reference copy is present (read at run time, never committed), else a
-synthetic one of the same shape and size. A separate process serves it over HTTP on 127.0.0.1. Measured:
+The map is LiteLLM's own file when litellm is installed (the copy bundled in its package, from the ``bench`` extra),
+else a synthetic one of the same shape and size. A separate process serves it over HTTP on 127.0.0.1. Measured:
 
 * ``update``: download, parse, convert, validate, merge into the bundled catalog, diff, write a new version
   (in-process, a fresh catalog directory each run, median of several runs);
@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-REFERENCE = Path("/work/shared/reference/data/litellm_model_prices_and_context_window.json")
 TARGET_S = 1.0
 
 
@@ -60,8 +59,13 @@ def synthetic_map(entries: int = 4_500) -> dict[str, Any]:
 
 
 def load_map() -> tuple[bytes, str]:
-    if REFERENCE.is_file():
-        return REFERENCE.read_bytes(), f"LiteLLM's map ({REFERENCE.name})"
+    import importlib.util
+
+    spec = importlib.util.find_spec("litellm")  # found without importing litellm (which takes seconds)
+    if spec is not None and spec.origin is not None:
+        bundled = Path(spec.origin).parent / "model_prices_and_context_window_backup.json"
+        if bundled.is_file():
+            return bundled.read_bytes(), f"LiteLLM's map (the copy bundled with litellm, {bundled.name})"
     return json.dumps(synthetic_map(), indent=4).encode(), "a synthetic map in LiteLLM's shape"
 
 
