@@ -70,7 +70,7 @@ def _seconds(text: str) -> float:
 
 
 def _common(p: argparse.ArgumentParser, *, at: bool = True, json: bool = True) -> None:
-    p.add_argument("--provider", metavar="P", help="provider id (openai, anthropic, aws, ollama, ...)")
+    p.add_argument("--provider", metavar="P", help="provider id (openai, anthropic, bedrock, ollama, ...)")
     if at:
         p.add_argument("--at", metavar="DATE", help="price on this date or time, ISO-8601 UTC (default: now)")
     if json:
