@@ -119,7 +119,8 @@ def _add_compare(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "compare",
         help="rank models by the cost of a token mix, cheapest first",
-        description="Rank every priced model by what this token mix costs, with the ratio to the cheapest.",
+        description="Rank every priced model by what this token mix costs, with the ratio to the cheapest. Models "
+        "with no output rate (embeddings) are left out when the mix has output tokens.",
     )
     _add_usage(p, full=False)
     p.add_argument("--limit", type=_count, default=25, metavar="K", help="show the K cheapest (0: all; default 25)")

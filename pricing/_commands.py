@@ -455,10 +455,18 @@ def _ranked(catalog: Catalog, usage: Usage, args: argparse.Namespace) -> list[Pr
     prices = []
     for m in catalog.iter_models(provider):
         price = catalog.price(usage, m.key, m.provider, at=at)
-        if price.status in wanted and price.cost_usd is not None:
+        if price.status in wanted and price.cost_usd is not None and not _makes_no_output(price, usage):
             prices.append(price)
     prices.sort(key=lambda p: (p.cost_usd, f"{p.provider}/{p.model}"))
     return prices
+
+
+def _makes_no_output(price: Price, usage: Usage) -> bool:
+    """A priced model with no output rate (an embedding model) asked for output tokens: not comparable."""
+    if not usage.output_tokens or price.status != "priced" or not price.cost_usd:
+        return False
+    b = price.breakdown
+    return not (b.get("output") or b.get("reasoning"))
 
 
 def _ratio(cost: Decimal, base: Decimal | None) -> str:

@@ -259,3 +259,49 @@ def test_default_catalog_is_the_bundled_one(run: Any) -> None:
     code, out, _ = run("cost", "gpt-4o", "--input", "1000", "--output", "200", "--json", catalog=False)
     assert code == 0
     assert _json(out)["cost_status"] == "priced"
+
+
+EMBEDDING_CATALOG = """\
+schema_version = 1
+catalog_version = "2026.01.01"
+
+[[providers]]
+id = "openai"
+name = "OpenAI"
+
+[[providers.models]]
+id = "chat-model"
+
+[[providers.models.prices]]
+source = "https://example.com/prices"
+checked = 2026-01-01
+input_mtok = 0.15
+output_mtok = 0.6
+
+[[providers.models]]
+id = "embed-model"
+
+[[providers.models.prices]]
+source = "https://example.com/prices"
+checked = 2026-01-01
+input_mtok = 0.02
+"""
+
+
+def _compared(tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str) -> list[str]:
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(EMBEDDING_CATALOG)
+    assert main(["--catalog", str(catalog), "compare", "--input", "1000", "--output", output, "--json"]) == 0
+    return [m["model"] for m in _json(capsys.readouterr().out)["models"]]
+
+
+def test_compare_leaves_out_models_without_output_rate_when_the_mix_has_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _compared(tmp_path, capsys, "100") == ["chat-model"]
+
+
+def test_compare_keeps_models_without_output_rate_for_an_input_only_mix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _compared(tmp_path, capsys, "0") == ["embed-model", "chat-model"]
