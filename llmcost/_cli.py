@@ -41,7 +41,7 @@ def _period(parser: argparse.ArgumentParser) -> None:
 def _report_parser(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "report",
-        help="totals per agent, model, provider, user, session or day",
+        help="totals per agent, model, provider, user, session, workflow or day",
         description="Totals over the logs: calls, tokens by bucket, cost, cost per 1k tokens, latency and TTFT percentiles, errors.",
     )
     _paths(p)
