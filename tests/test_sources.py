@@ -357,3 +357,16 @@ def test_dump_round_trips_any_rates_and_names(rates: list[Decimal], name: str) -
         if "_mtok = " in line:
             assert "e" not in line.partition(" = ")[2].lower(), line  # plain notation, never an exponent
     assert tomllib.loads(text, parse_float=Decimal) == doc
+
+
+def test_genai_names_that_only_respell_the_id_are_dropped() -> None:
+    data = json.loads((FIX / "genai_prices.json").read_text())
+    names = {"gpt-4o": "gpt 4o", "gemini-2.5-pro": "Gemini 2.5 Pro", "o3": "o3 Mini High"}
+    for prov in data:
+        for entry in prov.get("models", []) if isinstance(prov, dict) else []:
+            if isinstance(entry, dict) and entry.get("id") in names:
+                entry["name"] = names[entry["id"]]
+    doc, _ = genai_prices.convert(data, today=TODAY)
+    assert "name" not in model(doc, "openai", "gpt-4o")  # shown as its id, "gpt-4o"
+    assert "name" not in model(doc, "openai", "o3")  # "o3 Mini High" is not o3's name
+    assert model(doc, "google", "gemini-2.5-pro")["name"] == "Gemini 2.5 Pro"

@@ -99,8 +99,9 @@ def _model(raw: object, source: str | None, today: dt.date, warn: Warnings, pid:
         raise ValueError(f"bad model id {mid!r}")
     key = f"{pid}/{mid}"
     model: dict[str, Any] = {"id": mid}
-    if isinstance(raw.get("name"), str) and raw["name"] != mid:
-        model["name"] = raw["name"]
+    name = raw.get("name")
+    if isinstance(name, str) and name != mid and not _spelled_id(name, mid):
+        model["name"] = name
     aliases: list[str] = []
     prefixes: list[str] = []
     _match(raw.get("match"), aliases, prefixes, warn, key)
@@ -243,3 +244,10 @@ def _tiers(base: dict[str, Decimal], tiered: dict[str, list[tuple[int, Decimal]]
                 tier[name] = steps[-1] if steps else value
         tiers.append(tier)
     return tiers
+
+
+def _spelled_id(name: str, mid: str) -> bool:
+    """A name that only re-spells (part of) the id in lower case: "gpt 4o mini" for ``gpt-4o-mini``, "text embedding
+    3" for ``text-embedding-3-small``, "o4 Mini High" for ``o4-mini``. The id reads better and names one model."""
+    spelled, ident = name.lower().replace(" ", "-"), mid.lower()
+    return name[:1].islower() and (ident.startswith(spelled) or spelled.startswith(ident))
