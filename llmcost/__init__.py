@@ -56,7 +56,7 @@ __all__ = [
 
 
 def demo_traffic(
-    directory: str | os.PathLike[str], *, rate: float = 5.0, seed: int = 0, speed: float = 1.0
+    directory: str | os.PathLike[str], *, rate: float = 3.0, seed: int = 0, speed: float = 1.0
 ) -> DemoTraffic:
     """Start writing simulated traffic to ``directory`` in real time; returns the running ``DemoTraffic``.
 

@@ -181,7 +181,7 @@ def write_demo(directory: str | Path, *, duration: float = 60.0, rate: float = 3
 class DemoTraffic:
     """Simulated traffic written in real time by a background thread until :meth:`stop`.
 
-    >>> traffic = demo_traffic("/tmp/llmcost-demo", rate=5, seed=1)        # doctest: +SKIP
+    >>> traffic = demo_traffic("/tmp/llmcost-demo", rate=3, seed=1)        # doctest: +SKIP
     >>> ...                                                               # the monitor follows the directory
     >>> traffic.stop()                                                    # doctest: +SKIP
 
