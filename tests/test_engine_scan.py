@@ -177,3 +177,42 @@ def test_a_duplicate_outside_the_period_still_hides_its_copy_inside(tmp_path: Pa
     since = dt.datetime.fromtimestamp(T0, dt.timezone.utc)
     scan = report_files([path], catalog=catalog, since=since, processes=1)
     assert [r.as_dict() for r in scan.rows] == _old([path], "agent", catalog, since=since)
+
+
+def test_records_without_usage_or_cost_stay_on_the_fast_path(
+    tmp_path: Path, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(5)
+    no_usage: dict[str, Any] = {"input_tokens": None, "output_tokens": None, "cost_usd": None}
+    no_usage |= {"cost_status": "no_usage", "status": "error", "latency_ms": 90.0}
+    lines = []
+    for i in range(3000):
+        kind = rng.choice(["priced", "priced", "refused", "broken_stream", "cancelled"])
+        agent = rng.choice(["planner", "writer"])
+        if kind == "priced":
+            lines.append(encode_record(rec(T0 + i, agent=agent, cost_usd=round(rng.random() / 30, 12))))
+        elif kind == "refused":
+            lines.append(encode_record(rec(T0 + i, agent=agent, http_status=429, **no_usage)))
+        elif kind == "broken_stream":
+            lines.append(encode_record(rec(T0 + i, agent=agent, stream=True, **no_usage)))
+        else:
+            lines.append(encode_record(rec(T0 + i, agent=agent, **{**no_usage, "status": "cancelled"})))
+    day_file(tmp_path, T0).write_bytes(b"".join(lines))
+    old = _old([tmp_path], "agent", catalog)
+    assert {row["unpriced_calls"] for row in old} != {0}  # broken and cancelled streams are unpriced
+
+    def careful_path(*_: object) -> None:
+        raise AssertionError("a block went the careful way")
+
+    monkeypatch.setattr("llmcost.engine._scan._Tally.add_priced", careful_path)
+    scan = report_files([tmp_path], "agent", catalog=catalog, processes=1)
+    assert [row.as_dict() for row in scan.rows] == old
+
+
+def test_a_record_with_usage_but_no_cost_is_priced(tmp_path: Path, catalog: Catalog) -> None:
+    lines = [encode_record(rec(T0 + i, cost_usd=0.001)) for i in range(50)]
+    lines.append(encode_record(rec(T0 + 60, request_model="gpt-4o", cost_usd=None, cost_status="no_usage")))
+    day_file(tmp_path, T0).write_bytes(b"".join(lines))
+    scan = report_files([tmp_path], "agent", catalog=catalog, processes=1)
+    assert [row.as_dict() for row in scan.rows] == _old([tmp_path], "agent", catalog)
+    assert scan.rows[0].unpriced_calls == 0

@@ -3,10 +3,11 @@
 What makes it fast, and what keeps it equal to :func:`report` over the follower's batches:
 
 - lines are decoded a megabyte at a time (``decode_lines``) into a slim struct holding only the fields the report
-  uses; msgspec skips the other keys without building them. Its ``cost_usd`` is required, so a block with a bad
-  line or a record without a cost fails as a whole; it is decoded again as full records, which are priced (when
-  they have no cost) and added one by one, as ``report`` does. So is every block with ``reprice``. (Lines whose
-  unused fields have the wrong type are read, where the follower would count them as malformed.)
+  uses; msgspec skips the other keys without building them. A block with a bad line, or with a record that has
+  usage but no cost, is decoded again as full records, which are priced (when they have no cost) and added one by
+  one, as ``report`` does; so is every block with ``reprice``. A record with neither usage nor cost (a request
+  refused with a 429 or 500) needs no pricing: it costs 0 when refused, else it is unpriced, as in the engine.
+  (Lines whose unused fields have the wrong type are read, where the follower would count them as malformed.)
 - records are grouped in one short loop, then each group is summed with C-level ``map``/``sum``/``count`` over
   tens of thousands of records at a time, percentile sketches included (:meth:`Sketch.add_many`). Costs are summed
   as whole pico-dollars, ``round(cost_usd * 1e12)`` per record, exactly like the live engine;
@@ -79,18 +80,34 @@ class Scan:
 
 
 _FIELDS: tuple[tuple[str, Any, Any], ...] = (  # in the wire format's order: msgspec matches the keys fastest so
+    ("stream", bool, False),
     ("input_tokens", int | None, None),
     ("output_tokens", int | None, None),
     ("cache_read_input_tokens", int | None, None),
     ("cache_creation_input_tokens", int | None, None),
     ("reasoning_output_tokens", int | None, None),
-    ("cost_usd", float, msgspec.NODEFAULT),  # required: a block with a record without a cost fails, and is priced
+    ("gpu_seconds", float | None, None),
+    ("cost_usd", float | None, None),  # None: a refused call (no usage: costs 0) or one to price (the block is redone)
     ("latency_ms", float | None, None),
     ("ttft_ms", float | None, None),
-    ("status", Literal["ok", "error", "cancelled"], "ok"),  # the wire format's; another fails the block too
+    ("status", Literal["ok", "error", "cancelled"], "ok"),  # the wire format's; another fails the block
     ("attempt", int, 0),
 )
-_IN, _OUT, _CACHE_READ, _CACHE_WRITE, _REASONING, _COST_AT, _LATENCY_AT, _TTFT_AT, _STATUS, _ATTEMPT = range(2, 12)
+(
+    _STREAM,
+    _IN,
+    _OUT,
+    _CACHE_READ,
+    _CACHE_WRITE,
+    _REASONING,
+    _GPU,
+    _COST_AT,
+    _LATENCY_AT,
+    _TTFT_AT,
+    _STATUS,
+    _ATTEMPT,
+) = range(2, 14)
+_COST = attrgetter("cost_usd")
 
 
 @functools.cache
@@ -154,6 +171,12 @@ class _Tally:
         if self.count >= self.limit:
             self.flush()
 
+    def add_uncosted(self, records: list[Any]) -> None:
+        """Slim records without a cost and without usage: a refused request costs 0, anything else is unpriced
+        (what the engine's pricing says of a record without usage, see ``Engine._price``)."""
+        for r in records:
+            _add(self._row(self.key_of(r)), r, 0 if r.status == "error" and not r.stream else None)
+
     def add_priced(self, records: list[Record]) -> None:
         """Full records, priced one by one (no cost on the line, or ``reprice``)."""
         for r in records:
@@ -205,6 +228,11 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
     for fd, name, start, end in pieces:
         for block, over, consumed in _blocks(fd, start, end):
             records = None if job.reprice else _decode_slim(slim, block)
+            uncosted = False
+            if records is not None and None in map(_COST, records):
+                uncosted = True
+                if not all(map(_without_usage, filter(_no_cost, records))):
+                    records = None  # a record with usage and no cost: priced the careful way, with its block
             bad = 0
             priced = records is None
             if records is None:
@@ -220,6 +248,9 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
                 records = [r for r in records if _within(r.ts, job.lo, job.hi)]
             if priced:
                 tally.add_priced(records)
+            elif uncosted:
+                tally.add([r for r in records if r.cost_usd is not None])
+                tally.add_uncosted([r for r in records if r.cost_usd is None])
             else:
                 tally.add(records)
             done += consumed
@@ -229,10 +260,18 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
     return part
 
 
+def _no_cost(r: Any) -> bool:
+    return r.cost_usd is None
+
+
+def _without_usage(r: Any) -> bool:
+    return r.input_tokens is None and r.output_tokens is None and r.gpu_seconds is None
+
+
 def _decode_slim(decoder: msgspec.json.Decoder[Any], block: memoryview) -> list[Any] | None:
     try:
         return decoder.decode_lines(block)
-    except ValueError:  # a bad line or a record without a cost: the block goes the careful way
+    except ValueError:  # a bad line: the block goes the careful way (its good lines are kept, the bad ones counted)
         return None
 
 
