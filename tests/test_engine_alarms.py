@@ -173,3 +173,30 @@ def test_thresholds_come_from_the_config_file(isolated_home: Path) -> None:
     config.write_text("[alarms]\nburst_callz = 5\n")
     with pytest.raises(ValueError, match="burst_callz"):
         load_alarm_config()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[alarms\nburst_calls = 5\n", "cannot read the configuration"),
+        ("alarms = 3\n", r"\[alarms\] must be a table"),
+        ('[alarms]\nburst_calls = "many"\n', "burst_calls must be a whole number"),
+        ("[alarms]\nburst_calls = 2.5\n", "burst_calls must be a whole number"),
+        ("[alarms]\ncall_cost_usd = true\n", "call_cost_usd must be a number"),
+        ("[alarms]\nbudget_day_usd = -1\n", "budget_day_usd must be a number of 0 or more"),
+    ],
+)
+def test_a_bad_config_file_is_one_clear_error_naming_it(isolated_home: Path, text: str, message: str) -> None:
+    config = isolated_home / ".llmcost" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(text)
+    with pytest.raises(ValueError, match=message) as info:
+        load_alarm_config()
+    assert str(info.value).startswith(str(config))
+
+
+def test_whole_numbers_are_taken_where_a_number_is_expected(isolated_home: Path) -> None:
+    config = isolated_home / ".llmcost" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[alarms]\ncall_cost_usd = 1\nbudget_day_usd = 20\n")
+    assert (load_alarm_config().call_cost_usd, load_alarm_config().budget_day_usd) == (1, 20)

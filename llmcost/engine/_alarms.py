@@ -68,11 +68,24 @@ def load_alarm_config(path: str | os.PathLike[str] | None = None) -> AlarmConfig
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-    table = tomllib.loads(file.read_text(encoding="utf-8")).get("alarms", {})
-    known = {f.name for f in fields(AlarmConfig)}
-    unknown = sorted(set(table) - known)
+    try:
+        table = tomllib.loads(file.read_text(encoding="utf-8")).get("alarms", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{file}: cannot read the configuration: {exc}") from None
+    if not isinstance(table, dict):
+        raise ValueError(f"{file}: [alarms] must be a table")
+    known = {f.name: f.default for f in fields(AlarmConfig)}
+    unknown = sorted(set(table) - set(known))
     if unknown:
         raise ValueError(f"{file}: unknown alarm setting {unknown[0]!r} in [alarms]")
+    for name, value in table.items():
+        default = known[name]
+        # bool is an int to Python, never a threshold; an int is accepted where a float is expected
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        fits = whole if isinstance(default, int) else whole or isinstance(value, float)
+        if not fits or value < 0:
+            kind = "a whole number" if isinstance(default, int) else "a number"
+            raise ValueError(f"{file}: [alarms] {name} must be {kind} of 0 or more, not {value!r}")
     return AlarmConfig(**table)
 
 
