@@ -136,12 +136,13 @@ def read_history(
             if lo is None and hi is None:
                 yield batch
             else:
-                yield [r for r in batch if _within(r, lo, hi)]
+                yield [r for r in batch if _within(r.ts, lo, hi)]
 
 
-def _within(r: Record, lo: float | None, hi: float | None) -> bool:
+def _within(ts: str, lo: float | None, hi: float | None) -> bool:
+    """Whether a record stamped ``ts`` falls in ``lo <= t < hi`` (an unreadable stamp never does)."""
     try:
-        t = epoch(r.ts)
+        t = epoch(ts)
     except ValueError:
         return False
     return (lo is None or t >= lo) and (hi is None or t < hi)

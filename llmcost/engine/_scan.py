@@ -43,8 +43,7 @@ from llmcost._record import Record, record_decoder
 from llmcost.engine._aggregate import NONE
 from llmcost.engine._follow import Follower, Progress, _Seen
 from llmcost.engine._lines import MAX_LINE, decode_block
-from llmcost.engine._report import ReportBy, ReportRow, _add, _Pricer
-from llmcost.engine._time import epoch
+from llmcost.engine._report import ReportBy, ReportRow, _add, _Pricer, _within
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -306,14 +305,6 @@ def _blocks(fd: int, start: int, end: int) -> Iterator[tuple[memoryview, int, in
             pos = skip
         else:
             return  # the unfinished last line: a writer is still at it
-
-
-def _within(ts: str, lo: float | None, hi: float | None) -> bool:
-    try:
-        t = epoch(ts)
-    except ValueError:
-        return False
-    return (lo is None or t >= lo) and (hi is None or t < hi)
 
 
 def report_files(
