@@ -10,9 +10,10 @@ import socket
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from llmcost.alerts._config import PLACEHOLDERS
 from llmcost.engine._snapshot import AlarmEvent
 
-__all__ = ["Alert", "State", "event_env", "event_json", "plain_text", "slack_body", "summary_body"]
+__all__ = ["Alert", "State", "event_env", "event_fields", "event_json", "plain_text", "slack_body", "summary_body"]
 
 State = Literal["opened", "escalated", "ended", "test"]
 
@@ -100,8 +101,11 @@ def event_json(alert: Alert) -> dict[str, Any]:
     return data
 
 
-def event_env(alert: Alert) -> dict[str, str]:
-    """``LLMCOST_ALERT_*`` variables for a command (``""`` for a missing value)."""
-    data = event_json(alert)
-    names = ("id", "state", "kind", "severity", "agent", "message", "started_at", "detected_at", "ended_at", "text")
-    return {f"LLMCOST_ALERT_{n.upper()}": "" if data[n] is None else str(data[n]) for n in names}
+def event_fields(data: dict[str, Any]) -> dict[str, str]:
+    """The :data:`PLACEHOLDERS` of an :func:`event_json` as text (``""`` for a missing value)."""
+    return {n: "" if data[n] is None else str(data[n]) for n in PLACEHOLDERS}
+
+
+def event_env(fields: dict[str, str]) -> dict[str, str]:
+    """``LLMCOST_ALERT_*`` variables for a command, from :func:`event_fields`."""
+    return {f"LLMCOST_ALERT_{n.upper()}": value for n, value in fields.items()}

@@ -18,8 +18,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from llmcost.alerts._config import PLACEHOLDERS
-from llmcost.alerts._message import Alert, event_env, event_json
+from llmcost.alerts._message import Alert, event_env, event_fields, event_json
 
 __all__ = ["BELL_INTERVAL_S", "AlertStats", "BellSink", "CommandSink", "Sink", "Worker", "terminal_bell"]
 
@@ -208,12 +207,12 @@ class CommandSink(Worker):
 
     def _run_one(self, alert: Alert) -> str | None:
         data = event_json(alert)
-        fields = {k: "" if data.get(k) is None else str(data[k]) for k in PLACEHOLDERS}
+        fields = event_fields(data)
         try:
             argv = [arg.format_map(fields) for arg in self.argv]
         except (KeyError, ValueError, IndexError, AttributeError) as exc:  # checked when read from the config file
             return f"bad placeholder in the command: {exc} (write {{{{ and }}}} for literal braces)"
-        env = {**os.environ, **event_env(alert)}
+        env = {**os.environ, **event_env(fields)}
         payload = (json.dumps(data) + "\n").encode()
         try:
             proc = subprocess.Popen(
