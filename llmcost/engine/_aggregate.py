@@ -43,6 +43,20 @@ _RECENT = 50
 _CellKey = tuple[str | None, str | None, str | None, str | None]
 
 
+def _no_usage(r: Record) -> bool:
+    """No tokens and no GPU time: nothing the catalog could price."""
+    return r.input_tokens is None and r.output_tokens is None and r.gpu_seconds is None
+
+
+def _no_usage_pico(r: Record) -> int | None:
+    """Pico-dollars of a record without usage or cost.
+
+    A request refused with an error (429, 500, ...) is not billed: it costs nothing, it is not "unpriced". A stream
+    that failed or was cancelled after it started may have been billed for what it produced: unpriced.
+    """
+    return 0 if r.status == "error" and not r.stream else None
+
+
 class Engine:
     """Aggregates records (from a :class:`Follower` or anywhere) and runs the alarm rules on them.
 
@@ -167,10 +181,8 @@ class Engine:
 
     def _price(self, r: Record, model: str | None) -> int | None:
         """Pico-dollars of a record that came without a cost; marks the record with what the catalog said."""
-        if r.input_tokens is None and r.output_tokens is None and r.gpu_seconds is None:
-            # A request refused with an error (429, 500, ...) is not billed: it costs nothing, it is not "unpriced".
-            # A stream that failed or was cancelled after it started may have been billed for what it produced.
-            return 0 if r.status == "error" and not r.stream else None
+        if _no_usage(r):
+            return _no_usage_pico(r)
         if model is None:
             return None
         from pricing import ImpossibleUsage, Usage

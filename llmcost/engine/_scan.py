@@ -40,7 +40,7 @@ import msgspec
 from msgspec.structs import astuple
 
 from llmcost._record import Record, record_decoder
-from llmcost.engine._aggregate import NONE
+from llmcost.engine._aggregate import NONE, _no_usage, _no_usage_pico
 from llmcost.engine._follow import Follower, Progress, _Seen
 from llmcost.engine._lines import MAX_LINE, decode_block
 from llmcost.engine._report import ReportBy, ReportRow, _add, _Pricer, _within
@@ -171,10 +171,9 @@ class _Tally:
             self.flush()
 
     def add_uncosted(self, records: list[Any]) -> None:
-        """Slim records without a cost and without usage: a refused request costs 0, anything else is unpriced
-        (what the engine's pricing says of a record without usage, see ``Engine._price``)."""
+        """Slim records without a cost and without usage, at what the engine's pricing says of them."""
         for r in records:
-            _add(self._row(self.key_of(r)), r, 0 if r.status == "error" and not r.stream else None)
+            _add(self._row(self.key_of(r)), r, _no_usage_pico(r))
 
     def add_priced(self, records: list[Record]) -> None:
         """Full records, priced one by one (no cost on the line, or ``reprice``)."""
@@ -230,7 +229,7 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
             uncosted = False
             if records is not None and None in map(_COST, records):
                 uncosted = True
-                if not all(map(_without_usage, filter(_no_cost, records))):
+                if not all(map(_no_usage, filter(_no_cost, records))):
                     records = None  # a record with usage and no cost: priced the careful way, with its block
             bad = 0
             priced = records is None
@@ -261,10 +260,6 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
 
 def _no_cost(r: Any) -> bool:
     return r.cost_usd is None
-
-
-def _without_usage(r: Any) -> bool:
-    return r.input_tokens is None and r.output_tokens is None and r.gpu_seconds is None
 
 
 def _decode_slim(decoder: msgspec.json.Decoder[Any], block: memoryview) -> list[Any] | None:
