@@ -65,21 +65,14 @@ def make_client(timeout_s: float) -> httpx.Client:
     environment, TLS verified."""
     import httpx
 
+    from pricing._fetch import _package_version
+
     return httpx.Client(
         timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
         follow_redirects=False,
         trust_env=True,
         headers={"User-Agent": f"llmcost-top/{_package_version()} (alerts)"},
     )
-
-
-def _package_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("llmcost-top")
-    except metadata.PackageNotFoundError:
-        return "0"
 
 
 class WebhookSink(Worker):
