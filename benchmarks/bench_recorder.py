@@ -133,7 +133,7 @@ def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
 
 def breakdown(tracker: llmcost.Tracker, directory: Path, rounds: int) -> dict[str, float]:
     """The parts of one recorded call, each timed alone (same line, same tracker): where the time goes."""
-    from llmcost._emit import Line, _encoder, _pico_total
+    from llmcost._emit import Line, _encoder
     from llmcost._util import _MILLIS, iso_ms, new_span_id, new_trace_id
 
     with tracker.trace("gpt-4o-mini", "openai") as sample:
@@ -171,7 +171,10 @@ def breakdown(tracker: llmcost.Tracker, directory: Path, rounds: int) -> dict[st
     def price(n: int) -> None:
         for _ in range(n):
             hit = plans.get(("gpt-4o-mini", "openai"))
-            _pico_total(hit[0] if hit else plan, usage) / 1_000_000_000_000
+            u = usage
+            (hit[0] if hit else plan).pico_total(
+                u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning
+            ) / 1_000_000_000_000
 
     def ids(n: int) -> None:
         for _ in range(n):

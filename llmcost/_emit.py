@@ -66,33 +66,6 @@ _ATTR_KEYS = (
 _attr_values = operator.itemgetter(*_ATTR_KEYS)
 
 
-def _pico_total(plan: Any, u: Extracted) -> int:
-    """Pico-dollars of a usage by a rate plan (as ``Catalog.price`` computes them); -1 when the counts are
-    impossible or not integers (``Catalog.price`` then raises, and the error is counted)."""
-    try:
-        inp = u.input_tokens or 0
-        cr = u.cache_read or 0
-        cw = u.cache_write or 0
-        rs = u.reasoning or 0
-        uncached = inp - cr - cw
-        visible = (u.output_tokens or 0) - rs
-        pico = plan.pico if inp <= plan.tier_min else plan.tier_rates(inp, plan.pico)
-        total: int = plan.fee
-        cw1 = u.cache_write_1h
-        if cw1:  # the one-hour part of the cache writes, at its own rate
-            cw1 = min(cw1, cw)
-            cw -= cw1
-            if cw1 < 0:
-                return -1
-            total += pico[3] * cw1
-        if (uncached | visible | cr | cw | rs) < 0:  # the OR of ints is negative if any of them is
-            return -1
-        total += pico[0] * uncached + pico[1] * cr + pico[2] * cw + pico[4] * visible + pico[5] * rs
-        return total
-    except TypeError:
-        return -1
-
-
 class Stats:
     """What the recorder counted. Every failure it absorbed has a counter here."""
 
@@ -215,7 +188,9 @@ class Recorder:
                         hit = self._plan(model, call.provider, end)
                     plan = hit[0]
                 if plan is not None:
-                    total = _pico_total(plan, u)
+                    total = plan.pico_total(
+                        u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning
+                    )
                 if total >= 0:
                     cost_f, status, ref = total / 1_000_000_000_000, "priced", plan.ref
                 else:

@@ -85,6 +85,45 @@ class _Plan:
                 chosen = pico
         return chosen
 
+    def pico_total(
+        self,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        cache_read: int | None,
+        cache_write: int | None,
+        cache_write_1h: int | None,
+        reasoning: int | None,
+    ) -> int:
+        """Pico-dollars of one call's usage, as :meth:`Catalog.price` computes them (``None`` counts as 0).
+
+        Counts are inclusive as in the wire format: ``cache_write`` includes the one-hour writes ``cache_write_1h``
+        (priced at their own rate). Returns -1 when the counts are impossible or not integers (``Catalog.price``
+        would raise :class:`ImpossibleUsage`). The recorder prices every call with this, so it stays beside
+        :func:`_subset_total`, the same sum on the ``price`` path (tests check the two agree for every model).
+        """
+        try:
+            inp = input_tokens or 0
+            cr = cache_read or 0
+            cw = cache_write or 0
+            rs = reasoning or 0
+            uncached = inp - cr - cw
+            visible = (output_tokens or 0) - rs
+            pico = self.pico if inp <= self.tier_min else self.tier_rates(inp, self.pico)  # type: ignore[arg-type]
+            total: int = self.fee
+            cw1 = cache_write_1h
+            if cw1:  # the one-hour part of the cache writes, at its own rate
+                cw1 = min(cw1, cw)
+                cw -= cw1
+                if cw1 < 0:
+                    return -1
+                total += pico[3] * cw1  # type: ignore[index]
+            if (uncached | visible | cr | cw | rs) < 0:  # the OR of ints is negative if any of them is
+                return -1
+            total += pico[0] * uncached + pico[1] * cr + pico[2] * cw + pico[4] * visible + pico[5] * rs  # type: ignore[index]
+            return total
+        except TypeError:
+            return -1
+
 
 #: What :meth:`Catalog.rate_plan` returns: ``pico`` (whole pico-dollars per token for the six exclusive buckets, in
 #: ``Usage.exclusive()`` order), ``fee`` (pico-dollars per request), ``tier_min`` (inputs above it may switch to a

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 import llmcost
 import llmcost._emit
 import pricing
-from llmcost._emit import _pico_total
 from llmcost._usage import Extracted
 from llmcost._writer import reset_warnings
 
@@ -70,7 +69,8 @@ def test_rate_plan_prices_like_catalog_price(which: str, data: st.DataObject, at
     assert since <= at < until
     if plan is None:  # no window at ``at``, or rates beyond whole pico-dollars: Catalog.price decides
         return
-    total = _pico_total(plan, extracted)
+    u = extracted
+    total = plan.pico_total(u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning)
     assert Decimal(total).scaleb(-12) == price.cost_usd
     assert total / 10**12 == float(price.cost_usd)  # the float on the wire: correctly rounded either way
     assert plan.ref == price.price_ref
