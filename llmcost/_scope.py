@@ -34,6 +34,18 @@ def active_scopes() -> tuple[Scope, ...]:
     return _scopes.get()
 
 
+_ATTRS = ("agent", "session_id", "user_id", "workflow")
+
+
+def fill_from_scopes(attrs: dict[str, Any], scopes: tuple[Scope, ...]) -> None:
+    """What ``attrs`` leaves unset comes from ``scopes`` (outermost first), the innermost scope winning."""
+    for s in reversed(scopes):
+        for key in _ATTRS:
+            value = getattr(s, key)
+            if value is not None and attrs.get(key) is None:
+                attrs[key] = value
+
+
 class Scope:
     """Totals of the calls made inside it. Read them any time, also after the block has ended.
 

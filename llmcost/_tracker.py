@@ -20,7 +20,7 @@ from llmcost._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
 from llmcost._call import Call
 from llmcost._emit import Recorder, Stats
 from llmcost._record import Record
-from llmcost._scope import Scope, _scopes
+from llmcost._scope import Scope, _scopes, fill_from_scopes
 from llmcost._util import iso_ms, prompt_hash
 from llmcost._writer import FileWriter, MemoryWriter, Writer
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Tracker", "configure", "get_tracker", "track"]
 
-_ATTRS = ("agent", "session_id", "user_id", "workflow")
 #: Every key a call's ``attrs`` holds (integrations may pass fewer: readers use ``.get``).
 _CALL_KEYS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus", "prompt_hash")
 
@@ -208,11 +207,7 @@ class Tracker(Recorder):
         """Start a call (budgets checked first). Integrations use this with :meth:`Call.finish`."""
         scopes = _scopes.get()  # active_scopes(), inlined
         if scopes:
-            for s in reversed(scopes):
-                for key in _ATTRS:
-                    value = getattr(s, key)
-                    if value is not None and attrs.get(key) is None:
-                        attrs[key] = value
+            fill_from_scopes(attrs, scopes)
         if self.budgets or scopes:
             cheaper = self._check_budgets(model, attrs, scopes)
             if cheaper is not None and cheaper != model:

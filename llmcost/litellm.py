@@ -66,7 +66,7 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from llmcost._budget import BudgetExceeded
 from llmcost._call import Call, current_call
-from llmcost._scope import Scope, active_scopes
+from llmcost._scope import _ATTRS, Scope, active_scopes, fill_from_scopes
 from llmcost._tracker import Tracker, get_tracker
 from llmcost._usage import get
 from llmcost._util import iso_ms, prompt_hash
@@ -118,7 +118,6 @@ _OPERATIONS = {
     "responses": "responses",
     "aresponses": "responses",
 }
-_ATTRS = ("agent", "session_id", "user_id", "workflow")
 #: Lists LiteLLM copies a callback into (``litellm.callbacks`` is spread over the others at the next call).
 _CALLBACK_LISTS = (
     "callbacks",
@@ -242,7 +241,7 @@ class LlmcostLogger(CustomLogger):
     def _check_budgets(self, tracker: Tracker, kwargs: dict[str, Any], scopes: tuple[Scope, ...]) -> None:
         """Budgets warn as usual; one that would block warns too: LiteLLM swallows what a callback raises."""
         attrs = self._attrs(tracker, _metadata(kwargs.get("litellm_params") or {}), kwargs.get("user"))
-        _fill_from_scopes(attrs, scopes)
+        fill_from_scopes(attrs, scopes)
         model = kwargs.get("model")
         try:
             tracker._check_budgets(model if isinstance(model, str) else None, attrs, scopes)
@@ -313,7 +312,7 @@ class LlmcostLogger(CustomLogger):
         meta = _metadata(params)
         attrs = self._attrs(tracker, meta, kwargs.get("user"))
         scopes, parent = context if context is not None else ((), None)
-        _fill_from_scopes(attrs, scopes)
+        fill_from_scopes(attrs, scopes)
         llm_provider = kwargs.get("custom_llm_provider") or params.get("custom_llm_provider")
         provider, server = self._provider(tracker, llm_provider, params.get("api_base"))
         messages = kwargs.get("messages")
@@ -469,15 +468,6 @@ def _metadata(params: Mapping[str, Any]) -> Mapping[str, Any]:
     """The call's ``metadata`` (``litellm_metadata`` for some call types), where attribution is read."""
     meta = params.get("metadata") or params.get("litellm_metadata")
     return meta if isinstance(meta, Mapping) else {}
-
-
-def _fill_from_scopes(attrs: dict[str, Any], scopes: tuple[Scope, ...]) -> None:
-    """What the call leaves unset comes from the scopes open when it started, innermost first (as ``begin`` does)."""
-    for s in reversed(scopes):
-        for key in _ATTRS:
-            value = getattr(s, key)
-            if value is not None and attrs.get(key) is None:
-                attrs[key] = value
 
 
 def _int(value: Any) -> int | None:
