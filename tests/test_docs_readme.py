@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
 from pathlib import Path
 
 import pytest
 
+from tests._docs import expected_prints, python_blocks, run_example
+
 README = Path(__file__).parent.parent / "README.md"
 # The sections before the integrations need nothing but the package (the integrations test their own examples).
 CORE = README.read_text().split("\n## Integrations\n")[0]
-BLOCKS = [b for b in re.findall(r"```python\n(.*?)```", CORE, re.S) if not b.startswith("# needs")]
+BLOCKS = [b for b in python_blocks(CORE) if not b.startswith("# needs")]
 
 
 def test_the_readme_has_runnable_examples() -> None:
@@ -21,9 +20,6 @@ def test_the_readme_has_runnable_examples() -> None:
 
 @pytest.mark.parametrize("code", BLOCKS)
 def test_example_runs(code: str) -> None:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, str(README), "exec"), {"__name__": "__readme_example__"})
-    expected = [m.strip() for m in re.findall(r"print\(.*\)\s+# (.*)", code)]
+    expected = expected_prints(code)
     assert expected
-    assert out.getvalue().split("\n")[: len(expected)] == expected
+    assert run_example(code, str(README))[: len(expected)] == expected
