@@ -32,7 +32,7 @@ import socket
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -273,11 +273,9 @@ def export_records(
     *,
     resource: Resource | None = None,
     batch_size: int = 512,
-    on_batch: Callable[[int], object] | None = None,
 ) -> tuple[int, int]:
     """Send every record as a span, ``batch_size`` spans per request; returns ``(sent, skipped)`` (skipped: records
-    whose time is unreadable). Raises :class:`ExportFailed` at the first batch the exporter refuses;
-    ``on_batch(sent_so_far)`` is called after each accepted batch."""
+    whose time is unreadable). Raises :class:`ExportFailed` at the first batch the exporter refuses."""
     res = resource if resource is not None else _default_resource()
     sent = skipped = 0
     pending: list[ReadableSpan] = []
@@ -288,8 +286,6 @@ def export_records(
             raise ExportFailed(f"the exporter refused a batch of {len(pending)} spans after {sent} were sent", sent)
         sent += len(pending)
         pending.clear()
-        if on_batch is not None:
-            on_batch(sent)
 
     for batch in batches:
         for record in batch:
