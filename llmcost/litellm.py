@@ -379,8 +379,9 @@ class LlmcostLogger(CustomLogger):
         """Attempt number and fallback origin of a Router attempt; the facts kept in metadata."""
         retries, fallbacks = _int(meta.get("attempted_retries")), _int(meta.get("attempted_fallbacks"))
         group = meta.get("model_group")
+        extra = {"litellm_model_group": group} if isinstance(group, str) and group else {}
         if retries is None and fallbacks is None:
-            return {"litellm_model_group": group} if isinstance(group, str) and group else {}
+            return extra
         crumbs = meta.get("previous_models")
         crumbs = list(crumbs) if isinstance(crumbs, (list, tuple)) else []
         first = not retries and not fallbacks and not crumbs
@@ -403,7 +404,7 @@ class LlmcostLogger(CustomLogger):
             attrs["fallback_from"] = _fallback_from(group, crumbs, earlier) or (
                 original if isinstance(original, str) else None
             )
-        return {"litellm_model_group": group} if isinstance(group, str) and group else {}
+        return extra
 
     def _succeeded(self, call: Call, kwargs: dict[str, Any], response: Any) -> None:
         call.record(response)
