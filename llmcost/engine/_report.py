@@ -12,7 +12,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Literal
 
 from llmcost._record import Record
 from llmcost.engine._aggregate import NONE, Engine
@@ -32,15 +33,24 @@ __all__ = ["REPORT_KEYS", "ReportRow", "alarm_history", "read_history", "report"
 ReportBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day"]
 REPORT_KEYS: tuple[ReportBy, ...] = ("agent", "model", "provider", "user", "session", "workflow", "day")
 
-_KEY: dict[str, Callable[[Record], str | None]] = {
-    "agent": lambda r: r.agent,
-    "model": lambda r: r.response_model or r.request_model,
-    "provider": lambda r: r.provider,
-    "user": lambda r: r.user_id,
-    "session": lambda r: r.session_id,
-    "workflow": lambda r: r.workflow,
-    "day": lambda r: r.ts[:10],
+_KEY_FIELDS: dict[str, tuple[str, ...]] = {  # the record fields each grouping reads
+    "agent": ("agent",),
+    "model": ("response_model", "request_model"),
+    "provider": ("provider",),
+    "user": ("user_id",),
+    "session": ("session_id",),
+    "workflow": ("workflow",),
+    "day": (),
 }
+
+
+def _key_of(by: str) -> Callable[[Any], str | None]:
+    """The group key of a record (a full :class:`Record` or a slimmer struct with the same fields)."""
+    if by == "model":
+        return lambda r: r.response_model or r.request_model
+    if by == "day":
+        return lambda r: r.ts[:10]
+    return attrgetter(_KEY_FIELDS[by][0])
 
 
 @dataclass(slots=True)
@@ -152,11 +162,31 @@ def report(
     batches: Iterable[list[Record]], by: ReportBy = "agent", *, catalog: Catalog | None = None, reprice: bool = False
 ) -> list[ReportRow]:
     """Totals per group, highest cost first. ``reprice`` prices every record again at its own date."""
-    key_of = _KEY[by]
-    rows: dict[str | None, ReportRow] = {}
-    pricer = _Pricer(catalog)
+    rows = _Rows(by, catalog, reprice)
     for batch in batches:
-        for r in batch:
+        rows.add_priced(batch)
+    return _ranked(rows.rows.values())
+
+
+class _Rows:
+    """The rows of a report by group, and records added to them priced the way the engine prices them."""
+
+    def __init__(self, by: str, catalog: Catalog | None, reprice: bool) -> None:
+        self.key_of = _key_of(by)
+        self.rows: dict[str | None, ReportRow] = {}
+        self.reprice = reprice
+        self.pricer = _Pricer(catalog)
+
+    def row(self, key: str | None) -> ReportRow:
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = ReportRow(NONE if key is None else key)
+        return row
+
+    def add_priced(self, records: Iterable[Record]) -> None:
+        """Records one by one, at the cost on the line, else (or with ``reprice``) at the catalog's price."""
+        rows, key_of, pricer, reprice = self.rows, self.key_of, self.pricer, self.reprice
+        for r in records:
             key = key_of(r)
             row = rows.get(key)
             if row is None:
@@ -164,7 +194,11 @@ def report(
             cost = None if reprice else r.cost_usd
             pico = round(cost * 1e12) if cost is not None else pricer.pico(r)
             _add(row, r, pico)
-    return sorted(rows.values(), key=lambda row: (-row.pico, -row.calls, row.key))
+
+
+def _ranked(rows: Iterable[ReportRow]) -> list[ReportRow]:
+    """Highest cost first (then most calls, then by key)."""
+    return sorted(rows, key=lambda row: (-row.pico, -row.calls, row.key))
 
 
 def _add(row: ReportRow, r: Record, pico: int | None) -> None:

@@ -39,11 +39,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 from msgspec.structs import astuple
 
-from llmcost._record import Record, record_decoder
-from llmcost.engine._aggregate import NONE, _no_usage, _no_usage_pico
+from llmcost._record import record_decoder
+from llmcost.engine._aggregate import _no_usage, _no_usage_pico
 from llmcost.engine._follow import Follower, Progress, _Seen
 from llmcost.engine._lines import MAX_LINE, decode_block
-from llmcost.engine._report import ReportBy, ReportRow, _add, _Pricer, _within
+from llmcost.engine._report import _KEY_FIELDS, ReportBy, ReportRow, _add, _ranked, _Rows, _within
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -55,15 +55,6 @@ _PARALLEL_BYTES = 32 << 20  # below this a second process costs more than it sav
 _BULK = 8  # smaller groups are added record by record
 _FLUSH_MAX = 1 << 18  # bounds the records held
 _FLUSH = 8192  # records gathered before the groups are summed (while their structs are in the CPU cache)
-_KEY_FIELDS: dict[str, tuple[str, ...]] = {
-    "agent": ("agent",),
-    "model": ("response_model", "request_model"),
-    "provider": ("provider",),
-    "user": ("user_id",),
-    "session": ("session_id",),
-    "workflow": ("workflow",),
-    "day": (),
-}
 _ID = attrgetter("id")
 
 
@@ -117,14 +108,6 @@ def _slim(by: str) -> type[msgspec.Struct]:
     return msgspec.defstruct("SlimRecord", [("ts", str), ("id", str), *_FIELDS, *keys], kw_only=True, gc=False)
 
 
-def _key_of(by: str) -> Callable[[Any], str | None]:
-    if by == "model":
-        return lambda r: r.response_model or r.request_model
-    if by == "day":
-        return lambda r: r.ts[:10]
-    return attrgetter(_KEY_FIELDS[by][0])
-
-
 @dataclass(frozen=True, slots=True)
 class _Job:
     by: str
@@ -147,17 +130,14 @@ class _Part:
     sent: tuple[_Ids, _Ids] = ("", "")  # head and remembered ids, packed (from a forked process)
 
 
-class _Tally:
+class _Tally(_Rows):
     """Groups records, then sums each group column by column (the columns come from ``astuple`` + ``zip``)."""
 
     def __init__(self, job: _Job) -> None:
-        self.job = job
-        self.key_of = _key_of(job.by)
-        self.rows: dict[str | None, ReportRow] = {}
+        super().__init__(job.by, job.catalog, job.reprice)
         self.pending: dict[str | None, list[Any]] = {}
         self.count = 0
         self.limit = _FLUSH
-        self.pricer = _Pricer(job.catalog)
 
     def add(self, records: list[Any]) -> None:
         pending = self.pending
@@ -173,25 +153,12 @@ class _Tally:
     def add_uncosted(self, records: list[Any]) -> None:
         """Slim records without a cost and without usage, at what the engine's pricing says of them."""
         for r in records:
-            _add(self._row(self.key_of(r)), r, _no_usage_pico(r))
-
-    def add_priced(self, records: list[Record]) -> None:
-        """Full records, priced one by one (no cost on the line, or ``reprice``)."""
-        for r in records:
-            cost = None if self.job.reprice else r.cost_usd
-            pico = round(cost * 1e12) if cost is not None else self.pricer.pico(r)
-            _add(self._row(self.key_of(r)), r, pico)
-
-    def _row(self, key: str | None) -> ReportRow:
-        row = self.rows.get(key)
-        if row is None:
-            row = self.rows[key] = ReportRow(NONE if key is None else key)
-        return row
+            _add(self.row(self.key_of(r)), r, _no_usage_pico(r))
 
     def flush(self) -> None:
         """Sum the pending records group by group, while their structs are still in the CPU cache."""
         for key, group in self.pending.items():
-            row = self._row(key)
+            row = self.row(key)
             if len(group) < _BULK:
                 for r in group:
                     _add(row, r, round(r.cost_usd * 1e12))
@@ -470,5 +437,5 @@ def _merge(parts: list[_Part]) -> Scan:
         scan.duplicates += part.duplicates
         for name, n in part.malformed.items():
             scan.malformed[name] = scan.malformed.get(name, 0) + n
-    scan.rows = sorted(rows.values(), key=lambda row: (-row.pico, -row.calls, row.key))
+    scan.rows = _ranked(rows.values())
     return scan
