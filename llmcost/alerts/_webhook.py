@@ -10,7 +10,6 @@ httpx is imported on the worker thread, when the first alert comes (about 60 ms)
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections import deque
 from collections.abc import Callable
@@ -184,6 +183,8 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # rare (servers send seconds): not paid at every start
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
