@@ -393,7 +393,8 @@ class Alarms:
         # While spending stays high this runs on every record: an ongoing episode with no new peak and no higher
         # severity only moves its last time, so do just that, without building the message and peak.
         severity = self._severity(rate, limit)
-        ep = self._active.get(("spend_rate", agent, "total" if agent is None else ""))
+        sub = "total" if agent is None else ""
+        ep = self._active.get(("spend_rate", agent, sub))
         if (
             ep is not None
             and _RANK[severity] <= _RANK[ep.severity]
@@ -405,7 +406,7 @@ class Alarms:
         self._trigger(
             "spend_rate",
             agent,
-            "total" if agent is None else "",
+            sub,
             started=first,
             detected=r.ts,
             t=t,
