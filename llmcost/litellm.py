@@ -172,6 +172,7 @@ class LlmcostLogger(CustomLogger):
             "tags": list(tags) if tags else None,
             "metadata": dict(metadata) if metadata else None,
         }
+        self._base: tuple[Tracker, dict[str, Any]] | None = None  # the defaults, worked out once per tracker
         self.duplicates = 0
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -343,7 +344,9 @@ class LlmcostLogger(CustomLogger):
         return call
 
     def _attrs(self, tracker: Tracker, meta: Mapping[str, Any], user: Any) -> dict[str, Any]:
-        attrs = tracker.attributes(**self._given)
+        base = self._base
+        if base is None or base[0] is not tracker:
+            base = self._base = (tracker, tracker.attributes(**self._given))
         tags = meta.get("tags")
         given = {key: meta.get(key) for key in _ATTRS if isinstance(meta.get(key), str)}
         if "user_id" not in given and isinstance(user, str) and user:
@@ -352,7 +355,7 @@ class LlmcostLogger(CustomLogger):
             given["tags"] = [tags]
         elif isinstance(tags, (list, tuple)):
             given["tags"] = [str(t) for t in tags]
-        return tracker.attributes(attrs, **given) if given else attrs
+        return tracker.attributes(base[1], **given)
 
     def _provider(self, tracker: Tracker, llm_provider: Any, api_base: Any) -> tuple[str | None, str | None]:
         key = (llm_provider, api_base, id(tracker))
