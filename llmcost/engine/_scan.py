@@ -41,7 +41,7 @@ from msgspec.structs import astuple
 
 from llmcost._record import record_decoder
 from llmcost.engine._aggregate import _no_usage, _no_usage_pico
-from llmcost.engine._follow import Follower, Progress, _Seen
+from llmcost.engine._follow import _ID, Follower, Progress, _Seen
 from llmcost.engine._lines import MAX_LINE, decode_block
 from llmcost.engine._report import _KEY_FIELDS, ReportBy, ReportRow, _add, _ranked, _Rows, _within
 
@@ -55,7 +55,6 @@ _PARALLEL_BYTES = 32 << 20  # below this a second process costs more than it sav
 _BULK = 8  # smaller groups are added record by record
 _FLUSH_MAX = 1 << 18  # bounds the records held
 _FLUSH = 8192  # records gathered before the groups are summed (while their structs are in the CPU cache)
-_ID = attrgetter("id")
 
 
 @dataclass(slots=True)
