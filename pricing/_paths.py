@@ -7,7 +7,9 @@ the XDG data directory is used. Both the recorder and the monitor resolve paths 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "catalog_dir",
@@ -15,6 +17,7 @@ __all__ = [
     "llmcost_home",
     "log_dir",
     "project_override_file",
+    "read_config",
     "user_override_file",
 ]
 
@@ -49,3 +52,24 @@ def project_override_file() -> Path:
 
 def config_file() -> Path:
     return llmcost_home() / "config.toml"
+
+
+def read_config(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any]]:
+    """The config file (default: :func:`config_file`) and its tables; no file is an empty config.
+
+    Raises ``ValueError`` with one line naming the file when it cannot be read or is not valid TOML.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+    file = Path(path) if path is not None else config_file()
+    if not file.is_file():
+        return file, {}
+    try:
+        return file, tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{file}: cannot read the configuration: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{file}: cannot read the configuration: {exc}") from None

@@ -113,13 +113,10 @@ class _Base:
 
 def configured_url() -> str:
     """``[pricing] url`` from ``$LLMCOST_HOME/config.toml``, else :data:`DEFAULT_URL`."""
-    path = _paths.config_file()
-    if not path.is_file():
-        return DEFAULT_URL
     try:
-        config = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UpdateError(f"{path}: cannot read the configuration: {exc}") from None
+        path, config = _paths.read_config()
+    except ValueError as exc:
+        raise UpdateError(str(exc)) from None
     url = config.get("pricing", {}).get("url")
     if url is None:
         return DEFAULT_URL

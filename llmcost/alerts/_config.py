@@ -22,10 +22,8 @@ import difflib
 import os
 import shlex
 import string
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any, cast
 
 from llmcost.engine._snapshot import Severity
@@ -92,21 +90,12 @@ class AlertConfig:
 
 def load_alert_config(path: str | os.PathLike[str] | None = None) -> AlertConfig:
     """The ``[alerts]`` table of the config file (``pricing._paths.config_file()`` by default); none: no alerts."""
-    from pricing._paths import config_file
+    from pricing._paths import read_config
 
-    file = Path(path) if path is not None else config_file()
-    if not file.is_file():
-        return AlertConfig()
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise AlertConfigError(f"{file}: not valid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AlertConfigError(f"{file}: cannot read: {exc}") from None
+        file, data = read_config(path)
+    except ValueError as exc:
+        raise AlertConfigError(str(exc)) from None
     table = data.get("alerts", {})
     return parse_alert_config(table, str(file))
 

@@ -10,11 +10,9 @@ Budgets are different: an exhausted budget stays exhausted, so its episode ends 
 from __future__ import annotations
 
 import os
-import sys
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
 from llmcost._record import Record
@@ -59,19 +57,10 @@ class AlarmConfig:
 
 def load_alarm_config(path: str | os.PathLike[str] | None = None) -> AlarmConfig:
     """The ``[alarms]`` table of the config file (``pricing._paths.config_file()`` by default); unknown keys fail."""
-    from pricing._paths import config_file
+    from pricing._paths import read_config
 
-    file = Path(path) if path is not None else config_file()
-    if not file.is_file():
-        return AlarmConfig()
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-    try:
-        table = tomllib.loads(file.read_text(encoding="utf-8")).get("alarms", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{file}: cannot read the configuration: {exc}") from None
+    file, config = read_config(path)
+    table = config.get("alarms", {})
     if not isinstance(table, dict):
         raise ValueError(f"{file}: [alarms] must be a table")
     known = {f.name: f.default for f in fields(AlarmConfig)}
