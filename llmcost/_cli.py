@@ -1,5 +1,5 @@
 """The ``llmcost`` command: ``report``, ``alarms``, ``export`` (here), ``demo`` (``llmcost._demo``) and ``alerts``
-(``llmcost.alerts._cli``).
+(``llmcost.alerts._cli``, imported when it runs).
 
 Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process.
 """
@@ -11,7 +11,6 @@ import sys
 from typing import Any, NoReturn
 
 from llmcost import _commands, _demo
-from llmcost.alerts import _cli as _alerts
 
 __all__ = ["build_parser", "main"]
 
@@ -109,6 +108,29 @@ def _export_parser(sub: argparse._SubParsersAction[Any]) -> argparse.ArgumentPar
     return p
 
 
+def _alerts_parser(sub: argparse._SubParsersAction[Any]) -> None:
+    """``llmcost alerts``; the alerts package is imported only when the command runs (not on every ``llmcost``)."""
+    parser = sub.add_parser(
+        "alerts",
+        help="where alarm alerts go ([alerts] in the config file); --test sends one",
+        description="Check the [alerts] table of the config file and list its destinations. llmcost-top sends an "
+        "alert there when an alarm episode opens, escalates or ends.",
+    )
+    parser.add_argument(
+        "--test", action="store_true", help="send a sample alert to every destination; exit 1 if one fails"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, metavar="SECONDS", help="with --test: how long to wait (default 30)"
+    )
+    parser.set_defaults(func=_run_alerts)
+
+
+def _run_alerts(args: argparse.Namespace) -> int:
+    from llmcost.alerts._cli import run_alerts
+
+    return run_alerts(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG, description="Record, price and watch every LLM call: reports, alarms and exports over the logs."
@@ -118,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     _alarms_parser(sub)
     _export_parser(sub)
     _demo.register(sub)
-    _alerts.register(sub)
+    _alerts_parser(sub)
     return parser
 
 

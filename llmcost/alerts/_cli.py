@@ -1,32 +1,14 @@
-"""``llmcost alerts``: show where alerts go (the ``[alerts]`` table, checked), ``--test`` sends a sample one."""
+"""``llmcost alerts`` (its arguments are in ``llmcost._cli``): show where alerts go (the ``[alerts]`` table, checked), ``--test`` sends a sample one."""
 
 from __future__ import annotations
 
 import argparse
 import shlex
-from typing import Any
 
 from llmcost.alerts._config import AlertConfig, AlertConfigError, load_alert_config
 from llmcost.alerts._notifier import Notifier
 
-__all__ = ["register", "run_alerts"]
-
-
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    """Add the ``alerts`` subcommand to the ``llmcost`` parser (sets ``func``)."""
-    parser = sub.add_parser(
-        "alerts",
-        help="where alarm alerts go ([alerts] in the config file); --test sends one",
-        description="Check the [alerts] table of the config file and list its destinations. llmcost-top sends an "
-        "alert there when an alarm episode opens, escalates or ends.",
-    )
-    parser.add_argument(
-        "--test", action="store_true", help="send a sample alert to every destination; exit 1 if one fails"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=30.0, metavar="SECONDS", help="with --test: how long to wait (default 30)"
-    )
-    parser.set_defaults(func=run_alerts)
+__all__ = ["run_alerts"]
 
 
 def run_alerts(args: argparse.Namespace) -> int:
