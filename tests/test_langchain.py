@@ -5,9 +5,6 @@ fallbacks, batches in threads, async)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import io
-import re
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -34,6 +31,7 @@ import llmcost.langchain
 import pricing
 from llmcost._writer import reset_warnings
 from llmcost.langchain import LlmcostCallbackHandler, track
+from tests._docs import python_blocks, run_example
 from tests.servers import CHAT_USAGE, FakeLLMServer
 
 USAGE = {
@@ -739,7 +737,7 @@ README = Path(__file__).parent.parent / "README.md"
 
 def _readme_example() -> str:
     section = README.read_text().split("\n### LangChain\n", 1)[1].split("\n#", 1)[0]
-    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    (code,) = python_blocks(section)
     return str(code)
 
 
@@ -747,9 +745,7 @@ def test_readme_example_runs(server: FakeLLMServer, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setattr(llmcost._tracker, "_default", None)  # a process-wide tracker of this test's home
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(_readme_example(), str(README), "exec"), {"__name__": "__readme_example__"})
+    printed = run_example(_readme_example(), str(README))
     tracker = llmcost.get_tracker()
     tracker.close()
     assert tracker.log_dir is not None
@@ -759,4 +755,4 @@ def test_readme_example_runs(server: FakeLLMServer, monkeypatch: pytest.MonkeyPa
     assert len(records) == 3
     assert {r.agent for r in records} == {"support-bot"}
     cost = sum(Decimal(str(r.cost_usd)) for r in records)
-    assert out.getvalue().splitlines()[0] == f"3 {3 * CHAT_TOTAL} ${cost:.6f}"
+    assert printed[0] == f"3 {3 * CHAT_TOTAL} ${cost:.6f}"

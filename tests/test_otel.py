@@ -6,9 +6,7 @@ Live from a Tracker (``llmcost.otel.export_to``), through the real ``openai`` cl
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import io
 import re
 import socket
 import subprocess
@@ -34,6 +32,7 @@ from llmcost import otel
 from llmcost._cli import main
 from llmcost._record import decode_record
 from llmcost._writer import reset_warnings
+from tests._docs import expected_prints, python_blocks, run_example
 from tests._traces import T0, day_file, rec, write
 from tests.servers import CHAT_USAGE, FakeLLMServer
 
@@ -563,27 +562,21 @@ README_BLOCK = re.search(r"### OpenTelemetry\n.*?```python\n(.*?)```", (ROOT / "
 DOC = (ROOT / "docs" / "otel.md").read_text()
 
 
-def run_example(code: str, receiver: Receiver) -> list[str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code.replace("http://localhost:4318", receiver.url), "example", "exec"), {"__name__": "__doc__"})
-    return out.getvalue().splitlines()
-
-
-def expected_prints(code: str) -> list[str]:
-    return [m.strip() for m in re.findall(r"print\(.*\)\s+# (.*)", code)]
+def run_receiving(code: str, receiver: Receiver) -> list[str]:
+    """Run an example with the loopback receiver in place of the collector it names."""
+    return run_example(code.replace("http://localhost:4318", receiver.url), "example")
 
 
 def test_readme_example_runs_as_written(receiver: Receiver) -> None:
     assert README_BLOCK is not None
     code = README_BLOCK.group(1)
-    assert run_example(code, receiver) == expected_prints(code)
+    assert run_receiving(code, receiver) == expected_prints(code)
     assert attrs(receiver.wait_for(1)[0])["gen_ai.agent.name"] == "planner"
 
 
-@pytest.mark.parametrize("code", re.findall(r"```python\n(.*?)```", DOC, re.S))
+@pytest.mark.parametrize("code", python_blocks(DOC))
 def test_doc_example_runs_as_written(code: str, receiver: Receiver) -> None:
-    assert run_example(code, receiver) == expected_prints(code)
+    assert run_receiving(code, receiver) == expected_prints(code)
 
 
 @pytest.mark.parametrize("config", re.findall(r"```yaml\n(.*?)```", DOC, re.S))
