@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from rich.text import Text
@@ -20,6 +20,7 @@ FLASH_S = 2.0
 _COLUMNS = (("sev", "sev"), ("kind", "alarm"), ("agent", "agent"), ("started", "started"), ("for", "for"))
 _WIDE = (("peak", "peak"), ("message", "what"))
 _SHOWN = 100
+_ID = attrgetter("id")
 # Fixed widths: the pane never re-measures (and never jitters) as episodes come and go.
 _WIDTHS = {"sev": 6, "kind": 14, "agent": 12, "started": 8, "for": 7, "peak": 16, "message": 38}
 
@@ -70,8 +71,7 @@ class EventsTable(KeyedTable):
                 made[1] = Text(str(made[1]), style="bold reverse red")
             return made
 
-        sight = self.in_sight()  # episodes scrolled out of sight get their cells when scrolled to
-        self.sync([(e.id, cells(e) if sight(i, e.id) else partial(cells, e)) for i, e in enumerate(newest)])
+        self.sync_made(newest, _ID, cells)  # episodes scrolled out of sight get their cells when scrolled to
         active = sum(1 for a in alarms if a.active)
         title = f"alarms · {active} active · {len(alarms)} episodes" if alarms else "alarms · none"
         if title != self.border_title:  # setting it costs a layout pass, even to the same text

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -30,6 +31,7 @@ __all__ = ["COLUMNS", "Column", "GroupTable", "KeyedTable", "badge"]
 
 Cell = Text | str
 RowCells = Sequence[Cell] | Callable[[], Sequence[Cell]]
+_T = TypeVar("_T")
 
 
 class _KeyCell(Text):
@@ -342,6 +344,16 @@ class KeyedTable(DataTable[Cell]):
                     changed = True
         return changed
 
+    def sync_made(self, items: Sequence[_T], key: Callable[[_T], str], cells: Callable[[_T], Sequence[Cell]]) -> None:
+        """:meth:`sync` one row per item, in this order: rows out of sight get their cells only when they are drawn
+        (scrolled to) or read."""
+        sight = self.in_sight()
+        rows: list[tuple[str, RowCells]] = []
+        for index, item in enumerate(items):
+            k = key(item)
+            rows.append((k, cells(item) if sight(index, k) else partial(cells, item)))
+        self.sync(rows)
+
     def in_sight(self) -> Callable[[int, str], bool]:
         """Whether the row at this index (in the order about to be shown) with this key is in sight, or the cursor's."""
         top = self.scroll_offset.y - 2
@@ -440,6 +452,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("alarm", "alarm", lambda g: _RANK.get(g.alarm or "", 0), lambda g: badge(g.alarm), level=0),
 )
 DEFAULT_SORT = 6  # cost
+_KEY_OF = attrgetter("key")
 _FIXED = (52, 96, 112)  # columns taken by everything but the name, per layout level (padding and scrollbar included)
 
 
@@ -479,9 +492,7 @@ class GroupTable(KeyedTable):
         def cells(g: GroupStats) -> list[Cell]:
             return [_name(g.key, cap, g.key in flashing) if c.key == "name" else c.cell(g) for c in shown]
 
-        # Rows out of sight get their cells only when they are drawn (scrolled to) or read.
-        sight = self.in_sight()
-        self.sync([(g.key, cells(g) if sight(i, g.key) else partial(cells, g)) for i, g in enumerate(ordered)])
+        self.sync_made(ordered, _KEY_OF, cells)
 
     def sort_by(self, index: int) -> None:
         if COLUMNS[index].level > self.level:
