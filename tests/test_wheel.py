@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -33,9 +33,16 @@ print(json.dumps({
 """
 
 
+def _setuptools_version() -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in importlib.metadata.version("setuptools").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return ()
+
+
 def _build_wheel(out: Path) -> Path:
     cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)]
-    if importlib.util.find_spec("hatchling") is not None:
+    if _setuptools_version() >= (77,):
         cmd.insert(4, "--no-build-isolation")  # build offline with the installed backend
     subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
     (wheel,) = out.glob("llmcost_top-*.whl")

@@ -95,14 +95,9 @@ class _Seen:
         self.previous: set[str] = set()
 
     def fresh(self, records: list[_R]) -> tuple[list[_R], int]:
+        if self.fresh_ids(list(map(_ID, records))):  # the usual case, at C speed
+            return records, 0
         cur, prev = self.current, self.previous
-        ids = list(map(_ID, records))
-        if cur.isdisjoint(ids) and (not prev or prev.isdisjoint(ids)):  # the usual case, at C speed
-            before = len(cur)
-            cur.update(ids)
-            if len(cur) - before == len(ids):
-                return self._rotate(records, 0)
-            cur.difference_update(ids)  # a duplicate inside the batch (none of these ids was known before)
         out = []
         for r in records:
             i = r.id
@@ -110,12 +105,25 @@ class _Seen:
                 continue
             cur.add(i)
             out.append(r)
-        return self._rotate(out, len(records) - len(out))
+        self._rotate()
+        return out, len(records) - len(out)
 
-    def _rotate(self, out: list[_R], dropped: int) -> tuple[list[_R], int]:
+    def fresh_ids(self, ids: list[str]) -> bool:
+        """Remember ``ids`` when none of them was seen before or comes twice (True); else change nothing (False)."""
+        cur, prev = self.current, self.previous
+        if not cur.isdisjoint(ids) or (prev and not prev.isdisjoint(ids)):
+            return False
+        before = len(cur)
+        cur.update(ids)
+        if len(cur) - before != len(ids):
+            cur.difference_update(ids)  # a duplicate among them (none of these ids was known before)
+            return False
+        self._rotate()
+        return True
+
+    def _rotate(self) -> None:
         if len(self.current) >= self.cap:
             self.previous, self.current = self.current, set()
-        return out, dropped
 
 
 class _Source:

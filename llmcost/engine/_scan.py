@@ -17,6 +17,12 @@ What makes it fast, and what keeps it equal to :func:`report` over the follower'
   ids the way the follower does; the first ids of each range are checked against the ids the previous ranges
   remembered at their end, and any id seen on both sides of a cut sends the whole history through one process.
 
+Where the compiled scanner (``_cscan``, built at install when a C compiler is there) is present, a block is first
+read by it: it parses the lines straight from the bytes and adds them to its own group totals, without a Python
+object per record but the id. It takes a block only when every line is one the slim decoder reads to the same values,
+no id in it was seen before, and (with a period) every record falls inside the period or every one outside; any
+other block goes the way above. Its totals are added to the rows at the end.
+
 Malformed and over-long lines are counted per file, never fatal (the same :class:`LineSplitter` and
 :func:`decode_block` as the follower).
 """
@@ -43,10 +49,17 @@ from llmcost._record import record_decoder
 from llmcost.engine._aggregate import _no_usage, _no_usage_pico
 from llmcost.engine._follow import _ID, Follower, Progress, _Seen
 from llmcost.engine._lines import MAX_LINE, decode_block
-from llmcost.engine._report import _KEY_FIELDS, ReportBy, ReportRow, _add, _ranked, _Rows, _within
+from llmcost.engine._report import _KEY_FIELDS, REPORT_KEYS, ReportBy, ReportRow, _add, _ranked, _Rows, _within
+from llmcost.engine._time import epoch
 
 if TYPE_CHECKING:
+    from llmcost.engine._cscan import Scanner
     from pricing import Catalog
+
+try:
+    from llmcost.engine._cscan import Scanner as _Scanner
+except ImportError:  # built without a C compiler: the pure-Python path, same totals
+    _Scanner = None  # type: ignore[assignment, misc]
 
 __all__ = ["Scan", "report_files"]
 
@@ -66,6 +79,7 @@ class Scan:
     duplicates: int = 0
     malformed: dict[str, int] = field(default_factory=dict)
     processes: int = 1
+    compiled: int = 0  # of the records, how many the compiled scanner read
 
 
 _FIELDS: tuple[tuple[str, Any, Any], ...] = (  # in the wire format's order: msgspec matches the keys fastest so
@@ -124,6 +138,7 @@ class _Part:
     records: int = 0
     duplicates: int = 0
     malformed: dict[str, int] = field(default_factory=dict)
+    compiled: int = 0
     head: list[str] = field(default_factory=list)  # the first fresh ids, checked against the previous parts
     seen: _Seen | None = None  # the ids remembered at the end (in this process)
     sent: tuple[_Ids, _Ids] = ("", "")  # head and remembered ids, packed (from a forked process)
@@ -188,9 +203,15 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
     seen = _Seen()
     part = _Part(tally.rows, seen=seen)
     want = seen.cap if head else 0
+    scanner = None if _Scanner is None or job.reprice else _Scanner(REPORT_KEYS.index(job.by))
     done = 0
     for fd, name, start, end in pieces:
         for block, over, consumed in _blocks(fd, start, end):
+            if scanner is not None and block and _take(scanner, block, job, seen, part, want):
+                done += consumed
+                if progress is not None:
+                    progress(done)
+                continue
             records = None if job.reprice else _decode_slim(slim, block)
             uncosted = False
             if records is not None and None in map(_COST, records):
@@ -221,7 +242,61 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
             if progress is not None:
                 progress(done)
     tally.flush()
+    if scanner is not None:
+        _add_rows(tally, scanner.rows())
     return part
+
+
+def _take(scanner: Scanner, block: memoryview, job: _Job, seen: _Seen, part: _Part, want: int) -> bool:
+    """Whether the compiled scanner took the block: every line read, no id seen before, and all of the records in
+    the period (added to its totals) or all of them outside it (counted as read, as the Python way does)."""
+    period = job.lo is not None or job.hi is not None
+    got = scanner.scan(block, period)
+    if got is None:
+        return False
+    ids, first, last = got
+    inside = True
+    if period and ids:
+        if first is None or last is None:
+            return False  # a timestamp epoch() reads the slow way, or not at all: record by record
+        lo, hi = epoch(first), epoch(last)  # the earliest and the latest
+        if (job.hi is not None and lo >= job.hi) or (job.lo is not None and hi < job.lo):
+            inside = False
+        elif (job.lo is not None and lo < job.lo) or (job.hi is not None and hi >= job.hi):
+            return False  # the block straddles an end of the period
+    if not seen.fresh_ids(ids):
+        return False
+    if inside:
+        scanner.commit()
+    part.records += len(ids)
+    part.compiled += len(ids)
+    if len(part.head) < want:
+        part.head += ids[: want - len(part.head)]
+    return True
+
+
+def _add_rows(tally: _Tally, rows: list[tuple[Any, ...]]) -> None:
+    """The compiled scanner's totals, added to the rows."""
+    for key, *sums, latency, ttft in rows:
+        row = tally.row(key)
+        for name, value in zip(_COMPILED_SUMS, sums):
+            setattr(row, name, getattr(row, name) + value)
+        row.latency.add_counts(latency)
+        row.ttft.add_counts(ttft)
+
+
+_COMPILED_SUMS = (  # the order of a compiled row's sums
+    "calls",
+    "errors",
+    "retries",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "pico",
+    "unpriced_calls",
+)
 
 
 def _no_cost(r: Any) -> bool:
@@ -353,7 +428,7 @@ _forked: tuple[list[list[_Piece]], _Job] | None = None
 _kept: list[_Part] = []  # a forked process exits without freeing what it built: that would only cost time
 
 
-def _run_forked(index: int) -> tuple[dict[str | None, ReportRow], int, int, dict[str, int], _Ids, _Ids]:
+def _run_forked(index: int) -> tuple[dict[str | None, ReportRow], int, int, int, dict[str, int], _Ids, _Ids]:
     assert _forked is not None
     parts, job = _forked
     part = _scan(parts[index], job, None, head=True)
@@ -361,7 +436,7 @@ def _run_forked(index: int) -> tuple[dict[str | None, ReportRow], int, int, dict
     remembered: _Ids = ""
     if index < len(parts) - 1 and part.seen is not None:
         remembered = _pack([*part.seen.current, *part.seen.previous])
-    return part.rows, part.records, part.duplicates, part.malformed, _pack(part.head), remembered
+    return part.rows, part.records, part.duplicates, part.compiled, part.malformed, _pack(part.head), remembered
 
 
 _Ids = str | list[str]
@@ -393,8 +468,8 @@ def _run(parts: list[list[_Piece]], job: _Job, progress: Progress | None, total:
         pending = [pool.apply_async(_run_forked, (i,)) for i in range(1, len(parts))]
         results = [_scan(parts[0], job, report, head=False)]
         for p in pending:
-            rows, records, duplicates, malformed, head, remembered = p.get()
-            results.append(_Part(rows, records, duplicates, malformed, sent=(head, remembered)))
+            rows, records, duplicates, compiled, malformed, head, remembered = p.get()
+            results.append(_Part(rows, records, duplicates, malformed, compiled, sent=(head, remembered)))
         pool.close()
     except BaseException:
         pool.terminate()
@@ -434,6 +509,7 @@ def _merge(parts: list[_Part]) -> Scan:
                 mine.merge(row)
         scan.records += part.records
         scan.duplicates += part.duplicates
+        scan.compiled += part.compiled
         for name, n in part.malformed.items():
             scan.malformed[name] = scan.malformed.get(name, 0) + n
     scan.rows = _ranked(rows.values())

@@ -67,10 +67,14 @@ class Sketch:
         self.total += len(present)
 
     def merge(self, other: Sketch) -> None:
+        self.add_counts(other.counts)
+
+    def add_counts(self, buckets: dict[int, int]) -> None:
+        """Add values already counted by bucket."""
         counts = self.counts
-        for b, n in other.counts.items():
+        for b, n in buckets.items():
             counts[b] = counts.get(b, 0) + n
-        self.total += other.total
+        self.total += sum(buckets.values())
 
     def quantile(self, q: float) -> float | None:
         """The value below which a fraction ``q`` of the samples lie (``None`` when empty)."""

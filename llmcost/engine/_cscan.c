@@ -1,0 +1,1391 @@
+/* Group totals of wire-format lines, straight from the bytes: the compiled path of ``llmcost report``.
+ *
+ * A Scanner is fed blocks of complete lines. ``scan`` parses every line of a block into a staging area and returns
+ * the record ids (for the caller's duplicate check) and the smallest and largest timestamps; ``commit`` adds the
+ * staged records to the group totals; ``rows`` hands the totals back. A block is accepted only when every line is
+ * one that the slim msgspec decoder of ``_scan.py`` reads to the very same values: anything else (an escape in a
+ * field that is read, a number that does not fit, a record with usage and no cost, a second object on a line, a
+ * line that is not JSON) makes ``scan`` return None, and the block takes the Python path, which knows every rule.
+ * So this file needs to be right only about what it accepts.
+ *
+ * The arithmetic is the Python path's: a cost adds round(cost_usd * 1e12) pico-dollars (round half to even, as
+ * float.__round__), and a latency falls in sketch bucket floor(log(v) / log(1.02)), or the zero bucket at or below
+ * 1 µs, with the same libm calls.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { BY_AGENT, BY_MODEL, BY_PROVIDER, BY_USER, BY_SESSION, BY_WORKFLOW, BY_DAY, BY_COUNT };
+
+enum {
+    F_TS,
+    F_ID,
+    F_STREAM,
+    F_IN,
+    F_OUT,
+    F_CACHE_READ,
+    F_CACHE_WRITE,
+    F_REASONING,
+    F_GPU,
+    F_COST,
+    F_LATENCY,
+    F_TTFT,
+    F_STATUS,
+    F_ATTEMPT,
+    F_KEY,       /* agent, provider, user_id, session_id, workflow; response_model for BY_MODEL */
+    F_KEY2,      /* request_model for BY_MODEL */
+    F_SKIP,
+};
+
+/* The keys of the last line read, in order: lines written by one program repeat them, so a key is first compared
+ * with the one the previous line had at the same place (its quotes included), and read in full only when it
+ * differs. */
+#define KNOWN_KEYS 64
+#define KNOWN_KEY_MAX 40
+
+typedef struct {
+    unsigned char len; /* 0: none yet */
+    signed char field;
+    char bytes[KNOWN_KEY_MAX];
+} Known;
+
+/* The sums of a group, in the order ``rows`` returns them. */
+enum { S_CALLS, S_ERRORS, S_RETRIES, S_IN, S_OUT, S_CACHE_READ, S_CACHE_WRITE, S_REASONING, S_PICO, S_UNPRICED, NSUMS };
+
+#define ZERO_BUCKET (-1000000)
+#define MAX_DEPTH 64
+
+static double LOG_GAMMA;
+
+/* ---- one parsed line ---------------------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *p; /* NULL: absent or null */
+    Py_ssize_t n;
+    int high; /* has bytes >= 0x80 */
+} Span;
+
+typedef struct {
+    int64_t v;
+    int present;
+} OptInt;
+
+typedef struct {
+    double v;
+    int32_t bucket;
+    int present;
+} OptFloat;
+
+typedef struct {
+    Span ts, id, key, key2;
+    int has_ts, has_id;
+    int stream;
+    OptInt tokens[5]; /* in, out, cache read, cache write, reasoning */
+    OptFloat gpu, cost, latency, ttft;
+    int status; /* 0 ok, 1 error, 2 cancelled */
+    int64_t attempt;
+} Line;
+
+/* What a line adds, staged until the caller commits the block. */
+typedef struct {
+    Py_ssize_t group;
+    int64_t tokens[5];
+    int64_t pico;
+    int32_t latency_bucket, ttft_bucket;
+    unsigned char error, retry, priced, has_latency, has_ttft;
+} Staged;
+
+/* ---- groups: key bytes -> sums and sketches ----------------------------------------------------------------- */
+
+typedef struct {
+    char *bytes; /* NULL for the None key */
+    Py_ssize_t n;
+    uint64_t hash;
+    int64_t sums[NSUMS];
+    PyObject *spill[NSUMS]; /* what overflowed int64, as Python ints */
+} Group;
+
+typedef struct {
+    uint64_t key; /* group << 33 | sketch << 32 | (uint32) bucket; 0 = empty (group indexes start at 1 here) */
+    int64_t count;
+} Cell;
+
+typedef struct {
+    PyObject_HEAD
+    int by;
+    Group *groups;
+    Py_ssize_t ngroups, groups_cap;
+    Py_ssize_t *slots; /* open addressing over groups: index + 1, 0 = empty */
+    Py_ssize_t slots_cap;
+    Py_ssize_t none_group; /* -1 until a record has no key */
+    Cell *cells;
+    Py_ssize_t ncells, cells_cap;
+    Staged *staged;
+    Py_ssize_t nstaged, staged_cap;
+    int failed; /* an allocation failed while committing: rows() raises */
+    Known known[KNOWN_KEYS];
+} Scanner;
+
+static uint64_t
+hash_bytes(const char *p, Py_ssize_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h ^ (h >> 29);
+}
+
+static int
+grow_slots(Scanner *s)
+{
+    Py_ssize_t cap = s->slots_cap ? s->slots_cap * 2 : 64;
+    Py_ssize_t *slots = PyMem_Calloc((size_t)cap, sizeof(Py_ssize_t));
+    if (slots == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t g = 0; g < s->ngroups; g++) {
+        if (s->groups[g].bytes == NULL && g == s->none_group) {
+            continue;
+        }
+        Py_ssize_t i = (Py_ssize_t)(s->groups[g].hash & (uint64_t)(cap - 1));
+        while (slots[i]) {
+            i = (i + 1) & (cap - 1);
+        }
+        slots[i] = g + 1;
+    }
+    PyMem_Free(s->slots);
+    s->slots = slots;
+    s->slots_cap = cap;
+    return 0;
+}
+
+static Py_ssize_t
+new_group(Scanner *s, const char *p, Py_ssize_t n, uint64_t hash)
+{
+    if (s->ngroups == s->groups_cap) {
+        Py_ssize_t cap = s->groups_cap ? s->groups_cap * 2 : 16;
+        Group *groups = PyMem_Realloc(s->groups, (size_t)cap * sizeof(Group));
+        if (groups == NULL) {
+            return -1;
+        }
+        s->groups = groups;
+        s->groups_cap = cap;
+    }
+    Group *g = &s->groups[s->ngroups];
+    memset(g, 0, sizeof(Group));
+    if (p != NULL) {
+        g->bytes = PyMem_Malloc((size_t)(n ? n : 1));
+        if (g->bytes == NULL) {
+            return -1;
+        }
+        memcpy(g->bytes, p, (size_t)n);
+    }
+    g->n = n;
+    g->hash = hash;
+    return s->ngroups++;
+}
+
+/* The group of a key (p == NULL: the None key); -1 when memory runs out. */
+static Py_ssize_t
+group_of(Scanner *s, const char *p, Py_ssize_t n)
+{
+    if (p == NULL) {
+        if (s->none_group < 0) {
+            s->none_group = new_group(s, NULL, 0, 0);
+        }
+        return s->none_group;
+    }
+    if (2 * (s->ngroups + 1) > s->slots_cap && grow_slots(s) < 0) {
+        return -1;
+    }
+    uint64_t hash = hash_bytes(p, n);
+    Py_ssize_t mask = s->slots_cap - 1;
+    Py_ssize_t i = (Py_ssize_t)(hash & (uint64_t)mask);
+    while (s->slots[i]) {
+        Group *g = &s->groups[s->slots[i] - 1];
+        if (g->hash == hash && g->n == n && g->bytes != NULL && memcmp(g->bytes, p, (size_t)n) == 0) {
+            return s->slots[i] - 1;
+        }
+        i = (i + 1) & mask;
+    }
+    Py_ssize_t index = new_group(s, p, n, hash);
+    if (index >= 0) {
+        s->slots[i] = index + 1;
+    }
+    return index;
+}
+
+static int
+add_sum(Group *g, int which, int64_t v)
+{
+    int64_t *acc = &g->sums[which];
+    if ((v > 0 && *acc > INT64_MAX - v) || (v < 0 && *acc < INT64_MIN - v)) {
+        PyObject *old = PyLong_FromLongLong(*acc);
+        if (old == NULL) {
+            return -1;
+        }
+        PyObject *total = g->spill[which] ? PyNumber_Add(g->spill[which], old) : (Py_INCREF(old), old);
+        Py_DECREF(old);
+        if (total == NULL) {
+            return -1;
+        }
+        Py_XSETREF(g->spill[which], total);
+        *acc = v;
+        return 0;
+    }
+    *acc += v;
+    return 0;
+}
+
+static uint64_t
+mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static int
+grow_cells(Scanner *s)
+{
+    Py_ssize_t cap = s->cells_cap ? s->cells_cap * 2 : 1024;
+    Cell *cells = PyMem_Calloc((size_t)cap, sizeof(Cell));
+    if (cells == NULL) {
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < s->cells_cap; k++) {
+        if (s->cells[k].key) {
+            Py_ssize_t i = (Py_ssize_t)(mix64(s->cells[k].key) & (uint64_t)(cap - 1));
+            while (cells[i].key) {
+                i = (i + 1) & (cap - 1);
+            }
+            cells[i] = s->cells[k];
+        }
+    }
+    PyMem_Free(s->cells);
+    s->cells = cells;
+    s->cells_cap = cap;
+    return 0;
+}
+
+static int
+add_bucket(Scanner *s, Py_ssize_t group, int sketch, int32_t bucket)
+{
+    if (2 * (s->ncells + 1) > s->cells_cap && grow_cells(s) < 0) {
+        return -1;
+    }
+    uint64_t key = ((uint64_t)(group + 1) << 33) | ((uint64_t)sketch << 32) | (uint32_t)bucket;
+    Py_ssize_t mask = s->cells_cap - 1;
+    Py_ssize_t i = (Py_ssize_t)(mix64(key) & (uint64_t)mask);
+    while (s->cells[i].key) {
+        if (s->cells[i].key == key) {
+            s->cells[i].count++;
+            return 0;
+        }
+        i = (i + 1) & mask;
+    }
+    s->cells[i].key = key;
+    s->cells[i].count = 1;
+    s->ncells++;
+    return 0;
+}
+
+/* ---- JSON, strictly: only what the slim decoder reads the same way ------------------------------------------- */
+
+/* 1: ends a run of plain string bytes (quote, backslash, control character) */
+static unsigned char STOP[256];
+
+/* Literals are compared a byte at a time, left to right: the newline that ends every line never matches, so no
+ * comparison reads past it (memcmp might). */
+#define IS_TRUE(p) ((p)[0] == 't' && (p)[1] == 'r' && (p)[2] == 'u' && (p)[3] == 'e')
+#define IS_FALSE(p) ((p)[0] == 'f' && (p)[1] == 'a' && (p)[2] == 'l' && (p)[3] == 's' && (p)[4] == 'e')
+#define IS_NULL(p) ((p)[0] == 'n' && (p)[1] == 'u' && (p)[2] == 'l' && (p)[3] == 'l')
+
+static inline const char *
+skip_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\r') {
+        p++;
+    }
+    return p;
+}
+
+#define ONES 0x0101010101010101ULL
+
+/* Non-zero when a byte of the word is a quote, a backslash or below 0x20 (the first flagged byte is always right:
+ * "Bit Twiddling Hacks", determine if a word has a byte equal to / less than n). */
+static inline uint64_t
+stop_mask(uint64_t w)
+{
+    uint64_t quote = w ^ (ONES * '"');
+    uint64_t slash = w ^ (ONES * '\\');
+    return (((quote - ONES) & ~quote) | ((slash - ONES) & ~slash) | ((w - ONES * 0x20) & ~w)) & (ONES * 0x80);
+}
+
+/* Past the closing quote of a string whose opening quote is before p; NULL when the block must go the Python way
+ * (a \u escape, an invalid escape, a raw control character). *escaped tells whether it held any escape. */
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE const char *
+skip_string(const char *p, const char *limit, int *escaped)
+{
+    for (;;) {
+        uint64_t word, mask = 0;
+        while (p + 8 <= limit) { /* eight bytes at a time while none of them ends the run */
+            memcpy(&word, p, 8);
+            if ((mask = stop_mask(word)) != 0) {
+                break;
+            }
+            p += 8;
+        }
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (mask) {
+            p += __builtin_ctzll(mask) >> 3; /* the first flagged byte, the lowest in memory */
+        }
+#endif
+        while (!STOP[(unsigned char)*p]) {
+            p++;
+        }
+        switch (*p) {
+        case '"':
+            return p + 1;
+        case '\\':
+            switch (p[1]) {
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
+                *escaped = 1;
+                p += 2;
+                continue;
+            default:
+                return NULL; /* \u (surrogate rules) or not an escape */
+            }
+        default:
+            return NULL; /* a raw control character, or the line's end */
+        }
+    }
+}
+
+/* Strict UTF-8, as Python's decoder (and so msgspec) takes it: no overlong forms, no surrogates, up to U+10FFFF. */
+static int
+valid_utf8(const unsigned char *p, Py_ssize_t n)
+{
+    const unsigned char *end = p + n;
+    while (p < end) {
+        unsigned char c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        Py_ssize_t len;
+        unsigned char lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        }
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) {
+                lo = 0xA0;
+            }
+            else if (c == 0xED) {
+                hi = 0x9F;
+            }
+        }
+        else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) {
+                lo = 0x90;
+            }
+            else if (c == 0xF4) {
+                hi = 0x8F;
+            }
+        }
+        else {
+            return 0;
+        }
+        if (end - p < len || p[1] < lo || p[1] > hi) {
+            return 0;
+        }
+        for (Py_ssize_t k = 2; k < len; k++) {
+            if (p[k] < 0x80 || p[k] > 0xBF) {
+                return 0;
+            }
+        }
+        p += len;
+    }
+    return 1;
+}
+
+typedef struct {
+    const char *start, *end;
+    int integral; /* no fraction, no exponent */
+    int negative;
+    uint64_t mantissa; /* the significant digits, when there are at most 19 */
+    int digits;        /* significant digits (leading zeros of the integer part not counted) */
+    int exponent;      /* value = mantissa * 10^exponent, when digits <= 19 */
+} Number;
+
+/* A JSON number (RFC 8259 grammar); NULL when it is not one. */
+static const char *
+scan_number(const char *p, Number *num)
+{
+    num->start = p;
+    num->negative = 0;
+    num->mantissa = 0;
+    num->digits = 0;
+    num->exponent = 0;
+    num->integral = 1;
+    if (*p == '-') {
+        num->negative = 1;
+        p++;
+    }
+    if (*p == '0') {
+        p++;
+    }
+    else if (*p >= '1' && *p <= '9') {
+        while (*p >= '0' && *p <= '9') {
+            if (num->digits < 19) {
+                num->mantissa = num->mantissa * 10 + (uint64_t)(*p - '0');
+            }
+            else {
+                num->exponent++;
+            }
+            num->digits++;
+            p++;
+        }
+    }
+    else {
+        return NULL;
+    }
+    if (*p == '.') {
+        num->integral = 0;
+        p++;
+        if (!(*p >= '0' && *p <= '9')) {
+            return NULL;
+        }
+        while (*p >= '0' && *p <= '9') {
+            if (num->digits == 0 && *p == '0') {
+                num->exponent--; /* 0.000123: leading zeros are not significant */
+            }
+            else {
+                if (num->digits < 19) {
+                    num->mantissa = num->mantissa * 10 + (uint64_t)(*p - '0');
+                    num->exponent--;
+                }
+                num->digits++;
+            }
+            p++;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        num->integral = 0;
+        p++;
+        int sign = 1, e = 0;
+        if (*p == '+' || *p == '-') {
+            sign = *p == '-' ? -1 : 1;
+            p++;
+        }
+        if (!(*p >= '0' && *p <= '9')) {
+            return NULL;
+        }
+        while (*p >= '0' && *p <= '9') {
+            if (e < 100000) {
+                e = e * 10 + (*p - '0');
+            }
+            p++;
+        }
+        num->exponent += sign * e;
+    }
+    num->end = p;
+    return p;
+}
+
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The double nearest to the number (correctly rounded); 0 when it is out of the range read here. */
+static int
+number_to_double(const Number *num, double *out)
+{
+    if (num->digits == 0 || num->mantissa == 0) {
+        *out = num->negative ? -0.0 : 0.0;
+        return 1;
+    }
+    if (num->digits <= 19 && num->mantissa <= (1ULL << 53) && num->exponent >= -22 && num->exponent <= 22) {
+        /* both factors exact, one rounding: the correctly rounded result (Clinger's fast path) */
+        double v = (double)num->mantissa;
+        v = num->exponent < 0 ? v / POW10[-num->exponent] : v * POW10[num->exponent];
+        *out = num->negative ? -v : v;
+        return 1;
+    }
+    int magnitude = num->exponent + (num->digits < 19 ? num->digits : 19);
+    if (magnitude > 300 || magnitude < -300) {
+        return 0; /* near or past the limits of a double: the Python way */
+    }
+    char *end = NULL;
+    double v = PyOS_string_to_double(num->start, &end, NULL);
+    if (v == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (end != num->end || !isfinite(v)) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+/* An integer that fits int64 (no fraction, no exponent); 0 otherwise. */
+static int
+number_to_int(const Number *num, int64_t *out)
+{
+    if (!num->integral || num->digits > 19) {
+        return 0;
+    }
+    uint64_t m = num->mantissa;
+    if (num->negative) {
+        if (m > (uint64_t)INT64_MAX + 1) {
+            return 0;
+        }
+        *out = (int64_t)(0 - m);
+    }
+    else {
+        if (m > (uint64_t)INT64_MAX) {
+            return 0;
+        }
+        *out = (int64_t)m;
+    }
+    return 1;
+}
+
+/* Any JSON value, validated, not kept. */
+static const char *
+skip_value(const char *p, const char *limit, int depth)
+{
+    int escaped = 0;
+    Number num;
+    switch (*p) {
+    case '"':
+        return skip_string(p + 1, limit, &escaped);
+    case '{':
+        if (depth >= MAX_DEPTH) {
+            return NULL;
+        }
+        p = skip_ws(p + 1);
+        if (*p == '}') {
+            return p + 1;
+        }
+        for (;;) {
+            if (*p != '"' || (p = skip_string(p + 1, limit, &escaped)) == NULL) {
+                return NULL;
+            }
+            p = skip_ws(p);
+            if (*p != ':') {
+                return NULL;
+            }
+            p = skip_ws(p + 1);
+            if ((p = skip_value(p, limit, depth + 1)) == NULL) {
+                return NULL;
+            }
+            p = skip_ws(p);
+            if (*p == '}') {
+                return p + 1;
+            }
+            if (*p != ',') {
+                return NULL;
+            }
+            p = skip_ws(p + 1);
+        }
+    case '[':
+        if (depth >= MAX_DEPTH) {
+            return NULL;
+        }
+        p = skip_ws(p + 1);
+        if (*p == ']') {
+            return p + 1;
+        }
+        for (;;) {
+            if ((p = skip_value(p, limit, depth + 1)) == NULL) {
+                return NULL;
+            }
+            p = skip_ws(p);
+            if (*p == ']') {
+                return p + 1;
+            }
+            if (*p != ',') {
+                return NULL;
+            }
+            p = skip_ws(p + 1);
+        }
+    case 't':
+        return IS_TRUE(p) ? p + 4 : NULL;
+    case 'f':
+        return IS_FALSE(p) ? p + 5 : NULL;
+    case 'n':
+        return IS_NULL(p) ? p + 4 : NULL;
+    default:
+        return scan_number(p, &num);
+    }
+}
+
+static int
+field_of(const char *k, Py_ssize_t n, int by)
+{
+#define IS(lit) (n == (Py_ssize_t)sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+    switch (n) {
+    case 2:
+        if (IS("ts")) return F_TS;
+        if (IS("id")) return F_ID;
+        break;
+    case 5:
+        if (IS("agent")) return by == BY_AGENT ? F_KEY : F_SKIP;
+        break;
+    case 6:
+        if (IS("stream")) return F_STREAM;
+        if (IS("status")) return F_STATUS;
+        break;
+    case 7:
+        if (IS("ttft_ms")) return F_TTFT;
+        if (IS("attempt")) return F_ATTEMPT;
+        if (IS("user_id")) return by == BY_USER ? F_KEY : F_SKIP;
+        break;
+    case 8:
+        if (IS("cost_usd")) return F_COST;
+        if (IS("provider")) return by == BY_PROVIDER ? F_KEY : F_SKIP;
+        if (IS("workflow")) return by == BY_WORKFLOW ? F_KEY : F_SKIP;
+        break;
+    case 10:
+        if (IS("latency_ms")) return F_LATENCY;
+        if (IS("session_id")) return by == BY_SESSION ? F_KEY : F_SKIP;
+        break;
+    case 11:
+        if (IS("gpu_seconds")) return F_GPU;
+        break;
+    case 12:
+        if (IS("input_tokens")) return F_IN;
+        break;
+    case 13:
+        if (IS("output_tokens")) return F_OUT;
+        if (IS("request_model")) return by == BY_MODEL ? F_KEY2 : F_SKIP;
+        break;
+    case 14:
+        if (IS("response_model")) return by == BY_MODEL ? F_KEY : F_SKIP;
+        break;
+    case 23:
+        if (IS("cache_read_input_tokens")) return F_CACHE_READ;
+        if (IS("reasoning_output_tokens")) return F_REASONING;
+        break;
+    case 27:
+        if (IS("cache_creation_input_tokens")) return F_CACHE_WRITE;
+        break;
+    }
+    return F_SKIP;
+#undef IS
+}
+
+/* A string value read into a span (null: an absent span when nullable); NULL when the block goes the Python way. */
+static const char *
+read_string(const char *p, const char *limit, Span *span, int nullable)
+{
+    if (*p == 'n' && nullable) {
+        if (!IS_NULL(p)) {
+            return NULL;
+        }
+        span->p = NULL;
+        return p + 4;
+    }
+    if (*p != '"') {
+        return NULL;
+    }
+    int escaped = 0;
+    const char *end = skip_string(p + 1, limit, &escaped);
+    if (end == NULL || escaped) {
+        return NULL;
+    }
+    span->p = p + 1;
+    span->n = end - 1 - (p + 1);
+    span->high = 0;
+    for (Py_ssize_t i = 0; i < span->n; i++) {
+        span->high |= (unsigned char)span->p[i] >> 7;
+    }
+    if (span->high && !valid_utf8((const unsigned char *)span->p, span->n)) {
+        return NULL;
+    }
+    return end;
+}
+
+static const char *
+read_opt_int(const char *p, OptInt *out, int nullable)
+{
+    if (*p == 'n' && nullable) {
+        out->present = 0;
+        return IS_NULL(p) ? p + 4 : NULL;
+    }
+    Number num;
+    const char *end = scan_number(p, &num);
+    if (end == NULL || !number_to_int(&num, &out->v)) {
+        return NULL;
+    }
+    out->present = 1;
+    return end;
+}
+
+static int32_t bucket_of(double v);
+
+enum { EXACT, BUCKET, PRESENCE };
+
+/* A float field or null (absent). EXACT keeps the double msgspec would read; BUCKET keeps only its sketch bucket;
+ * PRESENCE only checks that it is a number msgspec reads. NULL: the Python way. */
+static const char *
+read_opt_float(const char *p, OptFloat *out, int mode)
+{
+    if (*p == 'n') {
+        out->present = 0;
+        return IS_NULL(p) ? p + 4 : NULL;
+    }
+    Number num;
+    const char *end = scan_number(p, &num);
+    if (end == NULL) {
+        return NULL;
+    }
+    out->present = 1;
+    int plain = num.digits <= 19 && num.exponent >= -22 && num.exponent <= 22; /* well inside a double's range */
+    if (mode == PRESENCE && plain) {
+        return end;
+    }
+    if (mode == BUCKET && plain) {
+        if (num.negative || num.mantissa == 0) {
+            out->bucket = ZERO_BUCKET;
+            return end;
+        }
+        /* within a few units in the last place of the double: its bucket is certain unless log(v) / log(1.02) is
+         * within 1e-9 of a whole number, or v within 1e-12 of the 1 µs floor (the error is below 1e-13) */
+        double v = (double)num.mantissa;
+        v = num.exponent < 0 ? v / POW10[-num.exponent] : v * POW10[num.exponent];
+        if (fabs(v - 0.001) > 1e-12) {
+            if (v <= 0.001) {
+                out->bucket = ZERO_BUCKET;
+                return end;
+            }
+            double x = log(v) / LOG_GAMMA;
+            double f = floor(x);
+            if (x - f > 1e-9 && f + 1 - x > 1e-9) {
+                out->bucket = (int32_t)f;
+                return end;
+            }
+        }
+    }
+    if (!number_to_double(&num, &out->v)) {
+        return NULL;
+    }
+    if (mode == BUCKET) {
+        out->bucket = bucket_of(out->v);
+    }
+    return end;
+}
+
+/* Whether n bytes are equal: a few word compares for a short key (reads stay inside both ranges). */
+static ALWAYS_INLINE int
+same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y) {
+                return 0;
+            }
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t u, v, w, z;
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        memcpy(&w, a + n - 4, 4);
+        memcpy(&z, b + n - 4, 4);
+        return u == v && w == z;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One line, which ends with the newline just before limit; 1 read, 0 blank, -1 the Python way. */
+static int
+parse_line(const char *p, const char *limit, int by, Known *known, Line *line)
+{
+    int member = 0;
+    line->ts.p = line->id.p = line->key.p = line->key2.p = NULL;
+    line->has_ts = line->has_id = line->stream = line->status = 0;
+    line->attempt = 0;
+    for (int k = 0; k < 5; k++) {
+        line->tokens[k].present = 0;
+    }
+    line->gpu.present = line->cost.present = line->latency.present = line->ttft.present = 0;
+    p = skip_ws(p);
+    if (*p == '\n') {
+        return 0;
+    }
+    if (*p != '{') {
+        return -1;
+    }
+    p = skip_ws(p + 1);
+    if (*p != '}') {
+        for (;;) {
+            if (*p != '"') {
+                return -1;
+            }
+            const char *after;
+            int field;
+            Known *k = member < KNOWN_KEYS ? &known[member] : NULL;
+            member++;
+            if (k != NULL && k->len && limit - p > k->len && same_bytes(p, k->bytes, k->len)) {
+                after = p + k->len; /* the key the previous line had here */
+                field = k->field;
+            }
+            else {
+                int escaped = 0;
+                after = skip_string(p + 1, limit, &escaped);
+                if (after == NULL || escaped) {
+                    return -1; /* an escaped key might spell a field's name */
+                }
+                field = field_of(p + 1, after - 2 - p, by);
+                if (k != NULL && after - p <= KNOWN_KEY_MAX) {
+                    k->len = (unsigned char)(after - p);
+                    k->field = (signed char)field;
+                    memcpy(k->bytes, p, (size_t)k->len);
+                }
+            }
+            p = skip_ws(after);
+            if (*p != ':') {
+                return -1;
+            }
+            p = skip_ws(p + 1);
+            OptInt attempt;
+            switch (field) {
+            case F_TS:
+                p = read_string(p, limit, &line->ts, 0);
+                line->has_ts = 1;
+                break;
+            case F_ID:
+                p = read_string(p, limit, &line->id, 0);
+                line->has_id = 1;
+                break;
+            case F_KEY:
+                p = read_string(p, limit, &line->key, 1);
+                break;
+            case F_KEY2:
+                p = read_string(p, limit, &line->key2, 1);
+                break;
+            case F_STREAM:
+                if (IS_TRUE(p)) {
+                    line->stream = 1;
+                    p += 4;
+                }
+                else if (IS_FALSE(p)) {
+                    line->stream = 0;
+                    p += 5;
+                }
+                else {
+                    return -1;
+                }
+                break;
+            case F_IN:
+            case F_OUT:
+            case F_CACHE_READ:
+            case F_CACHE_WRITE:
+            case F_REASONING:
+                p = read_opt_int(p, &line->tokens[field - F_IN], 1);
+                break;
+            case F_GPU:
+                p = read_opt_float(p, &line->gpu, PRESENCE);
+                break;
+            case F_COST:
+                p = read_opt_float(p, &line->cost, EXACT);
+                break;
+            case F_LATENCY:
+                p = read_opt_float(p, &line->latency, BUCKET);
+                break;
+            case F_TTFT:
+                p = read_opt_float(p, &line->ttft, BUCKET);
+                break;
+            case F_STATUS: {
+                Span status = {0};
+                p = read_string(p, limit, &status, 0);
+                if (p == NULL) {
+                    return -1;
+                }
+                if (status.n == 2 && memcmp(status.p, "ok", 2) == 0) {
+                    line->status = 0;
+                }
+                else if (status.n == 5 && memcmp(status.p, "error", 5) == 0) {
+                    line->status = 1;
+                }
+                else if (status.n == 9 && memcmp(status.p, "cancelled", 9) == 0) {
+                    line->status = 2;
+                }
+                else {
+                    return -1;
+                }
+                break;
+            }
+            case F_ATTEMPT:
+                p = read_opt_int(p, &attempt, 0);
+                line->attempt = attempt.v;
+                break;
+            default:
+                p = skip_value(p, limit, 1);
+            }
+            if (p == NULL) {
+                return -1;
+            }
+            p = skip_ws(p);
+            if (*p == '}') {
+                break;
+            }
+            if (*p != ',') {
+                return -1;
+            }
+            p = skip_ws(p + 1);
+        }
+    }
+    p = skip_ws(p + 1);
+    if (*p != '\n' || !line->has_ts || !line->has_id) {
+        return -1; /* more after the object, or a required field missing */
+    }
+    return 1;
+}
+
+/* YYYY-MM-DDTHH:MM:SS.mmmZ naming a real instant (what epoch() reads on its fast path). */
+static int
+strict_ts(const Span *ts)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    if (ts->n != 24) {
+        return 0;
+    }
+    for (int i = 0; i < 24; i++) {
+        char c = ts->p[i];
+        if (shape[i] == 'd' ? !(c >= '0' && c <= '9') : c != shape[i]) {
+            return 0;
+        }
+    }
+#define D2(i) ((ts->p[i] - '0') * 10 + (ts->p[(i) + 1] - '0'))
+    int year = D2(0) * 100 + D2(2), month = D2(5), day = D2(8);
+    if (year < 1 || month < 1 || month > 12 || day < 1 || D2(11) > 23 || D2(14) > 59 || D2(17) > 59) {
+        return 0;
+    }
+#undef D2
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return day <= days[month - 1] + (month == 2 && leap);
+}
+
+static int32_t
+bucket_of(double v)
+{
+    if (v <= 0.001) {
+        return ZERO_BUCKET;
+    }
+    return (int32_t)floor(log(v) / LOG_GAMMA);
+}
+
+/* ---- the Scanner type ------------------------------------------------------------------------------------------- */
+
+static PyObject *
+Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    Scanner *self = (Scanner *)type->tp_alloc(type, 0);
+    if (self != NULL) {
+        self->none_group = -1;
+    }
+    return (PyObject *)self;
+}
+
+static int
+Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"by", NULL};
+    int by;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i", kwlist, &by)) {
+        return -1;
+    }
+    if (by < 0 || by >= BY_COUNT) {
+        PyErr_SetString(PyExc_ValueError, "by: a grouping code from 0 to 6");
+        return -1;
+    }
+    if (self->ngroups || self->nstaged) {
+        PyErr_SetString(PyExc_RuntimeError, "a Scanner is initialised once");
+        return -1;
+    }
+    self->by = by;
+    return 0;
+}
+
+static void
+Scanner_dealloc(Scanner *self)
+{
+    for (Py_ssize_t g = 0; g < self->ngroups; g++) {
+        PyMem_Free(self->groups[g].bytes);
+        for (int k = 0; k < NSUMS; k++) {
+            Py_XDECREF(self->groups[g].spill[k]);
+        }
+    }
+    PyMem_Free(self->groups);
+    PyMem_Free(self->slots);
+    PyMem_Free(self->cells);
+    PyMem_Free(self->staged);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+stage(Scanner *s, const Line *line, const Span *key)
+{
+    if (s->nstaged == s->staged_cap) {
+        Py_ssize_t cap = s->staged_cap ? s->staged_cap * 2 : 4096;
+        Staged *staged = PyMem_Realloc(s->staged, (size_t)cap * sizeof(Staged));
+        if (staged == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->staged = staged;
+        s->staged_cap = cap;
+    }
+    Staged *r = &s->staged[s->nstaged];
+    Py_ssize_t group = group_of(s, key->p, key->n);
+    if (group < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    r->group = group;
+    for (int k = 0; k < 5; k++) {
+        r->tokens[k] = line->tokens[k].present ? line->tokens[k].v : 0;
+    }
+    r->error = line->status == 1;
+    r->retry = line->attempt != 0;
+    if (line->cost.present) {
+        double pico = nearbyint(line->cost.v * 1e12); /* round half to even, as float.__round__ */
+        if (!(pico > -9.2e18 && pico < 9.2e18)) {
+            return 1; /* too big for int64: the Python way */
+        }
+        r->pico = (int64_t)pico;
+        r->priced = 1;
+    }
+    else if (!line->tokens[0].present && !line->tokens[1].present && !line->gpu.present) {
+        /* no usage: a refused request costs nothing; a failed or cancelled stream is unpriced (as the engine) */
+        r->pico = 0;
+        r->priced = line->status == 1 && !line->stream;
+    }
+    else {
+        return 1; /* usage to price with the catalog: the Python way */
+    }
+    r->has_latency = (unsigned char)line->latency.present;
+    r->latency_bucket = line->latency.present ? line->latency.bucket : 0;
+    r->has_ttft = (unsigned char)line->ttft.present;
+    r->ttft_bucket = line->ttft.present ? line->ttft.bucket : 0;
+    s->nstaged++;
+    return 0;
+}
+
+PyDoc_STRVAR(scan_doc,
+             "scan(block, check_ts)\n--\n\n"
+             "Parse a block of complete lines and stage its records. Returns (ids, first_ts, last_ts): the record ids "
+             "in order, and the smallest and largest timestamps when check_ts is true and every timestamp is a valid "
+             "YYYY-MM-DDTHH:MM:SS.mmmZ (else None, None); or None when the block must be read the Python way.");
+
+static PyObject *
+Scanner_scan(Scanner *self, PyObject *args)
+{
+    Py_buffer view;
+    int check_ts;
+    if (!PyArg_ParseTuple(args, "y*p", &view, &check_ts)) {
+        return NULL;
+    }
+    PyObject *ids = NULL, *result = NULL;
+    const char *p = view.buf;
+    const char *end = p + view.len;
+    self->nstaged = 0;
+    if (view.len && end[-1] != '\n') {
+        Py_INCREF(Py_None);
+        result = Py_None; /* not a block of complete lines */
+        goto done;
+    }
+    ids = PyList_New(0);
+    if (ids == NULL) {
+        goto done;
+    }
+    int ts_ok = check_ts;
+    Span first = {0}, last = {0};
+    Line line;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        int got = parse_line(p, nl + 1, self->by, self->known, &line);
+        if (got < 0) {
+            Py_INCREF(Py_None);
+            result = Py_None;
+            goto done;
+        }
+        p = nl + 1;
+        if (got == 0) {
+            continue;
+        }
+        Span key = line.key;
+        if (self->by == BY_MODEL && (key.p == NULL || key.n == 0)) {
+            key = line.key2; /* response_model or request_model */
+        }
+        else if (self->by == BY_DAY) {
+            if (line.ts.high) {
+                Py_INCREF(Py_None);
+                result = Py_None; /* ts[:10] counts characters, not bytes */
+                goto done;
+            }
+            key = line.ts;
+            key.n = key.n < 10 ? key.n : 10;
+        }
+        int staged = stage(self, &line, &key);
+        if (staged < 0) {
+            goto done;
+        }
+        if (staged > 0) {
+            Py_INCREF(Py_None);
+            result = Py_None;
+            goto done;
+        }
+        PyObject *id = PyUnicode_DecodeUTF8(line.id.p, line.id.n, "strict");
+        if (id == NULL) {
+            goto done;
+        }
+        int appended = PyList_Append(ids, id);
+        Py_DECREF(id);
+        if (appended < 0) {
+            goto done;
+        }
+        if (ts_ok) {
+            if (!strict_ts(&line.ts)) {
+                ts_ok = 0;
+            }
+            else {
+                if (first.p == NULL || memcmp(line.ts.p, first.p, 24) < 0) {
+                    first = line.ts;
+                }
+                if (last.p == NULL || memcmp(line.ts.p, last.p, 24) > 0) {
+                    last = line.ts;
+                }
+            }
+        }
+    }
+    if (ts_ok && first.p != NULL) {
+        result = Py_BuildValue("(Os#s#)", ids, first.p, first.n, last.p, last.n);
+    }
+    else {
+        result = Py_BuildValue("(OOO)", ids, Py_None, Py_None);
+    }
+done:
+    if (result == NULL || result == Py_None) {
+        self->nstaged = 0; /* nothing to commit */
+    }
+    Py_XDECREF(ids);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+PyDoc_STRVAR(commit_doc, "commit()\n--\n\nAdd the records of the last scanned block to the totals.");
+
+static PyObject *
+Scanner_commit(Scanner *self, PyObject *Py_UNUSED(ignored))
+{
+    for (Py_ssize_t k = 0; k < self->nstaged; k++) {
+        const Staged *r = &self->staged[k];
+        Group *g = &self->groups[r->group];
+        int failed = add_sum(g, S_CALLS, 1) || add_sum(g, S_ERRORS, r->error) || add_sum(g, S_RETRIES, r->retry);
+        for (int t = 0; t < 5; t++) {
+            failed |= add_sum(g, S_IN + t, r->tokens[t]);
+        }
+        failed |= r->priced ? add_sum(g, S_PICO, r->pico) : add_sum(g, S_UNPRICED, 1);
+        if (r->has_latency) {
+            failed |= add_bucket(self, r->group, 0, r->latency_bucket);
+        }
+        if (r->has_ttft) {
+            failed |= add_bucket(self, r->group, 1, r->ttft_bucket);
+        }
+        if (failed) {
+            self->nstaged = 0;
+            self->failed = 1;
+            if (!PyErr_Occurred()) {
+                PyErr_NoMemory();
+            }
+            return NULL;
+        }
+    }
+    self->nstaged = 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+sum_of(const Group *g, int which)
+{
+    PyObject *v = PyLong_FromLongLong(g->sums[which]);
+    if (v == NULL || g->spill[which] == NULL) {
+        return v;
+    }
+    PyObject *total = PyNumber_Add(g->spill[which], v);
+    Py_DECREF(v);
+    return total;
+}
+
+PyDoc_STRVAR(rows_doc,
+             "rows()\n--\n\n"
+             "The totals of every group with records: a list of (key, calls, errors, retries, input_tokens, "
+             "output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens, pico, unpriced_calls, "
+             "latency_counts, ttft_counts); the counts map sketch buckets to how many values fell in them.");
+
+static PyObject *
+Scanner_rows(Scanner *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->failed) {
+        PyErr_SetString(PyExc_MemoryError, "a commit ran out of memory: the totals are incomplete");
+        return NULL;
+    }
+    PyObject *rows = PyList_New(0);
+    PyObject **sketches = PyMem_Calloc((size_t)(2 * self->ngroups + 1), sizeof(PyObject *));
+    if (rows == NULL || sketches == NULL) {
+        goto fail;
+    }
+    for (Py_ssize_t g = 0; g < 2 * self->ngroups; g++) {
+        if ((sketches[g] = PyDict_New()) == NULL) {
+            goto fail;
+        }
+    }
+    for (Py_ssize_t k = 0; k < self->cells_cap; k++) {
+        const Cell *c = &self->cells[k];
+        if (!c->key) {
+            continue;
+        }
+        Py_ssize_t group = (Py_ssize_t)(c->key >> 33) - 1;
+        int sketch = (int)((c->key >> 32) & 1);
+        PyObject *bucket = PyLong_FromLong((long)(int32_t)(uint32_t)c->key);
+        PyObject *count = PyLong_FromLongLong(c->count);
+        int set = bucket && count ? PyDict_SetItem(sketches[2 * group + sketch], bucket, count) : -1;
+        Py_XDECREF(bucket);
+        Py_XDECREF(count);
+        if (set < 0) {
+            goto fail;
+        }
+    }
+    for (Py_ssize_t g = 0; g < self->ngroups; g++) {
+        const Group *group = &self->groups[g];
+        if (group->sums[S_CALLS] == 0 && group->spill[S_CALLS] == NULL) {
+            continue; /* met only in blocks that were not committed */
+        }
+        PyObject *row = PyTuple_New(3 + NSUMS);
+        if (row == NULL) {
+            goto fail;
+        }
+        PyObject *key = group->bytes == NULL ? (Py_INCREF(Py_None), Py_None)
+                                             : PyUnicode_DecodeUTF8(group->bytes, group->n, "strict");
+        PyTuple_SET_ITEM(row, 0, key);
+        int bad = key == NULL;
+        for (int k = 0; k < NSUMS; k++) {
+            PyObject *v = sum_of(group, k);
+            bad |= v == NULL;
+            PyTuple_SET_ITEM(row, 1 + k, v);
+        }
+        Py_INCREF(sketches[2 * g]);
+        PyTuple_SET_ITEM(row, 1 + NSUMS, sketches[2 * g]);
+        Py_INCREF(sketches[2 * g + 1]);
+        PyTuple_SET_ITEM(row, 2 + NSUMS, sketches[2 * g + 1]);
+        if (bad || PyList_Append(rows, row) < 0) {
+            Py_DECREF(row);
+            goto fail;
+        }
+        Py_DECREF(row);
+    }
+    for (Py_ssize_t g = 0; g < 2 * self->ngroups; g++) {
+        Py_DECREF(sketches[g]);
+    }
+    PyMem_Free(sketches);
+    return rows;
+fail:
+    if (sketches != NULL) {
+        for (Py_ssize_t g = 0; g < 2 * self->ngroups; g++) {
+            Py_XDECREF(sketches[g]);
+        }
+        PyMem_Free(sketches);
+    }
+    Py_XDECREF(rows);
+    if (!PyErr_Occurred()) {
+        PyErr_NoMemory();
+    }
+    return NULL;
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"scan", (PyCFunction)Scanner_scan, METH_VARARGS, scan_doc},
+    {"commit", (PyCFunction)Scanner_commit, METH_NOARGS, commit_doc},
+    {"rows", (PyCFunction)Scanner_rows, METH_NOARGS, rows_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmcost.engine._cscan.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = PyDoc_STR("Scanner(by): group totals of wire-format lines (by: 0 agent, 1 model, 2 provider, 3 user, "
+                        "4 session, 5 workflow, 6 day)."),
+    .tp_new = Scanner_new,
+    .tp_init = (initproc)Scanner_init,
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_methods = Scanner_methods,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "llmcost.engine._cscan",
+    .m_doc = "Group totals of wire-format lines, parsed in C (the fast path of llmcost report).",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__cscan(void)
+{
+    LOG_GAMMA = log(1.02);
+    for (int c = 0; c < 256; c++) {
+        STOP[c] = c == '"' || c == '\\' || c < 0x20;
+    }
+    if (PyType_Ready(&ScannerType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&ScannerType);
+    if (PyModule_AddObject(m, "Scanner", (PyObject *)&ScannerType) < 0) {
+        Py_DECREF(&ScannerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,34 @@
+"""The build: package metadata lives in pyproject.toml; this file adds what it cannot say.
+
+- ``llmcost.engine._cscan``, the compiled line scanner of ``llmcost report``. It is optional: without a C compiler
+  the install still succeeds and reports take the pure-Python path (same totals, slower).
+- the bundled price catalog, kept at the top of the repository, ships inside the ``pricing`` package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_py import build_py
+
+
+class BuildPy(build_py):
+    def run(self) -> None:
+        super().run()
+        target = Path(self.build_lib, "pricing")
+        self.mkpath(str(target))  # an editable build copies no package (the source tree is used in place)
+        self.copy_file("pricing_catalog.toml", str(target / "pricing_catalog.toml"))
+
+
+setup(
+    ext_modules=[
+        Extension(
+            "llmcost.engine._cscan",
+            ["llmcost/engine/_cscan.c"],
+            optional=True,
+            extra_compile_args=["-O2"] if not __import__("sys").platform.startswith("win") else [],
+        )
+    ],
+    cmdclass={"build_py": BuildPy},
+)

@@ -1,0 +1,333 @@
+"""The compiled line scanner of ``llmcost report``: it takes a block only when it reads every line exactly as the
+msgspec path does, and then its totals are the msgspec path's to the pico-dollar and the sketch bucket."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from llmcost.engine import _scan
+from llmcost.engine._report import REPORT_KEYS
+from llmcost.engine._scan import report_files
+from llmcost.engine._sketch import _ZERO_BUCKET, bucket_of
+from tests._traces import T0, day_file, ts
+
+try:
+    from llmcost.engine._cscan import Scanner
+except ImportError:  # built without a C compiler
+    Scanner = None  # type: ignore[assignment, misc]
+
+needs_scanner = pytest.mark.skipif(Scanner is None, reason="built without the compiled scanner")
+
+
+def _compiler() -> str | None:
+    cc = (sysconfig.get_config_var("CC") or "").split()
+    return shutil.which(cc[0]) if cc else None
+
+
+def test_the_install_builds_the_compiled_scanner_where_there_is_a_compiler() -> None:
+    if _compiler() is None:
+        pytest.skip("no C compiler: the pure-Python path is used")
+    assert Scanner is not None, "a C compiler is here, yet llmcost.engine._cscan was not built"
+
+
+def line(**fields: Any) -> bytes:
+    base: dict[str, Any] = {"v": 1, "ts": "2026-03-02T10:00:00.000Z", "id": "a1", "agent": "planner"}
+    base.update({"input_tokens": 100, "output_tokens": 10, "cost_usd": 0.001, "latency_ms": 250.0, "status": "ok"})
+    base.update(fields)
+    return json.dumps({k: v for k, v in base.items() if v is not ...}, ensure_ascii=False).encode() + b"\n"
+
+
+def rows(by: str, *blocks: bytes) -> dict[str | None, tuple[Any, ...]]:
+    """Scan and commit each block (all must be taken); the totals by key."""
+    assert Scanner is not None
+    scanner = Scanner(REPORT_KEYS.index(by))
+    for block in blocks:
+        assert scanner.scan(block, False) is not None, block
+        scanner.commit()
+    return {row[0]: row[1:] for row in scanner.rows()}
+
+
+@needs_scanner
+def test_sums_counts_and_sketch_buckets_of_a_block() -> None:
+    block = b"".join(
+        [
+            line(id="1", input_tokens=1000, output_tokens=50, cache_read_input_tokens=800, cost_usd=0.5),
+            line(id="2", status="error", attempt=1, cost_usd=0.25, reasoning_output_tokens=7, ttft_ms=90.0),
+            line(id="3", agent="critic", cache_creation_input_tokens=30, latency_ms=None),
+            line(id="4", agent=None, cost_usd=None, input_tokens=None, output_tokens=None, status="error"),
+            b"   \n\n",  # blank lines are skipped
+        ]
+    )
+    got = rows("agent", block)
+    planner = got["planner"]
+    assert planner[:10] == (2, 1, 1, 1100, 60, 800, 0, 7, 750_000_000_000, 0)
+    assert planner[10] == {bucket_of(250.0): 2}
+    assert planner[11] == {bucket_of(90.0): 1}
+    assert got["critic"][:10] == (1, 0, 0, 100, 10, 0, 30, 0, 1_000_000_000, 0)
+    assert got["critic"][10] == {}
+    assert got[None][:10] == (1, 1, 0, 0, 0, 0, 0, 0, 0, 0)  # refused: costs 0, not unpriced
+
+
+@needs_scanner
+def test_a_stream_that_failed_without_usage_is_unpriced() -> None:
+    no_usage = {"cost_usd": None, "input_tokens": None, "output_tokens": None}
+    got = rows("agent", line(stream=True, status="error", **no_usage) + line(id="2", status="cancelled", **no_usage))
+    assert got["planner"][8:10] == (0, 2)
+
+
+@needs_scanner
+@pytest.mark.parametrize(
+    ("by", "fields", "key"),
+    [
+        ("model", {"response_model": "gpt-4o-2024-08-06", "request_model": "gpt-4o"}, "gpt-4o-2024-08-06"),
+        ("model", {"response_model": None, "request_model": "gpt-4o"}, "gpt-4o"),
+        ("model", {"response_model": "", "request_model": "gpt-4o"}, "gpt-4o"),
+        ("model", {"response_model": "", "request_model": ""}, ""),
+        ("model", {}, None),
+        ("provider", {"provider": "anthropic"}, "anthropic"),
+        ("user", {"user_id": "ann"}, "ann"),
+        ("session", {"session_id": "s-ü"}, "s-ü"),
+        ("workflow", {"workflow": None}, None),
+        ("day", {"ts": "2026-03-02T23:59:59.999Z"}, "2026-03-02"),
+        ("day", {"ts": "short"}, "short"),
+        ("agent", {"agent": "日本語"}, "日本語"),
+    ],
+)
+def test_the_group_key_is_the_python_paths(by: str, fields: dict[str, Any], key: str | None) -> None:
+    assert list(rows(by, line(**fields))) == [key]
+
+
+@needs_scanner
+def test_accepted_lines_read_as_msgspec_reads_them() -> None:
+    odd = [
+        b' { "ts" : "2026-03-02T10:00:00.000Z" ,\t"id":"x1", "cost_usd": 1E-3 , "agent":"a"}\r\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x2","agent":"a","agent":"b","cost_usd":0}\n',  # last wins
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x3","cost_usd":-0.0,"agent":"b","note":"\xff\xfe"}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x4","cost_usd":2,"tags":["a",{"b":[null,true,false]},-1.5e+3]}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x5","cost_usd":1,"metadata":{"n":123456789012345678901234567890}}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x6","cost_usd":1,"error_message":"a \\"quoted\\" \\\\ \\n line"}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x7","cost_usd":0.1,"latency_ms":0,"ttft_ms":-5}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x8","cost_usd":1,"attempt":-0,"gpu_seconds":1.5e200}\n',
+    ]
+    block = b"".join(odd)
+    got = rows("agent", block)
+    slim = msgspec.json.Decoder(_scan._slim("agent"))
+    records = slim.decode_lines(block)
+    assert [r.agent for r in records] == ["a", "b", "b", None, None, None, None, None]
+    for key, totals in got.items():
+        mine = [r for r in records if r.agent == key]
+        assert totals[0] == len(mine)
+        assert totals[8] == sum(round(r.cost_usd * 1e12) for r in mine)
+        latency = [bucket_of(r.latency_ms) for r in mine if r.latency_ms is not None]
+        assert totals[10] == {b: latency.count(b) for b in set(latency)}
+
+
+@needs_scanner
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"not json\n",
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x\\u0031","cost_usd":1}\n',  # an escape in a field read
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":"\\u00e9"}\n',  # \\u anywhere
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":"\\q"}\n',  # not an escape
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":"a\tb"}\n',  # a raw control character
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1e400}\n',  # out of range
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1e-400}\n',  # near the limits: the Python way
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"attempt":1.0}\n',  # a float for an int
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"input_tokens":1e2}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"input_tokens":9223372036854775808}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1e7}\n',  # pico-dollars past int64
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","input_tokens":5}\n',  # usage to price with the catalog
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","gpu_seconds":0.5}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1} {"ts":"x","id":"y"}\n',  # two objects
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,}\n',  # a trailing comma
+        b'{"ts":"2026-03-02T10:00:00.000Z","cost_usd":1}\n',  # no id
+        b'{"id":"x","cost_usd":1}\n',  # no ts
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"status":"maybe"}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"stream":null}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"agent":5}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x\xff","cost_usd":1}\n',  # invalid UTF-8 in a field read
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"\xed\xa0\x80","cost_usd":1}\n',  # a surrogate
+        b'{"t\\u0073":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1}\n',  # an escaped key
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":' + b"[" * 70 + b"]" * 70 + b"}\n",
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":01}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1.}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":tru}\n',
+        b'["ts","id"]\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1}',  # no newline at the end
+    ],
+)
+def test_a_line_it_cannot_read_exactly_sends_the_block_the_python_way(bad: bytes) -> None:
+    assert Scanner is not None
+    scanner = Scanner(0)
+    assert scanner.scan(line() + bad, False) is None
+    scanner.commit()  # nothing staged: nothing added
+    assert scanner.rows() == []
+
+
+@needs_scanner
+def test_day_grouping_of_a_non_ascii_stamp_goes_the_python_way() -> None:
+    assert Scanner is not None
+    block = line(ts="2026-03-0é")
+    assert Scanner(REPORT_KEYS.index("day")).scan(block, False) is None
+    assert Scanner(0).scan(block, False) is not None
+
+
+@needs_scanner
+def test_ids_and_the_earliest_and_latest_stamp() -> None:
+    assert Scanner is not None
+    stamps = [ts(T0 + 50), ts(T0), ts(T0 + 99.5), ts(T0 + 20)]
+    block = b"".join(line(id=f"r{i}", ts=s) for i, s in enumerate(stamps))
+    assert Scanner(0).scan(block, True) == (["r0", "r1", "r2", "r3"], ts(T0), ts(T0 + 99.5))
+    assert Scanner(0).scan(block, False) == (["r0", "r1", "r2", "r3"], None, None)
+    for odd in [
+        "2026-03-02T10:00:00Z",
+        "2026-02-29T10:00:00.000Z",
+        "2026-03-02T24:00:00.000Z",
+        "2026-13-01T00:00:00.000Z",
+    ]:
+        got = Scanner(0).scan(block + line(id="odd", ts=odd), True)
+        assert got is not None, odd
+        assert got[1:] == (None, None), odd  # read the slow way, record by record
+    leap = Scanner(0).scan(line(ts="2024-02-29T10:00:00.000Z"), True)
+    assert leap is not None
+    assert leap[1] == "2024-02-29T10:00:00.000Z"
+
+
+@needs_scanner
+def test_a_block_scanned_but_not_committed_adds_nothing() -> None:
+    assert Scanner is not None
+    scanner = Scanner(0)
+    assert scanner.scan(line(agent="ghost"), False) is not None
+    assert scanner.scan(line(agent="kept"), False) is not None
+    scanner.commit()
+    assert [row[0] for row in scanner.rows()] == ["kept"]
+
+
+@needs_scanner
+def test_sums_past_int64_are_exact() -> None:
+    block = b"".join(line(id=str(i), input_tokens=2**62, cost_usd=9e6) for i in range(4))
+    got = rows("agent", block, block)
+    assert got["planner"][3] == 8 * 2**62
+    assert got["planner"][8] == 8 * round(9e6 * 1e12)
+
+
+def _float_texts(rng: random.Random) -> list[str]:
+    """Decimal texts of every shape: short, 17 digits, over 19 digits, exponents, and bucket edges (1.02 ** k)."""
+    texts = ["0", "0.0", "-0.0", "0.001", "0.0010000000000000002", "0.0009999999999999998", "1e-3", "5E+2"]
+    for k in range(-300, 600, 7):
+        edge = 1.02**k
+        texts += [repr(edge), repr(math.nextafter(edge, 0)), repr(math.nextafter(edge, math.inf))]
+    for _ in range(300):
+        value = math.exp(rng.uniform(-9, 12))
+        texts += [repr(value), f"{value:.3f}", f"{value:.25f}", f"{value:.12e}", f"{value * 1e6:.0f}e-6"]
+        texts.append(
+            "".join(rng.choice("0123456789") for _ in range(rng.randint(18, 24))) + "e-" + str(rng.randint(0, 30))
+        )
+    return [t.lstrip("0") if t.startswith("0") and len(t) > 1 and t[1].isdigit() else t for t in texts]
+
+
+@needs_scanner
+def test_numbers_give_the_python_paths_pico_dollars_and_buckets() -> None:
+    assert Scanner is not None
+    for text in _float_texts(random.Random(7)):
+        block = b'{"ts":"2026-03-02T10:00:00.000Z","id":"n","cost_usd":%s,"latency_ms":%s}\n' % (
+            text.encode(),
+            text.encode(),
+        )
+        value = msgspec.json.decode(text.encode(), type=float)
+        scanner = Scanner(0)
+        if abs(value) * 1e12 >= 9.2e18:
+            assert scanner.scan(block, False) is None
+            continue
+        assert scanner.scan(block, False) is not None, text
+        scanner.commit()
+        ((_, *sums, latency, _ttft),) = scanner.rows()
+        assert sums[8] == round(value * 1e12), text
+        assert latency == {bucket_of(value): 1}, text
+    assert bucket_of(0.001) == _ZERO_BUCKET
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=6)
+_MAYBE_INT = st.one_of(st.none(), st.integers(-5, 10**6), st.integers(2**62, 2**64))
+_MAYBE_FLOAT = st.one_of(
+    st.none(),
+    st.floats(-1.0, 1e4, allow_nan=False),
+    st.sampled_from([0.0, 0.001, 1.02**100, 1e-9, 123456.78901234567]),
+)
+
+
+@st.composite
+def _line(draw: st.DrawFn, t: float) -> bytes:
+    if draw(st.integers(0, 40)) == 0:
+        return draw(st.sampled_from([b"garbage\n", b"{}\n", b'{"ts":"x"}\n', b"\n", b'{"ts":"x","id":"\\u0041"}\n']))
+    fields: dict[str, Any] = {
+        "ts": ts(t) if draw(st.integers(0, 20)) else draw(_TEXT),
+        "id": draw(st.sampled_from(["a", "b", "c", "d"])) + draw(st.text("0123456789abcdef", max_size=3)),
+        "stream": draw(st.booleans()),
+        "input_tokens": draw(_MAYBE_INT),
+        "output_tokens": draw(_MAYBE_INT),
+        "cache_read_input_tokens": draw(_MAYBE_INT),
+        "reasoning_output_tokens": draw(_MAYBE_INT),
+        "gpu_seconds": draw(st.one_of(st.none(), st.floats(0, 100))),
+        "cost_usd": draw(st.one_of(_MAYBE_FLOAT, st.integers(0, 5))),
+        "latency_ms": draw(_MAYBE_FLOAT),
+        "ttft_ms": draw(_MAYBE_FLOAT),
+        "status": draw(st.sampled_from(["ok", "ok", "error", "cancelled"])),
+        "attempt": draw(st.integers(0, 3)),
+        "agent": draw(st.one_of(st.none(), st.sampled_from(["planner", "writer", "é", ""]), _TEXT)),
+        "request_model": draw(st.one_of(st.none(), st.sampled_from(["gpt-4o", ""]))),
+        "response_model": draw(st.one_of(st.none(), st.sampled_from(["gpt-4o-2024-08-06", ""]))),
+        "session_id": draw(st.one_of(st.none(), _TEXT)),
+        "metadata": draw(st.one_of(st.none(), st.dictionaries(_TEXT, st.one_of(_TEXT, st.integers()), max_size=2))),
+    }
+    keep = {k: v for k, v in fields.items() if k in ("ts", "id") or draw(st.integers(0, 9))}
+    separators = draw(st.sampled_from([(",", ":"), (", ", ": "), (" ,", " :")]))
+    return json.dumps(keep, separators=separators, ensure_ascii=draw(st.booleans())).encode() + b"\n"
+
+
+@needs_scanner
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_reports_equal_the_msgspec_paths(data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    directory = tmp_path_factory.mktemp("logs")
+    lines = [data.draw(_line(T0 + i * 600)) for i in range(data.draw(st.integers(1, 60)))]
+    day_file(directory, T0).write_bytes(b"".join(lines))
+    by = data.draw(st.sampled_from(REPORT_KEYS))
+    compiled = report_files([directory], by, processes=1)
+    original = _scan._Scanner
+    _scan._Scanner = None  # type: ignore[assignment, misc]
+    try:
+        python = report_files([directory], by, processes=1)
+    finally:
+        _scan._Scanner = original
+    assert [r.as_dict() for r in compiled.rows] == [r.as_dict() for r in python.rows]
+    assert [(r.latency.counts, r.ttft.counts) for r in compiled.rows] == [
+        (r.latency.counts, r.ttft.counts) for r in python.rows
+    ]
+    assert (compiled.records, compiled.duplicates, compiled.malformed) == (
+        python.records,
+        python.duplicates,
+        python.malformed,
+    )
+    assert python.compiled == 0
+
+
+@needs_scanner
+def test_clean_history_is_read_by_the_compiled_scanner(tmp_path: Path) -> None:
+    day_file(tmp_path, T0).write_bytes(b"".join(line(id=f"r{i}", ts=ts(T0 + i)) for i in range(5000)))
+    scan = report_files([tmp_path], processes=1)
+    assert scan.compiled == scan.records == 5000
+    assert scan.rows[0].calls == 5000
+    assert scan.rows[0].pico == 5000 * round(0.001 * 1e12)
