@@ -573,12 +573,50 @@ number_to_int(const Number *num, int64_t *out)
     return 1;
 }
 
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+
+/* Past a JSON number that is not kept (the grammar of scan_number, without the arithmetic). */
+static const char *
+skip_number(const char *p)
+{
+    p += *p == '-';
+    if (*p == '0') {
+        p++;
+    }
+    else if (*p >= '1' && *p <= '9') {
+        while (IS_DIGIT(*p)) {
+            p++;
+        }
+    }
+    else {
+        return NULL;
+    }
+    if (*p == '.') {
+        if (!IS_DIGIT(p[1])) {
+            return NULL;
+        }
+        p += 2;
+        while (IS_DIGIT(*p)) {
+            p++;
+        }
+    }
+    if (*p == 'e' || *p == 'E') {
+        p += 1 + (p[1] == '+' || p[1] == '-');
+        if (!IS_DIGIT(*p)) {
+            return NULL;
+        }
+        while (IS_DIGIT(*p)) {
+            p++;
+        }
+    }
+    return p;
+}
+
 /* Any JSON value, validated, not kept. */
 static const char *
 skip_value(const char *p, const char *limit, int depth)
 {
     int escaped = 0;
-    Number num;
     switch (*p) {
     case '"':
         return skip_string(p + 1, limit, &escaped);
@@ -639,7 +677,7 @@ skip_value(const char *p, const char *limit, int depth)
     case 'n':
         return IS_NULL(p) ? p + 4 : NULL;
     default:
-        return scan_number(p, &num);
+        return skip_number(p);
     }
 }
 
@@ -832,9 +870,10 @@ same_bytes(const char *a, const char *b, size_t n)
     return 1;
 }
 
-/* One line, which ends with the newline just before limit; 1 read, 0 blank, -1 the Python way. */
+/* One line: 1 read, 0 blank (*next: the start of the next line), -1 the Python way. Every line of the block ends
+ * with a newline, which stops every scan; limit (the block's end) only bounds reads of eight bytes at a time. */
 static int
-parse_line(const char *p, const char *limit, int by, Known *known, Line *line)
+parse_line(const char *p, const char *limit, int by, Known *known, Line *line, const char **next)
 {
     int member = 0;
     line->ts.p = line->id.p = line->key.p = line->key2.p = NULL;
@@ -846,6 +885,7 @@ parse_line(const char *p, const char *limit, int by, Known *known, Line *line)
     line->gpu.present = line->cost.present = line->latency.present = line->ttft.present = 0;
     p = skip_ws(p);
     if (*p == '\n') {
+        *next = p + 1;
         return 0;
     }
     if (*p != '{') {
@@ -975,6 +1015,7 @@ parse_line(const char *p, const char *limit, int by, Known *known, Line *line)
     if (*p != '\n' || !line->has_ts || !line->has_id) {
         return -1; /* more after the object, or a required field missing */
     }
+    *next = p + 1;
     return 1;
 }
 
@@ -1109,6 +1150,20 @@ stage(Scanner *s, const Line *line, const Span *key)
     return 0;
 }
 
+/* A str of a span read by read_string (valid UTF-8: checked there). */
+static PyObject *
+new_str(const Span *span)
+{
+    if (span->high) {
+        return PyUnicode_DecodeUTF8(span->p, span->n, "strict");
+    }
+    PyObject *s = PyUnicode_New(span->n, 127);
+    if (s != NULL) {
+        memcpy(PyUnicode_1BYTE_DATA(s), span->p, (size_t)span->n);
+    }
+    return s;
+}
+
 PyDoc_STRVAR(scan_doc,
              "scan(block, check_ts)\n--\n\n"
              "Parse a block of complete lines and stage its records. Returns (ids, first_ts, last_ts): the record ids "
@@ -1140,14 +1195,12 @@ Scanner_scan(Scanner *self, PyObject *args)
     Span first = {0}, last = {0};
     Line line;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        int got = parse_line(p, nl + 1, self->by, self->known, &line);
+        int got = parse_line(p, end, self->by, self->known, &line, &p);
         if (got < 0) {
             Py_INCREF(Py_None);
             result = Py_None;
             goto done;
         }
-        p = nl + 1;
         if (got == 0) {
             continue;
         }
@@ -1173,7 +1226,7 @@ Scanner_scan(Scanner *self, PyObject *args)
             result = Py_None;
             goto done;
         }
-        PyObject *id = PyUnicode_DecodeUTF8(line.id.p, line.id.n, "strict");
+        PyObject *id = new_str(&line.id);
         if (id == NULL) {
             goto done;
         }
