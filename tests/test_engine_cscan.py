@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llmcost.engine import _scan
+from llmcost.engine._follow import _Seen
 from llmcost.engine._report import REPORT_KEYS
 from llmcost.engine._scan import report_files
 from llmcost.engine._sketch import _ZERO_BUCKET, bucket_of
@@ -51,10 +52,10 @@ def line(**fields: Any) -> bytes:
 def rows(by: str, *blocks: bytes) -> dict[str | None, tuple[Any, ...]]:
     """Scan and commit each block (all must be taken); the totals by key."""
     assert Scanner is not None
-    scanner = Scanner(REPORT_KEYS.index(by))
+    scanner = Scanner(REPORT_KEYS.index(by), 1000, 0)
     for block in blocks:
         assert scanner.scan(block, False) is not None, block
-        scanner.commit()
+        scanner.commit(True)
     return {row[0]: row[1:] for row in scanner.rows()}
 
 
@@ -122,6 +123,7 @@ def test_accepted_lines_read_as_msgspec_reads_them() -> None:
     ]
     block = b"".join(odd)
     got = rows("agent", block)
+    assert sum(totals[0] for totals in got.values()) == len(odd)
     slim = msgspec.json.Decoder(_scan._slim("agent"))
     records = slim.decode_lines(block)
     assert [r.agent for r in records] == ["a", "b", "b", None, None, None, None, None]
@@ -170,37 +172,38 @@ def test_accepted_lines_read_as_msgspec_reads_them() -> None:
 )
 def test_a_line_it_cannot_read_exactly_sends_the_block_the_python_way(bad: bytes) -> None:
     assert Scanner is not None
-    scanner = Scanner(0)
+    scanner = Scanner(0, 1000, 10)
     assert scanner.scan(line() + bad, False) is None
-    scanner.commit()  # nothing staged: nothing added
+    assert scanner.commit(True) == (0, 0)  # nothing staged: nothing added
     assert scanner.rows() == []
+    assert scanner.head() == []
 
 
 @needs_scanner
 def test_day_grouping_of_a_non_ascii_stamp_goes_the_python_way() -> None:
     assert Scanner is not None
     block = line(ts="2026-03-0é")
-    assert Scanner(REPORT_KEYS.index("day")).scan(block, False) is None
-    assert Scanner(0).scan(block, False) is not None
+    assert Scanner(REPORT_KEYS.index("day"), 10, 0).scan(block, False) is None
+    assert Scanner(0, 10, 0).scan(block, False) is not None
 
 
 @needs_scanner
-def test_ids_and_the_earliest_and_latest_stamp() -> None:
+def test_the_earliest_and_latest_stamp() -> None:
     assert Scanner is not None
     stamps = [ts(T0 + 50), ts(T0), ts(T0 + 99.5), ts(T0 + 20)]
     block = b"".join(line(id=f"r{i}", ts=s) for i, s in enumerate(stamps))
-    assert Scanner(0).scan(block, True) == (["r0", "r1", "r2", "r3"], ts(T0), ts(T0 + 99.5))
-    assert Scanner(0).scan(block, False) == (["r0", "r1", "r2", "r3"], None, None)
+    assert Scanner(0, 10, 0).scan(block, True) == (4, ts(T0), ts(T0 + 99.5))
+    assert Scanner(0, 10, 0).scan(block, False) == (4, None, None)
     for odd in [
         "2026-03-02T10:00:00Z",
         "2026-02-29T10:00:00.000Z",
         "2026-03-02T24:00:00.000Z",
         "2026-13-01T00:00:00.000Z",
     ]:
-        got = Scanner(0).scan(block + line(id="odd", ts=odd), True)
+        got = Scanner(0, 10, 0).scan(block + line(id="odd", ts=odd), True)
         assert got is not None, odd
         assert got[1:] == (None, None), odd  # read the slow way, record by record
-    leap = Scanner(0).scan(line(ts="2024-02-29T10:00:00.000Z"), True)
+    leap = Scanner(0, 10, 0).scan(line(ts="2024-02-29T10:00:00.000Z"), True)
     assert leap is not None
     assert leap[1] == "2024-02-29T10:00:00.000Z"
 
@@ -208,17 +211,70 @@ def test_ids_and_the_earliest_and_latest_stamp() -> None:
 @needs_scanner
 def test_a_block_scanned_but_not_committed_adds_nothing() -> None:
     assert Scanner is not None
-    scanner = Scanner(0)
-    assert scanner.scan(line(agent="ghost"), False) is not None
-    assert scanner.scan(line(agent="kept"), False) is not None
-    scanner.commit()
+    scanner = Scanner(0, 10, 10)
+    assert scanner.scan(line(id="ghost", agent="ghost"), False) is not None
+    assert scanner.scan(line(id="kept", agent="kept"), False) is not None
+    scanner.commit(True)
     assert [row[0] for row in scanner.rows()] == ["kept"]
+    assert scanner.head() == ["kept"]  # the ghost's id was never taken either
+    assert scanner.scan(line(id="ghost", agent="ghost"), False) is not None
+    assert scanner.commit(False) == (1, 0)  # outside the period: its id is remembered, its totals not added
+    assert [row[0] for row in scanner.rows()] == ["kept"]
+    assert scanner.knows_any(["ghost"])
+
+
+@needs_scanner
+def test_duplicate_ids_are_dropped_and_counted_within_and_across_blocks() -> None:
+    assert Scanner is not None
+    scanner = Scanner(0, 1000, 3)
+    first = line(id="a") + line(id="b") + line(id="a") + line(id="é")
+    assert scanner.scan(first, False) == (4, None, None)
+    assert scanner.commit(True) == (3, 1)
+    assert scanner.scan(line(id="b") + line(id="c"), False) is not None
+    assert scanner.commit(True) == (1, 1)
+    assert scanner.head() == ["a", "b", "é"]
+    assert sorted(scanner.remembered()) == ["a", "b", "c", "é"]
+    assert scanner.rows()[0][1] == 4
+
+
+class _R:
+    def __init__(self, id: str) -> None:
+        self.id = id
+
+
+@needs_scanner
+@settings(max_examples=200, deadline=None)
+@given(
+    batches=st.lists(
+        st.tuples(st.booleans(), st.lists(st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "\ud800x"]), max_size=6)),
+        max_size=12,
+    ),
+    cap=st.integers(1, 5),
+)
+def test_the_duplicate_check_is_the_followers(batches: list[tuple[bool, list[str]]], cap: int) -> None:
+    """Blocks taken by the scanner (commit) and read the Python way (fresh) share one rule: _Seen's, with the same
+    two generations of ``cap`` ids."""
+    assert Scanner is not None
+    seen = _Seen(cap)
+    scanner = Scanner(0, cap, 5)
+    head: list[str] = []
+    for compiled, ids in batches:
+        expected, dropped = seen.fresh([_R(i) for i in ids])
+        if compiled and "\ud800x" not in ids:  # a lone surrogate cannot be on a line of valid UTF-8
+            assert scanner.scan(b"".join(line(id=i) for i in ids), False) is not None
+            assert scanner.commit(True) == (len(expected), dropped)
+        else:
+            kept, n = scanner.fresh([_R(i) for i in ids])
+            assert ([r.id for r in kept], n) == ([r.id for r in expected], dropped)
+        head += [r.id for r in expected][: 5 - len(head)]
+        assert sorted(scanner.remembered()) == sorted(seen.current | seen.previous)
+    assert scanner.head() == head
 
 
 @needs_scanner
 def test_sums_past_int64_are_exact() -> None:
-    block = b"".join(line(id=str(i), input_tokens=2**62, cost_usd=9e6) for i in range(4))
-    got = rows("agent", block, block)
+    blocks = [b"".join(line(id=f"{b}-{i}", input_tokens=2**62, cost_usd=9e6) for i in range(4)) for b in range(2)]
+    got = rows("agent", *blocks)
     assert got["planner"][3] == 8 * 2**62
     assert got["planner"][8] == 8 * round(9e6 * 1e12)
 
@@ -247,12 +303,12 @@ def test_numbers_give_the_python_paths_pico_dollars_and_buckets() -> None:
             text.encode(),
         )
         value = msgspec.json.decode(text.encode(), type=float)
-        scanner = Scanner(0)
+        scanner = Scanner(0, 10, 0)
         if abs(value) * 1e12 >= 9.2e18:
             assert scanner.scan(block, False) is None
             continue
         assert scanner.scan(block, False) is not None, text
-        scanner.commit()
+        scanner.commit(True)
         ((_, *sums, latency, _ttft),) = scanner.rows()
         assert sums[8] == round(value * 1e12), text
         assert latency == {bucket_of(value): 1}, text

@@ -92,6 +92,9 @@ typedef struct {
 /* What a line adds, staged until the caller commits the block. */
 typedef struct {
     Py_ssize_t group;
+    const char *id; /* in the scanned block, which the Scanner holds until the next scan */
+    Py_ssize_t id_len;
+    int id_high;
     int64_t tokens[5];
     int64_t pico;
     int32_t latency_bucket, ttft_bucket;
@@ -113,6 +116,33 @@ typedef struct {
     int64_t count;
 } Cell;
 
+/* ---- record ids: two generations, as the follower's duplicate check keeps them --------------------------------- */
+
+typedef struct Chunk {
+    struct Chunk *next;
+    size_t used, size;
+    char bytes[];
+} Chunk;
+
+typedef struct {
+    uint64_t hash;
+    const char *bytes;
+    Py_ssize_t n;
+} IdEntry;
+
+/* Open addressing over 8-byte slots (the high half of the hash, or-ed with 1, above the entry's index; 0: empty):
+ * a lookup reads an entry only when the hash halves match, and the slots of a full generation (200,000 ids) take
+ * 4 MB, so both generations of both processes stay in the CPU's last cache. */
+typedef struct {
+    uint64_t *slots;
+    Py_ssize_t cap, count;
+    IdEntry *entries;
+    Py_ssize_t entries_cap;
+    Chunk *chunks; /* the id bytes */
+} IdGen;
+
+#define TAG(hash) (((hash) >> 32 | 1) << 32)
+
 typedef struct {
     PyObject_HEAD
     int by;
@@ -127,6 +157,12 @@ typedef struct {
     Py_ssize_t nstaged, staged_cap;
     int failed; /* an allocation failed while committing: rows() raises */
     Known known[KNOWN_KEYS];
+    Py_buffer block; /* the block last scanned (block.obj NULL: none), which the staged ids point into */
+    IdGen ids[2];    /* ids[current], ids[!current]: the ids remembered, as the follower's _Seen */
+    int current;
+    Py_ssize_t dedupe;   /* ids per generation */
+    PyObject *head;      /* the first fresh ids, as str */
+    Py_ssize_t head_max;
 } Scanner;
 
 static uint64_t
@@ -294,6 +330,171 @@ add_bucket(Scanner *s, Py_ssize_t group, int sketch, int32_t bucket)
     s->cells[i].count = 1;
     s->ncells++;
     return 0;
+}
+
+/* ---- the id set ------------------------------------------------------------------------------------------------ */
+
+static uint64_t SEED; /* random at import: crafted ids cannot aim at one slot */
+
+static uint64_t
+hash_id(const char *p, Py_ssize_t n)
+{
+    uint64_t h = SEED ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL), w;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, p, (size_t)n);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+static int
+id_known(const IdGen *gen, uint64_t hash, const char *p, Py_ssize_t n)
+{
+    if (gen->count == 0) {
+        return 0;
+    }
+    Py_ssize_t mask = gen->cap - 1;
+    uint64_t tag = TAG(hash);
+    for (Py_ssize_t i = (Py_ssize_t)(hash & (uint64_t)mask); gen->slots[i]; i = (i + 1) & mask) {
+        uint64_t slot = gen->slots[i];
+        if ((slot & 0xFFFFFFFF00000000ULL) == tag) {
+            const IdEntry *e = &gen->entries[slot & 0xFFFFFFFFULL];
+            if (e->n == n && memcmp(e->bytes, p, (size_t)n) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void
+id_place(IdGen *gen, uint64_t hash, Py_ssize_t index)
+{
+    Py_ssize_t mask = gen->cap - 1;
+    Py_ssize_t i = (Py_ssize_t)(hash & (uint64_t)mask);
+    while (gen->slots[i]) {
+        i = (i + 1) & mask;
+    }
+    gen->slots[i] = TAG(hash) | (uint64_t)index;
+}
+
+/* Add an id known to be absent; -1 when memory runs out. */
+static int
+id_add(IdGen *gen, uint64_t hash, const char *p, Py_ssize_t n)
+{
+    if (gen->count >= 0xFFFFFFFFLL) {
+        return -1; /* the index would not fit its slot (a generation holds the dedupe cap: far fewer) */
+    }
+    if (2 * (gen->count + 1) > gen->cap) {
+        Py_ssize_t cap = gen->cap ? gen->cap * 2 : 1024;
+        uint64_t *slots = PyMem_Calloc((size_t)cap, sizeof(uint64_t));
+        if (slots == NULL) {
+            return -1;
+        }
+        PyMem_Free(gen->slots);
+        gen->slots = slots;
+        gen->cap = cap;
+        for (Py_ssize_t k = 0; k < gen->count; k++) {
+            id_place(gen, gen->entries[k].hash, k);
+        }
+    }
+    if (gen->count == gen->entries_cap) {
+        Py_ssize_t cap = gen->entries_cap ? gen->entries_cap * 2 : 1024;
+        IdEntry *entries = PyMem_Realloc(gen->entries, (size_t)cap * sizeof(IdEntry));
+        if (entries == NULL) {
+            return -1;
+        }
+        gen->entries = entries;
+        gen->entries_cap = cap;
+    }
+    Chunk *chunk = gen->chunks;
+    if (chunk == NULL || chunk->size - chunk->used < (size_t)n) {
+        size_t size = (size_t)n > (1 << 20) ? (size_t)n : (1 << 20);
+        Chunk *fresh = PyMem_Malloc(sizeof(Chunk) + size);
+        if (fresh == NULL) {
+            return -1;
+        }
+        fresh->next = chunk;
+        fresh->used = 0;
+        fresh->size = size;
+        gen->chunks = chunk = fresh;
+    }
+    char *copy = chunk->bytes + chunk->used;
+    memcpy(copy, p, (size_t)n);
+    chunk->used += (size_t)n;
+    gen->entries[gen->count] = (IdEntry){hash, copy, n};
+    id_place(gen, hash, gen->count);
+    gen->count++;
+    return 0;
+}
+
+static void
+id_clear(IdGen *gen)
+{
+    PyMem_Free(gen->slots);
+    PyMem_Free(gen->entries);
+    for (Chunk *c = gen->chunks, *next; c != NULL; c = next) {
+        next = c->next;
+        PyMem_Free(c);
+    }
+    memset(gen, 0, sizeof(IdGen));
+}
+
+/* Whether the id is new (then remembered): 1 new, 0 seen before, -1 out of memory. */
+static int
+id_fresh(Scanner *s, const char *p, Py_ssize_t n)
+{
+    uint64_t hash = hash_id(p, n);
+    if (id_known(&s->ids[s->current], hash, p, n) || id_known(&s->ids[!s->current], hash, p, n)) {
+        return 0;
+    }
+    return id_add(&s->ids[s->current], hash, p, n) < 0 ? -1 : 1;
+}
+
+/* After each block, as _Seen does: a full current generation becomes the previous one. */
+static void
+id_rotate(Scanner *s)
+{
+    if (s->ids[s->current].count >= s->dedupe) {
+        s->current = !s->current;
+        id_clear(&s->ids[s->current]);
+    }
+}
+
+/* The UTF-8 bytes of a str id (ids read from JSON are valid UTF-8; others are encoded with surrogatepass). */
+static const char *
+id_bytes(PyObject *id, Py_ssize_t *n, PyObject **keep)
+{
+    *keep = NULL;
+    if (!PyUnicode_Check(id)) {
+        PyErr_SetString(PyExc_TypeError, "record ids are str");
+        return NULL;
+    }
+    const char *p = PyUnicode_AsUTF8AndSize(id, n);
+    if (p != NULL) {
+        return p;
+    }
+    PyErr_Clear();
+    *keep = PyUnicode_AsEncodedString(id, "utf-8", "surrogatepass");
+    if (*keep == NULL) {
+        return NULL;
+    }
+    *n = PyBytes_GET_SIZE(*keep);
+    return PyBytes_AS_STRING(*keep);
+}
+
+static int
+keep_head(Scanner *s, PyObject *id)
+{
+    if (PyList_GET_SIZE(s->head) >= s->head_max) {
+        return 0;
+    }
+    return PyList_Append(s->head, id);
 }
 
 /* ---- JSON, strictly: only what the slim decoder reads the same way ------------------------------------------- */
@@ -1055,6 +1256,16 @@ bucket_of(double v)
 
 /* ---- the Scanner type ------------------------------------------------------------------------------------------- */
 
+static void
+release_block(Scanner *s)
+{
+    s->nstaged = 0;
+    if (s->block.obj != NULL) {
+        PyBuffer_Release(&s->block);
+        s->block.obj = NULL;
+    }
+}
+
 static PyObject *
 Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
@@ -1068,20 +1279,26 @@ Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 static int
 Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"by", NULL};
+    static char *kwlist[] = {"by", "dedupe", "head_max", NULL};
     int by;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "i", kwlist, &by)) {
+    Py_ssize_t dedupe, head_max;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "inn", kwlist, &by, &dedupe, &head_max)) {
         return -1;
     }
     if (by < 0 || by >= BY_COUNT) {
         PyErr_SetString(PyExc_ValueError, "by: a grouping code from 0 to 6");
         return -1;
     }
-    if (self->ngroups || self->nstaged) {
+    if (self->ngroups || self->nstaged || self->head != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "a Scanner is initialised once");
         return -1;
     }
+    if ((self->head = PyList_New(0)) == NULL) {
+        return -1;
+    }
     self->by = by;
+    self->dedupe = dedupe;
+    self->head_max = head_max;
     return 0;
 }
 
@@ -1098,6 +1315,10 @@ Scanner_dealloc(Scanner *self)
     PyMem_Free(self->slots);
     PyMem_Free(self->cells);
     PyMem_Free(self->staged);
+    release_block(self);
+    id_clear(&self->ids[0]);
+    id_clear(&self->ids[1]);
+    Py_XDECREF(self->head);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1121,6 +1342,9 @@ stage(Scanner *s, const Line *line, const Span *key)
         return -1;
     }
     r->group = group;
+    r->id = line->id.p;
+    r->id_len = line->id.n;
+    r->id_high = line->id.high;
     for (int k = 0; k < 5; k++) {
         r->tokens[k] = line->tokens[k].present ? line->tokens[k].v : 0;
     }
@@ -1166,29 +1390,31 @@ new_str(const Span *span)
 
 PyDoc_STRVAR(scan_doc,
              "scan(block, check_ts)\n--\n\n"
-             "Parse a block of complete lines and stage its records. Returns (ids, first_ts, last_ts): the record ids "
-             "in order, and the smallest and largest timestamps when check_ts is true and every timestamp is a valid "
-             "YYYY-MM-DDTHH:MM:SS.mmmZ (else None, None); or None when the block must be read the Python way.");
+             "Parse a block of complete lines and stage its records (until the next scan). Returns (records, "
+             "first_ts, last_ts): how many, and the smallest and largest timestamps when check_ts is true and every "
+             "timestamp is a valid YYYY-MM-DDTHH:MM:SS.mmmZ (else None, None); or None when the block must be read "
+             "the Python way.");
 
 static PyObject *
 Scanner_scan(Scanner *self, PyObject *args)
 {
+    if (self->head == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.__init__ was not called");
+        return NULL;
+    }
     Py_buffer view;
     int check_ts;
     if (!PyArg_ParseTuple(args, "y*p", &view, &check_ts)) {
         return NULL;
     }
-    PyObject *ids = NULL, *result = NULL;
+    release_block(self);
+    self->block = view; /* held until the next scan: the staged ids point into it */
+    PyObject *result = NULL;
     const char *p = view.buf;
     const char *end = p + view.len;
-    self->nstaged = 0;
     if (view.len && end[-1] != '\n') {
         Py_INCREF(Py_None);
         result = Py_None; /* not a block of complete lines */
-        goto done;
-    }
-    ids = PyList_New(0);
-    if (ids == NULL) {
         goto done;
     }
     int ts_ok = check_ts;
@@ -1226,15 +1452,6 @@ Scanner_scan(Scanner *self, PyObject *args)
             result = Py_None;
             goto done;
         }
-        PyObject *id = new_str(&line.id);
-        if (id == NULL) {
-            goto done;
-        }
-        int appended = PyList_Append(ids, id);
-        Py_DECREF(id);
-        if (appended < 0) {
-            goto done;
-        }
         if (ts_ok) {
             if (!strict_ts(&line.ts)) {
                 ts_ok = 0;
@@ -1250,29 +1467,56 @@ Scanner_scan(Scanner *self, PyObject *args)
         }
     }
     if (ts_ok && first.p != NULL) {
-        result = Py_BuildValue("(Os#s#)", ids, first.p, first.n, last.p, last.n);
+        result = Py_BuildValue("(ns#s#)", self->nstaged, first.p, first.n, last.p, last.n);
     }
     else {
-        result = Py_BuildValue("(OOO)", ids, Py_None, Py_None);
+        result = Py_BuildValue("(nOO)", self->nstaged, Py_None, Py_None);
     }
 done:
     if (result == NULL || result == Py_None) {
-        self->nstaged = 0; /* nothing to commit */
+        release_block(self); /* nothing to commit */
     }
-    Py_XDECREF(ids);
-    PyBuffer_Release(&view);
     return result;
 }
 
-PyDoc_STRVAR(commit_doc, "commit()\n--\n\nAdd the records of the last scanned block to the totals.");
+PyDoc_STRVAR(commit_doc,
+             "commit(add)\n--\n\n"
+             "Take the records of the last scanned block in order, dropping those whose id was seen before (the "
+             "follower's rule); add the others to the totals when add is true (false: records outside the period, "
+             "counted as read). Returns (fresh, duplicates).");
 
 static PyObject *
-Scanner_commit(Scanner *self, PyObject *Py_UNUSED(ignored))
+Scanner_commit(Scanner *self, PyObject *arg)
 {
-    for (Py_ssize_t k = 0; k < self->nstaged; k++) {
+    if (self->head == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.__init__ was not called");
+        return NULL;
+    }
+    int add = PyObject_IsTrue(arg);
+    if (add < 0) {
+        return NULL;
+    }
+    Py_ssize_t fresh = 0;
+    int failed = 0;
+    for (Py_ssize_t k = 0; k < self->nstaged && !failed; k++) {
         const Staged *r = &self->staged[k];
+        int is_new = id_fresh(self, r->id, r->id_len);
+        if (is_new <= 0) {
+            failed = is_new < 0;
+            continue;
+        }
+        fresh++;
+        if (PyList_GET_SIZE(self->head) < self->head_max) {
+            Span span = {r->id, r->id_len, r->id_high};
+            PyObject *id = new_str(&span);
+            failed = id == NULL || keep_head(self, id) < 0;
+            Py_XDECREF(id);
+        }
+        if (!add) {
+            continue;
+        }
         Group *g = &self->groups[r->group];
-        int failed = add_sum(g, S_CALLS, 1) || add_sum(g, S_ERRORS, r->error) || add_sum(g, S_RETRIES, r->retry);
+        failed |= add_sum(g, S_CALLS, 1) || add_sum(g, S_ERRORS, r->error) || add_sum(g, S_RETRIES, r->retry);
         for (int t = 0; t < 5; t++) {
             failed |= add_sum(g, S_IN + t, r->tokens[t]);
         }
@@ -1283,17 +1527,135 @@ Scanner_commit(Scanner *self, PyObject *Py_UNUSED(ignored))
         if (r->has_ttft) {
             failed |= add_bucket(self, r->group, 1, r->ttft_bucket);
         }
-        if (failed) {
-            self->nstaged = 0;
-            self->failed = 1;
+    }
+    Py_ssize_t staged = self->nstaged;
+    release_block(self);
+    if (failed) {
+        self->failed = 1;
+        if (!PyErr_Occurred()) {
+            PyErr_NoMemory();
+        }
+        return NULL;
+    }
+    id_rotate(self);
+    return Py_BuildValue("(nn)", fresh, staged - fresh);
+}
+
+PyDoc_STRVAR(fresh_doc,
+             "fresh(records)\n--\n\n"
+             "The records whose id was not seen before, in order, and how many were dropped: the follower's rule, "
+             "for a block read the Python way, over the same ids as commit().");
+
+static PyObject *
+Scanner_fresh(Scanner *self, PyObject *records)
+{
+    if (self->head == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.__init__ was not called");
+        return NULL;
+    }
+    static PyObject *id_name = NULL;
+    if (id_name == NULL && (id_name = PyUnicode_InternFromString("id")) == NULL) {
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(records, "records: a list");
+    PyObject *kept = seq == NULL ? NULL : PyList_New(0);
+    if (kept == NULL) {
+        Py_XDECREF(seq);
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *record = PySequence_Fast_GET_ITEM(seq, k);
+        PyObject *id = PyObject_GetAttr(record, id_name);
+        PyObject *keep = NULL;
+        Py_ssize_t size;
+        const char *bytes = id == NULL ? NULL : id_bytes(id, &size, &keep);
+        int is_new = bytes == NULL ? -1 : id_fresh(self, bytes, size);
+        if (is_new > 0 && (PyList_Append(kept, record) < 0 || keep_head(self, id) < 0)) {
+            is_new = -1;
+        }
+        Py_XDECREF(keep);
+        Py_XDECREF(id);
+        if (is_new < 0) {
             if (!PyErr_Occurred()) {
                 PyErr_NoMemory();
             }
+            Py_DECREF(kept);
+            Py_DECREF(seq);
             return NULL;
         }
     }
-    self->nstaged = 0;
-    Py_RETURN_NONE;
+    Py_DECREF(seq);
+    id_rotate(self);
+    Py_ssize_t dropped = n - PyList_GET_SIZE(kept);
+    return Py_BuildValue("(Nn)", kept, dropped);
+}
+
+PyDoc_STRVAR(knows_any_doc, "knows_any(ids)\n--\n\nWhether any of the ids (str) is among those remembered.");
+
+static PyObject *
+Scanner_knows_any(Scanner *self, PyObject *ids)
+{
+    PyObject *iter = PyObject_GetIter(ids);
+    if (iter == NULL) {
+        return NULL;
+    }
+    PyObject *id;
+    int found = 0;
+    while (!found && (id = PyIter_Next(iter)) != NULL) {
+        PyObject *keep;
+        Py_ssize_t n;
+        const char *p = id_bytes(id, &n, &keep);
+        if (p != NULL) {
+            uint64_t hash = hash_id(p, n);
+            found = id_known(&self->ids[0], hash, p, n) || id_known(&self->ids[1], hash, p, n);
+        }
+        Py_XDECREF(keep);
+        Py_DECREF(id);
+        if (p == NULL) {
+            Py_DECREF(iter);
+            return NULL;
+        }
+    }
+    Py_DECREF(iter);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyBool_FromLong(found);
+}
+
+PyDoc_STRVAR(remembered_doc, "remembered()\n--\n\nEvery id remembered (both generations), as str.");
+
+static PyObject *
+Scanner_remembered(Scanner *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *out = PyList_New(0);
+    for (int g = 0; out != NULL && g < 2; g++) {
+        const IdGen *gen = &self->ids[g];
+        for (Py_ssize_t k = 0; k < gen->count; k++) {
+            const IdEntry *e = &gen->entries[k];
+            PyObject *id = PyUnicode_DecodeUTF8(e->bytes, e->n, "surrogatepass");
+            if (id == NULL || PyList_Append(out, id) < 0) {
+                Py_XDECREF(id);
+                Py_CLEAR(out);
+                break;
+            }
+            Py_DECREF(id);
+        }
+    }
+    return out;
+}
+
+PyDoc_STRVAR(head_doc, "head()\n--\n\nThe first fresh ids (up to head_max), in order.");
+
+static PyObject *
+Scanner_head(Scanner *self, PyObject *Py_UNUSED(ignored))
+{
+    if (self->head == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Scanner.__init__ was not called");
+        return NULL;
+    }
+    return PyList_GetSlice(self->head, 0, PyList_GET_SIZE(self->head));
 }
 
 static PyObject *
@@ -1396,7 +1758,11 @@ fail:
 
 static PyMethodDef Scanner_methods[] = {
     {"scan", (PyCFunction)Scanner_scan, METH_VARARGS, scan_doc},
-    {"commit", (PyCFunction)Scanner_commit, METH_NOARGS, commit_doc},
+    {"commit", (PyCFunction)Scanner_commit, METH_O, commit_doc},
+    {"fresh", (PyCFunction)Scanner_fresh, METH_O, fresh_doc},
+    {"knows_any", (PyCFunction)Scanner_knows_any, METH_O, knows_any_doc},
+    {"remembered", (PyCFunction)Scanner_remembered, METH_NOARGS, remembered_doc},
+    {"head", (PyCFunction)Scanner_head, METH_NOARGS, head_doc},
     {"rows", (PyCFunction)Scanner_rows, METH_NOARGS, rows_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -1424,6 +1790,14 @@ PyMODINIT_FUNC
 PyInit__cscan(void)
 {
     LOG_GAMMA = log(1.02);
+    PyObject *os = PyImport_ImportModule("os");
+    PyObject *random = os == NULL ? NULL : PyObject_CallMethod(os, "urandom", "i", 8);
+    Py_XDECREF(os);
+    if (random == NULL) {
+        return NULL;
+    }
+    memcpy(&SEED, PyBytes_AS_STRING(random), 8);
+    Py_DECREF(random);
     for (int c = 0; c < 256; c++) {
         STOP[c] = c == '"' || c == '\\' || c < 0x20;
     }

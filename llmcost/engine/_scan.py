@@ -140,7 +140,8 @@ class _Part:
     malformed: dict[str, int] = field(default_factory=dict)
     compiled: int = 0
     head: list[str] = field(default_factory=list)  # the first fresh ids, checked against the previous parts
-    seen: _Seen | None = None  # the ids remembered at the end (in this process)
+    seen: _Seen | None = None  # the ids remembered at the end (in this process, without the compiled scanner)
+    scanner: Scanner | None = None  # the compiled scanner, which then remembers them
     sent: tuple[_Ids, _Ids] = ("", "")  # head and remembered ids, packed (from a forked process)
 
 
@@ -201,13 +202,16 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
     full = record_decoder()
     tally = _Tally(job)
     seen = _Seen()
-    part = _Part(tally.rows, seen=seen)
     want = seen.cap if head else 0
-    scanner = None if _Scanner is None or job.reprice else _Scanner(REPORT_KEYS.index(job.by))
+    scanner = None
+    if _Scanner is not None and not job.reprice:
+        scanner = _Scanner(REPORT_KEYS.index(job.by), seen.cap, want)  # it keeps the duplicate check: same rule
+    part = _Part(tally.rows, seen=None if scanner else seen, scanner=scanner)
+    fresh = seen.fresh if scanner is None else scanner.fresh
     done = 0
     for fd, name, start, end in pieces:
         for block, over, consumed in _blocks(fd, start, end):
-            if scanner is not None and block and _take(scanner, block, job, seen, part, want):
+            if scanner is not None and block and _take(scanner, block, job, part):
                 done += consumed
                 if progress is not None:
                     progress(done)
@@ -224,10 +228,10 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
                 records, bad = decode_block(full, block)
             if over + bad:
                 part.malformed[name] = part.malformed.get(name, 0) + over + bad
-            records, dupes = seen.fresh(records)  # before the period filter, as the follower's batches are
+            records, dupes = fresh(records)  # before the period filter, as the follower's batches are
             part.records += len(records)
             part.duplicates += dupes
-            if len(part.head) < want:
+            if scanner is None and len(part.head) < want:
                 part.head += map(_ID, records[: want - len(part.head)])
             if job.lo is not None or job.hi is not None:
                 records = [r for r in records if _within(r.ts, job.lo, job.hi)]
@@ -244,19 +248,20 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
     tally.flush()
     if scanner is not None:
         _add_rows(tally, scanner.rows())
+        part.head = scanner.head()
     return part
 
 
-def _take(scanner: Scanner, block: memoryview, job: _Job, seen: _Seen, part: _Part, want: int) -> bool:
-    """Whether the compiled scanner took the block: every line read, no id seen before, and all of the records in
-    the period (added to its totals) or all of them outside it (counted as read, as the Python way does)."""
+def _take(scanner: Scanner, block: memoryview, job: _Job, part: _Part) -> bool:
+    """Whether the compiled scanner took the block: every line read, and all of the records in the period (added to
+    its totals) or all of them outside it (counted as read, as the Python way does)."""
     period = job.lo is not None or job.hi is not None
     got = scanner.scan(block, period)
     if got is None:
         return False
-    ids, first, last = got
+    count, first, last = got
     inside = True
-    if period and ids:
+    if period and count:
         if first is None or last is None:
             return False  # a timestamp epoch() reads the slow way, or not at all: record by record
         lo, hi = epoch(first), epoch(last)  # the earliest and the latest
@@ -264,14 +269,10 @@ def _take(scanner: Scanner, block: memoryview, job: _Job, seen: _Seen, part: _Pa
             inside = False
         elif (job.lo is not None and lo < job.lo) or (job.hi is not None and hi >= job.hi):
             return False  # the block straddles an end of the period
-    if not seen.fresh_ids(ids):
-        return False
-    if inside:
-        scanner.commit()
-    part.records += len(ids)
-    part.compiled += len(ids)
-    if len(part.head) < want:
-        part.head += ids[: want - len(part.head)]
+    fresh, dupes = scanner.commit(inside)
+    part.records += fresh
+    part.duplicates += dupes
+    part.compiled += fresh
     return True
 
 
@@ -434,8 +435,11 @@ def _run_forked(index: int) -> tuple[dict[str | None, ReportRow], int, int, int,
     part = _scan(parts[index], job, None, head=True)
     _kept.append(part)
     remembered: _Ids = ""
-    if index < len(parts) - 1 and part.seen is not None:
-        remembered = _pack([*part.seen.current, *part.seen.previous])
+    if index < len(parts) - 1:
+        if part.scanner is not None:
+            remembered = _pack(part.scanner.remembered())
+        elif part.seen is not None:
+            remembered = _pack([*part.seen.current, *part.seen.previous])
     return part.rows, part.records, part.duplicates, part.compiled, part.malformed, _pack(part.head), remembered
 
 
@@ -485,16 +489,19 @@ def _run(parts: list[list[_Piece]], job: _Job, progress: Progress | None, total:
 def _distinct(parts: list[_Part]) -> bool:
     """Whether no part starts with an id that a part before it still remembered at its end."""
     for k in range(1, len(parts)):
-        head = _unpack(parts[k].sent[0]) if parts[k].seen is None else parts[k].head
-        if not head:
-            continue
-        for earlier in parts[:k]:
-            remembered = (
-                (earlier.seen.current, earlier.seen.previous) if earlier.seen else (set(_unpack(earlier.sent[1])),)
-            )
-            if not all(ids.isdisjoint(head) for ids in remembered):
-                return False
+        head = _unpack(parts[k].sent[0]) if parts[k].seen is None and parts[k].scanner is None else parts[k].head
+        if head and any(_knows_any(earlier, head) for earlier in parts[:k]):
+            return False
     return True
+
+
+def _knows_any(part: _Part, ids: list[str]) -> bool:
+    """Whether the part remembered any of the ids at its end."""
+    if part.scanner is not None:
+        return part.scanner.knows_any(ids)
+    if part.seen is not None:
+        return not (part.seen.current.isdisjoint(ids) and part.seen.previous.isdisjoint(ids))
+    return not set(_unpack(part.sent[1])).isdisjoint(ids)
 
 
 def _merge(parts: list[_Part]) -> Scan:
