@@ -1,12 +1,13 @@
 /* Group totals of wire-format lines, straight from the bytes: the compiled path of ``llmcost report``.
  *
  * A Scanner is fed blocks of complete lines. ``scan`` parses every line of a block into a staging area and returns
- * the record ids (for the caller's duplicate check) and the smallest and largest timestamps; ``commit`` adds the
- * staged records to the group totals; ``rows`` hands the totals back. A block is accepted only when every line is
- * one that the slim msgspec decoder of ``_scan.py`` reads to the very same values: anything else (an escape in a
- * field that is read, a number that does not fit, a record with usage and no cost, a second object on a line, a
- * line that is not JSON) makes ``scan`` return None, and the block takes the Python path, which knows every rule.
- * So this file needs to be right only about what it accepts.
+ * how many records it holds and their smallest and largest timestamps; ``commit`` takes them in order, drops those
+ * whose id was seen before (the follower's rule, with its two generations of ids) and adds the others to the group
+ * totals; ``fresh`` applies the same duplicate check to a block the caller read the Python way; ``rows`` hands the
+ * totals back. A block is accepted only when every line is one that the slim msgspec decoder of ``_scan.py`` reads
+ * to the very same values: anything else (an escape in a field that is read, a number that does not fit, a record
+ * with usage and no cost, a second object on a line, a line that is not JSON) makes ``scan`` return None, and the
+ * block takes the Python path, which knows every rule. So this file needs to be right only about what it accepts.
  *
  * The arithmetic is the Python path's: a cost adds round(cost_usd * 1e12) pico-dollars (round half to even, as
  * float.__round__), and a latency falls in sketch bucket floor(log(v) / log(1.02)), or the zero bucket at or below
