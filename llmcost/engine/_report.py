@@ -112,7 +112,7 @@ class ReportRow:
         }
 
 
-_SUMS = (
+_SUMS = (  # also the order of the sums in a row of the compiled scanner (_cscan.c: S_CALLS ... S_UNPRICED)
     "calls",
     "errors",
     "retries",

@@ -49,7 +49,7 @@ from llmcost._record import record_decoder
 from llmcost.engine._aggregate import _no_usage, _no_usage_pico
 from llmcost.engine._follow import _ID, Follower, Progress, _Seen
 from llmcost.engine._lines import MAX_LINE, decode_block
-from llmcost.engine._report import _KEY_FIELDS, REPORT_KEYS, ReportBy, ReportRow, _add, _ranked, _Rows, _within
+from llmcost.engine._report import _KEY_FIELDS, _SUMS, REPORT_KEYS, ReportBy, ReportRow, _add, _ranked, _Rows, _within
 from llmcost.engine._time import epoch
 
 if TYPE_CHECKING:
@@ -280,24 +280,10 @@ def _add_rows(tally: _Tally, rows: list[tuple[Any, ...]]) -> None:
     """The compiled scanner's totals, added to the rows."""
     for key, *sums, latency, ttft in rows:
         row = tally.row(key)
-        for name, value in zip(_COMPILED_SUMS, sums):
+        for name, value in zip(_SUMS, sums):  # the scanner's rows hold them in this order
             setattr(row, name, getattr(row, name) + value)
         row.latency.add_counts(latency)
         row.ttft.add_counts(ttft)
-
-
-_COMPILED_SUMS = (  # the order of a compiled row's sums
-    "calls",
-    "errors",
-    "retries",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "pico",
-    "unpriced_calls",
-)
 
 
 def _no_cost(r: Any) -> bool:
