@@ -11,9 +11,13 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, fields
+from typing import TYPE_CHECKING
 
 from llmcost._record import Record
 from llmcost.engine._alarms import AlarmConfig, load_alarm_config
+
+if TYPE_CHECKING:
+    from llmcost.engine._snapshot import IngestStats
 
 __all__ = [
     "REPORT_BY",
@@ -104,6 +108,23 @@ class _Bar:
         if self.shown:
             sys.stderr.write("\r" + " " * (len(self.label) + 38) + "\r")
             sys.stderr.flush()
+            self.shown = False
+
+    def counted(self, stats: IngestStats) -> None:
+        """The reading is over: say what it skipped."""
+        self.close()
+        say_skipped(stats.malformed, stats.duplicates)
+
+
+def say_skipped(malformed: dict[str, int], duplicates: int) -> None:
+    """One line on stderr for malformed lines (per file) and one for duplicate records, when there were any."""
+    bad = sum(malformed.values())
+    if bad:
+        files = ", ".join(f"{os.path.basename(name)}: {n}" for name, n in sorted(malformed.items()))
+        print(f"llmcost: skipped {bad} malformed line{'s' * (bad != 1)} ({files})", file=sys.stderr)
+    if duplicates:
+        s = "s" * (duplicates != 1)
+        print(f"llmcost: {duplicates} duplicate record{s} (an id seen before) counted once", file=sys.stderr)
 
 
 def _batches(args: argparse.Namespace, label: str, batch_lines: int = 50_000) -> tuple[Iterator[list[Record]], _Bar]:
@@ -112,7 +133,8 @@ def _batches(args: argparse.Namespace, label: str, batch_lines: int = 50_000) ->
     paths = resolve_paths(args.paths)
     since, until = _when(args.since, "--since"), _when(args.until, "--until")
     bar = _Bar(label)
-    return read_history(paths, since=since, until=until, progress=bar, batch_lines=batch_lines), bar
+    batches = read_history(paths, since=since, until=until, progress=bar, batch_lines=batch_lines, on_stats=bar.counted)
+    return batches, bar
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -122,16 +144,18 @@ def run_report(args: argparse.Namespace) -> int:
     since, until = _when(args.since, "--since"), _when(args.until, "--until")
     bar = _Bar("reading")
     try:
-        rows = report_files(paths, args.by, since=since, until=until, reprice=args.reprice, progress=bar).rows
+        scan = report_files(paths, args.by, since=since, until=until, reprice=args.reprice, progress=bar)
     finally:
         bar.close()
-    data = [row.as_dict() for row in rows]
+    data = [row.as_dict() for row in scan.rows]
     if args.json:
         print(json.dumps(data, indent=2))
     elif args.csv:
         _print_csv(data)
     else:
         _print_table(data, args.by)
+    sys.stdout.flush()
+    say_skipped(scan.malformed, scan.duplicates)
     return 0
 
 

@@ -37,6 +37,29 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+@pytest.mark.parametrize("command", [["report"], ["report", "--json"], ["alarms", "--json"], ["export", "--csv"]])
+def test_malformed_lines_and_duplicates_are_said_on_stderr(
+    logs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    path = day_file(logs, T0)
+    first = path.read_bytes().splitlines(keepends=True)[0]
+    with open(path, "ab") as f:
+        f.write(b"not json\n" + first + b'{"ts": 5, "id": "x"}\n')
+    if command[0] == "export":
+        command = [*command, str(tmp_path / "out.csv")]
+    code, out, err = run(capsys, *command[:1], str(logs), *command[1:])
+    assert code == 0
+    assert "llmcost: skipped 2 malformed lines (llm_trace_2026-03-02.jsonl: 2)" in err.splitlines()
+    assert "llmcost: 1 duplicate record (an id seen before) counted once" in err.splitlines()
+    if "--json" in command:
+        json.loads(out)  # stdout stays clean JSON
+
+
+def test_a_clean_history_says_nothing_on_stderr(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "report", str(logs))
+    assert (code, err) == (0, "")
+
+
 def test_report_json_by_agent(logs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "report", str(logs), "--json")
     assert code == 0

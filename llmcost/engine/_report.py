@@ -21,7 +21,7 @@ from llmcost.engine._alarms import AlarmConfig
 from llmcost.engine._cells import pico_usd
 from llmcost.engine._follow import Follower, Progress
 from llmcost.engine._sketch import Sketch
-from llmcost.engine._snapshot import AlarmEvent
+from llmcost.engine._snapshot import AlarmEvent, IngestStats
 from llmcost.engine._time import epoch
 from pricing._format import plain
 
@@ -137,8 +137,10 @@ def read_history(
     until: dt.datetime | None = None,
     progress: Progress | None = None,
     batch_lines: int = 50_000,
+    on_stats: Callable[[IngestStats], object] | None = None,
 ) -> Iterator[list[Record]]:
-    """Batches of the records in the files, restricted to ``since <= ts < until`` (UTC datetimes)."""
+    """Batches of the records in the files, restricted to ``since <= ts < until`` (UTC datetimes). ``on_stats``
+    receives the reading's counts (malformed lines per file, duplicates) once the last batch is out."""
     lo = since.timestamp() if since else None
     hi = until.timestamp() if until else None
     with Follower(paths, since=since.date() if since else None, all=since is None) as follower:
@@ -147,6 +149,8 @@ def read_history(
                 yield batch
             else:
                 yield [r for r in batch if _within(r.ts, lo, hi)]
+        if on_stats is not None:
+            on_stats(follower.stats())
 
 
 def _within(ts: str, lo: float | None, hi: float | None) -> bool:
