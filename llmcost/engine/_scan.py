@@ -18,10 +18,11 @@ What makes it fast, and what keeps it equal to :func:`report` over the follower'
   remembered at their end, and any id seen on both sides of a cut sends the whole history through one process.
 
 Where the compiled scanner (``_cscan``, built at install when a C compiler is there) is present, a block is first
-read by it: it parses the lines straight from the bytes and adds them to its own group totals, without a Python
-object per record but the id. It takes a block only when every line is one the slim decoder reads to the same values,
-no id in it was seen before, and (with a period) every record falls inside the period or every one outside; any
-other block goes the way above. Its totals are added to the rows at the end.
+read by it: it parses the lines straight from the bytes and adds them to its own group totals, with no Python object
+per record. It takes a block only when every line is one the slim decoder reads to the same values and (with a
+period) every record falls inside the period or every one outside; any other block goes the way above. It also keeps
+the duplicate-id check (the follower's rule, ``_Seen``'s two generations), for its own blocks and, through
+``Scanner.fresh``, for those read the way above. Its totals are added to the rows at the end.
 
 Malformed and over-long lines are counted per file, never fatal (the same :class:`LineSplitter` and
 :func:`decode_block` as the follower).
