@@ -7,7 +7,8 @@ What makes it fast, and what keeps it equal to :func:`report` over the follower'
   usage but no cost, is decoded again as full records, which are priced (when they have no cost) and added one by
   one, as ``report`` does; so is every block with ``reprice``. A record with neither usage nor cost (a request
   refused with a 429 or 500) needs no pricing: it costs 0 when refused, else it is unpriced, as in the engine.
-  (Lines whose unused fields have the wrong type are read, where the follower would count them as malformed.)
+  (Lines whose unused fields have the wrong type, or bytes that are not UTF-8, are read, where the follower would
+  count them as malformed.)
 - records are grouped in one short loop, then each group is summed with C-level ``map``/``sum``/``count`` over
   tens of thousands of records at a time, percentile sketches included (:meth:`Sketch.add_many`). Costs are summed
   as whole pico-dollars, ``round(cost_usd * 1e12)`` per record, exactly like the live engine;
