@@ -166,6 +166,26 @@ def test_accepted_lines_read_as_msgspec_reads_them() -> None:
         b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":01}\n',
         b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1.}\n',
         b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":tru}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"agent":nul}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":{"a" 1}}\n',  # no colon
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":{"a":}}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":{"a":1 "b":2}}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":{,}}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":[1 2]}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":[1,]}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":-}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":-a}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":1.e5}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":1e}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":1e+}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"latency_ms":1.5e}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":.5}\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m":+1}\n',
+        b'{"ts" "2026-03-02T10:00:00.000Z","id":"x","cost_usd":1}\n',  # no colon after a key
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1 "m":1}\n',  # no comma
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"m"\n',
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,5:1}\n',  # a key that is not a string
+        b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1,"stream":tru}\n',
         b'["ts","id"]\n',
         b'{"ts":"2026-03-02T10:00:00.000Z","id":"x","cost_usd":1}',  # no newline at the end
     ],
@@ -177,6 +197,65 @@ def test_a_line_it_cannot_read_exactly_sends_the_block_the_python_way(bad: bytes
     assert scanner.commit(True) == (0, 0)  # nothing staged: nothing added
     assert scanner.rows() == []
     assert scanner.head() == []
+
+
+@needs_scanner
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        (b"caf\xc3\xa9", "café"),  # two bytes
+        (b"\xe0\xa4\x85", "अ"),  # E0: the second byte from A0
+        (b"\xed\x9f\xbf", "\ud7ff"),  # ED: the second byte up to 9F (no surrogates)
+        (b"\xe2\x82\xac", "€"),
+        (b"\xf0\x9f\x98\x80", "😀"),  # F0: the second byte from 90
+        (b"\xf4\x8f\xbf\xbf", "\U0010ffff"),  # F4: the second byte up to 8F
+        (b"\xf3\xa0\x80\x81", "\U000e0001"),
+    ],
+)
+def test_non_ascii_fields_read_as_python_decodes_them(raw: bytes, text: str) -> None:
+    block = b'{"ts":"2026-03-02T10:00:00.000Z","id":"' + raw + b'","cost_usd":1,"agent":"' + raw + b'"}\n'
+    assert Scanner is not None
+    scanner = Scanner(0, 10, 1)
+    assert scanner.scan(block, False) is not None
+    scanner.commit(True)
+    assert [row[0] for row in scanner.rows()] == [text]
+    assert scanner.head() == [text]
+    assert scanner.remembered() == [text]
+    assert scanner.knows_any([text])
+
+
+@needs_scanner
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x80",  # a lone continuation byte
+        b"\xc0\xaf",  # overlong
+        b"\xc1\xbf",
+        b"\xe0\x80\x80",  # overlong three bytes
+        b"\xed\xa0\x80",  # a surrogate
+        b"\xf0\x80\x80\x80",  # overlong four bytes
+        b"\xf4\x90\x80\x80",  # past U+10FFFF
+        b"\xf5\x80\x80\x80",
+        b"\xe2\x82",  # cut short
+        b"\xe2\x28\xa1",  # a bad continuation
+        b"\xf0\x9f\x98\x28",
+    ],
+)
+def test_invalid_utf8_in_a_field_read_goes_the_python_way(raw: bytes) -> None:
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode()
+    assert Scanner is not None
+    for field in (b"id", b"agent", b"ts"):
+        fields = {b"ts": b"2026-03-02T10:00:00.000Z", b"id": b"x", b"agent": b"a"}
+        fields[field] = raw
+        block = b"{" + b",".join(b'"%s":"%s"' % kv for kv in fields.items()) + b',"cost_usd":1}\n'
+        assert Scanner(0, 10, 0).scan(block, False) is None, (field, raw)
+
+
+@needs_scanner
+def test_empty_and_nested_values_are_skipped() -> None:
+    block = line(metadata={}, tags=[], extra={"a": [[], {}, [1, {"b": None}]], "c": -0.5e-3}, v=-0)
+    assert rows("agent", block)["planner"][0] == 1
 
 
 @needs_scanner
@@ -269,6 +348,52 @@ def test_the_duplicate_check_is_the_followers(batches: list[tuple[bool, list[str
         head += [r.id for r in expected][: 5 - len(head)]
         assert sorted(scanner.remembered()) == sorted(seen.current | seen.previous)
     assert scanner.head() == head
+
+
+@needs_scanner
+@pytest.mark.parametrize("by", ["session", "user"])
+def test_thousands_of_groups_and_buckets_equal_the_msgspec_path(tmp_path: Path, by: str) -> None:
+    """Past the first sizes of the group and sketch tables: both are rebuilt as they grow."""
+    rng = random.Random(3)
+    lines = [
+        line(
+            id=f"r{i}",
+            ts=ts(T0 + i),
+            session_id=f"s{rng.randrange(3000)}",
+            user_id=rng.choice([None, f"u{rng.randrange(50)}"]),
+            latency_ms=math.exp(rng.uniform(-8, 12)),
+            ttft_ms=rng.choice([None, rng.uniform(0, 5000)]),
+            cost_usd=rng.random() / 100,
+        )
+        for i in range(20_000)
+    ]
+    day_file(tmp_path, T0).write_bytes(b"".join(lines))
+    compiled = report_files([tmp_path], by, processes=1)
+    assert compiled.compiled == 20_000
+    original = _scan._Scanner
+    _scan._Scanner = None  # type: ignore[assignment, misc]
+    try:
+        python = report_files([tmp_path], by, processes=1)
+    finally:
+        _scan._Scanner = original
+    assert len(compiled.rows) > 40
+    assert [r.as_dict() for r in compiled.rows] == [r.as_dict() for r in python.rows]
+    assert [(r.latency.counts, r.ttft.counts) for r in compiled.rows] == [
+        (r.latency.counts, r.ttft.counts) for r in python.rows
+    ]
+
+
+@needs_scanner
+def test_a_scanner_is_initialised_once() -> None:
+    assert Scanner is not None
+    scanner = Scanner(0, 10, 0)
+    with pytest.raises(RuntimeError, match="initialised once"):
+        scanner.__init__(1, 10, 0)  # type: ignore[misc]
+    with pytest.raises(ValueError, match="grouping code"):
+        Scanner(7, 10, 0)
+    bare = Scanner.__new__(Scanner)
+    with pytest.raises(RuntimeError, match="__init__"):
+        bare.scan(line(), False)
 
 
 @needs_scanner
