@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from llmcost.engine import _scan
 from llmcost.engine._follow import _Seen
-from llmcost.engine._report import REPORT_KEYS
+from llmcost.engine._report import GROUP_KEYS
 from llmcost.engine._scan import report_files
 from llmcost.engine._sketch import _ZERO_BUCKET, bucket_of
 from tests._traces import T0, day_file, ts
@@ -52,7 +52,7 @@ def line(**fields: Any) -> bytes:
 def rows(by: str, *blocks: bytes) -> dict[str | None, tuple[Any, ...]]:
     """Scan and commit each block (all must be taken); the totals by key."""
     assert Scanner is not None
-    scanner = Scanner(REPORT_KEYS.index(by), 1000, 0)
+    scanner = Scanner(GROUP_KEYS.index(by), 1000, 0)
     for block in blocks:
         assert scanner.scan(block, False) is not None, block
         scanner.commit(True)
@@ -103,6 +103,11 @@ def test_a_stream_that_failed_without_usage_is_unpriced() -> None:
         ("day", {"ts": "2026-03-02T23:59:59.999Z"}, "2026-03-02"),
         ("day", {"ts": "short"}, "short"),
         ("agent", {"agent": "日本語"}, "日本語"),
+        ("day_model", {"response_model": None, "request_model": "gpt-4o"}, "2026-03-02\ngpt-4o"),
+        ("day_model", {"response_model": "é", "ts": "2026-03-04T01:00:00.000Z"}, "2026-03-04\né"),
+        ("day_model", {"response_model": "", "request_model": ""}, "2026-03-02\n"),
+        ("day_model", {}, "2026-03-02"),
+        ("day_model", {"ts": "odd", "request_model": "m"}, "odd\nm"),
     ],
 )
 def test_the_group_key_is_the_python_paths(by: str, fields: dict[str, Any], key: str | None) -> None:
@@ -262,7 +267,11 @@ def test_empty_and_nested_values_are_skipped() -> None:
 def test_day_grouping_of_a_non_ascii_stamp_goes_the_python_way() -> None:
     assert Scanner is not None
     block = line(ts="2026-03-0é")
-    assert Scanner(REPORT_KEYS.index("day"), 10, 0).scan(block, False) is None
+    assert Scanner(GROUP_KEYS.index("day"), 10, 0).scan(block, False) is None
+    assert Scanner(GROUP_KEYS.index("day_model"), 10, 0).scan(block, False) is None
+    long_model = line(request_model="m" * 600)
+    assert Scanner(GROUP_KEYS.index("day_model"), 10, 0).scan(long_model, False) is None
+    assert Scanner(GROUP_KEYS.index("model"), 10, 0).scan(long_model, False) is not None
     assert Scanner(0, 10, 0).scan(block, False) is not None
 
 
@@ -390,7 +399,7 @@ def test_a_scanner_is_initialised_once() -> None:
     with pytest.raises(RuntimeError, match="initialised once"):
         scanner.__init__(1, 10, 0)  # type: ignore[misc]
     with pytest.raises(ValueError, match="grouping code"):
-        Scanner(7, 10, 0)
+        Scanner(8, 10, 0)
     bare = Scanner.__new__(Scanner)
     with pytest.raises(RuntimeError, match="__init__"):
         bare.scan(line(), False)
@@ -485,7 +494,7 @@ def test_reports_equal_the_msgspec_paths(data: st.DataObject, tmp_path_factory: 
     directory = tmp_path_factory.mktemp("logs")
     lines = [data.draw(_line(T0 + i * 600)) for i in range(data.draw(st.integers(1, 60)))]
     day_file(directory, T0).write_bytes(b"".join(lines))
-    by = data.draw(st.sampled_from(REPORT_KEYS))
+    by = data.draw(st.sampled_from(GROUP_KEYS))
     compiled = report_files([directory], by, processes=1)
     original = _scan._Scanner
     _scan._Scanner = None  # type: ignore[assignment, misc]

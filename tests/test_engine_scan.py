@@ -16,7 +16,7 @@ from llmcost._record import encode_record
 from llmcost.engine import Follower, _scan
 from llmcost.engine._follow import _Seen
 from llmcost.engine._lines import MAX_LINE
-from llmcost.engine._report import REPORT_KEYS, read_history, report
+from llmcost.engine._report import GROUP_KEYS, read_history, report
 from llmcost.engine._scan import _split, report_files
 from llmcost.engine._sketch import Sketch
 from pricing import Catalog, load_catalog
@@ -85,7 +85,7 @@ def _old(paths: list[Path], by: Any, catalog: Catalog, **kw: Any) -> list[dict[s
     return [row.as_dict() for row in report(read_history(paths, **kw), by, catalog=catalog)]
 
 
-@pytest.mark.parametrize("by", REPORT_KEYS)
+@pytest.mark.parametrize("by", GROUP_KEYS)
 def test_same_rows_as_the_report_over_the_follower(logs: Path, catalog: Catalog, by: Any) -> None:
     scan = report_files([logs], by, catalog=catalog, processes=1)
     assert [row.as_dict() for row in scan.rows] == _old([logs], by, catalog)

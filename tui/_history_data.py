@@ -1,18 +1,21 @@
 """The last 30 days for the history screen: spend per day and model, and the models side by side. No Textual.
 
 The live engine keeps only what it read since start-up (today by default), so the history screen reads the
-logs of the period itself, once, on a worker thread; ``report()`` prices records that came without a cost.
+logs of the period itself, once, on a worker thread, with the fast scan of ``llmcost report`` grouped by day and
+model: the days come from its rows, and the models from its rows added up per model. Records that came without a
+cost are priced with the catalog, as the report prices them, and count in both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from llmcost._record import Record
-from llmcost.engine._report import ReportRow, read_history, report
+from llmcost.engine._aggregate import NONE
+from llmcost.engine._report import DAY_MODEL_SEP, ReportRow, _ranked
+from llmcost.engine._scan import report_files
 
 __all__ = ["History", "gather"]
 
@@ -36,20 +39,17 @@ def gather(paths: Sequence[str], now: float, days: int = 30) -> History:
     since = dt.datetime.combine(first, dt.time(), dt.timezone.utc)
     until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
     spend: dict[dt.date, dict[str, Decimal]] = {}
-    batches = read_history(paths, since=since, until=until)
-    models = report(_tally(batches, spend), by="model")
+    models: dict[str, ReportRow] = {}
+    for row in report_files(paths, "day_model", since=since, until=until).rows:
+        day_text, sep, model = row.key.partition(DAY_MODEL_SEP)
+        name = model if sep else NONE
+        per_model = models.get(name)
+        if per_model is None:
+            per_model = models[name] = ReportRow(name)
+        per_model.merge(row)
+        if row.calls > row.unpriced_calls:  # a day with only unpriced calls of a model shows no bar for it
+            day = dt.date.fromisoformat(day_text)  # a record inside the period has a valid stamp
+            per_day = spend.setdefault(day, {})
+            per_day[name] = per_day.get(name, Decimal(0)) + row.cost_usd
     ordered = tuple((day, spend.get(day, {})) for day in (first + dt.timedelta(days=i) for i in range(days)))
-    return History(ordered, tuple(models))
-
-
-def _tally(batches: Iterable[list[Record]], spend: dict[dt.date, dict[str, Decimal]]) -> Iterator[list[Record]]:
-    """Pass the batches on to ``report()`` and count each one after it (by then ``report`` has priced it)."""
-    for batch in batches:
-        yield batch
-        for r in batch:
-            if r.cost_usd is None:
-                continue
-            day = dt.date.fromisoformat(r.ts[:10])
-            model = r.response_model or r.request_model or "(none)"
-            per_model = spend.setdefault(day, {})
-            per_model[model] = per_model.get(model, Decimal(0)) + Decimal(str(r.cost_usd))
+    return History(ordered, tuple(_ranked(models.values())))

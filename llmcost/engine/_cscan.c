@@ -19,7 +19,10 @@
 #include <stdint.h>
 #include <string.h>
 
-enum { BY_AGENT, BY_MODEL, BY_PROVIDER, BY_USER, BY_SESSION, BY_WORKFLOW, BY_DAY, BY_COUNT };
+/* The groupings; BY_DAY_MODEL keys a group "YYYY-MM-DD\nmodel" (the day alone when the record names no model). */
+enum { BY_AGENT, BY_MODEL, BY_PROVIDER, BY_USER, BY_SESSION, BY_WORKFLOW, BY_DAY, BY_DAY_MODEL, BY_COUNT };
+
+#define COMPOSITE_MAX 512 /* a longer day-and-model key sends its block the Python way */
 
 enum {
     F_TS,
@@ -36,8 +39,8 @@ enum {
     F_TTFT,
     F_STATUS,
     F_ATTEMPT,
-    F_KEY,       /* agent, provider, user_id, session_id, workflow; response_model for BY_MODEL */
-    F_KEY2,      /* request_model for BY_MODEL */
+    F_KEY,       /* agent, provider, user_id, session_id, workflow; response_model by model */
+    F_KEY2,      /* request_model by model */
     F_SKIP,
 };
 
@@ -921,10 +924,10 @@ field_of(const char *k, Py_ssize_t n, int by)
         break;
     case 13:
         if (IS("output_tokens")) return F_OUT;
-        if (IS("request_model")) return by == BY_MODEL ? F_KEY2 : F_SKIP;
+        if (IS("request_model")) return by == BY_MODEL || by == BY_DAY_MODEL ? F_KEY2 : F_SKIP;
         break;
     case 14:
-        if (IS("response_model")) return by == BY_MODEL ? F_KEY : F_SKIP;
+        if (IS("response_model")) return by == BY_MODEL || by == BY_DAY_MODEL ? F_KEY : F_SKIP;
         break;
     case 23:
         if (IS("cache_read_input_tokens")) return F_CACHE_READ;
@@ -1287,7 +1290,7 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     if (by < 0 || by >= BY_COUNT) {
-        PyErr_SetString(PyExc_ValueError, "by: a grouping code from 0 to 6");
+        PyErr_SetString(PyExc_ValueError, "by: a grouping code from 0 to 7");
         return -1;
     }
     if (self->ngroups || self->nstaged || self->head != NULL) {
@@ -1420,6 +1423,7 @@ Scanner_scan(Scanner *self, PyObject *args)
     }
     int ts_ok = check_ts;
     Span first = {0}, last = {0};
+    char composite[COMPOSITE_MAX];
     Line line;
     while (p < end) {
         int got = parse_line(p, end, self->by, self->known, &line, &p);
@@ -1432,17 +1436,27 @@ Scanner_scan(Scanner *self, PyObject *args)
             continue;
         }
         Span key = line.key;
-        if (self->by == BY_MODEL && (key.p == NULL || key.n == 0)) {
+        if ((self->by == BY_MODEL || self->by == BY_DAY_MODEL) && (key.p == NULL || key.n == 0)) {
             key = line.key2; /* response_model or request_model */
         }
-        else if (self->by == BY_DAY) {
-            if (line.ts.high) {
+        if (self->by == BY_DAY || self->by == BY_DAY_MODEL) {
+            Py_ssize_t day = line.ts.n < 10 ? line.ts.n : 10;
+            if (line.ts.high || day + 1 + (key.p ? key.n : 0) > COMPOSITE_MAX) {
                 Py_INCREF(Py_None);
-                result = Py_None; /* ts[:10] counts characters, not bytes */
+                result = Py_None; /* ts[:10] counts characters, not bytes; or an outsized model name */
                 goto done;
             }
-            key = line.ts;
-            key.n = key.n < 10 ? key.n : 10;
+            if (self->by == BY_DAY || key.p == NULL) {
+                key = line.ts;
+                key.n = day;
+            }
+            else {
+                memcpy(composite, line.ts.p, (size_t)day);
+                composite[day] = '\n';
+                memcpy(composite + day + 1, key.p, (size_t)key.n);
+                key.n += day + 1;
+                key.p = composite;
+            }
         }
         int staged = stage(self, &line, &key);
         if (staged < 0) {
@@ -1772,8 +1786,9 @@ static PyTypeObject ScannerType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmcost.engine._cscan.Scanner",
     .tp_basicsize = sizeof(Scanner),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = PyDoc_STR("Scanner(by): group totals of wire-format lines (by: 0 agent, 1 model, 2 provider, 3 user, "
-                        "4 session, 5 workflow, 6 day)."),
+    .tp_doc = PyDoc_STR("Scanner(by, dedupe, head_max): group totals of wire-format lines (by: 0 agent, 1 model, "
+                        "2 provider, 3 user, 4 session, 5 workflow, 6 day, 7 day and model), the follower's duplicate "
+                        "check (dedupe ids per generation) and the first head_max fresh ids."),
     .tp_new = Scanner_new,
     .tp_init = (initproc)Scanner_init,
     .tp_dealloc = (destructor)Scanner_dealloc,

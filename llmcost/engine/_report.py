@@ -32,6 +32,11 @@ __all__ = ["REPORT_KEYS", "ReportRow", "alarm_history", "read_history", "report"
 
 ReportBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day"]
 REPORT_KEYS: tuple[ReportBy, ...] = ("agent", "model", "provider", "user", "session", "workflow", "day")
+#: The groupings of the fast scan: the report's, and ``day_model`` (keys ``"YYYY-MM-DD\nmodel"``, the day alone for a
+#: record without a model) for the monitor's history screen. The order is the compiled scanner's grouping codes.
+GroupBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day", "day_model"]
+GROUP_KEYS: tuple[GroupBy, ...] = (*REPORT_KEYS, "day_model")
+DAY_MODEL_SEP = "\n"
 
 _KEY_FIELDS: dict[str, tuple[str, ...]] = {  # the record fields each grouping reads
     "agent": ("agent",),
@@ -41,6 +46,7 @@ _KEY_FIELDS: dict[str, tuple[str, ...]] = {  # the record fields each grouping r
     "session": ("session_id",),
     "workflow": ("workflow",),
     "day": (),
+    "day_model": ("response_model", "request_model"),
 }
 
 
@@ -50,7 +56,15 @@ def _key_of(by: str) -> Callable[[Any], str | None]:
         return lambda r: r.response_model or r.request_model
     if by == "day":
         return lambda r: r.ts[:10]
+    if by == "day_model":
+        return _day_model
     return attrgetter(_KEY_FIELDS[by][0])
+
+
+def _day_model(r: Any) -> str:
+    day: str = r.ts[:10]
+    model = r.response_model or r.request_model
+    return day if model is None else day + DAY_MODEL_SEP + model
 
 
 @dataclass(slots=True)

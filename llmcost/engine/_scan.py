@@ -51,7 +51,7 @@ from llmcost._record import record_decoder
 from llmcost.engine._aggregate import _no_usage, _no_usage_pico
 from llmcost.engine._follow import _ID, Follower, Progress, _Seen
 from llmcost.engine._lines import MAX_LINE, decode_block
-from llmcost.engine._report import _KEY_FIELDS, _SUMS, REPORT_KEYS, ReportBy, ReportRow, _add, _ranked, _Rows, _within
+from llmcost.engine._report import _KEY_FIELDS, _SUMS, GROUP_KEYS, GroupBy, ReportRow, _add, _ranked, _Rows, _within
 from llmcost.engine._time import epoch
 
 if TYPE_CHECKING:
@@ -207,7 +207,7 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
     want = seen.cap if head else 0
     scanner = None
     if _Scanner is not None and not job.reprice:
-        scanner = _Scanner(REPORT_KEYS.index(job.by), seen.cap, want)  # it keeps the duplicate check: same rule
+        scanner = _Scanner(GROUP_KEYS.index(job.by), seen.cap, want)  # it keeps the duplicate check: same rule
     part = _Part(tally.rows, seen=None if scanner else seen, scanner=scanner)
     fresh = seen.fresh if scanner is None else scanner.fresh
     done = 0
@@ -334,7 +334,7 @@ def _blocks(fd: int, start: int, end: int) -> Iterator[tuple[memoryview, int, in
 
 def report_files(
     paths: Iterable[str | os.PathLike[str]],
-    by: ReportBy = "agent",
+    by: GroupBy = "agent",
     *,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
@@ -345,8 +345,9 @@ def report_files(
 ) -> Scan:
     """Totals per group of the records in the files (``since <= ts < until``), highest cost first.
 
-    The same rows as ``report(read_history(...))``, faster. ``processes``: how many to read with (default: one per
-    core for histories over 32 MB; more than one needs Linux and no other running thread, else one is used).
+    The same rows as ``report(read_history(...))``, faster. ``by``: a report grouping, or ``day_model`` (see
+    ``GROUP_KEYS``). ``processes``: how many to read with (default: one per core for histories over 32 MB; more than
+    one needs Linux and no other running thread, else one is used).
     """
     job = _Job(by, since.timestamp() if since else None, until.timestamp() if until else None, reprice, catalog)
     with Follower(paths, since=since.date() if since else None, all=since is None) as follower:
