@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -27,7 +28,7 @@ setup(
             "llmcost.engine._cscan",
             ["llmcost/engine/_cscan.c"],
             optional=True,
-            extra_compile_args=["-O2"] if not __import__("sys").platform.startswith("win") else [],
+            extra_compile_args=[] if sys.platform == "win32" else ["-O2"],
         )
     ],
     cmdclass={"build_py": BuildPy},

@@ -20,6 +20,8 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from llmcost._util import restore
+
 if TYPE_CHECKING:
     from llmcost._record import Record
 
@@ -137,11 +139,7 @@ class Scope:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         token, self._token = self._token, None
-        try:
-            if token is not None:
-                _scopes.reset(token)
-        except ValueError:  # left in another context than it was entered in
-            _scopes.set(self._previous)
+        restore(_scopes, token, self._previous)
 
     async def __aenter__(self) -> Scope:
         return self.__enter__()

@@ -33,6 +33,26 @@ __all__ = ["Tracker", "configure", "get_tracker", "track"]
 _CALL_KEYS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus", "prompt_hash")
 
 
+def attribution(
+    agent: str | None = None,
+    session_id: str | None = None,
+    user_id: str | None = None,
+    workflow: str | None = None,
+    tags: Sequence[str] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The attribution fields (``None`` where not given), with private copies of ``tags`` and ``metadata``: the
+    defaults of a tracker, or of an integration for :meth:`Tracker.attributes`."""
+    return {
+        "agent": agent,
+        "session_id": session_id,
+        "user_id": user_id,
+        "workflow": workflow,
+        "tags": list(tags) if tags else None,
+        "metadata": dict(metadata) if metadata else None,
+    }
+
+
 class Tracker(Recorder):
     """Records LLM calls to ``log_dir`` (default: the directory the monitor reads, see ``pricing.log_dir()``).
 
@@ -73,12 +93,7 @@ class Tracker(Recorder):
         self.writer = writer
         self.log_dir: Path | None = writer.directory if isinstance(writer, FileWriter) else None
         self.defaults: dict[str, Any] = {
-            "agent": agent,
-            "session_id": session_id,
-            "user_id": user_id,
-            "workflow": workflow,
-            "tags": list(tags) if tags else None,
-            "metadata": dict(metadata) if metadata else None,
+            **attribution(agent, session_id, user_id, workflow, tags, metadata),
             **dict.fromkeys(_CALL_KEYS),
         }
         self.capture_content = capture_content

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import os
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -109,3 +110,17 @@ def describe_error(exc: BaseException) -> tuple[str, str, int | None]:
     except Exception:
         message = ""
     return type(exc).__name__, message[:300], status
+
+
+_V = TypeVar("_V")
+
+
+def restore(var: contextvars.ContextVar[_V], token: contextvars.Token[_V] | None, previous: _V) -> None:
+    """Undo ``token = var.set(...)``; when left in another context than it was entered in (where the token is not
+    valid), set ``previous`` back instead."""
+    if token is None:
+        return
+    try:
+        var.reset(token)
+    except ValueError:
+        var.set(previous)

@@ -58,9 +58,9 @@ from llmcost._budget import BudgetExceeded, BudgetWarning
 from llmcost._call import Call, current_call
 from llmcost._record import Record
 from llmcost._scope import Scope, active_scopes
-from llmcost._tracker import Tracker, get_tracker
+from llmcost._tracker import Tracker, attribution, get_tracker
 from llmcost._usage import Extracted, extract
-from llmcost._util import prompt_hash
+from llmcost._util import prompt_hash, restore
 from llmcost._wrap import detect_provider
 
 __all__ = ["LlmcostCallbackHandler", "Totals", "track"]
@@ -133,14 +133,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         self.provider = provider
         self.enforce_budgets = enforce_budgets
         self.raise_error = enforce_budgets  # only BudgetExceeded ever leaves this handler
-        self._given: dict[str, Any] = {
-            "agent": agent,
-            "session_id": session_id,
-            "user_id": user_id,
-            "workflow": workflow,
-            "tags": list(tags) if tags else None,
-            "metadata": dict(metadata) if metadata else None,
-        }
+        self._given = attribution(agent, session_id, user_id, workflow, tags, metadata)
         self._base: tuple[Tracker, dict[str, Any]] | None = None
         self._calls: dict[UUID, tuple[Call, UUID | None]] = {}  # open model runs and the run they run in
         self._runs: dict[UUID, _Run] = {}
@@ -743,10 +736,7 @@ class Totals:
     ) -> None:
         token, self._token = self._token, None
         try:
-            if token is not None:
-                _active.reset(token)
-        except ValueError:  # left in another context than it was entered in
-            _active.set(self._previous)
+            restore(_active, token, self._previous)
         finally:
             self._scope.__exit__(exc_type, exc, tb)
 

@@ -67,7 +67,7 @@ from litellm.integrations.custom_logger import CustomLogger
 from llmcost._budget import BudgetExceeded
 from llmcost._call import Call, current_call
 from llmcost._scope import _ATTRS, Scope, active_scopes, fill_from_scopes
-from llmcost._tracker import Tracker, get_tracker
+from llmcost._tracker import Tracker, attribution, get_tracker
 from llmcost._usage import get
 from llmcost._util import iso_ms, prompt_hash
 from llmcost._wrap import _is_private, detect_provider, response_text
@@ -164,14 +164,7 @@ class LlmcostLogger(CustomLogger):
         super().__init__()
         self._tracker = tracker
         self.provider = provider
-        self._given: dict[str, Any] = {
-            "agent": agent,
-            "session_id": session_id,
-            "user_id": user_id,
-            "workflow": workflow,
-            "tags": list(tags) if tags else None,
-            "metadata": dict(metadata) if metadata else None,
-        }
+        self._given = attribution(agent, session_id, user_id, workflow, tags, metadata)
         self._base: tuple[Tracker, dict[str, Any]] | None = None  # the defaults, worked out once per tracker
         self.duplicates = 0
         self._lock = threading.Lock()

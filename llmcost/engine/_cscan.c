@@ -169,15 +169,23 @@ typedef struct {
     Py_ssize_t head_max;
 } Scanner;
 
+static uint64_t SEED; /* random at import: crafted ids or keys cannot aim at one slot */
+
+/* The hash of group keys and record ids: eight bytes at a time, never 0 (0 marks an empty id slot). */
 static uint64_t
 hash_bytes(const char *p, Py_ssize_t n)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
+    uint64_t h = SEED ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL), w;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
     }
-    return h ^ (h >> 29);
+    w = 0;
+    memcpy(&w, p, (size_t)n);
+    h = (h ^ w) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    return h ? h : 1;
 }
 
 static int
@@ -338,24 +346,6 @@ add_bucket(Scanner *s, Py_ssize_t group, int sketch, int32_t bucket)
 
 /* ---- the id set ------------------------------------------------------------------------------------------------ */
 
-static uint64_t SEED; /* random at import: crafted ids cannot aim at one slot */
-
-static uint64_t
-hash_id(const char *p, Py_ssize_t n)
-{
-    uint64_t h = SEED ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL), w;
-    for (; n >= 8; p += 8, n -= 8) {
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
-        h ^= h >> 31;
-    }
-    w = 0;
-    memcpy(&w, p, (size_t)n);
-    h = (h ^ w) * 0x94d049bb133111ebULL;
-    h ^= h >> 29;
-    return h ? h : 1;
-}
-
 static int
 id_known(const IdGen *gen, uint64_t hash, const char *p, Py_ssize_t n)
 {
@@ -453,7 +443,7 @@ id_clear(IdGen *gen)
 static int
 id_fresh(Scanner *s, const char *p, Py_ssize_t n)
 {
-    uint64_t hash = hash_id(p, n);
+    uint64_t hash = hash_bytes(p, n);
     if (id_known(&s->ids[s->current], hash, p, n) || id_known(&s->ids[!s->current], hash, p, n)) {
         return 0;
     }
@@ -1622,7 +1612,7 @@ Scanner_knows_any(Scanner *self, PyObject *ids)
         Py_ssize_t n;
         const char *p = id_bytes(id, &n, &keep);
         if (p != NULL) {
-            uint64_t hash = hash_id(p, n);
+            uint64_t hash = hash_bytes(p, n);
             found = id_known(&self->ids[0], hash, p, n) || id_known(&self->ids[1], hash, p, n);
         }
         Py_XDECREF(keep);

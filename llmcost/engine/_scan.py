@@ -144,7 +144,7 @@ class _Part:
     head: list[str] = field(default_factory=list)  # the first fresh ids, checked against the previous parts
     seen: _Seen | None = None  # the ids remembered at the end (in this process, without the compiled scanner)
     scanner: Scanner | None = None  # the compiled scanner, which then remembers them
-    sent: tuple[_Ids, _Ids] = ("", "")  # head and remembered ids, packed (from a forked process)
+    sent: _Ids = ""  # the ids remembered at the end, packed (from a forked process)
 
 
 class _Tally(_Rows):
@@ -462,7 +462,7 @@ def _run(parts: list[list[_Piece]], job: _Job, progress: Progress | None, total:
         results = [_scan(parts[0], job, report, head=False)]
         for p in pending:
             rows, records, duplicates, compiled, malformed, head, remembered = p.get()
-            results.append(_Part(rows, records, duplicates, malformed, compiled, sent=(head, remembered)))
+            results.append(_Part(rows, records, duplicates, malformed, compiled, _unpack(head), sent=remembered))
         pool.close()
     except BaseException:
         pool.terminate()
@@ -478,7 +478,7 @@ def _run(parts: list[list[_Piece]], job: _Job, progress: Progress | None, total:
 def _distinct(parts: list[_Part]) -> bool:
     """Whether no part starts with an id that a part before it still remembered at its end."""
     for k in range(1, len(parts)):
-        head = _unpack(parts[k].sent[0]) if parts[k].seen is None and parts[k].scanner is None else parts[k].head
+        head = parts[k].head
         if head and any(_knows_any(earlier, head) for earlier in parts[:k]):
             return False
     return True
@@ -490,7 +490,7 @@ def _knows_any(part: _Part, ids: list[str]) -> bool:
         return part.scanner.knows_any(ids)
     if part.seen is not None:
         return not (part.seen.current.isdisjoint(ids) and part.seen.previous.isdisjoint(ids))
-    return not set(_unpack(part.sent[1])).isdisjoint(ids)
+    return not set(_unpack(part.sent)).isdisjoint(ids)
 
 
 def _merge(parts: list[_Part]) -> Scan:
