@@ -1,7 +1,8 @@
 """The build: package metadata lives in pyproject.toml; this file adds what it cannot say.
 
-- ``llmcost.engine._cscan``, the compiled line scanner of ``llmcost report``. It is optional: without a C compiler
-  the install still succeeds and reports take the pure-Python path (same totals, slower).
+- two optional compiled modules: ``llmcost._ccall``, the recorder's hot path (a call's with-block and its line), and
+  ``llmcost.engine._cscan``, the line scanner of ``llmcost report``. Without a C compiler the install still succeeds
+  and both take their pure-Python paths (same records and totals, slower).
 - the bundled price catalog, kept at the top of the repository, ships inside the ``pricing`` package.
 """
 
@@ -22,14 +23,12 @@ class BuildPy(build_py):
         self.copy_file("pricing_catalog.toml", str(target / "pricing_catalog.toml"))
 
 
+_ARGS = [] if sys.platform == "win32" else ["-O2"]
+
 setup(
     ext_modules=[
-        Extension(
-            "llmcost.engine._cscan",
-            ["llmcost/engine/_cscan.c"],
-            optional=True,
-            extra_compile_args=[] if sys.platform == "win32" else ["-O2"],
-        )
+        Extension("llmcost._ccall", ["llmcost/_ccall.c"], optional=True, extra_compile_args=_ARGS),
+        Extension("llmcost.engine._cscan", ["llmcost/engine/_cscan.c"], optional=True, extra_compile_args=_ARGS),
     ],
     cmdclass={"build_py": BuildPy},
 )

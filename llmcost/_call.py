@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
 import time
 from collections.abc import AsyncGenerator, Generator
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmcost import _util
 from llmcost._chunks import HANDLERS, ChunkHandler
+from llmcost._compiled import ccall as _ccall
 from llmcost._scope import Scope
 from llmcost._usage import Extracted, extract
 from llmcost._util import describe_error, new_span_id
@@ -25,11 +27,16 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "RecordedAsyncStream", "RecordedStream", "current_call"]
 
-_span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
 _CANCELLED = ("CancelledError", "GeneratorExit", "KeyboardInterrupt")
 _time = time.time
 _new = object.__new__
 _perf = time.perf_counter
+
+if _ccall is not None:
+    _span: contextvars.ContextVar[Call | None] = _ccall.span_var
+    os.register_at_fork(after_in_child=_ccall.reseed)  # a child draws its own id prefixes
+else:
+    _span = contextvars.ContextVar("llmcost_span", default=None)
 
 
 def current_call() -> Call | None:
@@ -37,9 +44,9 @@ def current_call() -> Call | None:
     return _span.get()
 
 
-class Call:
-    """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
-    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status."""
+class _PyCallCore:
+    """The fields, with-block, ``set_usage`` and write of a call, in Python (where the compiled ``llmcost._ccall``,
+    which does the same in C, is not built)."""
 
     # What a call starts with, kept on the class: a new call sets only what differs (a hot-path saving).
     usage: Extracted | None = None
@@ -79,23 +86,6 @@ class Call:
         self.wall0 = _time()
         self.t0 = _perf()
 
-    @property
-    def model(self) -> str | None:
-        """The model asked for (after a budget downgrade, the cheaper one)."""
-        return self.request_model
-
-    # -- handing over results ------------------------------------------------------------------------------------
-
-    def record(self, response: Any) -> Any:
-        """Read usage, model and id from a provider response; returns ``response`` unchanged."""
-        usage = extract(response, self.hint)
-        if usage.source in ("none", "error"):
-            self.tracker._count("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
-        self.usage = usage
-        self.response_model = usage.response_model or self.response_model
-        self.response_id = usage.response_id or self.response_id
-        return response
-
     def set_usage(
         self,
         input_tokens: int | None = None,
@@ -125,7 +115,80 @@ class Call:
         if response_model:
             self.response_model = response_model
         if cost_usd is not None:
-            self.provider_cost = cost_usd if isinstance(cost_usd, Decimal) else Decimal(str(cost_usd))
+            self.provider_cost = _to_decimal(cost_usd)
+
+    def _write(self) -> None:
+        """Write the record now (the caller marks the call done)."""
+        self.tracker._emit(self)  # type: ignore[arg-type]
+
+    def __enter__(self) -> Call:
+        self._token = _span.set(self)  # type: ignore[arg-type]
+        return self  # type: ignore[return-value]
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        token = self._token
+        if token is not None:
+            self._token = None
+            try:  # noqa: SIM105 (contextlib.suppress costs ~0.3 µs per call here)
+                _span.reset(token)
+            except ValueError:
+                pass  # exited in another context (a generator resumed elsewhere)
+        if exc is not None:
+            self.set_error(exc)
+        elif self._streaming:
+            return  # the stream records the call when it ends
+        if not self.done:  # finish(), inlined
+            self.done = True
+            self.tracker._emit(self)  # type: ignore[arg-type]
+
+    def set_error(self, exc: BaseException) -> None:
+        raise NotImplementedError
+
+
+def _to_decimal(cost: Decimal | float | str) -> Decimal:
+    return cost if isinstance(cost, Decimal) else Decimal(str(cost))
+
+
+if TYPE_CHECKING or _ccall is None:  # noqa: SIM108 (a base class: mypy reads only this branch)
+    _CallCore = _PyCallCore
+else:
+    _CallCore = _ccall.CallCore  # the same in C: about 3x less time per recorded call
+
+
+class Call(_CallCore):
+    """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
+    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status."""
+
+    tracker: Tracker
+    id: str
+    trace_id: str
+    parent_id: str | None
+    request_model: str | None
+    provider: str | None
+    hint: str | None
+    attrs: dict[str, Any]
+    scopes: tuple[Scope, ...]
+    wall0: float
+    t0: float
+
+    @property
+    def model(self) -> str | None:
+        """The model asked for (after a budget downgrade, the cheaper one)."""
+        return self.request_model
+
+    # -- handing over results ------------------------------------------------------------------------------------
+
+    def record(self, response: Any) -> Any:
+        """Read usage, model and id from a provider response; returns ``response`` unchanged."""
+        usage = extract(response, self.hint)
+        if usage.source in ("none", "error"):
+            self.tracker._count("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
+        self.usage = usage
+        self.response_model = usage.response_model or self.response_model
+        self.response_id = usage.response_id or self.response_id
+        return response
 
     def set_error(self, exc: BaseException) -> None:
         """Mark the call failed (or cancelled, for cancellation) without leaving the block."""
@@ -160,29 +223,7 @@ class Call:
         self.done = True
         if status is not None and self.status == "ok":
             self.status = status
-        self.tracker._emit(self)
-
-    def __enter__(self) -> Call:
-        self._token = _span.set(self)
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        token = self._token
-        if token is not None:
-            self._token = None
-            try:  # noqa: SIM105 (contextlib.suppress costs ~0.3 µs per call here)
-                _span.reset(token)
-            except ValueError:
-                pass  # exited in another context (a generator resumed elsewhere)
-        if exc is not None:
-            self.set_error(exc)
-        elif self._streaming:
-            return  # the stream records the call when it ends
-        if not self.done:  # finish(), inlined
-            self.done = True
-            self.tracker._emit(self)
+        self._write()
 
     async def __aenter__(self) -> Call:
         return self.__enter__()

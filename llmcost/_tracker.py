@@ -16,11 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmcost import _writer
 from llmcost._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
-from llmcost._call import Call
+from llmcost._call import Call, _to_decimal
+from llmcost._compiled import ccall as _ccall
 from llmcost._emit import Recorder, Stats
 from llmcost._record import Record
 from llmcost._scope import Scope, _scopes, fill_from_scopes
+from llmcost._usage import Extracted
 from llmcost._util import iso_ms, prompt_hash
 from llmcost._writer import FileWriter, MemoryWriter, Writer
 
@@ -308,3 +311,33 @@ def track(client: Any = None, /, **kwargs: Any) -> Any:
     if client is not None:
         return get_tracker().wrap(client, **kwargs)
     return get_tracker().trace(**kwargs)
+
+
+def _text_signature(fn: Callable[..., Any]) -> str:
+    """``name($self, /, a=None, *, b='x')``: the signature line of a compiled method's doc (what ``help`` and
+    ``inspect.signature`` read), from a Python function's code."""
+    code = fn.__code__
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    defaults = dict(zip(names[code.co_argcount - len(fn.__defaults__ or ()) : code.co_argcount], fn.__defaults__ or ()))
+    defaults.update(fn.__kwdefaults__ or {})
+    parts = ["$self", "/"]
+    for i, name in enumerate(names[1:], start=1):
+        if i == code.co_argcount:
+            parts.append("*")
+        parts.append(f"{name}={defaults[name]!r}" if name in defaults else name)
+    return f"{fn.__name__}({', '.join(parts)})"
+
+
+if _ccall is not None:  # the classes the compiled hot path builds or takes as its own, and its Tracker.trace
+    Tracker.trace.__doc__ = f"{_text_signature(Tracker.trace)}\n--\n\n{Tracker.trace.__doc__}"
+    _ccall.setup(
+        extracted=Extracted,
+        tracker=Tracker,
+        file_writer=FileWriter,
+        writer_globals=vars(_writer),
+        to_decimal=_to_decimal,
+        call=Call,
+        scopes_var=_scopes,
+        call_defaults=dict.fromkeys(("server_address", "fallback_from", "gpus"))
+        | {"operation": "chat", "source": "sdk", "stream": False, "attempt": 0},
+    )

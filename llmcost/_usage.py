@@ -11,13 +11,15 @@ not send stays ``None``, never 0; a response whose shape is not recognised yield
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from llmcost._compiled import ccall as _ccall
 
 __all__ = ["Extracted", "extract", "extract_usage", "get", "merge_anthropic_delta"]
 
 
-class Extracted:
-    """Normalised usage of one call."""
+class _PyUsage:
+    """The fields of :class:`Extracted` in Python (where the compiled ``llmcost._ccall`` is not built)."""
 
     __slots__ = (
         "cache_read",
@@ -44,8 +46,21 @@ class Extracted:
         self.response_id: str | None = None
         self.source = "none"  # "provider" | "partial" | "estimated" | "none"
 
+
+if TYPE_CHECKING or _ccall is None:  # noqa: SIM108 (a base class: mypy reads only this branch)
+    _UsageBase = _PyUsage
+else:
+    _UsageBase = _ccall.Usage  # the same fields, in C: the recorder's line reads them without a lookup
+
+
+class Extracted(_UsageBase):
+    """Normalised usage of one call."""
+
+    __slots__ = ()
+    FIELDS = _PyUsage.__slots__
+
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__ if getattr(self, k) is not None)
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS if getattr(self, k) is not None)
         return f"Extracted({fields})"
 
 

@@ -210,7 +210,7 @@ def test_set_usage_fills_every_usage_field(mini: pricing.Catalog) -> None:
     call.set_usage(10, 5)
     usage = call.usage
     assert usage is not None
-    assert {name: getattr(usage, name) for name in Extracted.__slots__} == {
+    assert {name: getattr(usage, name) for name in Extracted.FIELDS} == {
         "cache_read": None,
         "cache_write": None,
         "cache_write_1h": None,

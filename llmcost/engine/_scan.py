@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 from msgspec.structs import astuple
 
+from llmcost._compiled import load
 from llmcost._record import record_decoder
 from llmcost.engine._aggregate import _no_usage, _no_usage_pico
 from llmcost.engine._follow import _ID, Follower, Progress, _Seen
@@ -58,10 +59,8 @@ if TYPE_CHECKING:
     from llmcost.engine._cscan import Scanner
     from pricing import Catalog
 
-try:
-    from llmcost.engine._cscan import Scanner as _Scanner
-except ImportError:  # built without a C compiler: the pure-Python path, same totals
-    _Scanner = None  # type: ignore[assignment, misc]
+_cscan = load("llmcost.engine._cscan")  # None without a C compiler at install: the pure-Python path, same totals
+_Scanner = None if _cscan is None else _cscan.Scanner
 
 __all__ = ["Scan", "report_files"]
 

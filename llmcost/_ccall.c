@@ -1,0 +1,1889 @@
+/* The recorder's hot path in C: a recorded call from ``trace()`` to its line in the log.
+ *
+ * Two types back the Python classes of the same role: ``CallCore`` is the base of ``llmcost.Call`` (its fields, the
+ * with-block, ``set_usage`` and the write of the finished call) and ``Usage`` the base of ``llmcost.Extracted``.
+ * Everything else a call does stays in Python (``_call.py``), and so does every case this file does not take.
+ *
+ * Writing a finished call: ``emit`` first tries the fast path, which builds the wire-format line straight into a
+ * buffer and appends it with one ``write()``. It takes a call only in the common case: a ``Tracker`` (not a
+ * subclass) with no sinks, ledger, cost hook or GPU count, a call with no scope, captured content or metadata, a
+ * usage priced by a memoised integer rate plan (or no usage at all), values of the plain types. Any other call, and
+ * any surprise on the way, returns "not taken" before anything is written, and the call goes to the Python path,
+ * ``Tracker._emit``, which knows every rule. The fast path writes the very bytes the Python path writes (the same
+ * msgspec number and string forms; tests compare both ways field by field over many calls).
+ *
+ * The write: when the ``FileWriter`` has its file open for the day and its lock is free, the line is written here,
+ * with the GIL held from the check of the lock to the end of the ``write()``, so no Python thread can take the lock
+ * (and close or switch the file) in between; otherwise the line goes to ``FileWriter.write_line``, as the Python
+ * path does. A local append takes a microsecond or two; holding the GIL that long costs other threads less than
+ * releasing and taking it back.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
+#if defined(__linux__)
+#define HAVE_LINUX_CLOCKS 1 /* time.time is CLOCK_REALTIME and time.perf_counter CLOCK_MONOTONIC on Linux */
+#endif
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Module state (one interpreter: the module declares no multi-phase init).                                       */
+
+static PyObject *span_var;          /* the ContextVar of the innermost open call */
+static PyTypeObject *extracted_cls; /* llmcost.Extracted, built by set_usage */
+static PyObject *tracker_cls;       /* llmcost.Tracker: the fast path takes exactly this class */
+static PyObject *file_writer_cls;   /* llmcost.FileWriter: written here; exactly this class */
+static PyObject *writer_globals;    /* llmcost._writer's globals, for its fork counter */
+static PyObject *to_decimal;        /* cost_usd given to set_usage -> Decimal */
+static PyObject *py_time, *py_perf, *py_monotonic, *py_urandom;
+static int fast_enabled = 1;
+static PyObject *one;
+
+static uint64_t id_base;        /* a random 40-bit prefix << 24 */
+static uint32_t id_count;       /* the 24-bit counter under it */
+static char trace_prefix[16];   /* 64 random bits, hex: a root call's trace id is this and its span id */
+
+static PyObject *S_ok, *S_none, *S_error, *S_provider, *S_estimated, *S_hint, *S_vllm;
+static PyObject *A_set_error, *A_emit, *A_writer, *A_stats, *A_calls, *A_sinks, *A_ledger, *A_call_cost, *A_gpus,
+    *A_plans, *A_plans_until, *A_fd, *A_day, *A_fork, *A_forks, *A_max_bytes, *A_lock, *A_locked, *A_written,
+    *A_write_line, *A_drop, *A_count, *A_pico, *A_fee, *A_tier_min, *A_ref, *A_trace_id, *A_id, *A_internal;
+/* The keys of a call's attrs the line reads. */
+static PyObject *K_source, *K_operation, *K_server, *K_stream, *K_attempt, *K_fallback, *K_agent, *K_session,
+    *K_user, *K_workflow, *K_tags, *K_metadata, *K_phash, *K_gpus;
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Clocks, ids, timestamps                                                                                            */
+
+static const char HEX[] = "0123456789abcdef";
+
+#ifdef HAVE_LINUX_CLOCKS
+/* Seconds as CPython's time functions return them (_PyTime_AsSecondsDouble): whole seconds exactly, else ns / 1e9. */
+static double
+clock_seconds(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (ns % 1000000000 == 0) {
+        return (double)(ns / 1000000000);
+    }
+    return (double)ns / 1e9;
+}
+#endif
+
+#ifndef HAVE_LINUX_CLOCKS
+/* time.time(), time.perf_counter() and time.monotonic(); -1 with an exception set if the Python clock failed. */
+static double
+call_clock(PyObject *fn)
+{
+    PyObject *r = PyObject_CallNoArgs(fn);
+    if (r == NULL) {
+        return -1.0;
+    }
+    double v = PyFloat_AsDouble(r);
+    Py_DECREF(r);
+    return v;
+}
+#endif
+
+static double
+now_wall(void)
+{
+#ifdef HAVE_LINUX_CLOCKS
+    return clock_seconds(CLOCK_REALTIME);
+#else
+    return call_clock(py_time);
+#endif
+}
+
+static double
+now_perf(void)
+{
+#ifdef HAVE_LINUX_CLOCKS
+    return clock_seconds(CLOCK_MONOTONIC);
+#else
+    return call_clock(py_perf);
+#endif
+}
+
+static double
+now_monotonic(void)
+{
+#ifdef HAVE_LINUX_CLOCKS
+    return clock_seconds(CLOCK_MONOTONIC);
+#else
+    return call_clock(py_monotonic);
+#endif
+}
+
+static int
+reseed(void)
+{
+    PyObject *raw = PyObject_CallFunction(py_urandom, "i", 13);
+    if (raw == NULL) {
+        return -1;
+    }
+    if (!PyBytes_Check(raw) || PyBytes_GET_SIZE(raw) != 13) {
+        Py_DECREF(raw);
+        PyErr_SetString(PyExc_RuntimeError, "os.urandom returned an unexpected value");
+        return -1;
+    }
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(raw);
+    uint64_t prefix = 0;
+    for (int i = 0; i < 5; i++) {
+        prefix = prefix << 8 | b[i];
+    }
+    id_base = prefix << 24;
+    id_count = 0;
+    for (int i = 0; i < 8; i++) {
+        trace_prefix[2 * i] = HEX[b[5 + i] >> 4];
+        trace_prefix[2 * i + 1] = HEX[b[5 + i] & 15];
+    }
+    Py_DECREF(raw);
+    return 0;
+}
+
+/* A new span id: 16 hex digits of the prefix and the counter (a new prefix when the counter wraps). */
+static int
+next_span(char out[16])
+{
+    if (++id_count > 0xFFFFFF) {
+        if (reseed() < 0) {
+            return -1;
+        }
+        id_count = 1;
+    }
+    uint64_t v = id_base | id_count;
+    for (int i = 15; i >= 0; i--) {
+        out[i] = HEX[v & 15];
+        v >>= 4;
+    }
+    return 0;
+}
+
+static PyObject *
+ascii_str(const char *s, Py_ssize_t n)
+{
+    PyObject *r = PyUnicode_New(n, 127);
+    if (r != NULL) {
+        memcpy(PyUnicode_1BYTE_DATA(r), s, (size_t)n);
+    }
+    return r;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (24 bytes) for epoch seconds >= 0, milliseconds truncated, as _util.iso_ms. */
+static int64_t last_second = -1;
+static char last_text[19];
+
+static int
+iso_ms(double epoch, char out[24])
+{
+    if (!(epoch >= 0.0 && epoch < 253402300800.0)) { /* up to the year 9999 */
+        return -1;
+    }
+    int64_t sec = (int64_t)epoch;
+    if (sec != last_second) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+#ifdef _WIN32
+        if (gmtime_s(&tm, &t) != 0) {
+            return -1;
+        }
+#else
+        if (gmtime_r(&t, &tm) == NULL) {
+            return -1;
+        }
+#endif
+        char buf[32];
+        if (strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) != 19) {
+            return -1;
+        }
+        memcpy(last_text, buf, 19);
+        last_second = sec;
+    }
+    int ms = (int)((epoch - (double)sec) * 1000);
+    memcpy(out, last_text, 19);
+    out[19] = '.';
+    out[20] = (char)('0' + ms / 100);
+    out[21] = (char)('0' + ms / 10 % 10);
+    out[22] = (char)('0' + ms % 10);
+    out[23] = 'Z';
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Usage: the base of llmcost.Extracted                                                                            */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *input_tokens, *output_tokens, *cache_read, *cache_write, *cache_write_1h, *reasoning, *gpu_seconds,
+        *response_model, *response_id, *source;
+} Usage;
+
+#define USAGE_FIELDS 10
+
+static PyObject **
+usage_slots(Usage *u)
+{
+    return &u->input_tokens;
+}
+
+static PyObject *
+Usage_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    if ((args != NULL && PyTuple_GET_SIZE(args) != 0) || (kwds != NULL && PyDict_GET_SIZE(kwds) != 0)) {
+        PyErr_Format(PyExc_TypeError, "%.100s() takes no arguments", type->tp_name);
+        return NULL;
+    }
+    Usage *u = (Usage *)type->tp_alloc(type, 0);
+    if (u == NULL) {
+        return NULL;
+    }
+    PyObject **slot = usage_slots(u);
+    for (int i = 0; i < USAGE_FIELDS - 1; i++) {
+        slot[i] = Py_NewRef(Py_None);
+    }
+    u->source = Py_NewRef(S_none);
+    return (PyObject *)u;
+}
+
+static int
+Usage_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    return 0; /* Usage_new took the arguments in hand */
+}
+
+static void
+Usage_dealloc(Usage *u)
+{
+    PyObject **slot = usage_slots(u);
+    for (int i = 0; i < USAGE_FIELDS; i++) {
+        Py_CLEAR(slot[i]);
+    }
+    Py_TYPE(u)->tp_free((PyObject *)u);
+}
+
+static PyMemberDef Usage_members[] = {
+    {"input_tokens", T_OBJECT, offsetof(Usage, input_tokens), 0, NULL},
+    {"output_tokens", T_OBJECT, offsetof(Usage, output_tokens), 0, NULL},
+    {"cache_read", T_OBJECT, offsetof(Usage, cache_read), 0, NULL},
+    {"cache_write", T_OBJECT, offsetof(Usage, cache_write), 0, "all cache writes (5 minute and 1 hour)"},
+    {"cache_write_1h", T_OBJECT, offsetof(Usage, cache_write_1h), 0, "the 1 hour subset of cache_write"},
+    {"reasoning", T_OBJECT, offsetof(Usage, reasoning), 0, NULL},
+    {"gpu_seconds", T_OBJECT, offsetof(Usage, gpu_seconds), 0, NULL},
+    {"response_model", T_OBJECT, offsetof(Usage, response_model), 0, NULL},
+    {"response_id", T_OBJECT, offsetof(Usage, response_id), 0, NULL},
+    {"source", T_OBJECT, offsetof(Usage, source), 0, "provider, partial, estimated or none"},
+    {NULL},
+};
+
+static PyTypeObject UsageType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmcost._ccall.Usage",
+    .tp_basicsize = sizeof(Usage),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Normalised usage of one call (the fields of llmcost.Extracted).",
+    .tp_new = Usage_new,
+    .tp_init = Usage_init,
+    .tp_dealloc = (destructor)Usage_dealloc,
+    .tp_members = Usage_members,
+};
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* CallCore: the base of llmcost.Call                                                                              */
+
+static PyTypeObject CallCoreType;
+
+typedef struct {
+    PyObject_HEAD
+    /* the object fields, in the order tp_traverse and tp_clear walk them */
+    PyObject *tracker, *id, *trace_id, *parent_id, *request_model, *provider, *hint, *attrs, *scopes, *usage,
+        *response_model, *response_id, *provider_cost, *ttft, *status, *error, *content, *token;
+    double wall0, t0;
+    char done, streaming;
+} CallCore;
+
+#define CALL_FIELDS 18
+
+static PyObject **
+call_slots(CallCore *c)
+{
+    return &c->tracker;
+}
+
+static PyObject *
+CallCore_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    CallCore *c = (CallCore *)type->tp_alloc(type, 0);
+    if (c == NULL) {
+        return NULL;
+    }
+    PyObject **slot = call_slots(c);
+    for (int i = 0; i < CALL_FIELDS; i++) {
+        slot[i] = Py_NewRef(Py_None);
+    }
+    Py_SETREF(c->status, Py_NewRef(S_ok));
+    Py_SETREF(c->scopes, PyTuple_New(0));
+    if (c->scopes == NULL) {
+        Py_DECREF(c);
+        return NULL;
+    }
+    return (PyObject *)c;
+}
+
+/* The fields of a new call: ids (the parent is the innermost open call), hint, clocks. */
+static int
+call_setup(CallCore *self, PyObject *tracker, PyObject *model, PyObject *provider, PyObject *attrs, PyObject *scopes)
+{
+    if (!PyDict_Check(attrs)) {
+        PyErr_Format(PyExc_TypeError, "Call attrs must be a dict, not %.100s", Py_TYPE(attrs)->tp_name);
+        return -1;
+    }
+    PyObject *parent;
+    if (PyContextVar_Get(span_var, Py_None, &parent) < 0) {
+        return -1;
+    }
+    char span[16];
+    if (next_span(span) < 0) {
+        Py_DECREF(parent);
+        return -1;
+    }
+    PyObject *id = ascii_str(span, 16), *trace_id = NULL, *parent_id = NULL;
+    if (id == NULL) {
+        Py_DECREF(parent);
+        return -1;
+    }
+    if (parent == Py_None) {
+        char both[32];
+        memcpy(both, trace_prefix, 16);
+        memcpy(both + 16, span, 16);
+        trace_id = ascii_str(both, 32);
+        parent_id = Py_NewRef(Py_None);
+    }
+    else if (PyObject_TypeCheck(parent, &CallCoreType)) {
+        trace_id = Py_NewRef(((CallCore *)parent)->trace_id);
+        parent_id = Py_NewRef(((CallCore *)parent)->id);
+    }
+    else {
+        trace_id = PyObject_GetAttr(parent, A_trace_id);
+        parent_id = trace_id == NULL ? NULL : PyObject_GetAttr(parent, A_id);
+    }
+    Py_DECREF(parent);
+    if (trace_id == NULL || parent_id == NULL) {
+        Py_DECREF(id);
+        Py_XDECREF(trace_id);
+        return -1;
+    }
+    PyObject *hint;
+    PyObject *given = PyDict_GetItemWithError(attrs, S_hint);
+    if (given != NULL) {
+        Py_INCREF(given);
+        if (PyDict_DelItem(attrs, S_hint) < 0) {
+            Py_DECREF(given);
+            hint = NULL;
+        }
+        else {
+            int truth = PyObject_IsTrue(given);
+            hint = truth < 0 ? NULL : Py_NewRef(truth ? given : provider);
+            Py_DECREF(given);
+        }
+    }
+    else {
+        hint = PyErr_Occurred() ? NULL : Py_NewRef(provider);
+    }
+    if (hint == NULL) {
+        Py_DECREF(id);
+        Py_DECREF(trace_id);
+        Py_DECREF(parent_id);
+        return -1;
+    }
+    Py_SETREF(self->tracker, Py_NewRef(tracker));
+    Py_SETREF(self->id, id);
+    Py_SETREF(self->trace_id, trace_id);
+    Py_SETREF(self->parent_id, parent_id);
+    Py_SETREF(self->request_model, Py_NewRef(model));
+    Py_SETREF(self->provider, Py_NewRef(provider));
+    Py_SETREF(self->hint, hint);
+    Py_SETREF(self->attrs, Py_NewRef(attrs));
+    Py_SETREF(self->scopes, Py_NewRef(scopes));
+    self->wall0 = now_wall();
+    self->t0 = now_perf();
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* Call(tracker, model, provider, attrs, scopes) */
+static int
+CallCore_init(CallCore *self, PyObject *args, PyObject *kwds)
+{
+    static char *names[] = {"tracker", "model", "provider", "attrs", "scopes", NULL};
+    PyObject *tracker, *model, *provider, *attrs, *scopes;
+    if (kwds == NULL && PyTuple_GET_SIZE(args) == 5) {
+        tracker = PyTuple_GET_ITEM(args, 0);
+        model = PyTuple_GET_ITEM(args, 1);
+        provider = PyTuple_GET_ITEM(args, 2);
+        attrs = PyTuple_GET_ITEM(args, 3);
+        scopes = PyTuple_GET_ITEM(args, 4);
+    }
+    else if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOO:Call", names, &tracker, &model, &provider, &attrs,
+                                          &scopes)) {
+        return -1;
+    }
+    return call_setup(self, tracker, model, provider, attrs, scopes);
+}
+
+static int
+CallCore_traverse(CallCore *self, visitproc visit, void *arg)
+{
+    PyObject **slot = call_slots(self);
+    for (int i = 0; i < CALL_FIELDS; i++) {
+        Py_VISIT(slot[i]);
+    }
+    return 0;
+}
+
+static int
+CallCore_clear(CallCore *self)
+{
+    PyObject **slot = call_slots(self);
+    for (int i = 0; i < CALL_FIELDS; i++) {
+        Py_CLEAR(slot[i]);
+    }
+    return 0;
+}
+
+static void
+CallCore_dealloc(CallCore *self)
+{
+    PyObject_GC_UnTrack(self);
+    CallCore_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* set_usage                                                                                                         */
+
+enum { U_IN, U_OUT, U_CACHE_READ, U_CACHE_WRITE, U_CACHE_1H, U_REASONING, U_GPU, U_MODEL, U_COST, U_ESTIMATED, U_N };
+static const char *const U_NAMES[U_N] = {
+    "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
+    "cache_creation_1h_input_tokens", "reasoning_output_tokens", "gpu_seconds", "response_model", "cost_usd",
+    "estimated",
+};
+static PyObject *U_KEYS[U_N];
+
+static PyObject *
+CallCore_set_usage(CallCore *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *v[U_N] = {NULL};
+    if (nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "set_usage() takes from 1 to 3 positional arguments but %zd were given",
+                     nargs + 1);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        v[i] = args[i];
+    }
+    Py_ssize_t nk = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t k = 0; k < nk; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        int found = -1;
+        for (int j = 0; j < U_N && found < 0; j++) {
+            if (name == U_KEYS[j]) {
+                found = j;
+            }
+        }
+        for (int j = 0; j < U_N && found < 0; j++) {
+            int eq = PyUnicode_Compare(name, U_KEYS[j]);
+            if (eq == -1 && PyErr_Occurred()) {
+                return NULL;
+            }
+            if (eq == 0) {
+                found = j;
+            }
+        }
+        if (found < 0) {
+            PyErr_Format(PyExc_TypeError, "set_usage() got an unexpected keyword argument '%S'", name);
+            return NULL;
+        }
+        if (v[found] != NULL) {
+            PyErr_Format(PyExc_TypeError, "set_usage() got multiple values for argument '%S'", name);
+            return NULL;
+        }
+        v[found] = args[nargs + k];
+    }
+    int estimated = 0;
+    if (v[U_ESTIMATED] != NULL && (estimated = PyObject_IsTrue(v[U_ESTIMATED])) < 0) {
+        return NULL;
+    }
+    PyObject *cost = NULL;
+    if (v[U_COST] != NULL && v[U_COST] != Py_None) {
+        if (to_decimal == NULL) {
+            PyErr_SetString(PyExc_RuntimeError, "llmcost._ccall.setup() was not called");
+            return NULL;
+        }
+        cost = PyObject_CallOneArg(to_decimal, v[U_COST]);
+        if (cost == NULL) {
+            return NULL;
+        }
+    }
+    int model_given = 0;
+    if (v[U_MODEL] != NULL && (model_given = PyObject_IsTrue(v[U_MODEL])) < 0) {
+        Py_XDECREF(cost);
+        return NULL;
+    }
+    PyTypeObject *cls = extracted_cls != NULL ? extracted_cls : &UsageType;
+    Usage *u = (Usage *)cls->tp_alloc(cls, 0);
+    if (u == NULL) {
+        Py_XDECREF(cost);
+        return NULL;
+    }
+    u->input_tokens = Py_NewRef(v[U_IN] ? v[U_IN] : Py_None);
+    u->output_tokens = Py_NewRef(v[U_OUT] ? v[U_OUT] : Py_None);
+    u->cache_read = Py_NewRef(v[U_CACHE_READ] ? v[U_CACHE_READ] : Py_None);
+    u->cache_write = Py_NewRef(v[U_CACHE_WRITE] ? v[U_CACHE_WRITE] : Py_None);
+    u->cache_write_1h = Py_NewRef(v[U_CACHE_1H] ? v[U_CACHE_1H] : Py_None);
+    u->reasoning = Py_NewRef(v[U_REASONING] ? v[U_REASONING] : Py_None);
+    u->gpu_seconds = Py_NewRef(v[U_GPU] ? v[U_GPU] : Py_None);
+    u->response_model = Py_NewRef(Py_None);
+    u->response_id = Py_NewRef(Py_None);
+    u->source = Py_NewRef(estimated ? S_estimated : S_provider);
+    Py_SETREF(self->usage, (PyObject *)u);
+    if (model_given) {
+        Py_SETREF(self->response_model, Py_NewRef(v[U_MODEL]));
+    }
+    if (cost != NULL) {
+        Py_SETREF(self->provider_cost, cost);
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* The line                                                                                                          */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+    char small[2048];
+} Buf;
+
+static void
+buf_init(Buf *b)
+{
+    b->p = b->small;
+    b->len = 0;
+    b->cap = sizeof b->small;
+}
+
+static void
+buf_free(Buf *b)
+{
+    if (b->p != b->small) {
+        PyMem_Free(b->p);
+    }
+}
+
+static int
+buf_grow_slow(Buf *b, size_t need)
+{
+    size_t cap = b->cap * 2;
+    while (cap < b->len + need) {
+        cap *= 2;
+    }
+    char *p = PyMem_Malloc(cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(p, b->p, b->len);
+    buf_free(b);
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* Room for need more bytes. */
+static inline int
+buf_grow(Buf *b, size_t need)
+{
+    if (__builtin_expect(b->len + need <= b->cap, 1)) {
+        return 0;
+    }
+    return buf_grow_slow(b, need);
+}
+
+static inline int
+put(Buf *b, const char *s, size_t n)
+{
+    if (buf_grow(b, n) < 0) {
+        return -1;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+#define PUT_LIT(b, s) put((b), (s), sizeof(s) - 1)
+
+/* A JSON string as msgspec writes it: UTF-8 as is; '"' and '\\' escaped, control bytes as \b \t \n \f \r or
+ * \u00XX. Returns 1 when not taken (not a str, or not encodable as UTF-8). */
+static unsigned char PLAIN[256]; /* 1: a byte written as is */
+
+static int
+put_text(Buf *b, const char *s, Py_ssize_t n)
+{
+    if (buf_grow(b, (size_t)n * 6 + 2) < 0) {
+        return -1;
+    }
+    char *o = b->p + b->len;
+    *o++ = '"';
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_ssize_t j = i;
+        while (j < n && PLAIN[(unsigned char)s[j]]) {
+            j++;
+        }
+        memcpy(o, s + i, (size_t)(j - i));
+        o += j - i;
+        if (j == n) {
+            break;
+        }
+        unsigned char c = (unsigned char)s[j];
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\t': *o++ = 't'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\r': *o++ = 'r'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = HEX[c >> 4];
+            *o++ = HEX[c & 15];
+        }
+        i = j + 1;
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->p);
+    return 0;
+}
+
+enum { TAKEN = 0, NOT_TAKEN = 1, FAILED = -1 };
+
+static int
+put_str(Buf *b, PyObject *s)
+{
+    if (!PyUnicode_Check(s)) {
+        return NOT_TAKEN;
+    }
+    if (PyUnicode_IS_COMPACT_ASCII(s)) {
+        return put_text(b, (const char *)PyUnicode_DATA(s), PyUnicode_GET_LENGTH(s));
+    }
+    Py_ssize_t n;
+    const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+    if (u == NULL) {
+        PyErr_Clear(); /* lone surrogates: the Python path says what is wrong */
+        return NOT_TAKEN;
+    }
+    return put_text(b, u, n);
+}
+
+static int
+put_str_or_null(Buf *b, PyObject *s)
+{
+    if (s == NULL || s == Py_None) {
+        return PUT_LIT(b, "null");
+    }
+    return put_str(b, s);
+}
+
+static int
+put_i64(Buf *b, long long v)
+{
+    char tmp[24];
+    int n = 0;
+    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m);
+    if (v < 0) {
+        tmp[n++] = '-';
+    }
+    if (buf_grow(b, (size_t)n) < 0) {
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        b->p[b->len + i] = tmp[n - 1 - i];
+    }
+    b->len += (size_t)n;
+    return 0;
+}
+
+/* An int (exactly int: bool and subclasses go the Python way) that fits 64 bits, or null. */
+static int
+put_int_or_null(Buf *b, PyObject *v)
+{
+    if (v == NULL || v == Py_None) {
+        return PUT_LIT(b, "null");
+    }
+    if (!PyLong_CheckExact(v)) {
+        return NOT_TAKEN;
+    }
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow) {
+        return NOT_TAKEN;
+    }
+    return put_i64(b, x);
+}
+
+/* A number with digits d (no leading or trailing zero, nd of them) and scientific exponent e (the value is
+ * d[0].d[1..] x 10^e), as msgspec writes a float: fixed notation from 1e-5 up to below 1e16 (a whole number ends in
+ * ".0"), else "d.ddde-7" / "de16" (no '+', no padding). */
+static int
+put_digits(Buf *b, int negative, const char *d, int nd, int e)
+{
+    if (buf_grow(b, (size_t)nd + 32) < 0) {
+        return -1;
+    }
+    char *o = b->p + b->len;
+    if (negative) {
+        *o++ = '-';
+    }
+    if (e >= -5 && e < 16) {
+        if (e < 0) {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = 0; i < -e - 1; i++) {
+                *o++ = '0';
+            }
+            memcpy(o, d, (size_t)nd);
+            o += nd;
+        }
+        else if (nd <= e + 1) {
+            memcpy(o, d, (size_t)nd);
+            o += nd;
+            for (int i = nd; i < e + 1; i++) {
+                *o++ = '0';
+            }
+            *o++ = '.';
+            *o++ = '0';
+        }
+        else {
+            memcpy(o, d, (size_t)(e + 1));
+            o += e + 1;
+            *o++ = '.';
+            memcpy(o, d + e + 1, (size_t)(nd - e - 1));
+            o += nd - e - 1;
+        }
+    }
+    else {
+        *o++ = d[0];
+        if (nd > 1) {
+            *o++ = '.';
+            memcpy(o, d + 1, (size_t)(nd - 1));
+            o += nd - 1;
+        }
+        *o++ = 'e';
+        int x = e;
+        if (x < 0) {
+            *o++ = '-';
+            x = -x;
+        }
+        char t[8];
+        int n = 0;
+        do {
+            t[n++] = (char)('0' + x % 10);
+            x /= 10;
+        } while (x);
+        while (n) {
+            *o++ = t[--n];
+        }
+    }
+    b->len = (size_t)(o - b->p);
+    return 0;
+}
+
+/* n / 10^scale as a float (n >= 0, below 10^15, so the decimal is the shortest form of the correctly rounded
+ * double: what repr and msgspec print). */
+static int
+put_scaled(Buf *b, int64_t n, int scale)
+{
+    if (n == 0) {
+        return PUT_LIT(b, "0.0");
+    }
+    char d[24];
+    int nd = 0;
+    char rev[24];
+    int64_t m = n;
+    while (m) {
+        rev[nd++] = (char)('0' + m % 10);
+        m /= 10;
+    }
+    int e = nd - 1 - scale;
+    int start = 0;
+    while (rev[start] == '0') { /* trailing zeros of the number are dropped */
+        start++;
+    }
+    int k = 0;
+    for (int i = nd - 1; i >= start; i--) {
+        d[k++] = rev[i];
+    }
+    return put_digits(b, 0, d, k, e);
+}
+
+/* Any finite double, from its repr digits. */
+static int
+put_double(Buf *b, double v)
+{
+    if (!isfinite(v)) {
+        return NOT_TAKEN; /* msgspec writes null for these: the Python path keeps that rule */
+    }
+    char *r = PyOS_double_to_string(v, 'r', 0, 0, NULL);
+    if (r == NULL) {
+        return -1;
+    }
+    const char *s = r;
+    int negative = 0;
+    if (*s == '-') {
+        negative = 1;
+        s++;
+    }
+    char d[32];
+    int nd = 0, point = -1, e = 0, exp_part = 0;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9') {
+            if (nd < 30) {
+                d[nd++] = *s;
+            }
+        }
+        else if (*s == '.') {
+            point = nd;
+        }
+        else if (*s == 'e') {
+            exp_part = atoi(s + 1);
+            break;
+        }
+    }
+    PyMem_Free(r);
+    if (point < 0) {
+        point = nd;
+    }
+    /* value = 0.d x 10^point x 10^exp_part; strip leading zeros (moving the point), then trailing zeros */
+    int lead = 0;
+    while (lead < nd - 1 && d[lead] == '0') {
+        lead++;
+    }
+    if (lead == nd - 1 && d[lead] == '0') {
+        return put_digits(b, negative, "0", 1, 0);
+    }
+    e = point - lead - 1 + exp_part;
+    int last = nd - 1;
+    while (last > lead && d[last] == '0') {
+        last--;
+    }
+    return put_digits(b, negative, d + lead, last - lead + 1, e);
+}
+
+/* A float or int field that may be null (gpu_seconds). */
+static int
+put_number_or_null(Buf *b, PyObject *v)
+{
+    if (v == NULL || v == Py_None) {
+        return PUT_LIT(b, "null");
+    }
+    if (PyFloat_CheckExact(v)) {
+        return put_double(b, PyFloat_AS_DOUBLE(v));
+    }
+    return put_int_or_null(b, v);
+}
+
+/* Milliseconds to 3 decimals, as int(seconds * 1e6 + 0.5) / 1000 in Python. */
+static int
+put_millis(Buf *b, double seconds)
+{
+    double x = seconds * 1e6 + 0.5;
+    if (!(x > -1.0 && x < 1e15)) { /* a negative int() would round the other way; huge values: Python's affair */
+        return NOT_TAKEN;
+    }
+    return put_scaled(b, (int64_t)x, 3);
+}
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Pricing: the tracker's memoised rate plans                                                                      */
+
+/* The integer rates of a few plans, by identity (plans are immutable; each entry holds a reference). */
+typedef struct {
+    PyObject *plan; /* NULL: empty */
+    int64_t pico[6], fee, tier_min;
+    PyObject *ref;
+} PlanRates;
+
+#define PLAN_CACHE 16
+static PlanRates plan_cache[PLAN_CACHE];
+
+static int
+i64_of(PyObject *v, int64_t *out)
+{
+    if (!PyLong_CheckExact(v)) {
+        return NOT_TAKEN;
+    }
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return NOT_TAKEN;
+    }
+    *out = x;
+    return TAKEN;
+}
+
+/* The rates of a plan (a pricing RatePlan), cached; NULL when the plan needs the Python path. */
+static PlanRates *
+plan_rates(PyObject *plan)
+{
+    size_t h = ((size_t)plan >> 4) % PLAN_CACHE;
+    PlanRates *e = &plan_cache[h];
+    if (e->plan == plan) {
+        return e;
+    }
+    PlanRates fresh = {NULL};
+    PyObject *pico = PyObject_GetAttr(plan, A_pico);
+    PyObject *fee = pico == NULL ? NULL : PyObject_GetAttr(plan, A_fee);
+    PyObject *tier_min = fee == NULL ? NULL : PyObject_GetAttr(plan, A_tier_min);
+    PyObject *ref = tier_min == NULL ? NULL : PyObject_GetAttr(plan, A_ref);
+    int ok = ref != NULL && PyTuple_Check(pico) && PyTuple_GET_SIZE(pico) == 6 &&
+             (ref == Py_None || PyUnicode_Check(ref)) && i64_of(fee, &fresh.fee) == TAKEN &&
+             i64_of(tier_min, &fresh.tier_min) == TAKEN;
+    for (int i = 0; ok && i < 6; i++) {
+        ok = i64_of(PyTuple_GET_ITEM(pico, i), &fresh.pico[i]) == TAKEN;
+    }
+    Py_XDECREF(pico);
+    Py_XDECREF(fee);
+    Py_XDECREF(tier_min);
+    PyErr_Clear();
+    if (!ok) {
+        Py_XDECREF(ref);
+        return NULL;
+    }
+    Py_XDECREF(e->plan);
+    Py_XDECREF(e->ref);
+    *e = fresh;
+    e->plan = Py_NewRef(plan);
+    e->ref = ref;
+    return e;
+}
+
+/* A usage count as pico_total reads it: None is 0; anything but an int that fits goes the Python way. */
+static int
+count_of(PyObject *v, int64_t *out)
+{
+    if (v == Py_None) {
+        *out = 0;
+        return TAKEN;
+    }
+    return i64_of(v, out);
+}
+
+/* pico_total of RatePlan, in 64-bit integers: TAKEN with *total, or NOT_TAKEN for everything it would send to
+ * Catalog.price (impossible counts, a long-context tier, an overflow, a total too large to print exactly). */
+static int
+pico_total(PlanRates *r, Usage *u, int64_t *total)
+{
+    int64_t inp, out, cr, cw, cw1, rs;
+    if (count_of(u->input_tokens, &inp) || count_of(u->output_tokens, &out) || count_of(u->cache_read, &cr) ||
+        count_of(u->cache_write, &cw) || count_of(u->cache_write_1h, &cw1) || count_of(u->reasoning, &rs)) {
+        return NOT_TAKEN;
+    }
+    if (inp > r->tier_min) {
+        return NOT_TAKEN;
+    }
+    int64_t t = r->fee, p;
+    if (cw1) {
+        if (cw1 > cw) {
+            cw1 = cw;
+        }
+        cw -= cw1;
+        if (cw1 < 0) {
+            return NOT_TAKEN;
+        }
+        if (__builtin_mul_overflow(r->pico[3], cw1, &p) || __builtin_add_overflow(t, p, &t)) {
+            return NOT_TAKEN;
+        }
+    }
+    int64_t uncached, visible;
+    if (__builtin_sub_overflow(inp, cr, &uncached) || __builtin_sub_overflow(uncached, cw, &uncached) ||
+        __builtin_sub_overflow(out, rs, &visible)) {
+        return NOT_TAKEN;
+    }
+    if ((uncached | visible | cr | cw | rs) < 0) {
+        return NOT_TAKEN;
+    }
+    const int64_t n[5] = {uncached, cr, cw, visible, rs};
+    const int which[5] = {0, 1, 2, 4, 5};
+    for (int i = 0; i < 5; i++) {
+        if (__builtin_mul_overflow(r->pico[which[i]], n[i], &p) || __builtin_add_overflow(t, p, &t)) {
+            return NOT_TAKEN;
+        }
+    }
+    if (t < 0 || t >= 1000000000000000LL) { /* negative: Python's slow path; >= $1,000: printed the Python way */
+        return NOT_TAKEN;
+    }
+    *total = t;
+    return TAKEN;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Writing a finished call                                                                                          */
+
+#define TRY(x)                                                                                                      \
+    do {                                                                                                             \
+        int _r = (x);                                                                                                \
+        if (_r != TAKEN) {                                                                                           \
+            rc = _r;                                                                                                 \
+            goto done;                                                                                               \
+        }                                                                                                            \
+    } while (0)
+
+/* The instance dict of a tracker or writer (a new reference; NULL with an error if it has none). Their attributes
+ * are read from it: a dict lookup each, where getattr would first search the class. */
+static PyObject *
+dict_of(PyObject *obj)
+{
+    PyObject *d = PyObject_GenericGetDict(obj, NULL);
+    if (d != NULL && !PyDict_Check(d)) {
+        Py_DECREF(d);
+        PyErr_SetString(PyExc_TypeError, "__dict__ is not a dict");
+        return NULL;
+    }
+    return d;
+}
+
+/* d[key] borrowed, or NULL when absent (no error: an attribute left on the class reads as "not the common case"). */
+static PyObject *
+dget(PyObject *d, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    if (v == NULL) {
+        PyErr_Clear();
+    }
+    return v;
+}
+
+/* d[key] += 1 (written, calls); errors are cleared (they cannot undo the write). */
+static void
+bump_item(PyObject *d, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    PyObject *w = v == NULL ? NULL : PyNumber_Add(v, one);
+    if (w != NULL) {
+        PyDict_SetItem(d, key, w);
+        Py_DECREF(w);
+    }
+    PyErr_Clear();
+}
+
+/* obj.name += 1 */
+static void
+bump(PyObject *obj, PyObject *name)
+{
+    PyObject *v = PyObject_GetAttr(obj, name);
+    PyObject *w = v == NULL ? NULL : PyNumber_Add(v, one);
+    Py_XDECREF(v);
+    if (w != NULL) {
+        PyObject_SetAttr(obj, name, w);
+        Py_DECREF(w);
+    }
+    PyErr_Clear();
+}
+
+/* Count a failure of the write's Python part in tracker.stats.internal_errors, as the Python path would. */
+static void
+count_internal(PyObject *tracker)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *message = value == NULL ? NULL
+                                      : PyUnicode_FromFormat("llmcost: could not record a call: %s: %S",
+                                                             Py_TYPE(value)->tp_name, value);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(tb);
+    if (message != NULL) {
+        PyObject *r = PyObject_CallMethodObjArgs(tracker, A_count, A_internal, message, NULL);
+        Py_XDECREF(r);
+        Py_DECREF(message);
+    }
+    PyErr_Clear();
+}
+
+/* Append the line: straight to the FileWriter's descriptor when it has the day's file open and its lock is free,
+ * else through writer.write_line. Called once the line is complete; nothing it meets is passed on. */
+static void
+write_line(PyObject *tracker, PyObject *writer, Buf *b, const char *ts)
+{
+    PyObject *wd = (PyObject *)Py_TYPE(writer) == file_writer_cls ? dict_of(writer) : NULL;
+    if (wd != NULL) {
+        long fd = -1;
+        int direct = 0;
+        PyObject *fd_obj = dget(wd, A_fd), *day = dget(wd, A_day), *fork = dget(wd, A_fork),
+                 *max_bytes = dget(wd, A_max_bytes), *lock = dget(wd, A_lock),
+                 *forks = dget(writer_globals, A_forks);
+        if (fd_obj != NULL && day != NULL && fork != NULL && lock != NULL && forks != NULL && max_bytes == Py_None &&
+            PyLong_CheckExact(fd_obj) && PyUnicode_Check(day) && PyUnicode_GET_LENGTH(day) == 10 &&
+            PyUnicode_KIND(day) == PyUnicode_1BYTE_KIND && memcmp(PyUnicode_DATA(day), ts, 10) == 0) {
+            fd = PyLong_AsLong(fd_obj);
+            int same_fork = PyObject_RichCompareBool(fork, forks, Py_EQ);
+            if (fd >= 0 && same_fork == 1) {
+                /* last, so no Python code runs between this check and the write */
+                PyObject *held = PyObject_CallMethodNoArgs(lock, A_locked);
+                direct = held == Py_False;
+                Py_XDECREF(held);
+            }
+        }
+        PyErr_Clear();
+        if (direct) {
+            Py_ssize_t n;
+            do {
+                n = write((int)fd, b->p, b->len);
+            } while (n < 0 && errno == EINTR);
+            if (n == (Py_ssize_t)b->len) {
+                bump_item(wd, A_written);
+                Py_DECREF(wd);
+                return;
+            }
+            int err = n < 0 ? errno : ENOSPC; /* a short write only happens when the disk fills up mid-line */
+            PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err));
+            PyObject *r = exc == NULL ? NULL : PyObject_CallMethodOneArg(writer, A_drop, exc);
+            Py_XDECREF(exc);
+            if (r == NULL) {
+                count_internal(tracker);
+            }
+            Py_XDECREF(r);
+            Py_DECREF(wd);
+            return;
+        }
+        Py_DECREF(wd);
+    }
+    PyErr_Clear();
+    PyObject *day = ascii_str(ts, 10);
+    PyObject *data = day == NULL ? NULL : PyBytes_FromStringAndSize(b->p, (Py_ssize_t)b->len);
+    PyObject *r = data == NULL ? NULL : PyObject_CallMethodObjArgs(writer, A_write_line, day, data, NULL);
+    Py_XDECREF(day);
+    Py_XDECREF(data);
+    if (r == NULL) {
+        count_internal(tracker);
+    }
+    Py_XDECREF(r);
+}
+
+static PyObject *
+dict_get(PyObject *d, PyObject *key)
+{
+    PyObject *v = PyDict_GetItemWithError(d, key);
+    return v == NULL ? Py_None : v; /* an error (a str key cannot raise) reads as absent, as a.get does */
+}
+
+/* `value or "default"`, for source and operation. */
+static int
+put_or(Buf *b, PyObject *v, const char *dflt, size_t n)
+{
+    if (v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0)) {
+        return put(b, dflt, n);
+    }
+    return put_str(b, v);
+}
+
+/* Write a finished call the fast way: TAKEN (written, or handed to the writer), NOT_TAKEN (nothing done: the caller
+ * takes the Python path) or FAILED (an error is set; nothing done). */
+static int
+fast_emit(CallCore *c)
+{
+    int rc = NOT_TAKEN;
+    Buf b;
+    buf_init(&b);
+    PyObject *tracker = c->tracker, *a = c->attrs, *td = NULL, *key = NULL;
+    if ((PyObject *)Py_TYPE(tracker) != tracker_cls || c->content != Py_None || !PyDict_CheckExact(a) ||
+        c->provider_cost != Py_None || !PyTuple_CheckExact(c->scopes) || PyTuple_GET_SIZE(c->scopes) != 0 ||
+        (td = dict_of(tracker)) == NULL) {
+        goto done;
+    }
+    PyObject *source = dict_get(a, K_source), *operation = dict_get(a, K_operation),
+             *server = dict_get(a, K_server), *stream = dict_get(a, K_stream), *attempt = dict_get(a, K_attempt),
+             *fallback = dict_get(a, K_fallback), *agent = dict_get(a, K_agent), *session = dict_get(a, K_session),
+             *user = dict_get(a, K_user), *workflow = dict_get(a, K_workflow), *tags = dict_get(a, K_tags),
+             *metadata = dict_get(a, K_metadata), *phash = dict_get(a, K_phash), *gpus = dict_get(a, K_gpus);
+    PyErr_Clear();
+    if (metadata != Py_None) {
+        goto done;
+    }
+    PyObject *sinks = dget(td, A_sinks), *writer = dget(td, A_writer), *stats = dget(td, A_stats);
+    if (sinks == NULL || writer == NULL || stats == NULL || !PyTuple_CheckExact(sinks) || PyTuple_GET_SIZE(sinks) ||
+        dget(td, A_ledger) != Py_None || dget(td, A_call_cost) != Py_None) {
+        goto done;
+    }
+    double now = now_perf(), elapsed = now - c->t0, end = c->wall0 + elapsed;
+    char ts[24], start_ts[24];
+    if (PyErr_Occurred() || iso_ms(end, ts) < 0 || iso_ms(c->wall0, start_ts) < 0) {
+        rc = PyErr_Occurred() ? FAILED : NOT_TAKEN;
+        goto done;
+    }
+
+    /* usage and price */
+    Usage *u = NULL;
+    int64_t total = -1;
+    PyObject *ref = Py_None, *gpu = Py_None;
+    const char *usage_source = "\"none\"";
+    if (c->usage != Py_None) {
+        if (!PyObject_TypeCheck(c->usage, &UsageType) || !PyUnicode_Check(((Usage *)c->usage)->source)) {
+            goto done;
+        }
+        u = (Usage *)c->usage;
+        if (PyUnicode_CompareWithASCIIString(u->source, "none") == 0 ||
+            PyUnicode_CompareWithASCIIString(u->source, "error") == 0) {
+            usage_source = NULL; /* "none", and no price */
+        }
+        gpu = u->gpu_seconds;
+        if (gpu == Py_None) { /* GPU time from wall time (vLLM): the Python path */
+            int t = PyObject_IsTrue(gpus);
+            if (t != 0 || dget(td, A_gpus) != Py_None ||
+                (PyUnicode_Check(c->provider) && PyUnicode_Compare(c->provider, S_vllm) == 0)) {
+                rc = t < 0 ? FAILED : NOT_TAKEN;
+                goto done;
+            }
+        }
+    }
+    if (u != NULL && usage_source != NULL) {
+        PyObject *until = dget(td, A_plans_until);
+        if (until == NULL || !PyFloat_CheckExact(until)) {
+            goto done;
+        }
+#ifdef HAVE_LINUX_CLOCKS
+        double mono = now; /* time.monotonic and time.perf_counter are one clock here */
+#else
+        double mono = now_monotonic();
+#endif
+        if (mono >= PyFloat_AS_DOUBLE(until)) {
+            goto done; /* time to look at the catalog again: the Python path does it */
+        }
+        int has_model = PyObject_IsTrue(c->response_model);
+        if (has_model < 0) {
+            rc = FAILED;
+            goto done;
+        }
+        PyObject *model = has_model ? c->response_model : c->request_model, *plans = dget(td, A_plans);
+        if (model == Py_None || plans == NULL || !PyDict_CheckExact(plans)) {
+            goto done;
+        }
+        key = PyTuple_Pack(2, model, c->provider);
+        PyObject *hit = key == NULL ? NULL : PyDict_GetItemWithError(plans, key);
+        if (hit == NULL || !PyTuple_CheckExact(hit) || PyTuple_GET_SIZE(hit) != 3) {
+            rc = PyErr_Occurred() ? FAILED : NOT_TAKEN;
+            goto done;
+        }
+        double since = PyFloat_AsDouble(PyTuple_GET_ITEM(hit, 1)), to = PyFloat_AsDouble(PyTuple_GET_ITEM(hit, 2));
+        PyObject *plan = PyTuple_GET_ITEM(hit, 0);
+        if (PyErr_Occurred()) {
+            rc = FAILED;
+            goto done;
+        }
+        PlanRates *rates;
+        if (!(since <= end && end < to) || plan == Py_None || (rates = plan_rates(plan)) == NULL ||
+            pico_total(rates, u, &total) != TAKEN) {
+            goto done;
+        }
+        ref = rates->ref;
+        usage_source = "";
+    }
+
+    /* the line, in the wire format's order */
+    TRY(PUT_LIT(&b, "{\"v\":1,\"ts\":\""));
+    TRY(put(&b, ts, 24));
+    TRY(PUT_LIT(&b, "\",\"start_ts\":\""));
+    TRY(put(&b, start_ts, 24));
+    TRY(PUT_LIT(&b, "\",\"id\":"));
+    TRY(put_str(&b, c->id));
+    TRY(PUT_LIT(&b, ",\"trace_id\":"));
+    TRY(put_str_or_null(&b, c->trace_id));
+    TRY(PUT_LIT(&b, ",\"parent_id\":"));
+    TRY(put_str_or_null(&b, c->parent_id));
+    TRY(PUT_LIT(&b, ",\"source\":"));
+    TRY(put_or(&b, source, "\"sdk\"", 5));
+    TRY(PUT_LIT(&b, ",\"operation\":"));
+    TRY(put_or(&b, operation, "\"chat\"", 6));
+    TRY(PUT_LIT(&b, ",\"provider\":"));
+    TRY(put_str_or_null(&b, c->provider));
+    TRY(PUT_LIT(&b, ",\"server_address\":"));
+    TRY(put_str_or_null(&b, server));
+    TRY(PUT_LIT(&b, ",\"request_model\":"));
+    TRY(put_str_or_null(&b, c->request_model));
+    TRY(PUT_LIT(&b, ",\"response_model\":"));
+    TRY(put_str_or_null(&b, c->response_model));
+    TRY(PUT_LIT(&b, ",\"response_id\":"));
+    TRY(put_str_or_null(&b, c->response_id));
+    int streamed = PyObject_IsTrue(stream);
+    if (streamed < 0) {
+        rc = FAILED;
+        goto done;
+    }
+    TRY(streamed ? PUT_LIT(&b, ",\"stream\":true,\"input_tokens\":") : PUT_LIT(&b, ",\"stream\":false,\"input_tokens\":"));
+    TRY(put_int_or_null(&b, u ? u->input_tokens : NULL));
+    TRY(PUT_LIT(&b, ",\"output_tokens\":"));
+    TRY(put_int_or_null(&b, u ? u->output_tokens : NULL));
+    TRY(PUT_LIT(&b, ",\"cache_read_input_tokens\":"));
+    TRY(put_int_or_null(&b, u ? u->cache_read : NULL));
+    TRY(PUT_LIT(&b, ",\"cache_creation_input_tokens\":"));
+    TRY(put_int_or_null(&b, u ? u->cache_write : NULL));
+    TRY(PUT_LIT(&b, ",\"reasoning_output_tokens\":"));
+    TRY(put_int_or_null(&b, u ? u->reasoning : NULL));
+    TRY(PUT_LIT(&b, ",\"usage_source\":"));
+    if (u == NULL || usage_source == NULL) {
+        TRY(PUT_LIT(&b, "\"none\""));
+    }
+    else {
+        TRY(put_str(&b, u->source));
+    }
+    TRY(PUT_LIT(&b, ",\"gpu_seconds\":"));
+    TRY(put_number_or_null(&b, gpu));
+    if (total >= 0) {
+        TRY(PUT_LIT(&b, ",\"cost_usd\":"));
+        TRY(put_scaled(&b, total, 12));
+        TRY(PUT_LIT(&b, ",\"cost_status\":\"priced\",\"price_ref\":"));
+        TRY(put_str_or_null(&b, ref));
+    }
+    else {
+        TRY(PUT_LIT(&b, ",\"cost_usd\":null,\"cost_status\":\"no_usage\",\"price_ref\":null"));
+    }
+    TRY(PUT_LIT(&b, ",\"latency_ms\":"));
+    TRY(put_millis(&b, elapsed));
+    TRY(PUT_LIT(&b, ",\"ttft_ms\":"));
+    if (c->ttft == Py_None) {
+        TRY(PUT_LIT(&b, "null"));
+    }
+    else if (PyFloat_CheckExact(c->ttft)) {
+        TRY(put_millis(&b, PyFloat_AS_DOUBLE(c->ttft)));
+    }
+    else {
+        goto done;
+    }
+    TRY(PUT_LIT(&b, ",\"status\":"));
+    TRY(put_str(&b, c->status));
+    PyObject *err_type = Py_None, *err_message = Py_None, *http_status = Py_None;
+    if (c->error != Py_None) {
+        if (!PyTuple_CheckExact(c->error) || PyTuple_GET_SIZE(c->error) != 3) {
+            goto done;
+        }
+        err_type = PyTuple_GET_ITEM(c->error, 0);
+        err_message = PyTuple_GET_ITEM(c->error, 1);
+        http_status = PyTuple_GET_ITEM(c->error, 2);
+    }
+    TRY(PUT_LIT(&b, ",\"error_type\":"));
+    TRY(put_str_or_null(&b, err_type));
+    TRY(PUT_LIT(&b, ",\"error_message\":"));
+    TRY(put_str_or_null(&b, err_message));
+    TRY(PUT_LIT(&b, ",\"attempt\":"));
+    if (attempt == Py_None || attempt == Py_False) {
+        TRY(PUT_LIT(&b, "0"));
+    }
+    else {
+        TRY(put_int_or_null(&b, attempt));
+    }
+    TRY(PUT_LIT(&b, ",\"fallback_from\":"));
+    TRY(put_str_or_null(&b, fallback));
+    TRY(PUT_LIT(&b, ",\"agent\":"));
+    TRY(put_str_or_null(&b, agent));
+    TRY(PUT_LIT(&b, ",\"session_id\":"));
+    TRY(put_str_or_null(&b, session));
+    TRY(PUT_LIT(&b, ",\"user_id\":"));
+    TRY(put_str_or_null(&b, user));
+    TRY(PUT_LIT(&b, ",\"workflow\":"));
+    TRY(put_str_or_null(&b, workflow));
+    TRY(PUT_LIT(&b, ",\"tags\":"));
+    if (tags == Py_None) {
+        TRY(PUT_LIT(&b, "null"));
+    }
+    else if (PyList_CheckExact(tags) || PyTuple_CheckExact(tags)) {
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(tags);
+        TRY(PUT_LIT(&b, "["));
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (i) {
+                TRY(PUT_LIT(&b, ","));
+            }
+            TRY(put_str(&b, PySequence_Fast_GET_ITEM(tags, i)));
+        }
+        TRY(PUT_LIT(&b, "]"));
+    }
+    else {
+        goto done;
+    }
+    TRY(PUT_LIT(&b, ",\"metadata\":null,\"prompt_hash\":"));
+    TRY(put_str_or_null(&b, phash));
+    TRY(PUT_LIT(&b, ",\"http_status\":"));
+    TRY(put_int_or_null(&b, http_status));
+    TRY(PUT_LIT(&b, "}\n"));
+
+    /* From here on the call is recorded by this path, whatever happens. */
+    Py_INCREF(writer);
+    Py_INCREF(stats);
+    write_line(tracker, writer, &b, ts);
+    bump(stats, A_calls);
+    Py_DECREF(writer);
+    Py_DECREF(stats);
+    rc = TAKEN;
+done:
+    if (rc == FAILED && !PyErr_Occurred()) {
+        rc = NOT_TAKEN;
+    }
+    if (rc == NOT_TAKEN) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(td);
+    Py_XDECREF(key);
+    buf_free(&b);
+    return rc;
+}
+
+/* Write a finished call: the fast path, else Tracker._emit. */
+static int
+emit(CallCore *c)
+{
+    if (fast_enabled) {
+        int r = fast_emit(c);
+        if (r == TAKEN) {
+            return 0;
+        }
+        PyErr_Clear(); /* nothing was written: the Python path does it all, and counts what goes wrong */
+    }
+    PyObject *r = PyObject_CallMethodOneArg(c->tracker, A_emit, (PyObject *)c);
+    if (r == NULL) {
+        return -1;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
+static PyObject *
+CallCore_write(CallCore *self, PyObject *noargs)
+{
+    if (emit(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+CallCore_enter(CallCore *self, PyObject *noargs)
+{
+    PyObject *token = PyContextVar_Set(span_var, (PyObject *)self);
+    if (token == NULL) {
+        return NULL;
+    }
+    Py_SETREF(self->token, token);
+    return Py_NewRef(self);
+}
+
+static PyObject *
+CallCore_exit(CallCore *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError, "__exit__() takes 3 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *token = self->token;
+    if (token != Py_None) {
+        self->token = Py_NewRef(Py_None);
+        int r = PyContextVar_Reset(span_var, token);
+        Py_DECREF(token);
+        if (r < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
+                return NULL;
+            }
+            PyErr_Clear(); /* exited in another context (a generator resumed elsewhere) */
+        }
+    }
+    PyObject *exc = args[1];
+    if (exc != Py_None) {
+        PyObject *r = PyObject_CallMethodOneArg((PyObject *)self, A_set_error, exc);
+        if (r == NULL) {
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    else if (self->streaming) {
+        Py_RETURN_NONE; /* the stream records the call when it ends */
+    }
+    if (!self->done) {
+        self->done = 1;
+        if (emit(self) < 0) {
+            return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef CallCore_methods[] = {
+    {"set_usage", (PyCFunction)(void (*)(void))CallCore_set_usage, METH_FASTCALL | METH_KEYWORDS,
+     "set_usage(input_tokens=None, output_tokens=None, *, cache_read_input_tokens=None, "
+     "cache_creation_input_tokens=None, cache_creation_1h_input_tokens=None, reasoning_output_tokens=None, "
+     "gpu_seconds=None, response_model=None, cost_usd=None, estimated=False)\n--\n\n"
+     "Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost."},
+    {"_write", (PyCFunction)CallCore_write, METH_NOARGS, "Write the record now (the caller marks the call done)."},
+    {"__enter__", (PyCFunction)CallCore_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)(void (*)(void))CallCore_exit, METH_FASTCALL, NULL},
+    {NULL},
+};
+
+static PyMemberDef CallCore_members[] = {
+    {"tracker", T_OBJECT, offsetof(CallCore, tracker), 0, NULL},
+    {"id", T_OBJECT, offsetof(CallCore, id), 0, "the span id (16 hex digits)"},
+    {"trace_id", T_OBJECT, offsetof(CallCore, trace_id), 0, NULL},
+    {"parent_id", T_OBJECT, offsetof(CallCore, parent_id), 0, NULL},
+    {"request_model", T_OBJECT, offsetof(CallCore, request_model), 0, NULL},
+    {"provider", T_OBJECT, offsetof(CallCore, provider), 0, NULL},
+    {"hint", T_OBJECT, offsetof(CallCore, hint), 0, NULL},
+    {"attrs", T_OBJECT, offsetof(CallCore, attrs), 0, NULL},
+    {"scopes", T_OBJECT, offsetof(CallCore, scopes), 0, NULL},
+    {"usage", T_OBJECT, offsetof(CallCore, usage), 0, NULL},
+    {"response_model", T_OBJECT, offsetof(CallCore, response_model), 0, NULL},
+    {"response_id", T_OBJECT, offsetof(CallCore, response_id), 0, NULL},
+    {"provider_cost", T_OBJECT, offsetof(CallCore, provider_cost), 0, NULL},
+    {"ttft", T_OBJECT, offsetof(CallCore, ttft), 0, NULL},
+    {"status", T_OBJECT, offsetof(CallCore, status), 0, NULL},
+    {"error", T_OBJECT, offsetof(CallCore, error), 0, NULL},
+    {"content", T_OBJECT, offsetof(CallCore, content), 0, NULL},
+    {"_token", T_OBJECT, offsetof(CallCore, token), 0, NULL},
+    {"wall0", T_DOUBLE, offsetof(CallCore, wall0), 0, NULL},
+    {"t0", T_DOUBLE, offsetof(CallCore, t0), 0, NULL},
+    {"done", T_BOOL, offsetof(CallCore, done), 0, NULL},
+    {"_streaming", T_BOOL, offsetof(CallCore, streaming), 0, NULL},
+    {NULL},
+};
+
+static PyTypeObject CallCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmcost._ccall.CallCore",
+    .tp_basicsize = sizeof(CallCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "The fields, with-block and write of a recorded call (the base of llmcost.Call).",
+    .tp_new = CallCore_new,
+    .tp_init = (initproc)CallCore_init,
+    .tp_dealloc = (destructor)CallCore_dealloc,
+    .tp_traverse = (traverseproc)CallCore_traverse,
+    .tp_clear = (inquiry)CallCore_clear,
+    .tp_methods = CallCore_methods,
+    .tp_members = CallCore_members,
+};
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Tracker.trace                                                                                                     */
+
+static PyObject *call_cls;      /* llmcost.Call */
+static PyObject *scopes_var;    /* the ContextVar of the open scopes (_scope._scopes) */
+static PyObject *trace_py;      /* Tracker.trace as written in Python: every case but the common one */
+static PyObject *call_defaults; /* what trace() sets in attrs when given only a model and a provider */
+static PyObject *A_budgets, *A_defaults, *K_model, *K_provider;
+
+
+/* trace(model=None, provider=None, **more): the common case (a model and a provider, no scope open, no budget)
+ * here; anything else in Tracker.trace's Python body. */
+static PyObject *
+tracker_trace(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *model = nargs > 0 ? args[0] : Py_None, *provider = nargs > 1 ? args[1] : Py_None;
+    int common = call_cls != NULL && nargs <= 2;
+    Py_ssize_t nk = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t k = 0; k < nk && common; k++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, k);
+        if (name == K_model && nargs < 1) {
+            model = args[nargs + k];
+        }
+        else if (name == K_provider && nargs < 2) {
+            provider = args[nargs + k];
+        }
+        else {
+            common = 0;
+        }
+    }
+    PyObject *scopes = NULL, *td = NULL, *defaults = NULL, *attrs = NULL;
+    if (common) {
+        if (PyContextVar_Get(scopes_var, NULL, &scopes) < 0 || (td = dict_of(self)) == NULL) {
+            goto fail;
+        }
+        PyObject *budgets = dget(td, A_budgets);
+        defaults = dget(td, A_defaults);
+        common = budgets != NULL && PyTuple_CheckExact(budgets) && PyTuple_GET_SIZE(budgets) == 0 &&
+                 defaults != NULL && PyDict_CheckExact(defaults) &&
+                 (scopes == NULL || (PyTuple_CheckExact(scopes) && PyTuple_GET_SIZE(scopes) == 0));
+    }
+    if (!common) {
+        Py_XDECREF(scopes);
+        Py_XDECREF(td);
+        /* Tracker.trace(self, *args, **kwargs), as written in Python */
+        PyObject *small[8];
+        PyObject **full = small;
+        Py_ssize_t total = nargs + nk;
+        if (total + 1 > 8 && (full = PyMem_Malloc((size_t)(total + 1) * sizeof(PyObject *))) == NULL) {
+            return PyErr_NoMemory();
+        }
+        full[0] = self;
+        for (Py_ssize_t i = 0; i < total; i++) {
+            full[i + 1] = args[i];
+        }
+        PyObject *r = PyObject_Vectorcall(trace_py, full, (size_t)(nargs + 1), kwnames);
+        if (full != small) {
+            PyMem_Free(full);
+        }
+        return r;
+    }
+    attrs = PyDict_Copy(defaults);
+    if (attrs == NULL || PyDict_Update(attrs, call_defaults) < 0) {
+        goto fail;
+    }
+    if (scopes == NULL) {
+        scopes = PyTuple_New(0);
+        if (scopes == NULL) {
+            goto fail;
+        }
+    }
+    CallCore *call = (CallCore *)CallCore_new((PyTypeObject *)call_cls, NULL, NULL);
+    if (call == NULL || call_setup(call, self, model, provider, attrs, scopes) < 0) {
+        Py_XDECREF(call);
+        goto fail;
+    }
+    Py_DECREF(scopes);
+    Py_DECREF(td);
+    Py_DECREF(attrs);
+    return (PyObject *)call;
+fail:
+    Py_XDECREF(scopes);
+    Py_XDECREF(td);
+    Py_XDECREF(attrs);
+    return NULL;
+}
+
+static PyMethodDef trace_def = {"trace", (PyCFunction)(void (*)(void))tracker_trace, METH_FASTCALL | METH_KEYWORDS,
+                                NULL};
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Module                                                                                                            */
+
+static PyObject *
+mod_setup(PyObject *mod, PyObject *args, PyObject *kwds)
+{
+    static char *names[] = {"extracted",  "tracker",  "file_writer",   "writer_globals", "to_decimal",
+                            "call",       "scopes_var", "call_defaults", NULL};
+    PyObject *extracted, *tracker, *file_writer, *globals, *decimal, *call, *scopes, *dflt;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!OO!OO!:setup", names, &PyType_Type, &extracted,
+                                     &PyType_Type, &tracker, &PyType_Type, &file_writer, &PyDict_Type, &globals,
+                                     &decimal, &PyType_Type, &call, &scopes, &PyDict_Type, &dflt)) {
+        return NULL;
+    }
+    if (!PyType_IsSubtype((PyTypeObject *)extracted, &UsageType) ||
+        ((PyTypeObject *)extracted)->tp_basicsize != UsageType.tp_basicsize) {
+        PyErr_SetString(PyExc_TypeError, "extracted must subclass Usage with no fields of its own");
+        return NULL;
+    }
+    if (!PyType_IsSubtype((PyTypeObject *)call, &CallCoreType) || !PyContextVar_CheckExact(scopes)) {
+        PyErr_SetString(PyExc_TypeError, "call must subclass CallCore, and scopes_var be a ContextVar");
+        return NULL;
+    }
+    PyObject *python_trace = PyObject_GetAttrString(tracker, "trace");
+    if (python_trace == NULL) {
+        return NULL;
+    }
+    if (!PyFunction_Check(python_trace)) { /* set up twice: keep the Python function found the first time */
+        Py_DECREF(python_trace);
+        python_trace = Py_NewRef(trace_py);
+    }
+    static PyMethodDef def;
+    def = trace_def;
+    def.ml_doc = NULL;
+    PyObject *doc = PyObject_GetAttrString(python_trace, "__doc__");
+    if (doc != NULL && PyUnicode_Check(doc)) {
+        static char *kept_doc;
+        const char *text = PyUnicode_AsUTF8(doc);
+        if (text != NULL && kept_doc == NULL && (kept_doc = PyMem_RawMalloc(strlen(text) + 1)) != NULL) {
+            strcpy(kept_doc, text);
+        }
+        def.ml_doc = kept_doc;
+    }
+    Py_XDECREF(doc);
+    PyErr_Clear();
+    PyObject *method = PyDescr_NewMethod((PyTypeObject *)tracker, &def);
+    if (method == NULL || PyObject_SetAttrString(tracker, "trace", method) < 0) {
+        Py_XDECREF(method);
+        Py_DECREF(python_trace);
+        return NULL;
+    }
+    Py_DECREF(method);
+    Py_XSETREF(trace_py, python_trace);
+    Py_XSETREF(extracted_cls, (PyTypeObject *)Py_NewRef(extracted));
+    Py_XSETREF(tracker_cls, Py_NewRef(tracker));
+    Py_XSETREF(file_writer_cls, Py_NewRef(file_writer));
+    Py_XSETREF(writer_globals, Py_NewRef(globals));
+    Py_XSETREF(to_decimal, Py_NewRef(decimal));
+    Py_XSETREF(call_cls, Py_NewRef(call));
+    Py_XSETREF(scopes_var, Py_NewRef(scopes));
+    Py_XSETREF(call_defaults, Py_NewRef(dflt));
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+mod_set_fast(PyObject *mod, PyObject *flag)
+{
+    int t = PyObject_IsTrue(flag);
+    if (t < 0) {
+        return NULL;
+    }
+    int before = fast_enabled;
+    fast_enabled = t;
+    return PyBool_FromLong(before);
+}
+
+static PyObject *
+mod_reseed(PyObject *mod, PyObject *noargs)
+{
+    if (reseed() < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+mod_format_float(PyObject *mod, PyObject *v)
+{
+    double d = PyFloat_AsDouble(v);
+    if (d == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    Buf b;
+    buf_init(&b);
+    int r = put_double(&b, d);
+    PyObject *out = r == TAKEN ? PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.len) : NULL;
+    buf_free(&b);
+    if (r == NOT_TAKEN) {
+        Py_RETURN_NONE;
+    }
+    return out;
+}
+
+static PyObject *
+mod_format_scaled(PyObject *mod, PyObject *args)
+{
+    long long n;
+    int scale;
+    if (!PyArg_ParseTuple(args, "Li:format_scaled", &n, &scale)) {
+        return NULL;
+    }
+    if (n < 0 || n >= 1000000000000000LL) {
+        PyErr_SetString(PyExc_ValueError, "n must be in [0, 10**15)");
+        return NULL;
+    }
+    Buf b;
+    buf_init(&b);
+    int r = put_scaled(&b, n, scale);
+    PyObject *out = r == TAKEN ? PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.len) : NULL;
+    buf_free(&b);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"setup", (PyCFunction)(void (*)(void))mod_setup, METH_VARARGS | METH_KEYWORDS,
+     "Hand over the Python classes the fast path builds or recognises; Tracker.trace becomes the compiled one "
+     "(which hands every case but the common one to the Python body)."},
+    {"set_fast", mod_set_fast, METH_O, "Turn the fast path on or off (tests compare both ways); returns the old value."},
+    {"reseed", mod_reseed, METH_NOARGS, "Draw new random id prefixes (in a forked child)."},
+    {"format_float", mod_format_float, METH_O, "A float as the fast path writes it (tests)."},
+    {"format_scaled", mod_format_scaled, METH_VARARGS, "n / 10**scale as the fast path writes it (tests)."},
+    {NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "llmcost._ccall",
+    .m_doc = "The recorder's hot path: a call's fields, with-block, set_usage and line, in C.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+static int
+intern_all(void)
+{
+#define I(var, text)                                                                                                \
+    if ((var = PyUnicode_InternFromString(text)) == NULL) {                                                         \
+        return -1;                                                                                                   \
+    }
+    I(S_ok, "ok") I(S_none, "none") I(S_error, "error") I(S_provider, "provider") I(S_estimated, "estimated")
+    I(S_hint, "hint") I(S_vllm, "vllm")
+    I(A_set_error, "set_error") I(A_emit, "_emit") I(A_writer, "writer") I(A_stats, "stats") I(A_calls, "calls")
+    I(A_sinks, "sinks") I(A_ledger, "_ledger") I(A_call_cost, "call_cost_usd") I(A_gpus, "gpus")
+    I(A_plans, "_plans") I(A_plans_until, "_plans_until") I(A_fd, "_fd") I(A_day, "_day") I(A_fork, "_fork")
+    I(A_forks, "_forks") I(A_max_bytes, "max_bytes") I(A_lock, "_lock") I(A_locked, "locked")
+    I(A_written, "written") I(A_write_line, "write_line") I(A_drop, "_drop") I(A_count, "_count")
+    I(A_pico, "pico") I(A_fee, "fee") I(A_tier_min, "tier_min") I(A_ref, "ref") I(A_trace_id, "trace_id")
+    I(A_id, "id") I(A_internal, "internal_errors")
+    I(K_source, "source") I(K_operation, "operation") I(K_server, "server_address") I(K_stream, "stream")
+    I(K_attempt, "attempt") I(K_fallback, "fallback_from") I(K_agent, "agent") I(K_session, "session_id")
+    I(K_user, "user_id") I(K_workflow, "workflow") I(K_tags, "tags") I(K_metadata, "metadata")
+    I(K_phash, "prompt_hash") I(K_gpus, "gpus") I(A_budgets, "budgets") I(A_defaults, "defaults")
+    I(K_model, "model") I(K_provider, "provider")
+#undef I
+    for (int i = 0; i < U_N; i++) {
+        if ((U_KEYS[i] = PyUnicode_InternFromString(U_NAMES[i])) == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+PyMODINIT_FUNC
+PyInit__ccall(void)
+{
+    if (intern_all() < 0 || (one = PyLong_FromLong(1)) == NULL) {
+        return NULL;
+    }
+    for (int c = 0; c < 256; c++) {
+        PLAIN[c] = c >= 0x20 && c != '"' && c != '\\';
+    }
+    PyObject *time_mod = PyImport_ImportModule("time");
+    PyObject *os_mod = PyImport_ImportModule("os");
+    if (time_mod == NULL || os_mod == NULL) {
+        Py_XDECREF(time_mod);
+        Py_XDECREF(os_mod);
+        return NULL;
+    }
+    py_time = PyObject_GetAttrString(time_mod, "time");
+    py_perf = PyObject_GetAttrString(time_mod, "perf_counter");
+    py_monotonic = PyObject_GetAttrString(time_mod, "monotonic");
+    py_urandom = PyObject_GetAttrString(os_mod, "urandom");
+    Py_DECREF(time_mod);
+    Py_DECREF(os_mod);
+    if (py_time == NULL || py_perf == NULL || py_monotonic == NULL || py_urandom == NULL || reseed() < 0) {
+        return NULL;
+    }
+    span_var = PyContextVar_New("llmcost_span", Py_None);
+    if (span_var == NULL || PyType_Ready(&UsageType) < 0 || PyType_Ready(&CallCoreType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(m, "Usage", (PyObject *)&UsageType) < 0 ||
+        PyModule_AddObjectRef(m, "CallCore", (PyObject *)&CallCoreType) < 0 ||
+        PyModule_AddObjectRef(m, "span_var", span_var) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
