@@ -45,6 +45,14 @@ static PyObject *writer_globals;    /* llmcost._writer's globals, for its fork c
 static PyObject *to_decimal;        /* cost_usd given to set_usage -> Decimal */
 static PyObject *py_time, *py_perf, *py_monotonic, *py_urandom;
 static int fast_enabled = 1;
+/* The FileWriter last written to directly, its descriptor and day: until FileWriter calls forget() (before it closes
+ * or replaces the descriptor, in a forked child, when max_bytes changes), a line of that day is written to it with no
+ * other check. */
+static PyObject *direct_writer;
+static long direct_fd = -1;
+static char direct_day[10];
+static PyObject *A_budgets, *A_defaults, *K_model, *K_provider;
+static PyObject *call_defaults; /* what trace() sets in attrs when given only a model and a provider */
 static PyObject *one;
 
 static uint64_t id_base;        /* a random 40-bit prefix << 24 */
@@ -148,24 +156,6 @@ reseed(void)
         trace_prefix[2 * i + 1] = HEX[b[5 + i] & 15];
     }
     Py_DECREF(raw);
-    return 0;
-}
-
-/* A new span id: 16 hex digits of the prefix and the counter (a new prefix when the counter wraps). */
-static int
-next_span(char out[16])
-{
-    if (++id_count > 0xFFFFFF) {
-        if (reseed() < 0) {
-            return -1;
-        }
-        id_count = 1;
-    }
-    uint64_t v = id_base | id_count;
-    for (int i = 15; i >= 0; i--) {
-        out[i] = HEX[v & 15];
-        v >>= 4;
-    }
     return 0;
 }
 
@@ -297,20 +287,53 @@ static PyTypeObject UsageType = {
 };
 
 /* ---------------------------------------------------------------------------------------------------------------- */
+/* StatsCore: the counters of llmcost.Stats, as C integers (counting a call allocates nothing)                      */
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t calls, bad_metadata, budget_blocked, budget_warned, export_errors, hook_errors, internal_errors,
+        odd_chunk, odd_response, pricing_errors, unknown_models;
+} StatsCore;
+
+#define STAT(name) {#name, T_PYSSIZET, offsetof(StatsCore, name), 0, NULL}
+static PyMemberDef StatsCore_members[] = {
+    STAT(calls), STAT(bad_metadata), STAT(budget_blocked), STAT(budget_warned), STAT(export_errors),
+    STAT(hook_errors), STAT(internal_errors), STAT(odd_chunk), STAT(odd_response), STAT(pricing_errors),
+    STAT(unknown_models), {NULL},
+};
+#undef STAT
+
+static PyTypeObject StatsCoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmcost._ccall.StatsCore",
+    .tp_basicsize = sizeof(StatsCore),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "The counters of llmcost.Stats.",
+    .tp_new = PyType_GenericNew,
+    .tp_members = StatsCore_members,
+};
+
+/* ---------------------------------------------------------------------------------------------------------------- */
 /* CallCore: the base of llmcost.Call                                                                              */
 
 static PyTypeObject CallCoreType;
 
 typedef struct {
     PyObject_HEAD
-    /* the object fields, in the order tp_traverse and tp_clear walk them */
-    PyObject *tracker, *id, *trace_id, *parent_id, *request_model, *provider, *hint, *attrs, *scopes, *usage,
-        *response_model, *response_id, *provider_cost, *ttft, *status, *error, *content, *token;
+    /* the object fields, in the order tp_traverse and tp_clear walk them; NULL where noted */
+    PyObject *tracker, *id, *trace_id, *parent_id, *request_model, *provider, *hint, *attrs, *defaults, *scopes,
+        *usage, *response_model, *response_id, *provider_cost, *ttft, *status, *error, *content, *token;
+    /* id NULL: the hex of span, made on first read; trace_id NULL: trace_hex and the hex of trace_span */
+    uint64_t span, trace_span;
+    char trace_hex[16];
+    /* attrs NULL: not made yet; they are defaults (the tracker's) with the values trace() sets (call_defaults) */
     double wall0, t0;
     char done, streaming;
 } CallCore;
 
-#define CALL_FIELDS 18
+#define CALL_FIELDS 19
+
+/* What trace() sets in a call's attrs: the values of call_defaults, kept for calls whose attrs are not made. */
+static PyObject *cd_source, *cd_operation, *cd_server, *cd_stream, *cd_attempt, *cd_fallback, *cd_gpus;
 
 static PyObject **
 call_slots(CallCore *c)
@@ -338,11 +361,61 @@ CallCore_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)c;
 }
 
-/* The fields of a new call: ids (the parent is the innermost open call), hint, clocks. */
-static int
-call_setup(CallCore *self, PyObject *tracker, PyObject *model, PyObject *provider, PyObject *attrs, PyObject *scopes)
+static void
+hex16(uint64_t v, char out[16])
 {
-    if (!PyDict_Check(attrs)) {
+    for (int i = 15; i >= 0; i--) {
+        out[i] = HEX[v & 15];
+        v >>= 4;
+    }
+}
+
+static PyObject *
+call_id(CallCore *c)
+{
+    if (c->id == NULL) {
+        char text[16];
+        hex16(c->span, text);
+        c->id = ascii_str(text, 16);
+    }
+    return c->id;
+}
+
+static PyObject *
+call_trace_id(CallCore *c)
+{
+    if (c->trace_id == NULL) {
+        char text[32];
+        memcpy(text, c->trace_hex, 16);
+        hex16(c->trace_span, text + 16);
+        c->trace_id = ascii_str(text, 32);
+    }
+    return c->trace_id;
+}
+
+/* The attrs of a call made by trace() in C: the tracker's defaults with the values trace() sets. */
+static PyObject *
+call_attrs(CallCore *c)
+{
+    if (c->attrs == NULL) {
+        PyObject *d = PyDict_Copy(c->defaults);
+        if (d == NULL || PyDict_Update(d, call_defaults) < 0) {
+            Py_XDECREF(d);
+            return NULL;
+        }
+        c->attrs = d;
+        Py_CLEAR(c->defaults);
+    }
+    return c->attrs;
+}
+
+/* The fields of a new call: ids (the parent is the innermost open call), hint, clocks. ``attrs`` is the call's dict,
+ * or NULL with ``defaults``: the tracker's defaults, which trace() leaves to be copied when first read. */
+static int
+call_setup(CallCore *self, PyObject *tracker, PyObject *model, PyObject *provider, PyObject *attrs, PyObject *defaults,
+           PyObject *scopes)
+{
+    if (attrs != NULL && !PyDict_Check(attrs)) {
         PyErr_Format(PyExc_TypeError, "Call attrs must be a dict, not %.100s", Py_TYPE(attrs)->tp_name);
         return -1;
     }
@@ -350,68 +423,70 @@ call_setup(CallCore *self, PyObject *tracker, PyObject *model, PyObject *provide
     if (PyContextVar_Get(span_var, Py_None, &parent) < 0) {
         return -1;
     }
-    char span[16];
-    if (next_span(span) < 0) {
-        Py_DECREF(parent);
-        return -1;
+    if (++id_count > 0xFFFFFF) {
+        if (reseed() < 0) {
+            Py_DECREF(parent);
+            return -1;
+        }
+        id_count = 1;
     }
-    PyObject *id = ascii_str(span, 16), *trace_id = NULL, *parent_id = NULL;
-    if (id == NULL) {
-        Py_DECREF(parent);
-        return -1;
-    }
+    uint64_t span = id_base | id_count, trace_span = span;
+    char trace_hex[16];
+    PyObject *trace_id = NULL, *parent_id;
+    memcpy(trace_hex, trace_prefix, 16);
     if (parent == Py_None) {
-        char both[32];
-        memcpy(both, trace_prefix, 16);
-        memcpy(both + 16, span, 16);
-        trace_id = ascii_str(both, 32);
         parent_id = Py_NewRef(Py_None);
     }
     else if (PyObject_TypeCheck(parent, &CallCoreType)) {
-        trace_id = Py_NewRef(((CallCore *)parent)->trace_id);
-        parent_id = Py_NewRef(((CallCore *)parent)->id);
+        CallCore *p = (CallCore *)parent;
+        if (p->trace_id == NULL) {
+            memcpy(trace_hex, p->trace_hex, 16);
+            trace_span = p->trace_span;
+        }
+        else {
+            trace_id = Py_NewRef(p->trace_id);
+        }
+        parent_id = Py_XNewRef(call_id(p));
     }
     else {
         trace_id = PyObject_GetAttr(parent, A_trace_id);
         parent_id = trace_id == NULL ? NULL : PyObject_GetAttr(parent, A_id);
     }
     Py_DECREF(parent);
-    if (trace_id == NULL || parent_id == NULL) {
-        Py_DECREF(id);
+    if (parent_id == NULL) {
         Py_XDECREF(trace_id);
         return -1;
     }
-    PyObject *hint;
-    PyObject *given = PyDict_GetItemWithError(attrs, S_hint);
+    PyObject *hint = NULL;
+    PyObject *given = attrs == NULL ? NULL : PyDict_GetItemWithError(attrs, S_hint);
     if (given != NULL) {
         Py_INCREF(given);
-        if (PyDict_DelItem(attrs, S_hint) < 0) {
-            Py_DECREF(given);
-            hint = NULL;
-        }
-        else {
+        if (PyDict_DelItem(attrs, S_hint) == 0) {
             int truth = PyObject_IsTrue(given);
             hint = truth < 0 ? NULL : Py_NewRef(truth ? given : provider);
-            Py_DECREF(given);
         }
+        Py_DECREF(given);
     }
-    else {
-        hint = PyErr_Occurred() ? NULL : Py_NewRef(provider);
+    else if (!PyErr_Occurred()) {
+        hint = Py_NewRef(provider);
     }
     if (hint == NULL) {
-        Py_DECREF(id);
-        Py_DECREF(trace_id);
+        Py_XDECREF(trace_id);
         Py_DECREF(parent_id);
         return -1;
     }
     Py_SETREF(self->tracker, Py_NewRef(tracker));
-    Py_SETREF(self->id, id);
-    Py_SETREF(self->trace_id, trace_id);
+    Py_CLEAR(self->id);
+    self->span = span;
+    Py_XSETREF(self->trace_id, trace_id);
+    self->trace_span = trace_span;
+    memcpy(self->trace_hex, trace_hex, 16);
     Py_SETREF(self->parent_id, parent_id);
     Py_SETREF(self->request_model, Py_NewRef(model));
     Py_SETREF(self->provider, Py_NewRef(provider));
     Py_SETREF(self->hint, hint);
-    Py_SETREF(self->attrs, Py_NewRef(attrs));
+    Py_XSETREF(self->attrs, Py_XNewRef(attrs));
+    Py_XSETREF(self->defaults, attrs == NULL ? Py_NewRef(defaults) : NULL);
     Py_SETREF(self->scopes, Py_NewRef(scopes));
     self->wall0 = now_wall();
     self->t0 = now_perf();
@@ -435,7 +510,7 @@ CallCore_init(CallCore *self, PyObject *args, PyObject *kwds)
                                           &scopes)) {
         return -1;
     }
-    return call_setup(self, tracker, model, provider, attrs, scopes);
+    return call_setup(self, tracker, model, provider, attrs, NULL, scopes);
 }
 
 static int
@@ -608,7 +683,7 @@ buf_grow_slow(Buf *b, size_t need)
 }
 
 /* Room for need more bytes. */
-static inline int
+static inline __attribute__((always_inline)) int
 buf_grow(Buf *b, size_t need)
 {
     if (__builtin_expect(b->len + need <= b->cap, 1)) {
@@ -617,7 +692,7 @@ buf_grow(Buf *b, size_t need)
     return buf_grow_slow(b, need);
 }
 
-static inline int
+static inline __attribute__((always_inline)) int
 put(Buf *b, const char *s, size_t n)
 {
     if (buf_grow(b, n) < 0) {
@@ -634,6 +709,17 @@ put(Buf *b, const char *s, size_t n)
  * \u00XX. Returns 1 when not taken (not a str, or not encodable as UTF-8). */
 static unsigned char PLAIN[256]; /* 1: a byte written as is */
 
+/* Whether any of the 8 bytes of w is a control byte, '"' or '\\' (exact: no byte is missed, none is flagged in a
+ * word without one). */
+static inline int
+word_has_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+    uint64_t below = (w - ones * 0x20) & ~w;
+    return ((below | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs) != 0;
+}
+
 static int
 put_text(Buf *b, const char *s, Py_ssize_t n)
 {
@@ -644,6 +730,16 @@ put_text(Buf *b, const char *s, Py_ssize_t n)
     *o++ = '"';
     Py_ssize_t i = 0;
     while (i < n) {
+        while (i + 8 <= n) { /* eight plain bytes at a time */
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (word_has_special(w)) {
+                break;
+            }
+            memcpy(o, &w, 8);
+            o += 8;
+            i += 8;
+        }
         Py_ssize_t j = i;
         while (j < n && PLAIN[(unsigned char)s[j]]) {
             j++;
@@ -1131,32 +1227,47 @@ count_internal(PyObject *tracker)
 /* Append the line: straight to the FileWriter's descriptor when it has the day's file open and its lock is free,
  * else through writer.write_line. Called once the line is complete; nothing it meets is passed on. */
 static void
+forget_direct(void)
+{
+    Py_CLEAR(direct_writer);
+    direct_fd = -1;
+}
+
+/* Append the line: straight to the FileWriter's descriptor when it has the day's file open and its lock is free,
+ * else through writer.write_line. Called once the line is complete; nothing it meets is passed on. */
+static void
 write_line(PyObject *tracker, PyObject *writer, Buf *b, const char *ts)
 {
     PyObject *wd = (PyObject *)Py_TYPE(writer) == file_writer_cls ? dict_of(writer) : NULL;
     if (wd != NULL) {
-        long fd = -1;
-        int direct = 0;
-        PyObject *fd_obj = dget(wd, A_fd), *day = dget(wd, A_day), *fork = dget(wd, A_fork),
-                 *max_bytes = dget(wd, A_max_bytes), *lock = dget(wd, A_lock),
-                 *forks = dget(writer_globals, A_forks);
-        if (fd_obj != NULL && day != NULL && fork != NULL && lock != NULL && forks != NULL && max_bytes == Py_None &&
-            PyLong_CheckExact(fd_obj) && PyUnicode_Check(day) && PyUnicode_GET_LENGTH(day) == 10 &&
-            PyUnicode_KIND(day) == PyUnicode_1BYTE_KIND && memcmp(PyUnicode_DATA(day), ts, 10) == 0) {
-            fd = PyLong_AsLong(fd_obj);
-            int same_fork = PyObject_RichCompareBool(fork, forks, Py_EQ);
-            if (fd >= 0 && same_fork == 1) {
-                /* last, so no Python code runs between this check and the write */
-                PyObject *held = PyObject_CallMethodNoArgs(lock, A_locked);
-                direct = held == Py_False;
-                Py_XDECREF(held);
+        if (writer != direct_writer || memcmp(direct_day, ts, 10) != 0) {
+            forget_direct();
+            PyObject *fd_obj = dget(wd, A_fd), *day = dget(wd, A_day), *fork = dget(wd, A_fork),
+                     *max_bytes = dget(wd, A_max_bytes), *lock = dget(wd, A_lock),
+                     *forks = dget(writer_globals, A_forks);
+            if (fd_obj != NULL && day != NULL && fork != NULL && lock != NULL && forks != NULL &&
+                max_bytes == Py_None && PyLong_CheckExact(fd_obj) && PyUnicode_Check(day) &&
+                PyUnicode_GET_LENGTH(day) == 10 && PyUnicode_KIND(day) == PyUnicode_1BYTE_KIND &&
+                memcmp(PyUnicode_DATA(day), ts, 10) == 0) {
+                long fd = PyLong_AsLong(fd_obj);
+                int same_fork = PyObject_RichCompareBool(fork, forks, Py_EQ);
+                if (fd >= 0 && same_fork == 1) {
+                    /* last, so no Python code runs between this check and the write */
+                    PyObject *held = PyObject_CallMethodNoArgs(lock, A_locked);
+                    if (held == Py_False) {
+                        direct_writer = Py_NewRef(writer);
+                        direct_fd = fd;
+                        memcpy(direct_day, ts, 10);
+                    }
+                    Py_XDECREF(held);
+                }
             }
+            PyErr_Clear();
         }
-        PyErr_Clear();
-        if (direct) {
+        if (direct_writer != NULL) {
             Py_ssize_t n;
             do {
-                n = write((int)fd, b->p, b->len);
+                n = write((int)direct_fd, b->p, b->len);
             } while (n < 0 && errno == EINTR);
             if (n == (Py_ssize_t)b->len) {
                 bump_item(wd, A_written);
@@ -1164,6 +1275,7 @@ write_line(PyObject *tracker, PyObject *writer, Buf *b, const char *ts)
                 return;
             }
             int err = n < 0 ? errno : ENOSPC; /* a short write only happens when the disk fills up mid-line */
+            forget_direct();                  /* the writer counts it, and the next line checks everything again */
             PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err));
             PyObject *r = exc == NULL ? NULL : PyObject_CallMethodOneArg(writer, A_drop, exc);
             Py_XDECREF(exc);
@@ -1205,6 +1317,77 @@ put_or(Buf *b, PyObject *v, const char *dflt, size_t n)
     return put_str(b, v);
 }
 
+/* The Tracker last seen taking the fast path, and what was read from it. Tracker.__setattr__ calls forget_tracker:
+ * any attribute set on it (a sink added, a new writer, the plans looked at again) makes the next call read it again. */
+static struct {
+    PyObject *tracker, *writer, *stats, *plans; /* strong references; tracker NULL: none */
+    PyObject *defaults;                         /* for trace(): set when it has no budget (strong) */
+    double until;                               /* _plans_until */
+    int gpus;                                   /* tracker.gpus is set */
+} ts_cache;
+
+static void
+forget_tracker(void)
+{
+    Py_CLEAR(ts_cache.tracker);
+    Py_CLEAR(ts_cache.writer);
+    Py_CLEAR(ts_cache.stats);
+    Py_CLEAR(ts_cache.plans);
+    Py_CLEAR(ts_cache.defaults);
+}
+
+/* 1 when the tracker can take the fast path (ts_cache then describes it), 0 when not. */
+static int
+tracker_state(PyObject *tracker)
+{
+    if (tracker == ts_cache.tracker) {
+        return 1;
+    }
+    forget_tracker();
+    PyObject *td = dict_of(tracker);
+    if (td == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *sinks = dget(td, A_sinks), *writer = dget(td, A_writer), *stats = dget(td, A_stats),
+             *until = dget(td, A_plans_until), *plans = dget(td, A_plans), *gpus = dget(td, A_gpus);
+    int ok = sinks != NULL && writer != NULL && stats != NULL && until != NULL && plans != NULL && gpus != NULL &&
+             PyTuple_CheckExact(sinks) && PyTuple_GET_SIZE(sinks) == 0 && PyFloat_CheckExact(until) &&
+             PyDict_CheckExact(plans) && dget(td, A_ledger) == Py_None && dget(td, A_call_cost) == Py_None;
+    if (ok) {
+        int g = PyObject_IsTrue(gpus);
+        ok = g >= 0;
+        ts_cache.gpus = g;
+        ts_cache.until = PyFloat_AS_DOUBLE(until);
+        ts_cache.writer = Py_NewRef(writer);
+        ts_cache.stats = Py_NewRef(stats);
+        ts_cache.plans = Py_NewRef(plans);
+        ts_cache.tracker = Py_NewRef(tracker);
+        PyObject *budgets = dget(td, A_budgets), *defaults = dget(td, A_defaults);
+        if (budgets != NULL && PyTuple_CheckExact(budgets) && PyTuple_GET_SIZE(budgets) == 0 && defaults != NULL &&
+            PyDict_CheckExact(defaults) && dget(defaults, S_hint) == NULL) {
+            ts_cache.defaults = Py_NewRef(defaults);
+        }
+    }
+    PyErr_Clear();
+    Py_DECREF(td);
+    if (!ok) {
+        forget_tracker();
+    }
+    return ok;
+}
+
+/* The (model, provider) -> (plan, since, until) entry last found in the tracker's plans: a plan stays right for its
+ * range even when the memo is later cleared, and the memo is a new dict when the catalog changes. */
+static PyObject *hit_plans, *hit_model, *hit_provider, *hit_entry;
+
+/* since <= at < until for the entry (its bounds are floats: checked when it was taken) */
+static int
+hit_range_holds(double at)
+{
+    return PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(hit_entry, 1)) <= at && at < PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(hit_entry, 2));
+}
+
 /* Write a finished call the fast way: TAKEN (written, or handed to the writer), NOT_TAKEN (nothing done: the caller
  * takes the Python path) or FAILED (an error is set; nothing done). */
 static int
@@ -1213,26 +1396,50 @@ fast_emit(CallCore *c)
     int rc = NOT_TAKEN;
     Buf b;
     buf_init(&b);
-    PyObject *tracker = c->tracker, *a = c->attrs, *td = NULL, *key = NULL;
-    if ((PyObject *)Py_TYPE(tracker) != tracker_cls || c->content != Py_None || !PyDict_CheckExact(a) ||
-        c->provider_cost != Py_None || !PyTuple_CheckExact(c->scopes) || PyTuple_GET_SIZE(c->scopes) != 0 ||
-        (td = dict_of(tracker)) == NULL) {
+    PyObject *tracker = c->tracker, *a = c->attrs, *key = NULL;
+    if ((PyObject *)Py_TYPE(tracker) != tracker_cls || c->content != Py_None || c->provider_cost != Py_None ||
+        !PyTuple_CheckExact(c->scopes) || PyTuple_GET_SIZE(c->scopes) != 0 || !tracker_state(tracker)) {
         goto done;
     }
-    PyObject *source = dict_get(a, K_source), *operation = dict_get(a, K_operation),
-             *server = dict_get(a, K_server), *stream = dict_get(a, K_stream), *attempt = dict_get(a, K_attempt),
-             *fallback = dict_get(a, K_fallback), *agent = dict_get(a, K_agent), *session = dict_get(a, K_session),
-             *user = dict_get(a, K_user), *workflow = dict_get(a, K_workflow), *tags = dict_get(a, K_tags),
-             *metadata = dict_get(a, K_metadata), *phash = dict_get(a, K_phash), *gpus = dict_get(a, K_gpus);
+    PyObject *source, *operation, *server, *stream, *attempt, *fallback, *agent, *session, *user, *workflow, *tags,
+        *metadata, *phash, *gpus;
+    if (a != NULL) {
+        if (!PyDict_CheckExact(a)) {
+            goto done;
+        }
+        source = dict_get(a, K_source);
+        operation = dict_get(a, K_operation);
+        server = dict_get(a, K_server);
+        stream = dict_get(a, K_stream);
+        attempt = dict_get(a, K_attempt);
+        fallback = dict_get(a, K_fallback);
+        gpus = dict_get(a, K_gpus);
+    }
+    else { /* attrs not made: the tracker's defaults and what trace() sets */
+        a = c->defaults;
+        if (a == NULL || !PyDict_CheckExact(a)) {
+            goto done;
+        }
+        source = cd_source;
+        operation = cd_operation;
+        server = cd_server;
+        stream = cd_stream;
+        attempt = cd_attempt;
+        fallback = cd_fallback;
+        gpus = cd_gpus;
+    }
+    agent = dict_get(a, K_agent);
+    session = dict_get(a, K_session);
+    user = dict_get(a, K_user);
+    workflow = dict_get(a, K_workflow);
+    tags = dict_get(a, K_tags);
+    metadata = dict_get(a, K_metadata);
+    phash = dict_get(a, K_phash);
     PyErr_Clear();
     if (metadata != Py_None) {
         goto done;
     }
-    PyObject *sinks = dget(td, A_sinks), *writer = dget(td, A_writer), *stats = dget(td, A_stats);
-    if (sinks == NULL || writer == NULL || stats == NULL || !PyTuple_CheckExact(sinks) || PyTuple_GET_SIZE(sinks) ||
-        dget(td, A_ledger) != Py_None || dget(td, A_call_cost) != Py_None) {
-        goto done;
-    }
+    PyObject *writer = ts_cache.writer, *stats = ts_cache.stats;
     double now = now_perf(), elapsed = now - c->t0, end = c->wall0 + elapsed;
     char ts[24], start_ts[24];
     if (PyErr_Occurred() || iso_ms(end, ts) < 0 || iso_ms(c->wall0, start_ts) < 0) {
@@ -1257,7 +1464,7 @@ fast_emit(CallCore *c)
         gpu = u->gpu_seconds;
         if (gpu == Py_None) { /* GPU time from wall time (vLLM): the Python path */
             int t = PyObject_IsTrue(gpus);
-            if (t != 0 || dget(td, A_gpus) != Py_None ||
+            if (t != 0 || ts_cache.gpus ||
                 (PyUnicode_Check(c->provider) && PyUnicode_Compare(c->provider, S_vllm) == 0)) {
                 rc = t < 0 ? FAILED : NOT_TAKEN;
                 goto done;
@@ -1265,16 +1472,12 @@ fast_emit(CallCore *c)
         }
     }
     if (u != NULL && usage_source != NULL) {
-        PyObject *until = dget(td, A_plans_until);
-        if (until == NULL || !PyFloat_CheckExact(until)) {
-            goto done;
-        }
 #ifdef HAVE_LINUX_CLOCKS
         double mono = now; /* time.monotonic and time.perf_counter are one clock here */
 #else
         double mono = now_monotonic();
 #endif
-        if (mono >= PyFloat_AS_DOUBLE(until)) {
+        if (mono >= ts_cache.until) {
             goto done; /* time to look at the catalog again: the Python path does it */
         }
         int has_model = PyObject_IsTrue(c->response_model);
@@ -1282,24 +1485,31 @@ fast_emit(CallCore *c)
             rc = FAILED;
             goto done;
         }
-        PyObject *model = has_model ? c->response_model : c->request_model, *plans = dget(td, A_plans);
-        if (model == Py_None || plans == NULL || !PyDict_CheckExact(plans)) {
+        PyObject *model = has_model ? c->response_model : c->request_model, *plans = ts_cache.plans, *hit;
+        if (model == Py_None) {
             goto done;
         }
-        key = PyTuple_Pack(2, model, c->provider);
-        PyObject *hit = key == NULL ? NULL : PyDict_GetItemWithError(plans, key);
-        if (hit == NULL || !PyTuple_CheckExact(hit) || PyTuple_GET_SIZE(hit) != 3) {
-            rc = PyErr_Occurred() ? FAILED : NOT_TAKEN;
-            goto done;
+        if (!(plans == hit_plans && model == hit_model && c->provider == hit_provider &&
+              hit_range_holds(end))) {
+            key = PyTuple_Pack(2, model, c->provider);
+            hit = key == NULL ? NULL : PyDict_GetItemWithError(plans, key);
+            if (hit == NULL || !PyTuple_CheckExact(hit) || PyTuple_GET_SIZE(hit) != 3 ||
+                !PyFloat_CheckExact(PyTuple_GET_ITEM(hit, 1)) || !PyFloat_CheckExact(PyTuple_GET_ITEM(hit, 2))) {
+                rc = PyErr_Occurred() ? FAILED : NOT_TAKEN;
+                goto done;
+            }
+            Py_XSETREF(hit_plans, Py_NewRef(plans));
+            Py_XSETREF(hit_model, Py_NewRef(model));
+            Py_XSETREF(hit_provider, Py_NewRef(c->provider));
+            Py_XSETREF(hit_entry, Py_NewRef(hit));
+            if (!hit_range_holds(end)) {
+                goto done; /* the memo is out of date for this time: the Python path looks the plan up again */
+            }
         }
-        double since = PyFloat_AsDouble(PyTuple_GET_ITEM(hit, 1)), to = PyFloat_AsDouble(PyTuple_GET_ITEM(hit, 2));
+        hit = hit_entry;
         PyObject *plan = PyTuple_GET_ITEM(hit, 0);
-        if (PyErr_Occurred()) {
-            rc = FAILED;
-            goto done;
-        }
         PlanRates *rates;
-        if (!(since <= end && end < to) || plan == Py_None || (rates = plan_rates(plan)) == NULL ||
+        if (plan == Py_None || (rates = plan_rates(plan)) == NULL ||
             pico_total(rates, u, &total) != TAKEN) {
             goto done;
         }
@@ -1313,9 +1523,26 @@ fast_emit(CallCore *c)
     TRY(PUT_LIT(&b, "\",\"start_ts\":\""));
     TRY(put(&b, start_ts, 24));
     TRY(PUT_LIT(&b, "\",\"id\":"));
-    TRY(put_str(&b, c->id));
+    if (c->id == NULL) {
+        char text[18];
+        text[0] = text[17] = '"';
+        hex16(c->span, text + 1);
+        TRY(put(&b, text, 18));
+    }
+    else {
+        TRY(put_str(&b, c->id));
+    }
     TRY(PUT_LIT(&b, ",\"trace_id\":"));
-    TRY(put_str_or_null(&b, c->trace_id));
+    if (c->trace_id == NULL) {
+        char text[34];
+        text[0] = text[33] = '"';
+        memcpy(text + 1, c->trace_hex, 16);
+        hex16(c->trace_span, text + 17);
+        TRY(put(&b, text, 34));
+    }
+    else {
+        TRY(put_str_or_null(&b, c->trace_id));
+    }
     TRY(PUT_LIT(&b, ",\"parent_id\":"));
     TRY(put_str_or_null(&b, c->parent_id));
     TRY(PUT_LIT(&b, ",\"source\":"));
@@ -1437,7 +1664,12 @@ fast_emit(CallCore *c)
     Py_INCREF(writer);
     Py_INCREF(stats);
     write_line(tracker, writer, &b, ts);
-    bump(stats, A_calls);
+    if (PyObject_TypeCheck(stats, &StatsCoreType)) {
+        ((StatsCore *)stats)->calls++;
+    }
+    else {
+        bump(stats, A_calls);
+    }
     Py_DECREF(writer);
     Py_DECREF(stats);
     rc = TAKEN;
@@ -1448,7 +1680,6 @@ done:
     if (rc == NOT_TAKEN) {
         PyErr_Clear();
     }
-    Py_XDECREF(td);
     Py_XDECREF(key);
     buf_free(&b);
     return rc;
@@ -1546,13 +1777,10 @@ static PyMethodDef CallCore_methods[] = {
 
 static PyMemberDef CallCore_members[] = {
     {"tracker", T_OBJECT, offsetof(CallCore, tracker), 0, NULL},
-    {"id", T_OBJECT, offsetof(CallCore, id), 0, "the span id (16 hex digits)"},
-    {"trace_id", T_OBJECT, offsetof(CallCore, trace_id), 0, NULL},
     {"parent_id", T_OBJECT, offsetof(CallCore, parent_id), 0, NULL},
     {"request_model", T_OBJECT, offsetof(CallCore, request_model), 0, NULL},
     {"provider", T_OBJECT, offsetof(CallCore, provider), 0, NULL},
     {"hint", T_OBJECT, offsetof(CallCore, hint), 0, NULL},
-    {"attrs", T_OBJECT, offsetof(CallCore, attrs), 0, NULL},
     {"scopes", T_OBJECT, offsetof(CallCore, scopes), 0, NULL},
     {"usage", T_OBJECT, offsetof(CallCore, usage), 0, NULL},
     {"response_model", T_OBJECT, offsetof(CallCore, response_model), 0, NULL},
@@ -1570,6 +1798,64 @@ static PyMemberDef CallCore_members[] = {
     {NULL},
 };
 
+static PyObject *
+get_id(CallCore *c, void *closure)
+{
+    return Py_XNewRef(call_id(c));
+}
+
+static PyObject *
+get_trace_id(CallCore *c, void *closure)
+{
+    return Py_XNewRef(call_trace_id(c));
+}
+
+static PyObject *
+get_attrs(CallCore *c, void *closure)
+{
+    return Py_XNewRef(call_attrs(c));
+}
+
+static int
+set_field(PyObject **field, PyObject *value)
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete a call's field");
+        return -1;
+    }
+    Py_XSETREF(*field, Py_NewRef(value));
+    return 0;
+}
+
+static int
+set_id(CallCore *c, PyObject *value, void *closure)
+{
+    return set_field(&c->id, value);
+}
+
+static int
+set_trace_id(CallCore *c, PyObject *value, void *closure)
+{
+    return set_field(&c->trace_id, value);
+}
+
+static int
+set_attrs(CallCore *c, PyObject *value, void *closure)
+{
+    if (set_field(&c->attrs, value) < 0) {
+        return -1;
+    }
+    Py_CLEAR(c->defaults);
+    return 0;
+}
+
+static PyGetSetDef CallCore_getset[] = {
+    {"id", (getter)get_id, (setter)set_id, "the span id (16 hex digits)", NULL},
+    {"trace_id", (getter)get_trace_id, (setter)set_trace_id, "the trace id (32 hex digits for a new trace)", NULL},
+    {"attrs", (getter)get_attrs, (setter)set_attrs, "attribution and call details, as the line reads them", NULL},
+    {NULL},
+};
+
 static PyTypeObject CallCoreType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "llmcost._ccall.CallCore",
     .tp_basicsize = sizeof(CallCore),
@@ -1582,6 +1868,7 @@ static PyTypeObject CallCoreType = {
     .tp_clear = (inquiry)CallCore_clear,
     .tp_methods = CallCore_methods,
     .tp_members = CallCore_members,
+    .tp_getset = CallCore_getset,
 };
 
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -1590,8 +1877,6 @@ static PyTypeObject CallCoreType = {
 static PyObject *call_cls;      /* llmcost.Call */
 static PyObject *scopes_var;    /* the ContextVar of the open scopes (_scope._scopes) */
 static PyObject *trace_py;      /* Tracker.trace as written in Python: every case but the common one */
-static PyObject *call_defaults; /* what trace() sets in attrs when given only a model and a provider */
-static PyObject *A_budgets, *A_defaults, *K_model, *K_provider;
 
 
 /* trace(model=None, provider=None, **more): the common case (a model and a provider, no scope open, no budget)
@@ -1614,20 +1899,29 @@ tracker_trace(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
             common = 0;
         }
     }
-    PyObject *scopes = NULL, *td = NULL, *defaults = NULL, *attrs = NULL;
-    if (common) {
+    PyObject *scopes = NULL, *td = NULL, *defaults = NULL;
+    if (common && self == ts_cache.tracker && ts_cache.defaults != NULL) { /* what the last call read */
+        if (PyContextVar_Get(scopes_var, NULL, &scopes) < 0) {
+            goto fail;
+        }
+        defaults = ts_cache.defaults;
+        common = scopes == NULL || (PyTuple_CheckExact(scopes) && PyTuple_GET_SIZE(scopes) == 0);
+    }
+    else if (common) {
         if (PyContextVar_Get(scopes_var, NULL, &scopes) < 0 || (td = dict_of(self)) == NULL) {
             goto fail;
         }
         PyObject *budgets = dget(td, A_budgets);
         defaults = dget(td, A_defaults);
         common = budgets != NULL && PyTuple_CheckExact(budgets) && PyTuple_GET_SIZE(budgets) == 0 &&
-                 defaults != NULL && PyDict_CheckExact(defaults) &&
+                 defaults != NULL && PyDict_CheckExact(defaults) && dget(defaults, S_hint) == NULL &&
                  (scopes == NULL || (PyTuple_CheckExact(scopes) && PyTuple_GET_SIZE(scopes) == 0));
     }
+    Py_XINCREF(defaults); /* held: the cache may let go of it while the call is set up */
     if (!common) {
         Py_XDECREF(scopes);
         Py_XDECREF(td);
+        Py_XDECREF(defaults);
         /* Tracker.trace(self, *args, **kwargs), as written in Python */
         PyObject *small[8];
         PyObject **full = small;
@@ -1645,10 +1939,6 @@ tracker_trace(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
         }
         return r;
     }
-    attrs = PyDict_Copy(defaults);
-    if (attrs == NULL || PyDict_Update(attrs, call_defaults) < 0) {
-        goto fail;
-    }
     if (scopes == NULL) {
         scopes = PyTuple_New(0);
         if (scopes == NULL) {
@@ -1656,18 +1946,18 @@ tracker_trace(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject 
         }
     }
     CallCore *call = (CallCore *)CallCore_new((PyTypeObject *)call_cls, NULL, NULL);
-    if (call == NULL || call_setup(call, self, model, provider, attrs, scopes) < 0) {
+    if (call == NULL || call_setup(call, self, model, provider, NULL, defaults, scopes) < 0) {
         Py_XDECREF(call);
         goto fail;
     }
     Py_DECREF(scopes);
-    Py_DECREF(td);
-    Py_DECREF(attrs);
+    Py_XDECREF(td);
+    Py_DECREF(defaults);
     return (PyObject *)call;
 fail:
     Py_XDECREF(scopes);
     Py_XDECREF(td);
-    Py_XDECREF(attrs);
+    Py_XDECREF(defaults);
     return NULL;
 }
 
@@ -1734,6 +2024,22 @@ mod_setup(PyObject *mod, PyObject *args, PyObject *kwds)
     Py_XSETREF(to_decimal, Py_NewRef(decimal));
     Py_XSETREF(call_cls, Py_NewRef(call));
     Py_XSETREF(scopes_var, Py_NewRef(scopes));
+    PyObject **cd[] = {&cd_source, &cd_operation, &cd_server, &cd_stream, &cd_attempt, &cd_fallback, &cd_gpus};
+    PyObject *cd_keys[] = {K_source, K_operation, K_server, K_stream, K_attempt, K_fallback, K_gpus};
+    if (PyDict_GET_SIZE(dflt) != 7) {
+        PyErr_SetString(PyExc_ValueError, "call_defaults must hold the seven keys trace() sets");
+        return NULL;
+    }
+    for (int i = 0; i < 7; i++) {
+        PyObject *v = PyDict_GetItemWithError(dflt, cd_keys[i]);
+        if (v == NULL) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_ValueError, "call_defaults lacks %R", cd_keys[i]);
+            }
+            return NULL;
+        }
+        Py_XSETREF(*cd[i], Py_NewRef(v));
+    }
     Py_XSETREF(call_defaults, Py_NewRef(dflt));
     Py_RETURN_NONE;
 }
@@ -1751,8 +2057,27 @@ mod_set_fast(PyObject *mod, PyObject *flag)
 }
 
 static PyObject *
+mod_forget_tracker(PyObject *mod, PyObject *tracker)
+{
+    if (tracker == ts_cache.tracker || tracker == Py_None) {
+        forget_tracker();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+mod_forget(PyObject *mod, PyObject *writer)
+{
+    if (writer == direct_writer || writer == Py_None) {
+        forget_direct();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
 mod_reseed(PyObject *mod, PyObject *noargs)
 {
+    forget_direct(); /* a forked child opens its own file */
     if (reseed() < 0) {
         return NULL;
     }
@@ -1802,7 +2127,11 @@ static PyMethodDef module_methods[] = {
      "Hand over the Python classes the fast path builds or recognises; Tracker.trace becomes the compiled one "
      "(which hands every case but the common one to the Python body)."},
     {"set_fast", mod_set_fast, METH_O, "Turn the fast path on or off (tests compare both ways); returns the old value."},
-    {"reseed", mod_reseed, METH_NOARGS, "Draw new random id prefixes (in a forked child)."},
+    {"reseed", mod_reseed, METH_NOARGS, "Draw new random id prefixes and forget the writer (in a forked child)."},
+    {"forget_tracker", mod_forget_tracker, METH_O,
+     "Tracker.__setattr__ calls this: the next call reads the tracker's state again."},
+    {"forget", mod_forget, METH_O,
+     "FileWriter calls this before it closes or replaces its descriptor: the next line checks its state again."},
     {"format_float", mod_format_float, METH_O, "A float as the fast path writes it (tests)."},
     {"format_scaled", mod_format_scaled, METH_VARARGS, "n / 10**scale as the fast path writes it (tests)."},
     {NULL},
@@ -1828,7 +2157,7 @@ intern_all(void)
     I(A_set_error, "set_error") I(A_emit, "_emit") I(A_writer, "writer") I(A_stats, "stats") I(A_calls, "calls")
     I(A_sinks, "sinks") I(A_ledger, "_ledger") I(A_call_cost, "call_cost_usd") I(A_gpus, "gpus")
     I(A_plans, "_plans") I(A_plans_until, "_plans_until") I(A_fd, "_fd") I(A_day, "_day") I(A_fork, "_fork")
-    I(A_forks, "_forks") I(A_max_bytes, "max_bytes") I(A_lock, "_lock") I(A_locked, "locked")
+    I(A_forks, "_forks") I(A_max_bytes, "_max_bytes") I(A_lock, "_lock") I(A_locked, "locked")
     I(A_written, "written") I(A_write_line, "write_line") I(A_drop, "_drop") I(A_count, "_count")
     I(A_pico, "pico") I(A_fee, "fee") I(A_tier_min, "tier_min") I(A_ref, "ref") I(A_trace_id, "trace_id")
     I(A_id, "id") I(A_internal, "internal_errors")
@@ -1872,7 +2201,8 @@ PyInit__ccall(void)
         return NULL;
     }
     span_var = PyContextVar_New("llmcost_span", Py_None);
-    if (span_var == NULL || PyType_Ready(&UsageType) < 0 || PyType_Ready(&CallCoreType) < 0) {
+    if (span_var == NULL || PyType_Ready(&UsageType) < 0 || PyType_Ready(&CallCoreType) < 0 ||
+        PyType_Ready(&StatsCoreType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
@@ -1881,6 +2211,7 @@ PyInit__ccall(void)
     }
     if (PyModule_AddObjectRef(m, "Usage", (PyObject *)&UsageType) < 0 ||
         PyModule_AddObjectRef(m, "CallCore", (PyObject *)&CallCoreType) < 0 ||
+        PyModule_AddObjectRef(m, "StatsCore", (PyObject *)&StatsCoreType) < 0 ||
         PyModule_AddObjectRef(m, "span_var", span_var) < 0) {
         Py_DECREF(m);
         return NULL;

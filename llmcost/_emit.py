@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from llmcost._compiled import ccall as _ccall
 from llmcost._record import Record, decode_record
 from llmcost._usage import Extracted
 from llmcost._util import _MILLIS, iso_ms
@@ -64,24 +65,25 @@ _ATTR_KEYS = (
     "gpus",
 )
 _attr_values = operator.itemgetter(*_ATTR_KEYS)
+_STAT_FIELDS = (
+    "bad_metadata",
+    "budget_blocked",
+    "budget_warned",
+    "calls",
+    "export_errors",
+    "hook_errors",
+    "internal_errors",
+    "odd_chunk",
+    "odd_response",
+    "pricing_errors",
+    "unknown_models",
+)
 
 
-class Stats:
-    """What the recorder counted. Every failure it absorbed has a counter here."""
+class _PyStats:
+    """The counters of :class:`Stats` in Python (where the compiled ``llmcost._ccall`` is not built)."""
 
-    __slots__ = (
-        "bad_metadata",
-        "budget_blocked",
-        "budget_warned",
-        "calls",
-        "export_errors",
-        "hook_errors",
-        "internal_errors",
-        "odd_chunk",
-        "odd_response",
-        "pricing_errors",
-        "unknown_models",
-    )
+    __slots__ = _STAT_FIELDS
 
     def __init__(self) -> None:
         self.calls = 0
@@ -96,8 +98,21 @@ class Stats:
         self.pricing_errors = 0
         self.unknown_models = 0
 
+
+if TYPE_CHECKING or _ccall is None:  # noqa: SIM108 (a base class: mypy reads only this branch)
+    _StatsBase = _PyStats
+else:
+    _StatsBase = _ccall.StatsCore  # C integers: counting a recorded call allocates nothing
+
+
+class Stats(_StatsBase):
+    """What the recorder counted. Every failure it absorbed has a counter here."""
+
+    __slots__ = ()
+    FIELDS = _STAT_FIELDS
+
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {name: getattr(self, name) for name in self.FIELDS}
 
     def __repr__(self) -> str:
         return "Stats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items() if v) + ")"

@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Tracker", "configure", "get_tracker", "track"]
 
+
+def _nothing_to_forget(tracker: object) -> None:
+    """No compiled recorder: no state of a tracker is kept elsewhere."""
+
+
+_forget_tracker = _nothing_to_forget if _ccall is None else _ccall.forget_tracker
+
 #: Every key a call's ``attrs`` holds (integrations may pass fewer: readers use ``.get``).
 _CALL_KEYS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus", "prompt_hash")
 
@@ -113,6 +120,10 @@ class Tracker(Recorder):
         self._catalog_next = 0.0
         self._ledger = SpendLedger(self.log_dir) if self.budgets else None
         self._warned_budgets: set[tuple[int, str | None, str]] = set()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        _forget_tracker(self)  # the compiled recorder reads the tracker's state again on its next call
 
     # -- public API ---------------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+from llmcost._compiled import ccall as _ccall
 from llmcost._record import Record, decode_record, encode_record
 
 __all__ = ["FileWriter", "MemoryWriter", "RecorderWarning", "Writer", "log_file_name", "warn_once"]
@@ -37,12 +38,22 @@ Opener = Callable[[str], int]
 _forks = 0  # bumped in a forked child: writers reopen their file there instead of sharing the parent's
 
 
+def _keep_going(writer: object) -> None:
+    """No compiled recorder: nothing writes to a writer's descriptor behind its back."""
+
+
+#: Called (holding the GIL) before a FileWriter closes or replaces its descriptor, and when its cap changes: the
+#: compiled recorder, which appends straight to the descriptor it last checked, checks the writer's state again.
+_forget = _keep_going if _ccall is None else _ccall.forget
+
+
 _writers: weakref.WeakSet[FileWriter] = weakref.WeakSet()
 
 
 def _after_fork() -> None:
     global _forks
     _forks += 1
+    _forget(None)
     for writer in list(_writers):  # a lock held by a thread of the parent would never be released here
         writer._lock = threading.Lock()
 
@@ -147,6 +158,16 @@ class FileWriter(Writer):
         self.written = 0
 
     @property
+    def max_bytes(self) -> int | None:
+        """The size cap of a file (``None``: none)."""
+        return self._max_bytes
+
+    @max_bytes.setter
+    def max_bytes(self, value: int | None) -> None:
+        _forget(self)  # a capped writer takes the Python path, which rotates
+        self._max_bytes = value
+
+    @property
     def path(self) -> Path | None:
         """The file currently written to, if one is open."""
         return self.directory / log_file_name(self._day, self._index) if self._fd >= 0 else None
@@ -160,7 +181,7 @@ class FileWriter(Writer):
                     if fd < 0:
                         self._drop("open")
                         return
-                if self.max_bytes is not None and self._size + len(line) > self.max_bytes:
+                if self._max_bytes is not None and self._size + len(line) > self._max_bytes:
                     fd = self._rotate(len(line))
                 n = os.write(fd, line)
                 self._size += n
@@ -188,6 +209,7 @@ class FileWriter(Writer):
 
     def _open_current(self) -> int:
         path = self.directory / log_file_name(self._day, self._index)
+        _forget(self)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._fd = self._opener(str(path))
@@ -222,6 +244,7 @@ class FileWriter(Writer):
         return best
 
     def _close_fd(self) -> None:
+        _forget(self)
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
