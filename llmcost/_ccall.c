@@ -50,6 +50,7 @@ static int fast_enabled = 1;
  * other check. */
 static PyObject *direct_writer;
 static long direct_fd = -1;
+static Py_ssize_t direct_written; /* lines written to it since it was taken: added to its _written when forgotten */
 static char direct_day[10];
 static PyObject *A_budgets, *A_defaults, *K_model, *K_provider;
 static PyObject *call_defaults; /* what trace() sets in attrs when given only a model and a provider */
@@ -60,7 +61,7 @@ static uint32_t id_count;       /* the 24-bit counter under it */
 static char trace_prefix[16];   /* 64 random bits, hex: a root call's trace id is this and its span id */
 
 static PyObject *S_ok, *S_none, *S_error, *S_provider, *S_estimated, *S_hint, *S_vllm;
-static PyObject *A_set_error, *A_emit, *A_writer, *A_stats, *A_calls, *A_sinks, *A_ledger, *A_call_cost, *A_gpus,
+static PyObject *A_written_own, *A_set_error, *A_emit, *A_writer, *A_stats, *A_calls, *A_sinks, *A_ledger, *A_call_cost, *A_gpus,
     *A_plans, *A_plans_until, *A_fd, *A_day, *A_fork, *A_forks, *A_max_bytes, *A_lock, *A_locked, *A_written,
     *A_write_line, *A_drop, *A_count, *A_pico, *A_fee, *A_tier_min, *A_ref, *A_trace_id, *A_id, *A_internal;
 /* The keys of a call's attrs the line reads. */
@@ -322,6 +323,10 @@ typedef struct {
     /* the object fields, in the order tp_traverse and tp_clear walk them; NULL where noted */
     PyObject *tracker, *id, *trace_id, *parent_id, *request_model, *provider, *hint, *attrs, *defaults, *scopes,
         *usage, *response_model, *response_id, *provider_cost, *ttft, *status, *error, *content, *token;
+    /* counts given to set_usage, kept here until usage is read (usage is NULL meanwhile): input, output, cache
+     * read, cache write, 1 hour cache write, reasoning, GPU seconds */
+    PyObject *uv[7];
+    char u_inline; /* 0: usage holds the usage; 1: uv, from the provider; 2: uv, estimated */
     /* id NULL: the hex of span, made on first read; trace_id NULL: trace_hex and the hex of trace_span */
     uint64_t span, trace_span;
     char trace_hex[16];
@@ -330,7 +335,7 @@ typedef struct {
     char done, streaming;
 } CallCore;
 
-#define CALL_FIELDS 19
+#define CALL_FIELDS 26
 
 /* What trace() sets in a call's attrs: the values of call_defaults, kept for calls whose attrs are not made. */
 static PyObject *cd_source, *cd_operation, *cd_server, *cd_stream, *cd_attempt, *cd_fallback, *cd_gpus;
@@ -612,23 +617,11 @@ CallCore_set_usage(CallCore *self, PyObject *const *args, Py_ssize_t nargs, PyOb
         Py_XDECREF(cost);
         return NULL;
     }
-    PyTypeObject *cls = extracted_cls != NULL ? extracted_cls : &UsageType;
-    Usage *u = (Usage *)cls->tp_alloc(cls, 0);
-    if (u == NULL) {
-        Py_XDECREF(cost);
-        return NULL;
+    for (int i = 0; i < 7; i++) { /* U_IN .. U_GPU: the order of uv */
+        Py_XSETREF(self->uv[i], Py_NewRef(v[i] ? v[i] : Py_None));
     }
-    u->input_tokens = Py_NewRef(v[U_IN] ? v[U_IN] : Py_None);
-    u->output_tokens = Py_NewRef(v[U_OUT] ? v[U_OUT] : Py_None);
-    u->cache_read = Py_NewRef(v[U_CACHE_READ] ? v[U_CACHE_READ] : Py_None);
-    u->cache_write = Py_NewRef(v[U_CACHE_WRITE] ? v[U_CACHE_WRITE] : Py_None);
-    u->cache_write_1h = Py_NewRef(v[U_CACHE_1H] ? v[U_CACHE_1H] : Py_None);
-    u->reasoning = Py_NewRef(v[U_REASONING] ? v[U_REASONING] : Py_None);
-    u->gpu_seconds = Py_NewRef(v[U_GPU] ? v[U_GPU] : Py_None);
-    u->response_model = Py_NewRef(Py_None);
-    u->response_id = Py_NewRef(Py_None);
-    u->source = Py_NewRef(estimated ? S_estimated : S_provider);
-    Py_SETREF(self->usage, (PyObject *)u);
+    self->u_inline = estimated ? 2 : 1;
+    Py_CLEAR(self->usage);
     if (model_given) {
         Py_SETREF(self->response_model, Py_NewRef(v[U_MODEL]));
     }
@@ -775,7 +768,7 @@ put_text(Buf *b, const char *s, Py_ssize_t n)
 
 enum { TAKEN = 0, NOT_TAKEN = 1, FAILED = -1 };
 
-static int
+static inline __attribute__((always_inline)) int
 put_str(Buf *b, PyObject *s)
 {
     if (!PyUnicode_Check(s)) {
@@ -793,7 +786,7 @@ put_str(Buf *b, PyObject *s)
     return put_text(b, u, n);
 }
 
-static int
+static inline __attribute__((always_inline)) int
 put_str_or_null(Buf *b, PyObject *s)
 {
     if (s == NULL || s == Py_None) {
@@ -802,7 +795,7 @@ put_str_or_null(Buf *b, PyObject *s)
     return put_str(b, s);
 }
 
-static int
+static inline __attribute__((always_inline)) int
 put_i64(Buf *b, long long v)
 {
     char tmp[24];
@@ -826,7 +819,7 @@ put_i64(Buf *b, long long v)
 }
 
 /* An int (exactly int: bool and subclasses go the Python way) that fits 64 bits, or null. */
-static int
+static inline __attribute__((always_inline)) int
 put_int_or_null(Buf *b, PyObject *v)
 {
     if (v == NULL || v == Py_None) {
@@ -1104,8 +1097,13 @@ pico_total(PlanRates *r, Usage *u, int64_t *total)
     if (inp > r->tier_min) {
         return NOT_TAKEN;
     }
-    int64_t t = r->fee, p;
-    if (cw1) {
+    int64_t t = r->fee, p, uncached, visible;
+    /* uncached input leaves out every cache write, the one-hour ones included */
+    if (__builtin_sub_overflow(inp, cr, &uncached) || __builtin_sub_overflow(uncached, cw, &uncached) ||
+        __builtin_sub_overflow(out, rs, &visible)) {
+        return NOT_TAKEN;
+    }
+    if (cw1) { /* the one-hour part of the cache writes, at its own rate */
         if (cw1 > cw) {
             cw1 = cw;
         }
@@ -1116,11 +1114,6 @@ pico_total(PlanRates *r, Usage *u, int64_t *total)
         if (__builtin_mul_overflow(r->pico[3], cw1, &p) || __builtin_add_overflow(t, p, &t)) {
             return NOT_TAKEN;
         }
-    }
-    int64_t uncached, visible;
-    if (__builtin_sub_overflow(inp, cr, &uncached) || __builtin_sub_overflow(uncached, cw, &uncached) ||
-        __builtin_sub_overflow(out, rs, &visible)) {
-        return NOT_TAKEN;
     }
     if ((uncached | visible | cr | cw | rs) < 0) {
         return NOT_TAKEN;
@@ -1176,19 +1169,6 @@ dget(PyObject *d, PyObject *key)
     return v;
 }
 
-/* d[key] += 1 (written, calls); errors are cleared (they cannot undo the write). */
-static void
-bump_item(PyObject *d, PyObject *key)
-{
-    PyObject *v = PyDict_GetItemWithError(d, key);
-    PyObject *w = v == NULL ? NULL : PyNumber_Add(v, one);
-    if (w != NULL) {
-        PyDict_SetItem(d, key, w);
-        Py_DECREF(w);
-    }
-    PyErr_Clear();
-}
-
 /* obj.name += 1 */
 static void
 bump(PyObject *obj, PyObject *name)
@@ -1224,71 +1204,95 @@ count_internal(PyObject *tracker)
     PyErr_Clear();
 }
 
-/* Append the line: straight to the FileWriter's descriptor when it has the day's file open and its lock is free,
- * else through writer.write_line. Called once the line is complete; nothing it meets is passed on. */
+/* Stop writing straight to the direct writer (adding what was written to its count). */
 static void
 forget_direct(void)
 {
+    if (direct_writer != NULL && direct_written) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject *d = dict_of(direct_writer);
+        PyObject *before = d == NULL ? NULL : PyDict_GetItemWithError(d, A_written_own);
+        PyObject *add = before == NULL ? NULL : PyLong_FromSsize_t(direct_written);
+        PyObject *after = add == NULL ? NULL : PyNumber_Add(before, add);
+        if (after != NULL) {
+            PyDict_SetItem(d, A_written_own, after);
+        }
+        Py_XDECREF(after);
+        Py_XDECREF(add);
+        Py_XDECREF(d);
+        PyErr_Clear();
+        PyErr_Restore(type, value, tb);
+    }
+    direct_written = 0;
     Py_CLEAR(direct_writer);
     direct_fd = -1;
 }
 
-/* Append the line: straight to the FileWriter's descriptor when it has the day's file open and its lock is free,
- * else through writer.write_line. Called once the line is complete; nothing it meets is passed on. */
+/* Whether a line of day ``ts`` can go straight to ``writer``'s descriptor; if so, remember it as the direct writer.
+ * It can when the FileWriter has the day's file open in this process, with no cap, and its lock is free (checked
+ * last: no Python code runs between that check and the write, so no thread can take the lock in between). */
+static int
+take_direct(PyObject *writer, const char *ts)
+{
+    forget_direct();
+    if ((PyObject *)Py_TYPE(writer) != file_writer_cls) {
+        return 0;
+    }
+    PyObject *wd = dict_of(writer);
+    if (wd == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *fd_obj = dget(wd, A_fd), *day = dget(wd, A_day), *fork = dget(wd, A_fork),
+             *max_bytes = dget(wd, A_max_bytes), *lock = dget(wd, A_lock), *forks = dget(writer_globals, A_forks),
+             *written = dget(wd, A_written_own);
+    if (fd_obj != NULL && day != NULL && fork != NULL && lock != NULL && forks != NULL && written != NULL &&
+        max_bytes == Py_None && PyLong_CheckExact(fd_obj) && PyUnicode_Check(day) &&
+        PyUnicode_GET_LENGTH(day) == 10 && PyUnicode_KIND(day) == PyUnicode_1BYTE_KIND &&
+        memcmp(PyUnicode_DATA(day), ts, 10) == 0) {
+        long fd = PyLong_AsLong(fd_obj);
+        int same_fork = PyObject_RichCompareBool(fork, forks, Py_EQ);
+        if (fd >= 0 && same_fork == 1) {
+            PyObject *held = PyObject_CallMethodNoArgs(lock, A_locked);
+            if (held == Py_False) {
+                direct_writer = Py_NewRef(writer);
+                direct_fd = fd;
+                memcpy(direct_day, ts, 10);
+            }
+            Py_XDECREF(held);
+        }
+    }
+    PyErr_Clear();
+    Py_DECREF(wd);
+    return direct_writer != NULL;
+}
+
+/* Append the line: straight to the FileWriter's descriptor when take_direct allows it, else through
+ * writer.write_line. Called once the line is complete; nothing it meets is passed on. */
 static void
 write_line(PyObject *tracker, PyObject *writer, Buf *b, const char *ts)
 {
-    PyObject *wd = (PyObject *)Py_TYPE(writer) == file_writer_cls ? dict_of(writer) : NULL;
-    if (wd != NULL) {
-        if (writer != direct_writer || memcmp(direct_day, ts, 10) != 0) {
-            forget_direct();
-            PyObject *fd_obj = dget(wd, A_fd), *day = dget(wd, A_day), *fork = dget(wd, A_fork),
-                     *max_bytes = dget(wd, A_max_bytes), *lock = dget(wd, A_lock),
-                     *forks = dget(writer_globals, A_forks);
-            if (fd_obj != NULL && day != NULL && fork != NULL && lock != NULL && forks != NULL &&
-                max_bytes == Py_None && PyLong_CheckExact(fd_obj) && PyUnicode_Check(day) &&
-                PyUnicode_GET_LENGTH(day) == 10 && PyUnicode_KIND(day) == PyUnicode_1BYTE_KIND &&
-                memcmp(PyUnicode_DATA(day), ts, 10) == 0) {
-                long fd = PyLong_AsLong(fd_obj);
-                int same_fork = PyObject_RichCompareBool(fork, forks, Py_EQ);
-                if (fd >= 0 && same_fork == 1) {
-                    /* last, so no Python code runs between this check and the write */
-                    PyObject *held = PyObject_CallMethodNoArgs(lock, A_locked);
-                    if (held == Py_False) {
-                        direct_writer = Py_NewRef(writer);
-                        direct_fd = fd;
-                        memcpy(direct_day, ts, 10);
-                    }
-                    Py_XDECREF(held);
-                }
-            }
-            PyErr_Clear();
-        }
-        if (direct_writer != NULL) {
-            Py_ssize_t n;
-            do {
-                n = write((int)direct_fd, b->p, b->len);
-            } while (n < 0 && errno == EINTR);
-            if (n == (Py_ssize_t)b->len) {
-                bump_item(wd, A_written);
-                Py_DECREF(wd);
-                return;
-            }
-            int err = n < 0 ? errno : ENOSPC; /* a short write only happens when the disk fills up mid-line */
-            forget_direct();                  /* the writer counts it, and the next line checks everything again */
-            PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err));
-            PyObject *r = exc == NULL ? NULL : PyObject_CallMethodOneArg(writer, A_drop, exc);
-            Py_XDECREF(exc);
-            if (r == NULL) {
-                count_internal(tracker);
-            }
-            Py_XDECREF(r);
-            Py_DECREF(wd);
+    if ((writer == direct_writer && memcmp(direct_day, ts, 10) == 0) || take_direct(writer, ts)) {
+        Py_ssize_t n;
+        do {
+            n = write((int)direct_fd, b->p, b->len);
+        } while (n < 0 && errno == EINTR);
+        if (n == (Py_ssize_t)b->len) {
+            direct_written++;
             return;
         }
-        Py_DECREF(wd);
+        int err = n < 0 ? errno : ENOSPC; /* a short write only happens when the disk fills up mid-line */
+        forget_direct();                  /* the writer counts it, and the next line checks everything again */
+        PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", err, strerror(err));
+        PyObject *r = exc == NULL ? NULL : PyObject_CallMethodOneArg(writer, A_drop, exc);
+        Py_XDECREF(exc);
+        if (r == NULL) {
+            count_internal(tracker);
+        }
+        Py_XDECREF(r);
+        return;
     }
-    PyErr_Clear();
     PyObject *day = ascii_str(ts, 10);
     PyObject *data = day == NULL ? NULL : PyBytes_FromStringAndSize(b->p, (Py_ssize_t)b->len);
     PyObject *r = data == NULL ? NULL : PyObject_CallMethodObjArgs(writer, A_write_line, day, data, NULL);
@@ -1308,7 +1312,7 @@ dict_get(PyObject *d, PyObject *key)
 }
 
 /* `value or "default"`, for source and operation. */
-static int
+static inline __attribute__((always_inline)) int
 put_or(Buf *b, PyObject *v, const char *dflt, size_t n)
 {
     if (v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0)) {
@@ -1452,13 +1456,28 @@ fast_emit(CallCore *c)
     int64_t total = -1;
     PyObject *ref = Py_None, *gpu = Py_None;
     const char *usage_source = "\"none\"";
-    if (c->usage != Py_None) {
+    Usage given; /* a view of the counts set_usage kept (its fields are borrowed; not an object) */
+    if (c->u_inline) {
+        given.input_tokens = c->uv[0];
+        given.output_tokens = c->uv[1];
+        given.cache_read = c->uv[2];
+        given.cache_write = c->uv[3];
+        given.cache_write_1h = c->uv[4];
+        given.reasoning = c->uv[5];
+        given.gpu_seconds = c->uv[6];
+        given.response_model = given.response_id = Py_None;
+        given.source = c->u_inline == 2 ? S_estimated : S_provider;
+        u = &given;
+    }
+    else if (c->usage != NULL && c->usage != Py_None) {
         if (!PyObject_TypeCheck(c->usage, &UsageType) || !PyUnicode_Check(((Usage *)c->usage)->source)) {
             goto done;
         }
         u = (Usage *)c->usage;
-        if (PyUnicode_CompareWithASCIIString(u->source, "none") == 0 ||
-            PyUnicode_CompareWithASCIIString(u->source, "error") == 0) {
+    }
+    if (u != NULL) {
+        if (u != &given && (PyUnicode_CompareWithASCIIString(u->source, "none") == 0 ||
+                            PyUnicode_CompareWithASCIIString(u->source, "error") == 0)) {
             usage_source = NULL; /* "none", and no price */
         }
         gpu = u->gpu_seconds;
@@ -1782,7 +1801,6 @@ static PyMemberDef CallCore_members[] = {
     {"provider", T_OBJECT, offsetof(CallCore, provider), 0, NULL},
     {"hint", T_OBJECT, offsetof(CallCore, hint), 0, NULL},
     {"scopes", T_OBJECT, offsetof(CallCore, scopes), 0, NULL},
-    {"usage", T_OBJECT, offsetof(CallCore, usage), 0, NULL},
     {"response_model", T_OBJECT, offsetof(CallCore, response_model), 0, NULL},
     {"response_id", T_OBJECT, offsetof(CallCore, response_id), 0, NULL},
     {"provider_cost", T_OBJECT, offsetof(CallCore, provider_cost), 0, NULL},
@@ -1849,7 +1867,45 @@ set_attrs(CallCore *c, PyObject *value, void *closure)
     return 0;
 }
 
+/* The usage of a call: an Extracted made from the counts set_usage kept, on first read. */
+static PyObject *
+get_usage(CallCore *c, void *closure)
+{
+    if (c->u_inline) {
+        PyTypeObject *cls = extracted_cls != NULL ? extracted_cls : &UsageType;
+        Usage *u = (Usage *)cls->tp_alloc(cls, 0);
+        if (u == NULL) {
+            return NULL;
+        }
+        PyObject **slot = &u->input_tokens; /* input, output, cache read, cache write, 1 hour, reasoning, GPU */
+        for (int i = 0; i < 7; i++) {
+            slot[i] = c->uv[i] != NULL ? c->uv[i] : Py_NewRef(Py_None);
+            c->uv[i] = NULL;
+        }
+        u->response_model = Py_NewRef(Py_None);
+        u->response_id = Py_NewRef(Py_None);
+        u->source = Py_NewRef(c->u_inline == 2 ? S_estimated : S_provider);
+        c->u_inline = 0;
+        Py_XSETREF(c->usage, (PyObject *)u);
+    }
+    return Py_NewRef(c->usage != NULL ? c->usage : Py_None);
+}
+
+static int
+set_usage_field(CallCore *c, PyObject *value, void *closure)
+{
+    if (set_field(&c->usage, value) < 0) {
+        return -1;
+    }
+    c->u_inline = 0;
+    for (int i = 0; i < 7; i++) {
+        Py_CLEAR(c->uv[i]);
+    }
+    return 0;
+}
+
 static PyGetSetDef CallCore_getset[] = {
+    {"usage", (getter)get_usage, (setter)set_usage_field, "the usage read or given (an Extracted), or None", NULL},
     {"id", (getter)get_id, (setter)set_id, "the span id (16 hex digits)", NULL},
     {"trace_id", (getter)get_trace_id, (setter)set_trace_id, "the trace id (32 hex digits for a new trace)", NULL},
     {"attrs", (getter)get_attrs, (setter)set_attrs, "attribution and call details, as the line reads them", NULL},
@@ -2066,6 +2122,12 @@ mod_forget_tracker(PyObject *mod, PyObject *tracker)
 }
 
 static PyObject *
+mod_pending(PyObject *mod, PyObject *writer)
+{
+    return PyLong_FromSsize_t(writer == direct_writer ? direct_written : 0);
+}
+
+static PyObject *
 mod_forget(PyObject *mod, PyObject *writer)
 {
     if (writer == direct_writer || writer == Py_None) {
@@ -2130,6 +2192,7 @@ static PyMethodDef module_methods[] = {
     {"reseed", mod_reseed, METH_NOARGS, "Draw new random id prefixes and forget the writer (in a forked child)."},
     {"forget_tracker", mod_forget_tracker, METH_O,
      "Tracker.__setattr__ calls this: the next call reads the tracker's state again."},
+    {"pending", mod_pending, METH_O, "Lines written straight to this writer's file not yet in its _written."},
     {"forget", mod_forget, METH_O,
      "FileWriter calls this before it closes or replaces its descriptor: the next line checks its state again."},
     {"format_float", mod_format_float, METH_O, "A float as the fast path writes it (tests)."},
@@ -2158,7 +2221,7 @@ intern_all(void)
     I(A_sinks, "sinks") I(A_ledger, "_ledger") I(A_call_cost, "call_cost_usd") I(A_gpus, "gpus")
     I(A_plans, "_plans") I(A_plans_until, "_plans_until") I(A_fd, "_fd") I(A_day, "_day") I(A_fork, "_fork")
     I(A_forks, "_forks") I(A_max_bytes, "_max_bytes") I(A_lock, "_lock") I(A_locked, "locked")
-    I(A_written, "written") I(A_write_line, "write_line") I(A_drop, "_drop") I(A_count, "_count")
+    I(A_written, "written") I(A_written_own, "_written") I(A_write_line, "write_line") I(A_drop, "_drop") I(A_count, "_count")
     I(A_pico, "pico") I(A_fee, "fee") I(A_tier_min, "tier_min") I(A_ref, "ref") I(A_trace_id, "trace_id")
     I(A_id, "id") I(A_internal, "internal_errors")
     I(K_source, "source") I(K_operation, "operation") I(K_server, "server_address") I(K_stream, "stream")

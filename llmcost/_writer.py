@@ -42,9 +42,15 @@ def _keep_going(writer: object) -> None:
     """No compiled recorder: nothing writes to a writer's descriptor behind its back."""
 
 
+def _none_pending(writer: object) -> int:
+    return 0
+
+
 #: Called (holding the GIL) before a FileWriter closes or replaces its descriptor, and when its cap changes: the
 #: compiled recorder, which appends straight to the descriptor it last checked, checks the writer's state again.
 _forget = _keep_going if _ccall is None else _ccall.forget
+#: Lines the compiled recorder wrote straight to a writer's file and has not yet added to its count.
+_pending = _none_pending if _ccall is None else _ccall.pending
 
 
 _writers: weakref.WeakSet[FileWriter] = weakref.WeakSet()
@@ -155,7 +161,12 @@ class FileWriter(Writer):
         self._fork = _forks
         _writers.add(self)
         self.errors = 0
-        self.written = 0
+        self._written = 0
+
+    @property
+    def written(self) -> int:  # type: ignore[override]
+        """Lines written (by this object, and by the compiled recorder straight to its file)."""
+        return self._written + _pending(self)
 
     @property
     def max_bytes(self) -> int | None:
@@ -187,7 +198,7 @@ class FileWriter(Writer):
                 self._size += n
                 if n != len(line):  # a short write only happens when the disk fills up mid-line
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                self.written += 1
+                self._written += 1
             except OSError as exc:
                 self._drop(exc)
 
