@@ -3,15 +3,18 @@
 Run: ``python benchmarks/bench_recorder.py`` (``--quick`` for fewer rounds).
 
 - Per call: ``with tracker.trace(...) as call: call.set_usage(...)`` and ``call.record(<ChatCompletion>)``, everything
-  included (ids, timestamps, pricing with the shipped catalog, msgspec encoding, one ``os.write`` to a real file).
+  included (ids, timestamps, pricing with the shipped catalog, the JSON line, one ``write`` to a real file).
   The peer, measured in the same run, is the pattern of the commonly published ~80-line callback handler: build a
-  dict, ``json.dumps`` it, open the file in append mode, write, close — per call.
+  dict, ``json.dumps``, open the file in append mode, write, close — per call.
+- The same call three ways: the compiled path (``llmcost._ccall``, the default), the line built in Python (what a call
+  the compiled path leaves to Python costs: scopes, sinks, budgets), and the install without a C compiler
+  (``LLMCOST_PURE_PYTHON=1``, measured in a second interpreter with its own peer).
 - Per chunk: a 1,000-chunk OpenAI-shaped stream iterated through the recorder's stream wrapper, minus the same
   stream iterated bare, divided by the chunk count.
 - Import: ``python -X importtime -c "import llmcost"``, the cumulative time of the ``llmcost`` line.
-- Where the per-call time goes: each part (call setup, timestamps, pricing, encoding, writer, system call) timed alone
-  on the same line and tracker; the rest is the total minus the parts. And the floor of this API in Python: a bare
-  object's with-block and ``set_usage`` call around one ``os.write`` of the same line, doing nothing else.
+- Where the per-call time goes: the system call (one ``os.write`` of the same line to a file of its own) and the
+  rest; and the floor of this API in Python: a bare object's with-block and ``set_usage`` call around one
+  ``os.write`` of the same line, doing nothing else.
 Targets: ≤ 3 µs median per call, ≤ 0.3 µs per chunk, ≤ 50 ms import. The per-call contenders take turns round by
 round, so load on a shared machine falls on all of them alike. Figures and their reading: benchmarks/README.md.
 """
@@ -33,6 +36,7 @@ from typing import Any
 
 import llmcost
 import pricing
+from llmcost._compiled import ccall
 
 ROUNDS = 15
 PER_ROUND = 2_000
@@ -83,7 +87,7 @@ def response() -> Any:
     )
 
 
-def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
+def bench_calls(directory: Path, rounds: int, parts: bool = True) -> dict[str, float]:
     tracker = llmcost.Tracker(directory / "llmcost", catalog=pricing.load_catalog(), agent="bench")
     completion = response()
 
@@ -96,6 +100,14 @@ def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
         for _ in range(n):
             with trace("gpt-4o-mini", "openai") as call:
                 call.set_usage(2006, 300, cache_read_input_tokens=1920, reasoning_output_tokens=64)
+
+    def python_line(n: int) -> None:
+        fast = ccall.set_fast(False) if ccall is not None else False
+        try:
+            set_usage(n)
+        finally:
+            if ccall is not None:
+                ccall.set_fast(fast)
 
     def record_response(n: int) -> None:
         trace = tracker.trace
@@ -124,34 +136,25 @@ def bench_calls(directory: Path, rounds: int) -> dict[str, float]:
                 fh.write(json.dumps(entry) + "\n")
 
     set_usage(500)  # warm the catalog cache and the file
-    out = interleaved_us(
-        {"nothing": nothing, "set_usage": set_usage, "record": record_response, "peer": peer}, PER_ROUND, rounds
-    )
-    out.update(breakdown(tracker, directory, rounds))
+    contenders = {"nothing": nothing, "set_usage": set_usage, "record": record_response, "peer": peer}
+    if ccall is not None:
+        contenders["python_line"] = python_line
+    out = interleaved_us(contenders, PER_ROUND, rounds)
+    if parts:
+        out.update(breakdown(tracker, directory, rounds))
     tracker.close()
     return out
 
 
 def breakdown(tracker: llmcost.Tracker, directory: Path, rounds: int) -> dict[str, float]:
-    """The parts of one recorded call, each timed alone (same line, same tracker): where the time goes."""
-    from llmcost._emit import Line, _encoder
-    from llmcost._util import _MILLIS, iso_ms, new_span_id, new_trace_id
-
+    """The system call alone (one ``os.write`` of the same line to a file of its own), and the floor of this API in
+    Python."""
     with tracker.trace("gpt-4o-mini", "openai") as sample:
         sample.set_usage(2006, 300, cache_read_input_tokens=1920, reasoning_output_tokens=64)
     assert isinstance(tracker.writer, llmcost.FileWriter)
     assert tracker.writer.path is not None
     line = tracker.writer.path.read_bytes().splitlines()[-1] + b"\n"
-    record = llmcost.decode_record(line)
-    struct = Line(*(getattr(record, name) for name in Line.__struct_fields__))
     fd = os.open(directory / "raw.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    writer = tracker.writer
-    plans = tracker._plans
-    plan = plans["gpt-4o-mini", "openai"][0]
-    usage = sample.usage
-    assert usage is not None
-    trace = tracker.trace
-    day = record.ts[:10]
 
     def nothing(n: int) -> None:
         for _ in range(n):
@@ -160,33 +163,6 @@ def breakdown(tracker: llmcost.Tracker, directory: Path, rounds: int) -> dict[st
     def raw_write(n: int) -> None:
         for _ in range(n):
             os.write(fd, line)
-
-    def write_line(n: int) -> None:
-        for _ in range(n):
-            writer.write_line(day, line)
-
-    def encode(n: int) -> None:
-        for _ in range(n):
-            _encoder.encode(struct) + b"\n"
-
-    def price(n: int) -> None:
-        for _ in range(n):
-            hit = plans.get(("gpt-4o-mini", "openai"))
-            u = usage
-            (hit[0] if hit else plan).pico_total(
-                u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning
-            ) / 1_000_000_000_000
-
-    def ids(n: int) -> None:
-        for _ in range(n):
-            new_trace_id(new_span_id())
-
-    def timestamps(n: int) -> None:  # as the recorder does it: ts, and start_ts from ts when in the same second
-        wall0 = time.time()
-        sec = int(wall0)
-        for _ in range(n):
-            ts = iso_ms(wall0 + 0.0004)
-            ts[:19] + _MILLIS[int((wall0 - sec) * 1000)]
 
     class Bare:
         """The least a recorder with this API can do in Python: a with-block, a set_usage call, one write."""
@@ -207,30 +183,29 @@ def breakdown(tracker: llmcost.Tracker, directory: Path, rounds: int) -> dict[st
             with Bare() as call:
                 call.set_usage(2006, 300, cache_read_input_tokens=1920, reasoning_output_tokens=64)
 
-    def call_setup(n: int) -> None:  # trace() and the with-block, the record itself left out
-        for _ in range(n):
-            call = trace("gpt-4o-mini", "openai")
-            call.done = True
-            with call:
-                call.set_usage(2006, 300, cache_read_input_tokens=1920, reasoning_output_tokens=64)
-
-    fns: dict[str, Callable[[int], None]] = {
-        "nothing": nothing,
-        "raw_write": raw_write,
-        "write_line": write_line,
-        "encode": encode,
-        "price": price,
-        "ids": ids,
-        "timestamps": timestamps,
-        "call_setup": call_setup,
-        "floor": floor,
-    }
     try:
-        parts = interleaved_us(fns, PER_ROUND, rounds)
+        parts = interleaved_us({"nothing": nothing, "raw_write": raw_write, "floor": floor}, PER_ROUND, rounds)
     finally:
         os.close(fd)
-    parts["writer_overhead"] = parts.pop("write_line") - parts["raw_write"]
     return {f"part:{name}": value for name, value in parts.items()}
+
+
+def pure_python(rounds: int) -> dict[str, float] | None:
+    """The per-call figures of an install without a C compiler: this script again, in an interpreter that takes the
+    pure-Python paths (``LLMCOST_PURE_PYTHON=1``), with its own peer."""
+    env = {**os.environ, "LLMCOST_PURE_PYTHON": "1"}
+    proc = subprocess.run(
+        [sys.executable, __file__, "--calls-json", f"--rounds={rounds}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        print(f"  (the pure-Python run failed: {proc.stderr.strip().splitlines()[-1:]})", file=sys.stderr)
+        return None
+    figures: dict[str, float] = json.loads(proc.stdout)
+    return figures
 
 
 def bench_chunks(rounds: int) -> float:
@@ -280,40 +255,45 @@ def import_ms() -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    rounds = 5 if argv and "--quick" in argv else ROUNDS
+    argv = argv or []
+    rounds = 5 if "--quick" in argv else ROUNDS
+    for arg in argv:
+        if arg.startswith("--rounds="):
+            rounds = int(arg.split("=", 1)[1])
+    if "--calls-json" in argv:  # the per-call figures alone, as JSON (the pure-Python run)
+        with tempfile.TemporaryDirectory() as tmp:
+            calls = bench_calls(Path(tmp), rounds, parts=False)
+        print(json.dumps({"compiled": ccall is not None, **calls}))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         calls = bench_calls(Path(tmp), rounds)
+    pure = pure_python(rounds) if ccall is not None else None
     chunk = bench_chunks(rounds)
     imp = import_ms()
     peer = calls["peer"]
-    parts = {k[5:]: v for k, v in calls.items() if k.startswith("part:")}
-    labels = {
-        "call_setup": "trace() + with-block + set_usage (Call, ids, context var)",
-        "ids": "  of which: span id + trace id",
-        "timestamps": "timestamps (ts, start_ts)",
-        "price": "pricing: memoised rate plan + integer cost",
-        "encode": "JSON encode of the 39-field line (msgspec)",
-        "writer_overhead": "writer: lock, day/fork/size checks",
-        "raw_write": "os.write of one line (O_APPEND syscall)",
-    }
-    floor = parts.pop("floor")
-    counted = sum(v for k, v in parts.items() if k != "ids")
+    raw = calls["part:raw_write"]
+    floor = calls["part:floor"]
+    path = "compiled (llmcost._ccall)" if ccall is not None else "pure Python (no compiled module)"
     print(f"llmcost recorder benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cpus, median of {rounds})")
+    print(f"  recorder path: {path}")
     print(f"  per call, trace + set_usage (priced, written):  {calls['set_usage']:7.2f} µs   target ≤ 3")
     print(f"  per call, trace + record(ChatCompletion):       {calls['record']:7.2f} µs")
     print(f"  peer: dict + json.dumps + open-append-close:    {peer:7.2f} µs")
     print(f"  ratio peer / llmcost (set_usage):               {peer / calls['set_usage']:7.1f}x")
+    if "python_line" in calls:
+        print(f"  per call, the line built in Python (scopes,     {calls['python_line']:7.2f} µs")
+        print("    sinks, budgets, content: what the compiled path leaves to Python)")
+    if pure is not None:
+        print(f"  per call, no C compiler at install (set_usage): {pure['set_usage']:7.2f} µs   (its peer in the")
+        print(
+            f"    same run: {pure['peer']:.2f} µs, ratio {pure['peer'] / pure['set_usage']:.1f}x; record: {pure['record']:.2f} µs)"
+        )
     print(f"  per streamed chunk:                             {chunk:7.3f} µs   target ≤ 0.3")
     print(f"  import llmcost (-X importtime, cumulative):     {imp:7.1f} ms   target ≤ 50")
-    print("  where the per-call time goes (each part timed alone, µs):")
-    for key, label in labels.items():
-        print(f"    {label:<58} {parts[key]:6.2f}")
-    rest = calls["set_usage"] - counted
-    print(f"    {'the rest: line assembly, attribute reads, bookkeeping':<58} {rest:6.2f}")
-    print(
-        f"  floor in Python: a bare with-block + set_usage + os.write:  {floor:6.2f} µs (leaves {3 - floor:.2f} µs of"
-    )
-    print("    the 3 µs target for ids, timestamps, pricing, encoding and the writer)")
+    print("  where the per-call time goes (µs):")
+    print(f"    os.write of one line (O_APPEND system call, timed alone)   {raw:6.2f}")
+    print(f"    everything else: call, ids, clocks, price, line, checks    {calls['set_usage'] - raw:6.2f}")
+    print(f"  floor in Python: a bare with-block + set_usage + os.write:  {floor:6.2f} µs")
     return 0
 
 

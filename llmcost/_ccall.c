@@ -6,17 +6,23 @@
  *
  * Writing a finished call: ``emit`` first tries the fast path, which builds the wire-format line straight into a
  * buffer and appends it with one ``write()``. It takes a call only in the common case: a ``Tracker`` (not a
- * subclass) with no sinks, ledger, cost hook or GPU count, a call with no scope, captured content or metadata, a
+ * subclass) with no sinks, ledger, cost hook or GPU count, a call with no scope or captured content, a
  * usage priced by a memoised integer rate plan (or no usage at all), values of the plain types. Any other call, and
  * any surprise on the way, returns "not taken" before anything is written, and the call goes to the Python path,
  * ``Tracker._emit``, which knows every rule. The fast path writes the very bytes the Python path writes (the same
  * msgspec number and string forms; tests compare both ways field by field over many calls).
  *
- * The write: when the ``FileWriter`` has its file open for the day and its lock is free, the line is written here,
- * with the GIL held from the check of the lock to the end of the ``write()``, so no Python thread can take the lock
- * (and close or switch the file) in between; otherwise the line goes to ``FileWriter.write_line``, as the Python
- * path does. A local append takes a microsecond or two; holding the GIL that long costs other threads less than
- * releasing and taking it back.
+ * The write: when the ``FileWriter`` has the day's file open in this process, with no size cap, and its lock is free,
+ * the line is written here with the GIL held from that check to the end of the ``write()``, so no Python thread can
+ * take the lock (and close or switch the file) in between. The check is kept: FileWriter calls ``forget`` (holding
+ * the GIL) before it closes or replaces its descriptor, in a forked child and when its cap changes, and the next
+ * line checks again. Otherwise the line goes to ``FileWriter.write_line``, as the Python path does. A local append
+ * takes a microsecond or two; holding the GIL that long costs other threads less than releasing and taking it back.
+ * In the same way the tracker's state (writer, stats, rate plans, no sink or ledger) is read once and kept until
+ * an attribute of the tracker is set (``Tracker.__setattr__`` calls ``forget_tracker``).
+ *
+ * Counters are kept allocation-free: ``Stats`` is backed by C integers (``StatsCore``), and lines written straight
+ * to a file are added to the writer's count when it is forgotten (``FileWriter.written`` adds ``pending``).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -997,6 +1003,66 @@ put_number_or_null(Buf *b, PyObject *v)
     return put_int_or_null(b, v);
 }
 
+/* A JSON value of metadata as msgspec writes it: str, int (64 bits), float, bool, None, and lists, tuples and
+ * dicts (str keys, insertion order) of these, at most 8 deep. Anything else: NOT_TAKEN (the Python path encodes
+ * it, leniently if it is not JSON). */
+static int
+put_json(Buf *b, PyObject *v, int depth)
+{
+    if (v == Py_None) {
+        return PUT_LIT(b, "null");
+    }
+    if (v == Py_True) {
+        return PUT_LIT(b, "true");
+    }
+    if (v == Py_False) {
+        return PUT_LIT(b, "false");
+    }
+    if (PyUnicode_CheckExact(v)) {
+        return put_str(b, v);
+    }
+    if (PyLong_CheckExact(v)) {
+        return put_int_or_null(b, v);
+    }
+    if (PyFloat_CheckExact(v)) {
+        return put_double(b, PyFloat_AS_DOUBLE(v));
+    }
+    if (depth >= 8) {
+        return NOT_TAKEN;
+    }
+    int r;
+    if (PyList_CheckExact(v) || PyTuple_CheckExact(v)) {
+        if ((r = PUT_LIT(b, "[")) != TAKEN) {
+            return r;
+        }
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(v); i++) {
+            if ((i && (r = PUT_LIT(b, ",")) != TAKEN) ||
+                (r = put_json(b, PySequence_Fast_GET_ITEM(v, i), depth + 1)) != TAKEN) {
+                return r;
+            }
+        }
+        return PUT_LIT(b, "]");
+    }
+    if (PyDict_CheckExact(v)) {
+        if ((r = PUT_LIT(b, "{")) != TAKEN) {
+            return r;
+        }
+        Py_ssize_t pos = 0, i = 0;
+        PyObject *key, *item;
+        while (PyDict_Next(v, &pos, &key, &item)) {
+            if (!PyUnicode_CheckExact(key)) {
+                return NOT_TAKEN;
+            }
+            if ((i++ && (r = PUT_LIT(b, ",")) != TAKEN) || (r = put_str(b, key)) != TAKEN ||
+                (r = PUT_LIT(b, ":")) != TAKEN || (r = put_json(b, item, depth + 1)) != TAKEN) {
+                return r;
+            }
+        }
+        return PUT_LIT(b, "}");
+    }
+    return NOT_TAKEN;
+}
+
 /* Milliseconds to 3 decimals, as int(seconds * 1e6 + 0.5) / 1000 in Python. */
 static int
 put_millis(Buf *b, double seconds)
@@ -1440,9 +1506,6 @@ fast_emit(CallCore *c)
     metadata = dict_get(a, K_metadata);
     phash = dict_get(a, K_phash);
     PyErr_Clear();
-    if (metadata != Py_None) {
-        goto done;
-    }
     PyObject *writer = ts_cache.writer, *stats = ts_cache.stats;
     double now = now_perf(), elapsed = now - c->t0, end = c->wall0 + elapsed;
     char ts[24], start_ts[24];
@@ -1673,7 +1736,9 @@ fast_emit(CallCore *c)
     else {
         goto done;
     }
-    TRY(PUT_LIT(&b, ",\"metadata\":null,\"prompt_hash\":"));
+    TRY(PUT_LIT(&b, ",\"metadata\":"));
+    TRY(put_json(&b, metadata, 0));
+    TRY(PUT_LIT(&b, ",\"prompt_hash\":"));
     TRY(put_str_or_null(&b, phash));
     TRY(PUT_LIT(&b, ",\"http_status\":"));
     TRY(put_int_or_null(&b, http_status));
