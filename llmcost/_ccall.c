@@ -51,6 +51,22 @@ static PyObject *writer_globals;    /* llmcost._writer's globals, for its fork c
 static PyObject *to_decimal;        /* cost_usd given to set_usage -> Decimal */
 static PyObject *py_time, *py_perf, *py_monotonic, *py_urandom;
 static int fast_enabled = 1;
+
+/* hasattr(obj, name): 1, 0, or -1 with an error that is not an AttributeError */
+static int
+PyObject_HasAttrWithError_compat(PyObject *obj, PyObject *name)
+{
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v != NULL) {
+        Py_DECREF(v);
+        return 1;
+    }
+    if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+        PyErr_Clear();
+        return 0;
+    }
+    return -1;
+}
 /* The FileWriter last written to directly, its descriptor and day: until FileWriter calls forget() (before it closes
  * or replaces the descriptor, in a forked child, when max_bytes changes), a line of that day is written to it with no
  * other check. */
@@ -2086,6 +2102,125 @@ static PyMethodDef trace_def = {"trace", (PyCFunction)(void (*)(void))tracker_tr
                                 NULL};
 
 /* ---------------------------------------------------------------------------------------------------------------- */
+/* Reading usage from response objects: llmcost._usage.get and _int                                                  */
+
+static PyObject *A_dict, *A_pydantic_fields, *A_pydantic_extra, *A_get;
+
+/* None for an Exception (the Python function catches those), the error passed on for anything else. */
+static PyObject *
+none_unless_fatal(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_Exception)) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    return NULL;
+}
+
+static PyObject *
+usage_get(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError, "get() takes 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    PyObject *obj = args[0], *name = args[1];
+    if (obj == Py_None) {
+        Py_RETURN_NONE;
+    }
+    if (PyDict_CheckExact(obj)) {
+        PyObject *v = PyDict_GetItemWithError(obj, name);
+        if (v != NULL) {
+            return Py_NewRef(v);
+        }
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    }
+    PyObject *fields = PyObject_GetAttr(obj, A_dict);
+    if (fields == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return none_unless_fatal();
+        }
+        PyErr_Clear();
+    }
+    else if (fields != Py_None) {
+        PyObject *v = NULL;
+        if (PyDict_Check(fields)) {
+            v = PyDict_GetItemWithError(fields, name);
+            Py_XINCREF(v);
+        }
+        else {
+            int has = PySequence_Contains(fields, name);
+            v = has > 0 ? PyObject_GetItem(fields, name) : NULL;
+        }
+        Py_DECREF(fields);
+        if (v != NULL) {
+            return v;
+        }
+        if (PyErr_Occurred()) {
+            return none_unless_fatal();
+        }
+    }
+    else {
+        Py_DECREF(fields);
+    }
+    int pydantic = PyObject_HasAttrWithError_compat((PyObject *)Py_TYPE(obj), A_pydantic_fields);
+    if (pydantic < 0) {
+        return none_unless_fatal();
+    }
+    if (pydantic) {
+        PyObject *extra = PyObject_GetAttr(obj, A_pydantic_extra);
+        if (extra == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                return none_unless_fatal();
+            }
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        int truth = PyObject_IsTrue(extra);
+        PyObject *v = truth > 0 ? PyObject_CallMethodOneArg(extra, A_get, name) : NULL;
+        Py_DECREF(extra);
+        if (truth < 0 || (truth > 0 && v == NULL)) {
+            return none_unless_fatal();
+        }
+        return v != NULL ? v : Py_NewRef(Py_None);
+    }
+    if (PyDict_Check(obj)) {
+        PyObject *v = PyObject_CallMethodOneArg(obj, A_get, name);
+        return v != NULL ? v : none_unless_fatal();
+    }
+    PyObject *v = PyObject_GetAttr(obj, name);
+    if (v == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        return none_unless_fatal();
+    }
+    return v;
+}
+
+static PyObject *
+usage_int(PyObject *mod, PyObject *v)
+{
+    if (v == Py_None || PyBool_Check(v)) {
+        Py_RETURN_NONE;
+    }
+    if (PyLong_Check(v)) {
+        return Py_NewRef(v);
+    }
+    if (PyFloat_Check(v)) {
+        double d = PyFloat_AsDouble(v);
+        if (d == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (isfinite(d) && floor(d) == d) {
+            return PyLong_FromDouble(d);
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* ---------------------------------------------------------------------------------------------------------------- */
 /* Module                                                                                                            */
 
 static PyObject *
@@ -2260,6 +2395,9 @@ static PyMethodDef module_methods[] = {
     {"pending", mod_pending, METH_O, "Lines written straight to this writer's file not yet in its _written."},
     {"forget", mod_forget, METH_O,
      "FileWriter calls this before it closes or replaces its descriptor: the next line checks its state again."},
+    {"get", (PyCFunction)(void (*)(void))usage_get, METH_FASTCALL,
+     "get(obj, name)\n--\n\n``obj[name]`` for mappings, ``obj.name`` otherwise; ``None`` when absent (llmcost._usage.get)."},
+    {"as_int", usage_int, METH_O, "as_int(value)\n--\n\nAn int count, or None (llmcost._usage._int)."},
     {"format_float", mod_format_float, METH_O, "A float as the fast path writes it (tests)."},
     {"format_scaled", mod_format_scaled, METH_VARARGS, "n / 10**scale as the fast path writes it (tests)."},
     {NULL},
@@ -2293,7 +2431,8 @@ intern_all(void)
     I(K_attempt, "attempt") I(K_fallback, "fallback_from") I(K_agent, "agent") I(K_session, "session_id")
     I(K_user, "user_id") I(K_workflow, "workflow") I(K_tags, "tags") I(K_metadata, "metadata")
     I(K_phash, "prompt_hash") I(K_gpus, "gpus") I(A_budgets, "budgets") I(A_defaults, "defaults")
-    I(K_model, "model") I(K_provider, "provider")
+    I(K_model, "model") I(K_provider, "provider") I(A_dict, "__dict__") I(A_pydantic_fields, "__pydantic_fields__")
+    I(A_pydantic_extra, "__pydantic_extra__") I(A_get, "get")
 #undef I
     for (int i = 0; i < U_N; i++) {
         if ((U_KEYS[i] = PyUnicode_InternFromString(U_NAMES[i])) == NULL) {

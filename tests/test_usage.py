@@ -122,3 +122,93 @@ def test_odd_objects_never_raise(odd: Any) -> None:
 
 def test_bare_usage_dict_with_chat_names() -> None:
     assert counts(extract(CHAT_USAGE))[:2] == (2006, 300)
+
+
+# -- get and _int: the compiled forms (llmcost._ccall) follow the Python ones -----------------------------------------
+
+
+class _Slots:
+    __slots__ = ("usage",)
+
+    def __init__(self) -> None:
+        self.usage = 7
+
+
+class _Raises:
+    """Reading any missing attribute raises: ValueError (read as absent) or KeyboardInterrupt (passed on)."""
+
+    def __init__(self, error: type[BaseException]) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self.error(name)
+
+
+class _DictWithGet(dict[str, Any]):
+    def get(self, key: str, default: Any = None) -> Any:
+        return ("via get", key)
+
+
+def _getters() -> list[Any]:
+    from llmcost import _usage
+
+    return [pytest.param(_usage._get, id="python"), pytest.param(_usage.get, id="compiled-or-python")]
+
+
+def _reads() -> list[tuple[Any, str]]:
+    completion = ChatCompletion.model_validate(_chat(STUB, {"model": "gpt-4o-mini"}))
+    extra = ChatCompletion.model_validate({**_chat(STUB, {"model": "m"}), "provider_cost": 0.5})
+    return [
+        (None, "usage"),
+        ({"usage": 1}, "usage"),
+        ({"usage": 1}, "model"),
+        (completion, "usage"),
+        (completion, "model"),
+        (completion, "not_a_field"),
+        (extra, "provider_cost"),
+        (SimpleNamespace(usage=3), "usage"),
+        (SimpleNamespace(usage=3), "missing"),
+        (_Slots(), "usage"),
+        (_Slots(), "missing"),
+        (_DictWithGet(usage=1), "usage"),
+        (_Raises(ValueError), "usage"),
+        (_Raises(ValueError), "error"),
+        (ChatCompletion, "model_fields"),
+        (42, "real"),
+        ("text", "upper"),
+    ]
+
+
+@pytest.mark.parametrize("getter", _getters())
+def test_get_reads_every_shape_as_the_python_rules_say(getter: Any) -> None:
+    from llmcost import _usage
+
+    for obj, name in _reads():
+        expected = _usage._get(obj, name)
+        got = getter(obj, name)
+        assert got == expected or (callable(got) and callable(expected)), (obj, name, got, expected)
+    assert getter({"usage": 1}, "usage") == 1
+    assert getter(_DictWithGet(usage=1), "usage") == ("via get", "usage")
+    assert getter(_Raises(ValueError), "usage") is None
+    assert getter(_Slots(), "usage") == 7
+
+
+@pytest.mark.parametrize("getter", _getters())
+def test_get_passes_on_what_is_not_an_exception(getter: Any) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        getter(_Raises(KeyboardInterrupt), "usage")
+
+
+def test_int_follows_the_python_rules() -> None:
+    from llmcost import _usage
+
+    class Big(int):
+        pass
+
+    values: list[Any] = [None, True, False, 0, 7, -3, 2**80, Big(5), 3.0, 3.5, -2.0, float("inf"), float("nan"), 1e300]
+    values += ["7", b"7", [7], 7j]
+    for value in values:
+        expected = _usage._as_int(value)
+        got = _usage._int(value)
+        assert got == expected, (value, got, expected)
+        assert type(got) is type(expected), (value, got, expected)
