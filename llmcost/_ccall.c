@@ -6,7 +6,7 @@
  *
  * Writing a finished call: ``emit`` first tries the fast path, which builds the wire-format line straight into a
  * buffer and appends it with one ``write()``. It takes a call only in the common case: a ``Tracker`` (not a
- * subclass) with no sinks, ledger, cost hook or GPU count, a call with no scope or captured content, a
+ * subclass) with no ledger, cost hook or GPU count, a call with no scope or captured content, a
  * usage priced by a memoised integer rate plan (or no usage at all), values of the plain types. Any other call, and
  * any surprise on the way, returns "not taken" before anything is written, and the call goes to the Python path,
  * ``Tracker._emit``, which knows every rule. The fast path writes the very bytes the Python path writes (the same
@@ -83,7 +83,7 @@ static uint32_t id_count;       /* the 24-bit counter under it */
 static char trace_prefix[16];   /* 64 random bits, hex: a root call's trace id is this and its span id */
 
 static PyObject *S_ok, *S_none, *S_error, *S_provider, *S_estimated, *S_hint, *S_vllm;
-static PyObject *A_written_own, *A_set_error, *A_emit, *A_writer, *A_stats, *A_calls, *A_sinks, *A_ledger, *A_call_cost, *A_gpus,
+static PyObject *A_name, *A_hook_errors, *A_written_own, *A_set_error, *A_emit, *A_writer, *A_stats, *A_calls, *A_sinks, *A_ledger, *A_call_cost, *A_gpus,
     *A_plans, *A_plans_until, *A_fd, *A_day, *A_fork, *A_forks, *A_max_bytes, *A_lock, *A_locked, *A_written,
     *A_write_line, *A_drop, *A_count, *A_pico, *A_fee, *A_tier_min, *A_ref, *A_trace_id, *A_id, *A_internal;
 /* The keys of a call's attrs the line reads. */
@@ -788,7 +788,7 @@ put_text(Buf *b, const char *s, Py_ssize_t n)
     return 0;
 }
 
-enum { TAKEN = 0, NOT_TAKEN = 1, FAILED = -1 };
+enum { TAKEN = 0, NOT_TAKEN = 1, FAILED = -1, RAISED = 2 /* written; a sink raised what is passed on */ };
 
 static inline __attribute__((always_inline)) int
 put_str(Buf *b, PyObject *s)
@@ -1272,9 +1272,10 @@ count_internal(PyObject *tracker)
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
-    PyObject *message = value == NULL ? NULL
-                                      : PyUnicode_FromFormat("llmcost: could not record a call: %s: %S",
-                                                             Py_TYPE(value)->tp_name, value);
+    PyObject *name = value == NULL ? NULL : PyObject_GetAttr((PyObject *)Py_TYPE(value), A_name);
+    PyObject *message = name == NULL ? NULL
+                                     : PyUnicode_FromFormat("llmcost: could not record a call: %S: %S", name, value);
+    Py_XDECREF(name);
     Py_XDECREF(type);
     Py_XDECREF(value);
     Py_XDECREF(tb);
@@ -1406,7 +1407,7 @@ put_or(Buf *b, PyObject *v, const char *dflt, size_t n)
 /* The Tracker last seen taking the fast path, and what was read from it. Tracker.__setattr__ calls forget_tracker:
  * any attribute set on it (a sink added, a new writer, the plans looked at again) makes the next call read it again. */
 static struct {
-    PyObject *tracker, *writer, *stats, *plans; /* strong references; tracker NULL: none */
+    PyObject *tracker, *writer, *stats, *plans, *sinks; /* strong references; tracker NULL: none */
     PyObject *defaults;                         /* for trace(): set when it has no budget (strong) */
     double until;                               /* _plans_until */
     int gpus;                                   /* tracker.gpus is set */
@@ -1419,6 +1420,7 @@ forget_tracker(void)
     Py_CLEAR(ts_cache.writer);
     Py_CLEAR(ts_cache.stats);
     Py_CLEAR(ts_cache.plans);
+    Py_CLEAR(ts_cache.sinks);
     Py_CLEAR(ts_cache.defaults);
 }
 
@@ -1438,7 +1440,7 @@ tracker_state(PyObject *tracker)
     PyObject *sinks = dget(td, A_sinks), *writer = dget(td, A_writer), *stats = dget(td, A_stats),
              *until = dget(td, A_plans_until), *plans = dget(td, A_plans), *gpus = dget(td, A_gpus);
     int ok = sinks != NULL && writer != NULL && stats != NULL && until != NULL && plans != NULL && gpus != NULL &&
-             PyTuple_CheckExact(sinks) && PyTuple_GET_SIZE(sinks) == 0 && PyFloat_CheckExact(until) &&
+             PyTuple_CheckExact(sinks) && PyFloat_CheckExact(until) &&
              PyDict_CheckExact(plans) && dget(td, A_ledger) == Py_None && dget(td, A_call_cost) == Py_None;
     if (ok) {
         int g = PyObject_IsTrue(gpus);
@@ -1448,6 +1450,7 @@ tracker_state(PyObject *tracker)
         ts_cache.writer = Py_NewRef(writer);
         ts_cache.stats = Py_NewRef(stats);
         ts_cache.plans = Py_NewRef(plans);
+        ts_cache.sinks = Py_NewRef(sinks);
         ts_cache.tracker = Py_NewRef(tracker);
         PyObject *budgets = dget(td, A_budgets), *defaults = dget(td, A_defaults);
         if (budgets != NULL && PyTuple_CheckExact(budgets) && PyTuple_GET_SIZE(budgets) == 0 && defaults != NULL &&
@@ -1472,6 +1475,50 @@ static int
 hit_range_holds(double at)
 {
     return PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(hit_entry, 1)) <= at && at < PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(hit_entry, 2));
+}
+
+/* Hand the line to each sink (exporters), as Recorder._to_sinks does: what a sink raises is counted in
+ * stats.hook_errors, and only what is not an Exception (KeyboardInterrupt...) is passed on (RAISED). */
+static int
+to_sinks(PyObject *tracker, PyObject *sinks, Buf *b)
+{
+    PyObject *data = PyBytes_FromStringAndSize(b->p, (Py_ssize_t)b->len);
+    if (data == NULL) {
+        count_internal(tracker);
+        return TAKEN;
+    }
+    int rc = TAKEN;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(sinks); i++) {
+        PyObject *r = PyObject_CallOneArg(PyTuple_GET_ITEM(sinks, i), data);
+        if (r != NULL) {
+            Py_DECREF(r);
+            continue;
+        }
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            rc = RAISED;
+            break;
+        }
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyErr_NormalizeException(&type, &value, &tb);
+        PyObject *name = PyObject_GetAttr((PyObject *)Py_TYPE(value), A_name);
+        PyObject *message = name == NULL ? NULL
+                                         : PyUnicode_FromFormat("llmcost: a record sink raised %S: %S", name, value);
+        Py_XDECREF(name);
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        PyObject *counted = message == NULL ? NULL
+                                            : PyObject_CallMethodObjArgs(tracker, A_count, A_hook_errors, message,
+                                                                         NULL);
+        Py_XDECREF(counted);
+        Py_XDECREF(message);
+        if (counted == NULL) {
+            PyErr_Clear();
+        }
+    }
+    Py_DECREF(data);
+    return rc;
 }
 
 /* Write a finished call the fast way: TAKEN (written, or handed to the writer), NOT_TAKEN (nothing done: the caller
@@ -1522,7 +1569,7 @@ fast_emit(CallCore *c)
     metadata = dict_get(a, K_metadata);
     phash = dict_get(a, K_phash);
     PyErr_Clear();
-    PyObject *writer = ts_cache.writer, *stats = ts_cache.stats;
+    PyObject *writer = ts_cache.writer, *stats = ts_cache.stats, *sinks = ts_cache.sinks;
     double now = now_perf(), elapsed = now - c->t0, end = c->wall0 + elapsed;
     char ts[24], start_ts[24];
     if (PyErr_Occurred() || iso_ms(end, ts) < 0 || iso_ms(c->wall0, start_ts) < 0) {
@@ -1763,6 +1810,7 @@ fast_emit(CallCore *c)
     /* From here on the call is recorded by this path, whatever happens. */
     Py_INCREF(writer);
     Py_INCREF(stats);
+    Py_INCREF(sinks);
     write_line(tracker, writer, &b, ts);
     if (PyObject_TypeCheck(stats, &StatsCoreType)) {
         ((StatsCore *)stats)->calls++;
@@ -1770,9 +1818,10 @@ fast_emit(CallCore *c)
     else {
         bump(stats, A_calls);
     }
+    rc = PyTuple_GET_SIZE(sinks) ? to_sinks(tracker, sinks, &b) : TAKEN;
     Py_DECREF(writer);
     Py_DECREF(stats);
-    rc = TAKEN;
+    Py_DECREF(sinks);
 done:
     if (rc == FAILED && !PyErr_Occurred()) {
         rc = NOT_TAKEN;
@@ -1791,8 +1840,8 @@ emit(CallCore *c)
 {
     if (fast_enabled) {
         int r = fast_emit(c);
-        if (r == TAKEN) {
-            return 0;
+        if (r == TAKEN || r == RAISED) {
+            return r == TAKEN ? 0 : -1;
         }
         PyErr_Clear(); /* nothing was written: the Python path does it all, and counts what goes wrong */
     }
@@ -2426,7 +2475,7 @@ intern_all(void)
     I(A_forks, "_forks") I(A_max_bytes, "_max_bytes") I(A_lock, "_lock") I(A_locked, "locked")
     I(A_written, "written") I(A_written_own, "_written") I(A_write_line, "write_line") I(A_drop, "_drop") I(A_count, "_count")
     I(A_pico, "pico") I(A_fee, "fee") I(A_tier_min, "tier_min") I(A_ref, "ref") I(A_trace_id, "trace_id")
-    I(A_id, "id") I(A_internal, "internal_errors")
+    I(A_id, "id") I(A_internal, "internal_errors") I(A_hook_errors, "hook_errors") I(A_name, "__name__")
     I(K_source, "source") I(K_operation, "operation") I(K_server, "server_address") I(K_stream, "stream")
     I(K_attempt, "attempt") I(K_fallback, "fallback_from") I(K_agent, "agent") I(K_session, "session_id")
     I(K_user, "user_id") I(K_workflow, "workflow") I(K_tags, "tags") I(K_metadata, "metadata")

@@ -60,3 +60,34 @@ def test_failing_sink_is_counted_and_the_call_goes_on(tracker: llmcost.Tracker) 
 
 def test_no_sink_by_default(tracker: llmcost.Tracker) -> None:
     assert tracker.sinks == ()
+
+
+def test_failing_sink_after_the_first_call_is_counted_with_its_message(tracker: llmcost.Tracker) -> None:
+    """The first call of a tracker looks its rate plans up; later ones take the compiled path where it is built."""
+    reset_warnings()
+    call(tracker)
+
+    def broken(line: bytes) -> None:
+        raise ValueError("bad line")
+
+    tracker.add_sink(broken)
+    with pytest.warns(llmcost.RecorderWarning, match="sink raised ValueError: bad line"):
+        call(tracker)
+    assert tracker.stats.hook_errors == 1
+    assert len(tracker.records) == 2
+
+
+def test_a_sink_that_interrupts_passes_it_on_once_the_line_is_written(tracker: llmcost.Tracker) -> None:
+    call(tracker)
+    seen: list[bytes] = []
+
+    def interrupt(line: bytes) -> None:
+        raise KeyboardInterrupt
+
+    tracker.add_sink(interrupt)
+    tracker.add_sink(seen.append)  # after the one that interrupts: not reached
+    with pytest.raises(KeyboardInterrupt):
+        call(tracker)
+    assert len(tracker.records) == 2
+    assert seen == []
+    assert tracker.stats.hook_errors == 0
