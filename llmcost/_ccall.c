@@ -145,6 +145,7 @@ now_perf(void)
 #endif
 }
 
+#ifndef HAVE_LINUX_CLOCKS
 static double
 now_monotonic(void)
 {
@@ -154,6 +155,7 @@ now_monotonic(void)
     return call_clock(py_monotonic);
 #endif
 }
+#endif
 
 static int
 reseed(void)
