@@ -70,7 +70,9 @@ PyObject_HasAttrWithError_compat(PyObject *obj, PyObject *name)
 /* The FileWriter last written to directly, its descriptor and day: until FileWriter calls forget() (before it closes
  * or replaces the descriptor, in a forked child, when max_bytes changes), a line of that day is written to it with no
  * other check. */
-static PyObject *direct_writer;
+static PyObject *direct_writer; /* borrowed: direct_ref, a weak reference, forgets it when the writer goes */
+static PyObject *direct_ref;
+static PyObject *forget_dead; /* the callback of both weak references (tracker and writer) */
 static long direct_fd = -1;
 static Py_ssize_t direct_written; /* lines written to it since it was taken: added to its _written when forgotten */
 static char direct_day[10];
@@ -1310,7 +1312,8 @@ forget_direct(void)
         PyErr_Restore(type, value, tb);
     }
     direct_written = 0;
-    Py_CLEAR(direct_writer);
+    direct_writer = NULL;
+    Py_CLEAR(direct_ref);
     direct_fd = -1;
 }
 
@@ -1340,8 +1343,8 @@ take_direct(PyObject *writer, const char *ts)
         int same_fork = PyObject_RichCompareBool(fork, forks, Py_EQ);
         if (fd >= 0 && same_fork == 1) {
             PyObject *held = PyObject_CallMethodNoArgs(lock, A_locked);
-            if (held == Py_False) {
-                direct_writer = Py_NewRef(writer);
+            if (held == Py_False && (direct_ref = PyWeakref_NewRef(writer, forget_dead)) != NULL) {
+                direct_writer = writer;
                 direct_fd = fd;
                 memcpy(direct_day, ts, 10);
             }
@@ -1409,7 +1412,8 @@ put_or(Buf *b, PyObject *v, const char *dflt, size_t n)
 /* The Tracker last seen taking the fast path, and what was read from it. Tracker.__setattr__ calls forget_tracker:
  * any attribute set on it (a sink added, a new writer, the plans looked at again) makes the next call read it again. */
 static struct {
-    PyObject *tracker, *writer, *stats, *plans, *sinks; /* strong references; tracker NULL: none */
+    PyObject *tracker;                          /* borrowed (NULL: none); ref forgets it when the tracker goes */
+    PyObject *ref, *writer, *stats, *plans, *sinks; /* strong references */
     PyObject *defaults;                         /* for trace(): set when it has no budget (strong) */
     double until;                               /* _plans_until */
     int gpus;                                   /* tracker.gpus is set */
@@ -1418,7 +1422,8 @@ static struct {
 static void
 forget_tracker(void)
 {
-    Py_CLEAR(ts_cache.tracker);
+    ts_cache.tracker = NULL;
+    Py_CLEAR(ts_cache.ref);
     Py_CLEAR(ts_cache.writer);
     Py_CLEAR(ts_cache.stats);
     Py_CLEAR(ts_cache.plans);
@@ -1453,7 +1458,9 @@ tracker_state(PyObject *tracker)
         ts_cache.stats = Py_NewRef(stats);
         ts_cache.plans = Py_NewRef(plans);
         ts_cache.sinks = Py_NewRef(sinks);
-        ts_cache.tracker = Py_NewRef(tracker);
+        ts_cache.ref = PyWeakref_NewRef(tracker, forget_dead);
+        ok = ok && ts_cache.ref != NULL;
+        ts_cache.tracker = tracker;
         PyObject *budgets = dget(td, A_budgets), *defaults = dget(td, A_defaults);
         if (budgets != NULL && PyTuple_CheckExact(budgets) && PyTuple_GET_SIZE(budgets) == 0 && defaults != NULL &&
             PyDict_CheckExact(defaults) && dget(defaults, S_hint) == NULL) {
@@ -2363,6 +2370,25 @@ mod_set_fast(PyObject *mod, PyObject *flag)
     return PyBool_FromLong(before);
 }
 
+/* The callback of the weak references to the tracker and the writer kept: forget what went. */
+static PyObject *
+mod_forget_dead(PyObject *mod, PyObject *ref)
+{
+    if (ref == ts_cache.ref) {
+        forget_tracker();
+        Py_CLEAR(hit_plans); /* the memo of the tracker that went */
+        Py_CLEAR(hit_model);
+        Py_CLEAR(hit_provider);
+        Py_CLEAR(hit_entry);
+    }
+    if (ref == direct_ref) {
+        forget_direct();
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef forget_dead_def = {"_forget_dead", mod_forget_dead, METH_O, NULL};
+
 static PyObject *
 mod_forget_tracker(PyObject *mod, PyObject *tracker)
 {
@@ -2481,7 +2507,7 @@ intern_all(void)
     I(K_source, "source") I(K_operation, "operation") I(K_server, "server_address") I(K_stream, "stream")
     I(K_attempt, "attempt") I(K_fallback, "fallback_from") I(K_agent, "agent") I(K_session, "session_id")
     I(K_user, "user_id") I(K_workflow, "workflow") I(K_tags, "tags") I(K_metadata, "metadata")
-    I(K_phash, "prompt_hash") I(K_gpus, "gpus") I(A_budgets, "budgets") I(A_defaults, "defaults")
+    I(K_phash, "prompt_hash") I(K_gpus, "gpus") I(A_budgets, "budgets") I(A_defaults, "_defaults")
     I(K_model, "model") I(K_provider, "provider") I(A_dict, "__dict__") I(A_pydantic_fields, "__pydantic_fields__")
     I(A_pydantic_extra, "__pydantic_extra__") I(A_get, "get")
 #undef I
@@ -2524,7 +2550,8 @@ PyInit__ccall(void)
         return NULL;
     }
     PyObject *m = PyModule_Create(&module);
-    if (m == NULL) {
+    if (m == NULL || (forget_dead = PyCFunction_New(&forget_dead_def, NULL)) == NULL) {
+        Py_XDECREF(m);
         return NULL;
     }
     if (PyModule_AddObjectRef(m, "Usage", (PyObject *)&UsageType) < 0 ||

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from llmcost import _writer
@@ -102,7 +103,7 @@ class Tracker(Recorder):
             writer = FileWriter(log_dir, max_bytes=max_bytes)
         self.writer = writer
         self.log_dir: Path | None = writer.directory if isinstance(writer, FileWriter) else None
-        self.defaults: dict[str, Any] = {
+        self.defaults = {
             **attribution(agent, session_id, user_id, workflow, tags, metadata),
             **dict.fromkeys(_CALL_KEYS),
         }
@@ -120,6 +121,16 @@ class Tracker(Recorder):
         self._catalog_next = 0.0
         self._ledger = SpendLedger(self.log_dir) if self.budgets else None
         self._warned_budgets: set[tuple[int, str | None, str]] = set()
+
+    @property
+    def defaults(self) -> Mapping[str, Any]:
+        """What every call starts from: attribution and call details (a read-only view; assign a new mapping to
+        change it, as a call copies it when it starts)."""
+        return MappingProxyType(self._defaults)
+
+    @defaults.setter
+    def defaults(self, value: Mapping[str, Any]) -> None:
+        self._defaults = dict(value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
@@ -153,7 +164,7 @@ class Tracker(Recorder):
         :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached.
         """
         if agent is None and session_id is None and user_id is None and workflow is None and not tags and not metadata:
-            attrs = self.defaults.copy()  # the common case, kept cheap
+            attrs = self._defaults.copy()  # the common case, kept cheap
         else:
             attrs = self.attributes(
                 agent=agent, session_id=session_id, user_id=user_id, workflow=workflow, tags=tags, metadata=metadata
@@ -220,7 +231,7 @@ class Tracker(Recorder):
 
     def attributes(self, base: Mapping[str, Any] | None = None, **given: Any) -> dict[str, Any]:
         """Attribution for a call: ``given`` over ``base`` over the tracker's defaults; tags and metadata merge."""
-        out = dict(base if base is not None else self.defaults)
+        out = dict(base if base is not None else self._defaults)
         for key, value in given.items():
             if value is None:
                 continue

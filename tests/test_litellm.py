@@ -262,7 +262,7 @@ def test_times_and_trace_come_from_litellm(
 def test_attribution_from_call_metadata_over_logger_and_tracker_defaults(
     server: FakeLLMServer, tracker: llmcost.Tracker, witness: Witness
 ) -> None:
-    tracker.defaults.update(workflow="nightly", tags=["prod"])
+    tracker.defaults = {**tracker.defaults, "workflow": "nightly", "tags": ["prod"]}
     lg = install(tracker, provider="openai", agent="planner", user_id="u-default")
     try:
         litellm.completion(
