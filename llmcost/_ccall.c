@@ -1538,6 +1538,11 @@ fast_emit(CallCore *c)
     int rc = NOT_TAKEN;
     Buf b;
     buf_init(&b);
+    /* Every object read below is held until the end: a __bool__ or __hash__ of a user value may run Python code,
+     * and another thread may meanwhile change the tracker's state kept here or the call's dicts. */
+    PyObject *held[32];
+    int nheld = 0;
+#define HOLD(x) (held[nheld++] = Py_NewRef(x))
     PyObject *tracker = c->tracker, *a = c->attrs, *key = NULL;
     if ((PyObject *)Py_TYPE(tracker) != tracker_cls || c->content != Py_None || c->provider_cost != Py_None ||
         !PyTuple_CheckExact(c->scopes) || PyTuple_GET_SIZE(c->scopes) != 0 || !tracker_state(tracker)) {
@@ -1578,7 +1583,27 @@ fast_emit(CallCore *c)
     metadata = dict_get(a, K_metadata);
     phash = dict_get(a, K_phash);
     PyErr_Clear();
-    PyObject *writer = ts_cache.writer, *stats = ts_cache.stats, *sinks = ts_cache.sinks;
+    PyObject *writer = ts_cache.writer, *stats = ts_cache.stats, *sinks = ts_cache.sinks, *plans = ts_cache.plans;
+    HOLD(a);
+    HOLD(source);
+    HOLD(operation);
+    HOLD(server);
+    HOLD(stream);
+    HOLD(attempt);
+    HOLD(fallback);
+    HOLD(gpus);
+    HOLD(agent);
+    HOLD(session);
+    HOLD(user);
+    HOLD(workflow);
+    HOLD(tags);
+    HOLD(metadata);
+    HOLD(phash);
+    HOLD(writer);
+    HOLD(stats);
+    HOLD(sinks);
+    HOLD(plans);
+    HOLD(c->usage != NULL ? c->usage : Py_None);
     double now = now_perf(), elapsed = now - c->t0, end = c->wall0 + elapsed;
     char ts[24], start_ts[24];
     if (PyErr_Occurred() || iso_ms(end, ts) < 0 || iso_ms(c->wall0, start_ts) < 0) {
@@ -1639,7 +1664,7 @@ fast_emit(CallCore *c)
             rc = FAILED;
             goto done;
         }
-        PyObject *model = has_model ? c->response_model : c->request_model, *plans = ts_cache.plans, *hit;
+        PyObject *model = has_model ? c->response_model : c->request_model, *hit;
         if (model == Py_None) {
             goto done;
         }
@@ -1660,14 +1685,14 @@ fast_emit(CallCore *c)
                 goto done; /* the memo is out of date for this time: the Python path looks the plan up again */
             }
         }
-        hit = hit_entry;
+        hit = HOLD(hit_entry);
         PyObject *plan = PyTuple_GET_ITEM(hit, 0);
         PlanRates *rates;
         if (plan == Py_None || (rates = plan_rates(plan)) == NULL ||
             pico_total(rates, u, &total) != TAKEN) {
             goto done;
         }
-        ref = rates->ref;
+        ref = HOLD(rates->ref);
         usage_source = "";
     }
 
@@ -1817,9 +1842,6 @@ fast_emit(CallCore *c)
     TRY(PUT_LIT(&b, "}\n"));
 
     /* From here on the call is recorded by this path, whatever happens. */
-    Py_INCREF(writer);
-    Py_INCREF(stats);
-    Py_INCREF(sinks);
     write_line(tracker, writer, &b, ts);
     if (PyObject_TypeCheck(stats, &StatsCoreType)) {
         ((StatsCore *)stats)->calls++;
@@ -1828,9 +1850,6 @@ fast_emit(CallCore *c)
         bump(stats, A_calls);
     }
     rc = PyTuple_GET_SIZE(sinks) ? to_sinks(tracker, sinks, &b) : TAKEN;
-    Py_DECREF(writer);
-    Py_DECREF(stats);
-    Py_DECREF(sinks);
 done:
     if (rc == FAILED && !PyErr_Occurred()) {
         rc = NOT_TAKEN;
@@ -1839,6 +1858,10 @@ done:
         PyErr_Clear();
     }
     Py_XDECREF(key);
+    while (nheld) {
+        Py_DECREF(held[--nheld]);
+    }
+#undef HOLD
     buf_free(&b);
     return rc;
 }
