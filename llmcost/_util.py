@@ -100,10 +100,10 @@ def prompt_hash(*parts: Any) -> str | None:
 def describe_error(exc: BaseException) -> tuple[str, str, int | None]:
     """(type name, message cut to 300 characters, HTTP status or ``None``)."""
     status = getattr(exc, "status_code", None)
-    if not isinstance(status, int):
+    if not isinstance(status, int) or isinstance(status, bool):
         response = getattr(exc, "response", None)
         status = getattr(response, "status_code", None)
-        if not isinstance(status, int):
+        if not isinstance(status, int) or isinstance(status, bool):
             status = None
     try:
         message = str(exc)

@@ -70,6 +70,24 @@ def test_error_in_block_is_recorded_and_propagates(tracker: llmcost.Tracker) -> 
     assert len(rec.error_message) == 300
 
 
+def test_an_error_whose_status_is_not_a_number_keeps_the_line_readable(tracker: llmcost.Tracker) -> None:
+    class Odd(Exception):
+        status_code = True  # a bool is an int in Python, not an HTTP status
+
+    class Response:
+        status_code = 429
+
+    with pytest.raises(Odd), tracker.trace(model="gpt-4o", provider="openai"):
+        raise Odd("odd")
+    err = Odd("odd")
+    err.response = Response()  # type: ignore[attr-defined]
+    with pytest.raises(Odd), tracker.trace(model="gpt-4o", provider="openai"):
+        raise err
+    first, second = tracker.records  # both lines decode: no "http_status": true
+    assert (first.error_type, first.http_status) == ("Odd", None)
+    assert second.http_status == 429
+
+
 def test_nested_traces_share_trace_id(tracker: llmcost.Tracker) -> None:
     with tracker.trace(model="gpt-4o", provider="openai", operation="chat") as outer:
         inner = one_call(tracker)
