@@ -1585,20 +1585,22 @@ fast_emit(CallCore *c)
     PyErr_Clear();
     PyObject *writer = ts_cache.writer, *stats = ts_cache.stats, *sinks = ts_cache.sinks, *plans = ts_cache.plans;
     HOLD(a);
-    HOLD(source);
-    HOLD(operation);
-    HOLD(server);
-    HOLD(stream);
-    HOLD(attempt);
-    HOLD(fallback);
-    HOLD(gpus);
-    HOLD(agent);
-    HOLD(session);
-    HOLD(user);
-    HOLD(workflow);
-    HOLD(tags);
-    HOLD(metadata);
-    HOLD(phash);
+    if (a == c->attrs) { /* a dict Python code can change: its values are held too (defaults are never changed) */
+        HOLD(source);
+        HOLD(operation);
+        HOLD(server);
+        HOLD(stream);
+        HOLD(attempt);
+        HOLD(fallback);
+        HOLD(gpus);
+        HOLD(agent);
+        HOLD(session);
+        HOLD(user);
+        HOLD(workflow);
+        HOLD(tags);
+        HOLD(metadata);
+        HOLD(phash);
+    }
     HOLD(writer);
     HOLD(stats);
     HOLD(sinks);
