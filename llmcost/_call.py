@@ -86,6 +86,16 @@ class _PyCallCore:
         self.wall0 = _time()
         self.t0 = _perf()
 
+    def record(self, response: Any) -> Any:
+        """Read usage, model and id from a provider response; returns ``response`` unchanged."""
+        usage = extract(response, self.hint)
+        if usage.source in ("none", "error"):
+            self.tracker._count("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
+        self.usage = usage
+        self.response_model = usage.response_model or self.response_model
+        self.response_id = usage.response_id or self.response_id
+        return response
+
     def set_usage(
         self,
         input_tokens: int | None = None,
@@ -179,16 +189,6 @@ class Call(_CallCore):
         return self.request_model
 
     # -- handing over results ------------------------------------------------------------------------------------
-
-    def record(self, response: Any) -> Any:
-        """Read usage, model and id from a provider response; returns ``response`` unchanged."""
-        usage = extract(response, self.hint)
-        if usage.source in ("none", "error"):
-            self.tracker._count("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
-        self.usage = usage
-        self.response_model = usage.response_model or self.response_model
-        self.response_id = usage.response_id or self.response_id
-        return response
 
     def set_error(self, exc: BaseException) -> None:
         """Mark the call failed (or cancelled, for cancellation) without leaving the block."""

@@ -1946,6 +1946,8 @@ CallCore_exit(CallCore *self, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+static PyObject *CallCore_record(CallCore *self, PyObject *response);
+
 static PyMethodDef CallCore_methods[] = {
     {"set_usage", (PyCFunction)(void (*)(void))CallCore_set_usage, METH_FASTCALL | METH_KEYWORDS,
      "set_usage(input_tokens=None, output_tokens=None, *, cache_read_input_tokens=None, "
@@ -1953,6 +1955,9 @@ static PyMethodDef CallCore_methods[] = {
      "gpu_seconds=None, response_model=None, cost_usd=None, estimated=False)\n--\n\n"
      "Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost."},
     {"_write", (PyCFunction)CallCore_write, METH_NOARGS, "Write the record now (the caller marks the call done)."},
+    {"record", (PyCFunction)CallCore_record, METH_O,
+     "record($self, response, /)\n--\n\nRead usage, model and id from a provider response; returns ``response`` "
+     "unchanged."},
     {"__enter__", (PyCFunction)CallCore_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)(void (*)(void))CallCore_exit, METH_FASTCALL, NULL},
     {NULL},
@@ -2304,6 +2309,359 @@ usage_int(PyObject *mod, PyObject *v)
 }
 
 /* ---------------------------------------------------------------------------------------------------------------- */
+/* extract: usage, model and id of a response, as llmcost._usage.extract reads them                                */
+/* The common shapes (a response with a ``usage`` of the OpenAI chat, OpenAI Responses or Anthropic kind) are read
+ * here, with the rules of _fill, extract_usage, _openai_chat, _inclusive and _anthropic; anything else (no usage:
+ * Ollama, usage_metadata, a bare usage; Gemini counts) is handed to those Python functions. */
+
+static PyObject *py_extract; /* llmcost._usage._extract_py */
+static PyObject *py_google;  /* llmcost._usage._google */
+static PyObject *U_model, *U_id, *U_usage, *U_prompt, *U_completion, *U_prompt_details, *U_completion_details,
+    *U_cached, *U_cache_write_tokens, *U_cache_creation_tokens, *U_cache_read_input, *U_cache_creation_input,
+    *U_reasoning_tokens, *U_input, *U_output, *U_input_details, *U_output_details, *U_cache_creation,
+    *U_ephemeral_1h, *U_thinking, *U_prompt_count, *S_anthropic, *A_odd_response;
+
+/* get(obj, name): a new reference, or NULL with an error that is not an Exception */
+static PyObject *
+G(PyObject *obj, PyObject *name)
+{
+    PyObject *args[2] = {obj, name};
+    return usage_get(NULL, args, 2);
+}
+
+/* _int(get(obj, name)) */
+static PyObject *
+GI(PyObject *obj, PyObject *name)
+{
+    PyObject *v = G(obj, name);
+    if (v == NULL) {
+        return NULL;
+    }
+    PyObject *r = usage_int(NULL, v);
+    Py_DECREF(v);
+    return r;
+}
+
+/* get(obj, name) is not None: 1, 0, or -1 */
+static int
+G_set(PyObject *obj, PyObject *name)
+{
+    PyObject *v = G(obj, name);
+    if (v == NULL) {
+        return -1;
+    }
+    int r = v != Py_None;
+    Py_DECREF(v);
+    return r;
+}
+
+/* get(get(obj, outer), inner) as an int */
+static PyObject *
+GGI(PyObject *obj, PyObject *outer, PyObject *inner)
+{
+    PyObject *mid = G(obj, outer);
+    if (mid == NULL) {
+        return NULL;
+    }
+    PyObject *r = GI(mid, inner);
+    Py_DECREF(mid);
+    return r;
+}
+
+/* a if a is not None else (b() ...): the first count that is not None of those given, or None. Steals them all. */
+static PyObject *
+first_set(PyObject *a, PyObject *b)
+{
+    if (a == NULL || b == NULL) {
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        return NULL;
+    }
+    if (a != Py_None) {
+        Py_DECREF(b);
+        return a;
+    }
+    Py_DECREF(a);
+    return b;
+}
+
+/* The counts of an Extracted, set together (each stolen; NULL in any: -1 and all released). */
+static int
+set_counts(Usage *out, PyObject *in, PyObject *outp, PyObject *cr, PyObject *cw, PyObject *cw1h, PyObject *rs)
+{
+    PyObject *v[6] = {in, outp, cr, cw, cw1h, rs};
+    int ok = 1;
+    for (int i = 0; i < 6; i++) {
+        ok = ok && v[i] != NULL;
+    }
+    if (!ok) {
+        for (int i = 0; i < 6; i++) {
+            Py_XDECREF(v[i]);
+        }
+        return -1;
+    }
+    Py_SETREF(out->input_tokens, in);
+    Py_SETREF(out->output_tokens, outp);
+    Py_SETREF(out->cache_read, cr);
+    Py_SETREF(out->cache_write, cw);
+    Py_SETREF(out->cache_write_1h, cw1h);
+    Py_SETREF(out->reasoning, rs);
+    Py_SETREF(out->source, Py_NewRef(S_provider));
+    return 0;
+}
+
+static int
+fill_openai_chat(Usage *out, PyObject *u)
+{
+    PyObject *pd = G(u, U_prompt_details);
+    PyObject *cd = pd == NULL ? NULL : G(u, U_completion_details);
+    if (cd == NULL) {
+        Py_XDECREF(pd);
+        return -1;
+    }
+    PyObject *in = GI(u, U_prompt), *outp = in == NULL ? NULL : GI(u, U_completion);
+    PyObject *cr = outp == NULL ? NULL : GI(pd, U_cached);
+    if (cr == Py_None) { /* LiteLLM also puts it at the top level */
+        cr = first_set(cr, GI(u, U_cache_read_input));
+    }
+    PyObject *cw = cr == NULL ? NULL : GI(pd, U_cache_write_tokens);
+    if (cw == Py_None) {
+        cw = first_set(cw, GI(pd, U_cache_creation_tokens));
+    }
+    if (cw == Py_None) {
+        cw = first_set(cw, GI(u, U_cache_creation_input));
+    }
+    PyObject *rs = cw == NULL ? NULL : GI(cd, U_reasoning_tokens);
+    Py_DECREF(pd);
+    Py_DECREF(cd);
+    return set_counts(out, in, outp, cr, cw, Py_NewRef(out->cache_write_1h), rs);
+}
+
+/* OpenAI Responses (and any usage already inclusive with input_tokens/output_tokens) */
+static int
+fill_inclusive(Usage *out, PyObject *u)
+{
+    PyObject *idt = G(u, U_input_details);
+    if (idt == NULL) {
+        return -1;
+    }
+    PyObject *in = GI(u, U_input), *outp = in == NULL ? NULL : GI(u, U_output);
+    PyObject *cr = outp == NULL ? NULL : GI(idt, U_cached);
+    PyObject *cw = cr == NULL ? NULL : GI(idt, U_cache_write_tokens);
+    PyObject *rs = cw == NULL ? NULL : GGI(u, U_output_details, U_reasoning_tokens);
+    if (rs != NULL && cr == Py_None) {
+        cr = first_set(cr, GI(u, U_cache_read_input));
+    }
+    Py_DECREF(idt);
+    return set_counts(out, in, outp, cr, cw, Py_NewRef(out->cache_write_1h), rs);
+}
+
+static int
+fill_anthropic(Usage *out, PyObject *u)
+{
+    PyObject *base = GI(u, U_input), *read = base == NULL ? NULL : GI(u, U_cache_read_input);
+    PyObject *write = read == NULL ? NULL : GI(u, U_cache_creation_input);
+    PyObject *in = NULL;
+    if (write != NULL) {
+        if (base == Py_None) {
+            in = Py_NewRef(Py_None);
+        }
+        else { /* base + (read or 0) + (write or 0) */
+            PyObject *zero = PyLong_FromLong(0);
+            PyObject *r = zero == NULL ? NULL : PyNumber_Add(base, read == Py_None ? zero : read);
+            in = r == NULL ? NULL : PyNumber_Add(r, write == Py_None ? zero : write);
+            Py_XDECREF(r);
+            Py_XDECREF(zero);
+        }
+    }
+    Py_XDECREF(base);
+    PyObject *outp = in == NULL ? NULL : GI(u, U_output);
+    PyObject *cw1h = outp == NULL ? NULL : GGI(u, U_cache_creation, U_ephemeral_1h);
+    PyObject *rs = cw1h == NULL ? NULL : GGI(u, U_output_details, U_thinking);
+    if (rs == NULL) {
+        Py_XDECREF(in);
+        Py_XDECREF(outp);
+        Py_XDECREF(cw1h);
+        Py_XDECREF(read);
+        Py_XDECREF(write);
+        return -1;
+    }
+    return set_counts(out, in, outp, read, write, cw1h, rs);
+}
+
+/* extract_usage(u, hint, into=out): 0, or -1 with an error set */
+static int
+fill_usage(Usage *out, PyObject *u, PyObject *hint)
+{
+    int chat = G_set(u, U_prompt);
+    if (chat == 0) {
+        chat = G_set(u, U_completion);
+    }
+    if (chat < 0) {
+        return -1;
+    }
+    if (chat) {
+        return fill_openai_chat(out, u);
+    }
+    int inclusive = G_set(u, U_input);
+    if (inclusive == 0) {
+        inclusive = G_set(u, U_output);
+    }
+    if (inclusive < 0) {
+        return -1;
+    }
+    if (inclusive) {
+        int anthropic = hint == S_anthropic ? 1 : PyObject_RichCompareBool(hint, S_anthropic, Py_EQ);
+        if (anthropic == 0) {
+            int details = G_set(u, U_input_details);
+            if (details == 0) {
+                anthropic = G_set(u, U_cache_read_input);
+                if (anthropic == 0) {
+                    anthropic = G_set(u, U_cache_creation_input);
+                }
+            }
+            else if (details < 0) {
+                return -1;
+            }
+        }
+        if (anthropic < 0) {
+            return -1;
+        }
+        return anthropic ? fill_anthropic(out, u) : fill_inclusive(out, u);
+    }
+    int google = G_set(u, U_prompt_count);
+    if (google <= 0) {
+        return google;
+    }
+    PyObject *r = PyObject_CallFunctionObjArgs(py_google, (PyObject *)out, u, NULL);
+    Py_XDECREF(r);
+    return r == NULL ? -1 : 0;
+}
+
+static PyObject *
+new_extracted(void)
+{
+    PyTypeObject *cls = extracted_cls != NULL ? extracted_cls : &UsageType;
+    return Usage_new(cls, NULL, NULL);
+}
+
+/* extract(response, hint): an Extracted; never raises an Exception (an odd object gives source "error"). */
+static PyObject *
+c_extract(PyObject *response, PyObject *hint)
+{
+    if (response == Py_None) {
+        return new_extracted();
+    }
+    PyObject *usage = G(response, U_usage);
+    if (usage == NULL) {
+        return NULL;
+    }
+    if (usage == Py_None || py_extract == NULL) { /* Ollama, usage_metadata, a bare usage: the Python rules */
+        Py_DECREF(usage);
+        return py_extract == NULL ? new_extracted() : PyObject_CallFunctionObjArgs(py_extract, response, hint, NULL);
+    }
+    Usage *out = (Usage *)new_extracted();
+    PyObject *model = out == NULL ? NULL : G(response, U_model);
+    PyObject *rid = model == NULL ? NULL : G(response, U_id);
+    int rc = rid == NULL ? -1 : 0;
+    if (rc == 0) {
+        Py_SETREF(out->response_model, PyUnicode_Check(model) ? Py_NewRef(model) : Py_NewRef(Py_None));
+        Py_SETREF(out->response_id, PyUnicode_Check(rid) ? Py_NewRef(rid) : Py_NewRef(Py_None));
+        rc = fill_usage(out, usage, hint);
+    }
+    Py_XDECREF(model);
+    Py_XDECREF(rid);
+    Py_DECREF(usage);
+    if (rc == 0) {
+        return (PyObject *)out;
+    }
+    Py_XDECREF(out);
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return NULL;
+    }
+    PyErr_Clear(); /* an odd object: the caller counts it, the user's call goes on */
+    Usage *odd = (Usage *)new_extracted();
+    if (odd != NULL) {
+        Py_SETREF(odd->source, Py_NewRef(S_error));
+    }
+    return (PyObject *)odd;
+}
+
+static PyObject *
+mod_extract(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError, "extract() takes 1 or 2 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    return c_extract(args[0], nargs > 1 ? args[1] : Py_None);
+}
+
+static PyObject *
+mod_setup_usage(PyObject *mod, PyObject *args, PyObject *kwds)
+{
+    static char *names[] = {"extracted", "extract", "google", NULL};
+    PyObject *extracted, *extract, *google;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OO:setup_usage", names, &PyType_Type, &extracted, &extract,
+                                     &google)) {
+        return NULL;
+    }
+    if (!PyType_IsSubtype((PyTypeObject *)extracted, &UsageType) ||
+        ((PyTypeObject *)extracted)->tp_basicsize != UsageType.tp_basicsize) {
+        PyErr_SetString(PyExc_TypeError, "extracted must subclass Usage with no fields of its own");
+        return NULL;
+    }
+    Py_XSETREF(extracted_cls, (PyTypeObject *)Py_NewRef(extracted));
+    Py_XSETREF(py_extract, Py_NewRef(extract));
+    Py_XSETREF(py_google, Py_NewRef(google));
+    Py_RETURN_NONE;
+}
+
+/* Call.record(response): read usage, model and id; returns response unchanged. */
+static PyObject *
+CallCore_record(CallCore *self, PyObject *response)
+{
+    PyObject *usage = c_extract(response, self->hint);
+    if (usage == NULL) {
+        return NULL;
+    }
+    Usage *u = (Usage *)usage;
+    if (PyUnicode_Check(u->source) && (PyUnicode_CompareWithASCIIString(u->source, "none") == 0 ||
+                                       PyUnicode_CompareWithASCIIString(u->source, "error") == 0)) {
+        PyObject *name = PyObject_GetAttr((PyObject *)Py_TYPE(response), A_name);
+        PyObject *message = name == NULL ? NULL
+                                         : PyUnicode_FromFormat("llmcost: no usage found in a %S response", name);
+        PyObject *r = message == NULL ? NULL
+                                      : PyObject_CallMethodObjArgs(self->tracker, A_count, A_odd_response, message,
+                                                                   NULL);
+        Py_XDECREF(name);
+        Py_XDECREF(message);
+        if (r == NULL) {
+            Py_DECREF(usage);
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    int has_model = PyObject_IsTrue(u->response_model), has_id = has_model < 0 ? -1 : PyObject_IsTrue(u->response_id);
+    if (has_id < 0) {
+        Py_DECREF(usage);
+        return NULL;
+    }
+    if (has_model) {
+        Py_SETREF(self->response_model, Py_NewRef(u->response_model));
+    }
+    if (has_id) {
+        Py_SETREF(self->response_id, Py_NewRef(u->response_id));
+    }
+    self->u_inline = 0;
+    for (int i = 0; i < 7; i++) {
+        Py_CLEAR(self->uv[i]);
+    }
+    Py_XSETREF(self->usage, usage);
+    return Py_NewRef(response);
+}
+
+/* ---------------------------------------------------------------------------------------------------------------- */
 /* Module                                                                                                            */
 
 static PyObject *
@@ -2497,6 +2855,10 @@ static PyMethodDef module_methods[] = {
     {"pending", mod_pending, METH_O, "Lines written straight to this writer's file not yet in its _written."},
     {"forget", mod_forget, METH_O,
      "FileWriter calls this before it closes or replaces its descriptor: the next line checks its state again."},
+    {"extract", (PyCFunction)(void (*)(void))mod_extract, METH_FASTCALL,
+     "extract(response, hint=None)\n--\n\nUsage, model and id of ``response`` (llmcost._usage.extract)."},
+    {"setup_usage", (PyCFunction)(void (*)(void))mod_setup_usage, METH_VARARGS | METH_KEYWORDS,
+     "Hand over Extracted and the Python extract and _google, for the shapes extract leaves to them."},
     {"get", (PyCFunction)(void (*)(void))usage_get, METH_FASTCALL,
      "get(obj, name)\n--\n\n``obj[name]`` for mappings, ``obj.name`` otherwise; ``None`` when absent (llmcost._usage.get)."},
     {"as_int", usage_int, METH_O, "as_int(value)\n--\n\nAn int count, or None (llmcost._usage._int)."},
@@ -2535,6 +2897,16 @@ intern_all(void)
     I(K_phash, "prompt_hash") I(K_gpus, "gpus") I(A_budgets, "budgets") I(A_defaults, "_defaults")
     I(K_model, "model") I(K_provider, "provider") I(A_dict, "__dict__") I(A_pydantic_fields, "__pydantic_fields__")
     I(A_pydantic_extra, "__pydantic_extra__") I(A_get, "get")
+    I(U_model, "model") I(U_id, "id") I(U_usage, "usage") I(U_prompt, "prompt_tokens")
+    I(U_completion, "completion_tokens") I(U_prompt_details, "prompt_tokens_details")
+    I(U_completion_details, "completion_tokens_details") I(U_cached, "cached_tokens")
+    I(U_cache_write_tokens, "cache_write_tokens") I(U_cache_creation_tokens, "cache_creation_tokens")
+    I(U_cache_read_input, "cache_read_input_tokens") I(U_cache_creation_input, "cache_creation_input_tokens")
+    I(U_reasoning_tokens, "reasoning_tokens") I(U_input, "input_tokens") I(U_output, "output_tokens")
+    I(U_input_details, "input_tokens_details") I(U_output_details, "output_tokens_details")
+    I(U_cache_creation, "cache_creation") I(U_ephemeral_1h, "ephemeral_1h_input_tokens")
+    I(U_thinking, "thinking_tokens") I(U_prompt_count, "prompt_token_count") I(S_anthropic, "anthropic")
+    I(A_odd_response, "odd_response")
 #undef I
     for (int i = 0; i < U_N; i++) {
         if ((U_KEYS[i] = PyUnicode_InternFromString(U_NAMES[i])) == NULL) {

@@ -104,7 +104,7 @@ get: Callable[[Any, str], Any] = _get if _ccall is None else _ccall.get
 _int: Callable[[Any], int | None] = _as_int if _ccall is None else _ccall.as_int
 
 
-def extract(response: Any, hint: str | None = None) -> Extracted:
+def _extract_py(response: Any, hint: str | None = None) -> Extracted:
     """Usage, model and id of ``response``; ``hint`` (``"anthropic"``, ``"ollama"``...) breaks ties. Never raises."""
     out = Extracted()
     try:
@@ -265,3 +265,10 @@ def _google(out: Extracted, m: Any) -> None:
     out.cache_read = _int(get(m, "cached_content_token_count"))
     out.reasoning = thoughts
     out.source = "provider"
+
+
+#: ``extract`` is compiled where ``llmcost._ccall`` is built: it reads a response with a ``usage`` of the OpenAI chat,
+#: OpenAI Responses or Anthropic kind itself, with the rules above, and hands every other shape to them.
+extract: Callable[[Any, str | None], Extracted] = _extract_py if _ccall is None else _ccall.extract
+if _ccall is not None:
+    _ccall.setup_usage(extracted=Extracted, extract=_extract_py, google=_google)

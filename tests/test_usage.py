@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from anthropic.types import Message
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ollama import ChatResponse
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
@@ -212,3 +214,98 @@ def test_int_follows_the_python_rules() -> None:
         got = _usage._int(value)
         assert got == expected, (value, got, expected)
         assert type(got) is type(expected), (value, got, expected)
+
+
+# -- extract: the compiled form reads every shape as the Python rules do -------------------------------------------
+
+_NAMES = [
+    "prompt_tokens",
+    "completion_tokens",
+    "prompt_tokens_details",
+    "completion_tokens_details",
+    "cached_tokens",
+    "cache_write_tokens",
+    "cache_creation_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "reasoning_tokens",
+    "input_tokens",
+    "output_tokens",
+    "input_tokens_details",
+    "output_tokens_details",
+    "cache_creation",
+    "ephemeral_1h_input_tokens",
+    "thinking_tokens",
+    "prompt_token_count",
+    "candidates_token_count",
+    "thoughts_token_count",
+]
+
+
+def _fields(u: Extracted) -> tuple[Any, ...]:
+    return tuple((name, type(getattr(u, name)), getattr(u, name)) for name in Extracted.FIELDS)
+
+
+def _sdk_responses() -> list[Any]:
+    chat = _chat(STUB, {"model": "gpt-4o-mini"})
+    message = _message(STUB, {"model": "claude"})
+    return [
+        chat,
+        ChatCompletion.model_validate(chat),
+        Response.model_validate(_response_body({"model": "o3"})),
+        _response_body({"model": "o3"}),
+        message,
+        Message.model_validate(message),
+        ChatResponse.model_validate(_ollama_chat(STUB, {"model": "llama3.2"})),
+        {"model": "x", "usage": LITELLM_USAGE},
+        CHAT_USAGE,
+        {"usage_metadata": {"prompt_token_count": 100, "candidates_token_count": 20, "thoughts_token_count": 30}},
+        {"usage": {"prompt_token_count": 5, "candidates_token_count": 2}},
+        {"usage": {"input_tokens": 2**70, "cache_read_input_tokens": 1, "output_tokens": 3.0}},
+        {"model": 5, "id": ["x"], "usage": {"prompt_tokens": True, "completion_tokens": 2.5}},
+        {"usage": "n/a"},
+        {"usage": _Exploding()},
+        _Exploding(),
+        SimpleNamespace(model="m", id="i", usage=SimpleNamespace(input_tokens=4, output_tokens=None)),
+    ]
+
+
+def test_compiled_extract_reads_sdk_objects_as_python() -> None:
+    from llmcost import _usage
+
+    if _usage.extract is _usage._extract_py:
+        pytest.skip("llmcost._ccall is not built (or LLMCOST_PURE_PYTHON is set)")
+    for response in _sdk_responses():
+        for hint in (None, "anthropic", "ollama", "openai"):
+            assert _fields(_usage.extract(response, hint)) == _fields(_usage._extract_py(response, hint)), (
+                response,
+                hint,
+            )
+
+
+_counts = st.one_of(
+    st.none(), st.integers(-5, 10**6), st.just(2**64), st.floats(allow_nan=True), st.booleans(), st.text(max_size=3)
+)
+_usage_values = st.recursive(
+    _counts, lambda inner: st.dictionaries(st.sampled_from(_NAMES), inner, max_size=6), max_leaves=12
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    usage=st.dictionaries(st.sampled_from(_NAMES), _usage_values, max_size=8),
+    model=st.one_of(st.none(), st.text(max_size=4), st.integers()),
+    hint=st.sampled_from([None, "anthropic", "ollama", "openai", "vllm"]),
+    as_object=st.booleans(),
+)
+def test_compiled_extract_reads_any_usage_as_python(
+    usage: dict[str, Any], model: Any, hint: Any, as_object: bool
+) -> None:
+    from llmcost import _usage
+
+    if _usage.extract is _usage._extract_py:
+        pytest.skip("llmcost._ccall is not built (or LLMCOST_PURE_PYTHON is set)")
+    response: Any = {"model": model, "id": "r", "usage": usage}
+    if as_object:
+        response = SimpleNamespace(model=model, id="r", usage=SimpleNamespace(**usage))
+    assert _fields(_usage.extract(response, hint)) == _fields(_usage._extract_py(response, hint))
