@@ -3,6 +3,7 @@ msgspec path does, and then its totals are the msgspec path's to the pico-dollar
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import random
@@ -23,12 +24,10 @@ from llmcost.engine._scan import report_files
 from llmcost.engine._sketch import _ZERO_BUCKET, bucket_of
 from tests._traces import T0, day_file, ts
 
-try:
-    from llmcost.engine._cscan import Scanner
-except ImportError:  # built without a C compiler
-    Scanner = None  # type: ignore[assignment, misc]
+#: The scanner ``llmcost report`` uses: None when built without a C compiler or with LLMCOST_PURE_PYTHON set.
+Scanner = _scan._Scanner
 
-needs_scanner = pytest.mark.skipif(Scanner is None, reason="built without the compiled scanner")
+needs_scanner = pytest.mark.skipif(Scanner is None, reason="the compiled scanner is not built or not in use")
 
 
 def _compiler() -> str | None:
@@ -39,7 +38,9 @@ def _compiler() -> str | None:
 def test_the_install_builds_the_compiled_scanner_where_there_is_a_compiler() -> None:
     if _compiler() is None:
         pytest.skip("no C compiler: the pure-Python path is used")
-    assert Scanner is not None, "a C compiler is here, yet llmcost.engine._cscan was not built"
+    assert importlib.util.find_spec("llmcost.engine._cscan") is not None, (
+        "a C compiler is here, yet llmcost.engine._cscan was not built"
+    )
 
 
 def line(**fields: Any) -> bytes:

@@ -1439,3 +1439,14 @@ def test_a_dropped_tracker_and_its_writer_are_freed(tmp_path: Path, catalog: pri
     run_specs(other, Spec(usage=USAGE), 2)  # a new tracker (maybe at the same address) is read afresh
     assert len(log_lines(tmp_path / "other")) == other.stats.calls == other.writer.written == 2
     assert len(log_lines(tmp_path / "logs")) == 3
+
+
+def test_the_install_builds_the_compiled_recorder_where_there_is_a_compiler() -> None:
+    import importlib.util
+    import shutil
+    import sysconfig
+
+    cc = (sysconfig.get_config_var("CC") or "").split()
+    if not cc or shutil.which(cc[0]) is None:
+        pytest.skip("no C compiler: the pure-Python path is used")
+    assert importlib.util.find_spec("llmcost._ccall") is not None, "a C compiler is here, yet _ccall was not built"
