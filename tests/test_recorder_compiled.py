@@ -211,6 +211,25 @@ def log_lines(directory: Path) -> list[bytes]:
     return out
 
 
+def fork(child: Callable[[], int]) -> int:
+    """Run ``child`` in a forked process (its return value is the exit status); the child's pid."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking a process with threads
+        pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = child()
+        finally:
+            os._exit(code)
+    return pid
+
+
+def exit_code(pid: int) -> int:
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
 # -- recording the same calls both ways ------------------------------------------------------------------------------
 
 
@@ -1076,19 +1095,14 @@ def test_threads_and_a_closing_writer_lose_no_line(tmp_path: Path, catalog: pric
 def test_forked_child_appends_its_own_lines(tmp_path: Path, catalog: pricing.Catalog) -> None:
     tracker = llmcost.Tracker(tmp_path, catalog=catalog)
     run_specs(tracker, Spec(usage=USAGE, response_id="before"), 3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            run_specs(tracker, Spec(usage=USAGE, response_id="child"), 50)
-            code = 0 if (tracker.writer.written, tracker.writer.errors, tracker.stats.calls) == (53, 0, 53) else 2
-        finally:
-            os._exit(code)
+
+    def child() -> int:
+        run_specs(tracker, Spec(usage=USAGE, response_id="child"), 50)
+        return 0 if (tracker.writer.written, tracker.writer.errors, tracker.stats.calls) == (53, 0, 53) else 2
+
+    pid = fork(child)
     run_specs(tracker, Spec(usage=USAGE, response_id="parent"), 50)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert exit_code(pid) == 0
     records = [llmcost.decode_record(line) for line in log_lines(tmp_path)]
     assert collections.Counter(r.response_id for r in records) == {"before": 3, "child": 50, "parent": 50}
     assert len({r.id for r in records}) == 103
@@ -1358,27 +1372,21 @@ def test_forked_child_draws_its_own_ids() -> None:
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter())
     before = {tracker.trace("m", "p").trace_id for _ in range(1000)}
     read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(read_end)
-            child = "\n".join(tracker.trace("m", "p").trace_id for _ in range(1000))
-            os.write(write_end, child.encode())
-            os.close(write_end)
-            code = 0
-        finally:
-            os._exit(code)
+
+    def child() -> int:
+        os.close(read_end)
+        os.write(write_end, "\n".join(tracker.trace("m", "p").trace_id for _ in range(1000)).encode())
+        os.close(write_end)
+        return 0
+
+    pid = fork(child)
     os.close(write_end)
     after = {tracker.trace("m", "p").trace_id for _ in range(1000)}
     chunks = []
     while chunk := os.read(read_end, 65536):
         chunks.append(chunk)
     os.close(read_end)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert exit_code(pid) == 0
     child_ids = set(b"".join(chunks).decode().split("\n"))
     assert len(child_ids) == 1000
     parent_ids = before | after
