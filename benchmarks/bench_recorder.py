@@ -7,7 +7,7 @@ Run: ``python benchmarks/bench_recorder.py`` (``--quick`` for fewer rounds).
   The peer, measured in the same run, is the pattern of the commonly published ~80-line callback handler: build a
   dict, ``json.dumps``, open the file in append mode, write, close — per call.
 - The same call three ways: the compiled path (``llmcost._ccall``, the default), the line built in Python (what a call
-  the compiled path leaves to Python costs: scopes, budgets, cost hooks), and the install without a C compiler
+  the compiled path leaves to Python costs: budgets, cost hooks, captured content), and the install without a C compiler
   (``LLMCOST_PURE_PYTHON=1``, measured in a second interpreter with its own peer).
 - Per chunk: a 1,000-chunk OpenAI-shaped stream iterated through the recorder's stream wrapper, minus the same
   stream iterated bare, divided by the chunk count.
@@ -281,8 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  peer: dict + json.dumps + open-append-close:    {peer:7.2f} µs")
     print(f"  ratio peer / llmcost (set_usage):               {peer / calls['set_usage']:7.1f}x")
     if "python_line" in calls:
-        print(f"  per call, the line built in Python (scopes,     {calls['python_line']:7.2f} µs")
-        print("    budgets, cost hooks: what the compiled path leaves to Python)")
+        print(f"  per call, the line built in Python (budgets,    {calls['python_line']:7.2f} µs")
+        print("    cost hooks, content: what the compiled path leaves to Python)")
     if pure is not None:
         print(f"  per call, no C compiler at install (set_usage): {pure['set_usage']:7.2f} µs   (its peer in the")
         print(

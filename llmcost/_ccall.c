@@ -6,7 +6,7 @@
  *
  * Writing a finished call: ``emit`` first tries the fast path, which builds the wire-format line straight into a
  * buffer and appends it with one ``write()``. It takes a call only in the common case: a ``Tracker`` (not a
- * subclass) with no ledger, cost hook or GPU count, a call with no scope or captured content, a
+ * subclass) with no ledger, cost hook or GPU count, a call with no captured content, a
  * usage priced by a memoised integer rate plan (or no usage at all), values of the plain types. Any other call, and
  * any surprise on the way, returns "not taken" before anything is written, and the call goes to the Python path,
  * ``Tracker._emit``, which knows every rule. The fast path writes the very bytes the Python path writes (the same
@@ -49,6 +49,7 @@ static PyObject *tracker_cls;       /* llmcost.Tracker: the fast path takes exac
 static PyObject *file_writer_cls;   /* llmcost.FileWriter: written here; exactly this class */
 static PyObject *writer_globals;    /* llmcost._writer's globals, for its fork counter */
 static PyObject *to_decimal;        /* cost_usd given to set_usage -> Decimal */
+static PyObject *py_add_to_scopes;  /* llmcost._emit.add_to_scopes */
 static PyObject *py_time, *py_perf, *py_monotonic, *py_urandom;
 static int fast_enabled = 1;
 
@@ -1530,6 +1531,32 @@ to_sinks(PyObject *tracker, PyObject *sinks, Buf *b)
     return rc;
 }
 
+/* Count the call in its scopes (llmcost._emit.add_to_scopes: the exact cost, as the Python path adds it). What it
+ * raises is counted as the Python path's failures are; only what is not an Exception is passed on (RAISED). */
+static int
+to_scopes(CallCore *c, Usage *u, int64_t total)
+{
+    if (py_add_to_scopes == NULL) {
+        return TAKEN;
+    }
+    PyObject *cost = PyLong_FromLongLong(total < 0 ? -1 : total);
+    PyObject *r = cost == NULL ? NULL
+                               : PyObject_CallFunctionObjArgs(
+                                     py_add_to_scopes, c->scopes, c->status, u ? u->input_tokens : Py_None,
+                                     u ? u->output_tokens : Py_None, u ? u->cache_read : Py_None,
+                                     u ? u->cache_write : Py_None, u ? u->reasoning : Py_None, cost, NULL);
+    Py_XDECREF(cost);
+    if (r != NULL) {
+        Py_DECREF(r);
+        return TAKEN;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+        return RAISED;
+    }
+    count_internal(c->tracker);
+    return TAKEN;
+}
+
 /* Write a finished call the fast way: TAKEN (written, or handed to the writer), NOT_TAKEN (nothing done: the caller
  * takes the Python path) or FAILED (an error is set; nothing done). */
 static int
@@ -1545,7 +1572,7 @@ fast_emit(CallCore *c)
 #define HOLD(x) (held[nheld++] = Py_NewRef(x))
     PyObject *tracker = c->tracker, *a = c->attrs, *key = NULL;
     if ((PyObject *)Py_TYPE(tracker) != tracker_cls || c->content != Py_None || c->provider_cost != Py_None ||
-        !PyTuple_CheckExact(c->scopes) || PyTuple_GET_SIZE(c->scopes) != 0 || !tracker_state(tracker)) {
+        !PyTuple_CheckExact(c->scopes) || !tracker_state(tracker)) {
         goto done;
     }
     PyObject *source, *operation, *server, *stream, *attempt, *fallback, *agent, *session, *user, *workflow, *tags,
@@ -1852,6 +1879,9 @@ fast_emit(CallCore *c)
         bump(stats, A_calls);
     }
     rc = PyTuple_GET_SIZE(sinks) ? to_sinks(tracker, sinks, &b) : TAKEN;
+    if (rc == TAKEN && PyTuple_GET_SIZE(c->scopes)) {
+        rc = to_scopes(c, u, total);
+    }
 done:
     if (rc == FAILED && !PyErr_Occurred()) {
         rc = NOT_TAKEN;
@@ -2667,12 +2697,12 @@ CallCore_record(CallCore *self, PyObject *response)
 static PyObject *
 mod_setup(PyObject *mod, PyObject *args, PyObject *kwds)
 {
-    static char *names[] = {"extracted",  "tracker",  "file_writer",   "writer_globals", "to_decimal",
-                            "call",       "scopes_var", "call_defaults", NULL};
-    PyObject *extracted, *tracker, *file_writer, *globals, *decimal, *call, *scopes, *dflt;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!OO!OO!:setup", names, &PyType_Type, &extracted,
+    static char *names[] = {"extracted",  "tracker",    "file_writer",   "writer_globals", "to_decimal",
+                            "call",       "scopes_var", "call_defaults", "add_to_scopes",  NULL};
+    PyObject *extracted, *tracker, *file_writer, *globals, *decimal, *call, *scopes, *dflt, *add;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!OO!OO!O:setup", names, &PyType_Type, &extracted,
                                      &PyType_Type, &tracker, &PyType_Type, &file_writer, &PyDict_Type, &globals,
-                                     &decimal, &PyType_Type, &call, &scopes, &PyDict_Type, &dflt)) {
+                                     &decimal, &PyType_Type, &call, &scopes, &PyDict_Type, &dflt, &add)) {
         return NULL;
     }
     if (!PyType_IsSubtype((PyTypeObject *)extracted, &UsageType) ||
@@ -2719,6 +2749,7 @@ mod_setup(PyObject *mod, PyObject *args, PyObject *kwds)
     Py_XSETREF(file_writer_cls, Py_NewRef(file_writer));
     Py_XSETREF(writer_globals, Py_NewRef(globals));
     Py_XSETREF(to_decimal, Py_NewRef(decimal));
+    Py_XSETREF(py_add_to_scopes, Py_NewRef(add));
     Py_XSETREF(call_cls, Py_NewRef(call));
     Py_XSETREF(scopes_var, Py_NewRef(scopes));
     PyObject **cd[] = {&cd_source, &cd_operation, &cd_server, &cd_stream, &cd_attempt, &cd_fallback, &cd_gpus};

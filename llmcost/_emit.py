@@ -31,9 +31,10 @@ from llmcost._writer import Writer, warn_once
 if TYPE_CHECKING:
     from llmcost._budget import SpendLedger
     from llmcost._call import Call
+    from llmcost._scope import Scope
     from pricing import Catalog
 
-__all__ = ["Line", "Recorder", "Stats"]
+__all__ = ["Line", "Recorder", "Stats", "add_to_scopes"]
 
 _CATALOG_RECHECK_S = 30.0
 _NO_USAGE = Extracted()
@@ -78,6 +79,24 @@ _STAT_FIELDS = (
     "pricing_errors",
     "unknown_models",
 )
+
+
+def add_to_scopes(
+    scopes: tuple[Scope, ...],
+    status: str,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cache_read: int | None,
+    cache_write: int | None,
+    reasoning: int | None,
+    total: int,
+) -> None:
+    """Count a call the compiled recorder wrote in each of its scopes: priced at ``total`` pico-dollars by a rate plan
+    (the exact Decimal, as ``Recorder._emit`` adds it), or with no usage (``total`` -1: no cost, not unpriced)."""
+    cost = None if total < 0 else Decimal(total).scaleb(-12, _EXACT)
+    status_of_cost = "no_usage" if total < 0 else "priced"
+    for s in scopes:
+        s.add_counts(status, input_tokens, output_tokens, cache_read, cache_write, reasoning, cost, status_of_cost)
 
 
 class _PyStats:

@@ -92,16 +92,39 @@ class Scope:
 
     def add(self, record: Record, cost: Decimal | None) -> None:
         """Count one finished call (called by the tracker)."""
+        self.add_counts(
+            record.status,
+            record.input_tokens,
+            record.output_tokens,
+            record.cache_read_input_tokens,
+            record.cache_creation_input_tokens,
+            record.reasoning_output_tokens,
+            cost,
+            record.cost_status,
+        )
+
+    def add_counts(
+        self,
+        status: str,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        cache_read: int | None,
+        cache_write: int | None,
+        reasoning: int | None,
+        cost: Decimal | None,
+        cost_status: str,
+    ) -> None:
+        """Count one finished call from its values (the compiled recorder has no record object to hand over)."""
         with self._lock:
             self.calls += 1
-            self.errors += record.status != "ok"
-            self.input_tokens += record.input_tokens or 0
-            self.output_tokens += record.output_tokens or 0
-            self.cache_read_input_tokens += record.cache_read_input_tokens or 0
-            self.cache_creation_input_tokens += record.cache_creation_input_tokens or 0
-            self.reasoning_output_tokens += record.reasoning_output_tokens or 0
+            self.errors += status != "ok"
+            self.input_tokens += input_tokens or 0
+            self.output_tokens += output_tokens or 0
+            self.cache_read_input_tokens += cache_read or 0
+            self.cache_creation_input_tokens += cache_write or 0
+            self.reasoning_output_tokens += reasoning or 0
             if cost is None:
-                self.unpriced += record.cost_status in ("unknown_model", "dynamic")
+                self.unpriced += cost_status in ("unknown_model", "dynamic")
             else:
                 self.cost_usd += cost
 

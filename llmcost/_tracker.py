@@ -21,7 +21,7 @@ from llmcost import _writer
 from llmcost._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
 from llmcost._call import Call, _to_decimal
 from llmcost._compiled import ccall as _ccall
-from llmcost._emit import Recorder, Stats
+from llmcost._emit import Recorder, Stats, add_to_scopes
 from llmcost._record import Record
 from llmcost._scope import Scope, _scopes, fill_from_scopes
 from llmcost._usage import Extracted
@@ -362,4 +362,5 @@ if _ccall is not None:  # the classes the compiled hot path builds or takes as i
         scopes_var=_scopes,
         call_defaults=dict.fromkeys(("server_address", "fallback_from", "gpus"))
         | {"operation": "chat", "source": "sdk", "stream": False, "attempt": 0},
+        add_to_scopes=add_to_scopes,
     )

@@ -1458,3 +1458,49 @@ def test_the_install_builds_the_compiled_recorder_where_there_is_a_compiler() ->
     if not cc or shutil.which(cc[0]) is None:
         pytest.skip("no C compiler: the pure-Python path is used")
     assert importlib.util.find_spec("llmcost._ccall") is not None, "a C compiler is here, yet _ccall was not built"
+
+
+@compiled
+def test_scope_totals_are_the_same_both_ways(tmp_path: Path, catalog: pricing.Catalog, emits: EmitCounter) -> None:
+    """Calls in scopes take the compiled path too; every total of every scope is what the Python path adds up,
+    the exact cost included."""
+    specs = [
+        Spec(usage={"input_tokens": 1200, "output_tokens": 300, "cache_read_input_tokens": 100}),
+        Spec(
+            model="claude-sonnet-4-5",
+            provider="anthropic",
+            usage={
+                "input_tokens": 5000,
+                "output_tokens": 900,
+                "cache_read_input_tokens": 1000,
+                "cache_creation_input_tokens": 700,
+                "cache_creation_1h_input_tokens": 100,
+                "reasoning_output_tokens": 400,
+            },
+        ),
+        Spec(error=("rate limited", 429)),
+        Spec(model="no-such-model", usage={"input_tokens": 5, "output_tokens": 1}),  # unpriced: the Python path
+        Spec(usage={"input_tokens": 7, "output_tokens": 2}, trace_kw={"agent": "worker"}),
+    ]
+
+    def totals(fast: bool) -> tuple[list[dict[str, Any]], int]:
+        with fast_path(fast):
+            tracker = llmcost.Tracker(tmp_path / f"fast-{fast}", catalog=catalog)
+            run_spec(tracker, Spec(usage=USAGE))  # fills the memo of rate plans
+            before = emits.count
+            with tracker.scope("request") as outer:
+                for spec in specs:
+                    run_spec(tracker, spec)
+                with tracker.scope("inner") as inner:
+                    run_specs(tracker, specs[0], 3)
+            assert len(log_lines(tmp_path / f"fast-{fast}")) == 1 + len(specs) + 3
+            return [outer.to_dict(), inner.to_dict()], emits.count - before
+
+    compiled_totals, compiled_emits = totals(True)
+    python_totals, python_emits = totals(False)
+    assert compiled_totals == python_totals
+    assert compiled_totals[0]["calls"] == 8
+    assert compiled_totals[0]["errors"] == 1
+    assert compiled_totals[0]["unpriced"] == 1
+    assert python_emits == 8
+    assert compiled_emits == 2  # the first claude call (it fills the memo of rate plans) and the unknown model
