@@ -266,6 +266,13 @@ class FileWriter(Writer):
             self._close_fd()
             self._day = ""
 
+    def __del__(self) -> None:
+        fd = self.__dict__.get("_fd", -1)  # a writer dropped without close() releases its file
+        if fd >= 0:
+            with contextlib.suppress(Exception):  # at interpreter exit the module may be half torn down
+                _forget(self)
+                os.close(fd)
+
 
 def _open_append(path: str) -> int:
     return os.open(path, _FLAGS, 0o600)

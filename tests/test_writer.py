@@ -49,6 +49,26 @@ def test_daily_files_by_utc_date_with_mode_0600(tmp_path: Path) -> None:
     assert (writer.written, writer.errors) == (3, 0)
 
 
+def test_a_dropped_writer_releases_its_file(tmp_path: Path) -> None:
+    import gc
+
+    writer = llmcost.FileWriter(tmp_path / "logs")
+    writer.write(record("2026-03-01T10:00:00.000Z"))
+    fd = writer._fd
+    assert os.fstat(fd).st_size > 0
+    tracker = llmcost.Tracker(tmp_path / "calls")  # and a tracker's, after the compiled path wrote to it
+    for _ in range(3):
+        with tracker.trace("gpt-4o-mini", "openai") as call:
+            call.set_usage(1, 1)
+    tracker_fd = tracker.writer._fd  # type: ignore[attr-defined]
+    assert tracker_fd >= 0
+    del writer, tracker, call
+    gc.collect()
+    for gone in (fd, tracker_fd):
+        with pytest.raises(OSError, match="Bad file descriptor"):
+            os.fstat(gone)
+
+
 def test_size_cap_rotates_to_numbered_files(tmp_path: Path) -> None:
     one = len(llmcost.encode_record(record()))
     writer = llmcost.FileWriter(tmp_path, max_bytes=one * 3)
