@@ -55,7 +55,7 @@ static int fast_enabled = 1;
 
 /* hasattr(obj, name): 1, 0, or -1 with an error that is not an AttributeError */
 static int
-PyObject_HasAttrWithError_compat(PyObject *obj, PyObject *name)
+has_attr(PyObject *obj, PyObject *name)
 {
     PyObject *v = PyObject_GetAttr(obj, name);
     if (v != NULL) {
@@ -247,6 +247,15 @@ typedef struct {
 } Usage;
 
 #define USAGE_FIELDS 10
+
+static PyTypeObject UsageType;
+
+/* llmcost.Extracted once _usage.py has handed it over (setup_usage), else the bare Usage type. */
+static PyTypeObject *
+extracted_type(void)
+{
+    return extracted_cls != NULL ? extracted_cls : &UsageType;
+}
 
 static PyObject **
 usage_slots(Usage *u)
@@ -2071,8 +2080,7 @@ static PyObject *
 get_usage(CallCore *c, void *closure)
 {
     if (c->u_inline) {
-        PyTypeObject *cls = extracted_cls != NULL ? extracted_cls : &UsageType;
-        Usage *u = (Usage *)cls->tp_alloc(cls, 0);
+        Usage *u = (Usage *)extracted_type()->tp_alloc(extracted_type(), 0);
         if (u == NULL) {
             return NULL;
         }
@@ -2281,7 +2289,7 @@ usage_get(PyObject *mod, PyObject *const *args, Py_ssize_t nargs)
     else {
         Py_DECREF(fields);
     }
-    int pydantic = PyObject_HasAttrWithError_compat((PyObject *)Py_TYPE(obj), A_pydantic_fields);
+    int pydantic = has_attr((PyObject *)Py_TYPE(obj), A_pydantic_fields);
     if (pydantic < 0) {
         return none_unless_fatal();
     }
@@ -2571,8 +2579,7 @@ fill_usage(Usage *out, PyObject *u, PyObject *hint)
 static PyObject *
 new_extracted(void)
 {
-    PyTypeObject *cls = extracted_cls != NULL ? extracted_cls : &UsageType;
-    return Usage_new(cls, NULL, NULL);
+    return Usage_new(extracted_type(), NULL, NULL);
 }
 
 /* extract(response, hint): an Extracted; never raises an Exception (an odd object gives source "error"). */
@@ -2697,17 +2704,12 @@ CallCore_record(CallCore *self, PyObject *response)
 static PyObject *
 mod_setup(PyObject *mod, PyObject *args, PyObject *kwds)
 {
-    static char *names[] = {"extracted",  "tracker",    "file_writer",   "writer_globals", "to_decimal",
-                            "call",       "scopes_var", "call_defaults", "add_to_scopes",  NULL};
-    PyObject *extracted, *tracker, *file_writer, *globals, *decimal, *call, *scopes, *dflt, *add;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!O!OO!OO!O:setup", names, &PyType_Type, &extracted,
-                                     &PyType_Type, &tracker, &PyType_Type, &file_writer, &PyDict_Type, &globals,
-                                     &decimal, &PyType_Type, &call, &scopes, &PyDict_Type, &dflt, &add)) {
-        return NULL;
-    }
-    if (!PyType_IsSubtype((PyTypeObject *)extracted, &UsageType) ||
-        ((PyTypeObject *)extracted)->tp_basicsize != UsageType.tp_basicsize) {
-        PyErr_SetString(PyExc_TypeError, "extracted must subclass Usage with no fields of its own");
+    static char *names[] = {"tracker",    "file_writer",   "writer_globals", "to_decimal", "call",
+                            "scopes_var", "call_defaults", "add_to_scopes",  NULL};
+    PyObject *tracker, *file_writer, *globals, *decimal, *call, *scopes, *dflt, *add;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!O!OO!OO!O:setup", names, &PyType_Type, &tracker, &PyType_Type,
+                                     &file_writer, &PyDict_Type, &globals, &decimal, &PyType_Type, &call, &scopes,
+                                     &PyDict_Type, &dflt, &add)) {
         return NULL;
     }
     if (!PyType_IsSubtype((PyTypeObject *)call, &CallCoreType) || !PyContextVar_CheckExact(scopes)) {
@@ -2744,7 +2746,6 @@ mod_setup(PyObject *mod, PyObject *args, PyObject *kwds)
     }
     Py_DECREF(method);
     Py_XSETREF(trace_py, python_trace);
-    Py_XSETREF(extracted_cls, (PyTypeObject *)Py_NewRef(extracted));
     Py_XSETREF(tracker_cls, Py_NewRef(tracker));
     Py_XSETREF(file_writer_cls, Py_NewRef(file_writer));
     Py_XSETREF(writer_globals, Py_NewRef(globals));
@@ -2830,7 +2831,6 @@ mod_forget(PyObject *mod, PyObject *writer)
 static PyObject *
 mod_reseed(PyObject *mod, PyObject *noargs)
 {
-    forget_direct(); /* a forked child opens its own file */
     if (reseed() < 0) {
         return NULL;
     }
@@ -2880,7 +2880,7 @@ static PyMethodDef module_methods[] = {
      "Hand over the Python classes the fast path builds or recognises; Tracker.trace becomes the compiled one "
      "(which hands every case but the common one to the Python body)."},
     {"set_fast", mod_set_fast, METH_O, "Turn the fast path on or off (tests compare both ways); returns the old value."},
-    {"reseed", mod_reseed, METH_NOARGS, "Draw new random id prefixes and forget the writer (in a forked child)."},
+    {"reseed", mod_reseed, METH_NOARGS, "Draw new random id prefixes (in a forked child)."},
     {"forget_tracker", mod_forget_tracker, METH_O,
      "Tracker.__setattr__ calls this: the next call reads the tracker's state again."},
     {"pending", mod_pending, METH_O, "Lines written straight to this writer's file not yet in its _written."},

@@ -24,7 +24,6 @@ from llmcost._compiled import ccall as _ccall
 from llmcost._emit import Recorder, Stats, add_to_scopes
 from llmcost._record import Record
 from llmcost._scope import Scope, _scopes, fill_from_scopes
-from llmcost._usage import Extracted
 from llmcost._util import iso_ms, prompt_hash
 from llmcost._writer import FileWriter, MemoryWriter, Writer
 
@@ -40,6 +39,8 @@ def _nothing_to_forget(tracker: object) -> None:
 
 _forget_tracker = _nothing_to_forget if _ccall is None else _ccall.forget_tracker
 
+#: What ``trace()`` sets in a call's attrs from its own arguments (their defaults: what the compiled trace sets).
+_TRACE_SETS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus")
 #: Every key a call's ``attrs`` holds (integrations may pass fewer: readers use ``.get``).
 _CALL_KEYS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus", "prompt_hash")
 
@@ -352,15 +353,14 @@ def _text_signature(fn: Callable[..., Any]) -> str:
 
 if _ccall is not None:  # the classes the compiled hot path builds or takes as its own, and its Tracker.trace
     Tracker.trace.__doc__ = f"{_text_signature(Tracker.trace)}\n--\n\n{Tracker.trace.__doc__}"
+    _trace_defaults = Tracker.trace.__kwdefaults__ or {}
     _ccall.setup(
-        extracted=Extracted,
         tracker=Tracker,
         file_writer=FileWriter,
         writer_globals=vars(_writer),
         to_decimal=_to_decimal,
         call=Call,
         scopes_var=_scopes,
-        call_defaults=dict.fromkeys(("server_address", "fallback_from", "gpus"))
-        | {"operation": "chat", "source": "sdk", "stream": False, "attempt": 0},
+        call_defaults={key: _trace_defaults[key] for key in _TRACE_SETS},
         add_to_scopes=add_to_scopes,
     )
