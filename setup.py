@@ -27,7 +27,6 @@ _ARGS = [] if sys.platform == "win32" else ["-O2"]
 
 setup(
     ext_modules=[
-        Extension("llmcost._ccall", ["llmcost/_ccall.c"], optional=True, extra_compile_args=_ARGS),
         Extension("llmcost.engine._cscan", ["llmcost/engine/_cscan.c"], optional=True, extra_compile_args=_ARGS),
     ],
     cmdclass={"build_py": BuildPy},

@@ -6,16 +6,13 @@ Run: ``python benchmarks/bench_recorder.py`` (``--quick`` for fewer rounds).
   included (ids, timestamps, pricing with the shipped catalog, the JSON line, one ``write`` to a real file).
   The peer, measured in the same run, is the pattern of the commonly published ~80-line callback handler: build a
   dict, ``json.dumps``, open the file in append mode, write, close — per call.
-- The same call three ways: the compiled path (``llmcost._ccall``, the default), the line built in Python (what a call
-  the compiled path leaves to Python costs: budgets, cost hooks, captured content), and the install without a C compiler
-  (``LLMCOST_PURE_PYTHON=1``, measured in a second interpreter with its own peer).
 - Per chunk: a 1,000-chunk OpenAI-shaped stream iterated through the recorder's stream wrapper, minus the same
   stream iterated bare, divided by the chunk count.
 - Import: ``python -X importtime -c "import llmcost"``, the cumulative time of the ``llmcost`` line.
 - Where the per-call time goes: the system call (one ``os.write`` of the same line to a file of its own) and the
   rest; and the floor of this API in Python: a bare object's with-block and ``set_usage`` call around one
   ``os.write`` of the same line, doing nothing else.
-Targets: ≤ 3 µs median per call, ≤ 0.3 µs per chunk, ≤ 50 ms import. The per-call contenders take turns round by
+Targets: ≤ 8 µs median per call and at least 2× faster than the peer, ≤ 0.3 µs per chunk, ≤ 50 ms import. The per-call contenders take turns round by
 round, so load on a shared machine falls on all of them alike. Figures and their reading: benchmarks/README.md.
 """
 
@@ -36,7 +33,6 @@ from typing import Any
 
 import llmcost
 import pricing
-from llmcost._compiled import ccall
 
 ROUNDS = 15
 PER_ROUND = 2_000
@@ -101,14 +97,6 @@ def bench_calls(directory: Path, rounds: int, parts: bool = True) -> dict[str, f
             with trace("gpt-4o-mini", "openai") as call:
                 call.set_usage(2006, 300, cache_read_input_tokens=1920, reasoning_output_tokens=64)
 
-    def python_line(n: int) -> None:
-        fast = ccall.set_fast(False) if ccall is not None else False
-        try:
-            set_usage(n)
-        finally:
-            if ccall is not None:
-                ccall.set_fast(fast)
-
     def record_response(n: int) -> None:
         trace = tracker.trace
         for _ in range(n):
@@ -137,8 +125,6 @@ def bench_calls(directory: Path, rounds: int, parts: bool = True) -> dict[str, f
 
     set_usage(500)  # warm the catalog cache and the file
     contenders = {"nothing": nothing, "set_usage": set_usage, "record": record_response, "peer": peer}
-    if ccall is not None:
-        contenders["python_line"] = python_line
     out = interleaved_us(contenders, PER_ROUND, rounds)
     if parts:
         out.update(breakdown(tracker, directory, rounds))
@@ -188,24 +174,6 @@ def breakdown(tracker: llmcost.Tracker, directory: Path, rounds: int) -> dict[st
     finally:
         os.close(fd)
     return {f"part:{name}": value for name, value in parts.items()}
-
-
-def pure_python(rounds: int) -> dict[str, float] | None:
-    """The per-call figures of an install without a C compiler: this script again, in an interpreter that takes the
-    pure-Python paths (``LLMCOST_PURE_PYTHON=1``), with its own peer."""
-    env = {**os.environ, "LLMCOST_PURE_PYTHON": "1"}
-    proc = subprocess.run(
-        [sys.executable, __file__, "--calls-json", f"--rounds={rounds}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        print(f"  (the pure-Python run failed: {proc.stderr.strip().splitlines()[-1:]})", file=sys.stderr)
-        return None
-    figures: dict[str, float] = json.loads(proc.stdout)
-    return figures
 
 
 def bench_chunks(rounds: int) -> float:
@@ -260,34 +228,18 @@ def main(argv: list[str] | None = None) -> int:
     for arg in argv:
         if arg.startswith("--rounds="):
             rounds = int(arg.split("=", 1)[1])
-    if "--calls-json" in argv:  # the per-call figures alone, as JSON (the pure-Python run)
-        with tempfile.TemporaryDirectory() as tmp:
-            calls = bench_calls(Path(tmp), rounds, parts=False)
-        print(json.dumps({"compiled": ccall is not None, **calls}))
-        return 0
     with tempfile.TemporaryDirectory() as tmp:
         calls = bench_calls(Path(tmp), rounds)
-    pure = pure_python(rounds) if ccall is not None else None
     chunk = bench_chunks(rounds)
     imp = import_ms()
     peer = calls["peer"]
     raw = calls["part:raw_write"]
     floor = calls["part:floor"]
-    path = "compiled (llmcost._ccall)" if ccall is not None else "pure Python (no compiled module)"
     print(f"llmcost recorder benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cpus, median of {rounds})")
-    print(f"  recorder path: {path}")
-    print(f"  per call, trace + set_usage (priced, written):  {calls['set_usage']:7.2f} µs   target ≤ 3")
+    print(f"  per call, trace + set_usage (priced, written):  {calls['set_usage']:7.2f} µs   target ≤ 8")
     print(f"  per call, trace + record(ChatCompletion):       {calls['record']:7.2f} µs")
     print(f"  peer: dict + json.dumps + open-append-close:    {peer:7.2f} µs")
-    print(f"  ratio peer / llmcost (set_usage):               {peer / calls['set_usage']:7.1f}x")
-    if "python_line" in calls:
-        print(f"  per call, the line built in Python (budgets,    {calls['python_line']:7.2f} µs")
-        print("    cost hooks, content: what the compiled path leaves to Python)")
-    if pure is not None:
-        print(f"  per call, no C compiler at install (set_usage): {pure['set_usage']:7.2f} µs   (its peer in the")
-        print(
-            f"    same run: {pure['peer']:.2f} µs, ratio {pure['peer'] / pure['set_usage']:.1f}x; record: {pure['record']:.2f} µs)"
-        )
+    print(f"  ratio peer / llmcost (set_usage):               {peer / calls['set_usage']:7.1f}x   target ≥ 2")
     print(f"  per streamed chunk:                             {chunk:7.3f} µs   target ≤ 0.3")
     print(f"  import llmcost (-X importtime, cumulative):     {imp:7.1f} ms   target ≤ 50")
     print("  where the per-call time goes (µs):")

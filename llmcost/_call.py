@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import os
 import time
 from collections.abc import AsyncGenerator, Generator
 from decimal import Decimal
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from llmcost import _util
 from llmcost._chunks import HANDLERS, ChunkHandler
-from llmcost._compiled import ccall as _ccall
 from llmcost._scope import Scope
 from llmcost._usage import Extracted, extract
 from llmcost._util import describe_error, new_span_id
@@ -32,11 +30,7 @@ _time = time.time
 _new = object.__new__
 _perf = time.perf_counter
 
-if _ccall is not None:
-    _span: contextvars.ContextVar[Call | None] = _ccall.span_var
-    os.register_at_fork(after_in_child=_ccall.reseed)  # a child draws its own id prefixes
-else:
-    _span = contextvars.ContextVar("llmcost_span", default=None)
+_span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
 
 
 def current_call() -> Call | None:
@@ -44,9 +38,13 @@ def current_call() -> Call | None:
     return _span.get()
 
 
-class _PyCallCore:
-    """The fields, with-block, ``set_usage`` and write of a call, in Python (where the compiled ``llmcost._ccall``,
-    which does the same in C, is not built)."""
+def _to_decimal(cost: Decimal | float | str) -> Decimal:
+    return cost if isinstance(cost, Decimal) else Decimal(str(cost))
+
+
+class Call:
+    """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
+    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status."""
 
     # What a call starts with, kept on the class: a new call sets only what differs (a hot-path saving).
     usage: Extracted | None = None
@@ -127,13 +125,9 @@ class _PyCallCore:
         if cost_usd is not None:
             self.provider_cost = _to_decimal(cost_usd)
 
-    def _write(self) -> None:
-        """Write the record now (the caller marks the call done)."""
-        self.tracker._emit(self)  # type: ignore[arg-type]
-
     def __enter__(self) -> Call:
-        self._token = _span.set(self)  # type: ignore[arg-type]
-        return self  # type: ignore[return-value]
+        self._token = _span.set(self)
+        return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -151,37 +145,7 @@ class _PyCallCore:
             return  # the stream records the call when it ends
         if not self.done:  # finish(), inlined
             self.done = True
-            self.tracker._emit(self)  # type: ignore[arg-type]
-
-    def set_error(self, exc: BaseException) -> None:
-        raise NotImplementedError
-
-
-def _to_decimal(cost: Decimal | float | str) -> Decimal:
-    return cost if isinstance(cost, Decimal) else Decimal(str(cost))
-
-
-if TYPE_CHECKING or _ccall is None:  # noqa: SIM108 (a base class: mypy reads only this branch)
-    _CallCore = _PyCallCore
-else:
-    _CallCore = _ccall.CallCore  # the same in C: about 3x less time per recorded call
-
-
-class Call(_CallCore):
-    """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
-    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status."""
-
-    tracker: Tracker
-    id: str
-    trace_id: str
-    parent_id: str | None
-    request_model: str | None
-    provider: str | None
-    hint: str | None
-    attrs: dict[str, Any]
-    scopes: tuple[Scope, ...]
-    wall0: float
-    t0: float
+            self.tracker._emit(self)
 
     @property
     def model(self) -> str | None:
@@ -223,7 +187,7 @@ class Call(_CallCore):
         self.done = True
         if status is not None and self.status == "ok":
             self.status = status
-        self._write()
+        self.tracker._emit(self)
 
     async def __aenter__(self) -> Call:
         return self.__enter__()

@@ -1,16 +1,12 @@
-"""The optional compiled modules, or ``None`` where they were not built (no C compiler at install) or where the
-environment asks for the pure-Python paths with ``LLMCOST_PURE_PYTHON=1`` (same records and totals, slower).
-
-- ``llmcost._ccall``, the recorder's hot path (a call's fields, with-block, ``set_usage`` and line): ``ccall`` here;
-- ``llmcost.engine._cscan``, the line scanner of ``llmcost report`` (loaded by ``llmcost.engine._scan``).
-"""
+"""The optional compiled line scanner ``llmcost.engine._cscan``, or ``None`` where it was not built (no C compiler at
+install) or where the environment asks for the pure-Python path with ``LLMCOST_PURE_PYTHON=1``."""
 
 from __future__ import annotations
 
 import os
 from types import ModuleType
 
-__all__ = ["PURE_PYTHON", "ccall", "load"]
+__all__ = ["PURE_PYTHON", "load"]
 
 PURE_PYTHON = os.environ.get("LLMCOST_PURE_PYTHON", "").strip() not in ("", "0")
 
@@ -25,6 +21,3 @@ def load(name: str) -> ModuleType | None:
         return importlib.import_module(name)
     except ImportError:
         return None
-
-
-ccall = load("llmcost._ccall")

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmcost._compiled import ccall as _ccall
 from llmcost._record import Record, decode_record
 from llmcost._usage import Extracted
 from llmcost._util import _MILLIS, iso_ms
@@ -31,10 +30,9 @@ from llmcost._writer import Writer, warn_once
 if TYPE_CHECKING:
     from llmcost._budget import SpendLedger
     from llmcost._call import Call
-    from llmcost._scope import Scope
     from pricing import Catalog
 
-__all__ = ["Line", "Recorder", "Stats", "add_to_scopes"]
+__all__ = ["Line", "Recorder", "Stats"]
 
 _CATALOG_RECHECK_S = 30.0
 _NO_USAGE = Extracted()
@@ -81,28 +79,11 @@ _STAT_FIELDS = (
 )
 
 
-def add_to_scopes(
-    scopes: tuple[Scope, ...],
-    status: str,
-    input_tokens: int | None,
-    output_tokens: int | None,
-    cache_read: int | None,
-    cache_write: int | None,
-    reasoning: int | None,
-    total: int,
-) -> None:
-    """Count a call the compiled recorder wrote in each of its scopes: priced at ``total`` pico-dollars by a rate plan
-    (the exact Decimal, as ``Recorder._emit`` adds it), or with no usage (``total`` -1: no cost, not unpriced)."""
-    cost = None if total < 0 else Decimal(total).scaleb(-12, _EXACT)
-    status_of_cost = "no_usage" if total < 0 else "priced"
-    for s in scopes:
-        s.add_counts(status, input_tokens, output_tokens, cache_read, cache_write, reasoning, cost, status_of_cost)
-
-
-class _PyStats:
-    """The counters of :class:`Stats` in Python (where the compiled ``llmcost._ccall`` is not built)."""
+class Stats:
+    """What the recorder counted. Every failure it absorbed has a counter here."""
 
     __slots__ = _STAT_FIELDS
+    FIELDS = _STAT_FIELDS
 
     def __init__(self) -> None:
         self.calls = 0
@@ -116,19 +97,6 @@ class _PyStats:
         self.odd_response = 0
         self.pricing_errors = 0
         self.unknown_models = 0
-
-
-if TYPE_CHECKING or _ccall is None:  # noqa: SIM108 (a base class: mypy reads only this branch)
-    _StatsBase = _PyStats
-else:
-    _StatsBase = _ccall.StatsCore  # C integers: counting a recorded call allocates nothing
-
-
-class Stats(_StatsBase):
-    """What the recorder counted. Every failure it absorbed has a counter here."""
-
-    __slots__ = ()
-    FIELDS = _STAT_FIELDS
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.FIELDS}

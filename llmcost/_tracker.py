@@ -14,14 +14,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from llmcost import _writer
 from llmcost._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
-from llmcost._call import Call, _to_decimal
-from llmcost._compiled import ccall as _ccall
-from llmcost._emit import Recorder, Stats, add_to_scopes
+from llmcost._call import Call
+from llmcost._emit import Recorder, Stats
 from llmcost._record import Record
 from llmcost._scope import Scope, _scopes, fill_from_scopes
 from llmcost._util import iso_ms, prompt_hash
@@ -33,14 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["Tracker", "configure", "get_tracker", "track"]
 
 
-def _nothing_to_forget(tracker: object) -> None:
-    """No compiled recorder: no state of a tracker is kept elsewhere."""
-
-
-_forget_tracker = _nothing_to_forget if _ccall is None else _ccall.forget_tracker
-
-#: What ``trace()`` sets in a call's attrs from its own arguments (their defaults: what the compiled trace sets).
-_TRACE_SETS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus")
 #: Every key a call's ``attrs`` holds (integrations may pass fewer: readers use ``.get``).
 _CALL_KEYS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus", "prompt_hash")
 
@@ -104,7 +93,8 @@ class Tracker(Recorder):
             writer = FileWriter(log_dir, max_bytes=max_bytes)
         self.writer = writer
         self.log_dir: Path | None = writer.directory if isinstance(writer, FileWriter) else None
-        self.defaults = {
+        #: What every call starts from: attribution and call details (a call copies it when it starts).
+        self.defaults: dict[str, Any] = {
             **attribution(agent, session_id, user_id, workflow, tags, metadata),
             **dict.fromkeys(_CALL_KEYS),
         }
@@ -122,20 +112,6 @@ class Tracker(Recorder):
         self._catalog_next = 0.0
         self._ledger = SpendLedger(self.log_dir) if self.budgets else None
         self._warned_budgets: set[tuple[int, str | None, str]] = set()
-
-    @property
-    def defaults(self) -> Mapping[str, Any]:
-        """What every call starts from: attribution and call details (a read-only view; assign a new mapping to
-        change it, as a call copies it when it starts)."""
-        return MappingProxyType(self._defaults)
-
-    @defaults.setter
-    def defaults(self, value: Mapping[str, Any]) -> None:
-        self._defaults = dict(value)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        _forget_tracker(self)  # the compiled recorder reads the tracker's state again on its next call
 
     # -- public API ---------------------------------------------------------------------------------------------
 
@@ -165,7 +141,7 @@ class Tracker(Recorder):
         :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached.
         """
         if agent is None and session_id is None and user_id is None and workflow is None and not tags and not metadata:
-            attrs = self._defaults.copy()  # the common case, kept cheap
+            attrs = self.defaults.copy()  # the common case, kept cheap
         else:
             attrs = self.attributes(
                 agent=agent, session_id=session_id, user_id=user_id, workflow=workflow, tags=tags, metadata=metadata
@@ -232,7 +208,7 @@ class Tracker(Recorder):
 
     def attributes(self, base: Mapping[str, Any] | None = None, **given: Any) -> dict[str, Any]:
         """Attribution for a call: ``given`` over ``base`` over the tracker's defaults; tags and metadata merge."""
-        out = dict(base if base is not None else self._defaults)
+        out = dict(base if base is not None else self.defaults)
         for key, value in given.items():
             if value is None:
                 continue
@@ -334,33 +310,3 @@ def track(client: Any = None, /, **kwargs: Any) -> Any:
     if client is not None:
         return get_tracker().wrap(client, **kwargs)
     return get_tracker().trace(**kwargs)
-
-
-def _text_signature(fn: Callable[..., Any]) -> str:
-    """``name($self, /, a=None, *, b='x')``: the signature line of a compiled method's doc (what ``help`` and
-    ``inspect.signature`` read), from a Python function's code."""
-    code = fn.__code__
-    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    defaults = dict(zip(names[code.co_argcount - len(fn.__defaults__ or ()) : code.co_argcount], fn.__defaults__ or ()))
-    defaults.update(fn.__kwdefaults__ or {})
-    parts = ["$self", "/"]
-    for i, name in enumerate(names[1:], start=1):
-        if i == code.co_argcount:
-            parts.append("*")
-        parts.append(f"{name}={defaults[name]!r}" if name in defaults else name)
-    return f"{fn.__name__}({', '.join(parts)})"
-
-
-if _ccall is not None:  # the classes the compiled hot path builds or takes as its own, and its Tracker.trace
-    Tracker.trace.__doc__ = f"{_text_signature(Tracker.trace)}\n--\n\n{Tracker.trace.__doc__}"
-    _trace_defaults = Tracker.trace.__kwdefaults__ or {}
-    _ccall.setup(
-        tracker=Tracker,
-        file_writer=FileWriter,
-        writer_globals=vars(_writer),
-        to_decimal=_to_decimal,
-        call=Call,
-        scopes_var=_scopes,
-        call_defaults={key: _trace_defaults[key] for key in _TRACE_SETS},
-        add_to_scopes=add_to_scopes,
-    )

@@ -11,16 +11,13 @@ not send stays ``None``, never 0; a response whose shape is not recognised yield
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from llmcost._compiled import ccall as _ccall
+from typing import Any
 
 __all__ = ["Extracted", "extract", "extract_usage", "get", "merge_anthropic_delta"]
 
 
-class _PyUsage:
-    """The fields of :class:`Extracted` in Python (where the compiled ``llmcost._ccall`` is not built)."""
+class Extracted:
+    """Normalised usage of one call."""
 
     __slots__ = (
         "cache_read",
@@ -47,25 +44,14 @@ class _PyUsage:
         self.response_id: str | None = None
         self.source = "none"  # "provider" | "partial" | "estimated" | "none"
 
-
-if TYPE_CHECKING or _ccall is None:  # noqa: SIM108 (a base class: mypy reads only this branch)
-    _UsageBase = _PyUsage
-else:
-    _UsageBase = _ccall.Usage  # the same fields, in C: the recorder's line reads them without a lookup
-
-
-class Extracted(_UsageBase):
-    """Normalised usage of one call."""
-
-    __slots__ = ()
-    FIELDS = _PyUsage.__slots__
+    FIELDS = __slots__
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS if getattr(self, k) is not None)
         return f"Extracted({fields})"
 
 
-def _get(obj: Any, name: str) -> Any:
+def get(obj: Any, name: str) -> Any:
     """``obj[name]`` for mappings, ``obj.name`` otherwise; ``None`` when absent.
 
     Pydantic models (the SDKs' response types) keep their fields in ``__dict__`` and extra keys in
@@ -89,7 +75,7 @@ def _get(obj: Any, name: str) -> Any:
         return None
 
 
-def _as_int(value: Any) -> int | None:
+def _int(value: Any) -> int | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -99,12 +85,7 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-#: ``get`` and ``_int`` are compiled where ``llmcost._ccall`` is built (the same rules; 3-4x faster on SDK objects).
-get: Callable[[Any, str], Any] = _get if _ccall is None else _ccall.get
-_int: Callable[[Any], int | None] = _as_int if _ccall is None else _ccall.as_int
-
-
-def _extract_py(response: Any, hint: str | None = None) -> Extracted:
+def extract(response: Any, hint: str | None = None) -> Extracted:
     """Usage, model and id of ``response``; ``hint`` (``"anthropic"``, ``"ollama"``...) breaks ties. Never raises."""
     out = Extracted()
     try:
@@ -265,10 +246,3 @@ def _google(out: Extracted, m: Any) -> None:
     out.cache_read = _int(get(m, "cached_content_token_count"))
     out.reasoning = thoughts
     out.source = "provider"
-
-
-#: ``extract`` is compiled where ``llmcost._ccall`` is built: it reads a response with a ``usage`` of the OpenAI chat,
-#: OpenAI Responses or Anthropic kind itself, with the rules above, and hands every other shape to them.
-extract: Callable[[Any, str | None], Extracted] = _extract_py if _ccall is None else _ccall.extract
-if _ccall is not None:
-    _ccall.setup_usage(extracted=Extracted, extract=_extract_py, google=_google)

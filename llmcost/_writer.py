@@ -24,7 +24,6 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from llmcost._compiled import ccall as _ccall
 from llmcost._record import Record, decode_record, encode_record
 
 __all__ = ["FileWriter", "MemoryWriter", "RecorderWarning", "Writer", "log_file_name", "warn_once"]
@@ -38,28 +37,12 @@ Opener = Callable[[str], int]
 _forks = 0  # bumped in a forked child: writers reopen their file there instead of sharing the parent's
 
 
-def _keep_going(writer: object) -> None:
-    """No compiled recorder: nothing writes to a writer's descriptor behind its back."""
-
-
-def _none_pending(writer: object) -> int:
-    return 0
-
-
-#: Called (holding the GIL) before a FileWriter closes or replaces its descriptor, and when its cap changes: the
-#: compiled recorder, which appends straight to the descriptor it last checked, checks the writer's state again.
-_forget = _keep_going if _ccall is None else _ccall.forget
-#: Lines the compiled recorder wrote straight to a writer's file and has not yet added to its count.
-_pending = _none_pending if _ccall is None else _ccall.pending
-
-
 _writers: weakref.WeakSet[FileWriter] = weakref.WeakSet()
 
 
 def _after_fork() -> None:
     global _forks
     _forks += 1
-    _forget(None)
     for writer in list(_writers):  # a lock held by a thread of the parent would never be released here
         writer._lock = threading.Lock()
 
@@ -161,22 +144,7 @@ class FileWriter(Writer):
         self._fork = _forks
         _writers.add(self)
         self.errors = 0
-        self._written = 0
-
-    @property
-    def written(self) -> int:  # type: ignore[override]
-        """Lines written (by this object, and by the compiled recorder straight to its file)."""
-        return self._written + _pending(self)
-
-    @property
-    def max_bytes(self) -> int | None:
-        """The size cap of a file (``None``: none)."""
-        return self._max_bytes
-
-    @max_bytes.setter
-    def max_bytes(self, value: int | None) -> None:
-        _forget(self)  # a capped writer takes the Python path, which rotates
-        self._max_bytes = value
+        self.written = 0
 
     @property
     def path(self) -> Path | None:
@@ -192,13 +160,13 @@ class FileWriter(Writer):
                     if fd < 0:
                         self._drop("open")
                         return
-                if self._max_bytes is not None and self._size + len(line) > self._max_bytes:
+                if self.max_bytes is not None and self._size + len(line) > self.max_bytes:
                     fd = self._rotate(len(line))
                 n = os.write(fd, line)
                 self._size += n
                 if n != len(line):  # a short write only happens when the disk fills up mid-line
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                self._written += 1
+                self.written += 1
             except OSError as exc:
                 self._drop(exc)
 
@@ -220,7 +188,6 @@ class FileWriter(Writer):
 
     def _open_current(self) -> int:
         path = self.directory / log_file_name(self._day, self._index)
-        _forget(self)
         try:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._fd = self._opener(str(path))
@@ -255,7 +222,6 @@ class FileWriter(Writer):
         return best
 
     def _close_fd(self) -> None:
-        _forget(self)
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
@@ -270,7 +236,6 @@ class FileWriter(Writer):
         fd = self.__dict__.get("_fd", -1)  # a writer dropped without close() releases its file
         if fd >= 0:
             with contextlib.suppress(Exception):  # at interpreter exit the module may be half torn down
-                _forget(self)
                 os.close(fd)
 
 
