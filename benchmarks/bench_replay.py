@@ -1,7 +1,7 @@
 """Replay: records in wire format aggregated by agent, beside DuckDB ``read_json`` on the same file and query.
 
 Run: ``python benchmarks/bench_replay.py [--records N] [--quick] [--repeat K]``. Prints records/s of
-``llmcost report --by agent`` (``report_files``: every core; the same without the compiled scanner), of DuckDB (plain ``GROUP BY``; with duplicate ids
+``llmcost report --by agent`` (``report_files``: every core), of DuckDB (plain ``GROUP BY``; with duplicate ids
 dropped first, as our report does; and computing everything the report prints), of the former report path
 (follower batches of full records + ``report()``), of the live engine's ``ingest``, and of stdlib ``json`` and
 ``orjson`` decode loops for context; checks that the per-agent totals (calls, tokens, cost in pico-dollars) equal
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from llmcost._record import Record, encode_record
-from llmcost.engine import Engine, Follower, _scan
+from llmcost.engine import Engine, Follower
 from llmcost.engine._report import read_history, report
 from llmcost.engine._scan import report_files
 
@@ -70,23 +70,9 @@ def generate(path: Path, n: int) -> None:
         f.write(b"".join(lines))
 
 
-COMPILED: list[int] = []  # records the compiled scanner read, per run of ours()
-
-
 def ours(path: Path) -> dict[str, tuple[int, int, int, int]]:
     scan = report_files([path], "agent")
-    COMPILED.append(scan.compiled)
     return {r.key: (r.calls, r.input_tokens, r.output_tokens, r.pico) for r in scan.rows}
-
-
-def ours_msgspec(path: Path) -> dict[str, tuple[int, int, int, int]]:
-    """The report without the compiled scanner (as installed without a C compiler): msgspec alone."""
-    scanner, _scan._Scanner = _scan._Scanner, None
-    try:
-        rows = report_files([path], "agent").rows
-    finally:
-        _scan._Scanner = scanner
-    return {r.key: (r.calls, r.input_tokens, r.output_tokens, r.pico) for r in rows}
 
 
 def before(path: Path) -> dict[str, tuple[int, int, int, int]]:
@@ -192,7 +178,6 @@ def main(argv: list[str] | None = None) -> int:
             theirs = best("duck", duck, path)
             distinct = best("duck_distinct", duck, path, True)
             full = best("duck_report", duck_report, path)
-        pure = best("msgspec", ours_msgspec, path)
         former = best("before", before, path)
         calls = best("engine", engine, path, n)
         best("json", stdlib_json, path)
@@ -203,12 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     total_duck = tuple(sum(v[i] for v in theirs.values()) for i in range(4))
     print(f"totals (calls, input, output, pico-USD): llmcost {total_mine}")
     print(f"                                         duckdb  {total_duck}")
-    same = mine == theirs == distinct == pure == former and calls == full == n
-    print(
-        f"per-agent totals equal (report, DuckDB, DuckDB distinct ids, msgspec path, former report, engine calls): {same}"
-    )
-    scanner = "not built" if _scan._Scanner is None else f"{min(COMPILED):,} of {n:,} records"
-    print(f"read by the compiled scanner:                  {scanner}")
+    same = mine == theirs == distinct == former and calls == full == n
+    print(f"per-agent totals equal (report, DuckDB, DuckDB distinct ids, former report, engine calls): {same}")
     rate = {k: n / t for k, t in times.items()}
     print(f"llmcost report --by agent (report_files):      {rate['ours']:>12,.0f} records/s")
     print(f"DuckDB read_json + GROUP BY agent:             {rate['duck']:>12,.0f} records/s")
@@ -217,7 +198,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio llmcost / DuckDB (same duplicate rule):  {rate['ours'] / rate['duck_distinct']:>12.2f}")
     print(f"DuckDB, everything the report computes:        {rate['duck_report']:>12,.0f} records/s")
     print(f"ratio llmcost / DuckDB (the report's work):    {rate['ours'] / rate['duck_report']:>12.2f}")
-    print(f"report without the compiled scanner (msgspec): {rate['msgspec']:>12,.0f} records/s")
     print(f"former report (follower + report()):           {rate['before']:>12,.0f} records/s")
     print(f"live Engine.ingest (follower + engine):        {rate['engine']:>12,.0f} records/s")
     print(f"stdlib json.loads loop (decode only):          {rate['json']:>12,.0f} records/s")

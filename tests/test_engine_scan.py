@@ -1,5 +1,4 @@
-"""The fast one-shot report: the same rows as ``report()`` over the follower's batches, in one process or several,
-with the compiled line scanner and without it (every test runs both ways)."""
+"""The fast one-shot report: the same rows as ``report()`` over the follower's batches, in one process or several."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from llmcost._record import encode_record
-from llmcost.engine import Follower, _scan
+from llmcost.engine import Follower
 from llmcost.engine._follow import _Seen
 from llmcost.engine._lines import MAX_LINE
 from llmcost.engine._report import GROUP_KEYS, read_history, report
@@ -21,17 +20,6 @@ from llmcost.engine._scan import _split, report_files
 from llmcost.engine._sketch import Sketch
 from pricing import Catalog, load_catalog
 from tests._traces import T0, day_file, rec
-
-
-@pytest.fixture(autouse=True, params=["compiled", "python"])
-def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Which path reads the lines: the compiled scanner (where built: ``test_engine_cscan`` checks that it is) or
-    msgspec alone."""
-    if request.param == "python":
-        monkeypatch.setattr(_scan, "_Scanner", None)
-    elif _scan._Scanner is None:
-        pytest.skip("built without the compiled scanner")
-    return str(request.param)
 
 
 @pytest.fixture

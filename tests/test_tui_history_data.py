@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from llmcost.engine._report import read_history, report
-from llmcost.engine._scan import _Scanner
 from pricing import Usage, load_catalog
 from tests._traces import T0, day_file, rec, write
 from tui._history_data import gather
@@ -65,21 +64,3 @@ def test_days_and_models_of_the_period(logs: Path) -> None:
     assert {m.key: m.unpriced_calls for m in history.models}["o3"] == 4
     # the chart and the table agree: every priced dollar is on a day
     assert history.total == sum((m.cost_usd for m in history.models), Decimal(0))
-
-
-@pytest.mark.skipif(_Scanner is None, reason="built without the compiled scanner")
-def test_the_same_without_the_compiled_scanner(logs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    now = T0 + 3 * DAY + 3600
-    compiled = gather([str(logs)], now)
-    monkeypatch.setattr("llmcost.engine._scan._Scanner", None)
-    python = gather([str(logs)], now)
-    assert python.days == compiled.days
-    assert [m.as_dict() for m in python.models] == [m.as_dict() for m in compiled.models]
-    assert [m.latency.counts for m in python.models] == [m.latency.counts for m in compiled.models]
-
-
-def test_an_empty_history(tmp_path: Path) -> None:
-    history = gather([str(tmp_path)], T0)
-    assert len(history.days) == 30
-    assert history.models == ()
-    assert history.total == 0

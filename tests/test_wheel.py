@@ -5,10 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 import venv
 import zipfile
 from decimal import Decimal
@@ -33,11 +31,6 @@ print(json.dumps({
     "status": price.status,
 }))
 """
-
-
-def _compiler() -> str | None:
-    cc = (sysconfig.get_config_var("CC") or "").split()
-    return shutil.which(cc[0]) if cc else None
 
 
 def _setuptools_version() -> tuple[int, ...]:
@@ -71,9 +64,7 @@ def test_wheel_prices_a_call_from_the_bundled_catalog(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert "pricing/pricing_catalog.toml" in names
-    assert "llmcost/engine/_cscan.pyi" in names
-    if _compiler() is not None:  # the scanner of llmcost report is in the wheel
-        assert any(n.startswith("llmcost/engine/_cscan.") and n.endswith((".so", ".pyd")) for n in names), names
+    assert not any(n.endswith((".so", ".pyd", ".c")) for n in names), names  # pure Python: one wheel for all
     python = _install(wheel, tmp_path / "env")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -33,7 +33,7 @@ __all__ = ["REPORT_KEYS", "ReportRow", "alarm_history", "read_history", "report"
 ReportBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day"]
 REPORT_KEYS: tuple[ReportBy, ...] = ("agent", "model", "provider", "user", "session", "workflow", "day")
 #: The groupings of the fast scan: the report's, and ``day_model`` (keys ``"YYYY-MM-DD\nmodel"``, the day alone for a
-#: record without a model) for the monitor's history screen. The order is the compiled scanner's grouping codes.
+#: record without a model) for the monitor's history screen.
 GroupBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day", "day_model"]
 GROUP_KEYS: tuple[GroupBy, ...] = (*REPORT_KEYS, "day_model")
 DAY_MODEL_SEP = "\n"
@@ -126,7 +126,7 @@ class ReportRow:
         }
 
 
-_SUMS = (  # also the order of the sums in a row of the compiled scanner (_cscan.c: S_CALLS ... S_UNPRICED)
+_SUMS = (
     "calls",
     "errors",
     "retries",

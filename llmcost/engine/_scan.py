@@ -18,13 +18,6 @@ What makes it fast, and what keeps it equal to :func:`report` over the follower'
   ids the way the follower does; the first ids of each range are checked against the ids the previous ranges
   remembered at their end, and any id seen on both sides of a cut sends the whole history through one process.
 
-Where the compiled scanner (``_cscan``, built at install when a C compiler is there) is present, a block is first
-read by it: it parses the lines straight from the bytes and adds them to its own group totals, with no Python object
-per record. It takes a block only when every line is one the slim decoder reads to the same values and (with a
-period) every record falls inside the period or every one outside; any other block goes the way above. It also keeps
-the duplicate-id check (the follower's rule, ``_Seen``'s two generations), for its own blocks and, through
-``Scanner.fresh``, for those read the way above. Its totals are added to the rows at the end.
-
 Malformed and over-long lines are counted per file, never fatal (the same :class:`LineSplitter` and
 :func:`decode_block` as the follower).
 """
@@ -47,20 +40,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 from msgspec.structs import astuple
 
-from llmcost._compiled import load
 from llmcost._record import record_decoder
 from llmcost.engine._aggregate import _no_usage, _no_usage_pico
 from llmcost.engine._follow import _ID, Follower, Progress, _Seen
 from llmcost.engine._lines import MAX_LINE, decode_block
-from llmcost.engine._report import _KEY_FIELDS, _SUMS, GROUP_KEYS, GroupBy, ReportRow, _add, _ranked, _Rows, _within
-from llmcost.engine._time import epoch
+from llmcost.engine._report import _KEY_FIELDS, GroupBy, ReportRow, _add, _ranked, _Rows, _within
 
 if TYPE_CHECKING:
-    from llmcost.engine._cscan import Scanner
     from pricing import Catalog
-
-_cscan = load("llmcost.engine._cscan")  # None without a C compiler at install: the pure-Python path, same totals
-_Scanner = None if _cscan is None else _cscan.Scanner
 
 __all__ = ["Scan", "report_files"]
 
@@ -80,7 +67,6 @@ class Scan:
     duplicates: int = 0
     malformed: dict[str, int] = field(default_factory=dict)
     processes: int = 1
-    compiled: int = 0  # of the records, how many the compiled scanner read
 
 
 _FIELDS: tuple[tuple[str, Any, Any], ...] = (  # in the wire format's order: msgspec matches the keys fastest so
@@ -139,10 +125,8 @@ class _Part:
     records: int = 0
     duplicates: int = 0
     malformed: dict[str, int] = field(default_factory=dict)
-    compiled: int = 0
     head: list[str] = field(default_factory=list)  # the first fresh ids, checked against the previous parts
-    seen: _Seen | None = None  # the ids remembered at the end (in this process, without the compiled scanner)
-    scanner: Scanner | None = None  # the compiled scanner, which then remembers them
+    seen: _Seen | None = None  # the ids remembered at the end (in this process)
     sent: _Ids = ""  # the ids remembered at the end, packed (from a forked process)
 
 
@@ -204,19 +188,10 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
     tally = _Tally(job)
     seen = _Seen()
     want = seen.cap if head else 0
-    scanner = None
-    if _Scanner is not None and not job.reprice:
-        scanner = _Scanner(GROUP_KEYS.index(job.by), seen.cap, want)  # it keeps the duplicate check: same rule
-    part = _Part(tally.rows, seen=None if scanner else seen, scanner=scanner)
-    fresh = seen.fresh if scanner is None else scanner.fresh
+    part = _Part(tally.rows, seen=seen)
     done = 0
     for fd, name, start, end in pieces:
         for block, over, consumed in _blocks(fd, start, end):
-            if scanner is not None and block and _take(scanner, block, job, part):
-                done += consumed
-                if progress is not None:
-                    progress(done)
-                continue
             records = None if job.reprice else _decode_slim(slim, block)
             uncosted = False
             if records is not None and None in map(_COST, records):
@@ -229,10 +204,10 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
                 records, bad = decode_block(full, block)
             if over + bad:
                 part.malformed[name] = part.malformed.get(name, 0) + over + bad
-            records, dupes = fresh(records)  # before the period filter, as the follower's batches are
+            records, dupes = seen.fresh(records)  # before the period filter, as the follower's batches are
             part.records += len(records)
             part.duplicates += dupes
-            if scanner is None and len(part.head) < want:
+            if len(part.head) < want:
                 part.head += map(_ID, records[: want - len(part.head)])
             if job.lo is not None or job.hi is not None:
                 records = [r for r in records if _within(r.ts, job.lo, job.hi)]
@@ -247,44 +222,7 @@ def _scan(pieces: Sequence[_Piece], job: _Job, progress: Callable[[int], None] |
             if progress is not None:
                 progress(done)
     tally.flush()
-    if scanner is not None:
-        _add_rows(tally, scanner.rows())
-        part.head = scanner.head()
     return part
-
-
-def _take(scanner: Scanner, block: memoryview, job: _Job, part: _Part) -> bool:
-    """Whether the compiled scanner took the block: every line read, and all of the records in the period (added to
-    its totals) or all of them outside it (counted as read, as the Python way does)."""
-    period = job.lo is not None or job.hi is not None
-    got = scanner.scan(block, period)
-    if got is None:
-        return False
-    count, first, last = got
-    inside = True
-    if period and count:
-        if first is None or last is None:
-            return False  # a timestamp epoch() reads the slow way, or not at all: record by record
-        lo, hi = epoch(first), epoch(last)  # the earliest and the latest
-        if (job.hi is not None and lo >= job.hi) or (job.lo is not None and hi < job.lo):
-            inside = False
-        elif (job.lo is not None and lo < job.lo) or (job.hi is not None and hi >= job.hi):
-            return False  # the block straddles an end of the period
-    fresh, dupes = scanner.commit(inside)
-    part.records += fresh
-    part.duplicates += dupes
-    part.compiled += fresh
-    return True
-
-
-def _add_rows(tally: _Tally, rows: list[tuple[Any, ...]]) -> None:
-    """The compiled scanner's totals, added to the rows."""
-    for key, *sums, latency, ttft in rows:
-        row = tally.row(key)
-        for name, value in zip(_SUMS, sums):  # the scanner's rows hold them in this order
-            setattr(row, name, getattr(row, name) + value)
-        row.latency.add_counts(latency)
-        row.ttft.add_counts(ttft)
 
 
 def _no_cost(r: Any) -> bool:
@@ -417,18 +355,15 @@ _forked: tuple[list[list[_Piece]], _Job] | None = None
 _kept: list[_Part] = []  # a forked process exits without freeing what it built: that would only cost time
 
 
-def _run_forked(index: int) -> tuple[dict[str | None, ReportRow], int, int, int, dict[str, int], _Ids, _Ids]:
+def _run_forked(index: int) -> tuple[dict[str | None, ReportRow], int, int, dict[str, int], _Ids, _Ids]:
     assert _forked is not None
     parts, job = _forked
     part = _scan(parts[index], job, None, head=True)
     _kept.append(part)
     remembered: _Ids = ""
-    if index < len(parts) - 1:
-        if part.scanner is not None:
-            remembered = _pack(part.scanner.remembered())
-        elif part.seen is not None:
-            remembered = _pack([*part.seen.current, *part.seen.previous])
-    return part.rows, part.records, part.duplicates, part.compiled, part.malformed, _pack(part.head), remembered
+    if index < len(parts) - 1 and part.seen is not None:
+        remembered = _pack([*part.seen.current, *part.seen.previous])
+    return part.rows, part.records, part.duplicates, part.malformed, _pack(part.head), remembered
 
 
 _Ids = str | list[str]
@@ -460,8 +395,8 @@ def _run(parts: list[list[_Piece]], job: _Job, progress: Progress | None, total:
         pending = [pool.apply_async(_run_forked, (i,)) for i in range(1, len(parts))]
         results = [_scan(parts[0], job, report, head=False)]
         for p in pending:
-            rows, records, duplicates, compiled, malformed, head, remembered = p.get()
-            results.append(_Part(rows, records, duplicates, malformed, compiled, _unpack(head), sent=remembered))
+            rows, records, duplicates, malformed, head, remembered = p.get()
+            results.append(_Part(rows, records, duplicates, malformed, _unpack(head), sent=remembered))
         pool.close()
     except BaseException:
         pool.terminate()
@@ -485,8 +420,6 @@ def _distinct(parts: list[_Part]) -> bool:
 
 def _knows_any(part: _Part, ids: list[str]) -> bool:
     """Whether the part remembered any of the ids at its end."""
-    if part.scanner is not None:
-        return part.scanner.knows_any(ids)
     if part.seen is not None:
         return not (part.seen.current.isdisjoint(ids) and part.seen.previous.isdisjoint(ids))
     return not set(_unpack(part.sent)).isdisjoint(ids)
@@ -504,7 +437,6 @@ def _merge(parts: list[_Part]) -> Scan:
                 mine.merge(row)
         scan.records += part.records
         scan.duplicates += part.duplicates
-        scan.compiled += part.compiled
         for name, n in part.malformed.items():
             scan.malformed[name] = scan.malformed.get(name, 0) + n
     scan.rows = _ranked(rows.values())
