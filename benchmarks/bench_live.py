@@ -22,7 +22,7 @@ from llmcost.engine import Engine, Follower
 
 WRITER = r"""
 import os, sys, time
-from llmcost._record import Record, encode_record
+from llmcost.log._record import Record, encode_record
 directory, rate, seconds, wid = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 start = time.time(); i = 0
 fd = None; day = None

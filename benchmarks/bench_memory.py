@@ -18,8 +18,8 @@ import tracemalloc
 
 import psutil
 
-from llmcost._record import Record, encode_record, record_decoder
 from llmcost.engine import Engine
+from llmcost.log._record import Record, encode_record, record_decoder
 
 START = 1772409600.0
 MODELS = ("gpt-4o-mini", "gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash", "o3", "llama3.1:8b", "mistral", "x-new")

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from llmcost._record import Record, encode_record
 from llmcost.engine import Engine, Follower
 from llmcost.engine._report import read_history, report
 from llmcost.engine._scan import report_files
+from llmcost.log._record import Record, encode_record
 
 START = 1772409600.0  # 2026-03-02T00:00:00Z
 MODELS = ("gpt-4o-mini", "gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash", "o3")

@@ -1,7 +1,8 @@
 """Record, price and watch every LLM call.
 
-The recorder writes one JSON line per call (wire format v1) to daily logs; the engine follows those logs,
-aggregates them and raises runaway-loop alarms.
+The recorder (``llmcost.recorder``) writes one JSON line per call (wire format v1, ``llmcost.log``) to daily logs;
+the engine (``llmcost.engine``) follows those logs, aggregates them and raises runaway-loop alarms; ``llmcost.alerts``
+sends them on. Client wrappers and framework integrations are in ``llmcost.integrations``.
 
 >>> import llmcost
 >>> tracker = llmcost.Tracker(writer=llmcost.MemoryWriter())
@@ -16,17 +17,35 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from llmcost._budget import Budget, BudgetExceeded, BudgetWarning
-from llmcost._call import Call, current_call
-from llmcost._emit import Stats
-from llmcost._record import WIRE_VERSION, Record, decode_record, encode_record
-from llmcost._scope import Scope
-from llmcost._tracker import Tracker, configure, get_tracker, track
-from llmcost._usage import Extracted, extract
-from llmcost._writer import FileWriter, MemoryWriter, RecorderWarning, Writer, log_file_name
+from llmcost.integrations import track
+from llmcost.log import (
+    WIRE_VERSION,
+    FileWriter,
+    MemoryWriter,
+    Record,
+    RecorderWarning,
+    Writer,
+    decode_record,
+    encode_record,
+    log_file_name,
+)
+from llmcost.recorder import (
+    Budget,
+    BudgetExceeded,
+    BudgetWarning,
+    Call,
+    Extracted,
+    Scope,
+    Stats,
+    Tracker,
+    configure,
+    current_call,
+    extract,
+    get_tracker,
+)
 
 if TYPE_CHECKING:
-    from llmcost._demo import DemoTraffic
+    from llmcost.demo import DemoTraffic
 
 __all__ = [
     "WIRE_VERSION",
@@ -61,8 +80,8 @@ def demo_traffic(
     """Start writing simulated traffic to ``directory`` in real time; returns the running ``DemoTraffic``.
 
     ``rate`` is the mean number of calls per second (plus retry-loop bursts), ``seed`` makes the sequence repeatable,
-    ``speed`` compresses time. Stop it with ``.stop()`` or by leaving its ``with`` block. See ``llmcost._demo``.
+    ``speed`` compresses time. Stop it with ``.stop()`` or by leaving its ``with`` block. See ``llmcost.demo``.
     """
-    from llmcost._demo import demo_traffic as start
+    from llmcost.demo import demo_traffic as start
 
     return start(os.fspath(directory), rate=rate, seed=seed, speed=speed)

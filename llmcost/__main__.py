@@ -6,7 +6,7 @@ import sys
 
 
 def run() -> None:
-    from llmcost._cli import main
+    from llmcost.cli import main
 
     sys.exit(main())
 

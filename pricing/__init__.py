@@ -10,10 +10,13 @@
 from __future__ import annotations
 
 from pricing._catalog import Catalog, ModelNotFound, load_catalog, parse_timestamp
+from pricing._fetch import _package_version as package_version
 from pricing._format import format_usd
+from pricing._format import plain as format_plain
+from pricing._format import table as format_table
 from pricing._load import CatalogError, bundled_catalog_path, validate_document
 from pricing._model import BUCKETS, ImpossibleUsage, Model, Price, Provider, Rates, RateWindow, Usage
-from pricing._paths import catalog_dir, llmcost_home, log_dir
+from pricing._paths import catalog_dir
 
 __all__ = [
     "BUCKETS",
@@ -29,10 +32,11 @@ __all__ = [
     "Usage",
     "bundled_catalog_path",
     "catalog_dir",
+    "format_plain",
+    "format_table",
     "format_usd",
-    "llmcost_home",
     "load_catalog",
-    "log_dir",
+    "package_version",
     "parse_timestamp",
     "price",
     "validate_document",

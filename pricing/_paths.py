@@ -1,7 +1,9 @@
-"""Where llmcost keeps its files.
+"""Where the catalog's files are: versions written by ``pricing update``, the override files, and the config file
+whose ``[pricing]`` table ``pricing update`` reads.
 
-One environment variable, ``LLMCOST_HOME``, moves everything (logs, catalog versions, overrides, config); without it
-the XDG data directory is used. Both the recorder and the monitor resolve paths here, so they agree with no flags.
+They live under the llmcost home directory: ``LLMCOST_HOME``, else ``$XDG_DATA_HOME/llmcost`` (``llmcost.paths``
+states the same rule for the logs and the config; this package imports nothing of llmcost, and a test checks that the
+two agree).
 """
 
 from __future__ import annotations
@@ -11,19 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "catalog_dir",
-    "config_file",
-    "llmcost_home",
-    "log_dir",
-    "project_override_file",
-    "read_config",
-    "user_override_file",
-]
+__all__ = ["catalog_dir", "project_override_file", "read_config", "user_override_file"]
 
 
-def llmcost_home() -> Path:
-    """The directory for logs, catalog versions and configuration."""
+def _home() -> Path:
     explicit = os.environ.get("LLMCOST_HOME")
     if explicit:
         return Path(explicit).expanduser()
@@ -31,31 +24,23 @@ def llmcost_home() -> Path:
     return Path(data_home) / "llmcost"
 
 
-def log_dir() -> Path:
-    """The default log directory shared by the recorder and the monitor (``LLMCOST_LOG_DIR`` overrides it)."""
-    explicit = os.environ.get("LLMCOST_LOG_DIR")
-    return Path(explicit).expanduser() if explicit else llmcost_home() / "logs"
-
-
 def catalog_dir() -> Path:
     """Versions written by ``pricing update`` (``current.toml`` is the active one)."""
-    return llmcost_home() / "catalog"
+    return _home() / "catalog"
 
 
 def user_override_file() -> Path:
-    return llmcost_home() / "pricing.toml"
+    """Your own rates for every project: ``pricing.toml`` in the llmcost home directory."""
+    return _home() / "pricing.toml"
 
 
 def project_override_file() -> Path:
+    """Rates for this project: ``.llmcost/pricing.toml`` in the working directory."""
     return Path.cwd() / ".llmcost" / "pricing.toml"
 
 
-def config_file() -> Path:
-    return llmcost_home() / "config.toml"
-
-
-def read_config(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any]]:
-    """The config file (default: :func:`config_file`) and its tables; no file is an empty config.
+def read_config() -> tuple[Path, dict[str, Any]]:
+    """``config.toml`` in the llmcost home directory and its tables; no file is an empty config.
 
     Raises ``ValueError`` with one line naming the file when it cannot be read or is not valid TOML.
     """
@@ -64,7 +49,7 @@ def read_config(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-    file = Path(path) if path is not None else config_file()
+    file = _home() / "config.toml"
     if not file.is_file():
         return file, {}
     try:

@@ -7,7 +7,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from llmcost._record import Record, encode_record
+from llmcost.log._record import Record, encode_record
 
 T0 = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.timezone.utc).timestamp()
 _ids = itertools.count(1)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from llmcost._record import Record
 from llmcost.alerts import KINDS, AlertConfig, AlertConfigError, Notifier, WebhookConfig, load_alert_config
 from llmcost.engine import AlarmConfig, Engine, Follower
+from llmcost.log._record import Record
 from pricing import load_catalog
 from tests._traces import T0, day_file, rec, write
 from tests._webhook import Reply, WebhookServer, closed_port_url, wait_for
@@ -429,7 +429,7 @@ def test_monitor_announces_what_goes_on_and_keeps_going_when_a_webhook_fails(
 
 
 def test_alerts_command_without_a_table(capsys: pytest.CaptureFixture[str]) -> None:
-    from llmcost._cli import main
+    from llmcost.cli import main
 
     assert main(["alerts"]) == 0
     assert capsys.readouterr().out.startswith("no alerts configured")
@@ -438,7 +438,7 @@ def test_alerts_command_without_a_table(capsys: pytest.CaptureFixture[str]) -> N
 def test_alerts_command_lists_destinations_without_the_secret_url(
     isolated_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from llmcost._cli import main
+    from llmcost.cli import main
 
     write_config(
         isolated_home,
@@ -456,7 +456,7 @@ def test_alerts_command_lists_destinations_without_the_secret_url(
 def test_alerts_test_sends_a_sample_to_every_destination(
     isolated_home: Path, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from llmcost._cli import main
+    from llmcost.cli import main
 
     out = isolated_home / "alerts.jsonl"
     command = json.dumps(list(recorder(out)))
@@ -474,7 +474,7 @@ def test_alerts_test_sends_a_sample_to_every_destination(
 def test_alerts_test_fails_when_a_destination_fails(
     isolated_home: Path, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from llmcost._cli import main
+    from llmcost.cli import main
 
     webhook.script[:] = [Reply(404, b"no_service")]
     write_config(isolated_home, f'[[alerts.webhook]]\nurl = "{webhook.url}"\n')
@@ -483,7 +483,7 @@ def test_alerts_test_fails_when_a_destination_fails(
 
 
 def test_alerts_command_reports_a_bad_table(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from llmcost._cli import main
+    from llmcost.cli import main
 
     path = write_config(isolated_home, '[alerts]\nkinds = ["loops"]\n')
     assert main(["alerts"]) == 2

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from llmcost._cli import main
+from llmcost.cli import main
 from tests._traces import T0, day_file, rec, write
 
 

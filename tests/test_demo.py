@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import llmcost
-from llmcost._cli import main
+from llmcost.cli import main
 
 
 def read_all(directory: Path) -> list[llmcost.Record]:

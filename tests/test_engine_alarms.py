@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from llmcost._record import Record
 from llmcost.engine import AlarmConfig, AlarmEvent, Engine, load_alarm_config
+from llmcost.log._record import Record
 from pricing import load_catalog
 from tests._traces import T0, rec
 

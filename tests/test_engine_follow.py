@@ -8,8 +8,8 @@ import shutil
 import time
 from pathlib import Path
 
-from llmcost._record import encode_record
 from llmcost.engine import Follower
+from llmcost.log._record import encode_record
 from tests._traces import T0, day_file, rec, write
 
 CLOCK = lambda: T0 + 3600  # noqa: E731 - the same UTC day as the traces

@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmcost._record import encode_record, record_decoder
-from llmcost.engine._lines import LineSplitter, decode_block
+from llmcost.log._lines import LineSplitter, decode_block
+from llmcost.log._record import encode_record, record_decoder
 from tests._traces import rec
 
 line = st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"."))

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from llmcost._record import encode_record
 from llmcost.engine import Follower
 from llmcost.engine._follow import _Seen
-from llmcost.engine._lines import MAX_LINE
-from llmcost.engine._report import GROUP_KEYS, read_history, report
+from llmcost.engine._report import SCAN_KEYS, read_history, report
 from llmcost.engine._scan import _split, report_files
 from llmcost.engine._sketch import Sketch
+from llmcost.log._lines import MAX_LINE
+from llmcost.log._record import encode_record
 from pricing import Catalog, load_catalog
 from tests._traces import T0, day_file, rec
 
@@ -73,7 +73,7 @@ def _old(paths: list[Path], by: Any, catalog: Catalog, **kw: Any) -> list[dict[s
     return [row.as_dict() for row in report(read_history(paths, **kw), by, catalog=catalog)]
 
 
-@pytest.mark.parametrize("by", GROUP_KEYS)
+@pytest.mark.parametrize("by", SCAN_KEYS)
 def test_same_rows_as_the_report_over_the_follower(logs: Path, catalog: Catalog, by: Any) -> None:
     scan = report_files([logs], by, catalog=catalog, processes=1)
     assert [row.as_dict() for row in scan.rows] == _old([logs], by, catalog)

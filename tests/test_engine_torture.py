@@ -26,7 +26,7 @@ from tests._traces import T0
 
 WRITER = r"""
 import fcntl, os, sys, time
-from llmcost._record import Record, encode_record
+from llmcost.log._record import Record, encode_record
 
 directory, lock_path, wid, least, start = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 stop_path = lock_path + ".stop"

@@ -1,9 +1,14 @@
-"""The core packages stay light: no UI, file-watching or HTTP library is imported with them."""
+"""The core packages stay light (no UI, file-watching or HTTP library is imported with them), and the layers import
+each other one way only, through public names."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -17,12 +22,94 @@ def test_core_import_is_light(package: str) -> None:
     assert out.stdout.strip() == "", f"{package} imported {out.stdout.strip()}"
 
 
-@pytest.mark.parametrize("package", ["llmcost", "pricing", "tui"])
+@pytest.mark.parametrize(
+    "package",
+    [
+        "llmcost",
+        "llmcost.alerts",
+        "llmcost.cli",
+        "llmcost.engine",
+        "llmcost.integrations",
+        "llmcost.log",
+        "llmcost.paths",
+        "llmcost.recorder",
+        "pricing",
+        "tui",
+    ],
+)
 def test_public_api_is_sorted_and_complete(package: str) -> None:
-    module = __import__(package)
+    module = importlib.import_module(package)
     names = list(module.__all__)
     # isort style, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions.
     assert names == sorted(names, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
     assert len(set(names)) == len(names)
     missing = [n for n in names if not hasattr(module, n)]
     assert missing == []
+
+
+# -- layering: what each package may import --------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("llmcost", "pricing", "tui")
+
+
+def _imports(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line, dotted name)`` of every absolute import in a file (``from a.b import c`` gives ``a.b.c``)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                yield node.lineno, f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+
+
+def _package_of(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1])
+
+
+def _private_owner(name: str) -> str | None:
+    """The package that owns the first private part of ``name`` (``llmcost.engine`` for ``llmcost.engine._scan.x``)."""
+    parts = name.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_") and not part.startswith("__"):
+            return ".".join(parts[:i])
+    return None
+
+
+def _sources() -> list[Path]:
+    return [p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))]
+
+
+def test_no_package_imports_another_ones_private_modules() -> None:
+    """A private module or name (``_x``) is imported only from inside the package that owns it; what packages share
+    is in their public ``__init__``."""
+    found = []
+    for path in _sources():
+        here = _package_of(path)
+        for line, name in _imports(path):
+            owner = _private_owner(name)
+            if name.split(".")[0] in PACKAGES and owner is not None and not (here + ".").startswith(owner + "."):
+                found.append(f"{path.relative_to(ROOT)}:{line}: {name}")
+    assert found == []
+
+
+def test_layers_point_one_way() -> None:
+    """``pricing`` imports nothing of ``llmcost`` or ``tui``; ``llmcost`` nothing of ``tui``; the recorder nothing of
+    the integrations, the engine, the alerts or the command line."""
+    rules = {
+        "pricing": ("llmcost", "tui"),
+        "llmcost": ("tui",),
+        "llmcost.recorder": ("llmcost.integrations", "llmcost.engine", "llmcost.alerts", "llmcost.cli", "llmcost.demo"),
+        "llmcost.log": ("llmcost.recorder", "llmcost.integrations", "llmcost.engine", "llmcost.alerts", "llmcost.cli"),
+        "llmcost.engine": ("llmcost.recorder", "llmcost.integrations", "llmcost.alerts", "llmcost.cli"),
+    }
+    found = []
+    for path in _sources():
+        here = _package_of(path)
+        for line, name in _imports(path):
+            for layer, forbidden in rules.items():
+                if (here + ".").startswith(layer + ".") and any((name + ".").startswith(f + ".") for f in forbidden):
+                    found.append(f"{path.relative_to(ROOT)}:{line}: {name}")
+    assert found == []

@@ -29,8 +29,8 @@ from langchain_openai import ChatOpenAI
 import llmcost
 import llmcost.langchain
 import pricing
-from llmcost._writer import reset_warnings
 from llmcost.langchain import LlmcostCallbackHandler, track
+from llmcost.log._writer import reset_warnings
 from tests._docs import python_blocks, run_example
 from tests.servers import CHAT_USAGE, FakeLLMServer
 
@@ -744,7 +744,7 @@ def _readme_example() -> str:
 def test_readme_example_runs(server: FakeLLMServer, monkeypatch: pytest.MonkeyPatch, isolated_home: Path) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setattr(llmcost._tracker, "_default", None)  # a process-wide tracker of this test's home
+    monkeypatch.setattr(llmcost.recorder._tracker, "_default", None)  # a process-wide tracker of this test's home
     printed = run_example(_readme_example(), str(README))
     tracker = llmcost.get_tracker()
     tracker.close()

@@ -37,8 +37,8 @@ from packaging.requirements import Requirement
 import llmcost
 import llmcost.litellm
 import pricing
-from llmcost._writer import reset_warnings
 from llmcost.litellm import LlmcostLogger, install, uninstall
+from llmcost.log._writer import reset_warnings
 from tests.servers import ANTHROPIC_USAGE, CHAT_USAGE, FakeLLMServer
 
 # Warnings raised inside LiteLLM itself, not by our code: a provider module it imports on the first call has
@@ -650,7 +650,7 @@ def test_install_twice_keeps_one_logger(server: FakeLLMServer, tracker: llmcost.
 def test_default_tracker_is_looked_up_at_each_call(
     server: FakeLLMServer, mini_catalog_path: Path, witness: Witness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("llmcost._tracker._default", None)
+    monkeypatch.setattr("llmcost.recorder._tracker._default", None)
     lg = install(provider="openai")
     try:
         tracker = llmcost.configure(writer=llmcost.MemoryWriter(), catalog=mini_catalog_path)

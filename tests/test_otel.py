@@ -29,9 +29,9 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 import llmcost
 import pricing
 from llmcost import otel
-from llmcost._cli import main
-from llmcost._record import decode_record
-from llmcost._writer import reset_warnings
+from llmcost.cli import main
+from llmcost.log._record import decode_record
+from llmcost.log._writer import reset_warnings
 from tests._docs import expected_prints, python_blocks, run_example
 from tests._traces import T0, day_file, rec, write
 from tests.servers import CHAT_USAGE, FakeLLMServer
@@ -262,7 +262,7 @@ def test_live_span_ids_are_the_record_ids(one_span: tuple[Span, llmcost.Record])
 
 def test_live_span_starts_at_start_ts_and_lasts_the_latency(one_span: tuple[Span, llmcost.Record]) -> None:
     span, record = one_span
-    from llmcost.engine._time import epoch
+    from llmcost.log._time import epoch
 
     assert record.start_ts is not None
     assert record.latency_ms is not None
@@ -347,7 +347,7 @@ def test_content_never_leaves_even_when_captured(tmp_path: Path, receiver: Recei
 
 def test_real_openai_client_through_the_recorder(tracker: llmcost.Tracker, receiver: Receiver) -> None:
     with FakeLLMServer() as llm, openai.OpenAI(base_url=llm.url + "/v1", api_key="sk-test", max_retries=0) as raw:
-        client = tracker.wrap(raw, provider="openai", agent="writer")
+        client = llmcost.track(raw, tracker=tracker, provider="openai", agent="writer")
         with otel.export_to(tracker, receiver.url):
             client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     (span,) = receiver.wait_for(1)
@@ -443,7 +443,7 @@ def test_ttft_is_given_in_seconds_and_milliseconds() -> None:
 
 
 def test_span_without_start_ts_ends_at_ts() -> None:
-    from llmcost.engine._time import epoch
+    from llmcost.log._time import epoch
 
     r = rec(start_ts=None, latency_ms=400.0)
     span = otel.record_to_span(r)
@@ -541,7 +541,7 @@ def test_cli_bad_header_is_a_usage_error(logs: Path, receiver: Receiver, capsys:
 
 def test_cli_without_the_extra_says_what_to_install(logs: Path) -> None:
     code = (
-        "import sys; sys.modules['opentelemetry'] = None; from llmcost._cli import main; "
+        "import sys; sys.modules['opentelemetry'] = None; from llmcost.cli import main; "
         f"sys.exit(main(['export', '--otlp', 'http://127.0.0.1:9', {str(logs)!r}]))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)

@@ -45,7 +45,7 @@ def _close_clients() -> Iterator[None]:
 def claude(server: FakeLLMServer, tracker: llmcost.Tracker, retries: int = 0) -> anthropic.Anthropic:
     client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=retries)
     _OPENED.append(client)
-    return tracker.wrap(client, provider="anthropic", agent="writer")  # type: ignore[no-any-return]
+    return llmcost.track(client, tracker=tracker, provider="anthropic", agent="writer")  # type: ignore[no-any-return]
 
 
 def test_anthropic_message_input_is_inclusive_and_1h_writes_priced(
@@ -114,7 +114,7 @@ def test_anthropic_error_recorded(server: FakeLLMServer, tracker: llmcost.Tracke
 
 async def test_async_anthropic(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     async with anthropic.AsyncAnthropic(base_url=server.url, api_key="k", max_retries=0) as raw:
-        client = tracker.wrap(raw, provider="anthropic")
+        client = llmcost.track(raw, tracker=tracker, provider="anthropic")
         await client.messages.create(model="claude-sonnet-4-5", max_tokens=8, messages=MESSAGES)
         stream = await client.messages.create(model="claude-sonnet-4-5", max_tokens=8, messages=MESSAGES, stream=True)
         async for _event in stream:
@@ -138,7 +138,7 @@ def ollama_clients() -> Iterator[list[ollama.Client]]:
 def ollama_client(server: FakeLLMServer, tracker: llmcost.Tracker, clients: list[ollama.Client]) -> ollama.Client:
     client = ollama.Client(host=server.url)
     clients.append(client)
-    return tracker.wrap(client, agent="local")  # type: ignore[no-any-return]
+    return llmcost.track(client, tracker=tracker, agent="local")  # type: ignore[no-any-return]
 
 
 def test_ollama_chat_and_generate_are_free_with_gpu_seconds(
@@ -177,7 +177,7 @@ def test_ollama_error(server: FakeLLMServer, tracker: llmcost.Tracker, ollama_cl
 
 async def test_ollama_async_stream(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     raw = ollama.AsyncClient(host=server.url)
-    client = tracker.wrap(raw)
+    client = llmcost.track(raw, tracker=tracker)
     async for _part in await client.generate(model="llama3.2", prompt="hi", stream=True):
         pass
     await raw._client.aclose()
@@ -196,7 +196,7 @@ def test_gpu_time_deployment_is_priced(server: FakeLLMServer, mini_catalog_path:
     tmp.write_text(text)
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=pricing.load_catalog(tmp, overrides=False))
     raw = ollama.Client(host=server.url)
-    tracker.wrap(raw).chat(model="llama3.2", messages=MESSAGES)
+    llmcost.track(raw, tracker=tracker).chat(model="llama3.2", messages=MESSAGES)
     raw._client.close()
     (rec,) = tracker.records
     assert (rec.provider, rec.cost_status) == ("lab", "priced")

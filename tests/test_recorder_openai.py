@@ -48,7 +48,7 @@ def client_for(server: FakeLLMServer, retries: int = 0) -> openai.OpenAI:
 
 
 def test_chat_completion_is_priced_with_cache_and_reasoning(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
-    client = tracker.wrap(client_for(server), provider="openai", agent="planner", tags=["prod"])
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai", agent="planner", tags=["prod"])
     resp = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert resp.choices[0].message.content == "Hello!"
     (rec,) = tracker.records
@@ -75,7 +75,7 @@ def test_chat_completion_is_priced_with_cache_and_reasoning(server: FakeLLMServe
 
 def test_chat_stream_asks_for_usage_and_measures_ttft(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     server.first_token_delay = 0.05
-    client = tracker.wrap(client_for(server), provider="openai")
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
     text = ""
     for chunk in client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True):
         for choice in chunk.choices:  # the usage chunk has no choices
@@ -94,7 +94,7 @@ def test_chat_stream_asks_for_usage_and_measures_ttft(server: FakeLLMServer, tra
 
 
 def test_user_stream_options_are_kept(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
-    client = tracker.wrap(client_for(server), provider="openai")
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
     stream = client.chat.completions.create(
         model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": False}
     )
@@ -109,7 +109,7 @@ def test_user_stream_options_are_kept(server: FakeLLMServer, tracker: llmcost.Tr
 
 
 def test_stream_abandoned_is_recorded_once_as_cancelled(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
-    client = tracker.wrap(client_for(server), provider="openai")
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
     stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
     for _chunk in stream:
         break
@@ -120,7 +120,7 @@ def test_stream_abandoned_is_recorded_once_as_cancelled(server: FakeLLMServer, t
 
 
 def test_stream_dropped_without_iterating_is_recorded(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
-    client = tracker.wrap(client_for(server), provider="openai")
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
     stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
     del stream
     import gc
@@ -132,7 +132,7 @@ def test_stream_dropped_without_iterating_is_recorded(server: FakeLLMServer, tra
 
 def test_interrupted_stream_is_an_error(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     server.cut_after = 3
-    client = tracker.wrap(client_for(server), provider="openai")
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
     stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
     first = next(iter(stream))
     assert first.choices[0].delta.role == "assistant"
@@ -149,7 +149,7 @@ def test_interrupted_stream_is_an_error(server: FakeLLMServer, tracker: llmcost.
 @pytest.mark.parametrize("status", [429, 500])
 def test_http_errors_are_recorded_with_status(server: FakeLLMServer, tracker: llmcost.Tracker, status: int) -> None:
     server.errors = [status]
-    client = tracker.wrap(client_for(server), provider="openai")
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
     with pytest.raises(openai.APIStatusError):
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     (rec,) = tracker.records
@@ -162,7 +162,7 @@ def test_http_errors_are_recorded_with_status(server: FakeLLMServer, tracker: ll
 
 def test_sdk_retries_become_the_attempt(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     server.errors = [429, 500]
-    client = tracker.wrap(client_for(server, retries=2), provider="openai")
+    client = llmcost.track(client_for(server, retries=2), tracker=tracker, provider="openai")
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert len(server.requests) == 3
     (rec,) = tracker.records
@@ -171,7 +171,7 @@ def test_sdk_retries_become_the_attempt(server: FakeLLMServer, tracker: llmcost.
 
 
 def test_responses_api(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
-    client = tracker.wrap(client_for(server), provider="openai")
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
     client.responses.create(model="o3", input="hi", instructions="be brief")
     list(client.responses.create(model="o3", input="hi", stream=True))
     plain, streamed = tracker.records
@@ -190,7 +190,7 @@ def test_responses_api(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
 def test_local_server_behind_openai_client_is_not_priced_as_openai(
     server: FakeLLMServer, tracker: llmcost.Tracker
 ) -> None:
-    client = tracker.wrap(client_for(server))
+    client = llmcost.track(client_for(server), tracker=tracker)
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     (rec,) = tracker.records
     assert rec.provider == "vllm"
@@ -202,7 +202,7 @@ def test_local_server_behind_openai_client_is_not_priced_as_openai(
 
 async def test_async_client_and_stream(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     async with openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="k", max_retries=0) as raw:
-        client = tracker.wrap(raw, provider="openai")
+        client = llmcost.track(raw, tracker=tracker, provider="openai")
         await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
         stream = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
         async for _chunk in stream:
@@ -217,7 +217,7 @@ async def test_async_client_and_stream(server: FakeLLMServer, tracker: llmcost.T
 
 
 def test_tagged_and_with_options_keep_recording(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
-    client = tracker.wrap(client_for(server), provider="openai", agent="a")
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai", agent="a")
     client.tagged(session_id="s1", attempt=3, agent="b").chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     client.with_options(timeout=5).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     first, second = tracker.records

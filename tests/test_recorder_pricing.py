@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import llmcost
-import llmcost._emit
+import llmcost.recorder._line
 import pricing
-from llmcost._usage import Extracted
-from llmcost._writer import reset_warnings
+from llmcost.log._writer import reset_warnings
+from llmcost.recorder._usage import Extracted
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -188,7 +188,7 @@ def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.Mon
     text = FIXTURE.read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")
     clock = [1000.0]
-    monkeypatch.setattr(llmcost._emit, "_monotonic", lambda: clock[0])
+    monkeypatch.setattr(llmcost.recorder._line, "_monotonic", lambda: clock[0])
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=path)
 
     def cost() -> float | None:

@@ -15,7 +15,7 @@ import pytest
 
 import llmcost
 import pricing
-from llmcost._writer import reset_warnings
+from llmcost.log._writer import reset_warnings
 
 
 @pytest.fixture(autouse=True)
@@ -141,7 +141,7 @@ def test_scope_sums_tasks_and_bound_threads_and_survives_errors(tracker: llmcost
         fail_inside()
     one_call(tracker)  # after the block: not counted
     assert failing.calls == 1
-    assert llmcost._scope.active_scopes() == ()
+    assert llmcost.recorder._scope.active_scopes() == ()
 
 
 def test_scope_left_in_another_context_does_not_raise(tracker: llmcost.Tracker) -> None:
@@ -311,7 +311,7 @@ def test_module_level_defaults(tmp_path: Path) -> None:
 def test_default_log_dir_is_the_monitors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LLMCOST_LOG_DIR", str(tmp_path / "shared"))
     tracker = llmcost.Tracker()
-    assert tracker.log_dir == pricing.log_dir() == tmp_path / "shared"
+    assert tracker.log_dir == llmcost.paths.log_dir() == tmp_path / "shared"
 
 
 def test_line_has_every_field_in_place(tracker: llmcost.Tracker) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import llmcost
-from llmcost._writer import reset_warnings
+from llmcost.log._writer import reset_warnings
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from _loopback import FixtureServer, Route
 
+import llmcost.paths
 import pricing
 from pricing import _versions
 from pricing._cli import main
@@ -179,7 +180,7 @@ def test_local_file_source_and_its_checksum(active_base: Path, tmp_path: Path) -
 def test_configured_url_is_the_default_source(active_base: Path) -> None:
     with FixtureServer() as server:
         server.routes.update(served(REPRICED))
-        config = pricing.llmcost_home() / "config.toml"
+        config = llmcost.paths.llmcost_home() / "config.toml"
         config.write_text(f'[pricing]\nurl = "{server.url("/catalog.toml")}"\n')
         result = run_update(UpdateOptions())
     assert (result.status, result.origin) == ("updated", server.url("/catalog.toml"))
@@ -326,7 +327,7 @@ def test_a_version_string_cannot_escape_the_catalog_directory(active_base: Path)
         server.routes.update(served(evil))
         with pytest.raises(UpdateError, match=r"not of the form YYYY\.MM\.DD"):
             run_update(UpdateOptions(origin=server.url("/catalog.toml")))
-    assert not (pricing.llmcost_home().parent / "evil.toml").exists()
+    assert not (llmcost.paths.llmcost_home().parent / "evil.toml").exists()
 
 
 # -- failures: one line, exit 1, every catalog file unchanged -----------------------------------------------------

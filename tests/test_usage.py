@@ -14,7 +14,7 @@ from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
 from llmcost import extract
-from llmcost._usage import Extracted, extract_usage, merge_anthropic_delta
+from llmcost.recorder._usage import Extracted, extract_usage, merge_anthropic_delta
 from tests.servers import CHAT_USAGE, OLLAMA_METRICS, _chat, _message, _ollama_chat, _response_body
 
 STUB: Any = SimpleNamespace(omit_prompt_eval=False, first_token_delay=0.0)
@@ -152,7 +152,7 @@ class _DictWithGet(dict[str, Any]):
 
 
 def test_get_reads_dicts_sdk_objects_and_plain_objects() -> None:
-    from llmcost._usage import get
+    from llmcost.recorder import get_field as get
 
     completion = ChatCompletion.model_validate(_chat(STUB, {"model": "gpt-4o-mini"}))
     extra = ChatCompletion.model_validate({**_chat(STUB, {"model": "m"}), "provider_cost": 0.5})
@@ -172,14 +172,14 @@ def test_get_reads_dicts_sdk_objects_and_plain_objects() -> None:
 
 
 def test_get_passes_on_what_is_not_an_exception() -> None:
-    from llmcost._usage import get
+    from llmcost.recorder import get_field as get
 
     with pytest.raises(KeyboardInterrupt):
         get(_Raises(KeyboardInterrupt), "usage")
 
 
 def test_int_takes_whole_numbers_only() -> None:
-    from llmcost._usage import _int
+    from llmcost.recorder._usage import _int
 
     class Big(int):
         pass

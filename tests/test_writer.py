@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import llmcost
-from llmcost._writer import reset_warnings
+from llmcost.log._writer import reset_warnings
 
 
 @pytest.fixture(autouse=True)

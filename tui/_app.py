@@ -210,7 +210,7 @@ def _feed(
         feed = ReplayFeed(engine, Follower([replay], all=True, clock=clock), [replay], speed, clock)
         return feed
     if not paths:
-        from pricing._paths import log_dir
+        from llmcost.paths import log_dir
 
         paths = [str(log_dir())]
     engine = Engine(catalog=catalog, config=config, clock=clock)

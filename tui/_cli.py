@@ -10,9 +10,8 @@ import datetime as dt
 import sys
 from typing import NoReturn
 
-from llmcost._cli import add_alarm_flags
-from llmcost._commands import UsageError, alarm_config, resolve_paths
 from llmcost.alerts import AlertConfig, AlertConfigError, load_alert_config
+from llmcost.cli import UsageError, add_alarm_flags, alarm_config, resolve_paths
 from llmcost.engine import Engine, Follower
 
 __all__ = ["build_parser", "main"]
@@ -97,7 +96,7 @@ def _once(args: argparse.Namespace) -> int:
     if args.demo:
         import tempfile
 
-        from llmcost._demo import write_demo
+        from llmcost.demo import write_demo
 
         with tempfile.TemporaryDirectory(prefix="llmcost-demo-") as directory:
             write_demo(directory, duration=60.0, seed=2)

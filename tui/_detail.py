@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from llmcost._record import Record
 from llmcost.engine import GroupBy, GroupStats, Percentiles
+from llmcost.log import Record
 from tui._events import alarm_cells
 from tui._format import clock_time, millis, tokens, usd
 from tui._keys import SCREEN_KEYS

@@ -10,7 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from llmcost.engine import AlarmEvent
-from llmcost.engine._time import epoch
+from llmcost.log import epoch
 from tui._format import clock_time, duration, peak_text
 from tui._table import Cell, KeyedTable, badge
 

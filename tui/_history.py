@@ -13,8 +13,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, LoadingIndicator, Static
 
+from llmcost.engine import History, history
 from tui._format import millis, tokens, usd
-from tui._history_data import History, gather
 from tui._keys import SCREEN_KEYS
 from tui._table import Cell, KeyedTable
 
@@ -108,8 +108,8 @@ class HistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True)
     def _load(self) -> None:
-        history = gather(self.feed.paths, self.feed.now(), DAYS)
-        self.app.call_from_thread(self._show, history)
+        found = history(self.feed.paths, self.feed.now(), DAYS)
+        self.app.call_from_thread(self._show, found)
 
     def _show(self, history: History) -> None:
         self.history = history

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
-from llmcost.engine._time import iso
-from pricing._format import plain, table
+from llmcost.log import iso
+from pricing import format_plain, format_table
 from tui._format import millis, tokens, usd
 
 __all__ = ["exit_code", "run_once", "snapshot_json"]
@@ -64,7 +64,7 @@ def _row(row: GroupStats) -> dict[str, Any]:
 def _money(value: Any) -> Any:
     """Decimals (also inside tuples and dicts) as plain strings."""
     if isinstance(value, Decimal):
-        return plain(value)
+        return format_plain(value)
     if isinstance(value, dict):
         return {k: _money(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -93,7 +93,7 @@ def _text(snap: Snapshot) -> list[str]:
         ]
         for r in snap.rows
     ]
-    lines += table(headers, rows, [False, True, True, True, True, True, True, False])
+    lines += format_table(headers, rows, [False, True, True, True, True, True, True, False])
     for a in snap.alarms:
         if a.active:
             lines.append(f"{a.severity.upper():8} {a.kind:14} {a.agent or '-':16} {a.message}")

@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from llmcost._record import Record
 from llmcost.alerts import Notifier
 from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
-from llmcost.engine._time import epoch
+from llmcost.log import Record, epoch
 
 __all__ = ["Detail", "Feed", "ReplayFeed", "demo_feed"]
 
@@ -264,7 +263,7 @@ class _DemoFeed(Feed):
         self.traffic: object | None = None
 
     def start(self) -> None:
-        from llmcost._demo import demo_traffic, write_demo
+        from llmcost.demo import demo_traffic, write_demo
 
         # A minute of history first, so the first frames already have rows, a sparkline and an alarm episode.
         write_demo(self.directory, duration=60.0, seed=self.seed + 1)

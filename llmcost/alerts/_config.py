@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
-from llmcost.engine._snapshot import Severity
+from llmcost.engine import Severity
 
 __all__ = [
     "KINDS",
@@ -89,8 +89,8 @@ class AlertConfig:
 
 
 def load_alert_config(path: str | os.PathLike[str] | None = None) -> AlertConfig:
-    """The ``[alerts]`` table of the config file (``pricing._paths.config_file()`` by default); none: no alerts."""
-    from pricing._paths import read_config
+    """The ``[alerts]`` table of the config file (``llmcost.paths.config_file()`` by default); none: no alerts."""
+    from llmcost.paths import read_config
 
     try:
         file, data = read_config(path)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from llmcost.alerts._config import PLACEHOLDERS
-from llmcost.engine._snapshot import AlarmEvent
+from llmcost.engine import AlarmEvent
 
 __all__ = ["Alert", "State", "event_env", "event_fields", "event_json", "plain_text", "slack_body", "summary_body"]
 

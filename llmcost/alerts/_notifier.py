@@ -18,7 +18,7 @@ from llmcost.alerts._config import SEVERITIES, AlertConfig, WebhookConfig
 from llmcost.alerts._message import Alert, State
 from llmcost.alerts._sinks import AlertStats, BellSink, CommandSink, Sink
 from llmcost.alerts._webhook import WebhookSink, make_client
-from llmcost.engine._snapshot import AlarmEvent, Severity
+from llmcost.engine import AlarmEvent, Severity
 
 __all__ = ["Notifier"]
 
@@ -107,7 +107,7 @@ class Notifier:
     def send_test(self) -> None:
         """A sample alert to every destination, whatever its filters (``llmcost alerts --test``)."""
         now = time.time()
-        from llmcost.engine._time import iso
+        from llmcost.log import iso
 
         event = AlarmEvent(
             id="test-1",

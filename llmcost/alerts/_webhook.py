@@ -64,13 +64,13 @@ def make_client(timeout_s: float) -> httpx.Client:
     environment, TLS verified."""
     import httpx
 
-    from pricing._fetch import _package_version
+    from pricing import package_version
 
     return httpx.Client(
         timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S)),
         follow_redirects=False,
         trust_env=True,
-        headers={"User-Agent": f"llmcost-top/{_package_version()} (alerts)"},
+        headers={"User-Agent": f"llmcost-top/{package_version()} (alerts)"},
     )
 
 

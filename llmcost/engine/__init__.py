@@ -1,4 +1,4 @@
-"""The live engine: follow the logs, aggregate, raise alarms; the monitor and the reports run on it.
+"""The engine: follow the logs, aggregate, raise alarms; reports over history. The monitor and the reports run on it.
 
 >>> from llmcost.engine import Engine, Follower
 >>> engine = Engine()
@@ -11,7 +11,20 @@ from __future__ import annotations
 
 from llmcost.engine._aggregate import NONE, OTHER, Engine
 from llmcost.engine._alarms import AlarmConfig, Alarms, load_alarm_config
-from llmcost.engine._follow import Follower, is_log_name
+from llmcost.engine._export import export_csv, export_sqlite
+from llmcost.engine._follow import Follower, Progress, is_log_name
+from llmcost.engine._history import History, history
+from llmcost.engine._report import (
+    REPORT_KEYS,
+    SCAN_KEYS,
+    ReportBy,
+    ReportRow,
+    ScanBy,
+    alarm_history,
+    read_history,
+    report,
+)
+from llmcost.engine._scan import Scan, report_files
 from llmcost.engine._snapshot import (
     GROUP_KEYS,
     AlarmEvent,
@@ -28,6 +41,8 @@ __all__ = [
     "GROUP_KEYS",
     "NONE",
     "OTHER",
+    "REPORT_KEYS",
+    "SCAN_KEYS",
     "AlarmConfig",
     "AlarmEvent",
     "Alarms",
@@ -35,11 +50,24 @@ __all__ = [
     "Follower",
     "GroupBy",
     "GroupStats",
+    "History",
     "IngestStats",
     "Percentiles",
+    "Progress",
+    "ReportBy",
+    "ReportRow",
+    "Scan",
+    "ScanBy",
     "Severity",
     "Snapshot",
     "Totals",
+    "alarm_history",
+    "export_csv",
+    "export_sqlite",
+    "history",
     "is_log_name",
     "load_alarm_config",
+    "read_history",
+    "report",
+    "report_files",
 ]

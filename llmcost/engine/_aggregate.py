@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from llmcost._record import Record
 from llmcost.engine._alarms import AlarmConfig, Alarms
 from llmcost.engine._cells import SLICE_S, Cell, pico_usd
 from llmcost.engine._sketch import Sketch
@@ -27,7 +26,7 @@ from llmcost.engine._snapshot import (
     Snapshot,
     Totals,
 )
-from llmcost.engine._time import day_of, epoch
+from llmcost.log import Record, day_of, epoch
 
 if TYPE_CHECKING:
     from pricing import Catalog

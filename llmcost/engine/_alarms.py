@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from llmcost._record import Record
 from llmcost.engine._snapshot import AlarmEvent, Severity
-from llmcost.engine._time import iso
+from llmcost.log import Record, iso
 
 __all__ = ["AlarmConfig", "Alarms", "load_alarm_config"]
 
@@ -56,8 +55,8 @@ class AlarmConfig:
 
 
 def load_alarm_config(path: str | os.PathLike[str] | None = None) -> AlarmConfig:
-    """The ``[alarms]`` table of the config file (``pricing._paths.config_file()`` by default); unknown keys fail."""
-    from pricing._paths import read_config
+    """The ``[alarms]`` table of the config file (``llmcost.paths.config_file()`` by default); unknown keys fail."""
+    from llmcost.paths import read_config
 
     file, config = read_config(path)
     table = config.get("alarms", {})

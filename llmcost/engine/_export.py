@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from llmcost._record import Record
+from llmcost.log import Record
 
 __all__ = ["COLUMNS", "export_csv", "export_sqlite"]
 
@@ -62,7 +62,7 @@ def export_sqlite(batches: Iterable[list[Record]], path: str | os.PathLike[str])
     decls = [f"{c} {_column_type(c)}" for c in COLUMNS] + ["model TEXT", "epoch REAL"]
     decls[COLUMNS.index("id")] = "id TEXT PRIMARY KEY"
     insert = f"INSERT OR IGNORE INTO calls ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-    from llmcost.engine._time import epoch
+    from llmcost.log import epoch
 
     con = sqlite3.connect(os.fspath(path))
     try:

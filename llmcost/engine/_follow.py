@@ -29,9 +29,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from llmcost._record import Record, record_decoder
-from llmcost.engine._lines import MAX_LINE, LineSplitter, decode_block
 from llmcost.engine._snapshot import IngestStats
+from llmcost.log import MAX_LINE, LineSplitter, Record, decode_block, record_decoder
 
 __all__ = ["Follower", "is_log_name"]
 

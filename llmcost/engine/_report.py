@@ -15,15 +15,14 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal
 
-from llmcost._record import Record
 from llmcost.engine._aggregate import NONE, Engine
 from llmcost.engine._alarms import AlarmConfig
 from llmcost.engine._cells import pico_usd
 from llmcost.engine._follow import Follower, Progress
 from llmcost.engine._sketch import Sketch
 from llmcost.engine._snapshot import AlarmEvent, IngestStats
-from llmcost.engine._time import epoch
-from pricing._format import plain
+from llmcost.log import Record, epoch
+from pricing import format_plain
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -34,8 +33,8 @@ ReportBy = Literal["agent", "model", "provider", "user", "session", "workflow", 
 REPORT_KEYS: tuple[ReportBy, ...] = ("agent", "model", "provider", "user", "session", "workflow", "day")
 #: The groupings of the fast scan: the report's, and ``day_model`` (keys ``"YYYY-MM-DD\nmodel"``, the day alone for a
 #: record without a model) for the monitor's history screen.
-GroupBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day", "day_model"]
-GROUP_KEYS: tuple[GroupBy, ...] = (*REPORT_KEYS, "day_model")
+ScanBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day", "day_model"]
+SCAN_KEYS: tuple[ScanBy, ...] = (*REPORT_KEYS, "day_model")
 DAY_MODEL_SEP = "\n"
 
 _KEY_FIELDS: dict[str, tuple[str, ...]] = {  # the record fields each grouping reads
@@ -114,8 +113,8 @@ class ReportRow:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_write_tokens": self.cache_write_tokens,
             "reasoning_tokens": self.reasoning_tokens,
-            "cost_usd": plain(self.cost_usd),
-            "cost_per_1k_tokens": None if per_1k is None else plain(per_1k),
+            "cost_usd": format_plain(self.cost_usd),
+            "cost_per_1k_tokens": None if per_1k is None else format_plain(per_1k),
             "unpriced_calls": self.unpriced_calls,
             "latency_p50_ms": _ms(lat.p50),
             "latency_p95_ms": _ms(lat.p95),

@@ -40,11 +40,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 from msgspec.structs import astuple
 
-from llmcost._record import record_decoder
 from llmcost.engine._aggregate import _no_usage, _no_usage_pico
 from llmcost.engine._follow import _ID, Follower, Progress, _Seen
-from llmcost.engine._lines import MAX_LINE, decode_block
-from llmcost.engine._report import _KEY_FIELDS, GroupBy, ReportRow, _add, _ranked, _Rows, _within
+from llmcost.engine._report import _KEY_FIELDS, ReportRow, ScanBy, _add, _ranked, _Rows, _within
+from llmcost.log import MAX_LINE, decode_block, record_decoder
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -271,7 +270,7 @@ def _blocks(fd: int, start: int, end: int) -> Iterator[tuple[memoryview, int, in
 
 def report_files(
     paths: Iterable[str | os.PathLike[str]],
-    by: GroupBy = "agent",
+    by: ScanBy = "agent",
     *,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
@@ -283,7 +282,7 @@ def report_files(
     """Totals per group of the records in the files (``since <= ts < until``), highest cost first.
 
     The same rows as ``report(read_history(...))``, faster. ``by``: a report grouping, or ``day_model`` (see
-    ``GROUP_KEYS``). ``processes``: how many to read with (default: one per core for histories over 32 MB; more than
+    ``SCAN_KEYS``). ``processes``: how many to read with (default: one per core for histories over 32 MB; more than
     one needs Linux and no other running thread, else one is used).
     """
     job = _Job(by, since.timestamp() if since else None, until.timestamp() if until else None, reprice, catalog)

@@ -1,4 +1,4 @@
-"""The history screen's data: spend per day and model over the last 30 days, and the models side by side."""
+"""`llmcost.engine.history`: spend per day and model over the last 30 days, and the models side by side."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from llmcost.engine import history
 from llmcost.engine._report import read_history, report
 from pricing import Usage, load_catalog
 from tests._traces import T0, day_file, rec, write
-from tui._history_data import gather
 
 DAY = 86400.0
 
@@ -43,12 +43,12 @@ def logs(tmp_path: Path, isolated_home: Path) -> Path:
 
 def test_days_and_models_of_the_period(logs: Path) -> None:
     now = T0 + 3 * DAY + 3600
-    history = gather([str(logs)], now)
-    assert len(history.days) == 30
-    assert history.days[-1][0] == dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
+    found = history([str(logs)], now)
+    assert len(found.days) == 30
+    assert found.days[-1][0] == dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
     mini = load_catalog().price(Usage(input_tokens=1000, output_tokens=100), "gpt-4o-mini", "openai", at=T0 + 300)
     assert mini.status == "priced"
-    spent = {day: models for day, models in history.days if models}
+    spent = {day: models for day, models in found.days if models}
     assert len(spent) == 4
     for d in range(4):
         day = dt.datetime.fromtimestamp(T0 + d * DAY, dt.timezone.utc).date()
@@ -60,7 +60,7 @@ def test_days_and_models_of_the_period(logs: Path) -> None:
     # the models, as `llmcost report --by model` gives them over the same period
     since = dt.datetime.fromtimestamp(T0 - 26 * DAY, dt.timezone.utc).replace(hour=0, minute=0, second=0)
     expected = report(read_history([logs], since=since), "model")
-    assert [m.as_dict() for m in history.models] == [m.as_dict() for m in expected]
-    assert {m.key: m.unpriced_calls for m in history.models}["o3"] == 4
+    assert [m.as_dict() for m in found.models] == [m.as_dict() for m in expected]
+    assert {m.key: m.unpriced_calls for m in found.models}["o3"] == 4
     # the chart and the table agree: every priced dollar is on a day
-    assert history.total == sum((m.cost_usd for m in history.models), Decimal(0))
+    assert found.total == sum((m.cost_usd for m in found.models), Decimal(0))

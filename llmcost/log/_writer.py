@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from llmcost._record import Record, decode_record, encode_record
+from llmcost.log._record import Record, decode_record, encode_record
 
 __all__ = ["FileWriter", "MemoryWriter", "RecorderWarning", "Writer", "log_file_name", "warn_once"]
 

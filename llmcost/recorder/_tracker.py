@@ -16,18 +16,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmcost._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
-from llmcost._call import Call
-from llmcost._emit import Recorder, Stats
-from llmcost._record import Record
-from llmcost._scope import Scope, _scopes, fill_from_scopes
-from llmcost._util import iso_ms, prompt_hash
-from llmcost._writer import FileWriter, MemoryWriter, Writer
+from llmcost.log import FileWriter, MemoryWriter, Record, Writer
+from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
+from llmcost.recorder._call import Call
+from llmcost.recorder._ids import iso_ms, prompt_hash
+from llmcost.recorder._line import Recorder, Stats
+from llmcost.recorder._scope import Scope, _scopes, fill_from_scopes
 
 if TYPE_CHECKING:
     from pricing import Catalog
 
-__all__ = ["Tracker", "configure", "get_tracker", "track"]
+__all__ = ["Tracker", "attribution", "configure", "get_tracker"]
 
 
 #: Every key a call's ``attrs`` holds (integrations may pass fewer: readers use ``.get``).
@@ -55,7 +54,7 @@ def attribution(
 
 
 class Tracker(Recorder):
-    """Records LLM calls to ``log_dir`` (default: the directory the monitor reads, see ``pricing.log_dir()``).
+    """Records LLM calls to ``log_dir`` (default: the directory the monitor reads, see ``llmcost.paths.log_dir()``).
 
     Attribution given here (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``, ``metadata``) is the
     default of every call; wrappers, scopes and single calls override it. ``budgets`` are checked before each call;
@@ -87,7 +86,7 @@ class Tracker(Recorder):
     ) -> None:
         if writer is None:
             if log_dir is None:
-                from pricing._paths import log_dir as default_log_dir
+                from llmcost.paths import log_dir as default_log_dir
 
                 log_dir = default_log_dir()
             writer = FileWriter(log_dir, max_bytes=max_bytes)
@@ -175,12 +174,6 @@ class Tracker(Recorder):
     def scope(self, name: str | None = None, **kwargs: Any) -> Scope:
         """A block whose calls are summed: ``with tracker.scope("request") as s: ...; s.cost_usd``."""
         return Scope(name, **kwargs)
-
-    def wrap(self, client: Any, **attrs: Any) -> Any:
-        """A wrapper around an OpenAI, Anthropic or Ollama client (sync or async) that records every call."""
-        from llmcost._wrap import wrap_client
-
-        return wrap_client(self, client, attrs)
 
     @property
     def records(self) -> list[Record]:
@@ -302,11 +295,3 @@ def configure(log_dir: str | os.PathLike[str] | None = None, **kwargs: Any) -> T
     if old is not None:
         old.close()
     return _default
-
-
-def track(client: Any = None, /, **kwargs: Any) -> Any:
-    """One line: ``client = llmcost.track(OpenAI(), agent="planner")`` wraps a client with the default tracker;
-    without a client, ``with llmcost.track(model=..., provider=...) as call:`` records any call."""
-    if client is not None:
-        return get_tracker().wrap(client, **kwargs)
-    return get_tracker().trace(**kwargs)

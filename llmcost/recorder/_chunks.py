@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from llmcost._usage import Extracted, extract, extract_usage, get, merge_anthropic_delta
+from llmcost.recorder._usage import Extracted, extract, extract_usage, get_field, merge_anthropic_delta
 
 if TYPE_CHECKING:
-    from llmcost._call import Call
+    from llmcost.recorder._call import Call
 
 __all__ = ["HANDLERS", "ChunkHandler"]
 
@@ -22,61 +22,61 @@ ChunkHandler = Callable[["Call", Any], None]
 
 def _first_ids(call: Call, chunk: Any) -> None:
     if call.response_model is None:
-        model = get(chunk, "model")
+        model = get_field(chunk, "model")
         call.response_model = model if isinstance(model, str) else None
-        rid = get(chunk, "id")
+        rid = get_field(chunk, "id")
         call.response_id = rid if isinstance(rid, str) else None
 
 
 def openai_chat(call: Call, chunk: Any) -> None:
     if call.ttft is None:
-        choices = get(chunk, "choices")
+        choices = get_field(chunk, "choices")
         if choices:
-            delta = get(choices[0], "delta")
+            delta = get_field(choices[0], "delta")
             if delta is not None and (
-                get(delta, "content")
-                or get(delta, "tool_calls")
-                or get(delta, "reasoning_content")
-                or get(delta, "refusal")
-                or get(delta, "function_call")
+                get_field(delta, "content")
+                or get_field(delta, "tool_calls")
+                or get_field(delta, "reasoning_content")
+                or get_field(delta, "refusal")
+                or get_field(delta, "function_call")
             ):
                 call.mark_first_token()
                 _first_ids(call, chunk)
-    usage = get(chunk, "usage")
+    usage = get_field(chunk, "usage")
     if usage is not None:  # final chunk, or every chunk with vLLM continuous_usage_stats: cumulative
         call.usage = extract_usage(usage)
         _first_ids(call, chunk)
 
 
 def openai_responses(call: Call, chunk: Any) -> None:
-    kind = get(chunk, "type")
+    kind = get_field(chunk, "type")
     if not isinstance(kind, str):
         return
     if call.ttft is None and kind.endswith(".delta"):
         call.mark_first_token()
     elif kind in ("response.created", "response.completed", "response.incomplete", "response.failed"):
-        response = get(chunk, "response")
-        model, rid = get(response, "model"), get(response, "id")
+        response = get_field(chunk, "response")
+        model, rid = get_field(response, "model"), get_field(response, "id")
         call.response_model = model if isinstance(model, str) else call.response_model
         call.response_id = rid if isinstance(rid, str) else call.response_id
-        usage = get(response, "usage")
+        usage = get_field(response, "usage")
         if usage is not None:
             call.usage = extract_usage(usage, "openai")
 
 
 def anthropic(call: Call, chunk: Any) -> None:
-    kind = get(chunk, "type")
+    kind = get_field(chunk, "type")
     if kind == "content_block_delta":
         if call.ttft is None:
             call.mark_first_token()
     elif kind == "message_start":
-        message = get(chunk, "message")
+        message = get_field(chunk, "message")
         _first_ids(call, message)
-        usage = get(message, "usage")
+        usage = get_field(message, "usage")
         if usage is not None:
             call.usage = extract_usage(usage, "anthropic")
     elif kind == "message_delta":
-        usage = get(chunk, "usage")
+        usage = get_field(chunk, "usage")
         if usage is not None:
             if call.usage is None:
                 call.usage = Extracted()
@@ -85,16 +85,16 @@ def anthropic(call: Call, chunk: Any) -> None:
 
 def ollama(call: Call, chunk: Any) -> None:
     if call.ttft is None:
-        message = get(chunk, "message")
+        message = get_field(chunk, "message")
         if (
-            get(chunk, "response")
-            or get(chunk, "thinking")
-            or get(message, "content")
-            or get(message, "thinking")
-            or get(message, "tool_calls")
+            get_field(chunk, "response")
+            or get_field(chunk, "thinking")
+            or get_field(message, "content")
+            or get_field(message, "thinking")
+            or get_field(message, "tool_calls")
         ):
             call.mark_first_token()
-    if get(chunk, "done"):
+    if get_field(chunk, "done"):
         usage = extract(chunk, "ollama")
         call.usage = usage
         call.response_model = usage.response_model or call.response_model
@@ -106,7 +106,7 @@ def generic(call: Call, chunk: Any) -> None:
         call.mark_first_token()
     if isinstance(chunk, (str, bytes)):
         return
-    if get(chunk, "usage") is not None or get(chunk, "done"):
+    if get_field(chunk, "usage") is not None or get_field(chunk, "done"):
         usage = extract(chunk, call.hint)
         if usage.source != "none":
             call.usage = usage

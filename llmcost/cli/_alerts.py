@@ -1,20 +1,18 @@
-"""``llmcost alerts`` (its arguments are in ``llmcost._cli``): show where alerts go (the ``[alerts]`` table, checked), ``--test`` sends a sample one."""
+"""``llmcost alerts`` (its arguments are in ``llmcost.cli``): show where alerts go (the ``[alerts]`` table, checked), ``--test`` sends a sample one."""
 
 from __future__ import annotations
 
 import argparse
 import shlex
 
-from llmcost.alerts._config import AlertConfig, AlertConfigError, load_alert_config
-from llmcost.alerts._notifier import Notifier
+from llmcost.alerts import AlertConfig, AlertConfigError, Notifier, load_alert_config
+from llmcost.cli._common import UsageError
+from llmcost.paths import config_file
 
 __all__ = ["run_alerts"]
 
 
 def run_alerts(args: argparse.Namespace) -> int:
-    from llmcost._commands import UsageError
-    from pricing._paths import config_file
-
     try:
         config = load_alert_config()
     except AlertConfigError as exc:

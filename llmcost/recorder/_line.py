@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmcost._record import Record, decode_record
-from llmcost._usage import Extracted
-from llmcost._util import _MILLIS, iso_ms
-from llmcost._writer import Writer, warn_once
+from llmcost.log import Record, Writer, decode_record, warn_once
+from llmcost.recorder._ids import _MILLIS, iso_ms
+from llmcost.recorder._usage import Extracted
 
 if TYPE_CHECKING:
-    from llmcost._budget import SpendLedger
-    from llmcost._call import Call
+    from llmcost.recorder._budget import SpendLedger
+    from llmcost.recorder._call import Call
     from pricing import Catalog
 
 __all__ = ["Line", "Recorder", "Stats"]

@@ -20,10 +20,10 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from llmcost._util import restore
+from llmcost.recorder._ids import restore
 
 if TYPE_CHECKING:
-    from llmcost._record import Record
+    from llmcost.log import Record
 
 __all__ = ["Scope", "active_scopes"]
 
@@ -36,13 +36,13 @@ def active_scopes() -> tuple[Scope, ...]:
     return _scopes.get()
 
 
-_ATTRS = ("agent", "session_id", "user_id", "workflow")
+ATTRIBUTION_KEYS = ("agent", "session_id", "user_id", "workflow")
 
 
 def fill_from_scopes(attrs: dict[str, Any], scopes: tuple[Scope, ...]) -> None:
     """What ``attrs`` leaves unset comes from ``scopes`` (outermost first), the innermost scope winning."""
     for s in reversed(scopes):
-        for key in _ATTRS:
+        for key in ATTRIBUTION_KEYS:
             value = getattr(s, key)
             if value is not None and attrs.get(key) is None:
                 attrs[key] = value

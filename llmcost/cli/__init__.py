@@ -1,7 +1,7 @@
-"""The ``llmcost`` command: ``report``, ``alarms``, ``export`` (here), ``demo`` (``llmcost._demo``) and ``alerts``
-(``llmcost.alerts._cli``, imported when it runs).
+"""The ``llmcost`` command line: ``report``, ``alarms``, ``export``, ``demo`` and ``alerts``, one module each.
 
-Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process.
+Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process. ``llmcost-top`` shares the
+PATH, period and alarm flags and their checks (:func:`add_alarm_flags`, :func:`alarm_config`, :func:`resolve_paths`).
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import argparse
 import sys
 from typing import Any, NoReturn
 
-from llmcost import _commands, _demo
+from llmcost.cli import _alarms, _demo, _export, _report
+from llmcost.cli._common import UsageError, alarm_config, resolve_paths
+from llmcost.engine import REPORT_KEYS
 
-__all__ = ["build_parser", "main"]
+__all__ = ["UsageError", "add_alarm_flags", "alarm_config", "build_parser", "main", "resolve_paths"]
 
 PROG = "llmcost"
 
@@ -44,13 +46,13 @@ def _report_parser(sub: argparse._SubParsersAction[Any]) -> None:
         description="Totals over the logs: calls, tokens by bucket, cost, cost per 1k tokens, latency and TTFT percentiles, errors.",
     )
     _paths(p)
-    p.add_argument("--by", choices=_commands.REPORT_BY, default="agent", help="grouping (default: agent)")
+    p.add_argument("--by", choices=REPORT_KEYS, default="agent", help="grouping (default: agent)")
     _period(p)
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print a JSON array")
     fmt.add_argument("--csv", action="store_true", help="print CSV")
     p.add_argument("--reprice", action="store_true", help="price every call again with the rates in force on its date")
-    p.set_defaults(func=_commands.run_report)
+    p.set_defaults(func=_report.run_report)
 
 
 def _alarms_parser(sub: argparse._SubParsersAction[Any]) -> None:
@@ -63,7 +65,7 @@ def _alarms_parser(sub: argparse._SubParsersAction[Any]) -> None:
     _period(p)
     p.add_argument("--json", action="store_true", help="print a JSON array")
     add_alarm_flags(p)
-    p.set_defaults(func=_commands.run_alarms)
+    p.set_defaults(func=_alarms.run_alarms)
 
 
 def add_alarm_flags(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +106,7 @@ def _export_parser(sub: argparse._SubParsersAction[Any]) -> argparse.ArgumentPar
     p.add_argument(
         "--timeout", type=float, metavar="SECONDS", help="with --otlp: time allowed per request, retries included"
     )
-    p.set_defaults(func=_commands.run_export)
+    p.set_defaults(func=_export.run_export)
     return p
 
 
@@ -126,7 +128,7 @@ def _alerts_parser(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def _run_alerts(args: argparse.Namespace) -> int:
-    from llmcost.alerts._cli import run_alerts
+    from llmcost.cli._alerts import run_alerts  # the alerts package, only when the command runs
 
     return run_alerts(args)
 
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(func(args))
-    except _commands.UsageError as exc:
+    except UsageError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `llmcost report | head`

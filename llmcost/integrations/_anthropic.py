@@ -12,13 +12,13 @@ import inspect
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from llmcost._chunks import anthropic as anthropic_chunk
-from llmcost._usage import extract_usage, get
-from llmcost._wrap import Proxy, WrapContext, detect_provider
+from llmcost.integrations._clients import Proxy, WrapContext, detect_provider
+from llmcost.recorder import HANDLERS, extract_usage, get_field
 
 if TYPE_CHECKING:
-    from llmcost._call import Call
-    from llmcost._tracker import Tracker
+    from llmcost.recorder import Call, Tracker
+
+_anthropic_chunk = HANDLERS["anthropic"]
 
 __all__ = ["wrap_anthropic"]
 
@@ -82,12 +82,12 @@ def _finish_from_snapshot(call: Call, stream: Any, exc: BaseException | None) ->
     except Exception:  # no message_start received
         message = None
     if message is not None:
-        call.usage = extract_usage(get(message, "usage"), "anthropic")
-        call.response_model = get(message, "model") or call.response_model
-        call.response_id = get(message, "id") or call.response_id
+        call.usage = extract_usage(get_field(message, "usage"), "anthropic")
+        call.response_model = get_field(message, "model") or call.response_model
+        call.response_id = get_field(message, "id") or call.response_id
     if exc is not None:
         call.set_error(exc)
-    call.finish(None if get(message, "stop_reason") else "cancelled")
+    call.finish(None if get_field(message, "stop_reason") else "cancelled")
 
 
 class _StreamManager:
@@ -135,12 +135,12 @@ class _MessageStream:
 
     def __iter__(self) -> Iterator[Any]:
         for event in self._stream:
-            anthropic_chunk(self._call, event)
+            _anthropic_chunk(self._call, event)
             yield event
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         async for event in self._stream:
-            anthropic_chunk(self._call, event)
+            _anthropic_chunk(self._call, event)
             yield event
 
     @property

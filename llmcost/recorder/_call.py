@@ -14,14 +14,14 @@ from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from llmcost import _util
-from llmcost._chunks import HANDLERS, ChunkHandler
-from llmcost._scope import Scope
-from llmcost._usage import Extracted, extract
-from llmcost._util import describe_error, new_span_id
+from llmcost.recorder import _ids
+from llmcost.recorder._chunks import HANDLERS, ChunkHandler
+from llmcost.recorder._ids import describe_error, new_span_id
+from llmcost.recorder._scope import Scope
+from llmcost.recorder._usage import Extracted, extract
 
 if TYPE_CHECKING:
-    from llmcost._tracker import Tracker
+    from llmcost.recorder._tracker import Tracker
 
 __all__ = ["Call", "RecordedAsyncStream", "RecordedStream", "current_call"]
 
@@ -71,7 +71,7 @@ class Call:
         self.tracker = tracker
         self.id: str = new_span_id()
         if parent is None:
-            self.trace_id: str = _util._trace_prefix + self.id  # new_trace_id(), inlined
+            self.trace_id: str = _ids._trace_prefix + self.id  # new_trace_id(), inlined
             self.parent_id: str | None = None
         else:
             self.trace_id = parent.trace_id

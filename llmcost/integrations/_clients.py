@@ -1,6 +1,6 @@
 """Client wrappers: explicit (no monkey-patching), one object around one client.
 
-``tracker.wrap(client, agent=...)`` returns a proxy: the recorded methods are replaced, everything else is the
+``llmcost.track(client, agent=...)`` returns a proxy: the recorded methods are replaced, everything else is the
 client's own attribute. The provider is read from the client's base URL, so a local Ollama or vLLM server behind
 the OpenAI client is priced as what it is (``localhost:11434`` -> ``ollama``; another loopback or private address
 -> ``vllm``, unless the catalog declares the host).
@@ -9,19 +9,26 @@ the OpenAI client is priced as what it is (``localhost:11434`` -> ``ollama``; an
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from llmcost._budget import BudgetExceeded
-from llmcost._call import Call
-from llmcost._util import prompt_hash
+from llmcost.recorder import BudgetExceeded, Call, Tracker, get_tracker, prompt_hash
 
-if TYPE_CHECKING:
-    from llmcost._tracker import Tracker
-
-__all__ = ["Proxy", "WrapContext", "detect_provider", "wrap_client"]
+__all__ = ["Proxy", "WrapContext", "detect_provider", "track", "wrap_client"]
 
 _NOT_GIVEN_NAMES = ("NotGiven", "Omit")
+
+
+def track(client: Any = None, /, *, tracker: Tracker | None = None, **attrs: Any) -> Any:
+    """One line: ``client = llmcost.track(OpenAI(), agent="planner")`` wraps an OpenAI, Anthropic or Ollama client
+    (sync or async) so that every call it makes is recorded; without a client,
+    ``with llmcost.track(model=..., provider=...) as call:`` records any call. ``tracker`` records them (default: the
+    process-wide tracker, see :func:`llmcost.configure`); the other keywords are the calls' attribution."""
+    if tracker is None:
+        tracker = get_tracker()
+    if client is None:
+        return tracker.trace(**attrs)
+    return wrap_client(tracker, client, attrs)
 
 
 def wrap_client(tracker: Tracker, client: Any, attrs: dict[str, Any]) -> Any:
@@ -29,15 +36,15 @@ def wrap_client(tracker: Tracker, client: Any, attrs: dict[str, Any]) -> Any:
     root = type(client).__module__.partition(".")[0]
     is_async = type(client).__name__.startswith("Async")
     if root == "openai":
-        from llmcost._wrap_openai import wrap_openai
+        from llmcost.integrations._openai import wrap_openai
 
         return wrap_openai(tracker, client, attrs, is_async)
     if root == "anthropic":
-        from llmcost._wrap_anthropic import wrap_anthropic
+        from llmcost.integrations._anthropic import wrap_anthropic
 
         return wrap_anthropic(tracker, client, attrs, is_async)
     if root == "ollama":
-        from llmcost._wrap_ollama import wrap_ollama
+        from llmcost.integrations._ollama import wrap_ollama
 
         return wrap_ollama(tracker, client, attrs, is_async)
     if isinstance(client, Proxy):
@@ -144,19 +151,19 @@ class WrapContext:
 
 def response_text(response: Any) -> str | None:
     """The text of a response, for ``capture_content=True`` only."""
-    from llmcost._usage import get
+    from llmcost.recorder import get_field
 
-    choices = get(response, "choices")
+    choices = get_field(response, "choices")
     text: Any
     if choices:
-        text = get(get(choices[0], "message"), "content")
+        text = get_field(get_field(choices[0], "message"), "content")
     elif isinstance(getattr(response, "output_text", None), str):  # a property of the Responses type
         text = response.output_text
-    elif isinstance(get(response, "content"), list):
-        text = "".join(get(b, "text") or "" for b in get(response, "content"))
+    elif isinstance(get_field(response, "content"), list):
+        text = "".join(get_field(b, "text") or "" for b in get_field(response, "content"))
     else:
-        message = get(response, "message")
-        text = get(message, "content") if message is not None else get(response, "response")
+        message = get_field(response, "message")
+        text = get_field(message, "content") if message is not None else get_field(response, "response")
     return text if isinstance(text, str) else None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Extracted", "extract", "extract_usage", "get", "merge_anthropic_delta"]
+__all__ = ["Extracted", "extract", "extract_usage", "from_usage_metadata", "get_field", "merge_anthropic_delta"]
 
 
 class Extracted:
@@ -51,7 +51,7 @@ class Extracted:
         return f"Extracted({fields})"
 
 
-def get(obj: Any, name: str) -> Any:
+def get_field(obj: Any, name: str) -> Any:
     """``obj[name]`` for mappings, ``obj.name`` otherwise; ``None`` when absent.
 
     Pydantic models (the SDKs' response types) keep their fields in ``__dict__`` and extra keys in
@@ -99,22 +99,24 @@ def extract(response: Any, hint: str | None = None) -> Extracted:
 def _fill(out: Extracted, response: Any, hint: str | None) -> None:
     if response is None:
         return
-    model = get(response, "model")
+    model = get_field(response, "model")
     out.response_model = model if isinstance(model, str) else None
-    rid = get(response, "id")
+    rid = get_field(response, "id")
     out.response_id = rid if isinstance(rid, str) else None
-    usage = get(response, "usage")
+    usage = get_field(response, "usage")
     ollama_like = usage is None and (
-        hint == "ollama" or get(response, "eval_count") is not None or get(response, "total_duration") is not None
+        hint == "ollama"
+        or get_field(response, "eval_count") is not None
+        or get_field(response, "total_duration") is not None
     )
     if ollama_like and _ollama(out, response):
         return
-    if usage is None and get(response, "object") == "response.completed":
-        usage = get(get(response, "response"), "usage")
+    if usage is None and get_field(response, "object") == "response.completed":
+        usage = get_field(get_field(response, "response"), "usage")
     if usage is not None:
         extract_usage(usage, hint, into=out)
         return
-    meta = get(response, "usage_metadata")
+    meta = get_field(response, "usage_metadata")
     if meta is not None:
         _usage_metadata(out, meta)
         return
@@ -125,124 +127,147 @@ def _fill(out: Extracted, response: Any, hint: str | None) -> None:
 def extract_usage(usage: Any, hint: str | None = None, *, into: Extracted | None = None) -> Extracted:
     """Normalise a ``usage`` object/dict of any supported provider."""
     out = into if into is not None else Extracted()
-    if get(usage, "prompt_tokens") is not None or get(usage, "completion_tokens") is not None:
+    if get_field(usage, "prompt_tokens") is not None or get_field(usage, "completion_tokens") is not None:
         _openai_chat(out, usage)
-    elif get(usage, "input_tokens") is not None or get(usage, "output_tokens") is not None:
+    elif get_field(usage, "input_tokens") is not None or get_field(usage, "output_tokens") is not None:
         anthropic = hint == "anthropic" or (
-            get(usage, "input_tokens_details") is None
+            get_field(usage, "input_tokens_details") is None
             and (
-                get(usage, "cache_read_input_tokens") is not None
-                or get(usage, "cache_creation_input_tokens") is not None
+                get_field(usage, "cache_read_input_tokens") is not None
+                or get_field(usage, "cache_creation_input_tokens") is not None
             )
         )
         (_anthropic if anthropic else _inclusive)(out, usage)
-    elif get(usage, "prompt_token_count") is not None:
+    elif get_field(usage, "prompt_token_count") is not None:
         _google(out, usage)
     return out
 
 
 def _openai_chat(out: Extracted, u: Any) -> None:
-    out.input_tokens = _int(get(u, "prompt_tokens"))
-    out.output_tokens = _int(get(u, "completion_tokens"))
-    pd = get(u, "prompt_tokens_details")
-    cd = get(u, "completion_tokens_details")
-    out.cache_read = _int(get(pd, "cached_tokens"))
+    out.input_tokens = _int(get_field(u, "prompt_tokens"))
+    out.output_tokens = _int(get_field(u, "completion_tokens"))
+    pd = get_field(u, "prompt_tokens_details")
+    cd = get_field(u, "completion_tokens_details")
+    out.cache_read = _int(get_field(pd, "cached_tokens"))
     if out.cache_read is None:
-        out.cache_read = _int(get(u, "cache_read_input_tokens"))  # LiteLLM also puts it at the top level
-    write = _int(get(pd, "cache_write_tokens"))
+        out.cache_read = _int(get_field(u, "cache_read_input_tokens"))  # LiteLLM also puts it at the top level
+    write = _int(get_field(pd, "cache_write_tokens"))
     if write is None:
-        write = _int(get(pd, "cache_creation_tokens"))
+        write = _int(get_field(pd, "cache_creation_tokens"))
     if write is None:
-        write = _int(get(u, "cache_creation_input_tokens"))
+        write = _int(get_field(u, "cache_creation_input_tokens"))
     out.cache_write = write
-    out.reasoning = _int(get(cd, "reasoning_tokens"))
+    out.reasoning = _int(get_field(cd, "reasoning_tokens"))
     out.source = "provider"
 
 
 def _inclusive(out: Extracted, u: Any) -> None:
     """OpenAI Responses (and any usage already inclusive with ``input_tokens``/``output_tokens``)."""
-    out.input_tokens = _int(get(u, "input_tokens"))
-    out.output_tokens = _int(get(u, "output_tokens"))
-    idt = get(u, "input_tokens_details")
-    out.cache_read = _int(get(idt, "cached_tokens"))
-    out.cache_write = _int(get(idt, "cache_write_tokens"))
-    out.reasoning = _int(get(get(u, "output_tokens_details"), "reasoning_tokens"))
+    out.input_tokens = _int(get_field(u, "input_tokens"))
+    out.output_tokens = _int(get_field(u, "output_tokens"))
+    idt = get_field(u, "input_tokens_details")
+    out.cache_read = _int(get_field(idt, "cached_tokens"))
+    out.cache_write = _int(get_field(idt, "cache_write_tokens"))
+    out.reasoning = _int(get_field(get_field(u, "output_tokens_details"), "reasoning_tokens"))
     if out.cache_read is None:
-        out.cache_read = _int(get(u, "cache_read_input_tokens"))
+        out.cache_read = _int(get_field(u, "cache_read_input_tokens"))
     out.source = "provider"
 
 
 def _anthropic(out: Extracted, u: Any) -> None:
-    base = _int(get(u, "input_tokens"))
-    read = _int(get(u, "cache_read_input_tokens"))
-    write = _int(get(u, "cache_creation_input_tokens"))
+    base = _int(get_field(u, "input_tokens"))
+    read = _int(get_field(u, "cache_read_input_tokens"))
+    write = _int(get_field(u, "cache_creation_input_tokens"))
     out.input_tokens = None if base is None else base + (read or 0) + (write or 0)
-    out.output_tokens = _int(get(u, "output_tokens"))
+    out.output_tokens = _int(get_field(u, "output_tokens"))
     out.cache_read = read
     out.cache_write = write
-    out.cache_write_1h = _int(get(get(u, "cache_creation"), "ephemeral_1h_input_tokens"))
-    out.reasoning = _int(get(get(u, "output_tokens_details"), "thinking_tokens"))
+    out.cache_write_1h = _int(get_field(get_field(u, "cache_creation"), "ephemeral_1h_input_tokens"))
+    out.reasoning = _int(get_field(get_field(u, "output_tokens_details"), "thinking_tokens"))
     out.source = "provider"
 
 
 def merge_anthropic_delta(out: Extracted, u: Any) -> None:
     """Apply a ``message_delta`` usage: cumulative values overwrite (never add); absent fields keep their value."""
     base_now = None if out.input_tokens is None else out.input_tokens - (out.cache_read or 0) - (out.cache_write or 0)
-    base = _int(get(u, "input_tokens"))
-    read = _int(get(u, "cache_read_input_tokens"))
-    write = _int(get(u, "cache_creation_input_tokens"))
+    base = _int(get_field(u, "input_tokens"))
+    read = _int(get_field(u, "cache_read_input_tokens"))
+    write = _int(get_field(u, "cache_creation_input_tokens"))
     out.cache_read = read if read is not None else out.cache_read
     out.cache_write = write if write is not None else out.cache_write
     base = base if base is not None else base_now
     out.input_tokens = None if base is None else base + (out.cache_read or 0) + (out.cache_write or 0)
-    output = _int(get(u, "output_tokens"))
+    output = _int(get_field(u, "output_tokens"))
     out.output_tokens = output if output is not None else out.output_tokens
-    one_hour = _int(get(get(u, "cache_creation"), "ephemeral_1h_input_tokens"))
+    one_hour = _int(get_field(get_field(u, "cache_creation"), "ephemeral_1h_input_tokens"))
     out.cache_write_1h = one_hour if one_hour is not None else out.cache_write_1h
-    thinking = _int(get(get(u, "output_tokens_details"), "thinking_tokens"))
+    thinking = _int(get_field(get_field(u, "output_tokens_details"), "thinking_tokens"))
     out.reasoning = thinking if thinking is not None else out.reasoning
     out.source = "provider"
 
 
 def _ollama(out: Extracted, r: Any) -> bool:
-    evals = _int(get(r, "eval_count"))
-    prompt = _int(get(r, "prompt_eval_count"))
-    total = _int(get(r, "total_duration"))
+    evals = _int(get_field(r, "eval_count"))
+    prompt = _int(get_field(r, "prompt_eval_count"))
+    total = _int(get_field(r, "total_duration"))
     if evals is None and prompt is None and total is None:
         return False
     out.output_tokens = evals
     # Older servers omit prompt_eval_count when the prompt was cached: unknown, not zero.
     out.input_tokens = prompt
-    out.cache_read = _int(get(r, "prompt_eval_cached_count"))
+    out.cache_read = _int(get_field(r, "prompt_eval_cached_count"))
     out.gpu_seconds = None if total is None else total / 1e9
     out.source = "provider" if prompt is not None and evals is not None else "partial"
     return True
 
 
 def _usage_metadata(out: Extracted, m: Any) -> None:
-    if get(m, "prompt_token_count") is not None:
+    if get_field(m, "prompt_token_count") is not None:
         _google(out, m)
         return
-    out.input_tokens = _int(get(m, "input_tokens"))
-    out.output_tokens = _int(get(m, "output_tokens"))
-    idt = get(m, "input_token_details")
-    out.cache_read = _int(get(idt, "cache_read"))
-    h5, h1, plain = (
-        _int(get(idt, k)) for k in ("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens", "cache_creation")
-    )
-    if h5 is not None or h1 is not None or plain is not None:
-        out.cache_write = (h5 or 0) + (h1 or 0) + (plain or 0)
-    out.cache_write_1h = h1
-    out.reasoning = _int(get(get(m, "output_token_details"), "reasoning"))
-    out.source = "provider" if out.input_tokens is not None else "none"
+    found = from_usage_metadata(m)
+    if found is not None:
+        for name in Extracted.FIELDS:
+            setattr(out, name, getattr(found, name))
+
+
+def _detail(details: Any, name: str) -> int | None:
+    """``name`` in LangChain's token details, or its service-tier form (``priority_cache_read``, ``flex_reasoning``)."""
+    value = get_field(details, name)
+    if value is None:
+        value = get_field(details, "priority_" + name)
+        if value is None:
+            value = get_field(details, "flex_" + name)
+    return _int(value)
+
+
+def from_usage_metadata(meta: Any) -> Extracted | None:
+    """LangChain's ``usage_metadata`` (inclusive totals: ``input_tokens`` holds cache reads and writes, ``output_tokens``
+    reasoning) as our counters; ``None`` when it holds neither total."""
+    u = Extracted()
+    u.input_tokens = _int(get_field(meta, "input_tokens"))
+    u.output_tokens = _int(get_field(meta, "output_tokens"))
+    if u.input_tokens is None and u.output_tokens is None:
+        return None
+    inp = get_field(meta, "input_token_details")
+    u.cache_read = _detail(inp, "cache_read")
+    # langchain-anthropic moves writes to the TTL keys (and sets cache_creation to 0) when it knows the TTL.
+    one_hour = _int(get_field(inp, "ephemeral_1h_input_tokens"))
+    writes = [_detail(inp, "cache_creation"), _int(get_field(inp, "ephemeral_5m_input_tokens")), one_hour]
+    if any(w is not None for w in writes):
+        u.cache_write = sum(w or 0 for w in writes)
+    u.cache_write_1h = one_hour
+    u.reasoning = _detail(get_field(meta, "output_token_details"), "reasoning")
+    u.source = "provider" if u.input_tokens is not None and u.output_tokens is not None else "partial"
+    return u
 
 
 def _google(out: Extracted, m: Any) -> None:
     """Gemini: the prompt count includes cached content; candidates exclude thoughts, so output adds them."""
-    out.input_tokens = _int(get(m, "prompt_token_count"))
-    cand = _int(get(m, "candidates_token_count"))
-    thoughts = _int(get(m, "thoughts_token_count"))
+    out.input_tokens = _int(get_field(m, "prompt_token_count"))
+    cand = _int(get_field(m, "candidates_token_count"))
+    thoughts = _int(get_field(m, "thoughts_token_count"))
     out.output_tokens = None if cand is None and thoughts is None else (cand or 0) + (thoughts or 0)
-    out.cache_read = _int(get(m, "cached_content_token_count"))
+    out.cache_read = _int(get_field(m, "cached_content_token_count"))
     out.reasoning = thoughts
     out.source = "provider"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from llmcost._wrap import Proxy, WrapContext, detect_provider, given
+from llmcost.integrations._clients import Proxy, WrapContext, detect_provider, given
 
 if TYPE_CHECKING:
-    from llmcost._tracker import Tracker
+    from llmcost.recorder import Tracker
 
 __all__ = ["wrap_openai"]
 

@@ -1,4 +1,4 @@
-"""The last 30 days for the history screen: spend per day and model, and the models side by side. No Textual.
+"""The last 30 days of the logs (the monitor's history screen): spend per day and model, and the models side by side. No Textual.
 
 The live engine keeps only what it read since start-up (today by default), so the history screen reads the
 logs of the period itself, once, on a worker thread, with the fast scan of ``llmcost report`` grouped by day and
@@ -17,7 +17,7 @@ from llmcost.engine._aggregate import NONE
 from llmcost.engine._report import DAY_MODEL_SEP, ReportRow, _ranked
 from llmcost.engine._scan import report_files
 
-__all__ = ["History", "gather"]
+__all__ = ["History", "history"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ class History:
         return sum((sum(m.values(), Decimal(0)) for _, m in self.days), Decimal(0))
 
 
-def gather(paths: Sequence[str], now: float, days: int = 30) -> History:
+def history(paths: Sequence[str], now: float, days: int = 30) -> History:
     """Read the last ``days`` UTC days of ``paths`` (ending with the day of ``now``)."""
     today = dt.datetime.fromtimestamp(now, dt.timezone.utc).date()
     first = today - dt.timedelta(days=days - 1)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmcost._wrap import Proxy, WrapContext, detect_provider
+from llmcost.integrations._clients import Proxy, WrapContext, detect_provider
 
 if TYPE_CHECKING:
-    from llmcost._call import Call
-    from llmcost._tracker import Tracker
+    from llmcost.recorder import Call, Tracker
 
 __all__ = ["wrap_ollama"]
 

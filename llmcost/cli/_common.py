@@ -1,0 +1,128 @@
+"""What the ``llmcost`` commands share (and ``llmcost-top`` with them): bad input as one line, the PATH arguments,
+periods, alarm thresholds from the config and the command line, a progress bar, what a reading skipped."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import glob
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import fields
+from typing import TYPE_CHECKING
+
+from llmcost.engine import AlarmConfig, load_alarm_config, read_history
+from llmcost.log import Record
+
+if TYPE_CHECKING:
+    from llmcost.engine import IngestStats
+
+__all__ = ["Bar", "UsageError", "alarm_config", "batches", "period", "resolve_paths", "say_skipped"]
+
+
+class UsageError(ValueError):
+    """Bad input from the command line: one line on stderr, exit 2."""
+
+
+def resolve_paths(paths: list[str]) -> list[str]:
+    """The PATH arguments, checked (each must exist or match something); the log directory when none is given."""
+    if not paths:
+        from llmcost.paths import log_dir
+
+        return [str(log_dir())]
+    for path in paths:
+        if glob.has_magic(path):
+            if not glob.glob(os.path.expanduser(path), recursive=True):
+                raise UsageError(f"no file matches {path}")
+        elif not os.path.exists(os.path.expanduser(path)):
+            raise UsageError(f"no such file or directory: {path}")
+    return paths
+
+
+def when(text: str | None, flag: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{flag}: not a date or time: {text!r}") from None
+    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+def alarm_config(args: argparse.Namespace) -> AlarmConfig:
+    """The alarm thresholds: defaults < ``[alarms]`` in the config file < ``--budget`` / ``--set NAME=VALUE``."""
+    try:
+        config = load_alarm_config()
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    types = {f.name: f.type for f in fields(AlarmConfig)}
+    changes: dict[str, object] = {}
+    for item in getattr(args, "alarm_settings", []):
+        name, sep, raw = item.partition("=")
+        if not sep or name not in types:
+            raise UsageError(f"--set: unknown alarm setting {name!r} (known: {', '.join(sorted(types))})")
+        try:
+            changes[name] = int(raw) if "int" in str(types[name]) and "float" not in str(types[name]) else float(raw)
+        except ValueError:
+            raise UsageError(f"--set {name}: not a number: {raw!r}") from None
+    if getattr(args, "budget", None) is not None:
+        changes["budget_day_usd"] = args.budget
+    return config.with_overrides(**changes)
+
+
+class Bar:
+    """A progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = False
+        self.enabled = sys.stderr.isatty()
+        self._last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < (8 << 20):  # short reads need no bar
+            return
+        percent = done * 100 // total
+        if percent == self._last:
+            return
+        self._last = percent
+        filled = percent * 30 // 100
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{' ' * (30 - filled)}] {percent:3d}%")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * (len(self.label) + 38) + "\r")
+            sys.stderr.flush()
+            self.shown = False
+
+    def counted(self, stats: IngestStats) -> None:
+        """The reading is over: say what it skipped."""
+        self.close()
+        say_skipped(stats.malformed, stats.duplicates)
+
+
+def say_skipped(malformed: dict[str, int], duplicates: int) -> None:
+    """One line on stderr for malformed lines (per file) and one for duplicate records, when there were any."""
+    bad = sum(malformed.values())
+    if bad:
+        files = ", ".join(f"{os.path.basename(name)}: {n}" for name, n in sorted(malformed.items()))
+        print(f"llmcost: skipped {bad} malformed line{'s' * (bad != 1)} ({files})", file=sys.stderr)
+    if duplicates:
+        s = "s" * (duplicates != 1)
+        print(f"llmcost: {duplicates} duplicate record{s} (an id seen before) counted once", file=sys.stderr)
+
+
+def batches(args: argparse.Namespace, label: str, batch_lines: int = 50_000) -> tuple[Iterator[list[Record]], Bar]:
+    paths = resolve_paths(args.paths)
+    since, until = when(args.since, "--since"), when(args.until, "--until")
+    bar = Bar(label)
+    batches = read_history(paths, since=since, until=until, progress=bar, batch_lines=batch_lines, on_stats=bar.counted)
+    return batches, bar
+
+
+def period(args: argparse.Namespace) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """``--since`` and ``--until`` as UTC datetimes."""
+    return when(args.since, "--since"), when(args.until, "--until")

@@ -1,0 +1,551 @@
+"""The LangChain callback handler: every chat model and LLM run, recorded as one call (see ``llmcost.langchain``)."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import LLMResult
+from langchain_core.runnables.config import var_child_runnable_config
+
+from llmcost.integrations._clients import detect_provider
+from llmcost.recorder import (
+    BudgetExceeded,
+    BudgetWarning,
+    Call,
+    Tracker,
+    active_scopes,
+    attribution,
+    current_call,
+    extract,
+    from_usage_metadata,
+    get_tracker,
+    prompt_hash,
+)
+
+__all__ = ["LlmcostCallbackHandler"]
+
+#: LangChain's ``ls_provider`` values that differ from our provider ids.
+_PROVIDERS = {
+    "google_genai": "google",
+    "google_vertexai": "google",
+    "vertexai": "google",
+    "google_anthropic_vertex": "google",
+    "amazon_bedrock": "bedrock",
+    "bedrock_converse": "bedrock",
+    "aws": "bedrock",
+    "mistralai": "mistral",
+    "azure_openai": "azure",
+    "togetherai": "together",
+    "fireworksai": "fireworks",
+}
+#: Keys of a model's serialized constructor arguments that hold its base URL.
+_URL_KEYS = ("openai_api_base", "base_url", "anthropic_api_url", "azure_endpoint", "endpoint")
+#: Tags LangChain adds itself (sequence steps, branches, retries): not attribution.
+_INTERNAL_TAGS = ("seq:step:", "map:key:", "retry:attempt:", "branch:", "condition:", "graph:step:", "langsmith:")
+_INTERNAL_META = ("ls_", "lc_", "langgraph_", "checkpoint_", "_")
+_META_FIELDS = ("agent", "session_id", "thread_id", "conversation_id", "user_id", "workflow")
+_RETRY_TAG = "retry:attempt:"
+_FALLBACKS = "RunnableWithFallbacks"
+_MAX_OPEN = 100_000  # open runs remembered; a run that never ends must not grow memory without bound
+_MAX_DEPTH = 64
+
+
+class _Run:
+    """An open chain, tool or retriever run: enough to find the trace, the retry attempt and a fallback."""
+
+    __slots__ = ("attempt", "failed_branch", "failed_model", "fallbacks", "parent", "trace_id")
+
+    def __init__(self, trace_id: str, parent: UUID | None, attempt: int | None, fallbacks: bool) -> None:
+        self.trace_id = trace_id
+        self.parent = parent
+        self.attempt = attempt
+        self.fallbacks = fallbacks
+        self.failed_model: str | None = None
+        self.failed_branch: UUID | None = None
+
+
+class LlmcostCallbackHandler(BaseCallbackHandler):
+    """Records every chat model and LLM run with ``tracker`` (default: the process-wide tracker at each run).
+
+    ``provider`` overrides the provider of every run; ``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``
+    and ``metadata`` are defaults under the run's own. ``enforce_budgets=True`` lets a ``block`` budget stop a run
+    (:class:`~llmcost.BudgetExceeded` is raised before the request); otherwise the handler never raises.
+    """
+
+    run_inline = True  # called in the caller's task: no executor hop, and the caller's context (scopes) is seen
+
+    def __init__(
+        self,
+        tracker: Tracker | None = None,
+        *,
+        provider: str | None = None,
+        agent: str | None = None,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        workflow: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        enforce_budgets: bool = False,
+    ) -> None:
+        super().__init__()
+        self.tracker = tracker
+        self.provider = provider
+        self.enforce_budgets = enforce_budgets
+        self.raise_error = enforce_budgets  # only BudgetExceeded ever leaves this handler
+        self._given = attribution(agent, session_id, user_id, workflow, tags, metadata)
+        self._base: tuple[Tracker, dict[str, Any]] | None = None
+        self._calls: dict[UUID, tuple[Call, UUID | None]] = {}  # open model runs and the run they run in
+        self._runs: dict[UUID, _Run] = {}
+        self._hosts: dict[tuple[str, str | None], tuple[str | None, str | None]] = {}
+        self._budget_warned = False
+
+    def __copy__(self) -> LlmcostCallbackHandler:
+        return self  # LangChain copies configs: open runs must stay in one handler
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LlmcostCallbackHandler:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<LlmcostCallbackHandler open_calls={len(self._calls)}>"
+
+    # -- model runs ---------------------------------------------------------------------------------------------
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[BaseMessage]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            flat = [m for batch in messages for m in batch]
+            call = self._start("chat", serialized, run_id, parent_run_id, tags, metadata, kwargs, flat)
+            if call is not None and call.tracker.capture_content:
+                call.content = {"input": [{"role": m.type, "content": m.content} for m in flat]}
+        except BudgetExceeded:
+            raise
+        except Exception as exc:
+            self._fault(exc)
+
+    def on_llm_start(
+        self,
+        serialized: dict[str, Any],
+        prompts: list[str],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        try:
+            call = self._start("text_completion", serialized, run_id, parent_run_id, tags, metadata, kwargs, prompts)
+            if call is not None and call.tracker.capture_content:
+                call.content = {"input": list(prompts)}
+        except BudgetExceeded:
+            raise
+        except Exception as exc:
+            self._fault(exc)
+
+    def on_llm_new_token(
+        self,
+        token: str | list[str | dict[str, Any]],
+        *,
+        chunk: Any = None,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        open_call = self._calls.get(run_id)
+        if open_call is None:
+            return
+        call = open_call[0]
+        if call.ttft is not None:
+            return
+        try:
+            call.attrs["stream"] = True
+            if token or getattr(getattr(chunk, "message", None), "tool_call_chunks", None):
+                call.mark_first_token()
+        except Exception as exc:
+            self._fault(exc)
+
+    def on_llm_end(
+        self,
+        response: LLMResult,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        open_call = self._calls.pop(run_id, None)
+        if open_call is None:
+            return
+        call = open_call[0]
+        try:
+            self._read(call, response)
+            call.finish()
+            if call.usage is None:
+                call.tracker._count(
+                    "odd_response",
+                    f"llmcost: a LangChain {call.model or 'model'} response carried no usage; recorded with "
+                    "usage_source none (ChatOpenAI with a custom base_url streams usage only with stream_usage=True)",
+                )
+        except Exception as exc:
+            self._fault(exc, call)
+
+    def on_llm_error(
+        self,
+        error: BaseException,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        open_call = self._calls.pop(run_id, None)
+        if open_call is None:
+            return
+        call, parent = open_call
+        try:
+            partial = kwargs.get("response")
+            if isinstance(partial, LLMResult):
+                self._read(call, partial)
+            call.set_error(error)
+            call.finish()
+            self._note_failure(parent, run_id, call.model)
+        except Exception as exc:
+            self._fault(exc, call)
+
+    # -- the runs around them (for the trace id, retries and fallbacks) ------------------------------------------
+
+    def on_chain_start(
+        self,
+        serialized: dict[str, Any],
+        inputs: Any,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._open(run_id, parent_run_id, tags, kwargs.get("name"))
+
+    def on_tool_start(
+        self,
+        serialized: dict[str, Any],
+        input_str: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        inputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._open(run_id, parent_run_id, tags, None)
+
+    def on_retriever_start(
+        self,
+        serialized: dict[str, Any],
+        query: str,
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._open(run_id, parent_run_id, tags, None)
+
+    def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        self._runs.pop(run_id, None)
+
+    def on_chain_error(
+        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
+        self._runs.pop(run_id, None)
+
+    def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+        self._runs.pop(run_id, None)
+
+    def on_tool_error(
+        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
+        self._runs.pop(run_id, None)
+
+    def on_retriever_end(
+        self, documents: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
+        self._runs.pop(run_id, None)
+
+    def on_retriever_error(
+        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
+    ) -> None:
+        self._runs.pop(run_id, None)
+
+    @property
+    def ignore_agent(self) -> bool:
+        return True  # agent actions carry nothing we record
+
+    @property
+    def ignore_custom_event(self) -> bool:
+        return True
+
+    # -- internals ----------------------------------------------------------------------------------------------
+
+    def _open(self, run_id: UUID, parent_run_id: UUID | None, tags: list[str] | None, name: Any) -> None:
+        try:
+            parent_run_id = self._parent(parent_run_id)
+            parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+            run = _Run(self._trace_id(run_id, parent_run_id, parent), parent_run_id, _attempt(tags), name == _FALLBACKS)
+            runs = self._runs
+            runs[run_id] = run
+            if len(runs) > _MAX_OPEN:
+                with contextlib.suppress(Exception):
+                    del runs[next(iter(runs))]
+        except Exception as exc:
+            self._fault(exc)
+
+    def _parent(self, reported: UUID | None) -> UUID | None:
+        """The run this one really runs in. ``with_fallbacks`` invokes its runnables with the config it was given,
+        so LangChain reports the run above the fallbacks run as their parent (or none, when callbacks were passed
+        in that config); the config it sets for them names the fallbacks run. That run is taken when it is a known
+        run below the reported parent."""
+        config = var_child_runnable_config.get()
+        manager = config.get("callbacks") if config else None
+        deeper = getattr(manager, "parent_run_id", None)
+        if deeper is None or deeper == reported or not isinstance(deeper, UUID) or deeper not in self._runs:
+            return reported
+        if reported is None:
+            return deeper
+        node_id: UUID | None = deeper
+        for _ in range(_MAX_DEPTH):
+            node = self._runs.get(node_id) if node_id is not None else None
+            if node is None:
+                return reported
+            if node.parent == reported:
+                return deeper
+            node_id = node.parent
+        return reported
+
+    @staticmethod
+    def _trace_id(run_id: UUID, parent_run_id: UUID | None, parent: _Run | None) -> str:
+        if parent is not None:
+            return parent.trace_id
+        if parent_run_id is not None:
+            return parent_run_id.hex  # a parent we never saw: the best root we know
+        span = current_call()
+        return span.trace_id if span is not None else run_id.hex
+
+    def _start(
+        self,
+        operation: str,
+        serialized: Mapping[str, Any] | None,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        tags: list[str] | None,
+        metadata: Mapping[str, Any] | None,
+        kwargs: Mapping[str, Any],
+        request: Any,
+    ) -> Call | None:
+        tracker = self.tracker or get_tracker()
+        parent_run_id = self._parent(parent_run_id)
+        meta = metadata or {}
+        params = kwargs.get("invocation_params") or {}
+        model = meta.get("ls_model_name") or params.get("model") or params.get("model_name")
+        model = model if isinstance(model, str) else None
+        provider, server = self._provider(tracker, meta, serialized)
+        attempt, fallback_from = self._lineage(run_id, parent_run_id, tags)
+        attrs = self._attrs(tracker, tags, meta)
+        attrs["operation"] = operation
+        attrs["source"] = "langchain"
+        attrs["server_address"] = server
+        attrs["stream"] = params.get("stream") is True
+        attrs["attempt"] = attempt
+        attrs["prompt_hash"] = prompt_hash([(m.type, m.content) if isinstance(m, BaseMessage) else m for m in request])
+        call, blocked = self._begin(tracker, model, provider, attrs)
+        attrs["fallback_from"] = fallback_from
+        call.id = run_id.hex[16:]
+        parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+        if parent_run_id is not None:
+            call.parent_id = parent_run_id.hex[16:]
+            call.trace_id = self._trace_id(run_id, parent_run_id, parent)
+        elif call.parent_id is None:  # no llmcost trace() around the run either: it starts its own trace
+            call.trace_id = run_id.hex
+        calls = self._calls
+        calls[run_id] = (call, parent_run_id)
+        if len(calls) > _MAX_OPEN:
+            with contextlib.suppress(Exception):
+                calls.pop(next(iter(calls)))[0].finish("cancelled")
+        if blocked and not self._budget_warned:
+            self._budget_warned = True
+            warnings.warn(
+                "llmcost: a block budget was reached but LangChain calls go on; "
+                "LlmcostCallbackHandler(enforce_budgets=True) stops them",
+                BudgetWarning,
+                stacklevel=2,
+            )
+        return call
+
+    def _begin(
+        self, tracker: Tracker, model: str | None, provider: str | None, attrs: dict[str, Any]
+    ) -> tuple[Call, bool]:
+        """The call, and whether a block budget was reached (the call goes on unless budgets are enforced)."""
+        blocked = False
+        try:
+            call = tracker.begin(model, provider, attrs)
+        except BudgetExceeded:
+            if self.enforce_budgets:
+                raise
+            blocked = True
+            call = Call(tracker, model, provider, attrs, active_scopes())
+        # A downgrade budget cannot change the model LangChain is about to call: record the model that answers.
+        call.request_model = model
+        return call, blocked
+
+    def _attrs(self, tracker: Tracker, tags: list[str] | None, meta: Mapping[str, Any]) -> dict[str, Any]:
+        base = self._base
+        if base is None or base[0] is not tracker:
+            base = self._base = (tracker, tracker.attributes(**self._given))
+        run_tags = [t for t in tags if not t.startswith(_INTERNAL_TAGS)] if tags else None
+        user_meta: dict[str, Any] = {}
+        for key, value in meta.items():
+            if key not in _META_FIELDS and not key.startswith(_INTERNAL_META):
+                user_meta[key] = value
+        session = meta.get("session_id") or meta.get("thread_id") or meta.get("conversation_id")
+        return tracker.attributes(
+            base[1],
+            tags=run_tags or None,
+            metadata=user_meta or None,
+            agent=_text(meta.get("agent")),
+            session_id=_text(session),
+            user_id=_text(meta.get("user_id")),
+            workflow=_text(meta.get("workflow")),
+        )
+
+    def _provider(
+        self, tracker: Tracker, meta: Mapping[str, Any], serialized: Mapping[str, Any] | None
+    ) -> tuple[str | None, str | None]:
+        raw = meta.get("ls_provider")
+        provider = self.provider or (_PROVIDERS.get(raw, raw.lower()) if isinstance(raw, str) and raw else None)
+        url = _base_url(serialized)
+        if url is None:
+            return provider, None
+        key = (url, provider)
+        hit = self._hosts.get(key)
+        if hit is None:
+            detected, server = detect_provider(tracker, url, provider or "openai")
+            # Only the OpenAI client is pointed at other servers; a ChatAnthropic or ChatOllama is what it says.
+            hit = (detected if provider in (None, "openai") and self.provider is None else provider, server)
+            if len(self._hosts) < 256:
+                self._hosts[key] = hit
+        return hit
+
+    def _lineage(self, run_id: UUID, parent_run_id: UUID | None, tags: list[str] | None) -> tuple[int, str | None]:
+        """(attempt, fallback_from): the nearest retry tag on the run or above it; a failure in another branch of
+        the nearest fallbacks run above it."""
+        attempt = _attempt(tags)
+        fallback_from: str | None = None
+        seen_fallbacks = False
+        branch: UUID | None = run_id
+        node_id = parent_run_id
+        for _ in range(_MAX_DEPTH):
+            node = self._runs.get(node_id) if node_id is not None else None
+            if node is None:
+                break
+            if attempt is None:
+                attempt = node.attempt
+            if node.fallbacks and not seen_fallbacks:
+                seen_fallbacks = True
+                if node.failed_model is not None and node.failed_branch != branch:
+                    fallback_from = node.failed_model
+            if attempt is not None and seen_fallbacks:
+                break
+            branch, node_id = node_id, node.parent
+        return attempt or 0, fallback_from
+
+    def _note_failure(self, parent_run_id: UUID | None, run_id: UUID, model: str | None) -> None:
+        branch: UUID | None = run_id
+        node_id = parent_run_id
+        for _ in range(_MAX_DEPTH):
+            node = self._runs.get(node_id) if node_id is not None else None
+            if node is None:
+                return
+            if node.fallbacks:
+                node.failed_model, node.failed_branch = model, branch
+                return
+            branch, node_id = node_id, node.parent
+
+    @staticmethod
+    def _read(call: Call, response: LLMResult) -> None:
+        generations = response.generations
+        gen = generations[0][0] if generations and generations[0] else None
+        message = getattr(gen, "message", None)
+        meta = getattr(message, "response_metadata", None)
+        meta = meta if isinstance(meta, dict) else {}
+        output = response.llm_output if isinstance(response.llm_output, dict) else {}
+        usage = from_usage_metadata(getattr(message, "usage_metadata", None))
+        if usage is None:
+            info = getattr(gen, "generation_info", None)
+            for candidate in (output.get("token_usage"), output.get("usage"), meta.get("token_usage"), meta, info):
+                if candidate:
+                    found = extract(candidate, call.hint)
+                    if found.source in ("provider", "partial"):
+                        usage = found
+                        break
+        if usage is not None:
+            call.usage = usage
+        model = meta.get("model_name") or meta.get("model") or output.get("model_name") or output.get("model")
+        if isinstance(model, str) and model:
+            call.response_model = model
+        rid = meta.get("id") or output.get("id")
+        if isinstance(rid, str) and rid:
+            call.response_id = rid
+        if call.content is not None and gen is not None:
+            call.content["output"] = str(gen.text)  # a str subclass in langchain-core 1.x
+
+    def _fault(self, exc: BaseException, call: Call | None = None) -> None:
+        """Count a fault of the handler itself; the user's run goes on. A started call is still written."""
+        with contextlib.suppress(Exception):
+            if call is not None and not call.done:
+                call.finish()
+            tracker = call.tracker if call is not None else (self.tracker or get_tracker())
+            tracker._count("internal_errors", f"llmcost: LangChain handler failed: {type(exc).__name__}: {exc}")
+
+
+def _attempt(tags: list[str] | None) -> int | None:
+    if tags:
+        for tag in tags:
+            if tag.startswith(_RETRY_TAG):
+                with contextlib.suppress(ValueError):
+                    return int(tag[len(_RETRY_TAG) :]) - 1
+    return None
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, (dict, list, tuple, set)):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _base_url(serialized: Mapping[str, Any] | None) -> str | None:
+    kwargs = serialized.get("kwargs") if isinstance(serialized, Mapping) else None
+    if isinstance(kwargs, Mapping):
+        for key in _URL_KEYS:
+            value = kwargs.get(key)
+            if isinstance(value, str) and value:
+                return value
+    return None

@@ -1,0 +1,32 @@
+"""The log: wire format v1 (one JSON object per line), the append-only writer, and reading lines back.
+
+Every reader and writer agrees here on what a line is: :func:`encode_record` writes it, :func:`decode_record` and
+:func:`decode_block` read it, and the same rule makes a line valid for both (see ``docs/wire-format.md``).
+"""
+
+from __future__ import annotations
+
+from llmcost.log._lines import MAX_LINE, LineSplitter, decode_block
+from llmcost.log._record import WIRE_VERSION, Record, decode_record, encode_record, record_decoder
+from llmcost.log._time import day_of, epoch, iso
+from llmcost.log._writer import FileWriter, MemoryWriter, RecorderWarning, Writer, log_file_name, warn_once
+
+__all__ = [
+    "MAX_LINE",
+    "WIRE_VERSION",
+    "FileWriter",
+    "LineSplitter",
+    "MemoryWriter",
+    "Record",
+    "RecorderWarning",
+    "Writer",
+    "day_of",
+    "decode_block",
+    "decode_record",
+    "encode_record",
+    "epoch",
+    "iso",
+    "log_file_name",
+    "record_decoder",
+    "warn_once",
+]

@@ -1,0 +1,57 @@
+"""Where llmcost keeps its files.
+
+One environment variable, ``LLMCOST_HOME``, moves everything (logs, catalog versions, overrides, config); without it
+the XDG data directory is used. The recorder, the monitor and the reports resolve paths here, so they agree with no
+flags. (The ``pricing`` package, which imports nothing of llmcost, finds its catalog directory under the same home
+by the same rule; a test checks that the two agree.)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["config_file", "llmcost_home", "log_dir", "read_config"]
+
+
+def llmcost_home() -> Path:
+    """The directory for logs, catalog versions and configuration (``LLMCOST_HOME``, else the XDG data directory)."""
+    explicit = os.environ.get("LLMCOST_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "llmcost"
+
+
+def log_dir() -> Path:
+    """The default log directory shared by the recorder and the monitor (``LLMCOST_LOG_DIR`` overrides it)."""
+    explicit = os.environ.get("LLMCOST_LOG_DIR")
+    return Path(explicit).expanduser() if explicit else llmcost_home() / "logs"
+
+
+def config_file() -> Path:
+    """``config.toml`` in the home directory: ``[alarms]`` thresholds and ``[alerts]`` destinations."""
+    return llmcost_home() / "config.toml"
+
+
+def read_config(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any]]:
+    """The config file (default: :func:`config_file`) and its tables; no file is an empty config.
+
+    Raises ``ValueError`` with one line naming the file when it cannot be read or is not valid TOML.
+    """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+    file = Path(path) if path is not None else config_file()
+    if not file.is_file():
+        return file, {}
+    try:
+        return file, tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{file}: cannot read the configuration: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{file}: cannot read the configuration: {exc}") from None
