@@ -147,11 +147,11 @@ def test_recent_calls_daily_costs_and_alarms_for(engine: Engine) -> None:
     assert {g.key: g.alarm for g in engine.snapshot().rows}["loop"] == "critical"
 
 
-def test_bad_timestamps_are_counted_not_fatal(engine: Engine) -> None:
-    engine.ingest([rec(T0), rec(T0, ts="yesterday")])
-    snap = engine.snapshot()
-    assert snap.totals.calls == 1
-    assert snap.ingest.malformed == {"(bad timestamp)": 1}
+def test_a_time_that_does_not_exist_makes_no_record() -> None:
+    """The wire format's rule: ``ts`` is a real UTC time, so a record with another one cannot be made (nor decoded)."""
+    for bad in ("yesterday", "2026-01-02T25:00:00.000Z", "2026-02-30T10:00:00.000Z"):
+        with pytest.raises(ValueError, match="isoformat|must be in|out of range"):
+            rec(T0, ts=bad)
 
 
 def test_engine_api_is_sorted_and_light() -> None:

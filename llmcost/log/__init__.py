@@ -7,13 +7,27 @@ Every reader and writer agrees here on what a line is: :func:`encode_record` wri
 from __future__ import annotations
 
 from llmcost.log._lines import MAX_LINE, LineSplitter, decode_block
-from llmcost.log._record import WIRE_VERSION, Record, decode_record, encode_record, record_decoder
+from llmcost.log._record import (
+    MAX_AMOUNT,
+    MAX_COUNT,
+    WIRE_VERSION,
+    Amount,
+    Count,
+    Record,
+    decode_record,
+    encode_record,
+    record_decoder,
+)
 from llmcost.log._time import day_of, epoch, iso
 from llmcost.log._writer import FileWriter, MemoryWriter, RecorderWarning, Writer, log_file_name, warn_once
 
 __all__ = [
+    "MAX_AMOUNT",
+    "MAX_COUNT",
     "MAX_LINE",
     "WIRE_VERSION",
+    "Amount",
+    "Count",
     "FileWriter",
     "LineSplitter",
     "MemoryWriter",

@@ -1,18 +1,45 @@
 """Wire format v1: one JSON object per line, flat snake_case keys (see docs/wire-format.md).
 
-``Record`` is the typed form shared by the recorder (encode) and the live engine (decode). Decoding ignores keys it
-does not know, so records written by a newer version keep every field this version understands.
+``Record`` is the typed form shared by the recorder (encode) and every reader (decode), and it is the one rule of
+what a valid line is. A line is valid when it is one JSON object of at most ``MAX_LINE`` bytes of UTF-8 that decodes
+into ``Record``:
+
+- every known key has its type (a token count is a JSON integer, ``100.0`` is not; a name is a string);
+- counts (tokens, ``attempt``) are whole numbers from 0 to 2**53; ``http_status`` is 100 to 599;
+- amounts (``cost_usd``, ``gpu_seconds``, ``latency_ms``, ``ttft_ms``) are finite and from 0 to ``MAX_AMOUNT``;
+- ``ts`` (and ``start_ts`` when present) is an ISO-8601 UTC time that exists (no hour 25, no February 30).
+
+Readers count any other line as malformed, and skip it; the recorder writes only lines that pass (it coerces or drops
+what would not). Decoding ignores keys it does not know, so records written by a newer version keep every field this
+version understands.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-__all__ = ["WIRE_VERSION", "Record", "decode_record", "encode_record", "record_decoder"]
+from llmcost.log._time import epoch
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_COUNT",
+    "WIRE_VERSION",
+    "Amount",
+    "Count",
+    "Record",
+    "decode_record",
+    "encode_record",
+    "record_decoder",
+]
 
 WIRE_VERSION = 1
+MAX_COUNT = 2**53  # tokens and attempts: exact as JSON numbers everywhere, far beyond any real call
+MAX_AMOUNT = 1e9  # dollars of one call, GPU seconds, milliseconds: sums stay exact in pico-dollars
+Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
+Amount = Annotated[float, msgspec.Meta(ge=0, le=MAX_AMOUNT)]
+HttpStatus = Annotated[int, msgspec.Meta(ge=100, le=599)]
 
 
 class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
@@ -35,22 +62,22 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
     response_model: str | None = None
     response_id: str | None = None
     stream: bool = False
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
-    reasoning_output_tokens: int | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    cache_read_input_tokens: Count | None = None
+    cache_creation_input_tokens: Count | None = None
+    reasoning_output_tokens: Count | None = None
     usage_source: str = "none"
-    gpu_seconds: float | None = None
-    cost_usd: float | None = None
+    gpu_seconds: Amount | None = None
+    cost_usd: Amount | None = None
     cost_status: str = "no_usage"
     price_ref: str | None = None
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
+    latency_ms: Amount | None = None
+    ttft_ms: Amount | None = None
     status: str = "ok"
     error_type: str | None = None
     error_message: str | None = None
-    attempt: int = 0
+    attempt: Count = 0
     fallback_from: str | None = None
     agent: str | None = None
     session_id: str | None = None
@@ -59,7 +86,12 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
     tags: list[str] | None = None
     metadata: dict[str, Any] | None = None
     prompt_hash: str | None = None
-    http_status: int | None = None
+    http_status: HttpStatus | None = None
+
+    def __post_init__(self) -> None:
+        epoch(self.ts)  # a time that does not exist raises ValueError: the line is malformed
+        if self.start_ts is not None:
+            epoch(self.start_ts)
 
     @property
     def model(self) -> str | None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmcost.log import Record, Writer, decode_record, warn_once
+from llmcost.log import MAX_AMOUNT, MAX_COUNT, Record, Writer, decode_record, warn_once
 from llmcost.recorder._ids import _MILLIS, iso_ms
 from llmcost.recorder._usage import Extracted
 
@@ -76,6 +76,35 @@ _STAT_FIELDS = (
     "pricing_errors",
     "unknown_models",
 )
+
+
+_MAX_PICO = int(MAX_AMOUNT) * 1_000_000_000_000
+
+
+def _wire_count(value: Any) -> int | None:
+    """A count as the wire format takes it (a whole number from 0 to ``MAX_COUNT``), else ``None`` (unknown)."""
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    return value if type(value) is int and 0 <= value <= MAX_COUNT else None
+
+
+def _amount(value: Any) -> float | None:
+    """An amount as the wire format takes it (finite, from 0 to ``MAX_AMOUNT``), else ``None``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_AMOUNT:
+        return float(value)
+    return None
+
+
+def _on_the_wire(u: Extracted) -> Extracted:
+    """``u`` with every count the wire format would refuse (negative, fractional, not a number) made unknown."""
+    counts = (u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.reasoning)
+    if all(c is None or (type(c) is int and 0 <= c <= MAX_COUNT) for c in counts):
+        return u
+    out = Extracted()
+    for name in Extracted.FIELDS:
+        setattr(out, name, getattr(u, name))
+    out.input_tokens, out.output_tokens, out.cache_read, out.cache_write, out.reasoning = map(_wire_count, counts)
+    return out
 
 
 class Stats:
@@ -192,11 +221,16 @@ class Recorder:
                     total = plan.pico_total(
                         u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning
                     )
-                if total >= 0:
+                if 0 <= total <= _MAX_PICO:
                     cost_f, status, ref = total / 1_000_000_000_000, "priced", plan.ref
                 else:
+                    total = -1
                     cost, status, ref = self._price(call, u, gpu, end)
                     cost_f = None if cost is None else float(cost)
+                    u, gpu = _on_the_wire(u), _amount(gpu)
+                    if cost_f is not None and not 0 <= cost_f <= MAX_AMOUNT:
+                        self._count("pricing_errors", f"llmcost: a call priced at ${cost_f:g}: not recorded as a cost")
+                        cost, cost_f, status, ref = None, None, "no_usage", None
             err: Any = call.error
             if err is None:
                 err = _NO_ERROR
