@@ -1,10 +1,22 @@
-"""Every test runs with its own home: nothing reads or writes the user's real files."""
+"""Every test runs with its own home: nothing reads or writes the user's real files.
+
+Property tests take their size from a hypothesis profile: ``default`` (quick, for every run) or ``ci``
+(``HYPOTHESIS_PROFILE=ci``: ten times the examples, what the CI runs).
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Fixtures such as tmp_path are shared by the examples of a test on purpose (each example cleans what it needs).
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
+settings.register_profile("default", max_examples=40, **_COMMON)
+settings.register_profile("ci", max_examples=400, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from llmcost.log._lines import LineSplitter, decode_block
@@ -21,7 +21,6 @@ def _cut(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 @given(st.lists(line, max_size=30), st.lists(st.integers(min_value=0), max_size=20), st.booleans())
-@settings(max_examples=300, deadline=None)
 def test_complete_lines_come_out_whole_whatever_the_chunks(lines: list[bytes], cuts: list[int], tail: bool) -> None:
     data = b"".join(x + b"\n" for x in lines) + (b"partial" if tail else b"")
     splitter = LineSplitter(cap=1 << 20)
@@ -39,7 +38,6 @@ def test_complete_lines_come_out_whole_whatever_the_chunks(lines: list[bytes], c
     st.lists(st.integers(min_value=0, max_value=120), min_size=1, max_size=12),
     st.lists(st.integers(min_value=0), max_size=15),
 )
-@settings(max_examples=200, deadline=None)
 def test_over_long_lines_are_dropped_and_counted(lengths: list[int], cuts: list[int]) -> None:
     cap = 50
     lines = [bytes([97 + i % 26]) * n for i, n in enumerate(lengths)]

@@ -9,14 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pricing import Catalog, Model, Usage, load_catalog
 from pricing._model import BUCKETS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def _shipped() -> Catalog:
@@ -68,7 +67,6 @@ def _cost(catalog: Catalog, usage: Usage, model: Model, day: dt.date) -> Decimal
 
 
 @pytest.mark.parametrize("which", CATALOGS)
-@SETTINGS
 @given(data=st.data(), usage=usages(), bucket=st.sampled_from(BUCKETS[:6]), extra=st.integers(1, 500_000))
 def test_cost_never_falls_when_a_bucket_grows(
     which: str, data: st.DataObject, usage: Usage, bucket: str, extra: int
@@ -107,7 +105,6 @@ def test_zero_usage_costs_zero(which: str) -> None:
 
 
 @pytest.mark.parametrize("which", CATALOGS)
-@SETTINGS
 @given(data=st.data(), usage=usages())
 def test_cost_is_exactly_tokens_times_rates(which: str, data: st.DataObject, usage: Usage) -> None:
     catalog = CATALOGS[which]()
@@ -150,7 +147,6 @@ def test_no_name_matches_two_models(which: str) -> None:
 
 
 @pytest.mark.parametrize("which", CATALOGS)
-@SETTINGS
 @given(data=st.data())
 def test_decorated_names_resolve_to_the_same_model(which: str, data: st.DataObject) -> None:
     catalog = CATALOGS[which]()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import llmcost
@@ -20,7 +20,6 @@ from llmcost.log._writer import reset_warnings
 from llmcost.recorder._usage import Extracted
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 counts = st.integers(min_value=0, max_value=3_000_000)
 #: 2024-01-01 .. 2027-01-01: before, inside and after the dated windows of both catalogs.
 instants = st.floats(min_value=1_704_067_200.0, max_value=1_798_761_600.0)
@@ -58,7 +57,6 @@ def usages(draw: st.DrawFn) -> tuple[Extracted, pricing.Usage]:
 
 
 @pytest.mark.parametrize("which", ["shipped", "mini"])
-@SETTINGS
 @given(data=st.data(), at=instants)
 def test_rate_plan_prices_like_catalog_price(which: str, data: st.DataObject, at: float) -> None:
     catalog = _catalogs()[which]
@@ -77,7 +75,6 @@ def test_rate_plan_prices_like_catalog_price(which: str, data: st.DataObject, at
 
 
 @pytest.mark.parametrize("which", ["shipped", "mini"])
-@SETTINGS
 @given(data=st.data(), at=instants)
 def test_rate_plan_holds_over_its_whole_range(which: str, data: st.DataObject, at: float) -> None:
     catalog = _catalogs()[which]

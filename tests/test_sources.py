@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import pricing
@@ -331,7 +331,6 @@ def test_dump_layout() -> None:
 _RATE = st.decimals(min_value=0, max_value=10_000, places=7, allow_nan=False, allow_infinity=False)
 
 
-@settings(max_examples=150, deadline=None)
 @given(
     rates=st.lists(_RATE, min_size=1, max_size=6),
     name=st.text(min_size=1, max_size=20).filter(lambda s: s.strip() != ""),
