@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -55,6 +56,16 @@ def _install(wheel: Path, env_dir: Path) -> Path:
     # The outer pip installs into the new environment; --no-deps: the probe imports only ``pricing``.
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet"]
     subprocess.run([*install, str(wheel)], check=True, capture_output=True, text=True, timeout=120)
+    if sys.version_info < (3, 11):  # pricing reads TOML with tomli there (pure Python: copied from this environment)
+        import tomli
+
+        site = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        shutil.copytree(Path(tomli.__file__).parent, Path(site) / "tomli")
     return python
 
 
