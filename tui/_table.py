@@ -83,6 +83,8 @@ class KeyedTable(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("end,ctrl+end", "cursor_last", "Last row", show=False),
         Binding("left", "scroll_left", "Scroll left", show=False),
         Binding("right", "scroll_right", "Scroll right", show=False),
+        Binding("ctrl+pageup", "page_left", "Page left", show=False),
+        Binding("ctrl+pagedown", "page_right", "Page right", show=False),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -497,16 +499,18 @@ class KeyedTable(ScrollView, can_focus=True, inherit_bindings=False):
             styles = self._styles_for(index, column, highlight, row_style, look)
             segments += draw_cell(console, options, cell, content_width + 2 * PADDING, PADDING, styles)
         used = sum(self._widths) + 2 * PADDING * len(self._widths)
-        pre, _ = self._highlight_styles(index == _HEADER, highlight, look)
-        meta = Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
-        segments.append(Segment(" " * max(0, width - used), row_style + pre + meta))
+        if width > used:
+            pre, _ = self._highlight_styles(index == _HEADER, highlight, look)
+            meta = Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
+            segments.append(Segment(" " * (width - used), row_style + pre + meta))
         return Strip(segments).simplify()
 
     def _styles_for(
         self, index: int, column: int, highlight: int, row_style: Style, look: _Look
     ) -> tuple[Style, Style, Style]:
         """(under the cell's own style, over it, both) for one cell; kept per place and highlight until the look
-        changes. The meta names the cell, as in Textual's DataTable."""
+        changes. The meta names the cell as Textual's DataTable does, which also keeps neighbouring cells apart as
+        segments: a screen exported as SVG is the same as with a DataTable."""
         key = (index, column, highlight)
         styles = self._cell_styles.get(key)
         if styles is None:
