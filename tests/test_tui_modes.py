@@ -148,6 +148,17 @@ async def test_new_alarm_flashes_and_rings_the_bell(tmp_path: Path) -> None:
         assert "burst" in str(events.get_row_at(0)[1])
 
 
+async def test_a_row_already_shown_flashes_its_name_on_a_new_alarm(tmp_path: Path) -> None:
+    append(tmp_path, call("steady", 0.01))
+    app = make_app([str(tmp_path)], config=AlarmConfig(burst_calls=5, burst_window_s=10))
+    async with app.run_test(size=SIZE):
+        await ready(app)
+        table = app.monitor.table
+        assert "reverse" not in str(table.get_cell("steady", "name").style)
+        append(tmp_path, *[call("steady", 0.001) for _ in range(6)])
+        await until(lambda: "reverse" in str(table.get_cell("steady", "name").style))
+
+
 async def test_demo_runs_headless_with_a_runaway_loop_alarm() -> None:
     app = make_app(demo=True)
     async with app.run_test(size=SIZE):
