@@ -23,7 +23,7 @@ _NULL = Style.null()
 _DIRECT = ("default", "left", "right")
 
 
-def as_text(cell: object) -> Text:
+def _as_text(cell: object) -> Text:
     """The cell as ``Text`` (a string as it is written; anything else by its ``str``)."""
     if isinstance(cell, Text):
         return cell
@@ -73,7 +73,7 @@ def draw_cell(
 
     ``styles``: the style under the cell's own (row, highlight), the style over it (a cursor's colours win over the
     cell's), and the two together (for the padding)."""
-    text = as_text(cell)
+    text = _as_text(cell)
     room = width - 2 * padding
     plain = text.plain
     overflow = text.overflow or "fold"

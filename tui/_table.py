@@ -1,12 +1,13 @@
-"""Tables whose rows are keyed and updated in place: the cursor and the scroll position never jump.
+"""Tables whose rows are keyed and updated in place: the cursor stays on its row and the view never jumps.
 
 ``KeyedTable.sync()`` adds new rows, removes gone ones, changes only the rows whose cells changed and reorders only
 when the order changed (dolphie's way: never clear a table someone is moving in). ``GroupTable`` is the main table.
 
 The table is a ``ScrollView`` drawn with Textual's Line API, the way toolong draws its log: line 0 is the header,
-the lines below are rows from the scroll offset on. Painting stays cheap under load: a row is drawn once into a
-``Strip`` and kept until its cells, its place, its highlight or the layout change; a change repaints only the lines
-of the rows that changed; rows out of sight get their cells only when they are scrolled to or read.
+the lines below are rows from the scroll offset on (the view scrolls only to keep the cursor's row in sight).
+Painting stays cheap under load: a row is drawn once into a ``Strip`` and kept until its cells, its place, its
+highlight or the layout change; a change repaints only the lines of the rows that changed; rows out of sight get
+their cells only when they are scrolled to or read.
 """
 
 from __future__ import annotations
