@@ -30,11 +30,11 @@ async def test_live_rows_update_in_place_and_the_cursor_follows_its_row(tmp_path
     async with app.run_test(size=SIZE) as pilot:
         await ready(app)
         table = app.monitor.table
-        assert [r.key.value for r in table.ordered_rows] == ["alpha", "beta", "gamma"]
+        assert table.row_keys == ["alpha", "beta", "gamma"]
         await pilot.press("down", "down")
         assert table.cursor_key() == "gamma"
         append(tmp_path, call("gamma", 1.00), call("delta", 0.05))  # gamma becomes the most expensive
-        await until(lambda: [r.key.value for r in table.ordered_rows] == ["gamma", "alpha", "beta", "delta"])
+        await until(lambda: table.row_keys == ["gamma", "alpha", "beta", "delta"])
         assert table.cursor_key() == "gamma"  # the cursor moved with its row
         assert "$1.10" in str(table.get_cell("gamma", "cost"))
 
@@ -88,7 +88,7 @@ async def test_compact_layout_under_80_columns() -> None:
     app = fixed_app()
     async with app.run_test(size=(70, 30)) as pilot:
         await ready(app)
-        compact = [str(k.value) for k in app.monitor.table.columns]
+        compact = [c.key for c in app.monitor.table.columns]
         assert compact == ["name", "calls", "cost", "rate", "lat95", "errors", "alarm"]
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
@@ -146,6 +146,17 @@ async def test_new_alarm_flashes_and_rings_the_bell(tmp_path: Path) -> None:
         events = app.monitor.events_table
         await until(lambda: events.row_count == 1)
         assert "burst" in str(events.get_row_at(0)[1])
+
+
+async def test_a_row_already_shown_flashes_its_name_on_a_new_alarm(tmp_path: Path) -> None:
+    append(tmp_path, call("steady", 0.01))
+    app = make_app([str(tmp_path)], config=AlarmConfig(burst_calls=5, burst_window_s=10))
+    async with app.run_test(size=SIZE):
+        await ready(app)
+        table = app.monitor.table
+        assert "reverse" not in str(table.get_cell("steady", "name").style)
+        append(tmp_path, *[call("steady", 0.001) for _ in range(6)])
+        await until(lambda: "reverse" in str(table.get_cell("steady", "name").style))
 
 
 async def test_demo_runs_headless_with_a_runaway_loop_alarm() -> None:

@@ -11,7 +11,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets import Footer, Input, ProgressBar, Static
 
 from llmcost.engine import AlarmEvent, GroupBy, Snapshot
 from tui._detail import DetailScreen
@@ -19,7 +19,7 @@ from tui._events import EventsTable
 from tui._header import Meters, update_static
 from tui._history import HistoryScreen
 from tui._keys import MONITOR_KEYS
-from tui._table import COLUMNS, GroupTable
+from tui._table import COLUMNS, GroupTable, KeyedTable
 
 if TYPE_CHECKING:
     from tui._source import Feed
@@ -247,13 +247,13 @@ class MonitorScreen(Screen[None]):
         box.display = bool(self.filter_text)
         self.table.focus()
 
-    @on(DataTable.RowSelected, "#groups")
+    @on(KeyedTable.RowSelected, "#groups")
     def _row_selected(self) -> None:
         self.action_detail()
 
-    @on(DataTable.RowSelected, "#events")
-    def _event_selected(self, event: DataTable.RowSelected) -> None:
+    @on(KeyedTable.RowSelected, "#events")
+    def _event_selected(self, event: KeyedTable.RowSelected) -> None:
         """Enter on an alarm opens its agent."""
-        alarm = next((a for a in (self.last.alarms if self.last else ()) if a.id == event.row_key.value), None)
+        alarm = next((a for a in (self.last.alarms if self.last else ()) if a.id == event.key), None)
         if alarm is not None and alarm.agent is not None:
             self.app.push_screen(DetailScreen(self.feed, "agent", alarm.agent))

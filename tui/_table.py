@@ -1,397 +1,539 @@
-"""Tables whose rows are keyed and updated in place: the cursor and the scroll position never jump.
+"""Tables whose rows are keyed and updated in place: the cursor stays on its row and the view never jumps.
 
-``KeyedTable.sync()`` adds new rows, removes gone ones, updates only the cells that changed and re-sorts only when
-the order changed (dolphie's way: never ``clear()`` a table someone is moving in). ``GroupTable`` is the main table.
+``KeyedTable.sync()`` adds new rows, removes gone ones, changes only the rows whose cells changed and reorders only
+when the order changed (dolphie's way: never clear a table someone is moving in). ``GroupTable`` is the main table.
 
-Painting stays cheap under load: cells are drawn straight to segments and kept until they change (``DataTable``
-would render every visible cell again after any update), one refresh covers a whole paint, and rows out of sight get
-their cells only when they are scrolled to.
+The table is a ``ScrollView`` drawn with Textual's Line API, the way toolong draws its log: line 0 is the header,
+the lines below are rows from the scroll offset on (the view scrolls only to keep the cursor's row in sight).
+Painting stays cheap under load: a row is drawn once into a ``Strip`` and kept until its cells, its place, its
+highlight or the layout change; a change repaints only the lines of the rows that changed; rows out of sight get
+their cells only when they are scrolled to or read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.coordinate import Coordinate
-from textual.widgets import DataTable
-from textual.widgets._data_table import ColumnKey, RowKey, default_cell_formatter
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size, Spacing
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from llmcost.engine import GroupStats
+from tui._cells import Cell, cell_width, draw_cell, same_cell
 from tui._format import millis, tokens, usd, usd_rate
 
-__all__ = ["COLUMNS", "Column", "GroupTable", "KeyedTable", "badge"]
+__all__ = ["COLUMNS", "Cell", "Column", "GroupTable", "KeyedTable", "TableColumn", "badge"]
 
-Cell = Text | str
 RowCells = Sequence[Cell] | Callable[[], Sequence[Cell]]
 _T = TypeVar("_T")
 
-
-class _KeyCell(Text):
-    """The first cell of a row; it carries the row key so ``DataTable.sort`` can order rows by our ranking."""
-
-    row_key: str = ""
+PADDING = 1  # blank cells on each side of every cell
+_HEADER = -1  # the header's row index, in styles and in the mouse's place
+_HOVER, _CURSOR = 1, 2  # a row's highlight: bits
 
 
-def _first(cell: Cell, key: str) -> _KeyCell:
-    text = cell if isinstance(cell, Text) else Text(cell)
-    out = _KeyCell(text.plain, style=text.style, justify=text.justify, overflow=text.overflow, no_wrap=True)
-    out.spans = list(text.spans)
-    out.row_key = key
-    return out
+@dataclass(frozen=True, slots=True)
+class TableColumn:
+    """One column of a :class:`KeyedTable`: its key, its header label and its width (``None``: as wide as needed)."""
+
+    key: str
+    label: Text
+    width: int | None = None
 
 
-_BLANK = Text("")
-_NULL = Style.null()
-_JUSTIFIED = ("default", "left", "right")
+class _Look(NamedTuple):
+    """The styles a paint draws with, read from CSS once per paint (focus, theme and dark mode change them)."""
+
+    base: Style
+    header: Style
+    even: Style
+    odd: Style
+    cursor: Style
+    hover: Style
+    header_hover: Style
 
 
-def _crop(plain: str, room: int, overflow: str) -> str:
-    """``Text.truncate`` on a plain string."""
-    if cell_len(plain) <= room:
-        return plain
-    return set_cell_size(plain, room - 1) + "…" if overflow == "ellipsis" else set_cell_size(plain, room)
+class KeyedTable(ScrollView, can_focus=True, inherit_bindings=False):
+    """A table fed whole states by :meth:`sync` and changed in place: rows are keyed by a string.
 
-
-def _width(cell: Cell) -> int:
-    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
-
-
-class KeyedTable(DataTable[Cell]):
-    """A ``DataTable`` fed whole states by :meth:`sync`, changed in place.
-
-    Painting is cheap: a body cell is rendered once per text (and row position and highlight), straight into
-    segments, and kept until its text changes; ``DataTable`` would re-render every visible cell after any update.
+    The cursor is a row: it stays on its row's key as rows come, go and move; up, down, page up, page down, home
+    and end move it, a click puts it on a row, Enter (or a click on the cursor's row) posts :class:`RowSelected`.
+    Columns are as wide as their widest cell (they grow, never shrink, until :meth:`set_columns`) unless given a
+    width. Styles come from the component classes, so the table follows the theme like Textual's own widgets.
     """
 
+    ALLOW_SELECT = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("pageup", "cursor_page_up", "Page up", show=False),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "cursor_first", "First row", show=False),
+        Binding("end,ctrl+end", "cursor_last", "Last row", show=False),
+        Binding("left", "scroll_left", "Scroll left", show=False),
+        Binding("right", "scroll_right", "Scroll right", show=False),
+        Binding("ctrl+pageup", "page_left", "Page left", show=False),
+        Binding("ctrl+pagedown", "page_right", "Page right", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "keyed-table--header",
+        "keyed-table--header-hover",
+        "keyed-table--cursor",
+        "keyed-table--hover",
+        "keyed-table--even-row",
+        "keyed-table--odd-row",
+    }
+
+    # The look of Textual's DataTable, so a table here looks like any other Textual table.
+    DEFAULT_CSS = """
+    KeyedTable {
+        background: $surface;
+        color: $foreground;
+        height: auto;
+        max-height: 100%;
+
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .keyed-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .keyed-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        &:dark > .keyed-table--even-row {
+            background: $surface-darken-1 40%;
+        }
+        & > .keyed-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .keyed-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .keyed-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        & > .keyed-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        & > .keyed-table--header-hover {
+            background: $accent 30%;
+        }
+        & > .keyed-table--hover {
+            background: $block-hover-background;
+        }
+    }
+    """
+
+    class RowSelected(Message):
+        """Enter on a row, or a click on the row under the cursor."""
+
+        def __init__(self, table: KeyedTable, key: str, index: int) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+            self.index = index
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
     def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._columns: tuple[TableColumn, ...] = ()
+        self._widths: list[int] = []  # each column's content width (its cells' widest, or the width it was given)
+        self._keys: list[str] = []
+        self._index: dict[str, int] = {}
         self._cells: dict[str, tuple[Cell, ...]] = {}
-        # (row key, column key) -> (cell, how it was drawn, its line): reused while the same cell is drawn the same way.
-        self._drawn: dict[tuple[RowKey, ColumnKey], tuple[object, tuple[Any, ...], list[Segment]]] = {}
-        self._styles: dict[tuple[tuple[Any, ...], int], tuple[Style, Style, Style]] = {}
-        self._row_styles: dict[tuple[Any, ...], Style] = {}
         self._later: dict[str, Callable[[], Sequence[Cell]]] = {}  # rows out of sight: their newest cells, to make
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self._cursor = 0
+        self._hover: int | None = None  # the row under the mouse (_HEADER for the header), while it is shown
+        self._layout = 0  # counts changes of columns and widths: every drawn line is stale after one
+        self._look: _Look | None = None
+        # Drawn rows: key -> (its cells, how it was drawn, its line); a row is drawn again when either changed.
+        self._drawn: dict[str, tuple[tuple[Cell, ...], tuple[Any, ...], Strip]] = {}
+        self._header_drawn: tuple[tuple[Any, ...], Strip] | None = None
+        self._cell_styles: dict[tuple[int, int, int], tuple[Style, Style, Style]] = {}
 
-    def notify_style_update(self) -> None:
-        self._drawn.clear()
-        self._styles.clear()
-        self._row_styles.clear()
-        super().notify_style_update()
+    # -- what the table holds -------------------------------------------------------------------------------------
 
-    def _state(self) -> tuple[Any, ...]:
-        """What, besides the cell and its place, decides how a cell looks."""
-        return (
-            self._show_hover_cursor,
-            self._pseudo_class_state,
-            self.show_cursor,
-            self.cell_padding,
-            self.cursor_foreground_priority,
-            self.cursor_background_priority,
-        )
+    @property
+    def columns(self) -> tuple[TableColumn, ...]:
+        """The columns, left to right."""
+        return self._columns
 
-    def _render_line_in_row(
-        self,
-        row_key: RowKey,
-        line_no: int,
-        base_style: Style,
-        cursor_location: Coordinate,
-        hover_location: Coordinate,
-    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
-        """One line of a body row from the drawn cells (``DataTable``'s own for headers and fancier tables)."""
-        if self._later and row_key.value in self._later:
-            self._catch_up(row_key.value)
-        row_index = self._row_locations.get(row_key)
-        row = self.rows.get(row_key)
-        if (
-            row_index is None
-            or row is None
-            or row.height != 1
-            or self.cursor_type != "row"
-            or self.fixed_rows
-            or self.fixed_columns
-            or (self._labelled_row_exists and self.show_row_labels)
-        ):
-            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
-        state = self._state()
-        row_style = self._get_row_style(row_index, base_style)
-        cursor = cursor_location.row == row_index
-        hover = hover_location.row == row_index
-        cells: list[list[Segment]] = []
-        used = self._row_label_column_width
-        for column_index, column in enumerate(self.ordered_columns):
-            width = column.get_render_width(self)
-            used += width
-            line = self._cell_line(row_key, row_index, column.key, column_index, row_style, width, cursor, hover, state)
-            if line is None:
-                line = super()._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no]
-            cells.append(line)
-        extend_style, _ = self._get_styles_to_render_cell(
-            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor, False, False
-        )
-        extend_style = (
-            row_style + extend_style + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        )
-        cells.append([Segment(" " * max(0, self.size.width - used), extend_style)])
-        return [], cells
+    @property
+    def row_keys(self) -> list[str]:
+        """The keys of the rows, top to bottom."""
+        return list(self._keys)
 
-    def _get_row_style(self, row_index: int, base_style: Style) -> Style:
-        place = row_index % 2 if row_index >= self.fixed_rows else row_index if row_index < 0 else -2
-        key = (place, base_style, self.zebra_stripes, self._pseudo_class_state)
-        style = self._row_styles.get(key)
-        if style is None:
-            style = self._row_styles[key] = super()._get_row_style(row_index, base_style)
-        return style
+    @property
+    def row_count(self) -> int:
+        return len(self._keys)
 
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        row_key = self._row_locations.get_key(row_index) if row_index >= 0 else None
-        column_key = self._column_locations.get_key(column_index) if column_index >= 0 else None
-        if row_index == -1 and column_key is not None and self.header_height == 1 and not self.fixed_columns:
-            header = self._cell_line(
-                self._header_row_key, -1, column_key, column_index, base_style, width, cursor, hover
-            )
-            if header is not None:
-                return [header]
-        row = self.rows.get(row_key) if row_key is not None else None
-        if (
-            row is None
-            or row_key is None
-            or column_key is None
-            or row.height != 1
-            or row_index < self.fixed_rows
-            or self.fixed_columns
-        ):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        line = self._cell_line(row_key, row_index, column_key, column_index, base_style, width, cursor, hover)
-        if line is None:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        return [line]
-
-    def _cell_line(
-        self,
-        row_key: RowKey,
-        row_index: int,
-        column_key: ColumnKey,
-        column_index: int,
-        row_style: Style,
-        width: int,
-        cursor: bool,
-        hover: bool,
-        state: tuple[Any, ...] | None = None,
-    ) -> list[Segment] | None:
-        """The drawn line of one cell (a label on the header row, -1): kept while the same cell is drawn the same way."""
-        cell = self.columns[column_key].label if row_index == -1 else self._data[row_key].get(column_key)
-        how = (width, row_index, row_style, cursor, hover, state or self._state())
-        drawn = self._drawn.get((row_key, column_key))
-        if drawn is not None and drawn[0] is cell and drawn[1] == how:
-            return drawn[2]
-        line = self._draw_cell(cell, width, self._cell_styles(how, column_index))
-        if line is not None:
-            self._drawn[(row_key, column_key)] = (cell, how, line)
-        return line
-
-    def _cell_styles(self, how: tuple[Any, ...], column_index: int) -> tuple[Style, Style, Style]:
-        """(style before the cell's own, style after it, the two together) for a cell drawn ``how``."""
-        key = (how, column_index)
-        styles = self._styles.get(key)
-        if styles is None:
-            _, row_index, row_style, cursor, hover, _ = how
-            component_style, post_style = self._get_styles_to_render_cell(
-                row_index == -1,
-                False,
-                False,
-                hover,
-                cursor,
-                self.show_cursor,
-                self._show_hover_cursor,
-                self.cursor_foreground_priority == "css",
-                self.cursor_background_priority == "css",
-            )
-            pre_style = row_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
-            if len(self._styles) > 20_000:
-                self._styles.clear()
-            styles = self._styles[key] = (pre_style, post_style, pre_style + post_style)
-        return styles
-
-    def _draw_cell(self, cell: object, width: int, styles: tuple[Style, Style, Style]) -> list[Segment] | None:
-        """One line of one cell, as ``DataTable`` draws it (padding, justify, crop, styles); None: let it draw."""
-        if isinstance(cell, Text):
-            text: object = cell
-        else:
-            text = _BLANK if cell is None else default_cell_formatter(cell, wrap=False, height=1) or _BLANK
-        room = width - 2 * self.cell_padding
-        if not isinstance(text, Text) or text.no_wrap is False or room <= 0:
-            return None
-        plain = text.plain
-        overflow = text.overflow or "fold"
-        justify = text.justify or "default"
-        if "\n" in plain or "\t" in plain or overflow == "ignore" or justify not in _JUSTIFIED:
-            return None
-        pre_style, post_style, around = styles
-        console = self.app.console
-        pad = " " * self.cell_padding
-        if text.spans:
-            line = text.copy()
-            if justify == "right":
-                line.rstrip()
-            line.truncate(room, overflow=overflow)
-            if justify == "right":
-                line.pad_left(room - cell_len(line.plain))
-            elif justify == "left":
-                line.pad_right(room - cell_len(line.plain))
-            inner = Segment.apply_style(line.render(console), pre_style, post_style)
-            tail = " " * (room - cell_len(line.plain)) + pad
-            return [Segment(pad, around), *inner, Segment(tail, around)]
-        if justify == "right":
-            plain = plain.rstrip()
-        plain = _crop(plain, room, overflow)
-        if justify == "right":
-            plain = " " * (room - cell_len(plain)) + plain
-        elif justify == "left":
-            plain += " " * (room - cell_len(plain))
-        style = pre_style + console.get_style(text.style, default=_NULL) + post_style
-        return [Segment(pad, around), Segment(plain, style), Segment(" " * (room - cell_len(plain)) + pad, around)]
-
-    def _forget_drawn(self) -> None:
-        """Drop the drawn cells of rows that are gone."""
-        self._drawn = {k: v for k, v in self._drawn.items() if k[0] in self.rows}
-
-    def set_columns(self, columns: Sequence[tuple[str, str]], widths: dict[str, int] | None = None) -> None:
-        """Replace the columns (``(key, label)``); rows are dropped, the cursor stays on the same row key."""
-        keep = self.cursor_key()
-        self.clear(columns=True)
-        self._cells.clear()
-        self._later.clear()
-        self._drawn.clear()
-        for key, label in columns:
-            self.add_column(label, key=key, width=(widths or {}).get(key))
-        self._keep = keep
+    @property
+    def cursor_row(self) -> int:
+        """The index of the row under the cursor."""
+        return self._cursor
 
     def cursor_key(self) -> str | None:
-        """The key of the row under the cursor."""
-        if not self.row_count:
-            return getattr(self, "_keep", None)
-        try:
-            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        except Exception:  # the cursor is past the last row while rows are replaced
-            return None
+        """The key of the row under the cursor (``None`` when the table is empty)."""
+        return self._keys[self._cursor] if self._cursor < len(self._keys) else None
+
+    def get_row(self, key: str) -> list[Cell]:
+        """The cells of the row with this key."""
+        self._catch_up(key)
+        return list(self._cells[key])
+
+    def get_row_at(self, index: int) -> list[Cell]:
+        """The cells of the row at this index."""
+        return self.get_row(self._keys[index])
+
+    def get_cell(self, key: str, column: str) -> Cell:
+        """The cell of the row with this key in this column."""
+        at = next((i for i, c in enumerate(self._columns) if c.key == column), None)
+        if at is None:
+            raise KeyError(column)
+        row = self.get_row(key)
+        return row[at] if at < len(row) else ""
+
+    # -- changing it ----------------------------------------------------------------------------------------------
+
+    def set_columns(self, columns: Sequence[tuple[str, str]], widths: dict[str, int] | None = None) -> None:
+        """Show these columns (``(key, label)``; ``widths``: fixed widths by key, the others fit their cells).
+
+        Rows stay where they are with the cursor and the scroll: a column still shown keeps its cells, a new one
+        is blank until the next :meth:`sync`."""
+        before = [c.key for c in self._columns]
+        self._columns = tuple(TableColumn(key, Text(label), (widths or {}).get(key)) for key, label in columns)
+        after = [c.key for c in self._columns]
+        if after != before:
+            where = {key: i for i, key in enumerate(before)}
+            picks = [where.get(key) for key in after]
+            self._cells = {
+                key: tuple(cells[i] if i is not None and i < len(cells) else "" for i in picks)
+                for key, cells in self._cells.items()
+            }
+            self._later.clear()  # they make cells for the old columns
+        self._widths = [self._fit(i) for i in range(len(self._columns))]
+        self._relayout()
+
+    def _fit(self, column: int) -> int:
+        """The content width of a column: the width it was given, or its widest cell (the label included)."""
+        spec = self._columns[column]
+        if spec.width is not None:
+            return spec.width
+        widest = max((cell_width(cells[column]) for cells in self._cells.values() if column < len(cells)), default=0)
+        return max(cell_width(spec.label), widest)
 
     def sync(self, rows: Sequence[tuple[str, RowCells]]) -> None:
-        """Make the table show ``rows`` (key, cells) in this order.
+        """Make the table show ``rows`` (unique key, cells) in this order; only what changed is drawn again.
 
-        ``cells`` may be a function that makes them: a row already in the table then keeps its cells until it is
-        drawn or read (rows scrolled out of sight cost nothing per paint)."""
+        ``cells`` may be a function that makes them: a row already in the table and out of sight then keeps its
+        cells until it is scrolled to or read (rows nobody sees cost nothing per paint)."""
         cursor = self.cursor_key()
         wanted = [key for key, _ in rows]
         present = set(wanted)
-        gone = [k for k in self._cells if k not in present]
-        for key in gone:
-            self.remove_row(key)
+        for key in [k for k in self._cells if k not in present]:
             del self._cells[key]
             self._later.pop(key, None)
-        if gone:
-            self._forget_drawn()
-        columns = list(self.columns)
-        changed = False
-        for key, cells in rows:
+            self._drawn.pop(key, None)
+        top = int(self.scroll_y)
+        bottom = top + self.size.height - 1  # the header takes a line
+        changed: list[str] = []
+        grew = False
+        for index, (key, given) in enumerate(rows):
             old = self._cells.get(key)
-            if callable(cells) and old is not None:
-                self._later[key] = cells
+            if callable(given) and old is not None and not top <= index < bottom and key != cursor:
+                self._later[key] = given
                 continue
             self._later.pop(key, None)
-            changed = self._put(key, cells() if callable(cells) else cells, old, columns) or changed
-        if changed:
-            self._update_count += 1
-            self.refresh()
-        if [row.key.value for row in self.ordered_rows] != wanted:
-            rank = {key: i for i, key in enumerate(wanted)}
-            self.sort(columns[0], key=lambda cell: rank[cell.row_key])
+            change = self._put(key, given() if callable(given) else given, old)
+            if change:
+                changed.append(key)
+                grew = grew or change > 1
+        if grew:
+            self._relayout()
+        if wanted != self._keys:
+            self._keys = wanted
+            self._index = {key: i for i, key in enumerate(wanted)}
+            self._reshape()
+        elif changed and not grew:
+            self._refresh_rows(self._index[key] for key in changed)
         self._follow(cursor)
-
-    def _put(self, key: str, cells: Sequence[Cell], old: tuple[Cell, ...] | None, columns: list[ColumnKey]) -> bool:
-        """Add the row or change the cells that differ; True when the table needs a refresh."""
-        new = (_first(cells[0], key), *cells[1:])
-        self._cells[key] = new
-        if old is None:
-            self.add_row(*new, key=key)
-            return False
-        changed = False
-        data = self._data[RowKey(key)]
-        for column, before, after in zip(columns, old, new):
-            if before != after:
-                # Re-measuring a column costs a pass over all its cells: only when this one is wider (and the
-                # column's width is measured, not fixed).
-                spec = self.columns[column]
-                if spec.auto_width and _width(after) > spec.content_width:
-                    self.update_cell(key, column, after, update_width=True)
-                else:  # what update_cell does, with one refresh for the whole table
-                    data[column] = after
-                    changed = True
-        return changed
 
     def sync_made(self, items: Sequence[_T], key: Callable[[_T], str], cells: Callable[[_T], Sequence[Cell]]) -> None:
         """:meth:`sync` one row per item, in this order: rows out of sight get their cells only when they are drawn
         (scrolled to) or read."""
-        sight = self.in_sight()
-        rows: list[tuple[str, RowCells]] = []
-        for index, item in enumerate(items):
-            k = key(item)
-            rows.append((k, cells(item) if sight(index, k) else partial(cells, item)))
-        self.sync(rows)
+        self.sync([(key(item), partial(cells, item)) for item in items])
 
-    def in_sight(self) -> Callable[[int, str], bool]:
-        """Whether the row at this index (in the order about to be shown) with this key is in sight, or the cursor's."""
-        top = self.scroll_offset.y - 2
-        bottom = self.scroll_offset.y + self.size.height + 2
-        cursor = self.cursor_key()
-        return lambda index, key: top <= index <= bottom or key == cursor
+    def _put(self, key: str, cells: Sequence[Cell], old: tuple[Cell, ...] | None) -> int:
+        """Store the row's cells: 0 nothing changed, 1 its cells changed, 2 a column grew wider for them."""
+        new = tuple(cells)
+        if old is not None and len(old) == len(new) and all(same_cell(a, b) for a, b in zip(old, new)):
+            return 0
+        self._cells[key] = new
+        grew = False
+        for i, (spec, cell) in enumerate(zip(self._columns, new)):
+            if spec.width is None and (width := cell_width(cell)) > self._widths[i]:
+                self._widths[i] = width
+                grew = True
+        return 2 if grew else 1
 
-    def _catch_up(self, key: str | None) -> None:
+    def _catch_up(self, key: str) -> None:
         """Bring a row whose cells were left for later up to date (it is about to be drawn or read)."""
-        make = self._later.pop(key, None) if key is not None else None
-        if key is not None and make is not None:
-            # Not a refresh: this row was not drawn since its cells were left, so nothing drawn is stale.
-            self._put(key, make(), self._cells[key], list(self.columns))
+        make = self._later.pop(key, None)
+        if make is not None and self._put(key, make(), self._cells[key]) > 1:
+            self._relayout()  # a column grew: every line moves
 
-    def get_row(self, row_key: RowKey | str) -> list[Cell]:
-        self._catch_up(row_key.value if isinstance(row_key, RowKey) else row_key)
-        return super().get_row(row_key)
+    def _relayout(self) -> None:
+        """Columns or widths changed: every row is drawn again."""
+        self._layout += 1
+        self._reshape()
 
-    def get_row_at(self, row_index: int) -> list[Cell]:
-        key = self._row_locations.get_key(row_index)
-        if key is not None:
-            self._catch_up(key.value)
-        return super().get_row_at(row_index)
-
-    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Cell:
-        self._catch_up(row_key.value if isinstance(row_key, RowKey) else row_key)
-        return super().get_cell(row_key, column_key)
+    def _reshape(self) -> None:
+        """Rows came, went or moved (or columns changed): every line is painted again (rows still in their place
+        keep their drawn line) and the scrollable size follows."""
+        width = sum(self._widths) + 2 * PADDING * len(self._widths)
+        self.virtual_size = Size(width, len(self._keys) + 1)
+        self._cursor = min(self._cursor, max(0, len(self._keys) - 1))
+        self.refresh()
 
     def _follow(self, key: str | None) -> None:
-        """Keep the cursor on the row it was on (the row may have moved), without scrolling."""
-        keep = getattr(self, "_keep", None)
-        if keep is not None and keep in self._cells:
-            key, self._keep = keep, None
-        if key is None or key not in self._cells:
+        """Keep the cursor on the row it was on (the row may have moved), in sight."""
+        index = self._index.get(key) if key is not None else None
+        if index is not None and index != self._cursor:
+            self.move_cursor(index)
+
+    # -- the cursor -----------------------------------------------------------------------------------------------
+
+    def move_cursor(self, row: int, *, scroll: bool = True, animate: bool = False) -> None:
+        """Put the cursor on the row at this index (kept within the table); ``scroll``: bring it into sight."""
+        row = max(0, min(row, len(self._keys) - 1))
+        if row != self._cursor:
+            self._refresh_rows((self._cursor, row))
+            self._cursor = row
+        if scroll:
+            self.scroll_to_region(
+                Region(0, row + 1, 1, 1), spacing=Spacing(top=1), animate=animate, force=True, x_axis=False
+            )
+
+    def _keyboard(self) -> None:
+        """Keys hide the mouse's highlight (it would read as a second cursor)."""
+        self._set_hover(None)
+
+    def action_cursor_up(self) -> None:
+        self._keyboard()
+        self.move_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._keyboard()
+        self.move_cursor(self._cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        self._keyboard()
+        page = self._page()
+        self.scroll_relative(y=-page, animate=False, force=True)
+        self.move_cursor(self._cursor - page)
+
+    def action_cursor_page_down(self) -> None:
+        self._keyboard()
+        page = self._page()
+        self.scroll_relative(y=page, animate=False, force=True)
+        self.move_cursor(self._cursor + page)
+
+    def action_cursor_first(self) -> None:
+        self._keyboard()
+        self.move_cursor(0)
+
+    def action_cursor_last(self) -> None:
+        self._keyboard()
+        self.move_cursor(len(self._keys) - 1)
+
+    def action_select_cursor(self) -> None:
+        self._keyboard()
+        key = self.cursor_key()
+        if key is not None:
+            self.post_message(self.RowSelected(self, key, self._cursor))
+
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    # -- the mouse ------------------------------------------------------------------------------------------------
+
+    def _row_at(self, event: events.MouseEvent) -> int | None:
+        """The row index under the mouse (_HEADER on the header), or None off the rows."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return None
+        if offset.y == 0:
+            return _HEADER
+        index = offset.y - 1 + int(self.scroll_y)
+        return index if index < len(self._keys) else None
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._set_hover(self._row_at(event))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._set_hover(None)
+
+    def on_click(self, event: events.Click) -> None:
+        row = self._row_at(event)
+        self._set_hover(row)
+        if row is None or row == _HEADER:
             return
-        index = self.get_row_index(key)
-        if index != self.cursor_row:
-            self.move_cursor(row=index, scroll=False)
+        event.stop()
+        again = row == self._cursor
+        self.move_cursor(row, animate=True)
+        if again:
+            self.post_message(self.RowSelected(self, self._keys[row], row))
+
+    def _set_hover(self, row: int | None) -> None:
+        if row != self._hover:
+            self._refresh_rows(r for r in (self._hover, row) if r is not None)
+            self._hover = row
+
+    # -- drawing --------------------------------------------------------------------------------------------------
+
+    def _refresh_rows(self, indices: Iterator[int] | Sequence[int]) -> None:
+        """Repaint the lines of these rows that are in sight (only those: the other lines keep what they show)."""
+        top, height, width = int(self.scroll_y), self.size.height, self.size.width
+        lines = {0 if index == _HEADER else index + 1 - top for index in indices if index == _HEADER or index >= top}
+        regions = [Region(0, y, width, 1) for y in lines if y < height]
+        if regions:
+            self.refresh(*regions)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._look = None
+        self.refresh()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        look = self._read_look()
+        if look != self._look:
+            self._look = look
+            self._cell_styles.clear()
+        # Rows left for later that are about to show are made first: a column they widen moves every line.
+        top = int(self.scroll_y)
+        for key in self._keys[top : top + self.size.height - 1]:  # the header takes a line
+            if key in self._later:
+                self._catch_up(key)
+        return super().render_lines(crop)
+
+    def _read_look(self) -> _Look:
+        style = self.get_component_rich_style
+        return _Look(
+            self.rich_style,
+            style("keyed-table--header"),
+            style("keyed-table--even-row"),
+            style("keyed-table--odd-row"),
+            style("keyed-table--cursor"),
+            style("keyed-table--hover"),
+            style("keyed-table--header-hover"),
+        )
+
+    def render_line(self, y: int) -> Strip:
+        look = self._look or self._read_look()
+        width = self.size.width
+        scroll_x = int(self.scroll_x)
+        if y == 0:
+            line = self._header_line(look, width)
+        else:
+            index = y - 1 + int(self.scroll_y)
+            if index >= len(self._keys):
+                return Strip.blank(width, look.base)
+            line = self._row_line(index, look, width)
+        return line.crop_extend(scroll_x, scroll_x + width, look.base)
+
+    def _highlight(self, index: int) -> int:
+        return (_HOVER if index == self._hover else 0) | (_CURSOR if index == self._cursor else 0)
+
+    def _header_line(self, look: _Look, width: int) -> Strip:
+        how = (self._layout, look, width, self._highlight(_HEADER))
+        if self._header_drawn is not None and self._header_drawn[0] == how:
+            return self._header_drawn[1]
+        line = self._draw(_HEADER, [c.label for c in self._columns], look.header, look, width)
+        self._header_drawn = (how, line)
+        return line
+
+    def _row_line(self, index: int, look: _Look, width: int) -> Strip:
+        key = self._keys[index]
+        if key in self._later:
+            self._catch_up(key)
+        cells = self._cells[key]
+        how = (index, self._layout, look, width, self._highlight(index))
+        drawn = self._drawn.get(key)
+        if drawn is not None and drawn[0] is cells and drawn[1] == how:
+            return drawn[2]
+        line = self._draw(index, cells, look.odd if index % 2 else look.even, look, width)
+        self._drawn[key] = (cells, how, line)
+        return line
+
+    def _draw(self, index: int, cells: Sequence[Cell], row_style: Style, look: _Look, width: int) -> Strip:
+        """One row (or the header) as a line: its cells, then its style carried to the right edge."""
+        console = self.app.console
+        options = self.app.console_options
+        highlight = self._highlight(index)
+        segments: list[Segment] = []
+        for column, content_width in enumerate(self._widths):
+            cell = cells[column] if column < len(cells) else ""
+            styles = self._styles_for(index, column, highlight, row_style, look)
+            segments += draw_cell(console, options, cell, content_width + 2 * PADDING, PADDING, styles)
+        used = sum(self._widths) + 2 * PADDING * len(self._widths)
+        if width > used:
+            pre, _ = self._highlight_styles(index == _HEADER, highlight, look)
+            meta = Style.from_meta({"row": index, "column": 0, "out_of_bounds": True})
+            segments.append(Segment(" " * (width - used), row_style + pre + meta))
+        return Strip(segments).simplify()
+
+    def _styles_for(
+        self, index: int, column: int, highlight: int, row_style: Style, look: _Look
+    ) -> tuple[Style, Style, Style]:
+        """(under the cell's own style, over it, both) for one cell; kept per place and highlight until the look
+        changes. The meta names the cell as Textual's DataTable does, which also keeps neighbouring cells apart as
+        segments: a screen exported as SVG is the same as with a DataTable."""
+        key = (index, column, highlight)
+        styles = self._cell_styles.get(key)
+        if styles is None:
+            component, post = self._highlight_styles(index == _HEADER, highlight, look)
+            pre = row_style + Style.from_meta({"row": index, "column": column}) + component
+            if len(self._cell_styles) > 20_000:
+                self._cell_styles.clear()
+            styles = self._cell_styles[key] = (pre, post, pre + post)
+        return styles
+
+    @staticmethod
+    def _highlight_styles(header: bool, highlight: int, look: _Look) -> tuple[Style, Style]:
+        """The highlight's style under a cell's own, and the colours that win over the cell's (a cursor's)."""
+        component = Style()
+        if highlight & _HOVER:
+            component += look.hover
+            if header:
+                component += look.header_hover
+        if highlight & _CURSOR:
+            component += look.cursor
+        post = Style.from_color(color=component.color) + Style.from_color(bgcolor=component.bgcolor)
+        return component, post
 
 
 @dataclass(frozen=True, slots=True)
