@@ -9,10 +9,9 @@ import glob
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import fields
 from typing import TYPE_CHECKING
 
-from llmcost.engine import AlarmConfig, load_alarm_config, read_history
+from llmcost.engine import AlarmConfig, AlarmConfigError, load_alarm_config, parse_setting, read_history
 from llmcost.log import Record
 
 if TYPE_CHECKING:
@@ -51,24 +50,33 @@ def when(text: str | None, flag: str) -> dt.datetime | None:
 
 
 def alarm_config(args: argparse.Namespace) -> AlarmConfig:
-    """The alarm thresholds: defaults < ``[alarms]`` in the config file < ``--budget`` / ``--set NAME=VALUE``."""
+    """The alarm thresholds: defaults < ``[alarms]`` in the config file < ``--budget`` / ``--set NAME=VALUE``.
+
+    Every value, wherever it comes from, is checked by :class:`AlarmConfig` (one rule for each threshold)."""
     try:
         config = load_alarm_config()
-    except (ValueError, TypeError) as exc:
+    except AlarmConfigError as exc:
         raise UsageError(str(exc)) from None
-    types = {f.name: f.type for f in fields(AlarmConfig)}
     changes: dict[str, object] = {}
     for item in getattr(args, "alarm_settings", []):
         name, sep, raw = item.partition("=")
-        if not sep or name not in types:
-            raise UsageError(f"--set: unknown alarm setting {name!r} (known: {', '.join(sorted(types))})")
+        if not sep:
+            raise UsageError(f"--set: expected NAME=VALUE, e.g. --set burst_calls=30, not {item!r}")
         try:
-            changes[name] = int(raw) if "int" in str(types[name]) and "float" not in str(types[name]) else float(raw)
-        except ValueError:
-            raise UsageError(f"--set {name}: not a number: {raw!r}") from None
-    if getattr(args, "budget", None) is not None:
-        changes["budget_day_usd"] = args.budget
-    return config.with_overrides(**changes)
+            changes[name] = parse_setting(name, raw)
+        except AlarmConfigError as exc:
+            raise UsageError(f"--set: {exc}") from None
+    try:
+        config = config.with_overrides(**changes)
+    except AlarmConfigError as exc:
+        raise UsageError(f"--set: {exc}") from None
+    budget = getattr(args, "budget", None)
+    if budget is None:
+        return config
+    try:
+        return config.with_overrides(budget_day_usd=budget)
+    except AlarmConfigError as exc:
+        raise UsageError(f"--budget: {exc}") from None
 
 
 class Bar:
