@@ -4,6 +4,7 @@ command and the bell, once per episode change that matters, with retries, a rate
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from pathlib import Path
@@ -49,6 +50,14 @@ def one_by_one(engine: Engine, notifier: Notifier, records: list[Record]) -> Non
 def recorder(out: Path, *extra: str) -> tuple[str, ...]:
     """A real command: appends the event it reads on stdin (plus its arguments and environment) to ``out``."""
     return (sys.executable, "-c", RECORDER, str(out), *extra)
+
+
+def script_recorder(out: Path, *extra: str) -> tuple[str, ...]:
+    """The recorder as a program of its own (a ``#!`` script): placeholders are for programs, never interpreters."""
+    script = out.parent / "record-alert"
+    script.write_text(f"#!{sys.executable}\n{RECORDER}")
+    script.chmod(0o755)
+    return (str(script), str(out), *extra)
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -240,7 +249,8 @@ def test_kinds_filter(tmp_path: Path) -> None:
 def test_command_gets_the_event_on_stdin_in_its_arguments_and_environment(tmp_path: Path) -> None:
     out = tmp_path / "alerts.jsonl"
     engine = make_engine()
-    with Notifier(AlertConfig(command=recorder(out, "{severity}:{agent}", "{{literal}}"), on_end=False)) as notifier:
+    command = script_recorder(out, "{severity}:{agent}", "{{literal}}")
+    with Notifier(AlertConfig(command=command, on_end=False)) as notifier:
         records = loop("looper", T0, 5)
         one_by_one(engine, notifier, records)
         assert notifier.flush(30)
@@ -257,6 +267,94 @@ def test_command_gets_the_event_on_stdin_in_its_arguments_and_environment(tmp_pa
     assert event["env"]["LLMCOST_ALERT_ENDED_AT"] == ""
     assert "WARNING burst, agent looper: 5 calls in 10 s" in event["text"]
     assert stats[0].sent == 1
+
+
+HOSTILE = "bot$(touch {marker})`touch {marker}`;touch {marker}"
+
+
+def deliver(config: AlertConfig, agent: str) -> Notifier:
+    """A burst of ``agent``, alerted to ``config``'s destinations; returns the notifier, closed, for its stats."""
+    engine = make_engine()
+    with Notifier(config) as notifier:
+        one_by_one(engine, notifier, loop(agent, T0, 5))
+        assert notifier.flush(30)
+    return notifier
+
+
+def test_a_placeholder_never_reaches_a_shell(tmp_path: Path) -> None:
+    marker, out = tmp_path / "pwned", tmp_path / "out.txt"
+    refused = ""
+    try:
+        config = AlertConfig(command=("sh", "-c", f"echo {{agent}} >> {out}"))
+    except AlertConfigError as exc:
+        refused = str(exc)
+    else:  # without the check, run it: the test then shows what a hostile agent name would do
+        deliver(config, HOSTILE.format(marker=marker))
+    assert not marker.exists()
+    assert refused.startswith("command: {agent} cannot be given to sh: a shell runs its arguments as code")
+    assert '"$LLMCOST_ALERT_AGENT"' in refused
+
+
+def test_a_shell_gets_the_values_from_the_environment_as_plain_text(tmp_path: Path) -> None:
+    marker, out = tmp_path / "pwned", tmp_path / "out.txt"
+    hostile = HOSTILE.format(marker=marker)
+    command = ("sh", "-c", 'printf "%s\\n" "$LLMCOST_ALERT_AGENT" >> "$0"', str(out))
+    (stats,) = deliver(AlertConfig(command=command, on_end=False), hostile).stats()
+    assert stats.sent == 1
+    assert out.read_text() == hostile + "\n"
+    assert not marker.exists()
+
+
+def test_a_program_gets_a_hostile_value_as_one_argument(tmp_path: Path) -> None:
+    marker, out = tmp_path / "pwned", tmp_path / "alerts.jsonl"
+    hostile = HOSTILE.format(marker=marker) + " --flag 'quoted' \"x\""
+    deliver(AlertConfig(command=script_recorder(out, "{agent}", "agent={agent}"), on_end=False), hostile)
+    (event,) = lines(out)
+    assert event["argv"] == [hostile, f"agent={hostile}"]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ('["sh", "-c", "echo {agent} >> f"]', r"\{agent\} cannot be given to sh: a shell runs its arguments as code"),
+        ("\"bash -c 'notify {text}'\"", r"\{text\} cannot be given to bash: a shell"),  # a string: split, then checked
+        ('["/bin/bash", "-lc", "x", "{agent}"]', r"given to /bin/bash: a shell"),  # even as a positional argument
+        ('["dash5.1", "script.sh", "{message}"]', r"\{message\} cannot be given to dash5.1: a shell"),
+        ('["python3", "-c", "import sys", "{agent}"]', r"given to python3: an interpreter runs its arguments as code"),
+        ('["perl", "-e", "print \\"{text}\\""]', r"given to perl: an interpreter"),
+        ('["env", "notify-send", "{text}"]', r"given to env: it runs a program named in its arguments"),
+        ('["timeout", "5", "{agent}"]', r"given to timeout: it runs a program named in its arguments"),
+        ('["ssh", "host", "notify {text}"]', r"given to ssh: it runs a program"),
+        ('["{agent}"]', r"the program cannot come from a placeholder \('\{agent\}'\): name the program itself"),
+        ('["/usr/bin/{kind}-notify", "x"]', r"the program cannot come from a placeholder"),
+    ],
+)
+def test_placeholders_for_a_shell_are_refused_at_config_check(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str], command: str, message: str
+) -> None:
+    from llmcost.cli import main
+
+    path = write_config(isolated_home, f"[alerts]\ncommand = {command}\n")
+    assert main(["alerts"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"llmcost alerts: error: {path}: [alerts] command: ")
+    assert re.search(message, err)
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        '["sh", "-c", "echo \\"$LLMCOST_ALERT_TEXT\\" >> ~/alerts.log"]',  # no placeholder: the values are in the environment
+        '["notify-send", "--urgency=critical", "llmcost {severity}", "{text}"]',
+        '["/usr/local/bin/page-me", "--agent={agent}"]',
+        '["shellcheck-report", "{text}"]',  # a name that starts like a shell's is not one
+    ],
+)
+def test_placeholders_for_a_program_or_a_shell_without_them_are_fine(isolated_home: Path, command: str) -> None:
+    write_config(isolated_home, f"[alerts]\ncommand = {command}\n")
+    assert load_alert_config().command
 
 
 @pytest.mark.parametrize(

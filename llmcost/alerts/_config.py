@@ -45,6 +45,27 @@ KINDS = ("burst", "repeat", "error_streak", "spend_rate", "call_cost", "budget",
 PLACEHOLDERS = ("id", "state", "kind", "severity", "agent", "message", "started_at", "detected_at", "ended_at", "text")
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Programs that would take a placeholder's value as code or as a command line. Values come from the logs (an agent
+# named ``bot$(rm -rf ~)``), so a command run by one of these gets them from the environment only. The program is
+# the first argument: a wrapper (env, timeout, xargs, ssh ...) is refused too, as the value could name what it runs.
+_SHELLS = _words(
+    "sh bash dash zsh ksh mksh oksh pdksh ash yash fish csh tcsh rc es nu elvish xonsh pwsh powershell cmd busybox toybox"
+)
+_INTERPRETERS = _words(
+    "python pypy perl ruby irb node nodejs deno bun php lua luajit tclsh wish expect osascript awk gawk mawk nawk "
+    "sed gsed rscript julia guile racket sbcl groovy jshell"
+)
+_RUNNERS = _words(
+    "env sudo doas su runuser pkexec nice nohup timeout stdbuf setsid ionice chrt taskset time exec command xargs "
+    "parallel watch flock script ssh rsh systemd-run nsenter unshare chroot firejail bwrap strace ltrace gdb valgrind "
+    "xterm tmux screen at batch eval start open xdg-open gio kde-open"
+)
+
+
 class AlertConfigError(ValueError):
     """A bad ``[alerts]`` table; ``str(exc)`` is one line naming the file and the setting."""
 
@@ -83,9 +104,64 @@ class AlertConfig:
     command_timeout_s: float = 10.0
     webhooks: tuple[WebhookConfig, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Checked here too, not only when read from the file, so no caller can hand a placeholder to a shell.
+        if self.command:
+            problem = command_problem(self.command)
+            if problem is not None:
+                raise AlertConfigError(f"command: {problem}")
+
     @property
     def enabled(self) -> bool:
         return self.bell or bool(self.command) or bool(self.webhooks)
+
+
+def command_problem(argv: tuple[str, ...] | list[str]) -> str | None:
+    """Why ``argv`` cannot be the alert command (one line), or ``None``.
+
+    Placeholders are for programs that take their arguments as data: never the program itself, and never any argument
+    of a shell, an interpreter or a program that runs another one (see ``docs/alerts.md``)."""
+    if not argv:
+        return "is empty"
+    named: list[tuple[str, str]] = []
+    for arg in argv:
+        try:
+            named += [(f, arg) for f in _fields_named(arg)]
+        except ValueError as exc:
+            return f"{arg!r}: {exc} (write {{{{ and }}}} for literal braces)"
+    for field_name, arg in named:
+        if field_name not in PLACEHOLDERS:
+            return f"unknown placeholder {{{field_name}}} in {arg!r} (known: {', '.join(PLACEHOLDERS)})"
+    if not named:
+        return None
+    first = named[0][0]
+    if _fields_named(argv[0]):
+        return f"the program cannot come from a placeholder ({argv[0]!r}): name the program itself"
+    program = _program_name(argv[0])
+    if program in _SHELLS:
+        why = "a shell runs its arguments as code: an agent named 'x$(rm -rf ~)' would run"
+    elif program in _INTERPRETERS:
+        why = "an interpreter runs its arguments as code: an agent named 'x$(rm -rf ~)' could run"
+    elif program in _RUNNERS:
+        why = "it runs a program named in its arguments: the value could choose what runs"
+    else:
+        return None
+    return (
+        f"{{{first}}} cannot be given to {argv[0]}: {why}; pass the value by the environment instead, "
+        f"e.g. ['sh', '-c', 'echo \"$LLMCOST_ALERT_{first.upper()}\"']"
+    )
+
+
+def _fields_named(arg: str) -> list[str]:
+    """The placeholders in one argument; ``ValueError`` for unbalanced braces."""
+    return [f for _, f, _, _ in string.Formatter().parse(arg) if f is not None]
+
+
+def _program_name(arg: str) -> str:
+    """``python`` of ``/usr/bin/python3.12``, ``bash`` of ``C:\\Git\\bin\\bash.EXE``: the name without its
+    directory, version or ``.exe``."""
+    name = os.path.basename(arg.strip().replace("\\", "/")).lower().removesuffix(".exe")
+    return name.rstrip("0123456789.-") or name
 
 
 def load_alert_config(path: str | os.PathLike[str] | None = None) -> AlertConfig:
@@ -230,17 +306,7 @@ class _Where:
             raise self.error(f'{name} must be a list of strings, e.g. {name} = ["notify-send", "llmcost", "{{text}}"]')
         if table.get(name) is not None and not value:
             raise self.error(f"{name} is empty")
-        for arg in value:
-            self._placeholders(name, arg)
+        problem = command_problem(value) if value else None
+        if problem is not None:
+            raise self.error(f"{name}: {problem}")
         return tuple(value)
-
-    def _placeholders(self, name: str, arg: str) -> None:
-        try:
-            fields_named = [f for _, f, _, _ in string.Formatter().parse(arg) if f is not None]
-        except ValueError as exc:
-            raise self.error(f"{name}: {arg!r}: {exc} (write {{{{ and }}}} for literal braces)") from None
-        for named in fields_named:
-            if named not in PLACEHOLDERS:
-                raise self.error(
-                    f"{name}: unknown placeholder {{{named}}} in {arg!r} (known: {', '.join(PLACEHOLDERS)})"
-                )
