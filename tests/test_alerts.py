@@ -7,13 +7,14 @@ import json
 import re
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from llmcost.alerts import KINDS, AlertConfig, AlertConfigError, Notifier, WebhookConfig, load_alert_config
-from llmcost.engine import AlarmConfig, Engine, Follower
+from llmcost.engine import AlarmConfig, AlarmEvent, Engine, Follower
 from llmcost.log._record import Record
 from pricing import load_catalog
 from tests._traces import T0, day_file, rec, write
@@ -21,6 +22,7 @@ from tests._webhook import Reply, WebhookServer, closed_port_url, wait_for
 from tui._source import Feed
 
 CATALOG = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
+T_ISO = "2026-03-02T12:00:00.000Z"
 # burst: 5 calls within 10 s is a warning, 10 is critical
 ALARMS = AlarmConfig(burst_calls=5, burst_window_s=10.0, repeat_calls=1000, quiet_s=30.0)
 RECORDER = (
@@ -355,6 +357,70 @@ def test_placeholders_for_a_shell_are_refused_at_config_check(
 def test_placeholders_for_a_program_or_a_shell_without_them_are_fine(isolated_home: Path, command: str) -> None:
     write_config(isolated_home, f"[alerts]\ncommand = {command}\n")
     assert load_alert_config().command
+
+
+def test_a_nul_in_the_command_is_refused_at_config_check(isolated_home: Path) -> None:
+    write_config(isolated_home, '[alerts]\ncommand = ["notify-send", "a\\u0000b"]\n')
+    with pytest.raises(
+        AlertConfigError, match=r"command: 'a\\x00b' has a NUL character, which no program can be given"
+    ):
+        load_alert_config()
+
+
+def test_a_nul_in_an_agent_name_neither_stops_the_command_nor_hides_the_alert(tmp_path: Path) -> None:
+    # No argument or environment variable can hold a NUL: the command gets it as a visible U+2400, stdin gets it exact.
+    out = tmp_path / "alerts.jsonl"
+    engine = make_engine()
+    with Notifier(AlertConfig(command=script_recorder(out, "{agent}"), on_end=False)) as notifier:
+        one_by_one(engine, notifier, loop("bad\x00bot", T0, 5))
+        one_by_one(engine, notifier, loop("good-bot", T0 + 100, 5))
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+    first, second = lines(out)
+    assert first["agent"] == "bad\x00bot"
+    assert first["argv"] == ["bad\u2400bot"]
+    assert first["env"]["LLMCOST_ALERT_AGENT"] == "bad\u2400bot"
+    assert second["agent"] == "good-bot"
+    assert (stats.sent, stats.failed, stats.dropped) == (2, 0, 0)
+
+
+def test_a_fault_in_one_alert_is_counted_and_the_next_one_goes_out(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    broken = AlarmEvent("burst-1", "burst", "warning", "odd", T_ISO, T_ISO, peak={"calls": object()})  # type: ignore[dict-item]
+    fine = AlarmEvent("burst-2", "burst", "warning", "fine", T_ISO, T_ISO, peak={"calls": 5.0})
+    with Notifier(AlertConfig(command=script_recorder(out), on_end=False)) as notifier:
+        notifier.handle([broken])  # its JSON cannot be written: a bug's stand-in, whatever it may be
+        notifier.handle([fine])
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+        problems = notifier.problems()
+    assert [e["agent"] for e in lines(out)] == ["fine"]
+    assert (stats.sent, stats.failed, stats.dropped) == (1, 1, 0)
+    assert stats.last_error.startswith("TypeError: Object of type object is not JSON serializable")
+    assert problems == [f"alerts to {stats.destination} failed 1× ({stats.last_error})"]
+
+
+def test_a_fault_in_one_webhook_alert_is_counted_and_the_next_one_goes_out(webhook: WebhookServer) -> None:
+    ended = AlarmEvent("b-1", "burst", "warning", "odd", T_ISO, T_ISO, T_ISO, peak={"calls": "many"})  # type: ignore[dict-item]
+    fine = AlarmEvent("b-2", "burst", "warning", "fine", T_ISO, T_ISO, peak={"calls": 5.0})
+    with Notifier(hook_config(webhook.url), backoff_s=0.01) as notifier:
+        notifier.handle([replace(ended, ended_at=None)])
+        notifier.handle([ended])  # its "peak calls many" cannot be formatted as a number
+        notifier.handle([fine])
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+    assert ["agent odd" in t for t in webhook.texts()] == [True, False]
+    assert "agent fine" in webhook.texts()[1]
+    assert (stats.sent, stats.failed) == (2, 1)
+    assert stats.last_error.startswith("ValueError: ")
+
+
+def test_a_fault_turning_changes_into_alerts_is_shown(tmp_path: Path) -> None:
+    odd = AlarmEvent("x-1", "burst", "severe", "odd", T_ISO, T_ISO)  # type: ignore[arg-type]
+    with Notifier(AlertConfig(command=script_recorder(tmp_path / "out.jsonl"))) as notifier:
+        assert notifier.handle([odd]) == 0
+        assert notifier.errors == 1
+        assert notifier.problems() == ["1 alarm change not turned into alerts (KeyError: 'severe')"]
 
 
 @pytest.mark.parametrize(

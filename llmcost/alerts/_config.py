@@ -125,6 +125,8 @@ def command_problem(argv: tuple[str, ...] | list[str]) -> str | None:
         return "is empty"
     named: list[tuple[str, str]] = []
     for arg in argv:
+        if "\0" in arg:  # the system refuses it: the command would fail at every alert
+            return f"{arg!r} has a NUL character, which no program can be given"
         try:
             named += [(f, arg) for f in _fields_named(arg)]
         except ValueError as exc:

@@ -198,7 +198,10 @@ class CommandSink(Worker):
     def run(self) -> None:
         while (batch := self.next_batch(None)) is not None:
             for alert in batch:
-                error = self._run_one(alert)
+                try:
+                    error = self._run_one(alert)
+                except Exception as exc:  # one alert no command can take must not stop the ones after it
+                    error = f"{type(exc).__name__}: {exc}"
                 if error is None:
                     self.count("sent")
                 else:
@@ -207,7 +210,7 @@ class CommandSink(Worker):
 
     def _run_one(self, alert: Alert) -> str | None:
         data = event_json(alert)
-        fields = event_fields(data)
+        fields = {name: _plain(value) for name, value in event_fields(data).items()}
         try:
             argv = [arg.format_map(fields) for arg in self.argv]
         except (KeyError, ValueError, IndexError, AttributeError) as exc:  # checked when read from the config file
@@ -238,6 +241,12 @@ class CommandSink(Worker):
             return None
         lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
         return f"exit {proc.returncode}" + (f": {lines[-1].strip()[:200]}" if lines else "")
+
+
+def _plain(value: str) -> str:
+    """``value`` as an argument or an environment variable can hold it: a NUL (neither can) shows as U+2400 (the
+    symbol for NUL) and a lone surrogate (no encoding has it) as ``?``. Standard input gets the exact value, in JSON."""
+    return value.replace("\0", "\u2400").encode("utf-8", "replace").decode("utf-8")
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
