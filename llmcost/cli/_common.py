@@ -8,8 +8,8 @@ import datetime as dt
 import glob
 import os
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, NoReturn
 
 from llmcost.engine import AlarmConfig, AlarmConfigError, load_alarm_config, parse_setting, read_history
 from llmcost.log import Record
@@ -17,11 +17,39 @@ from llmcost.log import Record
 if TYPE_CHECKING:
     from llmcost.engine import IngestStats
 
-__all__ = ["Bar", "UsageError", "alarm_config", "batches", "period", "resolve_paths", "say_skipped"]
+__all__ = ["Bar", "UsageError", "alarm_config", "batches", "exit_with", "period", "resolve_paths", "say_skipped"]
 
 
 class UsageError(ValueError):
     """Bad input from the command line: one line on stderr, exit 2."""
+
+
+def exit_with(main: Callable[[], int]) -> NoReturn:
+    """Run a command's ``main()`` and exit with its code: what ``llmcost`` and ``llmcost-top`` do when run.
+
+    A reader that stops early (``llmcost report | head -1``) ends the command quietly with exit 0, as it would the
+    ``pricing`` command: the output was wanted only that far, so there is nothing to report. Ctrl-C ends it with 130
+    (the shell's code for SIGINT), without a traceback."""
+    try:
+        code = main()
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush (which prints a warning)
+    except BrokenPipeError:
+        _silence_stdout()
+        code = 0
+    except KeyboardInterrupt:
+        _silence_stdout()
+        code = 130
+    sys.exit(code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: what is left in its buffer then goes nowhere, quietly, when Python exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (closed, or replaced by an object without a descriptor)
+        pass
 
 
 def resolve_paths(paths: list[str]) -> list[str]:

@@ -17,14 +17,18 @@ def run_export(args: argparse.Namespace) -> int:
         return run_export_otlp(args)
     writer: Callable[..., int] = export_csv if args.csv else export_sqlite
     target = args.csv or args.sqlite
+    if target == "-" and args.sqlite:
+        raise UsageError("--sqlite: a database needs a file, not standard output")
     records, bar = batches(args, "exporting")
     try:
-        count = writer(records, target)
+        count = writer(records, sys.stdout if target == "-" else target)
+    except BrokenPipeError:  # the reader of standard output stopped: the entry point ends the command quietly
+        raise
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         bar.close()
-    print(f"{count} calls written to {target}", file=sys.stderr)
+    print(f"{count} calls written to {'standard output' if target == '-' else target}", file=sys.stderr)
     return 0
 
 
