@@ -72,6 +72,14 @@ def _money(value: Any) -> Any:
     return value
 
 
+def _cost(row: GroupStats) -> str:
+    """A group's cost, never an unpriced call shown as free: ``unpriced`` when none of its calls has a price, the
+    priced sum marked ``?`` (a lower bound, as on the live screen) when some have none."""
+    if row.unpriced_calls and row.unpriced_calls >= row.calls:
+        return "unpriced"
+    return f"{usd(row.cost_usd)}?" if row.unpriced_calls else usd(row.cost_usd)
+
+
 def _text(snap: Snapshot) -> list[str]:
     t = snap.totals
     lines = [
@@ -86,7 +94,7 @@ def _text(snap: Snapshot) -> list[str]:
             str(r.calls),
             tokens(r.input_tokens),
             tokens(r.output_tokens),
-            usd(r.cost_usd),
+            _cost(r),
             millis(r.latency_ms.p95),
             str(r.errors),
             r.alarm or "",
