@@ -154,10 +154,16 @@ def test_webhook_url_can_come_from_the_environment(isolated_home: Path, monkeypa
         ("[alerts]\nbell = 1\n", r"bell must be true or false, not 1"),
         ("[alerts]\ncommand = [1, 2]\n", r"command must be a list of strings"),
         ('[alerts]\ncommand = ["echo", "{prompt}"]\n', r"unknown placeholder \{prompt\} in '\{prompt\}'"),
-        ("[alerts]\ncommand_timeout_s = 0\n", r"command_timeout_s must be positive, not 0"),
+        (
+            "[alerts]\ncommand_timeout_s = 0\n",
+            r"command_timeout_s must be a number more than 0 and at most 3,600, not 0",
+        ),
         ("[[alerts.webhook]]\nmax_per_minute = 5\n", r"#1 needs url or url_env"),
         ('[[alerts.webhook]]\nurl = "ftp://x.org/h"\n', r"url must start with http:// or https://"),
-        ('[[alerts.webhook]]\nurl = "https://x.org/h"\nmax_per_minute = 0\n', r"max_per_minute must be at least 1"),
+        (
+            '[[alerts.webhook]]\nurl = "https://x.org/h"\nmax_per_minute = 0\n',
+            r"max_per_minute must be a whole number from 1 to 10,000, not 0",
+        ),
         ("[alerts\nbell = true\n", r"not valid TOML"),
     ],
 )

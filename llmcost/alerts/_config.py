@@ -19,6 +19,7 @@ max_per_minute = 10
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import shlex
 import string
@@ -43,6 +44,9 @@ SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 KINDS = ("burst", "repeat", "error_streak", "spend_rate", "call_cost", "budget", "context_growth")
 #: Fields a command argument may name in braces: ``["notify-send", "llmcost {severity}", "{text}"]``.
 PLACEHOLDERS = ("id", "state", "kind", "severity", "agent", "message", "started_at", "detected_at", "ended_at", "text")
+
+
+MAX_TIMEOUT_S = 3600.0  # an alert an hour late is no alert; and a worker must not wait for ever
 
 
 def _words(text: str) -> frozenset[str]:
@@ -196,7 +200,7 @@ def parse_alert_config(table: Any, source: str = "config") -> AlertConfig:
         on_end=where.boolean(table, "on_end", defaults.on_end),
         bell=where.boolean(table, "bell", defaults.bell),
         command=where.command(table, "command"),
-        command_timeout_s=where.number(table, "command_timeout_s", defaults.command_timeout_s),
+        command_timeout_s=where.number(table, "command_timeout_s", defaults.command_timeout_s, most=MAX_TIMEOUT_S),
         webhooks=tuple(_webhook(hook, _Where(source, f"[[alerts.webhook]] #{i}")) for i, hook in enumerate(hooks, 1)),
     )
 
@@ -210,14 +214,16 @@ def _webhook(table: Any, where: _Where) -> WebhookConfig:
     headers = table.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise where.error('headers must be a table of strings, e.g. headers = { Authorization = "Bearer ..." }')
-    retries = where.number(table, "retries", base.retries, integer=True, least=0)
+    retries = where.number(table, "retries", base.retries, integer=True, least=0, most=100)
     return WebhookConfig(
         url=url,
         min_severity=where.severity(table, "min_severity", None),
         kinds=where.kinds(table, "kinds"),
         on_end=where.boolean(table, "on_end", None),
-        max_per_minute=int(where.number(table, "max_per_minute", base.max_per_minute, integer=True, least=1)),
-        timeout_s=where.number(table, "timeout_s", base.timeout_s),
+        max_per_minute=int(
+            where.number(table, "max_per_minute", base.max_per_minute, integer=True, least=1, most=10_000)
+        ),
+        timeout_s=where.number(table, "timeout_s", base.timeout_s, most=MAX_TIMEOUT_S),
         retries=int(retries),
         headers=dict(headers),
     )
@@ -264,16 +270,25 @@ class _Where:
         return value
 
     def number(
-        self, table: dict[str, Any], name: str, default: float, *, integer: bool = False, least: float | None = None
+        self,
+        table: dict[str, Any],
+        name: str,
+        default: float,
+        *,
+        most: float,
+        integer: bool = False,
+        least: float | None = None,
     ) -> float:
+        """A finite number up to ``most``: from ``least``, or more than 0 when there is no ``least``."""
         value = table.get(name, default)
         kind = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kind):
             raise self.error(f"{name} must be {'a whole number' if integer else 'a number'}, not {value!r}")
-        if least is not None and value < least:
-            raise self.error(f"{name} must be at least {least:g}, not {value!r}")
-        if least is None and value <= 0:
-            raise self.error(f"{name} must be positive, not {value!r}")
+        low_ok = value >= least if least is not None else value > 0
+        if not (math.isfinite(value) and low_ok and value <= most):
+            what = "a whole number" if integer else "a number"
+            low = f"from {least:g} to" if least is not None else "more than 0 and at most"
+            raise self.error(f"{name} must be {what} {low} {most:,.10g}, not {value!r}")
         return value
 
     def severity(self, table: dict[str, Any], name: str, default: Severity | None) -> Any:

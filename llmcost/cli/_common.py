@@ -64,6 +64,9 @@ def resolve_paths(paths: list[str]) -> list[str]:
                 raise UsageError(f"no file matches {path}")
         elif not os.path.exists(os.path.expanduser(path)):
             raise UsageError(f"no such file or directory: {path}")
+        elif not (os.path.isfile(os.path.expanduser(path)) or os.path.isdir(os.path.expanduser(path))):
+            # a FIFO or a device: logs are read by offset, and a FIFO with no writer would hang the read
+            raise UsageError(f"not a file or directory: {path}")
     return paths
 
 

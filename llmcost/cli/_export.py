@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sqlite3
 import sys
@@ -100,7 +101,7 @@ def run_export_otlp(args: argparse.Namespace) -> int:
     """``llmcost export --otlp URL``: every call as a span; exit 1 with one line if the extra is missing or the
     collector cannot be reached or refuses the spans."""
     headers = _headers(args.header)
-    if args.timeout is not None and args.timeout <= 0:
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
         raise UsageError(f"--timeout: must be more than 0 seconds, got {args.timeout:g}")
     records, bar = batches(args, "exporting", batch_lines=4096)  # sending is slow: small steps move the bar
     try:
