@@ -145,6 +145,14 @@ def test_a_fifo_named_like_a_log_in_a_directory_is_skipped(logs: Path) -> None:
     assert out.splitlines()[1].split()[:2] == ["a", "5"]
 
 
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("command", [["llmcost", "report"], ["llmcost", "alarms"], ["tui", "--once"]])
+def test_a_file_that_fails_to_read_is_one_line_exit_1(command: list[str]) -> None:
+    code, _, err = run(*command, "/proc/self/mem")  # a regular file by its mode; reading its start is EIO
+    assert code == 1
+    assert one_line(err).endswith("error: cannot read the logs: Input/output error")
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -12,7 +12,7 @@ import sys
 from typing import NoReturn
 
 from llmcost.alerts import AlertConfig, AlertConfigError, load_alert_config
-from llmcost.cli import UsageError, add_alarm_flags, alarm_config, resolve_paths
+from llmcost.cli import UsageError, add_alarm_flags, alarm_config, os_error, resolve_paths
 from llmcost.engine import Engine, Follower
 
 __all__ = ["build_parser", "main"]
@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # for exit_with: the reader went away, nothing to say
+        raise
+    except OSError as exc:  # a log the system refuses to read (EIO, EACCES): one line, not a traceback
+        print(f"{PROG}: error: {os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 def _check(args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
+from llmcost.cli import printable
 from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
 from llmcost.log import iso
 from pricing import format_plain, format_table
@@ -90,7 +91,7 @@ def _text(snap: Snapshot) -> list[str]:
     headers = [snap.group_by, "calls", "input", "output", "cost", "lat p95", "errors", "alarm"]
     rows = [
         [
-            r.key,
+            printable(r.key),  # names from the logs: never raw control characters on a terminal
             str(r.calls),
             tokens(r.input_tokens),
             tokens(r.output_tokens),
@@ -104,5 +105,5 @@ def _text(snap: Snapshot) -> list[str]:
     lines += format_table(headers, rows, [False, True, True, True, True, True, True, False])
     for a in snap.alarms:
         if a.active:
-            lines.append(f"{a.severity.upper():8} {a.kind:14} {a.agent or '-':16} {a.message}")
+            lines.append(f"{a.severity.upper():8} {a.kind:14} {printable(a.agent or '-'):16} {printable(a.message)}")
     return lines

@@ -12,10 +12,20 @@ import sys
 from typing import Any, NoReturn
 
 from llmcost.cli import _alarms, _demo, _export, _report
-from llmcost.cli._common import UsageError, alarm_config, exit_with, resolve_paths
+from llmcost.cli._common import UsageError, alarm_config, exit_with, os_error, printable, resolve_paths
 from llmcost.engine import REPORT_KEYS
 
-__all__ = ["UsageError", "add_alarm_flags", "alarm_config", "build_parser", "exit_with", "main", "resolve_paths"]
+__all__ = [
+    "UsageError",
+    "add_alarm_flags",
+    "alarm_config",
+    "build_parser",
+    "exit_with",
+    "main",
+    "os_error",
+    "printable",
+    "resolve_paths",
+]
 
 PROG = "llmcost"
 
@@ -159,3 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # for exit_with: the reader went away, nothing to say
+        raise
+    except OSError as exc:  # the system refused a read or a write the checks could not foresee (EIO, EACCES)
+        print(f"{PROG} {args.command}: error: {os_error(exc)}", file=sys.stderr)
+        return 1

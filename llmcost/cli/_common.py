@@ -7,6 +7,7 @@ import argparse
 import datetime as dt
 import glob
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, NoReturn
@@ -17,7 +18,17 @@ from llmcost.log import Record
 if TYPE_CHECKING:
     from llmcost.engine import IngestStats
 
-__all__ = ["Bar", "UsageError", "alarm_config", "batches", "exit_with", "period", "resolve_paths", "say_skipped"]
+__all__ = [
+    "Bar",
+    "UsageError",
+    "alarm_config",
+    "batches",
+    "exit_with",
+    "os_error",
+    "period",
+    "resolve_paths",
+    "say_skipped",
+]
 
 
 class UsageError(ValueError):
@@ -40,6 +51,25 @@ def exit_with(main: Callable[[], int]) -> NoReturn:
         _silence_stdout()
         code = 130
     sys.exit(code)
+
+
+# C0 controls, DEL and C1 controls (terminal escape sequences start with ESC or CSI), line and paragraph separators,
+# and the bidi embeddings, overrides and isolates that make text read in another order than it is.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters as visible escapes (``\\x1b``, ``\\u202e``).
+
+    Names come from the logs, and whoever writes a log line chooses them: printed raw, ``\\x1b]0;...\\x07`` retitles
+    the reader's terminal and ``\\x1b[2J`` clears it. Only text outputs use this; JSON and CSV keep exact values."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def os_error(exc: OSError) -> str:
+    """An error of the system as one line: the file when it is known (a log may fail to read: EIO, EACCES)."""
+    reason = exc.strerror or str(exc)
+    return f"cannot read {os.fsdecode(exc.filename)}: {reason}" if exc.filename else f"cannot read the logs: {reason}"
 
 
 def _silence_stdout() -> None:
@@ -147,7 +177,7 @@ def say_skipped(malformed: dict[str, int], duplicates: int) -> None:
     """One line on stderr for malformed lines (per file) and one for duplicate records, when there were any."""
     bad = sum(malformed.values())
     if bad:
-        files = ", ".join(f"{os.path.basename(name)}: {n}" for name, n in sorted(malformed.items()))
+        files = ", ".join(f"{printable(os.path.basename(name))}: {n}" for name, n in sorted(malformed.items()))
         print(f"llmcost: skipped {bad} malformed line{'s' * (bad != 1)} ({files})", file=sys.stderr)
     if duplicates:
         s = "s" * (duplicates != 1)

@@ -7,7 +7,7 @@ import csv
 import json
 import sys
 
-from llmcost.cli._common import Bar, period, resolve_paths, say_skipped
+from llmcost.cli._common import Bar, period, printable, resolve_paths, say_skipped
 from llmcost.engine import ReportRow, report_files
 
 __all__ = ["run_report"]
@@ -71,6 +71,7 @@ def _cells(row: dict[str, object], keys: tuple[str, ...]) -> tuple[str, ...]:
     """One table row. An unpriced call is never shown as free: a group with no priced call says ``unpriced``, one
     with some shows their sum marked ``?`` (a lower bound), as the monitor does."""
     cells = {k: "-" if row[k] is None else str(row[k]) for k in keys}
+    cells["key"] = printable(cells["key"])  # a name from the logs: never raw control characters on a terminal
     unpriced, calls = int(str(row["unpriced_calls"])), int(str(row["calls"]))
     if unpriced and unpriced >= calls:
         cells["cost_usd"], cells["cost_per_1k_tokens"] = "unpriced", "-"
