@@ -652,6 +652,22 @@ def test_alerts_test_fails_when_a_destination_fails(
     assert capsys.readouterr().out == f"webhook {webhook.host}: FAILED: HTTP 404: no_service\n"
 
 
+def test_alerts_test_shows_a_hostile_answer_escaped(
+    isolated_home: Path, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmcost.cli import main
+
+    # A webhook's answer and a command's stderr are someone else's text: printed raw, they could drive the terminal.
+    webhook.script[:] = [Reply(404, b"\x1b]0;pwned\x07\x1b[2Jgone")]
+    command = json.dumps([sys.executable, "-c", "import sys; sys.stderr.write('\\x1b[2Jboom\\n'); sys.exit(1)"])
+    write_config(isolated_home, f'[alerts]\ncommand = {command}\n[[alerts.webhook]]\nurl = "{webhook.url}"\n')
+    assert main(["alerts", "--test"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "FAILED: exit 1: \\x1b[2Jboom" in out
+    assert "FAILED: HTTP 404: \\x1b]0;pwned\\x07\\x1b[2Jgone" in out
+
+
 def test_alerts_command_reports_a_bad_table(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from llmcost.cli import main
 

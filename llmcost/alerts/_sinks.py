@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -62,11 +63,21 @@ class Sink:
         with self._lock:
             self._counts[name] += n
             if error is not None:
-                self._last_error = error
+                self._last_error = _escaped(error)
 
     def stats(self) -> AlertStats:
         with self._lock:
             return AlertStats(self.name, last_error=self._last_error, **self._counts)
+
+
+# Control characters (terminal escapes start with ESC or CSI) and bidi overrides, as in llmcost.cli.printable.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(error: str) -> str:
+    """An error as shown on the monitor's notice line and by ``llmcost alerts --test``: it may quote a webhook's
+    answer or a command's stderr, someone else's text, so its control characters become visible escapes."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), error)
 
 
 def terminal_bell() -> bool:
