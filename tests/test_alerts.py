@@ -390,6 +390,18 @@ def test_a_nul_in_an_agent_name_neither_stops_the_command_nor_hides_the_alert(tm
     assert (stats.sent, stats.failed, stats.dropped) == (2, 0, 0)
 
 
+def test_a_huge_agent_name_still_reaches_the_command(tmp_path: Path) -> None:
+    # The system refuses an argument or a variable past 128 KiB: a name that long would silence its own alerts.
+    out = tmp_path / "alerts.jsonl"
+    huge = "x" * 300_000
+    (stats,) = deliver(AlertConfig(command=script_recorder(out, "{agent}"), on_end=False), huge).stats()
+    (event,) = lines(out)
+    assert event["agent"] == huge  # stdin has it whole
+    assert event["argv"] == ["x" * 4095 + "…"]
+    assert event["env"]["LLMCOST_ALERT_AGENT"] == "x" * 4095 + "…"
+    assert (stats.sent, stats.failed) == (1, 0)
+
+
 def test_a_fault_in_one_alert_is_counted_and_the_next_one_goes_out(tmp_path: Path) -> None:
     out = tmp_path / "alerts.jsonl"
     broken = AlarmEvent("burst-1", "burst", "warning", "odd", T_ISO, T_ISO, peak={"calls": object()})  # type: ignore[dict-item]

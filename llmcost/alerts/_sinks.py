@@ -25,6 +25,7 @@ __all__ = ["BELL_INTERVAL_S", "AlertStats", "BellSink", "CommandSink", "Sink", "
 
 BELL_INTERVAL_S = 3.0  # a loop opening many episodes at once rings once, not a carillon
 QUEUE_BATCHES = 100  # batches of alerts waiting per destination before new ones are dropped
+MAX_VALUE_CHARS = 4096  # per argument or variable: ten of them, four bytes a character at worst, stay far below limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +257,10 @@ class CommandSink(Worker):
 
 def _plain(value: str) -> str:
     """``value`` as an argument or an environment variable can hold it: a NUL (neither can) shows as U+2400 (the
-    symbol for NUL) and a lone surrogate (no encoding has it) as ``?``. Standard input gets the exact value, in JSON."""
+    symbol for NUL), a lone surrogate (no encoding has it) as ``?``, and past :data:`MAX_VALUE_CHARS` it is cut with
+    ``…`` (the system refuses one past 128 KiB). Standard input gets the exact value, in JSON."""
+    if len(value) > MAX_VALUE_CHARS:
+        value = value[: MAX_VALUE_CHARS - 1] + "…"
     return value.replace("\0", "\u2400").encode("utf-8", "replace").decode("utf-8")
 
 
