@@ -98,7 +98,10 @@ class WebhookConfig:
 
 @dataclass(frozen=True, slots=True)
 class AlertConfig:
-    """Where alarm events go: the terminal bell, a command, webhooks. Empty by default: nothing is sent."""
+    """Where alarm events go: the terminal bell, a command, webhooks. Empty by default: nothing is sent.
+
+    A ``command`` that would hand a placeholder to a shell, an interpreter or a program runner (or take its program
+    from one) raises :class:`AlertConfigError`: see :func:`command_problem`."""
 
     min_severity: Severity = "warning"
     kinds: tuple[str, ...] = ()  # empty: every kind

@@ -16,7 +16,7 @@ from typing import Any
 
 from llmcost.alerts._config import SEVERITIES, AlertConfig, WebhookConfig
 from llmcost.alerts._message import Alert, State
-from llmcost.alerts._sinks import AlertStats, BellSink, CommandSink, Sink
+from llmcost.alerts._sinks import AlertStats, BellSink, CommandSink, Sink, escaped
 from llmcost.alerts._webhook import WebhookSink, make_client
 from llmcost.engine import AlarmEvent, Severity
 
@@ -96,7 +96,7 @@ class Notifier:
             return self._handle(batch)
         except Exception as exc:  # a bug in alerting must never stop the monitor: counted, shown by problems()
             self.errors += max(1, len(batch))
-            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.last_error = escaped(f"{type(exc).__name__}: {exc}")  # it may quote a name from the logs
             return 0
 
     def _handle(self, changes: list[AlarmEvent]) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from llmcost.alerts._message import Alert, event_env, event_fields, event_json
 
-__all__ = ["BELL_INTERVAL_S", "AlertStats", "BellSink", "CommandSink", "Sink", "Worker", "terminal_bell"]
+__all__ = ["BELL_INTERVAL_S", "AlertStats", "BellSink", "CommandSink", "Sink", "Worker", "escaped", "terminal_bell"]
 
 BELL_INTERVAL_S = 3.0  # a loop opening many episodes at once rings once, not a carillon
 QUEUE_BATCHES = 100  # batches of alerts waiting per destination before new ones are dropped
@@ -64,7 +64,7 @@ class Sink:
         with self._lock:
             self._counts[name] += n
             if error is not None:
-                self._last_error = _escaped(error)
+                self._last_error = escaped(error)
 
     def stats(self) -> AlertStats:
         with self._lock:
@@ -75,7 +75,7 @@ class Sink:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _escaped(error: str) -> str:
+def escaped(error: str) -> str:
     """An error as shown on the monitor's notice line and by ``llmcost alerts --test``: it may quote a webhook's
     answer or a command's stderr, someone else's text, so its control characters become visible escapes."""
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), error)

@@ -26,6 +26,7 @@ __all__ = [
     "exit_with",
     "os_error",
     "period",
+    "printable",
     "resolve_paths",
     "say_skipped",
 ]
