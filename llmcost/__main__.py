@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 
 def run() -> None:
-    from llmcost.cli import main
+    from llmcost.cli import exit_with, main
 
-    sys.exit(main())
+    exit_with(main)
 
 
 if __name__ == "__main__":

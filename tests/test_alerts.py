@@ -4,15 +4,17 @@ command and the bell, once per episode change that matters, with retries, a rate
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from llmcost.alerts import KINDS, AlertConfig, AlertConfigError, Notifier, WebhookConfig, load_alert_config
-from llmcost.engine import AlarmConfig, Engine, Follower
+from llmcost.engine import AlarmConfig, AlarmEvent, Engine, Follower
 from llmcost.log._record import Record
 from pricing import load_catalog
 from tests._traces import T0, day_file, rec, write
@@ -20,6 +22,7 @@ from tests._webhook import Reply, WebhookServer, closed_port_url, wait_for
 from tui._source import Feed
 
 CATALOG = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
+T_ISO = "2026-03-02T12:00:00.000Z"
 # burst: 5 calls within 10 s is a warning, 10 is critical
 ALARMS = AlarmConfig(burst_calls=5, burst_window_s=10.0, repeat_calls=1000, quiet_s=30.0)
 RECORDER = (
@@ -49,6 +52,14 @@ def one_by_one(engine: Engine, notifier: Notifier, records: list[Record]) -> Non
 def recorder(out: Path, *extra: str) -> tuple[str, ...]:
     """A real command: appends the event it reads on stdin (plus its arguments and environment) to ``out``."""
     return (sys.executable, "-c", RECORDER, str(out), *extra)
+
+
+def script_recorder(out: Path, *extra: str) -> tuple[str, ...]:
+    """The recorder as a program of its own (a ``#!`` script): placeholders are for programs, never interpreters."""
+    script = out.parent / "record-alert"
+    script.write_text(f"#!{sys.executable}\n{RECORDER}")
+    script.chmod(0o755)
+    return (str(script), str(out), *extra)
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -143,10 +154,16 @@ def test_webhook_url_can_come_from_the_environment(isolated_home: Path, monkeypa
         ("[alerts]\nbell = 1\n", r"bell must be true or false, not 1"),
         ("[alerts]\ncommand = [1, 2]\n", r"command must be a list of strings"),
         ('[alerts]\ncommand = ["echo", "{prompt}"]\n', r"unknown placeholder \{prompt\} in '\{prompt\}'"),
-        ("[alerts]\ncommand_timeout_s = 0\n", r"command_timeout_s must be positive, not 0"),
+        (
+            "[alerts]\ncommand_timeout_s = 0\n",
+            r"command_timeout_s must be a number more than 0 and at most 3,600, not 0",
+        ),
         ("[[alerts.webhook]]\nmax_per_minute = 5\n", r"#1 needs url or url_env"),
         ('[[alerts.webhook]]\nurl = "ftp://x.org/h"\n', r"url must start with http:// or https://"),
-        ('[[alerts.webhook]]\nurl = "https://x.org/h"\nmax_per_minute = 0\n', r"max_per_minute must be at least 1"),
+        (
+            '[[alerts.webhook]]\nurl = "https://x.org/h"\nmax_per_minute = 0\n',
+            r"max_per_minute must be a whole number from 1 to 10,000, not 0",
+        ),
         ("[alerts\nbell = true\n", r"not valid TOML"),
     ],
 )
@@ -240,7 +257,8 @@ def test_kinds_filter(tmp_path: Path) -> None:
 def test_command_gets_the_event_on_stdin_in_its_arguments_and_environment(tmp_path: Path) -> None:
     out = tmp_path / "alerts.jsonl"
     engine = make_engine()
-    with Notifier(AlertConfig(command=recorder(out, "{severity}:{agent}", "{{literal}}"), on_end=False)) as notifier:
+    command = script_recorder(out, "{severity}:{agent}", "{{literal}}")
+    with Notifier(AlertConfig(command=command, on_end=False)) as notifier:
         records = loop("looper", T0, 5)
         one_by_one(engine, notifier, records)
         assert notifier.flush(30)
@@ -257,6 +275,170 @@ def test_command_gets_the_event_on_stdin_in_its_arguments_and_environment(tmp_pa
     assert event["env"]["LLMCOST_ALERT_ENDED_AT"] == ""
     assert "WARNING burst, agent looper: 5 calls in 10 s" in event["text"]
     assert stats[0].sent == 1
+
+
+HOSTILE = "bot$(touch {marker})`touch {marker}`;touch {marker}"
+
+
+def deliver(config: AlertConfig, agent: str) -> Notifier:
+    """A burst of ``agent``, alerted to ``config``'s destinations; returns the notifier, closed, for its stats."""
+    engine = make_engine()
+    with Notifier(config) as notifier:
+        one_by_one(engine, notifier, loop(agent, T0, 5))
+        assert notifier.flush(30)
+    return notifier
+
+
+def test_a_placeholder_never_reaches_a_shell(tmp_path: Path) -> None:
+    marker, out = tmp_path / "pwned", tmp_path / "out.txt"
+    refused = ""
+    try:
+        config = AlertConfig(command=("sh", "-c", f"echo {{agent}} >> {out}"))
+    except AlertConfigError as exc:
+        refused = str(exc)
+    else:  # without the check, run it: the test then shows what a hostile agent name would do
+        deliver(config, HOSTILE.format(marker=marker))
+    assert not marker.exists()
+    assert refused.startswith("command: {agent} cannot be given to sh: a shell runs its arguments as code")
+    assert '"$LLMCOST_ALERT_AGENT"' in refused
+
+
+def test_a_shell_gets_the_values_from_the_environment_as_plain_text(tmp_path: Path) -> None:
+    marker, out = tmp_path / "pwned", tmp_path / "out.txt"
+    hostile = HOSTILE.format(marker=marker)
+    command = ("sh", "-c", 'printf "%s\\n" "$LLMCOST_ALERT_AGENT" >> "$0"', str(out))
+    (stats,) = deliver(AlertConfig(command=command, on_end=False), hostile).stats()
+    assert stats.sent == 1
+    assert out.read_text() == hostile + "\n"
+    assert not marker.exists()
+
+
+def test_a_program_gets_a_hostile_value_as_one_argument(tmp_path: Path) -> None:
+    marker, out = tmp_path / "pwned", tmp_path / "alerts.jsonl"
+    hostile = HOSTILE.format(marker=marker) + " --flag 'quoted' \"x\""
+    deliver(AlertConfig(command=script_recorder(out, "{agent}", "agent={agent}"), on_end=False), hostile)
+    (event,) = lines(out)
+    assert event["argv"] == [hostile, f"agent={hostile}"]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ('["sh", "-c", "echo {agent} >> f"]', r"\{agent\} cannot be given to sh: a shell runs its arguments as code"),
+        ("\"bash -c 'notify {text}'\"", r"\{text\} cannot be given to bash: a shell"),  # a string: split, then checked
+        ('["/bin/bash", "-lc", "x", "{agent}"]', r"given to /bin/bash: a shell"),  # even as a positional argument
+        ('["dash5.1", "script.sh", "{message}"]', r"\{message\} cannot be given to dash5.1: a shell"),
+        ('["python3", "-c", "import sys", "{agent}"]', r"given to python3: an interpreter runs its arguments as code"),
+        ('["perl", "-e", "print \\"{text}\\""]', r"given to perl: an interpreter"),
+        ('["env", "notify-send", "{text}"]', r"given to env: it runs a program named in its arguments"),
+        ('["timeout", "5", "{agent}"]', r"given to timeout: it runs a program named in its arguments"),
+        ('["ssh", "host", "notify {text}"]', r"given to ssh: it runs a program"),
+        ('["{agent}"]', r"the program cannot come from a placeholder \('\{agent\}'\): name the program itself"),
+        ('["/usr/bin/{kind}-notify", "x"]', r"the program cannot come from a placeholder"),
+    ],
+)
+def test_placeholders_for_a_shell_are_refused_at_config_check(
+    isolated_home: Path, capsys: pytest.CaptureFixture[str], command: str, message: str
+) -> None:
+    from llmcost.cli import main
+
+    path = write_config(isolated_home, f"[alerts]\ncommand = {command}\n")
+    assert main(["alerts"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"llmcost alerts: error: {path}: [alerts] command: ")
+    assert re.search(message, err)
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        '["sh", "-c", "echo \\"$LLMCOST_ALERT_TEXT\\" >> ~/alerts.log"]',  # no placeholder: the values are in the environment
+        '["notify-send", "--urgency=critical", "llmcost {severity}", "{text}"]',
+        '["/usr/local/bin/page-me", "--agent={agent}"]',
+        '["shellcheck-report", "{text}"]',  # a name that starts like a shell's is not one
+    ],
+)
+def test_placeholders_for_a_program_or_a_shell_without_them_are_fine(isolated_home: Path, command: str) -> None:
+    write_config(isolated_home, f"[alerts]\ncommand = {command}\n")
+    assert load_alert_config().command
+
+
+def test_a_nul_in_the_command_is_refused_at_config_check(isolated_home: Path) -> None:
+    write_config(isolated_home, '[alerts]\ncommand = ["notify-send", "a\\u0000b"]\n')
+    with pytest.raises(
+        AlertConfigError, match=r"command: 'a\\x00b' has a NUL character, which no program can be given"
+    ):
+        load_alert_config()
+
+
+def test_a_nul_in_an_agent_name_neither_stops_the_command_nor_hides_the_alert(tmp_path: Path) -> None:
+    # No argument or environment variable can hold a NUL: the command gets it as a visible U+2400, stdin gets it exact.
+    out = tmp_path / "alerts.jsonl"
+    engine = make_engine()
+    with Notifier(AlertConfig(command=script_recorder(out, "{agent}"), on_end=False)) as notifier:
+        one_by_one(engine, notifier, loop("bad\x00bot", T0, 5))
+        one_by_one(engine, notifier, loop("good-bot", T0 + 100, 5))
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+    first, second = lines(out)
+    assert first["agent"] == "bad\x00bot"
+    assert first["argv"] == ["bad\u2400bot"]
+    assert first["env"]["LLMCOST_ALERT_AGENT"] == "bad\u2400bot"
+    assert second["agent"] == "good-bot"
+    assert (stats.sent, stats.failed, stats.dropped) == (2, 0, 0)
+
+
+def test_a_huge_agent_name_still_reaches_the_command(tmp_path: Path) -> None:
+    # The system refuses an argument or a variable past 128 KiB: a name that long would silence its own alerts.
+    out = tmp_path / "alerts.jsonl"
+    huge = "x" * 300_000
+    (stats,) = deliver(AlertConfig(command=script_recorder(out, "{agent}"), on_end=False), huge).stats()
+    (event,) = lines(out)
+    assert event["agent"] == huge  # stdin has it whole
+    assert event["argv"] == ["x" * 4095 + "…"]
+    assert event["env"]["LLMCOST_ALERT_AGENT"] == "x" * 4095 + "…"
+    assert (stats.sent, stats.failed) == (1, 0)
+
+
+def test_a_fault_in_one_alert_is_counted_and_the_next_one_goes_out(tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    broken = AlarmEvent("burst-1", "burst", "warning", "odd", T_ISO, T_ISO, peak={"calls": object()})  # type: ignore[dict-item]
+    fine = AlarmEvent("burst-2", "burst", "warning", "fine", T_ISO, T_ISO, peak={"calls": 5.0})
+    with Notifier(AlertConfig(command=script_recorder(out), on_end=False)) as notifier:
+        notifier.handle([broken])  # its JSON cannot be written: a bug's stand-in, whatever it may be
+        notifier.handle([fine])
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+        problems = notifier.problems()
+    assert [e["agent"] for e in lines(out)] == ["fine"]
+    assert (stats.sent, stats.failed, stats.dropped) == (1, 1, 0)
+    assert stats.last_error.startswith("TypeError: Object of type object is not JSON serializable")
+    assert problems == [f"alerts to {stats.destination} failed 1× ({stats.last_error})"]
+
+
+def test_a_fault_in_one_webhook_alert_is_counted_and_the_next_one_goes_out(webhook: WebhookServer) -> None:
+    ended = AlarmEvent("b-1", "burst", "warning", "odd", T_ISO, T_ISO, T_ISO, peak={"calls": "many"})  # type: ignore[dict-item]
+    fine = AlarmEvent("b-2", "burst", "warning", "fine", T_ISO, T_ISO, peak={"calls": 5.0})
+    with Notifier(hook_config(webhook.url), backoff_s=0.01) as notifier:
+        notifier.handle([replace(ended, ended_at=None)])
+        notifier.handle([ended])  # its "peak calls many" cannot be formatted as a number
+        notifier.handle([fine])
+        assert notifier.flush(30)
+        (stats,) = notifier.stats()
+    assert ["agent odd" in t for t in webhook.texts()] == [True, False]
+    assert "agent fine" in webhook.texts()[1]
+    assert (stats.sent, stats.failed) == (2, 1)
+    assert stats.last_error.startswith("ValueError: ")
+
+
+def test_a_fault_turning_changes_into_alerts_is_shown(tmp_path: Path) -> None:
+    odd = AlarmEvent("x-1", "burst", "severe", "odd", T_ISO, T_ISO)  # type: ignore[arg-type]
+    with Notifier(AlertConfig(command=script_recorder(tmp_path / "out.jsonl"))) as notifier:
+        assert notifier.handle([odd]) == 0
+        assert notifier.errors == 1
+        assert notifier.problems() == ["1 alarm change not turned into alerts (KeyError: 'severe')"]
 
 
 @pytest.mark.parametrize(
@@ -480,6 +662,22 @@ def test_alerts_test_fails_when_a_destination_fails(
     write_config(isolated_home, f'[[alerts.webhook]]\nurl = "{webhook.url}"\n')
     assert main(["alerts", "--test"]) == 1
     assert capsys.readouterr().out == f"webhook {webhook.host}: FAILED: HTTP 404: no_service\n"
+
+
+def test_alerts_test_shows_a_hostile_answer_escaped(
+    isolated_home: Path, webhook: WebhookServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmcost.cli import main
+
+    # A webhook's answer and a command's stderr are someone else's text: printed raw, they could drive the terminal.
+    webhook.script[:] = [Reply(404, b"\x1b]0;pwned\x07\x1b[2Jgone")]
+    command = json.dumps([sys.executable, "-c", "import sys; sys.stderr.write('\\x1b[2Jboom\\n'); sys.exit(1)"])
+    write_config(isolated_home, f'[alerts]\ncommand = {command}\n[[alerts.webhook]]\nurl = "{webhook.url}"\n')
+    assert main(["alerts", "--test"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "FAILED: exit 1: \\x1b[2Jboom" in out
+    assert "FAILED: HTTP 404: \\x1b]0;pwned\\x07\\x1b[2Jgone" in out
 
 
 def test_alerts_command_reports_a_bad_table(isolated_home: Path, capsys: pytest.CaptureFixture[str]) -> None:

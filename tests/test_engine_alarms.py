@@ -182,8 +182,8 @@ def test_thresholds_come_from_the_config_file(isolated_home: Path) -> None:
         ("alarms = 3\n", r"\[alarms\] must be a table"),
         ('[alarms]\nburst_calls = "many"\n', "burst_calls must be a whole number"),
         ("[alarms]\nburst_calls = 2.5\n", "burst_calls must be a whole number"),
-        ("[alarms]\ncall_cost_usd = true\n", "call_cost_usd must be a number"),
-        ("[alarms]\nbudget_day_usd = -1\n", "budget_day_usd must be a number of 0 or more"),
+        ("[alarms]\ncall_cost_usd = true\n", "call_cost_usd must be an amount in USD"),
+        ("[alarms]\nbudget_day_usd = -1\n", r"budget_day_usd must be an amount in USD from 0 \(off\)"),
     ],
 )
 def test_a_bad_config_file_is_one_clear_error_naming_it(isolated_home: Path, text: str, message: str) -> None:

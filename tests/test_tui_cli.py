@@ -74,7 +74,7 @@ def test_once_text(capsys: pytest.CaptureFixture[str]) -> None:
     [
         (["--json"], "--json needs --once"),
         (["--once", "/no/such/dir"], "no such file or directory: /no/such/dir"),
-        (["--speed", "0"], "--speed must be positive"),
+        (["--speed", "0"], "--speed must be a number more than 0 and at most 10,000, not 0"),
         (["--since", "yesterday"], "--since: not a date"),
         (["--replay", "/no/such/file.jsonl"], "no such file or directory"),
         (["--set", "nope=1", "--once"], "unknown alarm setting 'nope'"),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 
 def run() -> None:
+    from llmcost.cli import exit_with
     from tui._cli import main
 
-    sys.exit(main())
+    exit_with(main)
 
 
 if __name__ == "__main__":

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 from typing import NoReturn
 
 from llmcost.alerts import AlertConfig, AlertConfigError, load_alert_config
-from llmcost.cli import UsageError, add_alarm_flags, alarm_config, resolve_paths
+from llmcost.cli import UsageError, add_alarm_flags, alarm_config, os_error, resolve_paths
 from llmcost.engine import Engine, Follower
 
 __all__ = ["build_parser", "main"]
 
 PROG = "llmcost-top"
+MAX_SPEED = 10_000  # a day of traffic in under 9 s: faster is no replay
 GROUPS = ("agent", "model", "provider", "session", "user", "workflow")
 
 
@@ -65,22 +67,35 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # for exit_with: the reader went away, nothing to say
+        raise
+    except OSError as exc:  # a log the system refuses to read (EIO, EACCES): one line, not a traceback
+        print(f"{PROG}: error: {os_error(exc)}", file=sys.stderr)
+        return 1
 
 
 def _check(args: argparse.Namespace) -> None:
     if args.json and not args.once:
         raise UsageError("--json needs --once")
-    if args.speed <= 0:
-        raise UsageError("--speed must be positive")
+    if not (math.isfinite(args.speed) and 0 < args.speed <= MAX_SPEED):
+        raise UsageError(f"--speed must be a number more than 0 and at most {MAX_SPEED:,}, not {args.speed:g}")
     if args.replay is not None and args.paths:
         raise UsageError("--replay takes one PATH; give no other paths")
-    if args.since is not None:
-        try:
-            dt.date.fromisoformat(args.since[:10])
-        except ValueError:
-            raise UsageError(f"--since: not a date: {args.since!r}") from None
+    if args.since is not None and not _is_date(args.since):
+        raise UsageError(f"--since: not a date: {args.since!r}")
     args.config = alarm_config(args)
     args.alerts = None if args.once or args.no_alerts else _alerts()
+
+
+def _is_date(text: str) -> bool:
+    """A UTC date (``2026-01-31``) or a date and time: the whole text, not only its first ten characters."""
+    for parse in (dt.date.fromisoformat, dt.datetime.fromisoformat):
+        try:
+            parse(text.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 def _alerts() -> AlertConfig:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
+from llmcost.cli import printable
 from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
 from llmcost.log import iso
 from pricing import format_plain, format_table
@@ -72,6 +73,14 @@ def _money(value: Any) -> Any:
     return value
 
 
+def _cost(row: GroupStats) -> str:
+    """A group's cost, never an unpriced call shown as free: ``unpriced`` when none of its calls has a price, the
+    priced sum marked ``?`` (a lower bound, as on the live screen) when some have none."""
+    if row.unpriced_calls and row.unpriced_calls >= row.calls:
+        return "unpriced"
+    return f"{usd(row.cost_usd)}?" if row.unpriced_calls else usd(row.cost_usd)
+
+
 def _text(snap: Snapshot) -> list[str]:
     t = snap.totals
     lines = [
@@ -82,11 +91,11 @@ def _text(snap: Snapshot) -> list[str]:
     headers = [snap.group_by, "calls", "input", "output", "cost", "lat p95", "errors", "alarm"]
     rows = [
         [
-            r.key,
+            printable(r.key),  # names from the logs: never raw control characters on a terminal
             str(r.calls),
             tokens(r.input_tokens),
             tokens(r.output_tokens),
-            usd(r.cost_usd),
+            _cost(r),
             millis(r.latency_ms.p95),
             str(r.errors),
             r.alarm or "",
@@ -96,5 +105,5 @@ def _text(snap: Snapshot) -> list[str]:
     lines += format_table(headers, rows, [False, True, True, True, True, True, True, False])
     for a in snap.alarms:
         if a.active:
-            lines.append(f"{a.severity.upper():8} {a.kind:14} {a.agent or '-':16} {a.message}")
+            lines.append(f"{a.severity.upper():8} {a.kind:14} {printable(a.agent or '-'):16} {printable(a.message)}")
     return lines

@@ -19,6 +19,7 @@ max_per_minute = 10
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import shlex
 import string
@@ -43,6 +44,30 @@ SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
 KINDS = ("burst", "repeat", "error_streak", "spend_rate", "call_cost", "budget", "context_growth")
 #: Fields a command argument may name in braces: ``["notify-send", "llmcost {severity}", "{text}"]``.
 PLACEHOLDERS = ("id", "state", "kind", "severity", "agent", "message", "started_at", "detected_at", "ended_at", "text")
+
+
+MAX_TIMEOUT_S = 3600.0  # an alert an hour late is no alert; and a worker must not wait for ever
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Programs that would take a placeholder's value as code or as a command line. Values come from the logs (an agent
+# named ``bot$(rm -rf ~)``), so a command run by one of these gets them from the environment only. The program is
+# the first argument: a wrapper (env, timeout, xargs, ssh ...) is refused too, as the value could name what it runs.
+_SHELLS = _words(
+    "sh bash dash zsh ksh mksh oksh pdksh ash yash fish csh tcsh rc es nu elvish xonsh pwsh powershell cmd busybox toybox"
+)
+_INTERPRETERS = _words(
+    "python pypy perl ruby irb node nodejs deno bun php lua luajit tclsh wish expect osascript awk gawk mawk nawk "
+    "sed gsed rscript julia guile racket sbcl groovy jshell"
+)
+_RUNNERS = _words(
+    "env sudo doas su runuser pkexec nice nohup timeout stdbuf setsid ionice chrt taskset time exec command xargs "
+    "parallel watch flock script ssh rsh systemd-run nsenter unshare chroot firejail bwrap strace ltrace gdb valgrind "
+    "xterm tmux screen at batch eval start open xdg-open gio kde-open"
+)
 
 
 class AlertConfigError(ValueError):
@@ -73,7 +98,10 @@ class WebhookConfig:
 
 @dataclass(frozen=True, slots=True)
 class AlertConfig:
-    """Where alarm events go: the terminal bell, a command, webhooks. Empty by default: nothing is sent."""
+    """Where alarm events go: the terminal bell, a command, webhooks. Empty by default: nothing is sent.
+
+    A ``command`` that would hand a placeholder to a shell, an interpreter or a program runner (or take its program
+    from one) raises :class:`AlertConfigError`: see :func:`command_problem`."""
 
     min_severity: Severity = "warning"
     kinds: tuple[str, ...] = ()  # empty: every kind
@@ -83,9 +111,66 @@ class AlertConfig:
     command_timeout_s: float = 10.0
     webhooks: tuple[WebhookConfig, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Checked here too, not only when read from the file, so no caller can hand a placeholder to a shell.
+        if self.command:
+            problem = command_problem(self.command)
+            if problem is not None:
+                raise AlertConfigError(f"command: {problem}")
+
     @property
     def enabled(self) -> bool:
         return self.bell or bool(self.command) or bool(self.webhooks)
+
+
+def command_problem(argv: tuple[str, ...] | list[str]) -> str | None:
+    """Why ``argv`` cannot be the alert command (one line), or ``None``.
+
+    Placeholders are for programs that take their arguments as data: never the program itself, and never any argument
+    of a shell, an interpreter or a program that runs another one (see ``docs/alerts.md``)."""
+    if not argv:
+        return "is empty"
+    named: list[tuple[str, str]] = []
+    for arg in argv:
+        if "\0" in arg:  # the system refuses it: the command would fail at every alert
+            return f"{arg!r} has a NUL character, which no program can be given"
+        try:
+            named += [(f, arg) for f in _fields_named(arg)]
+        except ValueError as exc:
+            return f"{arg!r}: {exc} (write {{{{ and }}}} for literal braces)"
+    for field_name, arg in named:
+        if field_name not in PLACEHOLDERS:
+            return f"unknown placeholder {{{field_name}}} in {arg!r} (known: {', '.join(PLACEHOLDERS)})"
+    if not named:
+        return None
+    first = named[0][0]
+    if _fields_named(argv[0]):
+        return f"the program cannot come from a placeholder ({argv[0]!r}): name the program itself"
+    program = _program_name(argv[0])
+    if program in _SHELLS:
+        why = "a shell runs its arguments as code: an agent named 'x$(rm -rf ~)' would run"
+    elif program in _INTERPRETERS:
+        why = "an interpreter runs its arguments as code: an agent named 'x$(rm -rf ~)' could run"
+    elif program in _RUNNERS:
+        why = "it runs a program named in its arguments: the value could choose what runs"
+    else:
+        return None
+    return (
+        f"{{{first}}} cannot be given to {argv[0]}: {why}; pass the value by the environment instead, "
+        f"e.g. ['sh', '-c', 'echo \"$LLMCOST_ALERT_{first.upper()}\"']"
+    )
+
+
+def _fields_named(arg: str) -> list[str]:
+    """The placeholders in one argument; ``ValueError`` for unbalanced braces."""
+    return [f for _, f, _, _ in string.Formatter().parse(arg) if f is not None]
+
+
+def _program_name(arg: str) -> str:
+    """``python`` of ``/usr/bin/python3.12``, ``bash`` of ``C:\\Git\\bin\\bash.EXE``: the name without its
+    directory, version or ``.exe``."""
+    name = os.path.basename(arg.strip().replace("\\", "/")).lower().removesuffix(".exe")
+    return name.rstrip("0123456789.-") or name
 
 
 def load_alert_config(path: str | os.PathLike[str] | None = None) -> AlertConfig:
@@ -118,7 +203,7 @@ def parse_alert_config(table: Any, source: str = "config") -> AlertConfig:
         on_end=where.boolean(table, "on_end", defaults.on_end),
         bell=where.boolean(table, "bell", defaults.bell),
         command=where.command(table, "command"),
-        command_timeout_s=where.number(table, "command_timeout_s", defaults.command_timeout_s),
+        command_timeout_s=where.number(table, "command_timeout_s", defaults.command_timeout_s, most=MAX_TIMEOUT_S),
         webhooks=tuple(_webhook(hook, _Where(source, f"[[alerts.webhook]] #{i}")) for i, hook in enumerate(hooks, 1)),
     )
 
@@ -132,14 +217,16 @@ def _webhook(table: Any, where: _Where) -> WebhookConfig:
     headers = table.get("headers", {})
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise where.error('headers must be a table of strings, e.g. headers = { Authorization = "Bearer ..." }')
-    retries = where.number(table, "retries", base.retries, integer=True, least=0)
+    retries = where.number(table, "retries", base.retries, integer=True, least=0, most=100)
     return WebhookConfig(
         url=url,
         min_severity=where.severity(table, "min_severity", None),
         kinds=where.kinds(table, "kinds"),
         on_end=where.boolean(table, "on_end", None),
-        max_per_minute=int(where.number(table, "max_per_minute", base.max_per_minute, integer=True, least=1)),
-        timeout_s=where.number(table, "timeout_s", base.timeout_s),
+        max_per_minute=int(
+            where.number(table, "max_per_minute", base.max_per_minute, integer=True, least=1, most=10_000)
+        ),
+        timeout_s=where.number(table, "timeout_s", base.timeout_s, most=MAX_TIMEOUT_S),
         retries=int(retries),
         headers=dict(headers),
     )
@@ -186,16 +273,25 @@ class _Where:
         return value
 
     def number(
-        self, table: dict[str, Any], name: str, default: float, *, integer: bool = False, least: float | None = None
+        self,
+        table: dict[str, Any],
+        name: str,
+        default: float,
+        *,
+        most: float,
+        integer: bool = False,
+        least: float | None = None,
     ) -> float:
+        """A finite number up to ``most``: from ``least``, or more than 0 when there is no ``least``."""
         value = table.get(name, default)
         kind = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kind):
             raise self.error(f"{name} must be {'a whole number' if integer else 'a number'}, not {value!r}")
-        if least is not None and value < least:
-            raise self.error(f"{name} must be at least {least:g}, not {value!r}")
-        if least is None and value <= 0:
-            raise self.error(f"{name} must be positive, not {value!r}")
+        low_ok = value >= least if least is not None else value > 0
+        if not (math.isfinite(value) and low_ok and value <= most):
+            what = "a whole number" if integer else "a number"
+            low = f"from {least:g} to" if least is not None else "more than 0 and at most"
+            raise self.error(f"{name} must be {what} {low} {most:,.10g}, not {value!r}")
         return value
 
     def severity(self, table: dict[str, Any], name: str, default: Severity | None) -> Any:
@@ -230,17 +326,7 @@ class _Where:
             raise self.error(f'{name} must be a list of strings, e.g. {name} = ["notify-send", "llmcost", "{{text}}"]')
         if table.get(name) is not None and not value:
             raise self.error(f"{name} is empty")
-        for arg in value:
-            self._placeholders(name, arg)
+        problem = command_problem(value) if value else None
+        if problem is not None:
+            raise self.error(f"{name}: {problem}")
         return tuple(value)
-
-    def _placeholders(self, name: str, arg: str) -> None:
-        try:
-            fields_named = [f for _, f, _, _ in string.Formatter().parse(arg) if f is not None]
-        except ValueError as exc:
-            raise self.error(f"{name}: {arg!r}: {exc} (write {{{{ and }}}} for literal braces)") from None
-        for named in fields_named:
-            if named not in PLACEHOLDERS:
-                raise self.error(
-                    f"{name}: unknown placeholder {{{named}}} in {arg!r} (known: {', '.join(PLACEHOLDERS)})"
-                )

@@ -16,7 +16,7 @@ from typing import Any
 
 from llmcost.alerts._config import SEVERITIES, AlertConfig, WebhookConfig
 from llmcost.alerts._message import Alert, State
-from llmcost.alerts._sinks import AlertStats, BellSink, CommandSink, Sink
+from llmcost.alerts._sinks import AlertStats, BellSink, CommandSink, Sink, escaped
 from llmcost.alerts._webhook import WebhookSink, make_client
 from llmcost.engine import AlarmEvent, Severity
 
@@ -72,7 +72,8 @@ class Notifier:
     ) -> None:
         self.config = config
         self.source = source
-        self.errors = 0  # faults of the notifier itself (counted, never raised)
+        self.errors = 0  # alarm changes the notifier itself failed on (counted, never raised)
+        self.last_error = ""
         self._routes: list[tuple[_Gate, Sink]] = []
         if config.bell:
             self._routes.append((_Gate(config.min_severity, config.kinds, on_end=False), BellSink(ring)))
@@ -89,10 +90,13 @@ class Notifier:
 
     def handle(self, changes: Iterable[AlarmEvent]) -> int:
         """Queue the alerts these changes call for; returns how many were queued (all destinations together)."""
+        batch: list[AlarmEvent] = []
         try:
-            return self._handle(list(changes))
-        except Exception:  # a bug in alerting must never stop the monitor
-            self.errors += 1
+            batch = list(changes)
+            return self._handle(batch)
+        except Exception as exc:  # a bug in alerting must never stop the monitor: counted, shown by problems()
+            self.errors += max(1, len(batch))
+            self.last_error = escaped(f"{type(exc).__name__}: {exc}")  # it may quote a name from the logs
             return 0
 
     def _handle(self, changes: list[AlarmEvent]) -> int:
@@ -139,6 +143,9 @@ class Notifier:
     def problems(self) -> list[str]:
         """Failures in plain words, for the monitor's notice line (empty when all is well)."""
         out: list[str] = []
+        if self.errors:
+            plural = "" if self.errors == 1 else "s"
+            out.append(f"{self.errors} alarm change{plural} not turned into alerts ({self.last_error})")
         for s in self.stats():
             if s.destination == "bell":
                 continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,10 +21,11 @@ from dataclasses import dataclass
 
 from llmcost.alerts._message import Alert, event_env, event_fields, event_json
 
-__all__ = ["BELL_INTERVAL_S", "AlertStats", "BellSink", "CommandSink", "Sink", "Worker", "terminal_bell"]
+__all__ = ["BELL_INTERVAL_S", "AlertStats", "BellSink", "CommandSink", "Sink", "Worker", "escaped", "terminal_bell"]
 
 BELL_INTERVAL_S = 3.0  # a loop opening many episodes at once rings once, not a carillon
 QUEUE_BATCHES = 100  # batches of alerts waiting per destination before new ones are dropped
+MAX_VALUE_CHARS = 4096  # per argument or variable: ten of them, four bytes a character at worst, stay far below limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,21 @@ class Sink:
         with self._lock:
             self._counts[name] += n
             if error is not None:
-                self._last_error = error
+                self._last_error = escaped(error)
 
     def stats(self) -> AlertStats:
         with self._lock:
             return AlertStats(self.name, last_error=self._last_error, **self._counts)
+
+
+# Control characters (terminal escapes start with ESC or CSI) and bidi overrides, as in llmcost.cli.printable.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escaped(error: str) -> str:
+    """An error as shown on the monitor's notice line and by ``llmcost alerts --test``: it may quote a webhook's
+    answer or a command's stderr, someone else's text, so its control characters become visible escapes."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), error)
 
 
 def terminal_bell() -> bool:
@@ -198,7 +210,10 @@ class CommandSink(Worker):
     def run(self) -> None:
         while (batch := self.next_batch(None)) is not None:
             for alert in batch:
-                error = self._run_one(alert)
+                try:
+                    error = self._run_one(alert)
+                except Exception as exc:  # one alert no command can take must not stop the ones after it
+                    error = f"{type(exc).__name__}: {exc}"
                 if error is None:
                     self.count("sent")
                 else:
@@ -207,7 +222,7 @@ class CommandSink(Worker):
 
     def _run_one(self, alert: Alert) -> str | None:
         data = event_json(alert)
-        fields = event_fields(data)
+        fields = {name: _plain(value) for name, value in event_fields(data).items()}
         try:
             argv = [arg.format_map(fields) for arg in self.argv]
         except (KeyError, ValueError, IndexError, AttributeError) as exc:  # checked when read from the config file
@@ -238,6 +253,15 @@ class CommandSink(Worker):
             return None
         lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
         return f"exit {proc.returncode}" + (f": {lines[-1].strip()[:200]}" if lines else "")
+
+
+def _plain(value: str) -> str:
+    """``value`` as an argument or an environment variable can hold it: a NUL (neither can) shows as U+2400 (the
+    symbol for NUL), a lone surrogate (no encoding has it) as ``?``, and past :data:`MAX_VALUE_CHARS` it is cut with
+    ``…`` (the system refuses one past 128 KiB). Standard input gets the exact value, in JSON."""
+    if len(value) > MAX_VALUE_CHARS:
+        value = value[: MAX_VALUE_CHARS - 1] + "…"
+    return value.replace("\0", "\u2400").encode("utf-8", "replace").decode("utf-8")
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -117,10 +117,14 @@ class WebhookSink(Worker):
         if self.limit.free() == 1 and len(pending) > 1:
             batch = pending[:]
             pending.clear()
-            body = summary_body(batch, self.config.max_per_minute)
         else:
             batch = [pending.pop(0)]
-            body = slack_body(batch[0])
+        try:
+            body = summary_body(batch, self.config.max_per_minute) if len(batch) > 1 else slack_body(batch[0])
+        except Exception as exc:  # one alert that cannot be written must not stop the ones after it
+            self.count("failed", error=f"{type(exc).__name__}: {exc}")
+            self.done(len(batch))
+            return
         self.limit.take()
         error = self._post(client, body)
         if error is None:

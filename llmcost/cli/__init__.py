@@ -1,6 +1,7 @@
 """The ``llmcost`` command line: ``report``, ``alarms``, ``export``, ``demo`` and ``alerts``, one module each.
 
-Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process. ``llmcost-top`` shares the
+Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process; the entry point runs it
+through :func:`exit_with` (a closed pipe or Ctrl-C ends it quietly). ``llmcost-top`` shares the
 PATH, period and alarm flags and their checks (:func:`add_alarm_flags`, :func:`alarm_config`, :func:`resolve_paths`).
 """
 
@@ -11,10 +12,20 @@ import sys
 from typing import Any, NoReturn
 
 from llmcost.cli import _alarms, _demo, _export, _report
-from llmcost.cli._common import UsageError, alarm_config, resolve_paths
+from llmcost.cli._common import UsageError, alarm_config, exit_with, os_error, printable, resolve_paths
 from llmcost.engine import REPORT_KEYS
 
-__all__ = ["UsageError", "add_alarm_flags", "alarm_config", "build_parser", "main", "resolve_paths"]
+__all__ = [
+    "UsageError",
+    "add_alarm_flags",
+    "alarm_config",
+    "build_parser",
+    "exit_with",
+    "main",
+    "os_error",
+    "printable",
+    "resolve_paths",
+]
 
 PROG = "llmcost"
 
@@ -91,7 +102,7 @@ def _export_parser(sub: argparse._SubParsersAction[Any]) -> argparse.ArgumentPar
     _paths(p)
     _period(p)
     target = p.add_mutually_exclusive_group(required=True)
-    target.add_argument("--csv", metavar="FILE", help="write a CSV file")
+    target.add_argument("--csv", metavar="FILE", help="write a CSV file (- for standard output)")
     target.add_argument("--sqlite", metavar="FILE", help="write (or add to) a SQLite database")
     target.add_argument(
         "--otlp", metavar="URL", help="send spans to this OTLP/HTTP collector (http://host:4318 or its /v1/traces URL)"
@@ -158,5 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `llmcost report | head`
-        return 0
+    except BrokenPipeError:  # for exit_with: the reader went away, nothing to say
+        raise
+    except OSError as exc:  # the system refused a read or a write the checks could not foresee (EIO, EACCES)
+        print(f"{PROG} {args.command}: error: {os_error(exc)}", file=sys.stderr)
+        return 1

@@ -7,7 +7,7 @@ import json
 import time
 from dataclasses import asdict
 
-from llmcost.cli._common import alarm_config, batches
+from llmcost.cli._common import alarm_config, batches, printable
 from llmcost.engine import alarm_history
 
 __all__ = ["run_alarms"]
@@ -27,7 +27,6 @@ def run_alarms(args: argparse.Namespace) -> int:
         print("no alarms")
     for e in events:
         end = e.ended_at or "active"
-        print(
-            f"{e.detected_at}  {e.severity:<8}  {e.kind:<14}  {e.agent or '-':<16}  {e.message}  (from {e.started_at} to {end})"
-        )
+        agent, message = printable(e.agent or "-"), printable(e.message)  # both carry names from the logs
+        print(f"{e.detected_at}  {e.severity:<8}  {e.kind:<14}  {agent:<16}  {message}  (from {e.started_at} to {end})")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 
 from llmcost.alerts import AlertConfig, AlertConfigError, Notifier, load_alert_config
@@ -12,7 +13,12 @@ from llmcost.paths import config_file
 __all__ = ["run_alerts"]
 
 
+MAX_TIMEOUT_S = 3600.0
+
+
 def run_alerts(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT_S):
+        raise UsageError(f"--timeout must be a number of seconds more than 0 and at most 3,600, not {args.timeout:g}")
     try:
         config = load_alert_config()
     except AlertConfigError as exc:

@@ -7,22 +7,80 @@ import argparse
 import datetime as dt
 import glob
 import os
+import re
 import sys
-from collections.abc import Iterator
-from dataclasses import fields
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, NoReturn
 
-from llmcost.engine import AlarmConfig, load_alarm_config, read_history
+from llmcost.engine import AlarmConfig, AlarmConfigError, load_alarm_config, parse_setting, read_history
 from llmcost.log import Record
 
 if TYPE_CHECKING:
     from llmcost.engine import IngestStats
 
-__all__ = ["Bar", "UsageError", "alarm_config", "batches", "period", "resolve_paths", "say_skipped"]
+__all__ = [
+    "Bar",
+    "UsageError",
+    "alarm_config",
+    "batches",
+    "exit_with",
+    "os_error",
+    "period",
+    "printable",
+    "resolve_paths",
+    "say_skipped",
+]
 
 
 class UsageError(ValueError):
     """Bad input from the command line: one line on stderr, exit 2."""
+
+
+def exit_with(main: Callable[[], int]) -> NoReturn:
+    """Run a command's ``main()`` and exit with its code: what ``llmcost`` and ``llmcost-top`` do when run.
+
+    A reader that stops early (``llmcost report | head -1``) ends the command quietly with exit 0, as it would the
+    ``pricing`` command: the output was wanted only that far, so there is nothing to report. Ctrl-C ends it with 130
+    (the shell's code for SIGINT), without a traceback."""
+    try:
+        code = main()
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush (which prints a warning)
+    except BrokenPipeError:
+        _silence_stdout()
+        code = 0
+    except KeyboardInterrupt:
+        _silence_stdout()
+        code = 130
+    sys.exit(code)
+
+
+# C0 controls, DEL and C1 controls (terminal escape sequences start with ESC or CSI), line and paragraph separators,
+# and the bidi embeddings, overrides and isolates that make text read in another order than it is.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters as visible escapes (``\\x1b``, ``\\u202e``).
+
+    Names come from the logs, and whoever writes a log line chooses them: printed raw, ``\\x1b]0;...\\x07`` retitles
+    the reader's terminal and ``\\x1b[2J`` clears it. Only text outputs use this; JSON and CSV keep exact values."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def os_error(exc: OSError) -> str:
+    """An error of the system as one line: the file when it is known (a log may fail to read: EIO, EACCES)."""
+    reason = exc.strerror or str(exc)
+    return f"cannot read {os.fsdecode(exc.filename)}: {reason}" if exc.filename else f"cannot read the logs: {reason}"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: what is left in its buffer then goes nowhere, quietly, when Python exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real stdout (closed, or replaced by an object without a descriptor)
+        pass
 
 
 def resolve_paths(paths: list[str]) -> list[str]:
@@ -37,6 +95,9 @@ def resolve_paths(paths: list[str]) -> list[str]:
                 raise UsageError(f"no file matches {path}")
         elif not os.path.exists(os.path.expanduser(path)):
             raise UsageError(f"no such file or directory: {path}")
+        elif not (os.path.isfile(os.path.expanduser(path)) or os.path.isdir(os.path.expanduser(path))):
+            # a FIFO or a device: logs are read by offset, and a FIFO with no writer would hang the read
+            raise UsageError(f"not a file or directory: {path}")
     return paths
 
 
@@ -51,24 +112,33 @@ def when(text: str | None, flag: str) -> dt.datetime | None:
 
 
 def alarm_config(args: argparse.Namespace) -> AlarmConfig:
-    """The alarm thresholds: defaults < ``[alarms]`` in the config file < ``--budget`` / ``--set NAME=VALUE``."""
+    """The alarm thresholds: defaults < ``[alarms]`` in the config file < ``--budget`` / ``--set NAME=VALUE``.
+
+    Every value, wherever it comes from, is checked by :class:`AlarmConfig` (one rule for each threshold)."""
     try:
         config = load_alarm_config()
-    except (ValueError, TypeError) as exc:
+    except AlarmConfigError as exc:
         raise UsageError(str(exc)) from None
-    types = {f.name: f.type for f in fields(AlarmConfig)}
     changes: dict[str, object] = {}
     for item in getattr(args, "alarm_settings", []):
         name, sep, raw = item.partition("=")
-        if not sep or name not in types:
-            raise UsageError(f"--set: unknown alarm setting {name!r} (known: {', '.join(sorted(types))})")
+        if not sep:
+            raise UsageError(f"--set: expected NAME=VALUE, e.g. --set burst_calls=30, not {item!r}")
         try:
-            changes[name] = int(raw) if "int" in str(types[name]) and "float" not in str(types[name]) else float(raw)
-        except ValueError:
-            raise UsageError(f"--set {name}: not a number: {raw!r}") from None
-    if getattr(args, "budget", None) is not None:
-        changes["budget_day_usd"] = args.budget
-    return config.with_overrides(**changes)
+            changes[name] = parse_setting(name, raw)
+        except AlarmConfigError as exc:
+            raise UsageError(f"--set: {exc}") from None
+    try:
+        config = config.with_overrides(**changes)
+    except AlarmConfigError as exc:
+        raise UsageError(f"--set: {exc}") from None
+    budget = getattr(args, "budget", None)
+    if budget is None:
+        return config
+    try:
+        return config.with_overrides(budget_day_usd=budget)
+    except AlarmConfigError as exc:
+        raise UsageError(f"--budget: {exc}") from None
 
 
 class Bar:
@@ -108,7 +178,7 @@ def say_skipped(malformed: dict[str, int], duplicates: int) -> None:
     """One line on stderr for malformed lines (per file) and one for duplicate records, when there were any."""
     bad = sum(malformed.values())
     if bad:
-        files = ", ".join(f"{os.path.basename(name)}: {n}" for name, n in sorted(malformed.items()))
+        files = ", ".join(f"{printable(os.path.basename(name))}: {n}" for name, n in sorted(malformed.items()))
         print(f"llmcost: skipped {bad} malformed line{'s' * (bad != 1)} ({files})", file=sys.stderr)
     if duplicates:
         s = "s" * (duplicates != 1)

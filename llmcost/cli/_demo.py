@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
+import math
 import time
 from pathlib import Path
 from typing import Any
 
+from llmcost.cli._common import UsageError
 from llmcost.demo import demo_traffic, write_demo
 
 __all__ = ["register"]
@@ -30,14 +31,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.set_defaults(func=_run_demo)
 
 
+MAX_DURATION_S = 86_400.0
+MAX_RATE = 1_000.0
+MAX_AT_ONCE = 1_000_000  # calls written without --live: more is minutes of writing, and gigabytes
+
+
 def _run_demo(args: argparse.Namespace) -> int:
-    if args.duration <= 0 or args.rate <= 0:
-        print("llmcost demo: error: --duration and --rate must be positive", file=sys.stderr)
-        return 2
+    _check(args)
     if args.dir is None:
         from llmcost.paths import log_dir
 
         args.dir = log_dir()
+    try:  # the recorder never raises: a directory it cannot write would only show as "wrote 0"
+        args.dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise UsageError(f"--dir: not a directory: {args.dir}") from None
+    except OSError as exc:
+        raise UsageError(f"--dir: cannot create {args.dir}: {exc.strerror or exc}") from None
     if args.live:
         with demo_traffic(args.dir, rate=args.rate, seed=args.seed) as traffic, contextlib.suppress(KeyboardInterrupt):
             time.sleep(args.duration)
@@ -51,3 +61,20 @@ def _run_demo(args: argparse.Namespace) -> int:
     else:
         print(f"wrote {count} demo records to {args.dir}")
     return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    """Numbers a demo can be made of: finite, and small enough to finish."""
+    if not (math.isfinite(args.duration) and 0 < args.duration <= MAX_DURATION_S):
+        raise UsageError(
+            f"--duration must be a number of seconds more than 0 and at most 86,400, not {args.duration:g}"
+        )
+    if not (math.isfinite(args.rate) and 0 < args.rate <= MAX_RATE):
+        raise UsageError(
+            f"--rate must be a number of calls per second more than 0 and at most 1,000, not {args.rate:g}"
+        )
+    if not args.live and args.duration * args.rate > MAX_AT_ONCE:
+        calls = args.duration * args.rate
+        raise UsageError(
+            f"--duration × --rate is {calls:,.0f} calls: at most 1,000,000 at once (--live writes them in real time)"
+        )

@@ -7,7 +7,7 @@ import csv
 import json
 import sys
 
-from llmcost.cli._common import Bar, period, resolve_paths, say_skipped
+from llmcost.cli._common import Bar, period, printable, resolve_paths, say_skipped
 from llmcost.engine import ReportRow, report_files
 
 __all__ = ["run_report"]
@@ -57,7 +57,25 @@ def _print_table(data: list[dict[str, object]], by: str) -> None:
         "latency_p95_ms",
         "ttft_p50_ms",
     )
-    table = [heads, *[tuple("-" if row[k] is None else str(row[k]) for k in keys) for row in data]]
+    table = [heads, *[_cells(row, keys) for row in data]]
     widths = [max(len(line[i]) for line in table) for i in range(len(heads))]
     for line in table:
         print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))))
+    unpriced = sum(int(str(row["unpriced_calls"])) for row in data)
+    if unpriced:
+        s = "s have" if unpriced != 1 else " has"
+        print(f"? {unpriced} call{s} no price (unknown model or no usage): the sums leave them out")
+
+
+def _cells(row: dict[str, object], keys: tuple[str, ...]) -> tuple[str, ...]:
+    """One table row. An unpriced call is never shown as free: a group with no priced call says ``unpriced``, one
+    with some shows their sum marked ``?`` (a lower bound), as the monitor does."""
+    cells = {k: "-" if row[k] is None else str(row[k]) for k in keys}
+    cells["key"] = printable(cells["key"])  # a name from the logs: never raw control characters on a terminal
+    unpriced, calls = int(str(row["unpriced_calls"])), int(str(row["calls"]))
+    if unpriced and unpriced >= calls:
+        cells["cost_usd"], cells["cost_per_1k_tokens"] = "unpriced", "-"
+    elif unpriced:
+        cells["cost_usd"] += "?"
+        cells["cost_per_1k_tokens"] += "?"
+    return tuple(cells[k] for k in keys)

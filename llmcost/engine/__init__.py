@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from llmcost.engine._aggregate import NONE, OTHER, Engine
-from llmcost.engine._alarms import AlarmConfig, Alarms, load_alarm_config
+from llmcost.engine._alarms import AlarmConfig, AlarmConfigError, Alarms, load_alarm_config, parse_setting
 from llmcost.engine._export import export_csv, export_sqlite
 from llmcost.engine._follow import Follower, Progress, is_log_name
 from llmcost.engine._history import History, history
@@ -44,6 +44,7 @@ __all__ = [
     "REPORT_KEYS",
     "SCAN_KEYS",
     "AlarmConfig",
+    "AlarmConfigError",
     "AlarmEvent",
     "Alarms",
     "Engine",
@@ -67,6 +68,7 @@ __all__ = [
     "history",
     "is_log_name",
     "load_alarm_config",
+    "parse_setting",
     "read_history",
     "report",
     "report_files",

@@ -9,24 +9,94 @@ Budgets are different: an exhausted budget stays exhausted, so its episode ends 
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from llmcost.engine._snapshot import AlarmEvent, Severity
 from llmcost.log import Record, iso
 
-__all__ = ["AlarmConfig", "Alarms", "load_alarm_config"]
+__all__ = ["AlarmConfig", "AlarmConfigError", "Alarms", "load_alarm_config", "parse_setting"]
 
 _RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 _PICO = 1e12
 
 
+class AlarmConfigError(ValueError):
+    """A threshold of the wrong type or out of its range: one line naming the setting, the value and the range."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    """What a threshold may be: whole or not, its bounds, and whether 0 turns its check off."""
+
+    kind: str  # in words, for the error: "a whole number", "a number of seconds"
+    low: float
+    high: float
+    whole: bool = False
+    off: bool = False  # 0 is allowed and means "this check is off"
+    above_low: bool = False  # the low bound itself is not allowed (a window of 0 s means nothing)
+
+    def describe(self) -> str:
+        if self.off:
+            return f"{self.kind} from 0 (off) to {self.high:,.10g}"
+        if self.above_low:
+            return f"{self.kind} more than {self.low:g} and at most {self.high:,.10g}"
+        return f"{self.kind} from {self.low:g} to {self.high:,.10g}"
+
+    def allows(self, value: Any) -> bool:
+        # bool is an int to Python, never a threshold; an int is taken where a float is expected
+        if isinstance(value, bool) or not isinstance(value, int if self.whole else (int, float)):
+            return False
+        if not math.isfinite(value):
+            return False
+        if self.off and value == 0:
+            return True
+        if self.above_low and value == self.low:
+            return False
+        return self.low <= value <= self.high
+
+
+_COUNT = _Range("a whole number", 0, 1_000_000_000, whole=True, off=True)
+_SECONDS = _Range("a number of seconds", 0, 86_400, above_low=True)
+_USD = _Range("an amount in USD", 0, 1_000_000_000, off=True)
+#: Every threshold's range, in one place: the config file, ``--set``, ``--budget`` and Python callers all go through
+#: :meth:`AlarmConfig.__post_init__`. A count or a USD limit of 0 turns its check off; a window must be longer than 0.
+_RANGES: dict[str, _Range] = {
+    "burst_calls": _COUNT,
+    "burst_window_s": _SECONDS,
+    "repeat_calls": _COUNT,
+    "repeat_window_s": _SECONDS,
+    "error_streak": _COUNT,
+    "error_attempt": _COUNT,
+    "spend_window_s": _SECONDS,
+    "spend_rate_agent_usd_per_hour": _USD,
+    "spend_rate_total_usd_per_hour": _USD,
+    "call_cost_usd": _USD,
+    "budget_day_usd": _USD,
+    "budget_agent_usd": _USD,
+    "budget_user_usd": _USD,
+    "budget_session_usd": _USD,
+    "budget_warning_fraction": _Range("a fraction", 0, 1, above_low=True),
+    "context_growth_calls": _COUNT,
+    "context_window_fraction": _Range("a fraction", 0, 1, off=True),
+    "quiet_s": _SECONDS,
+    "critical_factor": _Range("a number", 1, 1000),
+    "max_ended": _Range("a whole number", 0, 1_000_000, whole=True),
+}
+_BUDGETS = ("budget_day_usd", "budget_agent_usd", "budget_user_usd", "budget_session_usd")
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmConfig:
-    """Every threshold of the alarm rules (``[alarms]`` in ``$LLMCOST_HOME/config.toml``; flags override)."""
+    """Every threshold of the alarm rules (``[alarms]`` in ``$LLMCOST_HOME/config.toml``; flags override).
+
+    Checked when built: a value of the wrong type, not finite or out of its range raises :class:`AlarmConfigError`.
+    A count or a USD limit of 0 turns its check off (a budget of 0 is no budget: it reads back as ``None``)."""
 
     burst_calls: int = 20
     burst_window_s: float = 10.0
@@ -49,32 +119,72 @@ class AlarmConfig:
     critical_factor: float = 2.0  # a trigger this many times over its threshold is critical
     max_ended: int = 500  # ended episodes kept
 
+    def __post_init__(self) -> None:
+        for name, allowed in _RANGES.items():
+            value = getattr(self, name)
+            if value is None and name in _BUDGETS:
+                continue
+            if not allowed.allows(value):
+                raise AlarmConfigError(f"{name} must be {allowed.describe()}, not {_shown(value)}")
+        for name in _BUDGETS:
+            if getattr(self, name) == 0:  # no budget: the rule and the monitor's budget gauge both skip it
+                object.__setattr__(self, name, None)
+
     def with_overrides(self, **values: Any) -> AlarmConfig:
         """A copy with the given thresholds changed (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
 
 
+def parse_setting(name: str, text: str) -> int | float:
+    """The value of ``--set NAME=TEXT`` as its threshold's type; :class:`AlarmConfigError` names what is wrong.
+
+    Only the type is read here: the range is checked by :class:`AlarmConfig`, the one place for every source."""
+    allowed = _RANGES.get(name)
+    if allowed is None:
+        raise AlarmConfigError(f"unknown alarm setting {name!r}{_did_you_mean(name)}")
+    if allowed.whole:
+        try:
+            return int(text.strip())
+        except ValueError:  # "2.5" or "1e400": as a float, AlarmConfig names the value as the config file would
+            pass
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise AlarmConfigError(f"{name} must be {allowed.describe()}, not {text!r}") from None
+
+
+def _shown(value: Any) -> str:
+    """A refused value as the user wrote it: ``5`` for a whole float (``--set`` and ``--budget`` parse floats)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(value)
+
+
+def _did_you_mean(name: str) -> str:
+    close = difflib.get_close_matches(name, list(_RANGES), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(sorted(_RANGES))})"
+
+
 def load_alarm_config(path: str | os.PathLike[str] | None = None) -> AlarmConfig:
-    """The ``[alarms]`` table of the config file (``llmcost.paths.config_file()`` by default); unknown keys fail."""
+    """The ``[alarms]`` table of the config file (``llmcost.paths.config_file()`` by default); unknown keys fail.
+
+    Raises :class:`AlarmConfigError` (a ``ValueError``) with one line naming the file and the setting."""
     from llmcost.paths import read_config
 
-    file, config = read_config(path)
+    try:
+        file, config = read_config(path)
+    except ValueError as exc:
+        raise AlarmConfigError(str(exc)) from None
     table = config.get("alarms", {})
     if not isinstance(table, dict):
-        raise ValueError(f"{file}: [alarms] must be a table")
-    known = {f.name: f.default for f in fields(AlarmConfig)}
-    unknown = sorted(set(table) - set(known))
-    if unknown:
-        raise ValueError(f"{file}: unknown alarm setting {unknown[0]!r} in [alarms]")
-    for name, value in table.items():
-        default = known[name]
-        # bool is an int to Python, never a threshold; an int is accepted where a float is expected
-        whole = isinstance(value, int) and not isinstance(value, bool)
-        fits = whole if isinstance(default, int) else whole or isinstance(value, float)
-        if not fits or value < 0:
-            kind = "a whole number" if isinstance(default, int) else "a number"
-            raise ValueError(f"{file}: [alarms] {name} must be {kind} of 0 or more, not {value!r}")
-    return AlarmConfig(**table)
+        raise AlarmConfigError(f"{file}: [alarms] must be a table")
+    for name in table:
+        if name not in _RANGES:
+            raise AlarmConfigError(f"{file}: [alarms] has an unknown setting {name!r}{_did_you_mean(name)}")
+    try:
+        return AlarmConfig(**table)
+    except AlarmConfigError as exc:
+        raise AlarmConfigError(f"{file}: [alarms] {exc}") from None
 
 
 @dataclass(slots=True)
@@ -276,6 +386,8 @@ class Alarms:
 
     def _burst(self, r: Record, t: float, agent: str | None, st: _AgentState) -> None:
         cfg = self.config
+        if not cfg.burst_calls:  # 0: off
+            return
         calls = st.calls
         calls.append(t)
         start = t - cfg.burst_window_s
@@ -299,9 +411,9 @@ class Alarms:
 
     def _repeat(self, r: Record, t: float, agent: str | None, st: _AgentState) -> None:
         h = r.prompt_hash
-        if h is None:
-            return
         cfg = self.config
+        if h is None or not cfg.repeat_calls:  # 0: off
+            return
         times = st.hashes.get(h)
         if times is None:
             times = st.hashes[h] = []  # a list, not a deque: a thousand of these per agent, most with one entry
@@ -339,7 +451,7 @@ class Alarms:
             st.streak += 1
         elif r.status == "ok":
             st.streak = 0
-        if st.streak >= cfg.error_streak:
+        if cfg.error_streak and st.streak >= cfg.error_streak:  # 0: off
             self._trigger(
                 "error_streak",
                 agent,
@@ -351,7 +463,7 @@ class Alarms:
                 message=lambda: f"{st.streak} failed calls in a row",
                 peak={"failures": float(st.streak), "attempt": float(r.attempt)},
             )
-        if r.attempt >= cfg.error_attempt:
+        if cfg.error_attempt and r.attempt >= cfg.error_attempt:  # 0: off
             self._trigger(
                 "error_streak",
                 agent,
@@ -370,11 +482,11 @@ class Alarms:
         scale = 3600.0 / window / _PICO
         st.spend_sum = _slide(st.spend, st.spend_sum, t, pico, window)
         rate = st.spend_sum * scale
-        if rate > cfg.spend_rate_agent_usd_per_hour:
+        if cfg.spend_rate_agent_usd_per_hour and rate > cfg.spend_rate_agent_usd_per_hour:  # 0: off
             self._spend_trigger(r, t, agent, rate, cfg.spend_rate_agent_usd_per_hour, st.spend[0][0])
         self._total_sum = _slide(self._total, self._total_sum, t, pico, window)
         total = self._total_sum * scale
-        if total > cfg.spend_rate_total_usd_per_hour:
+        if cfg.spend_rate_total_usd_per_hour and total > cfg.spend_rate_total_usd_per_hour:  # 0: off
             self._spend_trigger(r, t, None, total, cfg.spend_rate_total_usd_per_hour, self._total[0][0])
 
     def _spend_trigger(self, r: Record, t: float, agent: str | None, rate: float, limit: float, first: float) -> None:
@@ -406,7 +518,7 @@ class Alarms:
     def _call_cost(self, r: Record, t: float, agent: str | None, pico: int) -> None:
         limit = self.config.call_cost_usd
         cost = pico / _PICO
-        if cost > limit:
+        if limit and cost > limit:  # 0: off
             self._trigger(
                 "call_cost",
                 agent,
@@ -466,7 +578,7 @@ class Alarms:
             ss.growths = 0
             ss.run_start = r.ts
         ss.last_input = tokens
-        if ss.growths >= cfg.context_growth_calls:
+        if cfg.context_growth_calls and ss.growths >= cfg.context_growth_calls:  # 0: off
             self._trigger(
                 "context_growth",
                 agent,
@@ -480,7 +592,7 @@ class Alarms:
                 ),
                 peak={"growths": float(ss.growths), "input_tokens": float(tokens)},
             )
-        if context_window and tokens > context_window * cfg.context_window_fraction:
+        if context_window and cfg.context_window_fraction and tokens > context_window * cfg.context_window_fraction:
             fill = tokens / context_window
             self._trigger(
                 "context_growth",

@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 import msgspec
 
@@ -29,15 +29,22 @@ def _row(r: Record) -> list[Any]:
     return out
 
 
-def export_csv(batches: Iterable[list[Record]], path: str | os.PathLike[str]) -> int:
-    """Write every record as a CSV row (header: the wire-format keys); returns the number of rows."""
-    n = 0
+def export_csv(batches: Iterable[list[Record]], path: str | os.PathLike[str] | TextIO) -> int:
+    """Write every record as a CSV row (header: the wire-format keys) to a file or an open text stream (``sys.stdout``,
+    left open); returns the number of rows."""
+    if not isinstance(path, (str, os.PathLike)):
+        return _write_csv(batches, path)
     with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        for batch in batches:
-            writer.writerows(_row(r) for r in batch)
-            n += len(batch)
+        return _write_csv(batches, f)
+
+
+def _write_csv(batches: Iterable[list[Record]], f: TextIO) -> int:
+    n = 0
+    writer = csv.writer(f)
+    writer.writerow(COLUMNS)
+    for batch in batches:
+        writer.writerows(_row(r) for r in batch)
+        n += len(batch)
     return n
 
 

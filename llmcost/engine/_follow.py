@@ -21,6 +21,7 @@ import datetime as dt
 import glob
 import os
 import re
+import stat
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -300,6 +301,8 @@ class Follower:
                 try:
                     st = os.stat(path)
                 except OSError:  # vanished between listing and stat
+                    continue
+                if not stat.S_ISREG(st.st_mode):  # a FIFO named like a log: opening it would wait for a writer
                     continue
                 found.setdefault((st.st_dev, st.st_ino), (path, st))
         return found
