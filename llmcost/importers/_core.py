@@ -314,7 +314,6 @@ class Importer:
         """
         if only is None:
             targets = list(self.files())
-            self.state.forget_missing({str(p) for p, _ in targets})
             self.summary.files = len(targets)
         else:
             wanted = {Path(os.path.abspath(p)) for p in only}
@@ -339,6 +338,8 @@ class Importer:
             held += len(fs.context.get(HELD, ()))
         if only is None:
             self.summary.in_progress = held
+            # after the reads: a file moved to another root was adopted by its inode, not forgotten
+            self._dirty |= self.state.forget_missing({str(p) for p, _ in targets})
         self._flush()
         return self.summary.records - before
 

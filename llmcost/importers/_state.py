@@ -104,10 +104,12 @@ class ImportState:
                 return old
         return None
 
-    def forget_missing(self, keep: set[str]) -> None:
-        """Drop the entries of files that no longer exist (the state stays as small as the sources)."""
-        for path in [p for p in self.files if p not in keep and not os.path.exists(p)]:
+    def forget_missing(self, keep: set[str]) -> bool:
+        """Drop the entries of files that no longer exist (the state stays as small as the sources); any dropped?"""
+        gone = [p for p in self.files if p not in keep and not os.path.exists(p)]
+        for path in gone:
             del self.files[path]
+        return bool(gone)
 
     # -- persistence ------------------------------------------------------------------------------------------------
 
