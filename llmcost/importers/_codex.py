@@ -153,11 +153,10 @@ class _Parser:
             return 1
         prev = self.prev
         if total is not None:
-            if total == prev:  # the same event written again: no new request
-                return 0
             self.prev = total
         if self.fork is not None and epoch(ts) <= math.floor(self.fork) + 1:
             return 0  # the parent's history, replayed by the fork
+        # The step between running totals: an event written again (totals unchanged) is a step of zero, no request.
         if total is not None and prev is not None and all(t >= p for t, p in zip(total, prev)):
             use: Vector | None = (
                 total[0] - prev[0],
