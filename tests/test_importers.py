@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import llmcost.importers as importers
 from llmcost.importers import ClaudeCode, Codex, Importer, ImportFailed, decode_project
 from llmcost.importers import _state as state_module
-from llmcost.log import log_file_name
+from llmcost.log import decode_record, encode_record, log_file_name
 from tests._agents import S1, S2, S3, age, catalog, copy_tree, records, records_by
 
 
@@ -537,3 +537,12 @@ def test_the_package_api_is_sorted_and_imports_no_command_line() -> None:
     for forbidden in ("llmcost.cli", "llmcost.engine", "tui", "textual"):
         assert f"from {forbidden}" not in text
         assert f"import {forbidden}" not in text
+
+
+def test_lines_are_written_exactly_as_encode_record_writes_them(tmp_path: Path) -> None:
+    """The positional line of the importer and ``encode_record`` of the record it decodes to are the same bytes."""
+    run(ClaudeCode(), copy_tree("claude", tmp_path) / "projects", tmp_path / "logs")
+    run(Codex(), copy_tree("codex", tmp_path) / "sessions", tmp_path / "logs")
+    lines = [line for path in sorted((tmp_path / "logs").iterdir()) for line in path.read_bytes().splitlines(True)]
+    assert len(lines) == 15
+    assert [encode_record(decode_record(line)) for line in lines] == lines

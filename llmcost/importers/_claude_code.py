@@ -28,7 +28,8 @@ from typing import Any
 
 import msgspec
 
-from llmcost.importers._core import HELD, Draft, count, wire_ts
+from llmcost.importers._core import HELD, Draft, decode_lines, wire_ts
+from llmcost.log import Count
 
 __all__ = ["ClaudeCode", "decode_project"]
 
@@ -36,16 +37,18 @@ TOOL = "claude-code"
 _ENCODE = re.compile(r"[^A-Za-z0-9]")
 
 
+# Counts are checked while decoding (``Count``: a whole number from 0 to 2**53, as the wire format takes it): a line
+# with any other count fails to decode, and is counted as skipped.
 class _CacheCreation(msgspec.Struct, gc=False):
-    ephemeral_5m_input_tokens: int | None = None
-    ephemeral_1h_input_tokens: int | None = None
+    ephemeral_5m_input_tokens: Count | None = None
+    ephemeral_1h_input_tokens: Count | None = None
 
 
 class _Usage(msgspec.Struct, gc=False):
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_creation_input_tokens: int | None = None
-    cache_read_input_tokens: int | None = None
+    input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    cache_creation_input_tokens: Count | None = None
+    cache_read_input_tokens: Count | None = None
     cache_creation: _CacheCreation | None = None
 
 
@@ -142,48 +145,66 @@ class _Parser:
         return self._project
 
     def feed(self, block: bytes, out: list[Draft]) -> int:
-        if not block:
-            return 0
-        try:
-            lines = _decoder.decode_lines(block)
-            bad = 0
-        except msgspec.DecodeError:  # one bad line (ValidationError is a DecodeError too): line by line
-            lines, bad = _one_by_one(block)
+        lines, bad = decode_lines(_decoder, block, _is_call)
+        # The chunks of one message follow each other: each run of lines of one message becomes one draft (its
+        # highest output count, the last such line on a tie), so the per-line work is a few attribute reads.
+        run: _Line | None = None
+        run_key: str | None = None
+        run_out = -1
+        run_final = False
         for line in lines:
             message = line.message
-            if message is None or message.usage is None or line.type != "assistant":
+            if message is None or line.type != "assistant":
                 continue
-            if message.model == "<synthetic>":
+            usage = message.usage
+            if usage is None or message.model == "<synthetic>":
                 continue
-            draft = self._draft(line, message, message.usage)
-            if draft is None:
-                bad += 1
-            else:
-                self._take(draft, out)
+            key = message.id or line.requestId or line.uuid
+            output = usage.output_tokens or 0
+            if key is not None and key == run_key:
+                if output >= run_out:
+                    run, run_out = line, output
+                run_final = run_final or message.stop_reason is not None
+                continue
+            if run is not None:
+                bad += self._take_line(run, run_final, out)
+            run, run_key, run_out, run_final = line, key, output, message.stop_reason is not None
+        if run is not None:
+            bad += self._take_line(run, run_final, out)
         return bad
 
+    def _take_line(self, line: _Line, final: bool, out: list[Draft]) -> int:
+        message: Any = line.message  # an assistant line with usage: feed() checked
+        draft = self._draft(line, message, message.usage)
+        if draft is None:
+            return 1
+        if final and not draft.final:
+            draft = msgspec.structs.replace(draft, final=True)
+        self._take(draft, out)
+        return 0
+
     def _draft(self, line: _Line, message: _Message, usage: _Usage) -> Draft | None:
-        ts = wire_ts(line.timestamp)
-        fresh = count(usage.input_tokens or 0)
-        output = count(usage.output_tokens or 0)
-        read = count(usage.cache_read_input_tokens or 0)
-        write = usage.cache_creation_input_tokens
+        when = wire_ts(line.timestamp)
+        if when is None:
+            return None
+        fresh, read, write = (
+            usage.input_tokens or 0,
+            usage.cache_read_input_tokens or 0,
+            usage.cache_creation_input_tokens,
+        )
         split = usage.cache_creation
         one_hour = 0
         if split is not None:
-            five, hour = count(split.ephemeral_5m_input_tokens or 0), count(split.ephemeral_1h_input_tokens or 0)
-            if five is None or hour is None:
-                return None
-            one_hour = hour
+            one_hour = split.ephemeral_1h_input_tokens or 0
             if write is None:
-                write = five + hour
-        write = count(write or 0)
-        if ts is None or fresh is None or output is None or read is None or write is None:
-            return None
-        key = message.id or line.requestId or line.uuid or f"{line.sessionId}:{ts}:{fresh}:{read}:{write}:{output}"
+                write = (split.ephemeral_5m_input_tokens or 0) + one_hour
+        write = write or 0
+        output = usage.output_tokens or 0
+        key = message.id or line.requestId or line.uuid or f"{line.sessionId}:{when[0]}:{fresh}:{read}:{write}:{output}"
         return Draft(
             key=f"{TOOL}:{key}",
-            ts=ts,
+            ts=when[0],
+            at=when[1],
             provider="anthropic",
             response_model=message.model,
             input_tokens=fresh + read + write,  # the wire format counts the cache inside the input
@@ -228,23 +249,12 @@ class _Parser:
         return {HELD: msgspec.to_builtins(list(self.held.values()))} if self.held else {}
 
 
-def _one_by_one(block: bytes) -> tuple[list[_Line], int]:
-    """The lines of a block that decode; the count of the others that matter (not JSON, or an unreadable call)."""
-    lines: list[_Line] = []
-    bad = 0
-    for raw in block.split(b"\n"):
-        if not raw.strip():
-            continue
-        try:
-            lines.append(_decoder.decode(raw))
-        except msgspec.ValidationError:  # valid JSON of another shape: only a call we cannot read is a loss
-            bad += _is_call(raw)
-        except msgspec.DecodeError:
-            bad += 1
-    return lines, bad
-
-
 def _is_call(raw: bytes) -> bool:
-    obj = msgspec.json.decode(raw)
+    """Whether a line that does not decode counts as skipped: not JSON, or a call whose usage cannot be read (valid
+    JSON of another shape, such as a line type of a newer version, is no loss)."""
+    try:
+        obj = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return True
     message = obj.get("message") if isinstance(obj, dict) else None
     return isinstance(message, dict) and obj.get("type") == "assistant" and "usage" in message

@@ -28,8 +28,8 @@ from typing import Any
 
 import msgspec
 
-from llmcost.importers._core import Draft, count, wire_ts
-from llmcost.log import epoch
+from llmcost.importers._core import Draft, decode_lines, wire_ts
+from llmcost.log import Count
 
 __all__ = ["Codex"]
 
@@ -38,11 +38,13 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 
 class _Tokens(msgspec.Struct, gc=False):
-    input_tokens: int | None = None
-    cached_input_tokens: int | None = None
-    output_tokens: int | None = None
-    reasoning_output_tokens: int | None = None
-    total_tokens: int | None = None
+    """Counts are checked while decoding (``Count``, as the wire format takes them): a line with another is skipped."""
+
+    input_tokens: Count | None = None
+    cached_input_tokens: Count | None = None
+    output_tokens: Count | None = None
+    reasoning_output_tokens: Count | None = None
+    total_tokens: Count | None = None
 
 
 class _Info(msgspec.Struct, gc=False):
@@ -110,13 +112,7 @@ class _Parser:
         self.prev: Vector | None = (prev[0], prev[1], prev[2], prev[3], prev[4]) if prev else None
 
     def feed(self, block: bytes, out: list[Draft]) -> int:
-        if not block:
-            return 0
-        try:
-            lines = _decoder.decode_lines(block)
-            bad = 0
-        except msgspec.DecodeError:  # one bad line (ValidationError is a DecodeError too): line by line
-            lines, bad = _one_by_one(block)
+        lines, bad = decode_lines(_decoder, block, _is_count)
         for line in lines:
             payload = line.payload
             if payload is None:
@@ -139,22 +135,20 @@ class _Parser:
         self.provider = (payload.model_provider or self.provider).lower()
         if payload.forked_from_id or payload.parent_thread_id or _spawned(payload.source):
             created = wire_ts(payload.timestamp) or wire_ts(line.timestamp)
-            self.fork = epoch(created) if created else None
+            self.fork = created[1] if created else None
 
     def _count(self, timestamp: str | None, info: _Info, out: list[Draft]) -> int:
         """One ``token_count`` event; returns 1 when it is unreadable."""
-        ts = wire_ts(timestamp)
-        try:
-            total = _vector(info.total_token_usage)
-            last = _vector(info.last_token_usage)
-        except ValueError:
+        when = wire_ts(timestamp)
+        if when is None:
             return 1
-        if ts is None:
-            return 1
+        ts, at = when
+        total = _vector(info.total_token_usage)
+        last = _vector(info.last_token_usage)
         prev = self.prev
         if total is not None:
             self.prev = total
-        if self.fork is not None and epoch(ts) <= math.floor(self.fork) + 1:
+        if self.fork is not None and at <= math.floor(self.fork) + 1:
             return 0  # the parent's history, replayed by the fork
         # The step between running totals: an event written again (totals unchanged) is a step of zero, no request.
         if total is not None and prev is not None and all(t >= p for t, p in zip(total, prev)):
@@ -177,6 +171,7 @@ class _Parser:
             Draft(
                 key=f"{TOOL}:{self.session}:{where}",
                 ts=ts,
+                at=at,
                 provider=self.provider,
                 operation="responses",
                 request_model=self.model,
@@ -206,19 +201,16 @@ class _Parser:
 
 
 def _vector(tokens: _Tokens | None) -> Vector | None:
-    """The five counters (missing ones 0), ``None`` without usage; raises ``ValueError`` for a count out of range."""
+    """The five counters (missing ones 0), ``None`` without usage."""
     if tokens is None:
         return None
-    values = (
+    return (
         tokens.input_tokens or 0,
         tokens.cached_input_tokens or 0,
         tokens.output_tokens or 0,
         tokens.reasoning_output_tokens or 0,
         tokens.total_tokens or 0,
     )
-    if any(count(v) is None for v in values):
-        raise ValueError("a token count out of range")
-    return values
 
 
 def _spawned(source: msgspec.Raw) -> bool:
@@ -227,19 +219,12 @@ def _spawned(source: msgspec.Raw) -> bool:
     return raw.lstrip().startswith(b"{") and (b"parent_thread_id" in raw or b"thread_spawn" in raw)
 
 
-def _one_by_one(block: bytes) -> tuple[list[_Line], int]:
-    """The lines of a block that decode; the count of the others that matter (not JSON, or an unreadable count)."""
-    lines: list[_Line] = []
-    bad = 0
-    for raw in block.split(b"\n"):
-        if not raw.strip():
-            continue
-        try:
-            lines.append(_decoder.decode(raw))
-        except msgspec.ValidationError:  # valid JSON of another shape: only a token count we cannot read is a loss
-            obj = msgspec.json.decode(raw)
-            payload = obj.get("payload") if isinstance(obj, dict) else None
-            bad += isinstance(payload, dict) and payload.get("type") == "token_count"
-        except msgspec.DecodeError:
-            bad += 1
-    return lines, bad
+def _is_count(raw: bytes) -> bool:
+    """Whether a line that does not decode counts as skipped: not JSON, or a token count that cannot be read (valid
+    JSON of another shape, such as an event of a newer version, is no loss)."""
+    try:
+        obj = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return True
+    payload = obj.get("payload") if isinstance(obj, dict) else None
+    return isinstance(payload, dict) and payload.get("type") == "token_count"

@@ -14,6 +14,7 @@ line (prompts, tool output, file contents) is scanned but never turned into Pyth
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import time
 import warnings
@@ -21,12 +22,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import msgspec
 
 from llmcost.importers._state import FileState, ImportState, state_path
-from llmcost.log import MAX_COUNT, FileWriter, LineSplitter, Record, RecorderWarning, encode_record, epoch, iso
+from llmcost.log import MAX_AMOUNT, FileWriter, LineSplitter, Record, RecorderWarning, epoch, iso
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -41,7 +42,7 @@ __all__ = [
     "Importer",
     "Progress",
     "Source",
-    "count",
+    "decode_lines",
     "wire_ts",
 ]
 
@@ -52,6 +53,11 @@ _WRITE = 1 << 20  # bytes of lines handed to the writer at once (one write() per
 _HEAD = 256
 
 Progress = Callable[[int, int], None]
+_T = TypeVar("_T")
+#: The wire format's fields in ``Record``'s order, built positionally: no keyword matching and no second check of the
+#: time (the parsers checked it); a test checks that what it encodes decodes as a ``Record``.
+_Line: Any = msgspec.defstruct("_Line", [(name, Any, None) for name in Record.__struct_fields__])
+_encoder = msgspec.json.Encoder()
 
 
 class ImportFailed(RuntimeError):
@@ -67,6 +73,7 @@ class Draft(msgspec.Struct, kw_only=True, gc=False):
 
     key: str
     ts: str
+    at: float  # ``ts`` as epoch seconds
     provider: str
     operation: str = "chat"
     request_model: str | None = None
@@ -116,24 +123,54 @@ class Source(Protocol):
     def parser(self, path: Path, root: Path, context: dict[str, Any]) -> FileParser: ...
 
 
-def count(value: object) -> int | None:
-    """A token count as the wire format takes it (a whole number from 0 to ``MAX_COUNT``), else ``None``."""
-    if type(value) is int and 0 <= value <= MAX_COUNT:
-        return value
-    return None
-
-
-def wire_ts(text: str | None) -> str | None:
-    """``2026-01-31T12:00:00.123Z`` for an ISO-8601 time (UTC when it has no offset), ``None`` when it is not one."""
+def wire_ts(text: str | None) -> tuple[str, float] | None:
+    """``("2026-01-31T12:00:00.123Z", epoch seconds)`` for an ISO-8601 time (UTC without an offset), else ``None``."""
     if not text:
         return None
     try:
+        at = epoch(text)  # a time that does not exist (February 30) raises
         if len(text) == 24 and text[10] == "T" and text[19] == "." and text[23] == "Z":
-            epoch(text)  # a time that does not exist (February 30) raises
-            return text
-        return iso(epoch(text))
+            return text, at
+        return iso(at), at
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def decode_lines(
+    decoder: msgspec.json.Decoder[_T], block: bytes, bad_line: Callable[[bytes], bool]
+) -> tuple[list[_T], int]:
+    """The lines of a block that decode, and how many of the others ``bad_line`` counts.
+
+    The whole block is one call to msgspec when every line decodes (the usual case). Otherwise it is split in two
+    at a newline, and so on: a malformed line among thousands costs a few extra calls, not a Python loop over all.
+    """
+    out: list[_T] = []
+    bad = _decode_part(decoder, block, 0, len(block), bad_line, out)
+    return out, bad
+
+
+def _decode_part(
+    decoder: msgspec.json.Decoder[_T],
+    block: bytes,
+    start: int,
+    end: int,
+    bad_line: Callable[[bytes], bool],
+    out: list[_T],
+) -> int:
+    try:
+        out.extend(decoder.decode_lines(memoryview(block)[start:end]))
+        return 0
+    except msgspec.DecodeError:  # ValidationError is a DecodeError too
+        pass
+    middle = block.find(b"\n", (start + end) // 2, end - 1)
+    if middle < 0:
+        middle = block.rfind(b"\n", start, (start + end) // 2)
+    if middle < 0:  # one line
+        line = block[start:end]
+        return 1 if line.strip() and bad_line(line) else 0
+    return _decode_part(decoder, block, start, middle + 1, bad_line, out) + _decode_part(
+        decoder, block, middle + 1, end, bad_line, out
+    )
 
 
 @dataclass
@@ -175,7 +212,13 @@ class ImportSummary:
 
 
 class _Pricer:
-    """Prices drafts with the catalog in force at each call's own time (the catalog is loaded on first use)."""
+    """Prices drafts with the catalog in force at each call's own time (the catalog is loaded on first use).
+
+    As the recorder does, the integer rates of each (model, provider) are kept with the time range they hold for
+    (``Catalog.rate_plan``): a priced call is a few integer products in pico-dollars, exactly what
+    ``Catalog.price`` computes. Everything else (unknown models, tiers that need ``Decimal``) goes through
+    ``Catalog.price``.
+    """
 
     def __init__(self, catalog: Catalog | None) -> None:
         import pricing  # ~25 ms: only once there is something to price
@@ -183,13 +226,22 @@ class _Pricer:
         self.catalog = catalog if catalog is not None else pricing.load_catalog()
         self.usage = pricing.Usage
         self.impossible = pricing.ImpossibleUsage
+        self.plans: dict[tuple[str, str], tuple[Any, float, float]] = {}
 
-    def price(self, d: Draft, at: float) -> tuple[Decimal | None, str, str | None]:
+    def price(self, d: Draft) -> tuple[Decimal | None, str, str | None]:
         model = d.response_model or d.request_model
         if model is None:
             return None, "unknown_model", None
         write = d.cache_write or 0
         one_hour = min(d.cache_write_1h or 0, write)
+        hit = self.plans.get((model, d.provider))
+        if hit is None or not hit[1] <= d.at < hit[2]:
+            hit = self._plan(model, d.provider, d.at)
+        plan = hit[0]
+        if plan is not None:
+            pico = plan.pico_total(d.input_tokens, d.output_tokens, d.cache_read, write, one_hour, d.reasoning)
+            if pico >= 0:
+                return Decimal(pico).scaleb(-12), "priced", plan.ref
         usage = self.usage(
             input_tokens=d.input_tokens,
             output_tokens=d.output_tokens,
@@ -199,10 +251,20 @@ class _Pricer:
             reasoning_tokens=d.reasoning or 0,
         )
         try:
-            price = self.catalog.price(usage, model, d.provider, at=at)
+            price = self.catalog.price(usage, model, d.provider, at=d.at)
         except self.impossible:  # parsers hand over consistent counts; a catalog quirk must not stop the import
             return None, "unknown_model", None
         return price.cost_usd, price.status, price.price_ref
+
+    def _plan(self, model: str, provider: str, at: float) -> tuple[Any, float, float]:
+        try:
+            found = self.catalog.rate_plan(model, provider, at)
+        except Exception:  # an odd name: Catalog.price says what is wrong with it
+            found = (None, -math.inf, math.inf)
+        if len(self.plans) > 4096:  # names come from the transcripts: keep the memo bounded
+            self.plans.clear()
+        self.plans[model, provider] = found
+        return found
 
 
 class Importer:
@@ -430,35 +492,58 @@ class Importer:
             if state.seen(rid):
                 summary.already_imported += 1
                 continue
-            cost, status, ref = self._pricer.price(d, epoch(d.ts))
+            cost, status, ref = self._pricer.price(d)
+            cost_f = None if cost is None else float(cost)
+            if cost_f is not None and not 0 <= cost_f <= MAX_AMOUNT:  # not a cost the wire format takes
+                cost, cost_f, status, ref = None, None, "unknown_model", None
             one_hour = d.cache_write_1h or None
-            record = Record(
-                ts=d.ts,
-                id=rid,
-                source=tool,
-                operation=d.operation,
-                provider=d.provider,
-                request_model=d.request_model,
-                response_model=d.response_model,
-                response_id=d.response_id,
-                stream=True,
-                input_tokens=d.input_tokens,
-                output_tokens=d.output_tokens,
-                cache_read_input_tokens=d.cache_read,
-                cache_creation_input_tokens=d.cache_write,
-                reasoning_output_tokens=d.reasoning,
-                usage_source="provider",
-                cost_usd=None if cost is None else float(cost),
-                cost_status=status,
-                price_ref=ref,
-                agent=tool,
-                session_id=d.session_id,
-                workflow=d.workflow,
-                tags=["sidechain"] if d.sidechain else None,
-                # The wire format has one cache-write count; the one-hour part is priced apart, so it is kept here.
-                metadata={"cache_creation_1h_input_tokens": one_hour} if one_hour else None,
+            line = (
+                _encoder.encode(
+                    _Line(
+                        1,
+                        d.ts,
+                        None,  # start_ts: transcripts say when a call ended, not when it began
+                        rid,
+                        None,
+                        None,
+                        tool,  # source
+                        d.operation,
+                        d.provider,
+                        None,
+                        d.request_model,
+                        d.response_model,
+                        d.response_id,
+                        True,  # stream: both tools stream every call
+                        d.input_tokens,
+                        d.output_tokens,
+                        d.cache_read,
+                        d.cache_write,
+                        d.reasoning,
+                        "provider",
+                        None,
+                        cost_f,
+                        status,
+                        ref,
+                        None,  # latency_ms, ttft_ms: not in the transcripts
+                        None,
+                        "ok",
+                        None,
+                        None,
+                        0,
+                        None,
+                        tool,  # agent
+                        d.session_id,
+                        None,
+                        d.workflow,
+                        ["sidechain"] if d.sidechain else None,
+                        # The wire format has one cache-write count; the one-hour part, priced apart, is kept here.
+                        {"cache_creation_1h_input_tokens": one_hour} if one_hour else None,
+                        None,
+                        None,
+                    )
+                )
+                + b"\n"
             )
-            line = encode_record(record)
             day = d.ts[:10]
             self._buffers.setdefault(day, []).append(line)
             self._buffered += len(line)
