@@ -296,3 +296,11 @@ def test_follow_from_the_command_line_stops_on_ctrl_c(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(out.stdout)["records"] == 0
+
+
+def test_a_directory_without_transcripts_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "empty").mkdir()
+    assert main(["import", "codex", str(tmp_path / "empty"), "--dir", str(tmp_path / "logs")]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("imported 0 calls ($0.00) from 0 files")
+    assert err == f"llmcost import: no transcripts (*.jsonl) in {tmp_path / 'empty'}\n"

@@ -6,10 +6,12 @@ appended to the day file of that time, so ``llmcost-top`` and ``llmcost report``
 what is new (offsets and recent record ids are kept under ``llmcost_home()/imports/``), and record ids are derived from
 the tools' own ids, so nothing is ever counted twice. Prompts and responses are never read into records.
 
->>> from llmcost.importers import import_claude_code
->>> summary = import_claude_code()            # doctest: +SKIP
->>> summary.records, summary.cost_usd         # doctest: +SKIP
-(1834, Decimal('41.27...'))
+In Python::
+
+    from llmcost.importers import import_claude_code
+
+    summary = import_claude_code()  # ~/.claude/projects into the log directory
+    print(summary.records, summary.cost_usd)
 
 The command line is ``llmcost import claude-code [DIR]`` and ``llmcost import codex [DIR]`` (``--follow``,
 ``--json``, ``--dir``); see ``docs/coding-agents.md``.

@@ -51,6 +51,7 @@ MAX_SOURCE_LINE = 64 << 20  # transcript lines carry pasted images and whole fil
 _CHUNK = 8 << 20  # bytes read per system call (fewer Python iterations; lines within a chunk decode in one call)
 _WRITE = 1 << 20  # bytes of lines handed to the writer at once (one write() per day file and megabyte)
 _HEAD = 256
+_SAVE_S = 5.0
 
 Progress = Callable[[int, int], None]
 _T = TypeVar("_T")
@@ -397,6 +398,7 @@ class Importer:
             if stop is not None and stop():
                 break
             done += self._read(path, root, st, fs, done, total, progress)
+            self.save_every(_SAVE_S)  # a long import that dies halfway resumes near where it stopped
             held += len(fs.context.get(HELD, ()))
         if only is None:
             self.summary.in_progress = held
