@@ -51,7 +51,12 @@ def claude_line(message: str, ts: str, output: int, stop: str | None, cwd: str =
         "cache_read_input_tokens": 1000,
         "output_tokens": output,
     }
-    msg = {"model": "claude-sonnet-4-5-20250929", "id": message, "type": "message", "role": "assistant"}
+    msg: dict[str, object] = {
+        "model": "claude-sonnet-4-5-20250929",
+        "id": message,
+        "type": "message",
+        "role": "assistant",
+    }
     msg.update({"content": [{"type": "text", "text": "SECRET"}], "stop_reason": stop, "usage": usage})
     line = {"isSidechain": False, "cwd": cwd, "sessionId": "live-1", "message": msg, "requestId": f"req-{message}"}
     line.update({"type": "assistant", "uuid": f"{message}-{output}", "timestamp": ts})
@@ -262,7 +267,13 @@ def test_follow_from_the_command_line_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert proc.stdout is not None
         assert proc.stderr is not None
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+        stdout = proc.stdout
+
+        def pump() -> None:  # the lines the command prints, as they come
+            for line in stdout:
+                lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
         try:
             first = lines.get(timeout=30)
             assert first.startswith("imported 6 calls")

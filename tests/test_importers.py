@@ -48,7 +48,7 @@ def test_claude_code_counts_each_message_once_with_its_final_usage(claude: Path,
     summary = run(ClaudeCode(), claude, tmp_path / "logs")
     by = records_by(tmp_path / "logs")
     # msg_01A is in two files (a resumed session copied it), D and the JSON fragment are unreadable, H is half written
-    assert sorted(by) == [
+    assert sorted(map(str, by)) == [
         "msg_01A",
         "msg_01B",
         "msg_01C",
@@ -500,11 +500,14 @@ def test_records_that_cannot_be_written_are_not_marked_as_imported(claude: Path,
 
 def test_progress_reports_bytes_and_stop_is_asked_between_files(claude: Path, tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    asked = []
+    asked: list[int] = []
+
+    def stop() -> bool:  # asked before each file: yes from the third on
+        asked.append(1)
+        return len(asked) > 2
+
     with Importer(ClaudeCode(), [claude], tmp_path / "logs", catalog=catalog()) as importer:
-        importer.scan(
-            progress=lambda done, total: calls.append((done, total)), stop=lambda: asked.append(1) or len(asked) > 2
-        )
+        importer.scan(progress=lambda done, total: calls.append((done, total)), stop=stop)
     assert calls
     assert all(t == calls[0][1] for _, t in calls)
     assert calls[0][1] == sum(p.stat().st_size for p in claude.rglob("*.jsonl"))  # what there is to read
@@ -546,3 +549,44 @@ def test_lines_are_written_exactly_as_encode_record_writes_them(tmp_path: Path) 
     lines = [line for path in sorted((tmp_path / "logs").iterdir()) for line in path.read_bytes().splitlines(True)]
     assert len(lines) == 15
     assert [encode_record(decode_record(line)) for line in lines] == lines
+
+
+def test_codex_with_local_models_is_priced_as_ollama(tmp_path: Path) -> None:
+    """``codex --oss`` names its provider ``oss``: the calls go to Ollama, which the shipped catalog prices at zero."""
+    day = tmp_path / "sessions" / "2026" / "02" / "01"
+    day.mkdir(parents=True)
+    usage = {
+        "input_tokens": 900,
+        "cached_input_tokens": 0,
+        "output_tokens": 40,
+        "reasoning_output_tokens": 10,
+        "total_tokens": 940,
+    }
+    lines = [
+        {
+            "timestamp": "2026-02-01T09:00:00.000Z",
+            "type": "session_meta",
+            "payload": {"id": "s-oss", "cwd": "/w", "model_provider": "oss"},
+        },
+        {
+            "timestamp": "2026-02-01T09:00:01.000Z",
+            "type": "turn_context",
+            "payload": {"cwd": "/w", "model": "gpt-oss:20b"},
+        },
+        {
+            "timestamp": "2026-02-01T09:00:05.000Z",
+            "type": "event_msg",
+            "payload": {"type": "token_count", "info": {"total_token_usage": usage, "last_token_usage": usage}},
+        },
+    ]
+    (day / "rollout-2026-02-01T09-00-00-s-oss.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    with Importer(Codex(), [tmp_path / "sessions"], tmp_path / "logs") as importer:  # the shipped catalog
+        importer.scan()
+    (only,) = records(tmp_path / "logs")
+    assert (only.provider, only.request_model, only.cost_status, only.cost_usd) == (
+        "ollama",
+        "gpt-oss:20b",
+        "free",
+        0.0,
+    )
+    assert (only.session_id, only.reasoning_output_tokens, only.output_tokens) == ("s-oss", 10, 40)

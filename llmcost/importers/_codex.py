@@ -34,6 +34,8 @@ from llmcost.log import Count
 __all__ = ["Codex"]
 
 TOOL = "codex"
+#: Codex's names of model providers where the catalog's differ: ``codex --oss`` runs local models through Ollama.
+_PROVIDERS = {"oss": "ollama"}
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
@@ -132,7 +134,8 @@ class _Parser:
         self.meta = True
         self.session = payload.id or self.session
         self.cwd = payload.cwd or self.cwd
-        self.provider = (payload.model_provider or self.provider).lower()
+        provider = (payload.model_provider or self.provider).lower()
+        self.provider = _PROVIDERS.get(provider, provider)
         if payload.forked_from_id or payload.parent_thread_id or _spawned(payload.source):
             created = wire_ts(payload.timestamp) or wire_ts(line.timestamp)
             self.fork = created[1] if created else None
