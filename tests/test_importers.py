@@ -590,3 +590,31 @@ def test_codex_with_local_models_is_priced_as_ollama(tmp_path: Path) -> None:
         0.0,
     )
     assert (only.session_id, only.reasoning_output_tokens, only.output_tokens) == ("s-oss", 10, 40)
+
+
+def test_interleaved_subagents_each_keep_their_final_usage(tmp_path: Path) -> None:
+    """Subagents running side by side write their chunks into one file in turns: a chunk of one is no end of another."""
+    project = tmp_path / "projects" / "-p"
+    project.mkdir(parents=True)
+
+    def chunk(message: str, output: int, stop: str | None, agent: str | None, sidechain: bool = True) -> str:
+        line = json.loads(_line(message, "2026-02-01T12:00:00.000Z", output=output, stop=stop))
+        line["isSidechain"] = sidechain
+        if agent is not None:
+            line["agentId"] = agent
+        return json.dumps(line) + "\n"
+
+    (project / "s.jsonl").write_text(
+        chunk("msg_X", 1, None, "agent-a")
+        + chunk("msg_Y", 1, None, "agent-b")
+        + chunk("msg_Z", 1, None, None)  # an older version: no agent id
+        + chunk("msg_M", 5, "end_turn", None, sidechain=False)  # the main conversation goes on meanwhile
+        + chunk("msg_X", 300, "tool_use", "agent-a")
+        + chunk("msg_Y", 1, None, "agent-b")
+        + chunk("msg_Y2", 7, "end_turn", "agent-b")  # agent b's next message: its msg_Y is complete
+        + chunk("msg_Z", 200, None, None)
+    )
+    age(tmp_path)
+    run(ClaudeCode(), tmp_path / "projects", tmp_path / "logs")
+    outputs = {r.response_id: r.output_tokens for r in records(tmp_path / "logs")}
+    assert outputs == {"msg_X": 300, "msg_Y": 1, "msg_Z": 200, "msg_M": 5, "msg_Y2": 7}

@@ -10,8 +10,10 @@ Claude Code writes one line per content block of a streamed message, and each re
 input and cache counts are the same on every line, but ``output_tokens`` grows and only the last line, the one with
 ``stop_reason`` set, has the final count. So the lines of one ``message.id`` are one call, counted once, with the
 usage of its last line (the highest output count). A message is complete when its ``stop_reason`` line arrives, when
-a line of another message follows it, or when its file has been quiet for the settle time (older versions leave
-``stop_reason`` empty); until then it is held, in the import state if need be. ``message.id`` alone identifies the
+a line of another message of the same conversation follows it (the main one, or one subagent's: subagents running
+side by side interleave their lines, and without an ``agentId`` a subagent's message waits for its own last line), or
+when its file has been quiet for the settle time (older versions leave ``stop_reason`` empty); until then it is held,
+in the import state if need be. ``message.id`` alone identifies the
 call (some versions omit ``requestId``, and a resumed session copies earlier lines, ids included, into its new
 file): the record id is a hash of it, so a copy is never written twice.
 
@@ -69,6 +71,7 @@ class _Line(msgspec.Struct, gc=False):
     timestamp: str | None = None
     cwd: str | None = None
     isSidechain: bool | None = None
+    agentId: str | None = None
     uuid: str | None = None
 
 
@@ -217,6 +220,8 @@ class _Parser:
             response_id=message.id,
             sidechain=bool(line.isSidechain),
             final=message.stop_reason is not None,
+            # Subagents can run side by side: their chunks interleave, and only an agent id tells them apart.
+            thread=(line.agentId or None) if line.isSidechain else "",
         )
 
     def _take(self, draft: Draft, out: list[Draft]) -> None:
@@ -227,9 +232,11 @@ class _Parser:
         held = self.held
         before = held.get(key)
         if before is None:
-            for other in list(held):  # a new message began: the ones before it are complete
-                out.append(held.pop(other))
-                self.done.add(other)
+            if draft.thread is not None:  # a new message began: the ones before it in its conversation are complete
+                for other, waiting in list(held.items()):
+                    if waiting.thread == draft.thread:
+                        out.append(held.pop(other))
+                        self.done.add(other)
         elif draft.output_tokens < before.output_tokens:  # an earlier chunk counted more: it stays, maybe now final
             draft = msgspec.structs.replace(before, final=True) if draft.final else before
         if draft.final:

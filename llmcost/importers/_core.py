@@ -90,6 +90,9 @@ class Draft(msgspec.Struct, kw_only=True, gc=False):
     response_id: str | None = None
     sidechain: bool = False
     final: bool = False
+    # The conversation of its file the call belongs to ("" the main one, an agent id for a subagent's; ``None``
+    # when unknown): a new message completes the held ones of its own conversation only.
+    thread: str | None = ""
 
 
 class FileParser(Protocol):
