@@ -115,7 +115,7 @@ def _log_dir(given: Path | None) -> Path:
 
 @contextlib.contextmanager
 def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
-    """Ctrl-C sets ``stop``: the file being read is finished and the state saved (a second Ctrl-C aborts)."""
+    """Ctrl-C (or SIGTERM) sets ``stop``: the file being read is finished and the state saved (a second one aborts)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -125,11 +125,12 @@ def _stop_on_interrupt(stop: threading.Event) -> Iterator[None]:
             raise KeyboardInterrupt
         stop.set()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _announce(importer: Any) -> Any:

@@ -411,10 +411,8 @@ class Importer:
         return self.summary.records - before
 
     def _file_state(self, path: str, st: os.stat_result) -> FileState:
-        fs = self.state.adopt(path, st.st_dev, st.st_ino)
-        if fs is None:  # a new file, or a new file under an old name: from the start
-            fs = self.state.files[path] = FileState(dev=st.st_dev, ino=st.st_ino)
-            self._dirty = True
+        fs, changed = self.state.entry(path, st.st_dev, st.st_ino)
+        self._dirty |= changed
         return fs
 
     def _read(

@@ -69,6 +69,7 @@ class ImportState:
         self.tool = tool
         self.target = str(target)
         self.files: dict[str, FileState] = {}
+        self._by_inode: dict[tuple[int, int], str] | None = None
         self._ids: dict[str, None] = {}  # insertion-ordered: the oldest is dropped first
         self._lock_fd = -1
         self.unreadable = False
@@ -92,23 +93,35 @@ class ImportState:
 
     # -- files ------------------------------------------------------------------------------------------------------
 
-    def adopt(self, path: str, dev: int, ino: int) -> FileState | None:
-        """The state of ``path``; a file moved here from a path that no longer exists keeps its state."""
+    def entry(self, path: str, dev: int, ino: int) -> tuple[FileState, bool]:
+        """The state of ``path`` and whether it is new. A file moved here from a path that no longer exists keeps its
+        state; a new file, or a new file under an old name, starts from its beginning."""
         found = self.files.get(path)
         if found is not None and (found.dev, found.ino) == (dev, ino):
-            return found
-        for old_path, old in list(self.files.items()):
-            if (old.dev, old.ino) == (dev, ino) and old_path != path and not os.path.exists(old_path):
-                del self.files[old_path]
-                self.files[path] = old
-                return old
-        return None
+            return found, False
+        inodes = self._inodes()
+        old_path = inodes.get((dev, ino))
+        if old_path is not None and old_path != path and old_path in self.files and not os.path.exists(old_path):
+            moved = self.files[path] = self.files.pop(old_path)
+            inodes[dev, ino] = path
+            return moved, True
+        fresh = self.files[path] = FileState(dev=dev, ino=ino)
+        inodes[dev, ino] = path
+        return fresh, True
+
+    def _inodes(self) -> dict[tuple[int, int], str]:
+        """Path by inode, built once (a first import of thousands of files must not compare each with all others)."""
+        if self._by_inode is None:
+            self._by_inode = {(fs.dev, fs.ino): path for path, fs in self.files.items()}
+        return self._by_inode
 
     def forget_missing(self, keep: set[str]) -> bool:
         """Drop the entries of files that no longer exist (the state stays as small as the sources); any dropped?"""
         gone = [p for p in self.files if p not in keep and not os.path.exists(p)]
         for path in gone:
-            del self.files[path]
+            fs = self.files.pop(path)
+            if self._by_inode is not None and self._by_inode.get((fs.dev, fs.ino)) == path:
+                del self._by_inode[fs.dev, fs.ino]
         return bool(gone)
 
     # -- persistence ------------------------------------------------------------------------------------------------
