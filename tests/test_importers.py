@@ -618,3 +618,20 @@ def test_interleaved_subagents_each_keep_their_final_usage(tmp_path: Path) -> No
     run(ClaudeCode(), tmp_path / "projects", tmp_path / "logs")
     outputs = {r.response_id: r.output_tokens for r in records(tmp_path / "logs")}
     assert outputs == {"msg_X": 300, "msg_Y": 1, "msg_Z": 200, "msg_M": 5, "msg_Y2": 7}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root opens any file")
+def test_a_file_that_cannot_be_opened_is_named_and_the_rest_imported(tmp_path: Path) -> None:
+    claude = copy_tree("claude", tmp_path) / "projects"
+    locked = claude / "-home-dev-shop-api" / f"{S2}.jsonl"
+    locked.chmod(0)
+    summary = run(ClaudeCode(), claude, tmp_path / "logs")
+    assert list(summary.unreadable) == [str(locked)]
+    assert summary.records == 8  # all but msg_01I, which only that file holds
+
+
+def test_files_that_are_not_regular_files_are_left_alone(tmp_path: Path) -> None:
+    claude = copy_tree("claude", tmp_path) / "projects"
+    os.mkfifo(claude / "-home-dev-shop-api" / "pipe.jsonl")  # opening it to read would wait for a writer forever
+    summary = run(ClaudeCode(), claude, tmp_path / "logs")
+    assert (summary.records, summary.unreadable) == (9, {})

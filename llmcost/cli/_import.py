@@ -161,6 +161,8 @@ def _warn(s: Any) -> None:
     """What was skipped or could not be priced, on stderr; a directory without transcripts."""
     if not s.files:
         print(f"llmcost import: no transcripts (*.jsonl) in {', '.join(s.sources)}", file=sys.stderr)
+    for name, why in sorted(s.unreadable.items()):
+        print(f"llmcost import: cannot read {name}: {why}", file=sys.stderr)
     items = sorted(s.skipped_lines.items())
     for name, n in items[:_MAX_FILES_LISTED]:
         print(f"llmcost import: skipped {n} line{'s' * (n != 1)} in {name}", file=sys.stderr)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import stat
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -193,6 +194,7 @@ class ImportSummary:
     in_progress: int = 0
     cost_usd: Decimal = Decimal(0)
     skipped_lines: dict[str, int] = field(default_factory=dict)
+    unreadable: dict[str, str] = field(default_factory=dict)  # file: why it could not be opened
     unknown_models: dict[str, int] = field(default_factory=dict)
     days: set[str] = field(default_factory=set)
 
@@ -210,6 +212,7 @@ class ImportSummary:
             "in_progress": self.in_progress,
             "cost_usd": float(self.cost_usd),
             "skipped_lines": dict(sorted(self.skipped_lines.items())),
+            "unreadable": dict(sorted(self.unreadable.items())),
             "unknown_models": dict(sorted(self.unknown_models.items())),
             "days": sorted(self.days),
         }
@@ -392,6 +395,8 @@ class Importer:
                 st = os.stat(path)
             except OSError:  # vanished since it was listed
                 continue
+            if not stat.S_ISREG(st.st_mode):  # a FIFO would block open(), a socket cannot be read
+                continue
             plans.append((path, root, st, self._file_state(str(path), st)))
         total = sum(max(0, st.st_size - fs.offset) for _, _, st, fs in plans)
         before = self.summary.records
@@ -431,7 +436,7 @@ class Importer:
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError as exc:
-            self._skip(path, 0, f"cannot read: {exc.strerror}")
+            self.summary.unreadable[str(path)] = exc.strerror or str(exc)
             return 0
         try:
             if st.st_size < fs.offset or not _same_head(fd, fs):  # truncated or rewritten: read it again
@@ -461,7 +466,7 @@ class Importer:
                 progress(min(done + offset - start, total), total)
             if len(chunk) < _CHUNK:
                 break
-        quiet = self.clock() - st.st_mtime >= self.settle_s
+        quiet = self.clock() - os.fstat(fd).st_mtime >= self.settle_s  # now: the file may have grown while read
         parser.finish(quiet and not splitter.partial, drafts)
         self._emit(drafts)
         consumed = offset - len(splitter.partial)  # a line without its newline yet is read again next time
@@ -477,9 +482,8 @@ class Importer:
         self.summary.bytes_read += offset - start
         return offset - start
 
-    def _skip(self, path: Path, lines: int, why: str | None = None) -> None:
-        key = str(path) if why is None else f"{path} ({why})"
-        self.summary.skipped_lines[key] = self.summary.skipped_lines.get(key, 0) + max(lines, 1 if why else 0)
+    def _skip(self, path: Path, lines: int) -> None:
+        self.summary.skipped_lines[str(path)] = self.summary.skipped_lines.get(str(path), 0) + lines
 
     # -- writing ----------------------------------------------------------------------------------------------------
 
