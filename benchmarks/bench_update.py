@@ -107,12 +107,12 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
 
 
 def update_in_process(url: str, home: Path) -> dict[str, Any]:
-    from pricing._cli import main
+    from pricing._cli import cli_logic
 
     os.environ["LLMCOST_HOME"] = str(Path(tempfile.mkdtemp(dir=home)))
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = main(["update", "--from", url, "--source", "litellm", "--json"])
+        code = cli_logic(["update", "--from", url, "--source", "litellm", "--json"])
     if code != 0:
         raise SystemExit(f"pricing update failed with exit code {code}")
     result: dict[str, Any] = json.loads(out.getvalue())

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
-from pricing._catalog import Catalog, ModelNotFound, load_catalog, parse_timestamp
-from pricing._format import format_usd
+from pricing._catalog import Catalog, ModelNotFound, load_catalog
+from pricing._dates import parse_timestamp
+from pricing._format import format_decimal, format_table, format_tokens, format_usd
 from pricing._load import CatalogError, bundled_catalog_path, validate_document
 from pricing._model import BUCKETS, ImpossibleUsage, Model, Price, Provider, Rates, RateWindow, Usage
 from pricing._paths import catalog_dir, llmcost_home, log_dir
+from pricing._version import package_version
 
 __all__ = [
     "BUCKETS",
@@ -29,10 +31,14 @@ __all__ = [
     "Usage",
     "bundled_catalog_path",
     "catalog_dir",
+    "format_decimal",
+    "format_table",
+    "format_tokens",
     "format_usd",
     "llmcost_home",
     "load_catalog",
     "log_dir",
+    "package_version",
     "parse_timestamp",
     "price",
     "validate_document",

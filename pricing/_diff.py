@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from pricing._load import RATE_KEYS, UNIT_KEYS, Document
-from pricing._model import Rates
+from pricing._load import Document
+from pricing._model import RATE_KEYS, UNIT_KEYS, Rates
 
 __all__ = ["JUMP_FACTOR", "Diff", "ModelChange", "diff_documents", "model_index", "past_kept", "window_signature"]
 

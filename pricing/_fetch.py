@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from pricing._version import package_version
+
 if TYPE_CHECKING:
     import httpx
 
@@ -106,17 +108,12 @@ def make_client() -> httpx.Client:
         max_redirects=MAX_REDIRECTS,
         verify=True,
         trust_env=True,
-        headers={"User-Agent": f"llmcost-top/{_package_version()} (pricing update)"},
+        headers={"User-Agent": f"llmcost-top/{package_version()} (pricing update)"},
     )
 
 
-def _package_version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("llmcost-top")
-    except metadata.PackageNotFoundError:
-        return "0"
+# The name llmcost.alerts imports today; it moves to the public ``pricing.package_version``.
+_package_version = package_version
 
 
 def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> Fetched:

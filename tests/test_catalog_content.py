@@ -19,18 +19,10 @@ else:  # pragma: no cover
 
 import itertools
 
+from pricing._model import RATE_KEYS, UNIT_KEYS
 from pricing._sources import dump
 
-RATE_KEYS = (
-    "input_mtok",
-    "output_mtok",
-    "cache_read_mtok",
-    "cache_write_5m_mtok",
-    "cache_write_1h_mtok",
-    "reasoning_mtok",
-    "request_fee",
-    "gpu_hour",
-)
+PRICE_KEYS = (*RATE_KEYS, *UNIT_KEYS)
 TEXT = pricing.bundled_catalog_path().read_text(encoding="utf-8")
 DOC: dict[str, Any] = tomllib.loads(TEXT, parse_float=Decimal)
 PROVIDERS = {p["id"]: p for p in DOC["providers"]}
@@ -101,7 +93,7 @@ def test_every_window_has_source_and_checked_and_no_negative_rate() -> None:
             assert str(w["source"]).startswith("https://"), (pid, model["id"])
             assert isinstance(w["checked"], dt.date), (pid, model["id"])
             for table in (w, *w.get("tiers", [])):
-                for key in RATE_KEYS:
+                for key in PRICE_KEYS:
                     if key in table:
                         assert table[key] >= 0, (pid, model["id"], key)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pricing._cli import main
+from pricing._cli import cli_logic
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def run(mini_catalog_path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
 
     def invoke(*args: str, catalog: bool = True) -> tuple[int, str, str]:
         argv = (["--catalog", str(mini_catalog_path)] if catalog else []) + list(args)
-        code = main(argv)
+        code = cli_logic(argv)
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -291,7 +291,7 @@ input_mtok = 0.02
 def _compared(tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str) -> list[str]:
     catalog = tmp_path / "catalog.toml"
     catalog.write_text(EMBEDDING_CATALOG)
-    assert main(["--catalog", str(catalog), "compare", "--input", "1000", "--output", output, "--json"]) == 0
+    assert cli_logic(["--catalog", str(catalog), "compare", "--input", "1000", "--output", output, "--json"]) == 0
     return [m["model"] for m in _json(capsys.readouterr().out)["models"]]
 
 

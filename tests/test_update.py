@@ -17,7 +17,7 @@ from _loopback import FixtureServer, Route
 
 import pricing
 from pricing import _versions
-from pricing._cli import main
+from pricing._cli import cli_logic
 from pricing._fetch import Progress, UpdateError
 from pricing._serve import make_server
 from pricing._update import SOURCE_URLS, UpdateOptions, run_update
@@ -29,7 +29,7 @@ DAY = dt.date(2026, 3, 1)
 
 def cli(*argv: str) -> int:
     """``pricing ARGV`` run in-process."""
-    return main(list(argv))
+    return cli_logic(list(argv))
 
 
 def sha(data: bytes) -> str:

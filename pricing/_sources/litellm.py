@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
+from pricing._model import RATE_KEYS
 from pricing._sources._common import KNOWN_PROVIDERS, Warnings, add_model, finish, load_json, new_provider
 from pricing._sources._doc import empty_document, number, per_mtok
 
@@ -53,6 +54,8 @@ _TIER_KEY = re.compile(r"^(?P<base>[a-z_0-9]+?)_above_(?P<n>\d+)k_tokens$")
 _MODIFIER = re.compile(r"^(?P<base>.+)_(?P<mod>batches|flex|priority)$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d/")
 _SERVICE_TIERS = ("flex", "priority")
+#: LiteLLM has no long-context reasoning rate: a tier's reasoning follows the tier's output rate.
+_TIER_RATES = tuple(key for key in RATE_KEYS if key != "reasoning_mtok")
 _PRICE_WORDS = ("cost", "price")
 
 
@@ -165,7 +168,7 @@ def _rates(key: str, entry: dict[str, Any], warn: Warnings) -> tuple[dict[str, A
     tiers: list[dict[str, Any]] = []
     for threshold in sorted(tiered):
         rates: dict[str, Any] = {"above_input_tokens": threshold}
-        for rate in ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_5m_mtok", "cache_write_1h_mtok"):
+        for rate in _TIER_RATES:
             if rate in tiered[threshold] or rate in window:
                 rates[rate] = tiered[threshold].get(rate, window.get(rate))
         tiers.append(rates)
