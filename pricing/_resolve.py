@@ -1,11 +1,20 @@
 """Name resolution: which model (and provider) a model name used in a call refers to.
 
-The rules (docs/catalog.md): names match case-insensitively; a declared region prefix (``us.``) is stripped and
-applies its multiplier; the full name is looked up among ids and aliases, then among declared prefixes (longest
-first); then a first segment naming a provider (``openai/gpt-4o``) picks that provider and leading segments are
-stripped; dated snapshot suffixes (``-2024-08-06``, ``-20250929``), ``-latest`` and Bedrock version tags are
-stripped when the full name is not known. A provider that does not bill by tokens (local models, routers) keeps its
-own rule for names it does not list.
+The rules (docs/catalog.md):
+
+* names match case-insensitively; a declared region prefix (``us.``) is stripped and applies its multiplier;
+* a declared name (an id or alias) always wins, as written;
+* a provider given with the call, or named by the name's first segment (``openai/gpt-4o``, ``together_ai/...``),
+  limits the search to that provider's models: its own entry, else its billing rule (free, dynamic, GPU time),
+  else nothing. Another provider's entry for the same model never prices it: the same model sells at different
+  prices from different providers;
+* segments before the first one naming a provider belong to a gateway and are stripped
+  (``litellm_proxy/openai/gpt-4o``); a name with no provider segment is looked up whole, so an unknown provider's
+  ``nebius/deepseek-ai/...`` does not take the price of another provider's ``deepseek-ai/...``;
+* a declared prefix covers the names made of it and a dated snapshot suffix (``-2024-08-06``, ``-20250929``,
+  ``@20250929``, ``-0613``, ``-latest``, then a Bedrock version tag ``-v1:0``), longest prefix first, and nothing
+  else: ``claude-opus-5-5`` is another model than ``claude-opus-5``;
+* a name ending in a snapshot suffix that is not declared resolves like its name without the suffix.
 """
 
 from __future__ import annotations
@@ -16,18 +25,27 @@ from typing import NamedTuple
 
 from pricing._model import Billing, Model, Provider
 
-__all__ = ["SUFFIXES", "NameIndex", "Resolution"]
+__all__ = ["SNAPSHOT_SUFFIX", "NameIndex", "Resolution", "covers", "snapshot_base"]
 
 _ONE = Decimal(1)
-#: Suffixes stripped, one at a time, when the full name is not known.
-SUFFIXES = (
-    re.compile(r"[-@]\d{4}-\d{2}-\d{2}$"),  # gpt-4o-2024-08-06
-    re.compile(r"[-@]\d{8}$"),  # claude-sonnet-4-5-20250929, vertex @20250929
-    re.compile(r"-\d{4}$"),  # mistral-large-2411 (only tried after the exact name failed)
-    re.compile(r"-latest$"),
-    re.compile(r"-v\d+(:\d+)?$"),  # bedrock anthropic.claude-...-v1:0
-    re.compile(r":\d+$"),
-)
+_DATE = r"[-@](?:\d{4}-\d{2}-\d{2}|\d{8})|-\d{2}-\d{2}|-\d{2}-\d{4}|-\d{4}"  # 2024-08-06, 20250929, 05-20, 0613
+#: What may follow a model's name and still mean that model: dates (year first or not), ``-latest``, and a Bedrock
+#: version tag (``-v1:0``, ``:0``) after them.
+SNAPSHOT_SUFFIX = re.compile(rf"(?:(?:{_DATE})+(?:-latest)?|-latest)?(?:-v\d+:\d+|:\d+)?")
+_SPLIT = re.compile(rf"^(?P<base>.+?)(?P<suffix>(?:(?:{_DATE})+(?:-latest)?|-latest)?(?:-v\d+:\d+|:\d+)?)$")
+
+
+def covers(prefix: str, name: str) -> bool:
+    """Whether a declared prefix covers ``name`` (both lower-case): the name is the prefix, then at most a snapshot
+    suffix. A prefix ending in ``-`` or ``@`` (``gpt-5-nano-``) reads as the name before it."""
+    base = prefix.rstrip("-@") or prefix
+    return name.startswith(base) and SNAPSHOT_SUFFIX.fullmatch(name, len(base)) is not None
+
+
+def snapshot_base(name: str) -> str:
+    """``name`` without its snapshot suffix (``gpt-4o-2024-08-06`` -> ``gpt-4o``); the name itself without one."""
+    match = _SPLIT.match(name)
+    return match.group("base") if match else name
 
 
 class Resolution(NamedTuple):
@@ -73,7 +91,11 @@ class NameIndex:
         self.prefixes.sort(key=lambda item: -len(item[0]))
 
     def conflicts(self) -> list[str]:
-        """Names that would match two models: duplicate names or prefixes, or a name captured by another model."""
+        """Declarations that would let one name match two models: a name or a prefix declared twice.
+
+        A declared name covered by another model's prefix is no conflict: declared names win over prefixes, which is
+        how a dated snapshot with its own price sits beside the model whose prefix covers the other snapshots.
+        """
         problems: list[str] = []
         owner: dict[str, Model] = {}
         for model in self.models:
@@ -86,14 +108,6 @@ class NameIndex:
             other = prefix_owner.setdefault(prefix, model)
             if other is not model:
                 problems.append(f"prefix {prefix!r} is declared by both {other.key} and {model.key}")
-        for model in self.models:
-            for name in model.names():
-                for prefix, other in self.prefixes:
-                    if other is not model and name.lower().startswith(prefix) and name.lower() != prefix:
-                        mine = [p for p in model.match_prefix if name.lower().startswith(p)]
-                        if not mine or max(len(p) for p in mine) < len(prefix):
-                            problems.append(f"{name!r} of {model.key} is captured by prefix {prefix!r} of {other.key}")
-                        break
         return problems
 
     # -- looking up -----------------------------------------------------------------------------------------------
@@ -129,41 +143,60 @@ class NameIndex:
                 text, multiplier = text[len(prefix) :], mult
                 prov = prov or self.providers[region_provider]
                 break
-        model = self._match(text)
-        if model is None and "/" in text:
-            head, _, rest = text.partition("/")
-            hinted = self.provider_names.get(head)
-            if hinted and prov is None:
-                prov = self.providers[hinted]
-            model = self._match_stripped(rest)
-        # A self-hosted or router provider prices by its own rule, never by another provider's table.
-        if prov is not None and prov.billing != "tokens" and (model is None or model.provider != prov.id):
-            return Resolution(None, prov.id, prov.billing, multiplier)
-        if model is None:
-            return Resolution(None, prov.id if prov else None, None, multiplier)
-        return Resolution(model, model.provider, model.billing, multiplier)
-
-    def _match_stripped(self, text: str) -> Model | None:
-        while True:
-            model = self._match(text)
-            if model is not None or "/" not in text:
-                return model
-            text = text.partition("/")[2]
-
-    def _match(self, text: str) -> Model | None:
-        model = self.exact.get(text) or self._by_prefix(text)
+        declared = self.exact.get(text)
+        if declared is not None and (prov is None or declared.provider == prov.id):
+            return Resolution(declared, declared.provider, declared.billing, multiplier)
+        if prov is None and "/" in text:
+            prov, text = self._provider_segment(text)
+        if prov is None:
+            model = self._match(text, None)
+            return Resolution(model, model.provider if model else None, model.billing if model else None, multiplier)
+        model = self._match_within(text, prov)
         if model is not None:
-            return model
-        for pattern in SUFFIXES:
-            stripped = pattern.sub("", text)
-            if stripped != text:
-                model = self.exact.get(stripped) or self._by_prefix(stripped)
+            return Resolution(model, model.provider, model.billing, multiplier)
+        # No entry of its own: a self-hosted or router provider prices by its rule, any other leaves the name unknown.
+        return Resolution(None, prov.id, None if prov.billing == "tokens" else prov.billing, multiplier)
+
+    def _provider_segment(self, text: str) -> tuple[Provider | None, str]:
+        """The provider the first provider-naming segment names, and the name from that segment on. Segments before
+        it belong to a gateway (``litellm_proxy/openai/gpt-4o``); with no such segment the name stays whole, for a
+        first segment the catalog does not know may be a provider of its own (``nebius/deepseek-ai/...``)."""
+        segments = text.split("/")
+        for i, segment in enumerate(segments[:-1]):
+            named = self.provider_names.get(segment)
+            if named is not None:
+                return self.providers[named], "/".join(segments[i:])
+        return None, text
+
+    def _match_within(self, text: str, prov: Provider) -> Model | None:
+        """A model of ``prov`` for ``text``: as written, qualified by the provider (``nebius/...`` ids), then with the
+        provider's own segment and further leading segments stripped."""
+        qualifiers = (prov.id, *prov.prefixes)
+        while True:
+            for candidate in (text, *(f"{q.lower()}/{text}" for q in qualifiers)):
+                model = self._match(candidate, prov.id)
                 if model is not None:
                     return model
+            if "/" not in text:
+                return None
+            text = text.partition("/")[2]
+
+    def _match(self, text: str, provider: str | None) -> Model | None:
+        """Declared name, then covering prefix, then the same without a snapshot suffix; of ``provider`` if given."""
+        model = self._declared(text, provider) or self._by_prefix(text, provider)
+        if model is not None:
+            return model
+        base = snapshot_base(text)
+        if base != text:
+            return self._declared(base, provider) or self._by_prefix(base, provider)
         return None
 
-    def _by_prefix(self, text: str) -> Model | None:
+    def _declared(self, text: str, provider: str | None) -> Model | None:
+        model = self.exact.get(text)
+        return model if model is not None and (provider is None or model.provider == provider) else None
+
+    def _by_prefix(self, text: str, provider: str | None) -> Model | None:
         for prefix, model in self.prefixes:  # longest first
-            if text.startswith(prefix):
+            if (provider is None or model.provider == provider) and covers(prefix, text):
                 return model
         return None

@@ -347,9 +347,115 @@ output_mtok = 2
 
 def test_longest_match_prefix_wins() -> None:
     catalog = Catalog(_doc(_model("foo", 'match_prefix = ["foo"]') + _model("foo-pro", 'match_prefix = ["foo-pro"]')))
-    assert catalog.find("foo-pro-2").id == "foo-pro"
-    assert catalog.find("foo-lite").id == "foo"
+    assert catalog.find("foo-pro-2025-01-01").id == "foo-pro"
+    assert catalog.find("foo-20250101").id == "foo"
     assert catalog.find("FOO-PRO").id == "foo-pro"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "claude-opus-5",
+        "claude-opus-5-20260101",
+        "claude-opus-5-2026-01-01",
+        "claude-opus-5@20260101",
+        "claude-opus-5-latest",
+        "claude-opus-5-0613",
+        "claude-opus-5-20260101-v1:0",
+        "CLAUDE-OPUS-5-20260101",
+    ],
+)
+def test_a_prefix_covers_the_dated_snapshots_of_its_model(name: str) -> None:
+    catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]')))
+    assert catalog.find(name).id == "claude-opus-5"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["claude-opus-5-5", "claude-opus-5.5", "claude-opus-5-mini", "claude-opus-5-5-20260101", "claude-opus-50", "c"],
+)
+def test_a_prefix_never_covers_another_version(name: str) -> None:
+    catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]')))
+    assert catalog.resolve(name) is None
+    assert catalog.price(Usage(input_tokens=1000), name).status == "unknown_model"
+
+
+def test_a_prefix_ending_in_a_separator_reads_as_the_name_before_it() -> None:
+    catalog = Catalog(_doc(_model("gpt-5-nano", 'match_prefix = ["gpt-5-nano-"]')))
+    assert catalog.find("gpt-5-nano-2025-08-07").id == "gpt-5-nano"
+    assert catalog.resolve("gpt-5-nano-pro") is None
+
+
+def test_a_dated_snapshot_with_its_own_entry_wins_over_the_prefix() -> None:
+    snapshot = _model("claude-opus-5-20260101").replace("input_mtok = 1", "input_mtok = 9")
+    catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]') + snapshot))
+    assert catalog.find("claude-opus-5-20260101").id == "claude-opus-5-20260101"
+    assert catalog.find("claude-opus-5-20260202").id == "claude-opus-5"
+
+
+_HOSTS = """
+schema_version = 1
+catalog_version = "2026.01.01"
+[[providers]]
+id = "together"
+prefixes = ["together_ai"]
+[[providers.models]]
+id = "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"
+[[providers.models.prices]]
+input_mtok = 2
+output_mtok = 2
+[[providers]]
+id = "nebius"
+[[providers.models]]
+id = "nebius/deepseek-ai/DeepSeek-R1-Distill-Llama-70B"
+[[providers.models.prices]]
+input_mtok = 0.25
+output_mtok = 0.75
+[[providers]]
+id = "groq"
+[[providers.models]]
+id = "llama-3.3-70b-versatile"
+[[providers.models.prices]]
+input_mtok = 0.59
+output_mtok = 0.79
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "provider", "expected"),
+    [
+        ("nebius/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None, usd((1_000_000, "0.25"), (1_000_000, "0.75"))),
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "nebius", usd((1_000_000, "0.25"), (1_000_000, "0.75"))),
+        ("together/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None, usd((1_000_000, "2"), (1_000_000, "2"))),
+        ("together_ai/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None, usd((1_000_000, "2"), (1_000_000, "2"))),
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "together", usd((1_000_000, "2"), (1_000_000, "2"))),
+        ("litellm_proxy/nebius/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None, usd((1_000_000, "0.25"), (1_000_000, "0.75"))),
+    ],
+)  # fmt: skip
+def test_the_same_model_from_two_providers_has_each_providers_price(
+    name: str, provider: str | None, expected: Decimal
+) -> None:
+    catalog = Catalog(parse_document(_HOSTS))
+    result = catalog.price(Usage(input_tokens=1_000_000, output_tokens=1_000_000), name, provider)
+    assert (result.status, result.cost_usd) == ("priced", expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "provider"),
+    [
+        ("groq/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None),  # groq sells no such model
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "groq"),
+        ("groq/deepseek-r1-distill-llama-70b", None),
+        ("together/llama-3.3-70b-versatile", None),
+        ("llama-3.3-70b-versatile", "nebius"),
+        ("fireworks/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None),  # a provider this catalog does not know
+    ],
+)
+def test_a_provider_qualified_name_never_takes_another_providers_price(name: str, provider: str | None) -> None:
+    catalog = Catalog(parse_document(_HOSTS))
+    result = catalog.price(Usage(input_tokens=1000, output_tokens=1000), name, provider)
+    assert (result.status, result.cost_usd) == ("unknown_model", None)
+    assert catalog.resolve(name, provider) is None
 
 
 @pytest.mark.parametrize(
@@ -358,9 +464,9 @@ def test_longest_match_prefix_wins() -> None:
         _model("a", 'aliases = ["shared"]') + _model("b", 'aliases = ["shared"]'),
         _model("a", 'aliases = ["b"]') + _model("b"),
         _model("a", 'match_prefix = ["x-"]') + _model("b", 'match_prefix = ["x-"]'),
-        _model("bar", 'match_prefix = ["bar-"]') + _model("bar-x"),
+        _model("a", 'match_prefix = ["x"]') + _model("b", 'match_prefix = ["X"]'),
     ],
-    ids=["shared alias", "alias is another id", "shared prefix", "id captured by another prefix"],
+    ids=["shared alias", "alias is another id", "shared prefix", "shared prefix, other case"],
 )
 def test_ambiguous_catalogs_are_rejected(models: str) -> None:
     with pytest.raises(CatalogError, match="ambiguous"):
