@@ -1,12 +1,14 @@
 """The ``pricing`` command line: the parser, built from the command modules, and the entry points.
 
 ``cli_logic(argv)`` parses, runs one command and returns its exit code (tests call it in-process); ``cli()`` is
-``sys.exit(cli_logic())``.
+``sys.exit(cli_logic())``, plus the usual care for a reader that goes away: ``pricing list | head -1`` exits quietly
+with status 141 (128 + SIGPIPE, what a shell reports for a writer the pipe stopped), never with a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -14,7 +16,10 @@ from typing import NoReturn
 from pricing._commands import COMMANDS
 from pricing._commands._common import PROG
 
-__all__ = ["build_parser", "cli", "cli_logic"]
+__all__ = ["EXIT_BROKEN_PIPE", "build_parser", "cli", "cli_logic"]
+
+#: The exit status when the reader of standard output went away (``| head``): 128 + SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,4 +64,13 @@ def cli_logic(argv: Sequence[str] | None = None) -> int:
 
 def cli() -> NoReturn:
     """The ``pricing`` console script."""
-    sys.exit(cli_logic())
+    try:
+        code = cli_logic()
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not in the interpreter's exit
+    except BrokenPipeError:
+        # Whatever is still buffered can never be delivered: point stdout at /dev/null so the interpreter's final
+        # flush does not fail again and print "Exception ignored ... BrokenPipeError".
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)
