@@ -50,6 +50,8 @@ def parse_document(text: str, origin: str = "<string>") -> Document:
         doc: Document = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{origin}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise CatalogError(f"{origin}: TOML nested too deeply to be a catalog") from None
     return doc
 
 

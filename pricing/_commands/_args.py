@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-__all__ = ["add_lookup_options", "add_usage_options", "date", "seconds", "token_count"]
+__all__ = ["add_lookup_options", "add_usage_options", "date", "positive_seconds", "seconds", "token_count"]
 
 
 def token_count(text: str) -> int:
@@ -27,6 +27,17 @@ def seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not value >= 0:  # also rejects NaN
         raise argparse.ArgumentTypeError(f"cannot be negative: {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """A finite number of seconds above zero (a time limit)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):  # also rejects NaN
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above zero: {text!r}")
     return value
 
 

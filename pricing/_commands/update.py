@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pricing._commands._args import date
+from pricing._commands._args import date, positive_seconds
 from pricing._commands._common import error, print_json
-from pricing._fetch import UpdateError
+from pricing._fetch import DEADLINE_S, UpdateError
 
 __all__ = ["register", "run"]
 
@@ -32,12 +32,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         help="source format, and its public URL when --from is not given (default: detected from the content)",
     )
     p.add_argument("--dry-run", action="store_true", help="show the changes, write nothing")
-    p.add_argument("--force", action="store_true", help="accept an update that removes more than 20%% of the models")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="accept an update that removes more than 20%% of the models or moves a rate more than ten-fold or to zero",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--all", action="store_true", help="list every change and warning")
     p.add_argument("--output", type=Path, metavar="FILE", help="write the result to FILE instead of a new version")
     p.add_argument("--base", type=Path, metavar="FILE", help="catalog to update (default: the active one, or FILE)")
     p.add_argument("--date", type=date, metavar="YYYY-MM-DD", help="effective date of new rates (default: today)")
+    p.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=DEADLINE_S,
+        metavar="S",
+        help=f"give up when the download takes longer than S seconds in all (default {DEADLINE_S:g})",
+    )
     p.set_defaults(func=run)
 
 
@@ -54,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         output=args.output,
         base=args.base,
         day=args.date,
+        timeout_s=args.timeout,
         progress=Progress(),
         client=getattr(args, "client", None),  # tests pass an httpx client with a mock transport
     )
