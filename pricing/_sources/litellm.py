@@ -23,10 +23,10 @@ from pricing._sources._doc import empty_document, number, per_mtok
 
 __all__ = ["PROVIDER_IDS", "convert"]
 
-#: ``litellm_provider`` values that are one of our providers under another name.
+#: ``litellm_provider`` values that are one of our providers under another name. Azure OpenAI (``azure``) and
+#: Azure AI Foundry (``azure_ai``) stay two providers: they sell the same model names at different prices.
 PROVIDER_IDS = {
     "anthropic": "anthropic",
-    "azure_ai": "azure",
     "bedrock": "bedrock",
     "bedrock_converse": "bedrock",
     "deepseek": "deepseek",
