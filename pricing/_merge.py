@@ -15,7 +15,8 @@ The rules that keep history intact:
 * a model the source does not know is kept (these sources cover only some providers);
 * a new model is added. The same model sold by several providers is one entry per provider: a name another
   provider already uses is qualified with the provider (``nebius/deepseek-ai/...``), so the bare name keeps its
-  meaning and the qualified one prices this provider's calls. A name another model of the same provider already
+  meaning and the qualified one prices this provider's calls. Providers the catalog already has come first, so a
+  new model's bare name goes to its maker rather than to a reseller new to the catalog. A name another model of the same provider already
   uses is left out, with a warning.
 
 The current document is never modified: changed providers and models are copied.
@@ -49,20 +50,22 @@ class _Names:
     def __init__(self) -> None:
         self.exact: dict[str, tuple[str, str]] = {}
         self.prefixes: dict[str, tuple[str, str]] = {}
+        self.by_provider: dict[str, list[tuple[str, str]]] = {}  # provider -> (prefix, model id)
 
     def add(self, pid: str, model: dict[str, Any]) -> None:
         owner = (pid, str(model["id"]))
         for name in _names(model):
             self.exact.setdefault(name, owner)
         for prefix in model.get("match_prefix", []):
-            self.prefixes.setdefault(str(prefix).lower(), owner)
+            if self.prefixes.setdefault(str(prefix).lower(), owner) == owner:
+                self.by_provider.setdefault(pid, []).append((str(prefix).lower(), owner[1]))
 
     def release(self, name: str) -> None:
         self.exact.pop(name.lower(), None)
 
     def covering(self, pid: str, name: str) -> str | None:
         """The id of the model of ``pid`` whose prefix covers ``name`` (longest prefix), or ``None``."""
-        found = [(len(p), o[1]) for p, o in self.prefixes.items() if o[0] == pid and covers(p, name)]
+        found = [(len(p), mid) for p, mid in self.by_provider.get(pid, []) if covers(p, name)]
         return max(found)[1] if found else None
 
 
@@ -83,7 +86,9 @@ def merge_rates(
         prov["models"] = list(prov.get("models", []))
         for model in prov["models"]:
             names.add(prov["id"], model)
-    sources = fetched.get("providers", [])
+    # Providers the catalog already has take a free bare name before providers new to it: the first-party makers
+    # are in the catalog, the many resellers of their models mostly are not.
+    sources = sorted(fetched.get("providers", []), key=lambda p: p["id"] not in known)
     for src_prov in sources:
         if src_prov["id"] not in by_id:
             target = {k: v for k, v in src_prov.items() if k != "models"}
@@ -92,9 +97,10 @@ def merge_rates(
             by_id[target["id"]] = target
     # Entries under our own ids first, so an alias entry is compared with its model's rates after this update.
     for src_prov in sources:
-        _fold_known(by_id[src_prov["id"]], src_prov, day, origin)
+        _fold_known(by_id[src_prov["id"]], src_prov, names, day, origin)
+    spoken = {str(n).lower() for p in providers for n in (p["id"], *p.get("prefixes", []))}
     for src_prov in sources:
-        _add_others(by_id[src_prov["id"]], src_prov, names, report, day, origin)
+        _add_others(by_id[src_prov["id"]], src_prov, names, spoken, report, day, origin)
     # A new provider whose every model was left out is not added empty.
     providers = [p for p in providers if p["models"] or p["id"] in known]
     merged = {k: v for k, v in current.items() if k != "providers"}
@@ -103,47 +109,98 @@ def merge_rates(
     return merged, report
 
 
-def _same_model(models: list[dict[str, Any]], src: dict[str, Any]) -> int | None:
-    """The index of the model the source entry is: the one whose id is the entry's id or one of its aliases."""
-    ids = {str(m["id"]).lower(): i for i, m in enumerate(models)}
-    for name in _names(src):
-        if name in ids:
-            return ids[name]
-    return None
+class _Models:
+    """One provider's models with their ids and aliases indexed (a source lists thousands of models)."""
+
+    def __init__(self, models: list[dict[str, Any]]) -> None:
+        self.models = models
+        self.ids: dict[str, int] = {}
+        self.aliases: dict[str, int] = {}
+        for i, model in enumerate(models):
+            self._index(i, model)
+
+    def _index(self, i: int, model: dict[str, Any]) -> None:
+        self.ids.setdefault(str(model["id"]).lower(), i)
+        for alias in model.get("aliases", []):
+            self.aliases.setdefault(str(alias).lower(), i)
+
+    def same_model(self, src: dict[str, Any]) -> int | None:
+        """The index of the model the source entry is: the one whose id is the entry's id or one of its aliases."""
+        return next((self.ids[n] for n in _names(src) if n in self.ids), None)
+
+    def replace(self, i: int, model: dict[str, Any]) -> None:
+        for alias in self.models[i].get("aliases", []):
+            if self.aliases.get(str(alias).lower()) == i:
+                del self.aliases[str(alias).lower()]
+        self.models[i] = model
+        self._index(i, model)
+
+    def append(self, model: dict[str, Any]) -> None:
+        self.models.append(model)
+        self._index(len(self.models) - 1, model)
 
 
-def _fold_known(target: dict[str, Any], src_prov: dict[str, Any], day: dt.date, origin: str) -> None:
+def _fold_known(target: dict[str, Any], src_prov: dict[str, Any], names: _Names, day: dt.date, origin: str) -> None:
     models: list[dict[str, Any]] = target["models"]
+    index_of = _Models(models)
     for raw in src_prov.get("models", []):
-        index = _same_model(models, raw)
+        index = index_of.same_model(raw)
         if index is not None:
-            models[index] = _fold(models[index], _with_provenance(raw, day, origin), day)
+            folded = _fold(models[index], _with_provenance(raw, day, origin), day)
+            index_of.replace(index, _with_names(folded, raw, target["id"], names))
+
+
+def _with_names(model: dict[str, Any], src: dict[str, Any], pid: str, names: _Names) -> dict[str, Any]:
+    """``model`` with the source's other names for it (its id and aliases) as aliases, where nobody has them."""
+    free = [str(n) for n in (src["id"], *src.get("aliases", [])) if str(n).lower() not in names.exact]
+    if not free:
+        return model
+    for name in free:
+        names.exact[name.lower()] = (pid, str(model["id"]))
+    return {**model, "aliases": [*model.get("aliases", []), *free]}
 
 
 def _add_others(
-    target: dict[str, Any], src_prov: dict[str, Any], names: _Names, report: MergeReport, day: dt.date, origin: str
+    target: dict[str, Any],
+    src_prov: dict[str, Any],
+    names: _Names,
+    providers: set[str],
+    report: MergeReport,
+    day: dt.date,
+    origin: str,
 ) -> None:
     pid = target["id"]
     models: list[dict[str, Any]] = target["models"]
+    index_of = _Models(models)
     for raw in src_prov.get("models", []):
-        if _same_model(models, raw) is not None:
+        if index_of.same_model(raw) is not None:
             continue  # folded in the first pass
         src = _with_provenance(raw, day, origin)
         mid = str(src["id"]).lower()
-        aliased = next((i for i, m in enumerate(models) if mid in _names(m)), None)
-        owner = models[aliased] if aliased is not None else _model_by_id(models, names.covering(pid, mid))
+        aliased = index_of.aliases.get(mid)
+        owner = models[aliased] if aliased is not None else _model_by_id(index_of, names.covering(pid, mid))
         if owner is not None and _same_rates(src, owner, day):
             continue  # an alias or covered snapshot already priced at these rates
         if aliased is not None:
-            models[aliased] = _without_names(models[aliased], _names(src), names)
-        admitted = _admit(src, pid, names, report)
+            index_of.replace(aliased, _without_names(models[aliased], _names(src), names))
+        admitted = _admit(src, pid, names, providers, report)
+        if admitted is not None and "billing" not in admitted and _ruled(target, admitted):
+            admitted = {**admitted, "billing": "tokens"}
         if admitted is not None:
-            models.append(admitted)
+            index_of.append(admitted)
             names.add(pid, admitted)
 
 
-def _model_by_id(models: list[dict[str, Any]], mid: str | None) -> dict[str, Any] | None:
-    return next((m for m in models if str(m["id"]) == mid), None) if mid is not None else None
+def _ruled(provider: dict[str, Any], model: dict[str, Any]) -> bool:
+    """Token rates listed under a provider priced by another rule (a router's ``dynamic``): table prices, which
+    the provider's rule would otherwise hide."""
+    listed = any(k in w for w in model.get("prices", []) for k in RATE_KEYS)
+    return listed and provider.get("billing", "tokens") != "tokens"
+
+
+def _model_by_id(index_of: _Models, mid: str | None) -> dict[str, Any] | None:
+    found = index_of.ids.get(mid.lower()) if mid is not None else None
+    return index_of.models[found] if found is not None else None
 
 
 def _without_names(model: dict[str, Any], taken: list[str], names: _Names) -> dict[str, Any]:
@@ -162,14 +219,24 @@ def _reorder_like(original: dict[str, Any], copy: dict[str, Any]) -> dict[str, A
     return {k: copy[k] for k in original if k in copy}
 
 
-def _admit(src: dict[str, Any], pid: str, names: _Names, report: MergeReport) -> dict[str, Any] | None:
+def _admit(
+    src: dict[str, Any], pid: str, names: _Names, providers: set[str], report: MergeReport
+) -> dict[str, Any] | None:
     """The new model with its names made free: qualified by the provider where another provider has the name,
-    left out where a model of this provider has it. ``None`` when its id cannot be given."""
-    mid = _free_name(str(src["id"]), pid, names.exact)
+    left out where a model of this provider has it. ``None`` when its id cannot be given.
+
+    An id whose first segment names another provider (a gateway's ``zai/glm-4.5-air``) is qualified even when it is
+    free: as it stands it would read as that provider's model, and take that provider's qualified name."""
+    wanted = str(src["id"])
+    head = wanted.partition("/")[0].lower()
+    if "/" in wanted and head in providers and head != pid.lower():
+        wanted = f"{pid}/{wanted}"
+    mid = _free_name(wanted, pid, names.exact)
     if mid is None:
         report.skipped += 1
-        owner = names.exact.get(f"{pid}/{src['id']}".lower()) or names.exact[str(src["id"]).lower()]
-        report.warnings.append(f"{pid}/{src['id']}: not added, its name already belongs to {owner[0]}/{owner[1]}")
+        owner = names.exact.get(f"{pid}/{wanted}".lower()) or names.exact.get(wanted.lower())
+        whose = f"{owner[0]}/{owner[1]}" if owner else "another model"
+        report.warnings.append(f"{pid}/{src['id']}: not added, its name already belongs to {whose}")
         return None
     model = {**src, "id": mid}
     aliases = [a for a in (_free_name(str(a), pid, names.exact) for a in src.get("aliases", [])) if a is not None]
@@ -216,16 +283,17 @@ def _index_at(windows: list[dict[str, Any]], day: dt.date) -> int | None:
 
 
 def _effective(new: dict[str, Any], windows: list[dict[str, Any]], day: dt.date) -> dt.date:
-    """The source's date for the new rates when it is after the start of the window then in force, else the
-    update's day: a source's date never reaches into the history of the catalog."""
+    """The source's date for the new rates when it is after the start of the window then in force, or when it is
+    the start of a window still to come (the same scheduled change); else the update's day: a source's date never
+    reaches into the history of the catalog."""
     dated = new.get("effective_from")
     if not isinstance(dated, dt.date):
         return day
     index = _index_at(windows, dated)
     if index is None:
-        return day
+        return dated if dated > day else day
     start = windows[index].get("effective_from")
-    return dated if start is None or dated > start else day
+    return dated if start is None or dated > start or (dated == start and dated > day) else day
 
 
 def _filled(new: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

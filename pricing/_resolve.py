@@ -169,17 +169,32 @@ class NameIndex:
         return None, text
 
     def _match_within(self, text: str, prov: Provider) -> Model | None:
-        """A model of ``prov`` for ``text``: as written, qualified by the provider (``nebius/...`` ids), then with the
-        provider's own segment and further leading segments stripped."""
-        qualifiers = (prov.id, *prov.prefixes)
+        """A model of ``prov`` for ``text``. Candidates: the name as written and with leading segments stripped,
+        each also qualified by the provider (``nebius/...`` ids) unless the provider already leads it. Every candidate is tried as a declared name
+        before any is tried by prefix or without its snapshot suffix, so a snapshot's own entry
+        (``azure_ai/DeepSeek-V4-Flash-0731``) wins over its model's."""
+        qualifiers = [q.lower() for q in (prov.id, *prov.prefixes)]
+        candidates = []
         while True:
-            for candidate in (text, *(f"{q.lower()}/{text}" for q in qualifiers)):
-                model = self._match(candidate, prov.id)
+            # A name already led by the provider's segment is not qualified again: perplexity/perplexity/sonar is
+            # another entry than perplexity/sonar.
+            own = text.partition("/")[0] in qualifiers
+            candidates += [text, *(f"{q}/{text}" for q in qualifiers if not own)]
+            if "/" not in text:
+                break
+            text = text.partition("/")[2]
+        for lookup in (self._declared, self._by_prefix):
+            for candidate in candidates:
+                model = lookup(candidate, prov.id)
                 if model is not None:
                     return model
-            if "/" not in text:
-                return None
-            text = text.partition("/")[2]
+        for candidate in candidates:
+            base = snapshot_base(candidate)
+            if base != candidate:
+                model = self._declared(base, prov.id) or self._by_prefix(base, prov.id)
+                if model is not None:
+                    return model
+        return None
 
     def _match(self, text: str, provider: str | None) -> Model | None:
         """Declared name, then covering prefix, then the same without a snapshot suffix; of ``provider`` if given."""

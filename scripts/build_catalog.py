@@ -238,7 +238,7 @@ def _rates_on(model: dict[str, Any]) -> tuple[Any, Any]:
     """Input and output rates of the window in force on the day the sources were checked."""
     for window in reversed(model["prices"]):
         start, end = window.get("effective_from"), window.get("effective_until")
-        if (start is None or start <= CHECKED) and (end is None or CHECKED < end):
+        if (start is None or start <= CHECKED) and (end is None or end > CHECKED):
             return window.get("input_mtok"), window.get("output_mtok")
     return None, None
 

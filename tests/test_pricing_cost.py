@@ -440,6 +440,21 @@ def test_the_same_model_from_two_providers_has_each_providers_price(
     assert (result.status, result.cost_usd) == ("priced", expected)
 
 
+def test_a_snapshots_own_entry_wins_over_a_qualified_name_without_the_suffix() -> None:
+    """``azure_ai/DeepSeek-V4-Flash-0731`` is the snapshot's own entry, not ``azure_ai/deepseek-v4-flash`` with its
+    suffix stripped: every declared candidate is tried before any suffix is."""
+    doc = parse_document(
+        '[[providers]]\nid = "azure_ai"\n'
+        '[[providers.models]]\nid = "azure_ai/deepseek-v4-flash"\n[[providers.models.prices]]\ninput_mtok = 1\n'
+        '[[providers.models]]\nid = "DeepSeek-V4-Flash-0731"\n[[providers.models.prices]]\ninput_mtok = 2\n'
+    )
+    catalog = Catalog(doc)
+    usage = Usage(input_tokens=1_000_000)
+    assert catalog.price(usage, "azure_ai/DeepSeek-V4-Flash-0731").cost_usd == 2
+    assert catalog.price(usage, "DeepSeek-V4-Flash-0731", "azure_ai").cost_usd == 2
+    assert catalog.price(usage, "azure_ai/deepseek-v4-flash-0901").cost_usd == 1
+
+
 @pytest.mark.parametrize(
     ("name", "provider"),
     [

@@ -237,3 +237,65 @@ def test_a_scheduled_price_change_the_source_does_not_know_is_kept(base: dict[st
     assert spans == [(None, DAY, Decimal("0.15")), (DAY, later, Decimal("0.1")), (later, None, Decimal("0.3"))]
     change = diff_documents(scheduled, merged, at=DAY).of_kind("changed")
     assert [(c.key, c.effective_from, c.rewrites_past) for c in change] == [("openai/gpt-4o-mini", DAY, False)]
+
+
+def test_a_bare_name_goes_to_a_provider_the_catalog_has_before_a_new_one(base: dict[str, Any]) -> None:
+    # Sources list providers alphabetically: Azure's resale of a new OpenAI model comes first.
+    src = source(("azure", "gpt-9", rates("6", "24")), ("openai", "gpt-9", rates("5", "20")))
+    merged, warnings = merge(base, src)
+    assert warnings == []
+    catalog = pricing.Catalog(merged)
+    mtok = pricing.Usage(input_tokens=1_000_000)
+    assert (catalog.find("gpt-9").provider, catalog.price(mtok, "gpt-9").cost_usd) == ("openai", 5)
+    assert catalog.price(mtok, "azure/gpt-9").cost_usd == 6
+
+
+def test_a_gateway_id_naming_another_provider_does_not_take_that_providers_name(base: dict[str, Any]) -> None:
+    src = source(
+        ("kyma", "glm-4.5-air", rates("0.18", "1.1")),
+        ("vercel_ai_gateway", "zai/glm-4.5-air", rates("0.2", "1.1")),
+        ("zai", "glm-4.5-air", rates("0.25", "1.1")),
+    )
+    merged, warnings = merge(base, src)
+    assert warnings == []
+    catalog = pricing.Catalog(merged)
+    mtok = pricing.Usage(input_tokens=1_000_000)
+    assert catalog.price(mtok, "zai/glm-4.5-air").cost_usd == Decimal("0.25")
+    assert catalog.price(mtok, "glm-4.5-air", "zai").cost_usd == Decimal("0.25")
+    assert catalog.price(mtok, "zai/glm-4.5-air", "vercel_ai_gateway").cost_usd == Decimal("0.2")
+    assert catalog.price(mtok, "vercel_ai_gateway/zai/glm-4.5-air").cost_usd == Decimal("0.2")
+
+
+def test_a_price_change_the_source_dates_like_the_catalog_is_no_change(base: dict[str, Any]) -> None:
+    later = dt.date(2027, 1, 1)
+    scheduled = copy.deepcopy(base)
+    openai = next(p for p in scheduled["providers"] if p["id"] == "openai")
+    mini = next(m for m in openai["models"] if m["id"] == "gpt-4o-mini")
+    mini["prices"] = [
+        {**mini["prices"][0], "effective_until": later},
+        {**mini["prices"][0], "effective_from": later, "input_mtok": Decimal("0.3"), "output_mtok": Decimal("1.2")},
+    ]
+    dated = source(("openai", "gpt-4o-mini", rates("0.3", "1.2", effective_from=later)))
+    merged, _ = merge(scheduled, dated)
+    assert windows(merged, "openai/gpt-4o-mini") == mini["prices"]
+    usage = pricing.Usage(input_tokens=1_000_000)
+    assert pricing.Catalog(merged).price(usage, "gpt-4o-mini", at=DAY).cost_usd == Decimal("0.15")
+
+
+def test_rates_listed_under_a_router_are_table_prices(base: dict[str, Any]) -> None:
+    routed = copy.deepcopy(base)
+    routed["providers"].append({"id": "openrouter", "name": "OpenRouter", "billing": "dynamic", "models": []})
+    merged, _ = merge(routed, source(("openrouter", "ai21/jamba-large", rates("2", "8"))))
+    result = pricing.Catalog(merged).price(pricing.Usage(input_tokens=1_000_000), "ai21/jamba-large", "openrouter")
+    assert (result.status, result.cost_usd) == ("priced", Decimal(2))
+    unlisted = pricing.Catalog(merged).price(pricing.Usage(input_tokens=1), "ai21/other", "openrouter")
+    assert unlisted.status == "dynamic"
+
+
+def test_the_sources_other_names_for_a_model_become_its_aliases(base: dict[str, Any]) -> None:
+    src = source(("openai", "gpt-4o-mini-2", rates("0.15", "0.6")))
+    src["providers"][0]["models"][0]["aliases"] = ["gpt-4o-mini", "gpt-4o-mini-next"]
+    merged, _ = merge(base, src)
+    catalog = pricing.Catalog(merged)
+    assert catalog.find("gpt-4o-mini-2").id == "gpt-4o-mini"
+    assert catalog.find("gpt-4o-mini-next").id == "gpt-4o-mini"
