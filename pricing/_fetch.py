@@ -256,6 +256,8 @@ def _get(
         raise UpdateError(f"{url}: the connection broke before the whole body arrived ({_reason(exc)})") from None
     except httpx.HTTPError as exc:
         raise UpdateError(f"{url}: {type(exc).__name__}: {_reason(exc)}") from None
+    except httpx.InvalidURL as exc:  # not an HTTPError: raised before any request is made
+        raise UpdateError(f"{url}: not a usable URL: {_reason(exc)}") from None
     finally:
         if progress is not None:
             progress.done()

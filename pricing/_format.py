@@ -23,7 +23,7 @@ def format_usd(value: Decimal, *, places: int = 2) -> str:
 
     ``Decimal('0.004500000000')`` -> ``'$0.0045'``; ``Decimal('1234.5')`` -> ``'$1,234.50'``; ``0E-12`` -> ``'$0.00'``.
     """
-    text = format_decimal(abs(value))
+    text = format_decimal(value.copy_abs())  # abs() would round to the context precision (28 digits)
     whole, _, frac = text.partition(".")
     frac = frac.ljust(places, "0")
     sign = "-" if value < 0 and text != "0" else ""

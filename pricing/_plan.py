@@ -20,6 +20,7 @@ from pricing._dates import EPOCH, EPOCH_ORDINAL, utc_day
 from pricing._model import (
     EXACT,
     Billing,
+    ImpossibleUsage,
     Model,
     Pico,
     Price,
@@ -38,8 +39,9 @@ _ZERO = Decimal(0)
 _NO_TIER = 1 << 62
 _HOUR = Decimal(3600)
 _PICO = Decimal("1e-12")
-# GPU seconds × USD/hour ÷ 3600 rarely ends: divided with ample precision, then rounded to the pico-dollar.
-_GPU = decimal.Context(prec=60)
+# GPU seconds × USD/hour ÷ 3600 rarely ends: divided with ample precision (digits enough for the whole dollars and
+# twelve decimals, however large the figure), then rounded half-even to the pico-dollar.
+_GPU_DIGITS = 60
 
 
 class RatePlan:
@@ -238,7 +240,12 @@ def gpu_time_price(usage: Usage, m: Model, w: RateWindow, ref: str, mult: Decima
     """``gpu_seconds × gpu_hour / 3600`` (rounded half-even to the pico-dollar) plus the request fee."""
     if usage.gpu_seconds is None or w.gpu_hour is None:
         return Price(None, "no_usage", ref, m.id, m.provider)
-    gpu = _GPU.divide(exact_mul(to_decimal(usage.gpu_seconds), w.gpu_hour), _HOUR).quantize(_PICO, context=_GPU)
+    seconds = to_decimal(usage.gpu_seconds)
+    if not seconds.is_finite() or seconds < 0:
+        raise ImpossibleUsage(f"gpu_seconds must be a finite number of seconds, not below zero: {usage.gpu_seconds!r}")
+    dollar_hours = exact_mul(seconds, w.gpu_hour)
+    context = decimal.Context(prec=max(_GPU_DIGITS, dollar_hours.adjusted() + 16))
+    gpu = context.divide(dollar_hours, _HOUR).quantize(_PICO, context=context)
     fee = exact_mul(w.request_fee, Decimal(usage.requests))
     buckets = (_ZERO,) * 6 + (fee, gpu)
     return Price(exact_mul(EXACT.add(gpu, fee), mult), "priced", ref, m.id, m.provider, mult, buckets)

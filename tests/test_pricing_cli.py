@@ -347,3 +347,13 @@ def test_a_closed_pipe_ends_the_command_quietly(mini_catalog_path: Path, argv: l
     finally:
         os.close(write_end)
     assert (proc.returncode, proc.stderr.decode()) == (141, "")
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "soon"])
+def test_gpu_seconds_that_are_no_duration_are_one_line(run: Any, value: str) -> None:
+    code, out, err = run("cost", "example/gpu-deployment", "--provider", "vllm", "--input", "0", "--output", "0",
+                         "--gpu-seconds", value)  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err.startswith("pricing: error: argument --gpu-seconds:")
+    assert value in err
+    assert err.count("\n") == 1

@@ -7,6 +7,7 @@ rate, bucket or fallback in the engine shows up as a mismatch.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import os
 import shutil
 from decimal import Decimal
@@ -247,6 +248,24 @@ def test_local_models_are_free(mini: Catalog, model: str, provider: str | None) 
 def test_gpu_time_without_seconds_has_no_cost(mini: Catalog) -> None:
     result = mini.price(Usage(input_tokens=10, output_tokens=10), "example/gpu-deployment")
     assert (result.status, result.cost_usd) == ("no_usage", None)
+
+
+@pytest.mark.parametrize("seconds", [float("inf"), float("nan"), -1.0])
+def test_gpu_seconds_that_are_no_duration_are_impossible_usage(mini: Catalog, seconds: float) -> None:
+    with pytest.raises(ImpossibleUsage, match="gpu_seconds"):
+        mini.price(Usage(gpu_seconds=seconds), "example/gpu-deployment", "vllm")
+
+
+def test_gpu_time_is_exact_however_large(mini: Catalog) -> None:
+    result = mini.price(Usage(gpu_seconds=1e100), "example/gpu-deployment", "vllm")
+    rate = mini.find("example/gpu-deployment", "vllm").windows[-1].gpu_hour
+    assert rate is not None
+    wide = decimal.Context(prec=200)  # the default 28 digits would round the expected figure itself
+    expected = wide.divide(wide.multiply(Decimal("1e100"), rate), Decimal(3600)).quantize(
+        Decimal("1e-12"), context=wide
+    )
+    assert result.cost_usd == expected
+    assert str(expected) == "3" * 97 + "." + "3" * 12
 
 
 def test_unknown_model_has_no_cost(mini: Catalog) -> None:

@@ -243,3 +243,13 @@ def test_toml_nested_too_deeply_is_one_line(capsys: pytest.CaptureFixture[str], 
     assert code == 1
     assert err.endswith("TOML nested too deeply to be a catalog\n")
     assert snapshot() == files
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999/x.json", "https://"])
+def test_a_url_that_cannot_be_requested_is_one_line(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    files = snapshot()
+    code, out, err = run(capsys, "update", "--from", url)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"pricing: error: {url}: ")
+    assert err.count("\n") == 1
+    assert snapshot() == files

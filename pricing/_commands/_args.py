@@ -20,13 +20,15 @@ def token_count(text: str) -> int:
 
 
 def seconds(text: str) -> float:
-    """A non-negative number of seconds."""
+    """A finite, non-negative number of seconds."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not value >= 0:  # also rejects NaN
         raise argparse.ArgumentTypeError(f"cannot be negative: {text!r}")
+    if value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a finite number of seconds: {text!r}")
     return value
 
 
