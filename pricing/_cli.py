@@ -30,15 +30,26 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}{hint}\n")
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked for: reading the installed metadata costs tens of milliseconds."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from pricing._version import package_version
+
+        print(f"{parser.prog} (llmcost-top) {package_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``pricing`` parser: global options, then each command module's subcommands."""
-    from pricing._version import package_version
-
     parser = _Parser(
         prog=PROG,
         description="Exact, dated prices for LLM calls: look up rates, price a call, compare models, manage the catalog.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s (llmcost-top) {package_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--catalog", metavar="FILE", help="use this catalog file instead of the active one")
     parser.add_argument("--no-overrides", action="store_true", help="ignore the user and project override files")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
