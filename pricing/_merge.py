@@ -16,8 +16,11 @@ The rules that keep history intact:
 * a new model is added. The same model sold by several providers is one entry per provider: a name another
   provider already uses is qualified with the provider (``nebius/deepseek-ai/...``), so the bare name keeps its
   meaning and the qualified one prices this provider's calls. Providers the catalog already has come first, so a
-  new model's bare name goes to its maker rather than to a reseller new to the catalog. A name another model of the same provider already
-  uses is left out, with a warning.
+  new model's bare name goes to its maker rather than to a reseller new to the catalog; an id that starts with
+  another provider's name (a gateway's ``zai/glm-4.5-air``) is always qualified. A name another model of the same
+  provider already uses is left out, with a warning;
+* the source's other names for a model it lists under one of our ids become aliases, where they are free; rates
+  listed under a provider priced by another rule (a router's ``dynamic``) are table prices (``billing = "tokens"``).
 
 The current document is never modified: changed providers and models are copied.
 """

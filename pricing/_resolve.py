@@ -25,27 +25,44 @@ from typing import NamedTuple
 
 from pricing._model import Billing, Model, Provider
 
-__all__ = ["SNAPSHOT_SUFFIX", "NameIndex", "Resolution", "covers", "snapshot_base"]
+__all__ = ["SNAPSHOT_PIECE", "NameIndex", "Resolution", "covers", "snapshot_base"]
 
 _ONE = Decimal(1)
-_DATE = r"[-@](?:\d{4}-\d{2}-\d{2}|\d{8})|-\d{2}-\d{2}|-\d{2}-\d{4}|-\d{4}"  # 2024-08-06, 20250929, 05-20, 0613
-#: What may follow a model's name and still mean that model: dates (year first or not), ``-latest``, and a Bedrock
-#: version tag (``-v1:0``, ``:0``) after them.
-SNAPSHOT_SUFFIX = re.compile(rf"(?:(?:{_DATE})+(?:-latest)?|-latest)?(?:-v\d+:\d+|:\d+)?")
-_SPLIT = re.compile(rf"^(?P<base>.+?)(?P<suffix>(?:(?:{_DATE})+(?:-latest)?|-latest)?(?:-v\d+:\d+|:\d+)?)$")
+#: One piece of a snapshot suffix, at the end of a name: a date (year first or not: 2024-08-06, 20250929, 05-20,
+#: 0613, 09-2025), ``-latest``, or a Bedrock version tag (``-v1:0``, ``:0``). Suffixes are peeled one piece at a time
+#: from the end, never matched with one pattern of repeated alternatives: names come from user data, and such a
+#: pattern backtracks exponentially on a long name that almost matches.
+SNAPSHOT_PIECE = re.compile(
+    r"(?:[-@](?:\d{4}-\d{2}-\d{2}|\d{8})|-\d{2}-\d{2}|-\d{2}-\d{4}|-\d{4}|-latest|-v\d+:\d+|:\d+)$"
+)
+#: Longer names are no model names: they are looked up as written, without suffix handling.
+_LONGEST = 256
+
+
+def _peel(name: str, stop: int) -> str:
+    """``name`` with snapshot pieces peeled from its end, none of them starting before index ``stop``."""
+    while len(name) > stop:
+        piece = SNAPSHOT_PIECE.search(name, stop)
+        if piece is None:
+            return name
+        name = name[: piece.start()]
+    return name
 
 
 def covers(prefix: str, name: str) -> bool:
-    """Whether a declared prefix covers ``name`` (both lower-case): the name is the prefix, then at most a snapshot
-    suffix. A prefix ending in ``-`` or ``@`` (``gpt-5-nano-``) reads as the name before it."""
+    """Whether a declared prefix covers ``name`` (both lower-case): the name is the prefix, then nothing but snapshot
+    pieces. A prefix ending in ``-`` or ``@`` (``gpt-5-nano-``) reads as the name before it."""
     base = prefix.rstrip("-@") or prefix
-    return name.startswith(base) and SNAPSHOT_SUFFIX.fullmatch(name, len(base)) is not None
+    if not name.startswith(base) or len(name) > _LONGEST:
+        return False
+    return len(_peel(name, len(base))) == len(base)
 
 
 def snapshot_base(name: str) -> str:
     """``name`` without its snapshot suffix (``gpt-4o-2024-08-06`` -> ``gpt-4o``); the name itself without one."""
-    match = _SPLIT.match(name)
-    return match.group("base") if match else name
+    if len(name) > _LONGEST:
+        return name
+    return _peel(name, 1)
 
 
 class Resolution(NamedTuple):

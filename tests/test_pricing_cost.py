@@ -10,6 +10,7 @@ import datetime as dt
 import decimal
 import os
 import shutil
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -397,6 +398,18 @@ def test_a_prefix_never_covers_another_version(name: str) -> None:
     catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]')))
     assert catalog.resolve(name) is None
     assert catalog.price(Usage(input_tokens=1000), name).status == "unknown_model"
+
+
+@pytest.mark.parametrize("repeat", [30, 60])
+def test_a_long_name_that_almost_looks_dated_resolves_at_once(repeat: int) -> None:
+    """Names come from user data: a snapshot suffix is peeled piece by piece, never matched by a pattern that
+    backtracks exponentially (30 pieces took hours with one)."""
+    catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]')))
+    name = "claude-opus-5" + "-2026-01-01" * repeat + "x"
+    started = time.perf_counter()
+    assert catalog.resolve(name) is None
+    assert catalog.resolve(name[:-1]) is (catalog.find("claude-opus-5") if len(name) <= 256 else None)
+    assert time.perf_counter() - started < 1
 
 
 def test_a_prefix_ending_in_a_separator_reads_as_the_name_before_it() -> None:
