@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-from pricing._catalog import Catalog, ModelNotFound, load_catalog, parse_timestamp
-from pricing._fetch import _package_version as package_version
-from pricing._format import format_usd
-from pricing._format import plain as format_plain
-from pricing._format import table as format_table
+from pricing._catalog import Catalog, ModelNotFound, load_catalog
+from pricing._dates import parse_timestamp
+from pricing._format import format_decimal, format_table, format_tokens, format_usd
 from pricing._load import CatalogError, bundled_catalog_path, validate_document
 from pricing._model import BUCKETS, ImpossibleUsage, Model, Price, Provider, Rates, RateWindow, Usage
 from pricing._paths import catalog_dir
+from pricing._version import package_version
 
 __all__ = [
     "BUCKETS",
@@ -32,8 +31,9 @@ __all__ = [
     "Usage",
     "bundled_catalog_path",
     "catalog_dir",
-    "format_plain",
+    "format_decimal",
     "format_table",
+    "format_tokens",
     "format_usd",
     "load_catalog",
     "package_version",

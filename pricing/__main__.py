@@ -1,14 +1,13 @@
-"""``pricing`` command entry point."""
+"""``pricing`` command entry point (``python -m pricing`` and the console script)."""
 
 from __future__ import annotations
 
-import sys
-
 
 def run() -> None:
-    from pricing._cli import main
+    """Run the ``pricing`` command line and exit with its code."""
+    from pricing._cli import cli  # the parser and commands load only when the command runs
 
-    sys.exit(main())
+    cli()
 
 
 if __name__ == "__main__":

@@ -1,16 +1,25 @@
-"""The ``pricing`` command: argument parsing and dispatch (the commands live in ``_commands`` and ``_update_cli``)."""
+"""The ``pricing`` command line: the parser, built from the command modules, and the entry points.
+
+``cli_logic(argv)`` parses, runs one command and returns its exit code (tests call it in-process); ``cli()`` is
+``sys.exit(cli_logic())``, plus the usual care for a reader that goes away: ``pricing list | head -1`` exits quietly
+with status 141 (128 + SIGPIPE, what a shell reports for a writer the pipe stopped), never with a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Any, NoReturn
+from collections.abc import Sequence
+from typing import NoReturn
 
-from pricing import _commands, _update_cli
+from pricing._commands import COMMANDS
+from pricing._commands._common import PROG
 
-__all__ = ["main"]
+__all__ = ["EXIT_BROKEN_PIPE", "build_parser", "cli", "cli_logic"]
 
-PROG = "pricing"
+#: The exit status when the reader of standard output went away (``| head``): 128 + SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,126 +30,35 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}{hint}\n")
 
 
-def _version() -> str:
-    from importlib import metadata
+class _VersionAction(argparse.Action):
+    """``--version``, looked up only when asked for: reading the installed metadata costs tens of milliseconds."""
 
-    try:
-        return metadata.version("llmcost-top")
-    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown"
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from pricing._version import package_version
+
+        print(f"{parser.prog} (llmcost-top) {package_version()}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full ``pricing`` parser: catalog commands here, update/versions/diff/rollback/serve from ``_update_cli``."""
+    """The full ``pricing`` parser: global options, then each command module's subcommands."""
     parser = _Parser(
         prog=PROG,
         description="Exact, dated prices for LLM calls: look up rates, price a call, compare models, manage the catalog.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s (llmcost-top) {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument("--catalog", metavar="FILE", help="use this catalog file instead of the active one")
     parser.add_argument("--no-overrides", action="store_true", help="ignore the user and project override files")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    _add_show(sub)
-    _add_cost(sub)
-    _add_list(sub)
-    _add_compare(sub)
-    _add_validate(sub)
-    _update_cli.register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a token count: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"cannot be negative: {text!r}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:  # also rejects NaN
-        raise argparse.ArgumentTypeError(f"cannot be negative: {text!r}")
-    return value
-
-
-def _common(p: argparse.ArgumentParser, *, at: bool = True, json: bool = True) -> None:
-    p.add_argument("--provider", metavar="P", help="provider id (openai, anthropic, bedrock, ollama, ...)")
-    if at:
-        p.add_argument("--at", metavar="DATE", help="price on this date or time, ISO-8601 UTC (default: now)")
-    if json:
-        p.add_argument("--json", action="store_true", help="print JSON")
-
-
-def _add_show(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("show", help="show a model's rates, rate windows and tiers", description="Show one model.")
-    p.add_argument("model", metavar="MODEL", help="model name (aliases, provider prefixes and dated snapshots work)")
-    _common(p)
-    p.set_defaults(func=_commands.cmd_show)
-
-
-def _add_usage(p: argparse.ArgumentParser, *, full: bool) -> None:
-    p.add_argument("--input", type=_count, required=True, metavar="N", help="input tokens, cached ones included")
-    p.add_argument("--output", type=_count, required=True, metavar="N", help="output tokens, reasoning included")
-    p.add_argument("--cache-read", type=_count, default=0, metavar="N", help="input tokens read from the cache")
-    if full:
-        p.add_argument("--cache-write", type=_count, default=0, metavar="N", help="input tokens written (5 min)")
-        p.add_argument("--cache-write-1h", type=_count, default=0, metavar="N", help="input tokens written (1 hour)")
-    p.add_argument("--reasoning", type=_count, default=0, metavar="N", help="output tokens spent on reasoning")
-
-
-def _add_cost(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "cost",
-        help="price one call from its token counts",
-        description="Price one call. Counts are inclusive: --input includes cached tokens, --output reasoning.",
-    )
-    p.add_argument("model", metavar="MODEL", help="model name")
-    _add_usage(p, full=True)
-    p.add_argument("--gpu-seconds", type=_seconds, metavar="S", help="GPU time, for models billed by GPU hour")
-    p.add_argument("--batch", action="store_true", help="apply the batch discount")
-    p.add_argument("--service-tier", metavar="T", help="service tier (for example flex or priority)")
-    _common(p)
-    p.set_defaults(func=_commands.cmd_cost)
-
-
-def _add_list(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("list", help="list models with their current rates", description="List the catalog's models.")
-    _common(p, at=False)
-    p.set_defaults(func=_commands.cmd_list)
-
-
-def _add_compare(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "compare",
-        help="rank models by the cost of a token mix, cheapest first",
-        description="Rank every priced model by what this token mix costs, with the ratio to the cheapest. Models "
-        "with no output rate (embeddings) are left out when the mix has output tokens.",
-    )
-    _add_usage(p, full=False)
-    p.add_argument("--limit", type=_count, default=25, metavar="K", help="show the K cheapest (0: all; default 25)")
-    p.add_argument("--include-free", action="store_true", help="include free (local) models")
-    _common(p)
-    p.set_defaults(func=_commands.cmd_compare)
-
-
-def _add_validate(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "validate",
-        help="check a catalog file: schema, windows, name conflicts",
-        description="Check a catalog (or, with --override, an override file). Exit 1 when a problem is found.",
-    )
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--override", action="store_true", help="FILE is an override file (no version, sources optional)")
-    p.set_defaults(func=_commands.cmd_validate)
-
-
-def main(argv: list[str] | None = None) -> int:
+def cli_logic(argv: Sequence[str] | None = None) -> int:
     """Run ``pricing`` with ``argv`` (default: the command line) and return the exit code."""
     parser = build_parser()
     try:
@@ -153,3 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     code: int = args.func(args)
     sys.stdout.flush()
     return code
+
+
+def cli() -> NoReturn:
+    """The ``pricing`` console script."""
+    try:
+        code = cli_logic()
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not in the interpreter's exit
+    except BrokenPipeError:
+        # Whatever is still buffered can never be delivered: point stdout at /dev/null so the interpreter's final
+        # flush does not fail again and print "Exception ignored ... BrokenPipeError".
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
+    sys.exit(code)

@@ -1,7 +1,11 @@
 """What changes between two catalog documents: models added, removed, repriced, and suspicious jumps.
 
-Models are compared by the rates in force at the end of their history (the last window), with the catalog's
-fallbacks applied, so writing ``cache_read_mtok`` equal to ``input_mtok`` where it was implied is no change.
+Models are compared by their rates with the catalog's fallbacks applied, so writing ``cache_read_mtok`` equal to
+``input_mtok`` where it was implied is no change: by default the rates at the end of their history (the last window);
+for an update, the rates in force on its effective day and at every scheduled change after it.
+
+A *suspicious* change is a stated rate that moves by more than :data:`JUMP_FACTOR` either way, or to zero:
+``pricing update`` refuses those unless forced (a source that multiplied every price by a million, or served zeros).
 """
 
 from __future__ import annotations
@@ -11,12 +15,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from pricing._load import RATE_KEYS, UNIT_KEYS, Document
-from pricing._model import Rates
+from pricing._load import Document
+from pricing._model import RATE_KEYS, UNIT_KEYS, Rates
 
-__all__ = ["JUMP_FACTOR", "Diff", "ModelChange", "diff_documents", "model_index", "past_kept", "window_signature"]
+__all__ = [
+    "JUMP_FACTOR",
+    "Diff",
+    "ModelChange",
+    "diff_documents",
+    "model_index",
+    "past_kept",
+    "suspicious_moves",
+    "window_signature",
+]
 
-#: A rate that moves by more than this factor (up or down) is flagged in the summary.
+#: A rate that moves by more than this factor (up or down) is flagged in the summary, and refused by an update.
 JUMP_FACTOR = Decimal(10)
 
 Kind = Literal["added", "removed", "changed", "history"]
@@ -32,6 +45,7 @@ class ModelChange:
     effective_from: dt.date | None = None
     jump: Decimal | None = None  # the largest factor by which a rate moved, when above JUMP_FACTOR
     rewrites_past: bool = False  # calls dated before the new window would be priced differently
+    suspicious: tuple[str, ...] = ()  # stated rates moved beyond JUMP_FACTOR or to zero: "input_mtok 2.5 → 0"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"model": self.key, "kind": self.kind}
@@ -45,6 +59,8 @@ class ModelChange:
             out["jump"] = _plain(self.jump)
         if self.rewrites_past:
             out["rewrites_past"] = True
+        if self.suspicious:
+            out["suspicious"] = list(self.suspicious)
         return out
 
     def describe(self) -> str:
@@ -53,7 +69,7 @@ class ModelChange:
         if self.kind == "removed":
             return f"- {self.key}  {_rates_text(self.old)}"
         if self.kind == "history":
-            return f"! {self.key}  same rates today, but past windows differ (older calls would reprice)"
+            return f"! {self.key}  same rates now, but other windows differ (older calls would reprice)"
         moves = ", ".join(
             f"{k.removesuffix('_mtok')} {self.old.get(k, '—')} → {self.new.get(k, '—')}"
             for k in _SHOWN_KEYS
@@ -62,7 +78,9 @@ class ModelChange:
         when = f"  from {self.effective_from.isoformat()}" if self.effective_from else ""
         flag = f"  [×{_plain(self.jump)} jump]" if self.jump is not None else ""
         past = "  [older calls would reprice]" if self.rewrites_past else ""
-        return f"{'!' if flag or past else '~'} {self.key}  {moves or 'tiers or billing'}{when}{flag}{past}"
+        odd = "  [suspicious: " + "; ".join(self.suspicious) + "]" if self.suspicious else ""
+        mark = "!" if flag or past or odd else "~"
+        return f"{mark} {self.key}  {moves or 'tiers or billing'}{when}{flag}{past}{odd}"
 
 
 @dataclass
@@ -80,6 +98,11 @@ class Diff:
     @property
     def flagged(self) -> list[ModelChange]:
         return [c for c in self.changes if c.jump is not None]
+
+    @property
+    def suspicious(self) -> list[ModelChange]:
+        """Changes with a stated rate moved beyond :data:`JUMP_FACTOR` or to zero."""
+        return [c for c in self.changes if c.suspicious]
 
     @property
     def empty(self) -> bool:
@@ -147,7 +170,12 @@ def window_signature(window: dict[str, Any] | None, billing: str) -> tuple[Any, 
     return (billing, rates.as_tuple(), tiers, fee, None if gpu is None else _dec(gpu))
 
 
-def diff_documents(before: Document, after: Document) -> Diff:
+def diff_documents(before: Document, after: Document, *, at: dt.date | None = None) -> Diff:
+    """Models added, removed and changed from ``before`` to ``after``.
+
+    ``at`` (an update's effective day) compares the rates in force on that day and at every date after it where a
+    window starts or ends; without it the last windows are compared.
+    """
     old, new = model_index(before), model_index(after)
     changes: list[ModelChange] = []
     unchanged = 0
@@ -156,7 +184,7 @@ def diff_documents(before: Document, after: Document) -> Diff:
     for key in sorted(old.keys() - new.keys()):
         changes.append(ModelChange(key, "removed", old=_shown(_last(old[key][1]))))
     for key in sorted(old.keys() & new.keys()):
-        change = _compare(key, old[key], new[key])
+        change = _compare(key, old[key], new[key], at)
         if change is None:
             unchanged += 1
         else:
@@ -172,21 +200,76 @@ def diff_documents(before: Document, after: Document) -> Diff:
 
 
 def _compare(
-    key: str, old: tuple[dict[str, Any], dict[str, Any]], new: tuple[dict[str, Any], dict[str, Any]]
+    key: str,
+    old: tuple[dict[str, Any], dict[str, Any]],
+    new: tuple[dict[str, Any], dict[str, Any]],
+    at: dt.date | None,
 ) -> ModelChange | None:
     (old_prov, old_model), (new_prov, new_model) = old, new
     old_windows, new_windows = old_model.get("prices", []), new_model.get("prices", [])
-    old_last, new_last = _last(old_model), _last(new_model)
-    old_sig = window_signature(old_last, _billing(old_prov, old_model))
-    new_sig = window_signature(new_last, _billing(new_prov, new_model))
-    start = new_last.get("effective_from") if new_last else None
-    kept = past_kept(old_windows, new_windows, start)
-    if old_sig != new_sig:
-        jump = _jump(old_sig, new_sig)
-        return ModelChange(key, "changed", _shown(old_last), _shown(new_last), start, jump, rewrites_past=not kept)
-    if kept:
+    old_billing, new_billing = _billing(old_prov, old_model), _billing(new_prov, new_model)
+    for probe in _probes(old_windows, new_windows, at):
+        old_w, new_w = _window_on(old_windows, probe), _window_on(new_windows, probe)
+        old_sig, new_sig = window_signature(old_w, old_billing), window_signature(new_w, new_billing)
+        if old_sig != new_sig:
+            start = new_w.get("effective_from") if new_w else None
+            kept = past_kept(old_windows, new_windows, start)
+            jump = _jump(old_sig, new_sig)
+            odd = suspicious_moves(old_w, new_w)
+            return ModelChange(key, "changed", _shown(old_w), _shown(new_w), start, jump, not kept, odd)
+    if past_kept(old_windows, new_windows, None):
         return None
-    return ModelChange(key, "history", _shown(old_last), _shown(new_last), rewrites_past=True)
+    last_old, last_new = _window_on(old_windows, None), _window_on(new_windows, None)
+    return ModelChange(key, "history", _shown(last_old), _shown(last_new), rewrites_past=True)
+
+
+def _probes(old: list[dict[str, Any]], new: list[dict[str, Any]], at: dt.date | None) -> list[dt.date | None]:
+    """The dates whose rates are compared: ``at`` and every window edge after it; ``[None]`` (the last windows)."""
+    if at is None:
+        return [None]
+    edges = {d for w in (*old, *new) for d in (w.get("effective_from"), w.get("effective_until")) if d}
+    return [at, *sorted(d for d in edges if isinstance(d, dt.date) and d > at)]
+
+
+def _window_on(windows: list[dict[str, Any]], day: dt.date | None) -> dict[str, Any] | None:
+    """The window in force on ``day``; the last window when ``day`` is ``None``."""
+    if day is None:
+        return windows[-1] if windows else None
+    for i in range(len(windows) - 1, -1, -1):
+        start, end = windows[i].get("effective_from"), windows[i].get("effective_until")
+        if (start is None or start <= day) and (end is None or day < end):
+            return windows[i]
+    return None
+
+
+def suspicious_moves(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[str, ...]:
+    """Rates stated in both windows (and in their tiers of the same threshold) that moved by more than
+    :data:`JUMP_FACTOR` either way, or dropped to zero: ``("input_mtok 2.5 → 2500000 (×1000000)",)``."""
+    if old is None or new is None:
+        return ()
+    found = [_move(k, old, new, "") for k in _SHOWN_KEYS]
+    new_tiers = {t.get("above_input_tokens"): t for t in new.get("tiers", [])}
+    for tier in old.get("tiers", []):
+        threshold = tier.get("above_input_tokens")
+        if threshold in new_tiers:
+            found += [_move(k, tier, new_tiers[threshold], f" above {threshold} tokens") for k in RATE_KEYS]
+    return tuple(m for m in found if m)
+
+
+def _move(key: str, old: dict[str, Any], new: dict[str, Any], where: str) -> str:
+    if key not in old or key not in new:
+        return ""
+    a, b = _dec(old[key]), _dec(new[key])
+    if a <= 0 or a == b:
+        return ""
+    text = f"{key}{where} {_plain(a)} → {_plain(b)}"
+    if b <= 0:
+        return text
+    ratio = b / a if b > a else a / b
+    if ratio <= JUMP_FACTOR:
+        return ""
+    factor = ratio.quantize(Decimal("0.1")) if ratio < 100 else ratio.quantize(Decimal(1))
+    return f"{text} ({'×' if b > a else '÷'}{_plain(factor)})"
 
 
 def past_kept(old: list[dict[str, Any]], new: list[dict[str, Any]], before: dt.date | None) -> bool:
@@ -202,11 +285,8 @@ def past_kept(old: list[dict[str, Any]], new: list[dict[str, Any]], before: dt.d
 
 
 def _sig_at(windows: list[dict[str, Any]], day: dt.date) -> tuple[Any, ...] | None:
-    for w in reversed(windows):
-        start, end = w.get("effective_from"), w.get("effective_until")
-        if (start is None or start <= day) and (end is None or day < end):
-            return window_signature(w, "")
-    return None
+    window = _window_on(windows, day)
+    return None if window is None else window_signature(window, "")
 
 
 def _jump(old_sig: tuple[Any, ...], new_sig: tuple[Any, ...]) -> Decimal | None:

@@ -2,23 +2,33 @@
 
 httpx is imported inside the functions that need it (about 60 ms), so ``import pricing`` stays light. Every failure
 becomes an :class:`UpdateError` whose message is one line a user can act on.
+
+httpx's timeouts bound each connect and each read, not a whole exchange: a server that sends a byte every few seconds
+keeps every read under the limit forever. :class:`Deadline` bounds the whole exchange on top of them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
+
+from pricing._version import package_version
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "DEADLINE_S",
     "MAX_BYTES",
+    "Deadline",
     "Fetched",
     "Progress",
     "UpdateError",
@@ -35,6 +45,8 @@ MAX_BYTES = 64 * 1024 * 1024
 MAX_REDIRECTS = 5
 TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
+#: The default limit on a whole update's downloads (LiteLLM's 3 MiB map takes about a second on a slow line).
+DEADLINE_S = 60.0
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -106,17 +118,73 @@ def make_client() -> httpx.Client:
         max_redirects=MAX_REDIRECTS,
         verify=True,
         trust_env=True,
-        headers={"User-Agent": f"llmcost-top/{_package_version()} (pricing update)"},
+        headers={"User-Agent": f"llmcost-top/{package_version()} (pricing update)"},
     )
 
 
-def _package_version() -> str:
-    from importlib import metadata
+_T = TypeVar("_T")
 
-    try:
-        return metadata.version("llmcost-top")
-    except metadata.PackageNotFoundError:
-        return "0"
+
+class Deadline:
+    """An overall time limit on the requests of one update, on top of httpx's per-read timeouts.
+
+    Each request runs in a worker thread and the update stops waiting when the time is up; the worker sees the
+    deadline at its next chunk and stops too. A client made for the update (``owned``) is closed by whichever of the
+    two finishes last, never under a read in progress.
+    """
+
+    def __init__(self, seconds: float, client: httpx.Client, *, owned: bool) -> None:
+        self.seconds = seconds
+        self.until = time.monotonic() + seconds
+        self.client = client
+        self.owned = owned
+        self._lock = threading.Lock()
+        self._running = False
+        self._close_when_done = False
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.until
+
+    def run(self, request: Callable[[], _T], url: str) -> _T:
+        """``request()``'s result, or :class:`UpdateError` when it does not finish in time (its own errors pass)."""
+        outcome: list[tuple[bool, object]] = []
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome.append((True, request()))
+            except BaseException as exc:  # handed to the waiting thread, never lost in this one
+                outcome.append((False, exc))
+            finally:
+                with self._lock:
+                    self._running = False
+                    close = self._close_when_done
+                done.set()
+                if close:
+                    self._close_client()
+
+        with self._lock:
+            self._running = True
+        threading.Thread(target=work, name="pricing-update-fetch", daemon=True).start()
+        if not done.wait(max(0.0, self.until - time.monotonic())) or not outcome:
+            raise UpdateError(f"{url}: no complete answer within {self.seconds:g} s (a longer --timeout waits more)")
+        ok, value = outcome[0]
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Close an owned client now, or as soon as a request still running returns."""
+        with self._lock:
+            if self._running:
+                self._close_when_done = True
+                return
+        self._close_client()
+
+    def _close_client(self) -> None:
+        if self.owned:
+            with contextlib.suppress(Exception):  # closing is best effort: the update has already been decided
+                self.client.close()
 
 
 def read_path(path: Path, *, max_bytes: int = MAX_BYTES) -> Fetched:
@@ -138,8 +206,26 @@ def fetch(
     max_bytes: int = MAX_BYTES,
     progress: Progress | None = None,
     label: str = "downloading",
+    deadline: Deadline | None = None,
 ) -> Fetched:
-    """GET ``url`` with a size cap; ``etag`` makes the request conditional (a 304 comes back as ``not_modified``)."""
+    """GET ``url`` with a size cap; ``etag`` makes the request conditional (a 304 comes back as ``not_modified``).
+
+    With a ``deadline`` the request runs under it (see :class:`Deadline`).
+    """
+    if deadline is None:
+        return _get(client, url, etag, max_bytes, progress, label, None)
+    return deadline.run(lambda: _get(client, url, etag, max_bytes, progress, label, deadline), url)
+
+
+def _get(
+    client: httpx.Client,
+    url: str,
+    etag: str | None,
+    max_bytes: int,
+    progress: Progress | None,
+    label: str,
+    deadline: Deadline | None,
+) -> Fetched:
     import httpx
 
     headers = {"If-None-Match": etag} if etag else {}
@@ -152,7 +238,7 @@ def fetch(
                 raise UpdateError(f"{final}: HTTP {resp.status_code} {resp.reason_phrase}".rstrip())
             if resp.status_code >= 300:
                 raise UpdateError(f"{final}: HTTP {resp.status_code} redirect without a usable Location")
-            body = _read_body(resp, max_bytes, progress, label)
+            body = _read_body(resp, max_bytes, progress, label, deadline)
             return Fetched(body, final, etag=resp.headers.get("etag"), sha256=_header_sha256(resp.headers))
     except UpdateError:
         raise
@@ -166,12 +252,16 @@ def fetch(
         raise UpdateError(f"{url}: the connection broke before the whole body arrived ({_reason(exc)})") from None
     except httpx.HTTPError as exc:
         raise UpdateError(f"{url}: {type(exc).__name__}: {_reason(exc)}") from None
+    except httpx.InvalidURL as exc:  # not an HTTPError: raised before any request is made
+        raise UpdateError(f"{url}: not a usable URL: {_reason(exc)}") from None
     finally:
         if progress is not None:
             progress.done()
 
 
-def _read_body(resp: httpx.Response, max_bytes: int, progress: Progress | None, label: str) -> bytes:
+def _read_body(
+    resp: httpx.Response, max_bytes: int, progress: Progress | None, label: str, deadline: Deadline | None
+) -> bytes:
     declared = _content_length(resp)
     if declared is not None and declared > max_bytes:
         raise UpdateError(f"{resp.url}: {_mib(declared)} is larger than the {_mib(max_bytes)} limit")
@@ -182,6 +272,8 @@ def _read_body(resp: httpx.Response, max_bytes: int, progress: Progress | None, 
         if size > max_bytes:  # counts decoded bytes, so a compressed bomb stops here too
             raise UpdateError(f"{resp.url}: body is larger than the {_mib(max_bytes)} limit")
         chunks.append(chunk)
+        if deadline is not None and deadline.expired():  # the waiting thread has given up: stop reading
+            raise UpdateError(f"{resp.url}: no complete answer within {deadline.seconds:g} s")
         if progress is not None:
             progress.bytes(label, resp.num_bytes_downloaded, declared)
     # Content-Length counts the bytes on the wire, before any content decoding.
@@ -219,10 +311,10 @@ def _header_sha256(headers: httpx.Headers) -> str | None:
     return None
 
 
-def fetch_sha256(client: httpx.Client, url: str) -> str:
+def fetch_sha256(client: httpx.Client, url: str, *, deadline: Deadline | None = None) -> str:
     """The checksum published beside a catalog: ``<url>.sha256`` (``sha256sum`` format or a bare hex digest)."""
     sidecar = sidecar_url(url)
-    fetched = fetch(client, sidecar, max_bytes=4096)
+    fetched = fetch(client, sidecar, max_bytes=4096, deadline=deadline)
     text = fetched.body.decode("ascii", errors="replace").strip()
     digest = text.split()[0] if text else ""
     if not _HEX64.match(digest):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-__all__ = ["format_tokens", "format_usd", "plain", "table"]
+__all__ = ["format_decimal", "format_table", "format_tokens", "format_usd", "plain", "table"]
 
 
-def plain(value: Decimal) -> str:
+def format_decimal(value: Decimal) -> str:
     """Exact decimal text without exponent or trailing zeros: ``Decimal('0.004500000000')`` -> ``'0.0045'``."""
     if not value.is_finite():
         raise ValueError(f"not a finite amount: {value}")
@@ -23,7 +23,7 @@ def format_usd(value: Decimal, *, places: int = 2) -> str:
 
     ``Decimal('0.004500000000')`` -> ``'$0.0045'``; ``Decimal('1234.5')`` -> ``'$1,234.50'``; ``0E-12`` -> ``'$0.00'``.
     """
-    text = plain(abs(value))
+    text = format_decimal(value.copy_abs())  # abs() would round to the context precision (28 digits)
     whole, _, frac = text.partition(".")
     frac = frac.ljust(places, "0")
     sign = "-" if value < 0 and text != "0" else ""
@@ -31,10 +31,11 @@ def format_usd(value: Decimal, *, places: int = 2) -> str:
 
 
 def format_tokens(count: int) -> str:
+    """A token count with thousands grouped: ``1234567`` -> ``'1,234,567'``."""
     return f"{count:,}"
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] = ()) -> list[str]:
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] = ()) -> list[str]:
     """Aligned text columns separated by two spaces; ``right[i]`` right-aligns column ``i`` (numbers)."""
     widths = [len(h) for h in headers]
     for row in rows:

@@ -14,6 +14,7 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 from pricing import _paths
+from pricing._model import RATE_KEYS, UNIT_KEYS
 
 __all__ = [
     "CatalogError",
@@ -25,15 +26,6 @@ __all__ = [
     "validate_document",
 ]
 
-RATE_KEYS = (
-    "input_mtok",
-    "output_mtok",
-    "cache_read_mtok",
-    "cache_write_5m_mtok",
-    "cache_write_1h_mtok",
-    "reasoning_mtok",
-)
-UNIT_KEYS = ("request_fee", "gpu_hour")
 BILLINGS = ("tokens", "free", "dynamic", "gpu_time")
 SCHEMA_VERSION = 1
 
@@ -58,6 +50,8 @@ def parse_document(text: str, origin: str = "<string>") -> Document:
         doc: Document = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{origin}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise CatalogError(f"{origin}: TOML nested too deeply to be a catalog") from None
     return doc
 
 

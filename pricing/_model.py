@@ -12,12 +12,14 @@ import datetime as dt
 import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from pricing._format import plain
+from pricing._format import format_decimal
 
 __all__ = [
     "BUCKETS",
+    "RATE_KEYS",
+    "UNIT_KEYS",
     "Billing",
     "CostStatus",
     "ImpossibleUsage",
@@ -37,6 +39,17 @@ CostStatus = Literal["priced", "free", "provider_reported", "unknown_model", "no
 
 #: Exclusive buckets a cost is split into, in display order.
 BUCKETS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "request", "gpu")
+#: The token rates of a window or tier (USD per million tokens), in the order the catalog file writes them.
+RATE_KEYS = (
+    "input_mtok",
+    "output_mtok",
+    "cache_read_mtok",
+    "cache_write_5m_mtok",
+    "cache_write_1h_mtok",
+    "reasoning_mtok",
+)
+#: Unit prices of a window: USD per request, USD per GPU hour.
+UNIT_KEYS = ("request_fee", "gpu_hour")
 
 _MTOK = Decimal(1_000_000)
 _PICO = Decimal("1e-12")
@@ -143,6 +156,7 @@ class Rates:
         return cls(*values, _pico=_to_pico(values))
 
     def as_tuple(self) -> tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]:
+        """The six rates in bucket order (``BUCKETS[:6]``)."""
         return (
             self.input,
             self.cache_read,
@@ -151,6 +165,10 @@ class Rates:
             self.output,
             self.reasoning,
         )
+
+    def by_key(self) -> dict[str, Decimal]:
+        """The rates under their catalog keys (``input_mtok``, ...), in bucket order."""
+        return {f"{bucket}_mtok": rate for bucket, rate in zip(BUCKETS, self.as_tuple())}
 
 
 def _to_pico(values: tuple[Decimal, ...]) -> Pico | None:
@@ -177,6 +195,24 @@ class RateWindow:
     source: str | None = None
     checked: dt.date | None = None
     raw: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_table(cls, raw: dict[str, Any]) -> RateWindow:
+        """A window from its catalog table (``[[providers.models.prices]]``), fallbacks applied."""
+        rates = Rates.build(raw)
+        tiers = tuple((int(t["above_input_tokens"]), Rates.build(t, parent=rates)) for t in raw.get("tiers", []))
+        gpu = raw.get("gpu_hour")
+        return cls(
+            effective_from=raw.get("effective_from"),
+            effective_until=raw.get("effective_until"),
+            rates=rates,
+            tiers=tiers,
+            request_fee=to_decimal(raw.get("request_fee", 0)),
+            gpu_hour=None if gpu is None else to_decimal(gpu),
+            source=raw.get("source"),
+            checked=raw.get("checked"),
+            raw=raw,
+        )
 
     def contains(self, day: dt.date) -> bool:
         if self.effective_from is not None and day < self.effective_from:
@@ -280,15 +316,20 @@ class Price:
         return {
             "model": self.model,
             "provider": self.provider,
-            "cost_usd": None if self.cost_usd is None else plain(self.cost_usd),
+            "cost_usd": None if self.cost_usd is None else format_decimal(self.cost_usd),
             "cost_status": self.status,
             "price_ref": self.price_ref,
-            "multiplier": plain(self.multiplier),
-            "breakdown": {k: plain(v) for k, v in self.breakdown.items()},
+            "multiplier": format_decimal(self.multiplier),
+            "breakdown": {k: format_decimal(v) for k, v in self.breakdown.items()},
         }
 
     def __repr__(self) -> str:
         return f"Price(cost_usd={self.cost_usd!r}, status={self.status!r}, price_ref={self.price_ref!r})"
+
+
+def to_decimal(value: object) -> Decimal:
+    """A catalog number as ``Decimal`` (TOML floats are read as ``Decimal`` already; ints and text convert exactly)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def pico_to_usd(pico: int) -> Decimal:

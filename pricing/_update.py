@@ -1,8 +1,8 @@
 """``pricing update``: fetch a source, check it, fold it into the catalog, write a new version.
 
 Order matters for safety: everything that can fail (download, checksum, parsing, conversion, validation, the shrink
-guard) happens before the first byte is written, and each write is atomic. A failed update leaves every catalog file
-as it was.
+and jump guards) happens before the first byte is written, and each write is atomic. A failed update leaves every
+catalog file as it was.
 """
 
 from __future__ import annotations
@@ -21,9 +21,11 @@ else:  # pragma: no cover
 
 from pricing import _load, _paths, _versions
 from pricing._catalog import Catalog
-from pricing._diff import Diff, diff_documents
+from pricing._diff import JUMP_FACTOR, Diff, diff_documents
 from pricing._fetch import (
+    DEADLINE_S,
     MAX_BYTES,
+    Deadline,
     Fetched,
     Progress,
     UpdateError,
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_URL",
+    "JUMP_FACTOR",
     "SHRINK_LIMIT",
     "SOURCES",
     "SOURCE_URLS",
@@ -78,6 +81,7 @@ class UpdateOptions:
     base: Path | None = None  # the catalog to update (default: the active one, or ``output`` when it exists)
     day: dt.date | None = None  # effective date of changed rates and of the version (default: today, UTC)
     max_bytes: int = MAX_BYTES
+    timeout_s: float = DEADLINE_S  # the whole download, every request included (httpx bounds each read)
     client: httpx.Client | None = None  # injected by tests; otherwise one is made with make_client()
     progress: Progress = field(default_factory=lambda: Progress(enabled=False))
 
@@ -132,29 +136,30 @@ def run_update(opts: UpdateOptions) -> UpdateResult:
     base = _load_base(opts)
     if is_url(origin):
         client = opts.client or make_client()
+        deadline = Deadline(opts.timeout_s, client, owned=opts.client is None)
         try:
-            return _update_from_url(opts, origin, day, base, client)
+            return _update_from_url(opts, origin, day, base, deadline)
         finally:
-            if opts.client is None:
-                client.close()
+            deadline.close()
     opts.progress.step(f"reading {origin}", force=True)
     fetched = read_path(Path(origin), max_bytes=opts.max_bytes)
     return _apply(opts, origin, fetched, day, base, sidecar=_path_sidecar(Path(origin)))
 
 
-def _update_from_url(opts: UpdateOptions, origin: str, day: dt.date, base: _Base, client: httpx.Client) -> UpdateResult:
+def _update_from_url(opts: UpdateOptions, origin: str, day: dt.date, base: _Base, deadline: Deadline) -> UpdateResult:
     state = _versions.read_state() if opts.output is None else {}
     remembered = state.get(origin, {}) if isinstance(state.get(origin), dict) else {}
     # The ETag only proves the source is unchanged; it is sent only while the catalog it produced is still active.
     etag = remembered.get("etag") if remembered.get("result_sha256") == sha256_hex(base.data) else None
-    fetched = fetch(client, origin, etag=etag, max_bytes=opts.max_bytes, progress=opts.progress)
+    client = deadline.client
+    fetched = fetch(client, origin, etag=etag, max_bytes=opts.max_bytes, progress=opts.progress, deadline=deadline)
     if fetched.not_modified:
         version = str(base.doc.get("catalog_version", "?"))
         return UpdateResult("up_to_date", str(remembered.get("source", opts.source or "?")), origin, version=version)
 
     def sidecar() -> str:
         try:
-            return fetch_sha256(client, origin)
+            return fetch_sha256(client, origin, deadline=deadline)
         except UpdateError as exc:
             raise UpdateError(f"no usable sha256 published beside the catalog: {exc}") from None
 
@@ -206,8 +211,9 @@ def _apply(
         else:
             new_doc, new_data, warnings = _convert(kind, parsed, fetched.origin, day, base)
         opts.progress.step("comparing with the catalog in use", force=True)
-        diff = diff_documents(base.doc, new_doc)
+        diff = diff_documents(base.doc, new_doc, at=day)
         _guard_shrink(diff, opts.force)
+        _guard_jumps(diff, opts.force)
     finally:
         opts.progress.done()
     version = str(new_doc["catalog_version"])
@@ -279,10 +285,14 @@ def _parse(fetched: Fetched, source: str | None) -> tuple[str, Any]:
             return "ours", tomllib.loads(text, parse_float=_decimal)
         except tomllib.TOMLDecodeError as exc:
             raise UpdateError(f"{fetched.origin}: not valid TOML: {exc}") from None
+        except RecursionError:
+            raise UpdateError(f"{fetched.origin}: TOML nested too deeply to be a catalog") from None
     try:
         data = json.loads(text, parse_float=_decimal)
     except ValueError as exc:
         raise UpdateError(f"{fetched.origin}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise UpdateError(f"{fetched.origin}: JSON nested too deeply to be price data") from None
     kind = source or detect_source(data)
     if kind is None:
         raise UpdateError(f"{fetched.origin}: unrecognised price data; name it with --source ({', '.join(SOURCES)})")
@@ -322,6 +332,8 @@ def _convert(kind: str, data: Any, origin: str, day: dt.date, base: _Base) -> tu
         converted, warnings = adapter(data, today=day)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UpdateError(f"{origin}: not a usable {kind} document: {type(exc).__name__}: {exc}") from None
+    except RecursionError:
+        raise UpdateError(f"{origin}: not a usable {kind} document: nested too deeply") from None
     problems = _load.validate_document(converted, strict=False)
     if problems:
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -353,6 +365,20 @@ def _guard_shrink(diff: Diff, force: bool) -> None:
             f"the update would remove {removed} of {diff.before_models} models ({share:.0%}); "
             "check the source, or rerun with --force"
         )
+
+
+def _guard_jumps(diff: Diff, force: bool) -> None:
+    """A stated rate that moves more than ``JUMP_FACTOR``-fold either way, or to zero, is more likely a broken source
+    (a unit mistake, an empty price list) than a price change: the update stops unless forced."""
+    odd = diff.suspicious
+    if not odd or force:
+        return
+    more = sum(len(c.suspicious) for c in odd) - 1
+    also = f", and {more} more such change{'s' if more != 1 else ''}" if more else ""
+    raise UpdateError(
+        f"{odd[0].key}: {odd[0].suspicious[0]}{also} (beyond ×{JUMP_FACTOR} or to zero); "
+        "check the source, or rerun with --force"
+    )
 
 
 _ADAPTERS = {"litellm": "litellm", "openrouter": "openrouter", "genai-prices": "genai_prices"}

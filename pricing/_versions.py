@@ -223,7 +223,7 @@ def read_state() -> dict[str, Any]:
         return {}
     try:
         state = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}  # a damaged state file only costs one full download
     return state if isinstance(state, dict) else {}
 

@@ -5,8 +5,9 @@
 genai-prices (dated windows, tiers, match rules) is the primary source; LiteLLM fills what it lacks (batch
 multipliers, 1-hour cache writes, long-context tiers, context windows) and the providers genai-prices covers poorly
 (Together). Which models are kept is the curation list below; everything else is dropped. The same inputs give the
-same bytes. Names that would resolve to two models are pruned (the pruning is printed) and the result is checked
-with the catalog loader before it is written.
+same bytes. A name a source prices apart from the model it would resolve to (a dated snapshot, a ``-latest`` alias
+that moved on) gets an entry of its own. Names that would resolve to two models are pruned (the pruning and the
+splits are printed) and the result is checked with the catalog loader before it is written.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from pricing._sources._doc import dump
 
 #: genai-prices commit 47df840 is dated 2026-08-21; the LiteLLM 1.109.1 map was taken with it.
 CHECKED = dt.date(2026, 8, 21)
-CATALOG_VERSION = "2026.08.21"
+#: The data of that day, built again: snapshots priced apart from their models (gpt-4o-2024-05-13, ...).
+CATALOG_VERSION = "2026.08.21.1"
 
 # -- curation: our provider id -> genai-prices model ids kept (renamed where a clearer id exists) ----------------
 
@@ -136,7 +138,7 @@ FIXES: dict[tuple[str, str], list[dict[str, Any]]] = {
 #: the 10 % geo uplift, the open models cost the same under ``us.``/``eu.``/``apac.`` (their profile names are
 #: aliases instead).
 PROVIDER_EXTRA: dict[str, dict[str, Any]] = {
-    "bedrock": {"prefixes": ["bedrock", "bedrock_converse"]},
+    "bedrock": {"prefixes": ["bedrock", "bedrock_converse", "aws"]},  # aws: genai-prices' and OpenTelemetry's name
     "google": {"prefixes": ["gemini"]},
     "together": {"prefixes": ["together_ai"]},
     "xai": {"prefixes": ["x-ai"]},
@@ -186,8 +188,59 @@ def build(genai_path: Path, litellm_path: Path) -> dict[str, Any]:
         providers.append(prov)
     providers.extend(copy.deepcopy(LOCAL_PROVIDERS))
     doc = {"schema_version": 1, "catalog_version": CATALOG_VERSION, "providers": providers}
+    _split_snapshots(doc, genai_models, lite_models)
     _prune_names(doc)
     return doc
+
+
+def _split_snapshots(
+    doc: dict[str, Any], genai_models: dict[tuple[str, str], Any], lite_models: dict[tuple[str, str], Any]
+) -> None:
+    """Give a name an entry of its own where a source prices it apart from the model it resolves to.
+
+    Each source is compared with itself: a name the source prices like its own entry for the model is that model,
+    even where the two sources disagree on the price (a question for the model's entry, not for its names), and a
+    name a source lists without an entry for the model proves nothing (it may only be stale).
+    """
+    catalog = Catalog(doc, check_names=False)
+    providers = {p["id"]: p for p in doc["providers"]}
+    sources = {
+        "genai-prices": {(pid, mid.lower()): m for (pid, mid), m in genai_models.items()},
+        "litellm": lite_models,
+    }
+    splits: dict[tuple[str, str], tuple[str, dict[str, Any], str]] = {}
+    for source, index in sources.items():
+        for (pid, name), found in sorted(index.items()):
+            model = catalog.resolve(name, pid) if pid in providers else None
+            if model is None or model.id.lower() == name or (pid, name) in splits:
+                continue
+            if source != "genai-prices" and (pid, name) in sources["genai-prices"]:
+                continue  # the primary source has an entry under this very name: its own comparison decides
+            twins = [index[(pid, n.lower())] for n in model.names() if n.lower() != name and (pid, n.lower()) in index]
+            if twins and _rates_on(found) != _rates_on(twins[0]):
+                splits[(pid, name)] = (source, found, model.id)
+    for (pid, name), (source, found, owner_id) in sorted(splits.items()):
+        owner = next(m for m in providers[pid]["models"] if m["id"] == owner_id)
+        owner_aliases = [a for a in owner.get("aliases", []) if a.lower() != name]
+        owner.pop("aliases", None)
+        if owner_aliases:
+            owner["aliases"] = owner_aliases
+        model = {k: copy.deepcopy(v) for k, v in found.items() if k not in ("aliases", "match_prefix", "batch")}
+        for window in model["prices"]:
+            window["source"] = KNOWN_PROVIDERS[pid][2]
+            window["checked"] = CHECKED
+        providers[pid]["models"].append(model)
+        rates = "/".join(str(r) for r in _rates_on(model))
+        print(f"split {pid}/{model['id']} from {owner_id}: {source} prices it {rates}", file=sys.stderr)
+
+
+def _rates_on(model: dict[str, Any]) -> tuple[Any, Any]:
+    """Input and output rates of the window in force on the day the sources were checked."""
+    for window in reversed(model["prices"]):
+        start, end = window.get("effective_from"), window.get("effective_until")
+        if (start is None or start <= CHECKED) and (end is None or end > CHECKED):
+            return window.get("input_mtok"), window.get("output_mtok")
+    return None, None
 
 
 def _lite_twin(pid: str, model: dict[str, Any], lite_models: dict[tuple[str, str], Any]) -> dict[str, Any] | None:
@@ -281,6 +334,8 @@ def _prune_names(doc: dict[str, Any]) -> None:
 
 
 def _prefix_conflicts(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:
+    """Prefixes declared twice (the second is dropped). A prefix covering another model's declared name is fine:
+    declared names win over prefixes."""
     models = [m for p in sorted(doc["providers"], key=lambda p: p["id"]) for m in p.get("models", [])]
     seen: dict[str, str] = {}
     found = []
@@ -289,17 +344,6 @@ def _prefix_conflicts(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str, st
             if prefix in seen and seen[prefix] != model["id"]:
                 found.append((model, prefix, f"also declared by {seen[prefix]}"))
             seen.setdefault(prefix, model["id"])
-    for model in models:
-        for prefix in model.get("match_prefix", []):
-            for other in models:
-                if other is model:
-                    continue
-                for name in (other["id"], *other.get("aliases", [])):
-                    low = name.lower()
-                    if low.startswith(prefix) and low != prefix:
-                        own = [p for p in other.get("match_prefix", []) if low.startswith(p)]
-                        if not own or max(len(p) for p in own) < len(prefix):
-                            found.append((model, prefix, f"it would capture {name!r} of {other['id']}"))
     return found
 
 

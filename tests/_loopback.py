@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,6 +17,8 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     truncate: bool = False  # announce more bytes than are sent, then close the connection
+    drip: float = 0.0  # send the body one byte at a time, this many seconds apart, forever (a stalling server)
+    drip_headers: bool = False  # with drip: stall in the status line and headers already
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -29,6 +33,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route.etag and self.headers.get("If-None-Match") == route.etag:
             self._send(304, b"", {"ETag": route.etag})
             return
+        if route.drip:
+            self._drip(route)
+            return
         headers = dict(route.headers)
         if route.etag:
             headers["ETag"] = route.etag
@@ -41,6 +48,23 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._send(route.status, route.body, headers)
+
+    def _drip(self, route: Route) -> None:
+        """Every read the client makes gets a byte well within its read timeout, and the answer never ends."""
+        payload: Iterator[int]
+        if route.drip_headers:
+            payload = itertools.chain(b"HTTP/1.1 200 OK\r\nX-Slow: ", itertools.repeat(ord("x")))
+        else:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+            payload = itertools.chain(b"[", itertools.cycle(b"1,"))
+        try:
+            for byte in payload:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                if self.server.stopping.wait(route.drip):
+                    return
+        except OSError:
+            return  # the client gave up
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
@@ -62,6 +86,7 @@ class FixtureServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.routes: dict[str, Route] = {}
         self.hits: list[tuple[str, str | None]] = []
+        self.stopping = threading.Event()
         self._thread = threading.Thread(target=self.serve_forever, args=(0.02,), daemon=True)
 
     def url(self, path: str = "/") -> str:
@@ -72,6 +97,7 @@ class FixtureServer(ThreadingHTTPServer):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
         self.shutdown()
         self.server_close()
         self._thread.join(timeout=5)

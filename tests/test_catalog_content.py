@@ -4,8 +4,10 @@ prices by hand."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,18 +21,10 @@ else:  # pragma: no cover
 
 import itertools
 
+from pricing._model import RATE_KEYS, UNIT_KEYS
 from pricing._sources import dump
 
-RATE_KEYS = (
-    "input_mtok",
-    "output_mtok",
-    "cache_read_mtok",
-    "cache_write_5m_mtok",
-    "cache_write_1h_mtok",
-    "reasoning_mtok",
-    "request_fee",
-    "gpu_hour",
-)
+PRICE_KEYS = (*RATE_KEYS, *UNIT_KEYS)
 TEXT = pricing.bundled_catalog_path().read_text(encoding="utf-8")
 DOC: dict[str, Any] = tomllib.loads(TEXT, parse_float=Decimal)
 PROVIDERS = {p["id"]: p for p in DOC["providers"]}
@@ -72,18 +66,20 @@ def test_every_name_is_unique_across_the_catalog() -> None:
             assert owner == f"{pid}/{model['id']}", f"{name!r} names {owner} and {pid}/{model['id']}"
 
 
-def test_no_prefix_declared_twice_and_none_captures_another_models_name() -> None:
+def test_no_prefix_declared_twice() -> None:
     prefixes: dict[str, str] = {}
     for _pid, model in models():
         for prefix in model.get("match_prefix", []):
             assert prefixes.setdefault(prefix.lower(), model["id"]) == model["id"], prefix
-    for _, model in models():
-        own = [p.lower() for p in model.get("match_prefix", [])]
-        for name in (model["id"].lower(), *(a.lower() for a in model.get("aliases", []))):
-            mine = max((len(p) for p in own if name.startswith(p)), default=0)
-            for prefix, owner in prefixes.items():
-                if owner != model["id"] and name.startswith(prefix) and name != prefix:
-                    assert mine >= len(prefix), f"{name!r} captured by {prefix!r} of {owner}"
+
+
+def test_a_prefix_covers_only_the_snapshots_of_its_model() -> None:
+    catalog = pricing.load_catalog(pricing.bundled_catalog_path(), overrides=False)
+    for model in catalog.models:
+        for prefix in model.match_prefix:
+            base = prefix.rstrip("-@")
+            assert catalog.resolve(f"{base}-20990101", model.provider) is model, prefix
+            assert catalog.resolve(f"{base}-99", model.provider) is not model, prefix  # another version
 
 
 def test_every_name_and_decorated_name_resolves_to_its_model() -> None:
@@ -101,7 +97,7 @@ def test_every_window_has_source_and_checked_and_no_negative_rate() -> None:
             assert str(w["source"]).startswith("https://"), (pid, model["id"])
             assert isinstance(w["checked"], dt.date), (pid, model["id"])
             for table in (w, *w.get("tiers", [])):
-                for key in RATE_KEYS:
+                for key in PRICE_KEYS:
                     if key in table:
                         assert table[key] >= 0, (pid, model["id"], key)
 
@@ -134,6 +130,29 @@ def test_sorted_for_people() -> None:
 def test_gpt_4o() -> None:
     w = window("openai", "gpt-4o")
     assert (w["input_mtok"], w["output_mtok"], w["cache_read_mtok"]) == (Decimal("2.5"), 10, Decimal("1.25"))
+
+
+@pytest.mark.parametrize(
+    ("provider", "name", "input_mtok", "output_mtok", "like"),
+    [
+        # OpenAI bills the first GPT-4o snapshot at $5/$15; gpt-4o itself and its later snapshots at $2.50/$10.
+        ("openai", "gpt-4o-2024-05-13", "5", "15", "gpt-4o-2024-08-06"),
+        # GPT-3.5 Turbo snapshots kept their launch prices: 1106 at $1/$2, 0613 at $1.50/$2 (0125 is $0.50/$1.50).
+        ("openai", "gpt-3.5-turbo-1106", "1", "2", "gpt-3.5-turbo-0125"),
+        ("openai", "gpt-3.5-turbo-0613", "1.5", "2", "gpt-3.5-turbo-0125"),
+        # Groq's safeguard model is a 20B model at half the price of gpt-oss-120b, not one of its names.
+        ("groq", "openai/gpt-oss-safeguard-20b", "0.075", "0.3", "openai/gpt-oss-120b"),
+    ],
+)
+def test_dated_snapshots_priced_apart_have_entries_of_their_own(
+    provider: str, name: str, input_mtok: str, output_mtok: str, like: str
+) -> None:
+    catalog = pricing.load_catalog(pricing.bundled_catalog_path(), overrides=False)
+    model = catalog.find(name, provider)
+    assert model.id == name
+    rates = model.windows[-1].rates
+    assert (rates.input, rates.output) == (Decimal(input_mtok), Decimal(output_mtok))
+    assert catalog.find(like, provider) is not model
 
 
 def test_claude_sonnet_4_5_cache_rates_and_long_context_tier() -> None:
@@ -210,3 +229,53 @@ def test_local_and_router_providers() -> None:
 def test_hosts_detect_the_provider(host: str, provider: str) -> None:
     catalog = pricing.load_catalog(pricing.bundled_catalog_path(), overrides=False)
     assert catalog.provider_for_host(host) == provider
+
+
+# -- the build script --------------------------------------------------------------------------------------------
+
+
+def _build_script() -> Any:
+    path = Path(pricing.__file__).resolve().parents[1] / "scripts" / "build_catalog.py"
+    spec = importlib.util.spec_from_file_location("build_catalog", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _entry(mid: str, inp: str, out: str, **more: Any) -> dict[str, Any]:
+    return {"id": mid, **more, "prices": [{"input_mtok": Decimal(inp), "output_mtok": Decimal(out)}]}
+
+
+def _openai(*models: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "catalog_version": "2026.01.01",
+        "providers": [{"id": "openai", "models": list(models)}],
+    }
+
+
+def test_the_build_gives_a_snapshot_a_source_prices_apart_an_entry_of_its_own() -> None:
+    build = _build_script()
+    doc = _openai(_entry("gpt-4o", "2.5", "10", aliases=["gpt-4o-2024-05-13", "gpt-4o-2024-08-06"]))
+    genai = {("openai", "gpt-4o"): _entry("gpt-4o", "2.5", "10")}
+    lite = {
+        ("openai", "gpt-4o"): _entry("gpt-4o", "2.5", "10"),
+        ("openai", "gpt-4o-2024-05-13"): _entry("gpt-4o-2024-05-13", "5", "15"),
+        ("openai", "gpt-4o-2024-08-06"): _entry("gpt-4o-2024-08-06", "2.5", "10"),
+        ("openai", "gpt-4o-2024-11-20"): _entry("gpt-4o-2024-11-20", "2.5", "10"),  # resolves by its snapshot suffix
+    }
+    build._split_snapshots(doc, genai, lite)
+    catalog = pricing.Catalog(doc)
+    assert catalog.find("gpt-4o-2024-05-13").windows[-1].rates.input == Decimal(5)
+    assert catalog.find("gpt-4o").aliases == ("gpt-4o-2024-08-06",)
+    assert catalog.find("gpt-4o-2024-11-20").id == "gpt-4o"
+
+
+def test_the_build_does_not_split_on_a_lone_entry() -> None:
+    """A source that lists the snapshot but not the model may only be stale: it proves no price difference."""
+    build = _build_script()
+    doc = _openai(_entry("mistral-nemo", "0.15", "0.15", aliases=["open-mistral-nemo"]))
+    build._split_snapshots(doc, {}, {("openai", "open-mistral-nemo"): _entry("open-mistral-nemo", "0.3", "0.3")})
+    assert [m["id"] for m in doc["providers"][0]["models"]] == ["mistral-nemo"]

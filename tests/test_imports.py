@@ -29,6 +29,7 @@ def test_core_import_is_light(package: str) -> None:
         "llmcost.alerts",
         "llmcost.cli",
         "llmcost.engine",
+        "llmcost.importers",
         "llmcost.integrations",
         "llmcost.log",
         "llmcost.paths",

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pricing._cli import main
+import pricing
+from pricing._cli import cli_logic
+
+SOURCE_ROOT = Path(pricing.__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -18,7 +24,7 @@ def run(mini_catalog_path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
 
     def invoke(*args: str, catalog: bool = True) -> tuple[int, str, str]:
         argv = (["--catalog", str(mini_catalog_path)] if catalog else []) + list(args)
-        code = main(argv)
+        code = cli_logic(argv)
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -291,7 +297,7 @@ input_mtok = 0.02
 def _compared(tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str) -> list[str]:
     catalog = tmp_path / "catalog.toml"
     catalog.write_text(EMBEDDING_CATALOG)
-    assert main(["--catalog", str(catalog), "compare", "--input", "1000", "--output", output, "--json"]) == 0
+    assert cli_logic(["--catalog", str(catalog), "compare", "--input", "1000", "--output", output, "--json"]) == 0
     return [m["model"] for m in _json(capsys.readouterr().out)["models"]]
 
 
@@ -305,3 +311,49 @@ def test_compare_keeps_models_without_output_rate_for_an_input_only_mix(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert _compared(tmp_path, capsys, "0") == ["embed-model", "chat-model"]
+
+
+# -- a reader that goes away ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list"],
+        ["list", "--json"],
+        ["show", "gpt-4o"],
+        ["show", "gpt-4o", "--json"],
+        ["cost", "gpt-4o", "--input", "1000", "--output", "100"],
+        ["cost", "gpt-4o", "--input", "1000", "--output", "100", "--json"],
+        ["compare", "--input", "1000", "--output", "100", "--limit", "0"],
+        ["compare", "--input", "1000", "--output", "100", "--json"],
+    ],
+    ids=lambda argv: " ".join(argv[:2]),
+)
+def test_a_closed_pipe_ends_the_command_quietly(mini_catalog_path: Path, argv: list[str]) -> None:
+    """``pricing list | head -1``: the reader is gone before the output is written. Status 141 (128 + SIGPIPE), as
+    for any command a pipe stopped, and nothing on stderr."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like head after its first line, but before the first write: every write fails
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "pricing", "--catalog", str(mini_catalog_path), *argv],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(SOURCE_ROOT)},  # the code under test, whatever is installed
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr.decode()) == (141, "")
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "soon"])
+def test_gpu_seconds_that_are_no_duration_are_one_line(run: Any, value: str) -> None:
+    code, out, err = run("cost", "example/gpu-deployment", "--provider", "vllm", "--input", "0", "--output", "0",
+                         "--gpu-seconds", value)  # fmt: skip
+    assert (code, out) == (2, "")
+    assert err.startswith("pricing: error: argument --gpu-seconds:")
+    assert value in err
+    assert err.count("\n") == 1

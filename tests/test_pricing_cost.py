@@ -7,8 +7,10 @@ rate, bucket or fallback in the engine shows up as a mismatch.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import os
 import shutil
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -249,6 +251,24 @@ def test_gpu_time_without_seconds_has_no_cost(mini: Catalog) -> None:
     assert (result.status, result.cost_usd) == ("no_usage", None)
 
 
+@pytest.mark.parametrize("seconds", [float("inf"), float("nan"), -1.0])
+def test_gpu_seconds_that_are_no_duration_are_impossible_usage(mini: Catalog, seconds: float) -> None:
+    with pytest.raises(ImpossibleUsage, match="gpu_seconds"):
+        mini.price(Usage(gpu_seconds=seconds), "example/gpu-deployment", "vllm")
+
+
+def test_gpu_time_is_exact_however_large(mini: Catalog) -> None:
+    result = mini.price(Usage(gpu_seconds=1e100), "example/gpu-deployment", "vllm")
+    rate = mini.find("example/gpu-deployment", "vllm").windows[-1].gpu_hour
+    assert rate is not None
+    wide = decimal.Context(prec=200)  # the default 28 digits would round the expected figure itself
+    expected = wide.divide(wide.multiply(Decimal("1e100"), rate), Decimal(3600)).quantize(
+        Decimal("1e-12"), context=wide
+    )
+    assert result.cost_usd == expected
+    assert str(expected) == "3" * 97 + "." + "3" * 12
+
+
 def test_unknown_model_has_no_cost(mini: Catalog) -> None:
     result = mini.price(Usage(input_tokens=10, output_tokens=10), "no-such-model-9")
     assert (result.status, result.cost_usd, result.price_ref) == ("unknown_model", None, None)
@@ -347,9 +367,142 @@ output_mtok = 2
 
 def test_longest_match_prefix_wins() -> None:
     catalog = Catalog(_doc(_model("foo", 'match_prefix = ["foo"]') + _model("foo-pro", 'match_prefix = ["foo-pro"]')))
-    assert catalog.find("foo-pro-2").id == "foo-pro"
-    assert catalog.find("foo-lite").id == "foo"
+    assert catalog.find("foo-pro-2025-01-01").id == "foo-pro"
+    assert catalog.find("foo-20250101").id == "foo"
     assert catalog.find("FOO-PRO").id == "foo-pro"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "claude-opus-5",
+        "claude-opus-5-20260101",
+        "claude-opus-5-2026-01-01",
+        "claude-opus-5@20260101",
+        "claude-opus-5-latest",
+        "claude-opus-5-0613",
+        "claude-opus-5-20260101-v1:0",
+        "CLAUDE-OPUS-5-20260101",
+    ],
+)
+def test_a_prefix_covers_the_dated_snapshots_of_its_model(name: str) -> None:
+    catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]')))
+    assert catalog.find(name).id == "claude-opus-5"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["claude-opus-5-5", "claude-opus-5.5", "claude-opus-5-mini", "claude-opus-5-5-20260101", "claude-opus-50", "c"],
+)
+def test_a_prefix_never_covers_another_version(name: str) -> None:
+    catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]')))
+    assert catalog.resolve(name) is None
+    assert catalog.price(Usage(input_tokens=1000), name).status == "unknown_model"
+
+
+@pytest.mark.parametrize("repeat", [30, 60])
+def test_a_long_name_that_almost_looks_dated_resolves_at_once(repeat: int) -> None:
+    """Names come from user data: a snapshot suffix is peeled piece by piece, never matched by a pattern that
+    backtracks exponentially (30 pieces took hours with one)."""
+    catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]')))
+    name = "claude-opus-5" + "-2026-01-01" * repeat + "x"
+    started = time.perf_counter()
+    assert catalog.resolve(name) is None
+    assert catalog.resolve(name[:-1]) is (catalog.find("claude-opus-5") if len(name) <= 256 else None)
+    assert time.perf_counter() - started < 1
+
+
+def test_a_prefix_ending_in_a_separator_reads_as_the_name_before_it() -> None:
+    catalog = Catalog(_doc(_model("gpt-5-nano", 'match_prefix = ["gpt-5-nano-"]')))
+    assert catalog.find("gpt-5-nano-2025-08-07").id == "gpt-5-nano"
+    assert catalog.resolve("gpt-5-nano-pro") is None
+
+
+def test_a_dated_snapshot_with_its_own_entry_wins_over_the_prefix() -> None:
+    snapshot = _model("claude-opus-5-20260101").replace("input_mtok = 1", "input_mtok = 9")
+    catalog = Catalog(_doc(_model("claude-opus-5", 'match_prefix = ["claude-opus-5"]') + snapshot))
+    assert catalog.find("claude-opus-5-20260101").id == "claude-opus-5-20260101"
+    assert catalog.find("claude-opus-5-20260202").id == "claude-opus-5"
+
+
+_HOSTS = """
+schema_version = 1
+catalog_version = "2026.01.01"
+[[providers]]
+id = "together"
+prefixes = ["together_ai"]
+[[providers.models]]
+id = "deepseek-ai/DeepSeek-R1-Distill-Llama-70B"
+[[providers.models.prices]]
+input_mtok = 2
+output_mtok = 2
+[[providers]]
+id = "nebius"
+[[providers.models]]
+id = "nebius/deepseek-ai/DeepSeek-R1-Distill-Llama-70B"
+[[providers.models.prices]]
+input_mtok = 0.25
+output_mtok = 0.75
+[[providers]]
+id = "groq"
+[[providers.models]]
+id = "llama-3.3-70b-versatile"
+[[providers.models.prices]]
+input_mtok = 0.59
+output_mtok = 0.79
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "provider", "expected"),
+    [
+        ("nebius/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None, usd((1_000_000, "0.25"), (1_000_000, "0.75"))),
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "nebius", usd((1_000_000, "0.25"), (1_000_000, "0.75"))),
+        ("together/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None, usd((1_000_000, "2"), (1_000_000, "2"))),
+        ("together_ai/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None, usd((1_000_000, "2"), (1_000_000, "2"))),
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "together", usd((1_000_000, "2"), (1_000_000, "2"))),
+        ("litellm_proxy/nebius/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None, usd((1_000_000, "0.25"), (1_000_000, "0.75"))),
+    ],
+)  # fmt: skip
+def test_the_same_model_from_two_providers_has_each_providers_price(
+    name: str, provider: str | None, expected: Decimal
+) -> None:
+    catalog = Catalog(parse_document(_HOSTS))
+    result = catalog.price(Usage(input_tokens=1_000_000, output_tokens=1_000_000), name, provider)
+    assert (result.status, result.cost_usd) == ("priced", expected)
+
+
+def test_a_snapshots_own_entry_wins_over_a_qualified_name_without_the_suffix() -> None:
+    """``azure_ai/DeepSeek-V4-Flash-0731`` is the snapshot's own entry, not ``azure_ai/deepseek-v4-flash`` with its
+    suffix stripped: every declared candidate is tried before any suffix is."""
+    doc = parse_document(
+        '[[providers]]\nid = "azure_ai"\n'
+        '[[providers.models]]\nid = "azure_ai/deepseek-v4-flash"\n[[providers.models.prices]]\ninput_mtok = 1\n'
+        '[[providers.models]]\nid = "DeepSeek-V4-Flash-0731"\n[[providers.models.prices]]\ninput_mtok = 2\n'
+    )
+    catalog = Catalog(doc)
+    usage = Usage(input_tokens=1_000_000)
+    assert catalog.price(usage, "azure_ai/DeepSeek-V4-Flash-0731").cost_usd == 2
+    assert catalog.price(usage, "DeepSeek-V4-Flash-0731", "azure_ai").cost_usd == 2
+    assert catalog.price(usage, "azure_ai/deepseek-v4-flash-0901").cost_usd == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "provider"),
+    [
+        ("groq/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None),  # groq sells no such model
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "groq"),
+        ("groq/deepseek-r1-distill-llama-70b", None),
+        ("together/llama-3.3-70b-versatile", None),
+        ("llama-3.3-70b-versatile", "nebius"),
+        ("fireworks/deepseek-ai/DeepSeek-R1-Distill-Llama-70B", None),  # a provider this catalog does not know
+    ],
+)
+def test_a_provider_qualified_name_never_takes_another_providers_price(name: str, provider: str | None) -> None:
+    catalog = Catalog(parse_document(_HOSTS))
+    result = catalog.price(Usage(input_tokens=1000, output_tokens=1000), name, provider)
+    assert (result.status, result.cost_usd) == ("unknown_model", None)
+    assert catalog.resolve(name, provider) is None
 
 
 @pytest.mark.parametrize(
@@ -358,9 +511,9 @@ def test_longest_match_prefix_wins() -> None:
         _model("a", 'aliases = ["shared"]') + _model("b", 'aliases = ["shared"]'),
         _model("a", 'aliases = ["b"]') + _model("b"),
         _model("a", 'match_prefix = ["x-"]') + _model("b", 'match_prefix = ["x-"]'),
-        _model("bar", 'match_prefix = ["bar-"]') + _model("bar-x"),
+        _model("a", 'match_prefix = ["x"]') + _model("b", 'match_prefix = ["X"]'),
     ],
-    ids=["shared alias", "alias is another id", "shared prefix", "id captured by another prefix"],
+    ids=["shared alias", "alias is another id", "shared prefix", "shared prefix, other case"],
 )
 def test_ambiguous_catalogs_are_rejected(models: str) -> None:
     with pytest.raises(CatalogError, match="ambiguous"):

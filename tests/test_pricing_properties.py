@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pricing import Catalog, Model, Usage, load_catalog
+from pricing import Catalog, Model, Usage, format_usd, load_catalog
 from pricing._model import BUCKETS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
@@ -155,3 +155,10 @@ def test_decorated_names_resolve_to_the_same_model(which: str, data: st.DataObje
     cased = "".join(c.upper() if data.draw(st.booleans()) else c.lower() for c in name)
     decorated = data.draw(st.sampled_from([cased, f"{model.provider}/{cased}", f"openrouter-free/{cased}"]))
     assert catalog.resolve(decorated, model.provider) is model
+
+
+def test_format_usd_is_exact_beyond_the_decimal_context_precision() -> None:
+    # 47 significant digits: more than the default context's 28, which abs() or + would round to.
+    amount = Decimal("11111111111111111111111111111111111.123456789012")
+    assert format_usd(amount) == "$11,111,111,111,111,111,111,111,111,111,111,111.123456789012"
+    assert format_usd(amount.copy_negate()) == "-$11,111,111,111,111,111,111,111,111,111,111,111.123456789012"

@@ -87,7 +87,8 @@ def test_genai_tiers_and_cache_write(genai: tuple[dict[str, Any], list[str]]) ->
         }
     ]
     catalog = pricing.Catalog(genai[0])
-    assert catalog.price(pricing.Usage(input_tokens=200_001), "gemini-2.5-pro-preview-06-05").cost_usd == Decimal(
+    # The starts_with rule became a prefix: it covers the model's dated snapshots.
+    assert catalog.price(pricing.Usage(input_tokens=200_001), "gemini-2.5-pro-20250605").cost_usd == Decimal(
         "0.5000025"
     )
 
@@ -190,6 +191,41 @@ def test_litellm_providers_names_and_skips(lite: tuple[dict[str, Any], list[str]
     assert any(w.startswith("litellm: not-an-object: skipped") for w in warnings)
     assert any("priority prices differ" in w for w in warnings)
     round_trips(doc)
+
+
+def test_litellm_tiered_pricing_list_is_a_cliff_like_the_above_keys() -> None:
+    entry = {
+        "litellm_provider": "dashscope",
+        "mode": "chat",
+        "input_cost_per_token": 2e-06,
+        "output_cost_per_token": 6e-06,
+        "tiered_pricing": [
+            {"range": [0, 200000], "input_cost_per_token": 2e-06, "output_cost_per_token": 6e-06},
+            {"range": [200000.0, 500000.0], "input_cost_per_token": 4e-06, "output_cost_per_token": 1.2e-05},
+        ],
+    }
+    doc, _ = litellm.convert({"dashscope/qwen-max": entry}, today=TODAY)
+    (window,) = model(doc, "dashscope", "qwen-max")["prices"]
+    assert window["tiers"] == [{"above_input_tokens": 200000, "input_mtok": 4, "output_mtok": 12}]
+    catalog = pricing.Catalog(doc)
+    above = pricing.Usage(input_tokens=300_000, output_tokens=2_000)
+    assert catalog.price(above, "qwen-max", "dashscope").cost_usd == Decimal("1.224")  # every token at the tier
+
+
+def test_litellm_a_key_naming_its_provider_twice_is_another_entry() -> None:
+    """``perplexity/sonar`` is Perplexity's ``sonar``; ``perplexity/perplexity/sonar`` is another entry (another
+    product, other prices). Both are kept, and each name finds its own."""
+    rates = {"litellm_provider": "perplexity", "mode": "chat"}
+    data = {
+        "perplexity/sonar": {**rates, "input_cost_per_token": 1e-06, "output_cost_per_token": 1e-06},
+        "perplexity/perplexity/sonar": {**rates, "input_cost_per_token": 2.5e-07, "output_cost_per_token": 2.5e-06},
+    }
+    doc, _ = litellm.convert(data, today=TODAY)
+    assert ids(doc) == {"perplexity/sonar", "perplexity/perplexity/perplexity/sonar"}
+    catalog = pricing.Catalog(doc)
+    mtok = pricing.Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    assert catalog.price(mtok, "perplexity/sonar").cost_usd == Decimal(2)
+    assert catalog.price(mtok, "perplexity/perplexity/sonar").cost_usd == Decimal("2.75")
 
 
 def test_litellm_float_input_gives_the_same_decimals() -> None:

@@ -18,7 +18,7 @@ from _loopback import FixtureServer, Route
 import llmcost.paths
 import pricing
 from pricing import _versions
-from pricing._cli import main
+from pricing._cli import cli_logic
 from pricing._fetch import Progress, UpdateError
 from pricing._serve import make_server
 from pricing._update import SOURCE_URLS, UpdateOptions, run_update
@@ -30,7 +30,7 @@ DAY = dt.date(2026, 3, 1)
 
 def cli(*argv: str) -> int:
     """``pricing ARGV`` run in-process."""
-    return main(list(argv))
+    return cli_logic(list(argv))
 
 
 def sha(data: bytes) -> str:
@@ -288,16 +288,24 @@ def test_shrink_guard_needs_force(active_base: Path, capsys: pytest.CaptureFixtu
     assert active_base.read_bytes() == smaller
 
 
-def test_tenfold_jump_is_flagged(active_base: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tenfold_jump_is_refused_then_flagged_when_forced(
+    active_base: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     jumped = edited("input_mtok = 1\noutput_mtok = 5\n", "input_mtok = 1\noutput_mtok = 75\n")
     with FixtureServer() as server:
         server.routes.update(served(jumped))
-        assert cli("update", "--from", server.url("/catalog.toml"), "--dry-run") == 0
+        assert cli("update", "--from", server.url("/catalog.toml"), "--dry-run") == 1
+        assert capsys.readouterr().err == (
+            "pricing: error: anthropic/claude-haiku-4-5: output_mtok 5 → 75 (×15) (beyond ×10 or to zero); "
+            "check the source, or rerun with --force\n"
+        )
+        assert cli("update", "--from", server.url("/catalog.toml"), "--dry-run", "--force") == 0
         out = capsys.readouterr().out
         assert "1 flagged (> ×10 jump)" in out
         assert "anthropic/claude-haiku-4-5  output 5 → 75" in out
         assert "[×15 jump]" in out
-        assert cli("update", "--from", server.url("/catalog.toml"), "--dry-run", "--json") == 0
+        assert "[suspicious: output_mtok 5 → 75 (×15)]" in out
+        assert cli("update", "--from", server.url("/catalog.toml"), "--dry-run", "--json", "--force") == 0
     change = json.loads(capsys.readouterr().out)["diff"]["changes"][0]
     assert change["jump"] == "15"
     assert "rewrites_past" not in change  # the window is dated: the source says the rate holds from its start

@@ -66,7 +66,16 @@ def test_a_changed_rate_closes_the_window_and_opens_one(base: dict[str, Any]) ->
     merged, _ = merge(base, source(("openai", "gpt-4o", rates("2", "8"))))
     old, new = windows(merged, "openai/gpt-4o")
     assert old == {**windows(base, "openai/gpt-4o")[0], "effective_until": DAY}
-    assert new == {"effective_from": DAY, "input_mtok": 2, "output_mtok": 8, "source": ORIGIN, "checked": DAY}
+    # The source states no cache read rate: the one in force is kept, not cleared.
+    cached = windows(base, "openai/gpt-4o")[0]["cache_read_mtok"]
+    assert new == {
+        "effective_from": DAY,
+        "input_mtok": 2,
+        "output_mtok": 8,
+        "source": ORIGIN,
+        "checked": DAY,
+        "cache_read_mtok": cached,
+    }
     assert base == before  # the current document is not modified
     assert past_kept(windows(base, "openai/gpt-4o"), windows(merged, "openai/gpt-4o"), DAY)
     usage = pricing.Usage(input_tokens=1_000_000, output_tokens=1_000_000, cache_read_tokens=400_000)
@@ -75,7 +84,8 @@ def test_a_changed_rate_closes_the_window_and_opens_one(base: dict[str, Any]) ->
         assert (
             new_catalog.price(usage, "gpt-4o", at=day).cost_usd == old_catalog.price(usage, "gpt-4o", at=day).cost_usd
         )
-    assert new_catalog.price(usage, "gpt-4o", at="2026-03-01").cost_usd == Decimal("8") + Decimal("2")
+    expected = (600_000 * Decimal(2) + 400_000 * Decimal(cached) + 1_000_000 * Decimal(8)) / 1_000_000
+    assert new_catalog.price(usage, "gpt-4o", at="2026-03-01").cost_usd == expected
 
 
 def test_history_is_kept_for_models_with_several_windows(base: dict[str, Any]) -> None:
@@ -129,31 +139,163 @@ def test_new_models_and_providers_are_added_with_provenance(base: dict[str, Any]
     assert [c.key for c in diff_documents(base, merged).of_kind("added")] == ["mistral/mistral-small", "openai/o4-mini"]
 
 
-def test_a_new_model_that_would_make_a_name_ambiguous_is_left_out(base: dict[str, Any]) -> None:
+def test_the_same_model_from_another_provider_gets_an_entry_of_its_own(base: dict[str, Any]) -> None:
     src = source(
-        ("azure", "gpt-4o", rates("5", "15")),  # the name already belongs to openai/gpt-4o
+        ("azure", "gpt-4o", rates("5", "15")),  # the bare name belongs to openai/gpt-4o
         ("azure", "gpt-4o-2024-08-06", rates("5", "15")),  # an alias of openai/gpt-4o
         ("azure", "gpt-35-turbo", rates("0.5", "1.5")),
     )
     merged, warnings = merge(base, src)
-    assert warnings == [
-        "azure/gpt-4o: not added, 'gpt-4o' already names openai/gpt-4o",
-        "azure/gpt-4o-2024-08-06: not added, 'gpt-4o-2024-08-06' already names openai/gpt-4o",
-    ]
-    assert [m["id"] for p in merged["providers"] if p["id"] == "azure" for m in p["models"]] == ["gpt-35-turbo"]
+    assert warnings == []
+    azure = [m["id"] for p in merged["providers"] if p["id"] == "azure" for m in p["models"]]
+    assert azure == ["azure/gpt-4o", "azure/gpt-4o-2024-08-06", "gpt-35-turbo"]
+    catalog = pricing.Catalog(merged)
+    mtok = pricing.Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    assert catalog.price(mtok, "azure/gpt-4o").cost_usd == Decimal(20)
+    assert catalog.price(mtok, "gpt-4o", "azure").cost_usd == Decimal(20)
+    assert catalog.price(mtok, "gpt-4o-2024-08-06", "azure").cost_usd == Decimal(20)
+    assert catalog.price(mtok, "gpt-4o").cost_usd == Decimal("12.5")  # the bare name keeps its meaning
+    assert catalog.price(mtok, "gpt-4o", "openai").cost_usd == Decimal("12.5")
 
 
-def test_a_dated_alias_beside_its_canonical_entry_does_not_reprice_it(base: dict[str, Any]) -> None:
+def test_an_alias_the_source_prices_differently_becomes_a_model_of_its_own(base: dict[str, Any]) -> None:
     src = source(("openai", "gpt-4o", rates("2.5", "10", cache_read_mtok=Decimal("1.25"))))
     src["providers"][0]["models"].append({"id": "gpt-4o-2024-08-06", "prices": [rates("5", "15")]})
     merged, _ = merge(base, src)
     assert windows(merged, "openai/gpt-4o") == windows(base, "openai/gpt-4o")
-    # Alone, an alias entry speaks for the model it names.
-    merged, _ = merge(base, source(("openai", "gpt-4o-2024-08-06", rates("2", "8"))))
-    assert windows(merged, "openai/gpt-4o")[-1]["input_mtok"] == Decimal("2")
+    assert windows(merged, "openai/gpt-4o-2024-08-06") == [{**rates("5", "15"), "source": ORIGIN, "checked": DAY}]
+    catalog = pricing.Catalog(merged)
+    assert catalog.find("gpt-4o-2024-08-06").id == "gpt-4o-2024-08-06"
+    assert catalog.find("gpt-4o").aliases == ()
+    # An alias entry at its model's rates changes nothing; alone and different, it speaks for its own name only.
+    same, _ = merge(base, source(("openai", "gpt-4o-2024-08-06", rates("2.5", "10"))))
+    assert diff_documents(base, same).empty
+    assert pricing.Catalog(same).find("gpt-4o-2024-08-06").id == "gpt-4o"
+    alone, _ = merge(base, source(("openai", "gpt-4o-2024-08-06", rates("2", "8"))))
+    assert windows(alone, "openai/gpt-4o") == windows(base, "openai/gpt-4o")
+    assert windows(alone, "openai/gpt-4o-2024-08-06")[-1]["input_mtok"] == Decimal(2)
 
 
-def test_a_new_provider_with_only_clashing_models_is_not_added(base: dict[str, Any]) -> None:
-    merged, warnings = merge(base, source(("openrouter-copy", "gpt-4o", rates("5", "15"))))
-    assert [p["id"] for p in merged["providers"]] == [p["id"] for p in base["providers"]]
-    assert len(warnings) == 1
+def test_a_model_a_prefix_covered_by_mistake_is_added(base: dict[str, Any]) -> None:
+    covered = copy.deepcopy(base)
+    anthropic = next(p for p in covered["providers"] if p["id"] == "anthropic")
+    sonnet = next(m for m in anthropic["models"] if m["id"] == "claude-sonnet-4-5")
+    sonnet["match_prefix"] = ["claude-sonnet-4"]
+    merged, warnings = merge(covered, source(("anthropic", "claude-sonnet-4-6", rates("2", "10"))))
+    assert warnings == []
+    assert windows(merged, "anthropic/claude-sonnet-4-6")[0]["input_mtok"] == Decimal(2)
+    usage = pricing.Usage(input_tokens=1_000_000)
+    assert pricing.Catalog(merged).price(usage, "claude-sonnet-4-6").cost_usd == Decimal(2)
+    # A dated snapshot the prefix covers at the same rates adds nothing; at other rates it is a model of its own.
+    same, _ = merge(covered, source(("anthropic", "claude-sonnet-4-20260101", rates("3", "15"))))
+    assert diff_documents(covered, same).empty
+    other, _ = merge(covered, source(("anthropic", "claude-sonnet-4-20260101", rates("1", "5"))))
+    assert pricing.Catalog(other).price(usage, "claude-sonnet-4-20260101").cost_usd == Decimal(1)
+    assert pricing.Catalog(other).price(usage, "claude-sonnet-4-20260202").cost_usd == Decimal(3)
+
+
+def test_a_name_only_this_provider_can_have_is_left_out_with_a_warning(base: dict[str, Any]) -> None:
+    taken = copy.deepcopy(base)
+    openai = next(p for p in taken["providers"] if p["id"] == "openai")
+    gpt4o = next(m for m in openai["models"] if m["id"] == "gpt-4o")
+    gpt4o["aliases"] = [*gpt4o["aliases"], "copy/gpt-4o"]  # both the bare and the qualified name are taken
+    merged, warnings = merge(taken, source(("copy", "gpt-4o", rates("5", "15"))))
+    assert [p["id"] for p in merged["providers"]] == [p["id"] for p in taken["providers"]]
+    assert warnings == ["copy/gpt-4o: not added, its name already belongs to openai/gpt-4o"]
+
+
+def test_a_rate_the_source_leaves_out_is_kept(base: dict[str, Any]) -> None:
+    # Same input and output, no cache rates: nothing changed (the cache rates were not cleared).
+    merged, _ = merge(base, source(("anthropic", "claude-sonnet-4-5", rates("3", "15"))))
+    assert diff_documents(base, merged, at=DAY).empty
+    merged, _ = merge(base, source(("anthropic", "claude-sonnet-4-5", rates("2", "10"))))
+    new = windows(merged, "anthropic/claude-sonnet-4-5")[-1]
+    old = windows(base, "anthropic/claude-sonnet-4-5")[-1]
+    assert [new[k] for k in ("cache_read_mtok", "cache_write_5m_mtok", "cache_write_1h_mtok")] == [
+        old[k] for k in ("cache_read_mtok", "cache_write_5m_mtok", "cache_write_1h_mtok")
+    ]
+    usage = pricing.Usage(input_tokens=1_000_000, cache_read_tokens=1_000_000)
+    assert pricing.Catalog(merged).price(usage, "claude-sonnet-4-5", at=DAY).cost_usd == Decimal(old["cache_read_mtok"])
+
+
+def test_a_scheduled_price_change_the_source_does_not_know_is_kept(base: dict[str, Any]) -> None:
+    scheduled = copy.deepcopy(base)
+    openai = next(p for p in scheduled["providers"] if p["id"] == "openai")
+    mini = next(m for m in openai["models"] if m["id"] == "gpt-4o-mini")
+    later = dt.date(2027, 1, 1)
+    mini["prices"] = [
+        {**mini["prices"][0], "effective_until": later},
+        {**mini["prices"][0], "effective_from": later, "input_mtok": Decimal("0.3"), "output_mtok": Decimal("1.2")},
+    ]
+    merged, _ = merge(scheduled, source(("openai", "gpt-4o-mini", rates("0.15", "0.6"))))
+    assert windows(merged, "openai/gpt-4o-mini") == mini["prices"]
+    merged, _ = merge(scheduled, source(("openai", "gpt-4o-mini", rates("0.1", "0.4"))))
+    spans = [
+        (w.get("effective_from"), w.get("effective_until"), w["input_mtok"])
+        for w in windows(merged, "openai/gpt-4o-mini")
+    ]
+    assert spans == [(None, DAY, Decimal("0.15")), (DAY, later, Decimal("0.1")), (later, None, Decimal("0.3"))]
+    change = diff_documents(scheduled, merged, at=DAY).of_kind("changed")
+    assert [(c.key, c.effective_from, c.rewrites_past) for c in change] == [("openai/gpt-4o-mini", DAY, False)]
+
+
+def test_a_bare_name_goes_to_a_provider_the_catalog_has_before_a_new_one(base: dict[str, Any]) -> None:
+    # Sources list providers alphabetically: Azure's resale of a new OpenAI model comes first.
+    src = source(("azure", "gpt-9", rates("6", "24")), ("openai", "gpt-9", rates("5", "20")))
+    merged, warnings = merge(base, src)
+    assert warnings == []
+    catalog = pricing.Catalog(merged)
+    mtok = pricing.Usage(input_tokens=1_000_000)
+    assert (catalog.find("gpt-9").provider, catalog.price(mtok, "gpt-9").cost_usd) == ("openai", 5)
+    assert catalog.price(mtok, "azure/gpt-9").cost_usd == 6
+
+
+def test_a_gateway_id_naming_another_provider_does_not_take_that_providers_name(base: dict[str, Any]) -> None:
+    src = source(
+        ("kyma", "glm-4.5-air", rates("0.18", "1.1")),
+        ("vercel_ai_gateway", "zai/glm-4.5-air", rates("0.2", "1.1")),
+        ("zai", "glm-4.5-air", rates("0.25", "1.1")),
+    )
+    merged, warnings = merge(base, src)
+    assert warnings == []
+    catalog = pricing.Catalog(merged)
+    mtok = pricing.Usage(input_tokens=1_000_000)
+    assert catalog.price(mtok, "zai/glm-4.5-air").cost_usd == Decimal("0.25")
+    assert catalog.price(mtok, "glm-4.5-air", "zai").cost_usd == Decimal("0.25")
+    assert catalog.price(mtok, "zai/glm-4.5-air", "vercel_ai_gateway").cost_usd == Decimal("0.2")
+    assert catalog.price(mtok, "vercel_ai_gateway/zai/glm-4.5-air").cost_usd == Decimal("0.2")
+
+
+def test_a_price_change_the_source_dates_like_the_catalog_is_no_change(base: dict[str, Any]) -> None:
+    later = dt.date(2027, 1, 1)
+    scheduled = copy.deepcopy(base)
+    openai = next(p for p in scheduled["providers"] if p["id"] == "openai")
+    mini = next(m for m in openai["models"] if m["id"] == "gpt-4o-mini")
+    mini["prices"] = [
+        {**mini["prices"][0], "effective_until": later},
+        {**mini["prices"][0], "effective_from": later, "input_mtok": Decimal("0.3"), "output_mtok": Decimal("1.2")},
+    ]
+    dated = source(("openai", "gpt-4o-mini", rates("0.3", "1.2", effective_from=later)))
+    merged, _ = merge(scheduled, dated)
+    assert windows(merged, "openai/gpt-4o-mini") == mini["prices"]
+    usage = pricing.Usage(input_tokens=1_000_000)
+    assert pricing.Catalog(merged).price(usage, "gpt-4o-mini", at=DAY).cost_usd == Decimal("0.15")
+
+
+def test_rates_listed_under_a_router_are_table_prices(base: dict[str, Any]) -> None:
+    routed = copy.deepcopy(base)
+    routed["providers"].append({"id": "openrouter", "name": "OpenRouter", "billing": "dynamic", "models": []})
+    merged, _ = merge(routed, source(("openrouter", "ai21/jamba-large", rates("2", "8"))))
+    result = pricing.Catalog(merged).price(pricing.Usage(input_tokens=1_000_000), "ai21/jamba-large", "openrouter")
+    assert (result.status, result.cost_usd) == ("priced", Decimal(2))
+    unlisted = pricing.Catalog(merged).price(pricing.Usage(input_tokens=1), "ai21/other", "openrouter")
+    assert unlisted.status == "dynamic"
+
+
+def test_the_sources_other_names_for_a_model_become_its_aliases(base: dict[str, Any]) -> None:
+    src = source(("openai", "gpt-4o-mini-2", rates("0.15", "0.6")))
+    src["providers"][0]["models"][0]["aliases"] = ["gpt-4o-mini", "gpt-4o-mini-next"]
+    merged, _ = merge(base, src)
+    catalog = pricing.Catalog(merged)
+    assert catalog.find("gpt-4o-mini-2").id == "gpt-4o-mini"
+    assert catalog.find("gpt-4o-mini-next").id == "gpt-4o-mini"

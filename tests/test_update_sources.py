@@ -13,7 +13,7 @@ from _loopback import FixtureServer, Route
 
 import pricing
 from pricing import _versions
-from pricing._cli import main
+from pricing._cli import cli_logic
 from pricing._fetch import UpdateError
 from pricing._update import UpdateOptions, detect_source, run_update
 
@@ -44,7 +44,7 @@ def update_over_http(name: str, capsys: pytest.CaptureFixture[str]) -> dict[str,
     with FixtureServer() as server:
         server.routes["/prices.json"] = Route((FIX / name).read_bytes())
         capsys.readouterr()
-        code = main(["update", "--from", server.url("/prices.json"), "--date", DAY.isoformat(), "--json"])
+        code = cli_logic(["update", "--from", server.url("/prices.json"), "--date", DAY.isoformat(), "--json"])
     assert code == 0
     result: dict[str, object] = json.loads(capsys.readouterr().out)
     return result
@@ -108,7 +108,7 @@ def test_negative_prices_in_a_source_change_nothing(tmp_path: Path, capsys: pyte
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
     files = snapshot()
-    assert main(["update", "--from", str(path)]) == 1
+    assert cli_logic(["update", "--from", str(path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("pricing: error: ")
     assert err.count("\n") == 1
@@ -128,13 +128,17 @@ def test_output_is_deterministic(tmp_path: Path) -> None:
     for name in ("a.toml", "b.toml"):
         target = tmp_path / name
         target.write_bytes(BASE)
-        code = main(["update", "--from", str(FIX / "litellm.json"), "--date", "2026-03-01", "--output", str(target)])
+        code = cli_logic(
+            ["update", "--from", str(FIX / "litellm.json"), "--date", "2026-03-01", "--output", str(target)]
+        )
         assert code == 0
         outputs.append(target.read_bytes())
     assert outputs[0] == outputs[1] != BASE
     assert b'catalog_version = "2026.03.01"' in outputs[0]
     # Run again over its own result: nothing changes, not a byte.
-    assert main(["update", "--from", str(FIX / "litellm.json"), "--date", "2026-03-02", "--output", str(target)]) == 0
+    assert (
+        cli_logic(["update", "--from", str(FIX / "litellm.json"), "--date", "2026-03-02", "--output", str(target)]) == 0
+    )
     assert target.read_bytes() == outputs[1]
     # What was written reads back as the catalog that was validated.
     assert pricing.load_catalog(target, overrides=False).price(MTOK, "o4-mini").cost_usd == Decimal("5.5")

@@ -13,7 +13,7 @@ from typing import Any
 from llmcost.cli import printable
 from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
 from llmcost.log import iso
-from pricing import format_plain, format_table
+from pricing import format_decimal, format_table
 from tui._format import millis, tokens, usd
 
 __all__ = ["exit_code", "run_once", "snapshot_json"]
@@ -65,7 +65,7 @@ def _row(row: GroupStats) -> dict[str, Any]:
 def _money(value: Any) -> Any:
     """Decimals (also inside tuples and dicts) as plain strings."""
     if isinstance(value, Decimal):
-        return format_plain(value)
+        return format_decimal(value)
     if isinstance(value, dict):
         return {k: _money(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -22,7 +22,7 @@ from llmcost.engine._follow import Follower, Progress
 from llmcost.engine._sketch import Sketch
 from llmcost.engine._snapshot import AlarmEvent, IngestStats
 from llmcost.log import Record, epoch
-from pricing import format_plain
+from pricing import format_decimal
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -113,8 +113,8 @@ class ReportRow:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_write_tokens": self.cache_write_tokens,
             "reasoning_tokens": self.reasoning_tokens,
-            "cost_usd": format_plain(self.cost_usd),
-            "cost_per_1k_tokens": None if per_1k is None else format_plain(per_1k),
+            "cost_usd": format_decimal(self.cost_usd),
+            "cost_per_1k_tokens": None if per_1k is None else format_decimal(per_1k),
             "unpriced_calls": self.unpriced_calls,
             "latency_p50_ms": _ms(lat.p50),
             "latency_p95_ms": _ms(lat.p95),

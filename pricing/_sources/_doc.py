@@ -16,12 +16,13 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from pricing._model import RATE_KEYS, UNIT_KEYS
+
 __all__ = [
     "HEADER",
     "MODEL_KEYS",
     "MTOK",
     "PROVIDER_KEYS",
-    "RATE_KEYS",
     "WINDOW_KEYS",
     "dump",
     "empty_document",
@@ -31,17 +32,9 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 MTOK = Decimal(1_000_000)
-RATE_KEYS = (
-    "input_mtok",
-    "output_mtok",
-    "cache_read_mtok",
-    "cache_write_5m_mtok",
-    "cache_write_1h_mtok",
-    "reasoning_mtok",
-)
 PROVIDER_KEYS = ("id", "name", "hosts", "prefixes", "billing", "batch", "service_tiers", "regions")
 MODEL_KEYS = ("id", "name", "aliases", "match_prefix", "context_window", "billing", "batch")
-WINDOW_KEYS = ("effective_from", "effective_until", "source", "checked", *RATE_KEYS, "request_fee", "gpu_hour")
+WINDOW_KEYS = ("effective_from", "effective_until", "source", "checked", *RATE_KEYS, *UNIT_KEYS)
 TIER_KEYS = ("above_input_tokens", *RATE_KEYS)
 
 HEADER = """\

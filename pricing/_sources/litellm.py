@@ -2,7 +2,7 @@
 
 LiteLLM prices are USD per token (floats in JSON): each is read as ``Decimal(str(x))`` and scaled by 10^6 exactly.
 Mapped: token, cache read, cache write (5 minutes and ``_above_1hr``), reasoning and per-request prices,
-``*_above_<N>k_tokens`` long-context tiers, ``*_batches`` as a batch multiplier (per provider when every model agrees,
+``*_above_<N>k_tokens`` long-context tiers and their list form ``tiered_pricing``, ``*_batches`` as a batch multiplier (per provider when every model agrees,
 else per model), ``_flex`` / ``_priority`` as provider service tiers when every model agrees, ``max_input_tokens``,
 ``litellm_provider`` (mapped to our provider ids). Entries whose ``mode`` is not chat, completion or responses are
 skipped, as are region-pinned Bedrock keys; every other price key LiteLLM knows (images, audio, seconds, searches)
@@ -17,15 +17,16 @@ from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
+from pricing._model import RATE_KEYS
 from pricing._sources._common import KNOWN_PROVIDERS, Warnings, add_model, finish, load_json, new_provider
 from pricing._sources._doc import empty_document, number, per_mtok
 
 __all__ = ["PROVIDER_IDS", "convert"]
 
-#: ``litellm_provider`` values that are one of our providers under another name.
+#: ``litellm_provider`` values that are one of our providers under another name. Azure OpenAI (``azure``) and
+#: Azure AI Foundry (``azure_ai``) stay two providers: they sell the same model names at different prices.
 PROVIDER_IDS = {
     "anthropic": "anthropic",
-    "azure_ai": "azure",
     "bedrock": "bedrock",
     "bedrock_converse": "bedrock",
     "deepseek": "deepseek",
@@ -53,6 +54,8 @@ _TIER_KEY = re.compile(r"^(?P<base>[a-z_0-9]+?)_above_(?P<n>\d+)k_tokens$")
 _MODIFIER = re.compile(r"^(?P<base>.+)_(?P<mod>batches|flex|priority)$")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d/")
 _SERVICE_TIERS = ("flex", "priority")
+#: LiteLLM has no long-context reasoning rate: a tier's reasoning follows the tier's output rate.
+_TIER_RATES = tuple(key for key in RATE_KEYS if key != "reasoning_mtok")
 _PRICE_WORDS = ("cost", "price")
 
 
@@ -134,6 +137,10 @@ def _model_id(key: str, raw_provider: str, pid: str) -> str | None:
     if head in (raw_provider, pid, "vertex_ai", "bedrock", "bedrock_converse", "together_ai", "fireworks_ai"):
         if pid == "bedrock" and (_REGION.match(rest) or "/" in rest):
             return None
+        if rest.partition("/")[0] == head:
+            # perplexity/perplexity/sonar is another entry than perplexity/sonar (the provider's "sonar"): kept whole,
+            # so the provider-qualified name of "sonar" stays free for "sonar".
+            return key
         return rest
     return key
 
@@ -160,16 +167,41 @@ def _rates(key: str, entry: dict[str, Any], warn: Warnings) -> tuple[dict[str, A
             continue  # a tier's batch or service-tier rate: covered by the multiplier when it is one
         elif isinstance(value, (int, float, Decimal, dict)) and any(w in name for w in _PRICE_WORDS):
             warn.group(f"price key {name!r} not mapped", key)
+    _tiered_pricing(key, entry.get("tiered_pricing"), window, tiered, warn)
     if "cache_write_1h_mtok" in window and "cache_write_5m_mtok" not in window:
         warn.group("1-hour cache write without a 5-minute rate", key)
     tiers: list[dict[str, Any]] = []
     for threshold in sorted(tiered):
         rates: dict[str, Any] = {"above_input_tokens": threshold}
-        for rate in ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_5m_mtok", "cache_write_1h_mtok"):
+        for rate in _TIER_RATES:
             if rate in tiered[threshold] or rate in window:
                 rates[rate] = tiered[threshold].get(rate, window.get(rate))
         tiers.append(rates)
     return window, tiers, _ratios(key, window, variants, warn)
+
+
+def _tiered_pricing(
+    key: str, table: object, window: dict[str, Any], tiered: dict[int, dict[str, Decimal]], warn: Warnings
+) -> None:
+    """The list form, ``tiered_pricing: [{range: [lo, hi], input_cost_per_token, ...}]``: a cliff on the request's
+    input tokens like the ``_above_`` keys (``lo < input <= hi`` bills every token at the tier's rates; above the
+    last range the last tier applies). The tier starting at 0 holds the base rates, which it overrides."""
+    if table is None:
+        return
+    if not isinstance(table, list):
+        warn.group("tiered_pricing not understood", key)
+        return
+    for tier in table:
+        bounds = tier.get("range") if isinstance(tier, dict) else None
+        if not isinstance(bounds, list) or len(bounds) != 2 or number(bounds[0]) != int(number(bounds[0])):
+            warn.group("tiered_pricing not understood", key)
+            return
+        rates = {_RATES[k]: per_mtok(v) for k, v in tier.items() if k in _RATES and v is not None}
+        start = int(number(bounds[0]))
+        if start == 0:
+            window.update(rates)
+        else:
+            tiered[start].update(rates)
 
 
 def _ratios(
