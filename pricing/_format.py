@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-__all__ = ["format_decimal", "format_table", "format_tokens", "format_usd", "plain", "table"]
+__all__ = ["format_decimal", "format_table", "format_tokens", "format_usd"]
 
 
 def format_decimal(value: Decimal) -> str:
