@@ -1,4 +1,4 @@
-"""The ``llmcost`` command line: ``report``, ``alarms``, ``export``, ``demo`` and ``alerts``, one module each.
+"""``llmcost`` command line: ``report``, ``alarms``, ``export``, ``demo``, ``alerts``, ``serve-otlp``; a module each.
 
 Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process. ``llmcost-top`` shares the
 PATH, period and alarm flags and their checks (:func:`add_alarm_flags`, :func:`alarm_config`, :func:`resolve_paths`).
@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any, NoReturn
 
-from llmcost.cli import _alarms, _demo, _export, _report
+from llmcost.cli import _alarms, _demo, _export, _report, _serve_otlp
 from llmcost.cli._common import UsageError, alarm_config, resolve_paths
 from llmcost.engine import REPORT_KEYS
 
@@ -143,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     _export_parser(sub)
     _demo.register(sub)
     _alerts_parser(sub)
+    _serve_otlp.register(sub)
     return parser
 
 
