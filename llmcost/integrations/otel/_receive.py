@@ -89,7 +89,7 @@ _STATUSES = frozenset({"ok", "error", "cancelled"})
 _COST_STATUSES = frozenset({"priced", "free", "provider_reported", "unknown_model", "no_usage", "dynamic"})
 
 # Every text is cut, and lists and maps are bounded, so a record stays a short line whatever a sender puts in.
-_NAME_MAX = 256
+_NAME_MAX = 1024
 _MESSAGE_MAX = 300  # as the recorder cuts error messages
 _TAGS_MAX = 64
 _METADATA_MAX = 64
@@ -383,8 +383,11 @@ def span_to_record(span: ReceivedSpan, catalog: Catalog | None = None, *, agent:
     status = _status(span, ours)
     error_type = _text(a, "error.type") if status != "ok" else None
     error_message = (span.status_message[:_MESSAGE_MAX] or None) if status != "ok" else None
-    if ours and error_message == error_type:
-        error_message = None  # the export shows the error type as the description when the call had no message
+    if ours:
+        # What the export fills in for a failed call's missing parts: "_OTHER" (the conventions' value) for no type,
+        # the type as the description for no message.
+        error_type = None if error_type == "_OTHER" else error_type
+        error_message = None if error_message == error_type else error_message
     fields: dict[str, Any] = {
         "ts": ts,
         "start_ts": start_ts,
@@ -543,7 +546,7 @@ def _price(fields: Mapping[str, Any], catalog: Catalog | None, at: float) -> dic
 
 def _text(a: Mapping[str, Any], key: str) -> str | None:
     value = a.get(key)
-    return value[:_NAME_MAX] if isinstance(value, str) and value else None
+    return value[:_NAME_MAX] if isinstance(value, str) else None
 
 
 def _count(a: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
