@@ -376,8 +376,8 @@ def span_to_record(span: ReceivedSpan, catalog: Catalog | None = None, *, agent:
     if not 0 < span.end_ns < 2**63:
         raise _BadSpan("a span without an end time")
     try:
-        ts = iso(span.end_ns / 1e9)
-        start_ts = iso(span.start_ns / 1e9) if 0 < span.start_ns <= span.end_ns else None
+        ts = _iso_ns(span.end_ns)
+        start_ts = _iso_ns(span.start_ns) if 0 < span.start_ns <= span.end_ns else None
     except (ValueError, OverflowError, OSError):
         raise _BadSpan("a time out of range") from None
     status = _status(span, ours)
@@ -544,6 +544,24 @@ def _price(fields: Mapping[str, Any], catalog: Catalog | None, at: float) -> dic
 # -- values ------------------------------------------------------------------------------------------------------------
 
 
+_seconds: dict[int, str] = {}
+
+
+def _iso_ns(ns: int) -> str:
+    """``2026-01-31T12:00:00.123Z`` for epoch nanoseconds, cut to the millisecond as the recorder cuts its times.
+
+    In integers (a float of nanoseconds since 1970 has no millisecond to spare); the text up to the second is cached,
+    as the spans of a batch share a few seconds."""
+    ms = ns // 1_000_000
+    second = ms // 1000
+    head = _seconds.get(second)
+    if head is None:
+        if len(_seconds) > 4096:
+            _seconds.clear()
+        head = _seconds[second] = iso(second)[:20]
+    return f"{head}{ms % 1000:03d}Z"
+
+
 def _text(a: Mapping[str, Any], key: str) -> str | None:
     value = a.get(key)
     return value[:_NAME_MAX] if isinstance(value, str) else None
@@ -553,9 +571,11 @@ def _count(a: Mapping[str, Any], keys: tuple[str, ...]) -> int | None:
     """The first of ``keys`` that holds a token count; a value the wire format refuses is unknown, not an error."""
     for key in keys:
         value = a.get(key)
-        if isinstance(value, float) and value.is_integer():
+        if value is None:
+            continue
+        if type(value) is float and value.is_integer():
             value = int(value)  # JavaScript SDKs may send whole numbers as doubles
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
+        if type(value) is int and 0 <= value <= MAX_COUNT:  # type(): a bool is not a count
             return value
     return None
 
