@@ -135,14 +135,17 @@ def test_gzip_json_post(receiver: otel.OtlpReceiver, sink: Sink) -> None:
 
 def test_rejected_spans_are_answered_as_partial_success(receiver: otel.OtlpReceiver, sink: Sink) -> None:
     request = request_of(records(3))
-    request.resource_spans[0].scope_spans[0].spans[1].trace_id = b"\x00" * 16
+    request.resource_spans[0].scope_spans[0].spans[1].trace_id = b"\x00" * 16  # unreadable
+    request.resource_spans[0].scope_spans[0].spans[2].end_time_unix_nano = 0  # readable, but no record
     response = httpx.post(receiver.url, content=protobuf_of(request), headers=PROTOBUF)
     answer = ExportTraceServiceResponse.FromString(response.content)
-    assert (response.status_code, answer.partial_success.rejected_spans) == (200, 1)
+    assert (response.status_code, answer.partial_success.rejected_spans) == (200, 2)
     assert "all-zero" in answer.partial_success.error_message
-    assert len(sink.records) == 2
+    assert len(sink.records) == 1
+    s = receiver.stats
+    assert (s.requests, s.spans, s.records, s.rejected, s.ignored) == (1, 3, 1, 2, 0)
     as_json = httpx.post(receiver.url, content=json_of(request), headers=JSON).json()
-    assert as_json["partialSuccess"]["rejectedSpans"] == "1"  # int64 as a string, as OTLP/JSON writes it
+    assert as_json["partialSuccess"]["rejectedSpans"] == "2"  # int64 as a string, as OTLP/JSON writes it
 
 
 def test_a_batch_sent_twice_is_received_once(receiver: otel.OtlpReceiver, sink: Sink) -> None:

@@ -205,6 +205,7 @@ class OtlpReceiver:
     def start(self) -> OtlpReceiver:
         """Serve from a background thread (idempotent)."""
         if self._thread is None and not self._closed:
+            self._catalog()  # loaded now rather than by the first request (parsing the catalog takes a moment)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, args=(0.05,), name="llmcost-otlp-receiver", daemon=True
             )
@@ -233,7 +234,7 @@ class OtlpReceiver:
 
     # -- one request ---------------------------------------------------------------------------------------------
 
-    def handle(self, path: str, headers: Mapping[str, str], read: Callable[[int], bytes]) -> _Answer:
+    def _handle(self, path: str, headers: Mapping[str, str], read: Callable[[int], bytes]) -> _Answer:
         """Answer one POST: ``headers`` with lower-case names, ``read(n)`` reads the body."""
         json = _is_json(headers.get("content-type", ""))
         if urlsplit(path).path.rstrip("/") != TRACES_PATH:
@@ -270,6 +271,7 @@ class OtlpReceiver:
             spans, result = parse_traces(body, json)
         except BadRequest as exc:
             return self._refuse(400, str(exc), json)
+        unreadable = result.rejected
         del body  # the spans are all that is kept while the sink runs
         spans_to_records(spans, self._catalog(), into=result)
         fresh = self._recent.fresh(result.records)
@@ -284,7 +286,7 @@ class OtlpReceiver:
                 return self._refuse(500, f"the records could not be stored: {type(exc).__name__}: {exc}", json)
         duplicates = len(result.records) - len(fresh)
         result.records = fresh
-        self.stats.add(result, len(spans) + result.rejected, duplicates)
+        self.stats.add(result, len(spans) + unreadable, duplicates)
         return _Answer(200, _response(result, json), _JSON if json else _PROTOBUF)
 
     def _catalog(self) -> Catalog | None:
@@ -448,7 +450,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.busy = True
         try:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = self.server.receiver.handle(self.path, headers, self.rfile.read)
+            answer = self.server.receiver._handle(self.path, headers, self.rfile.read)
             self._send(answer)
         finally:
             self.busy = False
