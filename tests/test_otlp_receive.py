@@ -454,6 +454,14 @@ def test_a_body_that_is_not_a_request_is_a_bad_request(body: bytes, is_json: boo
         otel.parse_traces(body, is_json)
 
 
+def test_values_nested_without_end_are_a_bad_request() -> None:
+    depth = 5000
+    value = '{"arrayValue": {"values": [' * depth + '{"stringValue": "x"}' + "]}}" * depth
+    body = json_request(json_span()).replace(b'{"stringValue": "gpt-4o-mini"}', value.encode())
+    with pytest.raises(otel.BadRequest, match="nested"):
+        otel.parse_traces(body, True)
+
+
 def test_an_empty_request_gives_nothing() -> None:
     assert receive(b"", json=False).records == []
     assert receive(b"{}", json=True).records == []

@@ -143,7 +143,10 @@ def parse_traces(body: bytes, json: bool) -> tuple[list[ReceivedSpan], Conversio
     """The spans of an OTLP/HTTP traces body (protobuf, or OTLP/JSON when ``json``), and a :class:`Conversion` that
     counts the spans that could not be read. Raises :class:`BadRequest` when the body is not a request at all."""
     out = Conversion()
-    spans = list(_json_spans(body, out) if json else _protobuf_spans(body, out))
+    try:
+        spans = list(_json_spans(body, out) if json else _protobuf_spans(body, out))
+    except RecursionError:  # values nested thousands deep: an attack, not telemetry
+        raise BadRequest("values nested too deeply") from None
     return spans, out
 
 
