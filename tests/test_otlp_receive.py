@@ -474,3 +474,32 @@ def test_huge_texts_are_cut_so_the_line_stays_short() -> None:
     (r,) = receive(json_request(span), json=True).records
     assert len(encode_record(r)) < 4096
     assert r.error_message == "y" * 300
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+    max_leaves=10,
+)
+_fields = st.sampled_from(
+    [
+        "traceId",
+        "spanId",
+        "parentSpanId",
+        "name",
+        "kind",
+        "startTimeUnixNano",
+        "endTimeUnixNano",
+        "attributes",
+        "status",
+    ]
+)
+
+
+@given(st.dictionaries(_fields, _json, max_size=4), st.lists(st.tuples(st.text(max_size=40), _json), max_size=4))
+def test_any_json_span_is_read_or_rejected_never_raised(fields: dict[str, Any], attributes: list[Any]) -> None:
+    span = json_span(**fields)
+    if isinstance(span.get("attributes"), list):
+        span["attributes"] = span["attributes"] + [{"key": k, "value": v} for k, v in attributes]
+    result = receive(json_request(span), json=True)
+    assert len(result.records) + result.rejected + result.ignored == 1

@@ -269,11 +269,13 @@ class OtlpReceiver:
                 return self._refuse(400, f"cannot inflate the {encoding} body: {exc}", json)
         try:
             spans, result = parse_traces(body, json)
+            unreadable = result.rejected
+            del body  # the spans are all that is kept while the sink runs
+            spans_to_records(spans, self._catalog(), into=result)
         except BadRequest as exc:
             return self._refuse(400, str(exc), json)
-        unreadable = result.rejected
-        del body  # the spans are all that is kept while the sink runs
-        spans_to_records(spans, self._catalog(), into=result)
+        except Exception as exc:  # a case the reading missed: an answer and a count, never a dropped connection
+            return self._refuse(500, f"cannot read the request: {type(exc).__name__}: {exc}", json)
         fresh = self._recent.fresh(result.records)
         if fresh:
             try:
