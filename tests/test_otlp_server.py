@@ -224,6 +224,22 @@ def test_garbage_is_a_bad_request(receiver: otel.OtlpReceiver, sink: Sink) -> No
     assert receiver.stats.refused == 3
 
 
+def test_a_fault_while_reading_is_answered_and_the_receiver_goes_on(
+    receiver: otel.OtlpReceiver, sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("a case nobody thought of")
+
+    body = protobuf_of(request_of(records(1)))
+    with monkeypatch.context() as patch:
+        patch.setattr("llmcost.integrations.otel._server.spans_to_records", broken)
+        response = httpx.post(receiver.url, content=body, headers=PROTOBUF)
+    assert response.status_code == 500
+    assert "KeyError" in error_message(response)
+    assert httpx.post(receiver.url, content=body, headers=PROTOBUF).status_code == 200
+    assert len(sink.records) == 1
+
+
 def test_a_body_over_the_cap_is_refused_unread(receiver: otel.OtlpReceiver, sink: Sink) -> None:
     response = httpx.post(receiver.url, content=b"\0" * (64 * 1024 + 1), headers=PROTOBUF)
     assert (response.status_code, response.headers["connection"]) == (413, "close")
