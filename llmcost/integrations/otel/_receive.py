@@ -85,6 +85,18 @@ _REASONING = (
     "gen_ai.usage.reasoning_tokens",
     "gen_ai.usage.output_tokens.reasoning",
 )
+# Record keys read as text, straight from the attribute of the same meaning.
+_TEXTS = (
+    ("operation", "gen_ai.operation.name"),
+    ("server_address", "server.address"),
+    ("request_model", "gen_ai.request.model"),
+    ("response_model", "gen_ai.response.model"),
+    ("response_id", "gen_ai.response.id"),
+    ("agent", "gen_ai.agent.name"),
+    ("session_id", "gen_ai.conversation.id"),
+    ("user_id", "user.id"),
+    ("workflow", "gen_ai.workflow.name"),
+)
 _STATUSES = frozenset({"ok", "error", "cancelled"})
 _COST_STATUSES = frozenset({"priced", "free", "provider_reported", "unknown_model", "no_usage", "dynamic"})
 
@@ -397,21 +409,16 @@ def span_to_record(span: ReceivedSpan, catalog: Catalog | None = None, *, agent:
         "id": span.span_id,
         "trace_id": None if ours and span.trace_id == _derived_trace_id(span.span_id) else span.trace_id,
         "parent_id": span.parent_id,
-        "operation": _text(a, "gen_ai.operation.name") or "chat",
-        "server_address": _text(a, "server.address"),
-        "request_model": _text(a, "gen_ai.request.model"),
-        "response_model": _text(a, "gen_ai.response.model"),
-        "response_id": _text(a, "gen_ai.response.id"),
         "stream": a.get("gen_ai.request.stream") is True,
         "status": status,
         "error_type": error_type,
         "error_message": error_message,
-        "agent": _text(a, "gen_ai.agent.name"),
-        "session_id": _text(a, "gen_ai.conversation.id"),
-        "user_id": _text(a, "user.id"),
-        "workflow": _text(a, "gen_ai.workflow.name"),
         "http_status": _http_status(a.get("http.response.status_code")),
     }
+    for name, key in _TEXTS:  # a loop rather than a call per field: this runs for every span of a fleet
+        value = a.get(key)
+        fields[name] = value[:_NAME_MAX] if type(value) is str else None
+    fields["operation"] = fields["operation"] or "chat"
     fields.update(_ours(a) if ours else _theirs(a, span, fields, agent))
     _usage(a, fields, ours)
     _cost(a, fields, ours, catalog, span.end_ns / 1e9)

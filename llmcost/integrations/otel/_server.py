@@ -437,6 +437,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: an exporter sends batch after batch on one connection
+    disable_nagle_algorithm = True  # the body follows the headers at once, not after the sender's delayed ACK
     server: _Server
     busy = False
 
