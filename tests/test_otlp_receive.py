@@ -496,10 +496,40 @@ _fields = st.sampled_from(
 )
 
 
-@given(st.dictionaries(_fields, _json, max_size=4), st.lists(st.tuples(st.text(max_size=40), _json), max_size=4))
+_keys = st.sampled_from(
+    sorted(
+        {k for span in (otel.span_attributes(rec(status="error", error_type="E")), GENAI) for k in span}
+        | {"gen_ai.system", "gen_ai.usage.prompt_tokens", "gen_ai.usage.cost.currency", "service.name"}
+    )
+) | st.text(max_size=40)
+
+
+_any_value = st.recursive(
+    st.one_of(
+        st.builds(lambda v: {"stringValue": v}, st.text(max_size=20)),
+        st.builds(lambda v: {"intValue": v}, st.integers() | st.integers().map(str)),
+        st.builds(lambda v: {"doubleValue": v}, st.floats(allow_nan=False, allow_infinity=False) | st.just("NaN")),
+        st.builds(lambda v: {"boolValue": v}, st.booleans()),
+        _json,
+    ),
+    lambda inner: st.one_of(
+        st.builds(lambda v: {"arrayValue": {"values": v}}, st.lists(inner, max_size=3)),
+        st.builds(
+            lambda v: {"kvlistValue": {"values": [{"key": k, "value": x} for k, x in v]}},
+            st.lists(st.tuples(st.text(max_size=8), inner), max_size=3),
+        ),
+    ),
+    max_leaves=6,
+)
+
+
+@given(st.dictionaries(_fields, _json, max_size=4), st.lists(st.tuples(_keys, _any_value), max_size=6))
 def test_any_json_span_is_read_or_rejected_never_raised(fields: dict[str, Any], attributes: list[Any]) -> None:
     span = json_span(**fields)
     if isinstance(span.get("attributes"), list):
-        span["attributes"] = span["attributes"] + [{"key": k, "value": v} for k, v in attributes]
-    result = receive(json_request(span), json=True)
-    assert len(result.records) + result.rejected + result.ignored == 1
+        span["attributes"] = [*span["attributes"], *({"key": k, "value": v} for k, v in attributes)]
+    for ours in (False, True):  # as a span of another instrumentation, and as one of ours
+        if ours and isinstance(span.get("attributes"), list):
+            span["attributes"] = [*span["attributes"], attr("llmcost.source", stringValue="sdk")]
+        result = receive(json_request(span), json=True)
+        assert len(result.records) + result.rejected + result.ignored == 1

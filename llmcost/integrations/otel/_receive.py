@@ -368,7 +368,7 @@ def is_call(span: ReceivedSpan) -> bool:
         return False
     operation = a.get("gen_ai.operation.name")
     if operation is not None:
-        return operation not in _NOT_CALLS
+        return not (isinstance(operation, str) and operation in _NOT_CALLS)  # a list is unhashable: check the type
     return "gen_ai.request.model" in a or "gen_ai.response.model" in a
 
 
@@ -431,7 +431,7 @@ def span_to_record(span: ReceivedSpan, catalog: Catalog | None = None, *, agent:
 def _status(span: ReceivedSpan, ours: bool) -> str:
     if ours:
         status = span.attributes.get("llmcost.status")
-        if status in _STATUSES:
+        if isinstance(status, str) and status in _STATUSES:
             return str(status)
     return "error" if span.status_code == _STATUS_ERROR else "ok"
 
@@ -508,7 +508,7 @@ def _usage(a: Mapping[str, Any], fields: dict[str, Any], ours: bool) -> None:
 
 def _cost(a: Mapping[str, Any], fields: dict[str, Any], ours: bool, catalog: Catalog | None, at: float) -> None:
     if ours:
-        status = a.get("llmcost.cost_status")
+        status = _text(a, "llmcost.cost_status")
         fields["cost_usd"] = _amount(a.get("llmcost.cost_usd"))
         fields["cost_status"] = status if status in _COST_STATUSES else "no_usage"
         fields["price_ref"] = _text(a, "llmcost.price_ref")
