@@ -3,6 +3,8 @@ the listener wakes the ingest thread, refuses work when the monitor is behind, a
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -143,3 +145,13 @@ def test_stopping_the_feed_frees_the_port(tmp_path: Path) -> None:
     thread.join(10)
     assert port_frees_up(address, timeout=0)  # at once: the feed closed it before its thread ended
     assert calls_of(feed) == {}
+
+
+def test_otlp_listen_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['opentelemetry'] = None; from tui._cli import main; "
+        f"sys.exit(main([{str(tmp_path)!r}, '--otlp-listen', '127.0.0.1:0']))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 2
+    assert out.stderr == "llmcost-top: error: --otlp-listen needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"

@@ -444,3 +444,13 @@ def test_serve_otlp_in_process_serves_until_stopped(tmp_path: Path, capsys: pyte
     thread.join(10)
     assert done == [0]
     assert read_back(tmp_path) == sent  # written before the sender was answered
+
+
+def test_serve_otlp_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['opentelemetry'] = None; from llmcost.cli import main; "
+        f"sys.exit(main(['serve-otlp', '--dir', {str(tmp_path)!r}]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 1
+    assert out.stderr == "llmcost serve-otlp: error: needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"
