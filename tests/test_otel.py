@@ -220,6 +220,8 @@ def test_live_span_has_the_genai_attributes(one_span: tuple[Span, llmcost.Record
         "gen_ai.agent.name": "planner",
         "gen_ai.conversation.id": "conv-7",
         "gen_ai.workflow.name": "triage",
+        "gen_ai.usage.cost.amount": a["llmcost.cost_usd"],
+        "gen_ai.usage.cost.currency": "USD",
     }
 
 
@@ -260,14 +262,25 @@ def test_live_span_ids_are_the_record_ids(one_span: tuple[Span, llmcost.Record])
     assert (hex_id(span.trace_id), hex_id(span.span_id), span.parent_span_id) == (record.trace_id, record.id, b"")
 
 
-def test_live_span_starts_at_start_ts_and_lasts_the_latency(one_span: tuple[Span, llmcost.Record]) -> None:
+def test_live_span_starts_at_start_ts_and_ends_at_ts(one_span: tuple[Span, llmcost.Record]) -> None:
     span, record = one_span
     from llmcost.log._time import epoch
 
     assert record.start_ts is not None
     assert record.latency_ms is not None
     assert span.start_time_unix_nano == round(epoch(record.start_ts) * 1e6) * 1000
-    assert span.end_time_unix_nano - span.start_time_unix_nano == round(record.latency_ms * 1e6)
+    assert span.end_time_unix_nano == round(epoch(record.ts) * 1e6) * 1000
+    assert attrs(span)["llmcost.latency_ms"] == record.latency_ms  # the exact wall time, beside the span's times
+
+
+def test_span_without_cost_has_no_cost_attributes() -> None:
+    a = otel.span_attributes(rec(cost_usd=None, cost_status="unknown_model"))
+    assert not {"llmcost.cost_usd", "gen_ai.usage.cost.amount", "gen_ai.usage.cost.currency"} & set(a)
+
+
+def test_span_cost_is_also_given_in_the_draft_genai_cost_attributes() -> None:
+    a = otel.span_attributes(rec(cost_usd=0.0123))
+    assert (a["gen_ai.usage.cost.amount"], a["gen_ai.usage.cost.currency"]) == (0.0123, "USD")
 
 
 def test_live_span_has_no_error_status_when_ok(one_span: tuple[Span, llmcost.Record]) -> None:

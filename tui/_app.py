@@ -179,16 +179,29 @@ def make_app(
     alerts: AlertConfig | None = None,
     bell: bool = False,
     paint_hz: float = PAINT_HZ,
+    otlp_listen: tuple[str, int] | None = None,
 ) -> LlmcostTop:
     """The monitor over ``paths`` (default: the log directory), a replayed trace, or the demo traffic.
 
-    ``alerts``: where new alarm episodes are sent (``None``: nowhere); ``bell`` adds the terminal bell to them."""
+    ``alerts``: where new alarm episodes are sent (``None``: nowhere); ``bell`` adds the terminal bell to them.
+    ``otlp_listen``: ``(host, port)`` to receive OTLP/HTTP traces on as well (bound here: ``OSError`` if taken)."""
     feed = _feed(
         paths, catalog=catalog, clock=clock, config=config, since=since, all=all, demo=demo, replay=replay, speed=speed
     )
+    if otlp_listen is not None:
+        feed = _otlp_feed(feed, otlp_listen, catalog)
     if bell:
         alerts = replace(alerts or AlertConfig(), bell=True)
     return LlmcostTop(feed, group_by=group_by, alerts=alerts, paint_hz=paint_hz)
+
+
+def _otlp_feed(feed: Feed, listen: tuple[str, int], catalog: Catalog | None) -> Feed:
+    """The live feed, listening for OTLP/HTTP traces too (OpenTelemetry is imported only for this)."""
+    from tui._otlp import OtlpFeed
+
+    if type(feed) is not Feed:
+        raise ValueError("OTLP listening goes with the live monitor, not with a replay or the demo")
+    return OtlpFeed(feed.engine, feed.follower, feed.paths, listen, feed.clock, catalog=catalog)
 
 
 def _feed(

@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="with --once: print JSON")
     parser.add_argument("--bell", action="store_true", help="ring the terminal bell on a new alarm")
     parser.add_argument(
+        "--otlp-listen",
+        metavar="HOST:PORT",
+        help="also receive OpenTelemetry traces (OTLP/HTTP) here, e.g. 127.0.0.1:4318 (needs llmcost-top[otel])",
+    )
+    parser.add_argument(
         "--no-alerts",
         action="store_true",
         help="send no alerts (the [alerts] webhooks, command and bell of the config)",
@@ -84,6 +89,7 @@ def _check(args: argparse.Namespace) -> None:
     if args.since is not None and not _is_date(args.since):
         raise UsageError(f"--since: not a date: {args.since!r}")
     args.config = alarm_config(args)
+    args.otlp = _otlp_listen(args)
     args.alerts = None if args.once or args.no_alerts else _alerts()
 
 
@@ -96,6 +102,21 @@ def _is_date(text: str) -> bool:
             continue
         return True
     return False
+
+
+def _otlp_listen(args: argparse.Namespace) -> tuple[str, int] | None:
+    if args.otlp_listen is None:
+        return None
+    if args.once or args.replay is not None or args.demo:
+        raise UsageError("--otlp-listen goes with the live monitor (not --once, --replay or --demo)")
+    try:
+        from llmcost.integrations.otel import parse_listen
+    except ImportError:
+        raise UsageError("--otlp-listen needs OpenTelemetry: pip install 'llmcost-top[otel]'") from None
+    try:
+        return parse_listen(args.otlp_listen)
+    except ValueError as exc:
+        raise UsageError(f"--otlp-listen: {exc}") from None
 
 
 def _alerts() -> AlertConfig:
@@ -127,17 +148,22 @@ def _interactive(args: argparse.Namespace) -> int:
         resolve_paths([args.replay])  # a trace to replay must exist; a live log directory may come later
     from tui._app import make_app  # Textual: ~150 ms of imports, only for the interactive screen
 
-    app = make_app(
-        args.paths,
-        config=args.config,
-        since=args.since,
-        all=args.all,
-        demo=args.demo,
-        replay=args.replay,
-        speed=args.speed,
-        group_by=args.group,
-        alerts=args.alerts,
-        bell=args.bell,
-    )
+    try:
+        app = make_app(
+            args.paths,
+            config=args.config,
+            since=args.since,
+            all=args.all,
+            demo=args.demo,
+            replay=args.replay,
+            speed=args.speed,
+            group_by=args.group,
+            alerts=args.alerts,
+            bell=args.bell,
+            otlp_listen=args.otlp,
+        )
+    except OSError as exc:  # the OTLP port is taken, or not ours to bind
+        print(f"{PROG}: error: cannot listen on {args.otlp_listen}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     app.run()
     return app.return_code or 0

@@ -55,6 +55,7 @@ class Feed:
         self.progress = (0, 1)  # (done, total) bytes of the start-up history
         self.alarm_changes = 0  # counts alarm changes, so the screen knows when to repaint
         self.stop_event = threading.Event()
+        self.wake = threading.Event()  # set by a source that pushes records (the OTLP listener): read them now
         self.notifier: Notifier | None = None  # alerts (webhooks, command, bell), sent from the ingest thread
         self._announce_current = True  # the first step tells the notifier what is going on at start
 
@@ -79,10 +80,16 @@ class Feed:
                 self.engine.start_session()
             progress(1, 1)
             self.replayed = True
-            while not self.stop_event.wait(POLL_S):
+            while not self._sleep():
                 self.step(alarms)
         finally:
             self.finish()
+
+    def _sleep(self) -> bool:
+        """Wait for the next step (``POLL_S``, or less when woken); ``True`` once the feed is stopped."""
+        self.wake.wait(POLL_S)
+        self.wake.clear()
+        return self.stop_event.is_set()
 
     def _load_catalog(self) -> None:
         """Load the price catalog here, off the screen's thread (its version is shown in the header)."""
@@ -103,7 +110,7 @@ class Feed:
 
     def step(self, alarms: AlarmCallback) -> None:
         """Read what is new and aggregate it; end quiet alarm episodes."""
-        batch = self.follower.poll()
+        batch = self.new_records()
         with self.lock:
             changes = self.engine.ingest(batch) if batch else self.engine.tick(self.now())
             current = self._current_alarms()
@@ -113,6 +120,10 @@ class Feed:
             self.alarm_changes += 1
             self.notify(changes)
             alarms(changes)
+
+    def new_records(self) -> list[Record]:
+        """The records that arrived since the last step (the follower's new lines)."""
+        return self.follower.poll()
 
     def _current_alarms(self) -> list[AlarmEvent]:
         """Once, on the first step after the history (its stale episodes have just ended): the active episodes.
@@ -138,6 +149,7 @@ class Feed:
 
     def stop(self) -> None:
         self.stop_event.set()
+        self.wake.set()
 
     # -- reads from the paint tick and the screens ---------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""The ``llmcost`` command line: ``report``, ``alarms``, ``export``, ``demo``, ``alerts`` and ``import``, one module
-each.
+"""The ``llmcost`` command line: ``report``, ``alarms``, ``export``, ``demo``, ``alerts``, ``import`` and
+``serve-otlp``, one module each.
 
 Each subcommand sets ``func(args) -> int``. ``main(argv)`` is what tests call in-process; the entry point runs it
 through :func:`exit_with` (a closed pipe or Ctrl-C ends it quietly). ``llmcost-top`` shares the PATH, period and
@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any, NoReturn
 
-from llmcost.cli import _alarms, _demo, _export, _import, _report
+from llmcost.cli import _alarms, _demo, _export, _import, _report, _serve_otlp
 from llmcost.cli._common import UsageError, alarm_config, exit_with, os_error, printable, resolve_paths
 from llmcost.engine import REPORT_KEYS
 
@@ -156,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     _demo.register(sub)
     _alerts_parser(sub)
     _import.register(sub)
+    _serve_otlp.register(sub)
     return parser
 
 

@@ -7,6 +7,10 @@ Live, from the recorder::
 
 and from the logs, for history: ``llmcost export --otlp URL [PATH ...]`` (:func:`export_records`).
 
+The other way, spans in: :class:`OtlpReceiver` serves ``POST /v1/traces`` (protobuf or JSON, as a collector's
+``otlphttp`` exporter or any SDK sends them) and turns every GenAI call span, ours or another instrumentation's,
+into a record (``llmcost serve-otlp`` writes them to the log; ``llmcost-top --otlp-listen`` shows them live).
+
 A span carries the OpenTelemetry GenAI semantic-convention attributes (``gen_ai.provider.name``,
 ``gen_ai.request.model``, ``gen_ai.usage.input_tokens``, ...) and the cost under ``llmcost.*``; its ids are the
 record's own, so the calls of one trace nest and a span sent twice (live, then again from history) is the same span.
@@ -37,18 +41,50 @@ from llmcost.integrations.otel._export import (
     traces_endpoint,
     unreachable,
 )
+from llmcost.integrations.otel._receive import (
+    BadRequest,
+    Conversion,
+    ReceivedSpan,
+    is_call,
+    parse_traces,
+    span_to_record,
+    spans_to_records,
+)
+from llmcost.integrations.otel._server import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    MAX_BODY,
+    OtlpReceiver,
+    ReceiverBusy,
+    ReceiverStats,
+    parse_listen,
+)
 from llmcost.integrations.otel._spans import record_to_span, span_attributes, span_resource
 
 __all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "MAX_BODY",
+    "BadRequest",
+    "Conversion",
     "ExportFailed",
     "LogCapture",
     "OtelExport",
+    "OtlpReceiver",
+    "ReceivedSpan",
+    "ReceiverBusy",
+    "ReceiverStats",
     "export_records",
     "export_to",
+    "is_call",
     "otlp_exporter",
+    "parse_listen",
+    "parse_traces",
     "record_to_span",
     "span_attributes",
     "span_resource",
+    "span_to_record",
+    "spans_to_records",
     "traces_endpoint",
     "unreachable",
 ]

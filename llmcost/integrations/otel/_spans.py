@@ -50,6 +50,7 @@ def span_attributes(record: Record) -> dict[str, AttributeValue]:
         ("user.id", r.user_id),
         ("http.response.status_code", r.http_status),
         ("llmcost.cost_usd", r.cost_usd),
+        ("gen_ai.usage.cost.amount", r.cost_usd),  # the draft GenAI cost convention, beside our own name
         ("llmcost.cost_status", r.cost_status),
         ("llmcost.price_ref", r.price_ref),
         ("llmcost.latency_ms", r.latency_ms),
@@ -65,6 +66,8 @@ def span_attributes(record: Record) -> dict[str, AttributeValue]:
     for key, value in pairs:
         if value is not None:
             attrs[key] = value
+    if r.cost_usd is not None:
+        attrs["gen_ai.usage.cost.currency"] = "USD"
     attrs["gen_ai.request.stream"] = bool(r.stream)
     if r.status == "error":
         attrs["error.type"] = r.error_type or "_OTHER"
@@ -104,20 +107,20 @@ def record_to_span(record: Record, resource: Resource | None = None) -> Readable
     """The record as a finished CLIENT span named ``"{operation} {request_model}"`` (GenAI conventions).
 
     Span id, trace id and parent come from the record, so the calls of one trace nest. The span starts at
-    ``start_ts`` and lasts ``latency_ms`` (``ts`` when either is missing). A failed call has status ERROR, its
+    ``start_ts`` (else ``latency_ms`` before ``ts``) and ends at ``ts``. A failed call has status ERROR, its
     message as description and ``error.type``. Raises ``ValueError`` for a record whose ``ts`` is not a time.
     """
     r = record
     span_id = _id(r.id, 64) or 1
     trace_id = _id(r.trace_id, 128) or _id(f"trace:{r.id}", 128) or 1
     parent_id = _id(r.parent_id, 64)
+    # The span's times are the record's own (ts, start_ts), so a receiver gets both back exactly; the wall time to
+    # the microsecond stays in llmcost.latency_ms (ts and start_ts are cut to the millisecond).
     end = _ns(r.ts)
-    start = _ns(r.start_ts) if r.start_ts else None
-    duration = None if r.latency_ms is None else round(r.latency_ms * 1_000_000)
-    if start is None:
-        start = end - duration if duration is not None else end
-    elif duration is not None:
-        end = start + duration
+    if r.start_ts:
+        start = min(_ns(r.start_ts), end)
+    else:
+        start = end - round(r.latency_ms * 1_000_000) if r.latency_ms is not None else end
     if r.status == "error":
         status = Status(StatusCode.ERROR, r.error_message or r.error_type or None)
     else:
