@@ -44,8 +44,9 @@ import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import repeat
-from operator import attrgetter, itemgetter, mul
+from operator import attrgetter, is_not, itemgetter, mul
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -67,7 +68,8 @@ _PARALLEL_BYTES = 32 << 20  # below this a second process costs more than it sav
 _BULK = 8  # smaller groups are added record by record
 _FLUSH_MAX = 1 << 15  # bounds the record tuples held (about ten megabytes)
 _FLUSH = 8192  # records gathered before the groups are summed (while their tuples are in the CPU cache)
-_FOLDED = (OTHER,)  # the key of the "(other)" row: a tuple, so no group (a string or None) can have it
+_FOLDED = (OTHER,)
+_present = partial(is_not, None)  # the key of the "(other)" row: a tuple, so no group (a string or None) can have it
 
 # What the report sums, in one C call per record.
 _COLUMNS = attrgetter(
@@ -141,24 +143,21 @@ class _Tally(_Rows):
         self.count = 0
         self.limit = _FLUSH
 
-    def add(self, records: list[Any], keys: list[Any]) -> None:
-        """Records with a cost (their keys alongside), summed in bulk at the next flush."""
+    def add(self, records: list[Any], keys: list[Any], costs: list[float | None]) -> None:
+        """Records (their keys and costs alongside) summed in bulk at the next flush. A record without a cost has no
+        usage either (else it went the careful way): it costs 0 when refused, else it is unpriced, as in the engine."""
         if self.fold is not None:
             keep = self.fold
             keys = [k if k in keep else _FOLDED for k in keys]
         group = self.pending.__getitem__  # a defaultdict: a new key gets its list in C
         deque(map(list.append, map(group, keys), map(_COLUMNS, records)), maxlen=0)
+        if None in costs:
+            for i in _nones(costs):
+                if _no_usage_pico(records[i]) is None:
+                    self.row(keys[i]).unpriced_calls += 1
         self.count += len(records)
         if self.count >= self.limit:
             self.flush()
-
-    def add_uncosted(self, records: list[Any], keys: list[Any]) -> None:
-        """Records without a cost and without usage, at what the engine's pricing says of them."""
-        for r, key in zip(records, keys):
-            row = self.row(key)
-            row.add(r, _no_usage_pico(r))
-            if self.sketches:
-                row.add_timings(r)
 
     def row(self, key: Any) -> ReportRow:
         row = super().row(key)
@@ -184,7 +183,7 @@ class _Tally(_Rows):
             row.cache_read_tokens += sum(filter(None, cache_read))
             row.cache_write_tokens += sum(filter(None, cache_write))
             row.reasoning_tokens += sum(filter(None, reasoning))
-            row.pico += sum(map(float.__round__, map(mul, cost, repeat(1e12))))  # round(), faster
+            row.pico += sum(map(float.__round__, map(mul, filter(None, cost), repeat(1e12))))  # round(), faster
             if self.sketches:
                 row.latency.add_many(latency)
                 row.ttft.add_many(ttft)
@@ -207,7 +206,8 @@ def _add_values(row: ReportRow, values: tuple[Any, ...], sketches: bool) -> None
     row.cache_read_tokens += cache_read or 0
     row.cache_write_tokens += cache_write or 0
     row.reasoning_tokens += reasoning or 0
-    row.pico += round(cost * 1e12)
+    if cost:
+        row.pico += round(cost * 1e12)
     if sketches:
         if latency is not None:
             row.latency.add(latency)
@@ -261,17 +261,18 @@ def _scan(pieces: Sequence[Piece], job: _Job, progress: Callable[[int], None] | 
         try:
             for block, over, consumed in _blocks(fd, piece.start, piece.end):
                 records = None if job.reprice else _decode_fast(fast, block)
-                uncosted = False
-                if records is not None and None in map(_COST, records):
-                    uncosted = True
-                    if not all(map(_no_usage, filter(_no_cost, records))):
-                        records = None  # a record with usage and no cost: priced the careful way, with its block
-                bad = 0
+                costs: list[Any] = []
+                if records is not None:
+                    costs = list(map(_COST, records))
+                    if None in costs and not all(map(_no_usage, map(records.__getitem__, _nones(costs)))):
+                        records = None  # usage without a cost: priced record by record, as report() does
                 careful = records is None
-                if records is None:
+                bad = 0
+                if records is None:  # (or a bad line)
                     records, bad = decode_block(full, block)
                 if over + bad:
                     part.malformed[piece.name] = part.malformed.get(piece.name, 0) + over + bad
+                decoded = records
                 records, dupes = seen.fresh(records)  # before the period filter, as the follower's batches are
                 part.records += len(records)
                 part.duplicates += dupes
@@ -280,13 +281,10 @@ def _scan(pieces: Sequence[Piece], job: _Job, progress: Callable[[int], None] | 
                 records = period.keep(records, not careful)
                 if careful:
                     tally.add_priced(records)
-                elif uncosted:
-                    costed = [r for r in records if r.cost_usd is not None]
-                    tally.add(costed, keys_of(job.by, costed, True))
-                    free = [r for r in records if r.cost_usd is None]
-                    tally.add_uncosted(free, keys_of(job.by, free, True))
                 else:
-                    tally.add(records, keys_of(job.by, records, True))
+                    if records is not decoded:
+                        costs = list(map(_COST, records))
+                    tally.add(records, keys_of(job.by, records, True), costs)
                 done += consumed
                 if progress is not None:
                     progress(done)
@@ -297,8 +295,15 @@ def _scan(pieces: Sequence[Piece], job: _Job, progress: Callable[[int], None] | 
     return part
 
 
-def _no_cost(r: Any) -> bool:
-    return r.cost_usd is None
+def _nones(values: list[Any]) -> Iterator[int]:
+    """The indexes of ``None`` in ``values`` (few: refused calls), found at C speed."""
+    i = -1
+    while True:
+        try:
+            i = values.index(None, i + 1)
+        except ValueError:
+            return
+        yield i
 
 
 def _decode_fast(decoder: msgspec.json.Decoder[Any], block: memoryview) -> list[Any] | None:
@@ -307,10 +312,11 @@ def _decode_fast(decoder: msgspec.json.Decoder[Any], block: memoryview) -> list[
         records: list[Any] = decoder.decode_lines(block)
     except BAD_LINE:  # a bad line: the block goes the careful way (its good lines are kept, the bad ones counted)
         return None
-    if not canonical(list(map(_TS, records))):
+    stamps = list(map(_TS, records))
+    if not canonical(stamps):
         return None  # a time that does not exist, or another form of it (its day is computed, not read)
     starts = list(map(_START_TS, records))
-    if starts.count(None) != len(starts) and not times_exist([s for s in starts if s is not None]):
+    if starts != stamps and not times_exist(list(filter(_present, starts))):  # often the same: checked just now
         return None
     return records
 

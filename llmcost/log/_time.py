@@ -25,11 +25,9 @@ _CACHE_MAX = 4096
 _FORM = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}(?:\d{3})?)?(?:[Zz]|[+-]\d\d:\d\d)?", re.ASCII)
 _FIRST = 0.0  # 1970-01-01T00:00:00Z
 _END = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc).timestamp()  # exclusive
-# The recorder's form, any number of times in a row, with each field in its range (the day of the month is checked
-# against its month separately, once per distinct date).
-_CANONICAL = re.compile(
-    r"(?:\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z)*", re.ASCII
-)
+# The recorder's form, ``YYYY-MM-DDTHH:MM:SS.mmmZ``: where its separators and digits are.
+_SEPARATORS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z"))
+_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22)
 _DATE = itemgetter(slice(0, 10))
 _dates: set[str] = set()  # dates of canonical stamps already found to exist and be in range
 
@@ -65,13 +63,28 @@ def epoch(ts: str) -> float:
 
 def canonical(stamps: list[str]) -> bool:
     """Whether every stamp is in the recorder's form and exists (so :func:`epoch` takes each); ``False`` says
-    nothing about a single stamp. About ten times faster than calling :func:`epoch` on each."""
-    if not stamps:
+    nothing about a single stamp. Many times faster than calling :func:`epoch` on each: the stamps are joined and each
+    character position is checked for all of them at once (``text[position::24]``)."""
+    n = len(stamps)
+    if not n:
         return True
-    if list(map(len, stamps)).count(24) != len(stamps):  # else the joined text could line up by accident
+    if list(map(len, stamps)).count(24) != n:  # else the positions of the joined text would not line up
         return False
-    if _CANONICAL.fullmatch("".join(stamps)) is None:
+    text = "".join(stamps)
+    if not text.isascii():
         return False
+    for at, char in _SEPARATORS:
+        if text[at::24].count(char) != n:
+            return False
+    if not "".join([text[at::24] for at in _DIGITS]).isdigit():
+        return False
+    if max(text[14::24]) > "5" or max(text[17::24]) > "5" or max(text[11::24]) > "2":  # minutes, seconds, hours
+        return False
+    if "2" in text[11::24] and any(tens == "2" and units > "3" for tens, units in set(zip(text[11::24], text[12::24]))):
+        return False  # hour 24 to 29
+    first = stamps[0][:10]
+    if all(text[at::24].count(first[at]) == n for at in range(10)):  # one date (the usual block)
+        return _date_exists(first)
     dates = set(map(_DATE, stamps))
     return dates <= _dates or all(map(_date_exists, dates))
 
