@@ -165,15 +165,25 @@ class _Rows:
 
     def add_priced(self, records: Iterable[Record]) -> None:
         """Records one by one, at the cost on the line, else (or with ``reprice``) at the catalog's price."""
-        key_of, pricer, reprice, fold = self.key_of, self.pricer, self.reprice, self.fold
+        rows, key_of, pricer, reprice, fold, sketches = (
+            self.rows,
+            self.key_of,
+            self.pricer,
+            self.reprice,
+            self.fold,
+            self.sketches,
+        )
         for r in records:
             key = key_of(r)
             if fold is not None and key not in fold:
                 key = self.folded_key
-            row = self.row(key)
+            row = rows.get(key)
+            if row is None:
+                row = self.row(key)
+                sketches = self.sketches  # a subclass may drop them past a number of rows
             cost = None if reprice else r.cost_usd
             row.add(r, round(cost * 1e12) if cost is not None else pricer.pico(r))
-            if self.sketches:
+            if sketches:
                 row.add_timings(r)
 
 

@@ -22,6 +22,7 @@ __all__ = ["canonical", "day_of", "epoch", "iso", "times_exist"]
 
 _cache: dict[str, float] = {}
 _CACHE_MAX = 4096
+_MILLIS = {f"{ms:03d}": ms / 1000 for ms in range(1000)}
 _FORM = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}(?:\d{3})?)?(?:[Zz]|[+-]\d\d:\d\d)?", re.ASCII)
 _FIRST = 0.0  # 1970-01-01T00:00:00Z
 _END = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc).timestamp()  # exclusive
@@ -54,10 +55,10 @@ def epoch(ts: str) -> float:
             if len(_cache) >= _CACHE_MAX:
                 _cache.clear()
             base = _cache[head] = _slow(head + "Z")
-        millis = ts[20:23]
-        if not (millis.isdigit() and millis.isascii()):  # int() would take "-12", "1_2" or other scripts' digits
+        fraction = _MILLIS.get(ts[20:23])  # (int() would take "-12", "1_2" or digits of other scripts)
+        if fraction is None:
             raise ValueError(f"not an ISO-8601 time: {ts!r}")
-        return base + int(millis) / 1000
+        return base + fraction
     return _slow(ts)
 
 
