@@ -26,9 +26,10 @@ _MILLIS = {f"{ms:03d}": ms / 1000 for ms in range(1000)}
 _FORM = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}(?:\d{3})?)?(?:[Zz]|[+-]\d\d:\d\d)?", re.ASCII)
 _FIRST = 0.0  # 1970-01-01T00:00:00Z
 _END = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc).timestamp()  # exclusive
-# The recorder's form, ``YYYY-MM-DDTHH:MM:SS.mmmZ``: where its separators and digits are.
-_SEPARATORS = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z"))
-_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22)
+# The recorder's form with every digit made 0, for a whole block of stamps at once (``str.translate``).
+_ZERO_DIGITS = str.maketrans("123456789", "000000000")
+_SHAPE = "0000-00-00T00:00:00.000Z"
+_SHAPES = _SHAPE * 4096
 _DATE = itemgetter(slice(0, 10))
 _dates: set[str] = set()  # dates of canonical stamps already found to exist and be in range
 
@@ -64,20 +65,17 @@ def epoch(ts: str) -> float:
 
 def canonical(stamps: list[str]) -> bool:
     """Whether every stamp is in the recorder's form and exists (so :func:`epoch` takes each); ``False`` says
-    nothing about a single stamp. Many times faster than calling :func:`epoch` on each: the stamps are joined and each
-    character position is checked for all of them at once (``text[position::24]``)."""
+    nothing about a single stamp. Many times faster than calling :func:`epoch` on each: the stamps are joined, their
+    shape checked in one pass (digits made 0), and the ranges of a character position for all of them at once
+    (``text[position::24]``)."""
     n = len(stamps)
     if not n:
         return True
     if list(map(len, stamps)).count(24) != n:  # else the positions of the joined text would not line up
         return False
     text = "".join(stamps)
-    if not text.isascii():
-        return False
-    for at, char in _SEPARATORS:
-        if text[at::24].count(char) != n:
-            return False
-    if not "".join([text[at::24] for at in _DIGITS]).isdigit():
+    shape = text.translate(_ZERO_DIGITS)  # separators where they belong, ASCII digits everywhere else
+    if shape != (_SHAPES[: len(text)] if n <= 4096 else _SHAPE * n):
         return False
     if max(text[14::24]) > "5" or max(text[17::24]) > "5" or max(text[11::24]) > "2":  # minutes, seconds, hours
         return False
