@@ -261,3 +261,11 @@ def test_the_report_says_when_it_folds_groups(tmp_path: Path, capsys: pytest.Cap
     other = next(r for r in rows if r["key"] == "(other)")
     assert (other["calls"], sum(r["calls"] for r in rows)) == (7, groups)
     assert f"llmcost: 7 more groups added up in the (other) row (the {MAX_ROWS} costliest shown)" in err
+
+
+def test_a_period_at_the_edges_of_the_dates(logs: Path, catalog: Catalog) -> None:
+    since = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    until = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc)
+    scan = report_files([logs], "day", since=since, until=until, catalog=catalog, processes=1)
+    assert [r.as_dict() for r in scan.rows] == _old([logs], "day", catalog, since=since, until=until)
+    assert sum(r.calls for r in scan.rows) == scan.records

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import repeat
-from operator import attrgetter, is_not, itemgetter, mul
+from operator import attrgetter, is_not, mul
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -68,8 +68,8 @@ _PARALLEL_BYTES = 32 << 20  # below this a second process costs more than it sav
 _BULK = 8  # smaller groups are added record by record
 _FLUSH_MAX = 1 << 15  # bounds the record tuples held (about ten megabytes)
 _FLUSH = 8192  # records gathered before the groups are summed (while their tuples are in the CPU cache)
-_FOLDED = (OTHER,)
-_present = partial(is_not, None)  # the key of the "(other)" row: a tuple, so no group (a string or None) can have it
+_FOLDED = (OTHER,)  # the key of the "(other)" row: a tuple, so no group (a string or None) can have it
+_present = partial(is_not, None)
 
 # What the report sums, in one C call per record.
 _COLUMNS = attrgetter(
@@ -87,7 +87,6 @@ _COLUMNS = attrgetter(
 _COST = attrgetter("cost_usd")
 _TS = attrgetter("ts")
 _START_TS = attrgetter("start_ts")
-_FIRST = itemgetter(0)
 
 
 @dataclass(slots=True)
@@ -137,7 +136,6 @@ class _Tally(_Rows):
 
     def __init__(self, job: _Job) -> None:
         super().__init__(job.by, job.catalog, job.reprice, fold=job.keep, folded_key=_FOLDED)
-        self.by = job.by
         self.max_rows = None if job.keep is not None else job.max_rows  # a second reading has its rows already
         self.pending: defaultdict[Any, list[tuple[Any, ...]]] = defaultdict(list)
         self.count = 0
@@ -221,15 +219,19 @@ class _Period:
 
     def __init__(self, lo: float | None, hi: float | None) -> None:
         self.lo, self.hi = lo, hi
-        self.all_after = None if lo is None else iso(math.ceil(lo) + 1)
-        self.all_before = None if hi is None else iso(math.floor(hi) - 1)
-        self.none_before = None if lo is None else iso(math.floor(lo) - 1)
-        self.none_after = None if hi is None else iso(math.ceil(hi) + 1)
+        try:
+            self.all_after = None if lo is None else iso(math.ceil(lo) + 1)
+            self.all_before = None if hi is None else iso(math.floor(hi) - 1)
+            self.none_before = None if lo is None else iso(math.floor(lo) - 1)
+            self.none_after = None if hi is None else iso(math.ceil(hi) + 1)
+            self.whole = True
+        except (ValueError, OverflowError, OSError):  # a bound at the edge of the dates: record by record then
+            self.whole = False
 
     def keep(self, records: list[Any], canonical: bool) -> list[Any]:
         if not records or (self.lo is None and self.hi is None):
             return records
-        if canonical:
+        if canonical and self.whole:
             stamps = list(map(_TS, records))
             first, last = min(stamps), max(stamps)
             if (self.all_after is None or first >= self.all_after) and (
