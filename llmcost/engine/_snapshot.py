@@ -114,6 +114,8 @@ class AlarmEvent:
 
 @dataclass(frozen=True, slots=True)
 class IngestStats:
+    """How the reading goes: files followed, records kept, duplicates dropped, malformed lines per file."""
+
     files: int = 0
     records: int = 0
     duplicates: int = 0
@@ -125,6 +127,8 @@ class IngestStats:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """The engine's state at one moment, grouped one way: rows highest cost first, the overall figures, alarms."""
+
     at: float  # epoch seconds of the engine clock
     group_by: GroupBy
     rows: tuple[GroupStats, ...]
