@@ -15,6 +15,8 @@ import argparse
 import json
 import os
 import random
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,9 +31,9 @@ START = 1772409600.0  # 2026-03-02T00:00:00Z
 MODELS = ("gpt-4o-mini", "gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash", "o3")
 
 
-def generate(path: Path, n: int) -> None:
+def generate(path: Path, n: int, groups: int = 24) -> None:
     rng = random.Random(42)
-    agents = [f"agent-{i:02d}" for i in range(24)]
+    agents = [f"agent-{i:02d}" for i in range(groups)]
     with open(path, "wb") as f:
         lines = []
         for i in range(n):
@@ -147,10 +149,37 @@ def orjson_loop(path: Path) -> int:
     return n
 
 
-def timed(fn: object, *args: object) -> tuple[object, float]:
-    start = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds of this process (every thread) and of its children that have ended."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(fn: object, *args: object) -> tuple[object, float, float]:
+    """The result, wall seconds and CPU seconds of ``fn(*args)``."""
+    cpu, start = _cpu(), time.perf_counter()
     result = fn(*args)  # type: ignore[operator]
-    return result, time.perf_counter() - start
+    return result, time.perf_counter() - start, _cpu() - cpu
+
+
+def peak_memory(groups: int) -> int:
+    """Peak resident size (bytes) of ``llmcost report --by agent --json`` over ``groups`` agents of ten calls each."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "llm_trace_2026-03-02.jsonl"
+        generate(path, groups * 10, groups)
+        code = "import resource, sys; from llmcost.cli import main; main(sys.argv[1:]); " + (
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, "report", str(path), "--by", "agent", "--json"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+        me, children = done.stderr.strip().splitlines()[-1].split()
+        return max(int(me), int(children)) * 1024  # kilobytes on Linux
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,14 +187,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--quick", action="store_true", help="200,000 records, best of 2")
     parser.add_argument("--repeat", type=int, default=3, help="runs of the report and of DuckDB (best counts)")
+    parser.add_argument("--groups", type=int, help="measure the peak memory of a report over this many agents")
     args = parser.parse_args(argv)
+    if args.groups:
+        peak = peak_memory(args.groups)
+        print(f"llmcost report --by agent over {args.groups:,} agents (10 calls each): peak RSS {peak / 1e6:,.0f} MB")
+        return 0
     n = 200_000 if args.quick else args.records
     repeat = 2 if args.quick else max(1, args.repeat)
     times: dict[str, float] = {}
+    cpus: dict[str, float] = {}
 
     def best(name: str, fn: object, *fargs: object) -> object:
-        result, seconds = timed(fn, *fargs)
+        result, seconds, cpu = timed(fn, *fargs)
         times[name] = min(seconds, times.get(name, seconds))
+        cpus[name] = min(cpu, cpus.get(name, cpu))
         return result
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,6 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"live Engine.ingest (follower + engine):        {rate['engine']:>12,.0f} records/s")
     print(f"stdlib json.loads loop (decode only):          {rate['json']:>12,.0f} records/s")
     print(f"orjson.loads loop (decode only):               {rate['orjson']:>12,.0f} records/s")
+    per = {k: c / n * 1e6 for k, c in cpus.items()}
+    print("CPU time per record (every thread and process; best run):")
+    for key, label in (
+        ("ours", "llmcost report --by agent"),
+        ("duck", "DuckDB GROUP BY agent"),
+        ("duck_distinct", "DuckDB, duplicate ids dropped first"),
+        ("duck_report", "DuckDB, everything the report computes"),
+    ):
+        print(f"  {label:<44} {per[key]:>6.2f} µs   (ours / it: {per[key] / per['ours']:.2f})")
     return 0 if same else 1
 
 

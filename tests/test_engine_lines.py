@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from llmcost.log import canonical, epoch, times_exist
 from llmcost.log._lines import LineSplitter, decode_block
 from llmcost.log._record import encode_record, record_decoder
 from tests._traces import rec
@@ -76,3 +78,57 @@ def test_a_newer_wire_version_keeps_known_fields() -> None:
     records, bad = decode_block(record_decoder(), line)
     assert bad == 0
     assert (records[0].v, records[0].agent, records[0].cost_usd) == (2, "a", 0.5)
+
+
+_RECORDER_FORM = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", re.ASCII)
+
+
+def _takes(ts: str) -> bool:
+    try:
+        epoch(ts)
+    except ValueError:
+        return False
+    return True
+
+
+def _mutated(draw: st.DrawFn) -> str:
+    year = draw(st.sampled_from([0, 1, 1969, 1970, 2024, 2026, 9998, 9999]))
+    month, day = draw(st.integers(0, 13)), draw(st.integers(0, 32))
+    hour, minute, second = draw(st.integers(0, 25)), draw(st.integers(0, 60)), draw(st.integers(0, 60))
+    stamp = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}.{draw(st.integers(0, 999)):03d}Z"
+    for _ in range(draw(st.integers(min_value=0, max_value=2))):
+        at = draw(st.integers(min_value=0, max_value=len(stamp)))
+        char = draw(st.sampled_from(["0", "1", "2", "3", "5", "6", "9", "-", ":", ".", "T", "Z", " ", "٣", "x", ""]))
+        stamp = stamp[:at] + char + stamp[at + 1 :]
+    return stamp
+
+
+@given(st.lists(st.composite(_mutated)(), max_size=6))
+@settings(max_examples=2000, deadline=None)
+def test_the_batch_check_of_times_is_the_rule_of_one_time(stamps: list[str]) -> None:
+    """``canonical`` (one pass over a block's stamps) says yes exactly when each is in the recorder's form and
+    ``epoch`` takes it; ``times_exist`` exactly when ``epoch`` takes each."""
+    assert canonical(stamps) == all(_RECORDER_FORM.fullmatch(s) is not None and _takes(s) for s in stamps)
+    assert times_exist(stamps) == all(map(_takes, stamps))
+
+
+def test_the_batch_check_knows_every_kind_of_bad_time() -> None:
+    good = "2026-03-02T12:00:00.000Z"
+    for bad in [
+        "2026-02-29T12:00:00.000Z",
+        "2024-02-30T12:00:00.000Z",
+        "2026-13-02T12:00:00.000Z",
+        "2026-00-02T12:00:00.000Z",
+        "2026-03-00T12:00:00.000Z",
+        "2026-03-02T24:00:00.000Z",
+        "2026-03-02T30:00:00.000Z",
+        "2026-03-02T12:60:00.000Z",
+        "2026-03-02T12:00:60.000Z",
+        "0000-03-02T12:00:00.000Z",
+        "1969-03-02T12:00:00.000Z",
+        "9999-12-31T12:00:00.000Z",
+        "2026-03-02T12:00:00.0٣0Z",
+    ]:
+        assert not canonical([good, bad]), bad
+        assert not _takes(bad), bad
+    assert canonical([good, "2024-02-29T23:59:59.999Z", "1970-01-01T00:00:00.000Z", "9999-12-30T23:59:59.999Z"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import random
 import sys
 from pathlib import Path
@@ -11,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from llmcost.engine import Follower
+from llmcost.engine import SCAN_KEYS, Follower
 from llmcost.engine._follow import _Seen
-from llmcost.engine._report import SCAN_KEYS, read_history, report
+from llmcost.engine._report import ReportRow, read_history, report
 from llmcost.engine._scan import _split, report_files
 from llmcost.engine._sketch import Sketch
 from llmcost.log._lines import MAX_LINE
@@ -131,7 +132,7 @@ def test_cuts_fall_right_after_a_newline(tmp_path: Path) -> None:
         pieces = follower.history()
         parts = _split(pieces, 3)
         data = path.read_bytes()
-        ranges = [(start, end) for part in parts for _, _, start, end in part]
+        ranges = [(piece.start, piece.end) for part in parts for piece in part]
     assert len(parts) == 3
     assert ranges[0][0] == 0
     assert ranges[-1][1] == len(data)
@@ -216,3 +217,55 @@ def test_a_record_with_usage_but_no_cost_is_priced(tmp_path: Path, catalog: Cata
     scan = report_files([tmp_path], "agent", catalog=catalog, processes=1)
     assert [row.as_dict() for row in scan.rows] == _old([tmp_path], "agent", catalog)
     assert scan.rows[0].unpriced_calls == 0
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_past_max_rows_the_cheaper_groups_add_into_one_other_row(
+    tmp_path: Path, catalog: Catalog, processes: int
+) -> None:
+    rng = random.Random(8)
+    lines = []
+    for i in range(6000):
+        fields: dict[str, Any] = {"agent": f"a{rng.randrange(300)}", "latency_ms": rng.uniform(50, 5000)}
+        fields["cost_usd"] = rng.choice([round(rng.random() / 30, 12), round(rng.random() / 30, 12), None])
+        fields["ttft_ms"] = rng.choice([None, rng.uniform(10, 900)])
+        if fields["cost_usd"] is None and rng.random() < 0.5:  # refused: no usage, no cost
+            fields |= {"input_tokens": None, "output_tokens": None, "status": "error", "http_status": 429}
+        lines.append(encode_record(rec(T0 + i * 0.5, **fields)))  # the others are priced with the catalog
+    day_file(tmp_path, T0).write_bytes(b"".join(lines))
+    full = report_files([tmp_path], catalog=catalog, processes=processes, max_rows=None)
+    capped = report_files([tmp_path], catalog=catalog, processes=processes, max_rows=50)
+    assert (len(full.rows), len(capped.rows), capped.folded) == (300, 51, 250)
+    assert capped.other is not None
+    assert capped.other.key == "(other)"
+    assert [r.as_dict() for r in capped.rows if r is not capped.other] == [r.as_dict() for r in full.rows[:50]]
+    rest = ReportRow("(other)")
+    for row in full.rows[50:]:
+        rest.merge(row)
+    assert capped.other.as_dict() == rest.as_dict()  # exact totals, and the percentiles of every call it holds
+    assert (capped.records, capped.duplicates, capped.malformed) == (full.records, full.duplicates, full.malformed)
+
+
+def test_the_report_says_when_it_folds_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from llmcost.cli import main
+    from llmcost.engine import MAX_ROWS
+
+    groups = MAX_ROWS + 7
+    lines = [encode_record(rec(T0 + i, session_id=f"s{i}", cost_usd=(i + 1) / 1e6)) for i in range(groups)]
+    day_file(tmp_path, T0).write_bytes(b"".join(lines))
+    assert main(["report", str(tmp_path), "--by", "session", "--json"]) == 0
+    out, err = capsys.readouterr()
+    rows = json.loads(out)
+    assert len(rows) == MAX_ROWS + 1
+    assert rows[0]["key"] == f"s{groups - 1}"  # the costliest first
+    other = next(r for r in rows if r["key"] == "(other)")
+    assert (other["calls"], sum(r["calls"] for r in rows)) == (7, groups)
+    assert f"llmcost: 7 more groups added up in the (other) row (the {MAX_ROWS} costliest shown)" in err
+
+
+def test_a_period_at_the_edges_of_the_dates(logs: Path, catalog: Catalog) -> None:
+    since = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    until = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.timezone.utc)
+    scan = report_files([logs], "day", since=since, until=until, catalog=catalog, processes=1)
+    assert [r.as_dict() for r in scan.rows] == _old([logs], "day", catalog, since=since, until=until)
+    assert sum(r.calls for r in scan.rows) == scan.records

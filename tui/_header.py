@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-from llmcost.engine import Snapshot, Totals
+from llmcost.engine import Overall, Snapshot
 from tui._format import usd
 
 __all__ = ["Meters", "budget_bar", "budget_style", "update_static"]
@@ -92,7 +92,7 @@ def _trim(minutes: list[float], keep: int = 10) -> list[float]:
     return minutes[min(first, max(0, len(minutes) - keep)) :] or [0.0]
 
 
-def _style(name: str, t: Totals, unknown: bool) -> str:
+def _style(name: str, t: Overall, unknown: bool) -> str:
     if name == "errors" and t.errors:
         return "bold red"
     if name == "unpriced" and unknown:  # calls to models the catalog does not know (failed calls are not news)

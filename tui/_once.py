@@ -56,7 +56,7 @@ def snapshot_json(snap: Snapshot) -> dict[str, Any]:
 
 
 def _row(row: GroupStats) -> dict[str, Any]:
-    data: dict[str, Any] = _money(asdict(row))
+    data: dict[str, Any] = _money(row.as_dict())
     for name in ("ttft_ms", "latency_ms"):
         data[name] = {k: (None if v is None else round(v, 1)) for k, v in data[name].items()}
     return data

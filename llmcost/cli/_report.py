@@ -30,6 +30,12 @@ def run_report(args: argparse.Namespace) -> int:
         _print_table(data, args.by)
     sys.stdout.flush()
     say_skipped(scan.malformed, scan.duplicates)
+    if scan.folded:
+        kept = len(scan.rows) - 1
+        print(
+            f"llmcost: {scan.folded} more groups added up in the (other) row (the {kept} costliest shown)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -13,32 +13,24 @@ from llmcost.engine._aggregate import NONE, OTHER, Engine
 from llmcost.engine._alarms import AlarmConfig, AlarmConfigError, Alarms, load_alarm_config, parse_setting
 from llmcost.engine._export import export_csv, export_sqlite
 from llmcost.engine._follow import Follower, Progress, is_log_name
+from llmcost.engine._groupings import GROUP_KEYS, REPORT_KEYS, SCAN_KEYS, GroupBy, ReportBy, ScanBy
 from llmcost.engine._history import History, history
-from llmcost.engine._report import (
-    REPORT_KEYS,
-    SCAN_KEYS,
-    ReportBy,
-    ReportRow,
-    ScanBy,
-    alarm_history,
-    read_history,
-    report,
-)
-from llmcost.engine._scan import Scan, report_files
+from llmcost.engine._report import ReportRow, alarm_history, read_history, report
+from llmcost.engine._scan import MAX_ROWS, Scan, report_files
 from llmcost.engine._snapshot import (
-    GROUP_KEYS,
     AlarmEvent,
-    GroupBy,
     GroupStats,
     IngestStats,
+    Overall,
     Percentiles,
     Severity,
     Snapshot,
-    Totals,
 )
+from llmcost.engine._sums import Sums
 
 __all__ = [
     "GROUP_KEYS",
+    "MAX_ROWS",
     "NONE",
     "OTHER",
     "REPORT_KEYS",
@@ -53,6 +45,7 @@ __all__ = [
     "GroupStats",
     "History",
     "IngestStats",
+    "Overall",
     "Percentiles",
     "Progress",
     "ReportBy",
@@ -61,7 +54,7 @@ __all__ = [
     "ScanBy",
     "Severity",
     "Snapshot",
-    "Totals",
+    "Sums",
     "alarm_history",
     "export_csv",
     "export_sqlite",

@@ -16,16 +16,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from llmcost.engine._alarms import AlarmConfig, Alarms
-from llmcost.engine._cells import SLICE_S, Cell, pico_usd
+from llmcost.engine._cells import SLICE_S, Cell
+from llmcost.engine._groupings import GroupBy, key_of
 from llmcost.engine._sketch import Sketch
-from llmcost.engine._snapshot import (
-    AlarmEvent,
-    GroupBy,
-    GroupStats,
-    IngestStats,
-    Snapshot,
-    Totals,
-)
+from llmcost.engine._snapshot import AlarmEvent, GroupStats, IngestStats, Overall, Snapshot
+from llmcost.engine._sums import pico_usd, ranked
 from llmcost.log import Record, day_of, epoch
 
 if TYPE_CHECKING:
@@ -278,12 +273,11 @@ class Engine:
         needle = filter.lower() if filter else None
         groups = self._fold(group_by)
         severity = self.alarms.active_severity() if group_by == "agent" else {}
-        rows = [
+        rows = ranked(
             _stats(key, cells, now, self.percentile_window_s, severity.get(None if key == NONE else key))
             for key, cells in groups.items()
             if needle is None or needle in key.lower()
-        ]
-        rows.sort(key=lambda g: (-g.cost_usd, -g.calls, g.key))
+        )
         ingest = self.follower.stats() if self.follower is not None else IngestStats(records=self.records)
         if self.invalid:
             ingest = _with_invalid(ingest, self.invalid)
@@ -302,7 +296,7 @@ class Engine:
             groups.setdefault(NONE if name is None else name, []).append(cell)
         return groups
 
-    def _totals(self, now: float) -> Totals:
+    def _totals(self, now: float) -> Overall:
         cells = list(self._cells.values())
         minute = int(now // 60)
         spark = tuple(pico_usd(self._minutes.get(m, 0)) for m in range(minute - 29, minute + 1))
@@ -312,10 +306,10 @@ class Engine:
             (name, pico_usd(spent), Decimal(str(limit)))
             for name, spent, limit in self.alarms.budgets(day_of(now).isoformat())
         )
-        return Totals(
+        return Overall(
             calls=sum(c.calls for c in cells),
             errors=sum(c.errors for c in cells),
-            unpriced_calls=sum(c.unpriced for c in cells),
+            unpriced_calls=sum(c.unpriced_calls for c in cells),
             cost_today=pico_usd(sum(day.values())),
             cost_session=pico_usd(self.session_pico),
             cost_per_min=pico_usd(last_min[1]),
@@ -330,7 +324,8 @@ class Engine:
         if group_by == "agent":
             ring = self._by_agent.get(None if key == NONE else key, deque())
             return list(ring)[-limit:]
-        out = [r for r in self._recent if (_value(r, group_by) or NONE) == key]
+        key_of_record = key_of(group_by)
+        out = [r for r in self._recent if (key_of_record(r) or NONE) == key]
         return out[-limit:]
 
     def group_split(
@@ -346,9 +341,7 @@ class Engine:
         index = _DIM[group_by]
         want = None if key == NONE else key
         groups = self._fold(by, lambda k: k[index] == want)
-        rows = [_stats(name, cells, now, self.percentile_window_s, None) for name, cells in groups.items()]
-        rows.sort(key=lambda g: (-g.cost_usd, -g.calls, g.key))
-        return rows
+        return ranked(_stats(name, cells, now, self.percentile_window_s, None) for name, cells in groups.items())
 
     def daily_costs(self, days: int = 30, now: float | None = None) -> dict[dt.date, dict[str, Decimal]]:
         """Spend per UTC day and model over the last ``days`` days (days without spend are left out)."""
@@ -371,30 +364,7 @@ class Engine:
 
 
 def _add(cell: Cell, r: Record, t: float, pico: int | None) -> None:
-    cell.calls += 1
-    if r.status == "error":
-        cell.errors += 1
-    if r.attempt:
-        cell.retries += 1
-    n = r.input_tokens
-    if n:
-        cell.input += n
-    n = r.output_tokens
-    if n:
-        cell.output += n
-    n = r.cache_read_input_tokens
-    if n:
-        cell.cache_read += n
-    n = r.cache_creation_input_tokens
-    if n:
-        cell.cache_write += n
-    n = r.reasoning_output_tokens
-    if n:
-        cell.reasoning += n
-    if pico is None:
-        cell.unpriced += 1
-    else:
-        cell.pico += pico
+    cell.add(r, pico)
     if t > cell.last:
         cell.last = t
     elif t < cell.first:
@@ -410,14 +380,6 @@ def _add_recent(cell: Cell, r: Record, t: float, pico: int | None, sketches: boo
         s.latency.add(r.latency_ms)
     if s.ttft is not None and r.ttft_ms is not None:
         s.ttft.add(r.ttft_ms)
-
-
-def _value(r: Record, group_by: GroupBy) -> str | None:
-    if group_by == "model":
-        return r.response_model or r.request_model
-    name = {"session": "session_id", "user": "user_id"}.get(group_by, group_by)
-    value: str | None = getattr(r, name)
-    return value
 
 
 def _window_sum(cells: Iterable[Cell], now: float, span: int) -> tuple[int, int]:
@@ -446,18 +408,8 @@ def _stats(key: str, cells: list[Cell], now: float, pct_window: int, alarm: Any)
                 ttft.merge(s.ttft)
         if cell.unknown:
             unknown |= cell.unknown
-    return GroupStats(
-        key=key,
-        calls=sum(c.calls for c in cells),
-        errors=sum(c.errors for c in cells),
-        retries=sum(c.retries for c in cells),
-        input_tokens=sum(c.input for c in cells),
-        output_tokens=sum(c.output for c in cells),
-        cache_read_tokens=sum(c.cache_read for c in cells),
-        cache_write_tokens=sum(c.cache_write for c in cells),
-        reasoning_tokens=sum(c.reasoning for c in cells),
-        cost_usd=pico_usd(sum(c.pico for c in cells)),
-        unpriced_calls=sum(c.unpriced for c in cells),
+    row = GroupStats(
+        key,
         unknown_models=tuple(sorted(unknown)),
         cost_per_min=tuple(pico_usd(p) * 60 / span for (_, p), span in zip(rates, _WINDOWS)),  # type: ignore[arg-type]
         calls_per_min=tuple(n * 60 / span for (n, _), span in zip(rates, _WINDOWS)),  # type: ignore[arg-type]
@@ -467,6 +419,9 @@ def _stats(key: str, cells: list[Cell], now: float, pct_window: int, alarm: Any)
         last_seen=max(c.last for c in cells),
         alarm=alarm,
     )
+    for cell in cells:
+        row.merge(cell)
+    return row
 
 
 def _with_invalid(ingest: IngestStats, invalid: int) -> IngestStats:

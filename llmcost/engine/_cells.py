@@ -6,19 +6,13 @@ lives in 10-second slices (calls, spend, latency and TTFT sketches) kept only fo
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from llmcost.engine._sketch import Sketch
+from llmcost.engine._sums import Sums
 
-__all__ = ["SLICE_S", "Cell", "Slice", "pico_usd"]
+__all__ = ["SLICE_S", "Cell", "Slice"]
 
 SLICE_S = 10
 KEEP_SLICES = 15 * 60 // SLICE_S + 1  # 15 minutes of slices, plus the one being filled
-
-
-def pico_usd(pico: int) -> Decimal:
-    """Integer pico-dollars as exact dollars."""
-    return Decimal(pico).scaleb(-12) if pico else Decimal(0)
 
 
 class Slice:
@@ -34,37 +28,13 @@ class Slice:
         self.ttft: Sketch | None = Sketch() if sketches else None
 
 
-class Cell:
-    """Running totals of one combination of attribution values."""
+class Cell(Sums):
+    """Running totals of one combination of attribution values (:class:`Sums`), first and last call, recent slices."""
 
-    __slots__ = (
-        "cache_read",
-        "cache_write",
-        "calls",
-        "errors",
-        "first",
-        "input",
-        "last",
-        "output",
-        "pico",
-        "reasoning",
-        "retries",
-        "slices",
-        "unknown",
-        "unpriced",
-    )
+    __slots__ = ("first", "last", "slices", "unknown")
 
     def __init__(self, t: float) -> None:
-        self.calls = 0
-        self.errors = 0
-        self.retries = 0
-        self.input = 0
-        self.output = 0
-        self.cache_read = 0
-        self.cache_write = 0
-        self.reasoning = 0
-        self.pico = 0
-        self.unpriced = 0
+        super().__init__()
         self.first = t
         self.last = t
         self.unknown: set[str] | None = None
@@ -80,18 +50,11 @@ class Cell:
             s = self.slices[index] = Slice(sketches)
         return s
 
-    def merge(self, other: Cell) -> None:
+    def merge(self, other: Sums) -> None:
         """Add another cell into this one (folding evicted sessions into ``(other)``)."""
-        self.calls += other.calls
-        self.errors += other.errors
-        self.retries += other.retries
-        self.input += other.input
-        self.output += other.output
-        self.cache_read += other.cache_read
-        self.cache_write += other.cache_write
-        self.reasoning += other.reasoning
-        self.pico += other.pico
-        self.unpriced += other.unpriced
+        Sums.merge(self, other)
+        if not isinstance(other, Cell):
+            return
         self.first = min(self.first, other.first)
         self.last = max(self.last, other.last)
         if other.unknown:

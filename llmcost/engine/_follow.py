@@ -1,10 +1,12 @@
 """Follow the daily JSONL logs of many writers: every record once, whatever the rotation scheme.
 
-Files are tracked by inode, not by name. Each tracked file keeps an open descriptor, its read offset and the partial
-last line. Consequences:
+Files are tracked by inode, not by name. Each tracked file keeps its read offset and the partial last line, and an
+open descriptor while it is among the ``_MAX_OPEN`` most recently active files: a quiet file beyond those is closed
+and opened again (by name, checked to be the same inode) when the listing shows it grew, so any number of files is
+read with a bounded number of descriptors. Consequences:
 
 - a file renamed (rotation) keeps its inode, so reading goes on where it stopped, including late writes by a process
-  that still holds the old descriptor, even when the new name is not one we would list;
+  that still holds the old descriptor, even when the new name is not one we would list (while we hold it open);
 - a deleted file stays readable through our descriptor until it has been quiet for a grace period, and because we hold
   it open its inode cannot be reused by a re-created file;
 - copy-truncate shows as a size below our offset, or as a different first line (truncated and rewritten past our
@@ -13,6 +15,12 @@ last line. Consequences:
 
 Duplicates left over by these races are dropped by record ``id`` with bounded memory. ``poll()`` is the synchronous
 core (start-up replay, the periodic safety net, offline reports); ``watch()`` adds file-system notifications.
+
+Only regular files are read. A FIFO, a device (``/dev/zero``) or a socket that carries a log name is skipped: reading
+one would block or never end. Inside a directory (or a glob) a symbolic link is never followed: a link to a file of
+the same tree adds nothing (the file is read under its own name) and a link out of it reads what the tree's owner did
+not put there; a glob that leads through a linked directory out of its fixed part is not followed either. A PATH
+named explicitly may be a link to a regular file: the user chose it.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from typing import Any, Protocol, TypeVar
 from llmcost.engine._snapshot import IngestStats
 from llmcost.log import MAX_LINE, LineSplitter, Record, decode_block, record_decoder
 
-__all__ = ["Follower", "is_log_name"]
+__all__ = ["Follower", "Piece", "is_log_name", "open_piece"]
 
 _NAME = re.compile(r"^llm_trace_(\d{4}-\d{2}-\d{2})(?:\.\d+)?\.jsonl(?:\.\d+)?$")
 _GLOB_CHARS = re.compile(r"[*?\[]")
@@ -41,6 +49,9 @@ _HEAD = 256  # bytes of a file's start that identify it (the first record's id i
 _GRACE_S = 10.0  # a file gone from the listing is still read for this long after its last growth
 _RECENT_S = 5.0  # files changed this recently are checked for truncation even when their size looks the same
 _MAX_OPEN = 256  # descriptors kept open; quiet files beyond this are closed and reopened when they grow
+# Never block on open (a FIFO) or follow a link out of the tree; keep descriptors out of child processes.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DEDUPE = 200_000  # ids per generation; two generations are remembered
 
 Progress = Callable[[int, int], None]
@@ -60,6 +71,45 @@ def is_log_name(name: str) -> bool:
     return _NAME.match(name) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """A byte range of one log file to read (see :meth:`Follower.history`): ``start`` and ``end`` are line starts."""
+
+    path: str
+    key: tuple[int, int]  # (device, inode) the path had when listed
+    follow: bool  # whether the path may be a symbolic link (named explicitly)
+    start: int
+    end: int
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+
+def open_regular(path: str, key: tuple[int, int] | None = None, *, follow: bool = False) -> int | None:
+    """A read-only descriptor of ``path`` when it is a regular file (and the inode ``key``), else ``None``.
+
+    Never blocks (a FIFO), never follows a final symbolic link unless ``follow``; the caller closes the descriptor."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS | (0 if follow else _NOFOLLOW))
+    except OSError:  # gone, a link we do not follow, no permission
+        return None
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None
+    if not stat.S_ISREG(st.st_mode) or (key is not None and (st.st_dev, st.st_ino) != key):
+        os.close(fd)
+        return None
+    return fd
+
+
+def open_piece(piece: Piece) -> int | None:
+    """A descriptor of the file of ``piece`` (the caller closes it); ``None`` when it is no longer that file."""
+    return open_regular(piece.path, piece.key, follow=piece.follow)
+
+
 def _name_day(path: str) -> dt.date | None:
     m = _NAME.match(os.path.basename(path))
     if m is None:
@@ -76,7 +126,9 @@ class _Tail:
 
     key: tuple[int, int]
     path: str
-    fd: int
+    fd: int  # -1 while closed (a quiet file beyond the open limit, or after close())
+    follow: bool = False  # named explicitly: the path may be a symbolic link
+    listed: int = 0  # the size the last listing saw
     offset: int = 0
     head: bytes = b""
     stamp: tuple[int, int] = (-1, -1)  # size and mtime last seen
@@ -137,16 +189,26 @@ class _Source:
             os.path.isfile(text) or (text.endswith(".jsonl") and not os.path.isdir(text))
         )
 
-    def files(self) -> Iterator[str]:
-        if self.is_glob:
-            yield from (p for p in glob.glob(self.text, recursive=True) if os.path.isfile(p))
-        elif self.is_file:
-            yield self.text
+    def files(self) -> Iterator[tuple[str, os.stat_result, bool]]:
+        """``(path, stat, follow)`` of every regular file this source matches (see the module docstring on links)."""
+        if self.is_file:
+            st = _stat(self.text, follow=True)
+            if st is not None:
+                yield self.text, st, True
+        elif self.is_glob:
+            root = os.path.realpath(self.watch_root())
+            for path in glob.glob(self.text, recursive=True):
+                st = _stat(path, follow=False)
+                if st is not None and _inside(os.path.realpath(os.path.dirname(path)), root):
+                    yield path, st, False
         else:
-            for root, _dirs, names in os.walk(self.text):
+            for directory, _dirs, names in os.walk(self.text):  # does not descend into linked directories
                 for name in names:
                     if _NAME.match(name):
-                        yield os.path.join(root, name)
+                        path = os.path.join(directory, name)
+                        st = _stat(path, follow=False)
+                        if st is not None:
+                            yield path, st, False
 
     def watch_root(self) -> str:
         """The nearest existing directory that contains everything this source can match."""
@@ -159,6 +221,19 @@ class _Source:
         while not base.is_dir() and base != base.parent:
             base = base.parent
         return str(base)
+
+
+def _stat(path: str, *, follow: bool) -> os.stat_result | None:
+    """The stat of a regular file (a link only when ``follow``), else ``None``."""
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError:  # vanished between listing and stat
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 class Follower:
@@ -181,6 +256,7 @@ class Follower:
         self.all = all
         self._clock = clock
         self._tails: dict[tuple[int, int], _Tail] = {}
+        self._open: OrderedDict[tuple[int, int], _Tail] = OrderedDict()  # open tails, least recently active first
         self._heads: OrderedDict[bytes, int] = OrderedDict()  # first bytes of truncated files -> offset reached
         self._seen = _Seen()
         self._decoder = record_decoder()
@@ -257,17 +333,18 @@ class Follower:
         """The directories to watch (nearest existing ones: a directory created later is found by the poll)."""
         return sorted({s.watch_root() for s in self.sources})
 
-    def history(self) -> list[tuple[int, str, int, int]]:
-        """The start-up history without reading it: ``(fd, file name, first byte, end)`` per file, in replay order.
+    def history(self) -> list[Piece]:
+        """The start-up history without reading it: one :class:`Piece` per file with bytes to read, in replay order.
 
-        For one-shot scans that read the bytes themselves (maybe split across processes, which inherit the open
-        descriptors); the follower's own offsets do not move. Valid while the follower is open.
+        For one-shot scans that read the bytes themselves (maybe split across processes), each opening a file only
+        while it reads it (:func:`open_piece`); the follower's own offsets do not move.
         """
         out = []
         for tail in self._refresh():
-            if tail.fd >= 0:
-                size = self._size(tail)  # first: a truncated file restarts at 0
-                out.append((tail.fd, os.path.basename(tail.path), tail.offset, size))
+            size = self._size(tail) if tail.fd >= 0 else tail.listed  # first: a truncated file restarts at 0
+            start = 0 if size < tail.offset else tail.offset
+            if size > start:
+                out.append(Piece(tail.path, tail.key, tail.follow, start, size))
         return out
 
     def stats(self) -> IngestStats:
@@ -283,7 +360,7 @@ class Follower:
 
     def close(self) -> None:
         """Close every descriptor (the follower can be polled again: files are reopened from their offsets)."""
-        for tail in self._tails.values():
+        for tail in list(self._open.values()):
             self._close_fd(tail)
 
     def __enter__(self) -> Follower:
@@ -294,17 +371,11 @@ class Follower:
 
     # -- discovery --------------------------------------------------------------------------------------------------
 
-    def _listing(self) -> dict[tuple[int, int], tuple[str, os.stat_result]]:
-        found: dict[tuple[int, int], tuple[str, os.stat_result]] = {}
+    def _listing(self) -> dict[tuple[int, int], tuple[str, os.stat_result, bool]]:
+        found: dict[tuple[int, int], tuple[str, os.stat_result, bool]] = {}
         for source in self.sources:
-            for path in source.files():
-                try:
-                    st = os.stat(path)
-                except OSError:  # vanished between listing and stat
-                    continue
-                if not stat.S_ISREG(st.st_mode):  # a FIFO named like a log: opening it would wait for a writer
-                    continue
-                found.setdefault((st.st_dev, st.st_ino), (path, st))
+            for path, st, follow in source.files():
+                found.setdefault((st.st_dev, st.st_ino), (path, st, follow))
         return found
 
     def _selected(self, path: str) -> bool:
@@ -321,44 +392,49 @@ class Follower:
         """Match the listing against the tracked files; the tails to read, oldest first."""
         listing = self._listing()
         now = time.monotonic()
-        for key, (path, st) in listing.items():
+        for key, (path, st, follow) in listing.items():
             tail = self._tails.get(key)
             if tail is None:
-                self._adopt(key, path, st)
+                self._adopt(key, path, st, follow)
             else:
-                tail.path, tail.visible, tail.mtime = path, True, st.st_mtime
-                if tail.fd < 0 and st.st_size != tail.offset:
-                    self._reopen(tail)
+                tail.path, tail.visible, tail.mtime, tail.listed, tail.follow = (
+                    path,
+                    True,
+                    st.st_mtime,
+                    st.st_size,
+                    follow,
+                )
         for key, tail in list(self._tails.items()):
             if key not in listing:
                 tail.visible = False
-                if now - tail.changed > _GRACE_S and not self._unread(tail):
-                    self._forget(tail)
+                if tail.fd < 0 or (now - tail.changed > _GRACE_S and not self._unread(tail)):
+                    self._forget(tail)  # closed and gone from the listing: nothing can reach it any more
         self._started = True
-        self._limit_open()
         return sorted(self._tails.values(), key=_age)
 
     def _unread(self, tail: _Tail) -> bool:
         """Whether a file has bytes past our offset (a late write after a long pause): read them before closing."""
         return tail.fd >= 0 and os.fstat(tail.fd).st_size != tail.offset
 
-    def _adopt(self, key: tuple[int, int], path: str, st: os.stat_result) -> None:
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
+    def _adopt(self, key: tuple[int, int], path: str, st: os.stat_result, follow: bool) -> None:
+        fd = open_regular(path, key, follow=follow)
+        if fd is None:  # replaced between stat and open, or not readable: pick it up next time
             return
-        real = os.fstat(fd)
-        if (real.st_dev, real.st_ino) != key:  # replaced between stat and open: pick it up next time
+        tail = _Tail(key, path, fd, follow, st.st_size, mtime=st.st_mtime)
+        try:
+            size = os.fstat(fd).st_size
+            tail.head = os.pread(fd, _HEAD, 0)
+            if not self._started and not self._selected(path):
+                tail.offset = size
+                tail.splitter.skipping = not _ends_line(fd, size)
+            else:
+                tail.offset = self._copy_offset(tail)
+        except OSError:
             os.close(fd)
             return
-        tail = _Tail(key, path, fd, mtime=st.st_mtime)
-        tail.head = os.pread(fd, _HEAD, 0)
-        if not self._started and not self._selected(path):
-            tail.offset = real.st_size
-            tail.splitter.skipping = not _ends_line(fd, real.st_size)
-        else:
-            tail.offset = self._copy_offset(tail)
         self._tails[key] = tail
+        self._open[key] = tail
+        self._limit_open()
 
     def _copy_offset(self, tail: _Tail) -> int:
         """Where to start a new file: past what we already read if it is a copy of a file we follow."""
@@ -371,31 +447,36 @@ class Follower:
                 best = max(best, _line_start(other))
         return best
 
-    def _reopen(self, tail: _Tail) -> None:
-        try:
-            fd = os.open(tail.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            return
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) != tail.key:
-            os.close(fd)
-            return
+    def _reopen(self, tail: _Tail) -> bool:
+        """Open a closed tail again (its path must still be its inode)."""
+        fd = open_regular(tail.path, tail.key, follow=tail.follow)
+        if fd is None:
+            return False
         tail.fd = fd
+        self._open[tail.key] = tail
+        return True
 
     def _limit_open(self) -> None:
-        open_tails = [t for t in self._tails.values() if t.fd >= 0 and t.visible]
-        if len(open_tails) <= _MAX_OPEN:
+        """Close the least recently active files beyond ``_MAX_OPEN`` (a file gone from the listing stays open: it
+        could not be found again; it is forgotten after its grace period)."""
+        excess = len(self._open) - _MAX_OPEN
+        if excess <= 0:
             return
-        open_tails.sort(key=lambda t: t.changed)
-        for tail in open_tails[: len(open_tails) - _MAX_OPEN]:
-            self._close_fd(tail)
+        for tail in list(self._open.values()):
+            if excess <= 0:
+                break
+            if tail.visible:
+                self._close_fd(tail)
+                excess -= 1
 
     def _close_fd(self, tail: _Tail) -> None:
         if tail.fd >= 0:
             os.close(tail.fd)
             tail.fd = -1
+            self._open.pop(tail.key, None)
 
     def _forget(self, tail: _Tail) -> None:
+        self._remember(tail.head, _line_start(tail))  # should it come back (renamed back, or a copy), resume there
         self._close_fd(tail)
         del self._tails[tail.key]
 
@@ -403,10 +484,14 @@ class Follower:
 
     def _read_all(self, progress: Progress | None = None) -> Iterator[list[Record]]:
         tails = self._refresh()
-        sizes = {t.key: self._size(t) for t in tails}
-        total = sum(max(0, s - t.offset) for t, s in zip(tails, sizes.values()))
+        sizes = [self._size(t) if t.fd >= 0 else t.listed for t in tails]
+        total = sum(max(0, s - t.offset) for t, s in zip(tails, sizes))
         done = 0
-        for tail in tails:
+        for tail, size in zip(tails, sizes):
+            if tail.fd < 0:
+                if size == tail.offset or not self._reopen(tail):
+                    continue  # quiet (or gone): stays closed
+                self._size(tail)  # reopened: a file truncated meanwhile restarts at 0
             for batch, n in self._read(tail):
                 done += n
                 if total:
@@ -415,6 +500,7 @@ class Follower:
                         progress(min(done, total), total)
                 if batch:
                     yield batch
+            self._limit_open()
 
     def _size(self, tail: _Tail) -> int:
         """Current size; restarts the tail when the file was truncated or rewritten (copy-truncate)."""
@@ -468,6 +554,7 @@ class Follower:
                 tail.head = chunk[:_HEAD]
             tail.offset += len(chunk)
             self.bytes_read += len(chunk)
+            self._open.move_to_end(tail.key)  # active: the last to be closed
             block, bad = tail.splitter.feed(chunk)
             records, malformed = decode_block(self._decoder, block)
             if bad + malformed:

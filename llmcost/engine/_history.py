@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from llmcost.engine._aggregate import NONE
-from llmcost.engine._report import DAY_MODEL_SEP, ReportRow, _ranked
+from llmcost.engine._groupings import DAY_MODEL_SEP
+from llmcost.engine._report import ReportRow
 from llmcost.engine._scan import report_files
+from llmcost.engine._sums import ranked
 
 __all__ = ["History", "history"]
 
@@ -40,7 +42,11 @@ def history(paths: Sequence[str], now: float, days: int = 30) -> History:
     until = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
     spend: dict[dt.date, dict[str, Decimal]] = {}
     models: dict[str, ReportRow] = {}
-    for row in report_files(paths, "day_model", since=since, until=until).rows:
+    scan = report_files(paths, "day_model", since=since, until=until)
+    for row in scan.rows:
+        if row is scan.other:  # more (day, model) pairs than a report keeps: the rest, in the table only
+            models[row.key] = row
+            continue
         day_text, sep, model = row.key.partition(DAY_MODEL_SEP)
         name = model if sep else NONE
         per_model = models.get(name)
@@ -48,8 +54,8 @@ def history(paths: Sequence[str], now: float, days: int = 30) -> History:
             per_model = models[name] = ReportRow(name)
         per_model.merge(row)
         if row.calls > row.unpriced_calls:  # a day with only unpriced calls of a model shows no bar for it
-            day = dt.date.fromisoformat(day_text)  # a record inside the period has a valid stamp
+            day = dt.date.fromisoformat(day_text)  # the UTC day of a valid stamp
             per_day = spend.setdefault(day, {})
             per_day[name] = per_day.get(name, Decimal(0)) + row.cost_usd
     ordered = tuple((day, spend.get(day, {})) for day in (first + dt.timedelta(days=i) for i in range(days)))
-    return History(ordered, tuple(_ranked(models.values())))
+    return History(ordered, tuple(ranked(models.values())))

@@ -11,96 +11,49 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from llmcost.engine._aggregate import NONE, Engine
+from llmcost.engine._aggregate import NONE, OTHER, Engine
 from llmcost.engine._alarms import AlarmConfig
-from llmcost.engine._cells import pico_usd
 from llmcost.engine._follow import Follower, Progress
+from llmcost.engine._groupings import ReportBy, key_of
 from llmcost.engine._sketch import Sketch
 from llmcost.engine._snapshot import AlarmEvent, IngestStats
+from llmcost.engine._sums import Sums, ranked
 from llmcost.log import Record, epoch
 from pricing import format_decimal
 
 if TYPE_CHECKING:
     from pricing import Catalog
 
-__all__ = ["REPORT_KEYS", "ReportRow", "alarm_history", "read_history", "report"]
-
-ReportBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day"]
-REPORT_KEYS: tuple[ReportBy, ...] = ("agent", "model", "provider", "user", "session", "workflow", "day")
-#: The groupings of the fast scan: the report's, and ``day_model`` (keys ``"YYYY-MM-DD\nmodel"``, the day alone for a
-#: record without a model) for the monitor's history screen.
-ScanBy = Literal["agent", "model", "provider", "user", "session", "workflow", "day", "day_model"]
-SCAN_KEYS: tuple[ScanBy, ...] = (*REPORT_KEYS, "day_model")
-DAY_MODEL_SEP = "\n"
-
-_KEY_FIELDS: dict[str, tuple[str, ...]] = {  # the record fields each grouping reads
-    "agent": ("agent",),
-    "model": ("response_model", "request_model"),
-    "provider": ("provider",),
-    "user": ("user_id",),
-    "session": ("session_id",),
-    "workflow": ("workflow",),
-    "day": (),
-    "day_model": ("response_model", "request_model"),
-}
-
-
-def _key_of(by: str) -> Callable[[Any], str | None]:
-    """The group key of a record (a full :class:`Record` or a slimmer struct with the same fields)."""
-    if by == "model":
-        return lambda r: r.response_model or r.request_model
-    if by == "day":
-        return lambda r: r.ts[:10]
-    if by == "day_model":
-        return _day_model
-    return attrgetter(_KEY_FIELDS[by][0])
-
-
-def _day_model(r: Any) -> str:
-    day: str = r.ts[:10]
-    model = r.response_model or r.request_model
-    return day if model is None else day + DAY_MODEL_SEP + model
+__all__ = ["ReportRow", "alarm_history", "read_history", "report"]
 
 
 @dataclass(slots=True)
-class ReportRow:
-    """Totals of one group over the whole history read."""
+class ReportRow(Sums):
+    """Totals of one group over the whole history read (the counters of :class:`Sums`), with percentile sketches of
+    latency and time to first token."""
 
     key: str
-    calls: int = 0
-    errors: int = 0
-    retries: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
-    pico: int = 0
-    unpriced_calls: int = 0
     latency: Sketch = field(default_factory=Sketch)
     ttft: Sketch = field(default_factory=Sketch)
 
-    @property
-    def cost_usd(self) -> Decimal:
-        return pico_usd(self.pico)
+    def add_timings(self, r: Any) -> None:
+        """Count a call's latency and time to first token into the sketches."""
+        if r.latency_ms is not None:
+            self.latency.add(r.latency_ms)
+        if r.ttft_ms is not None:
+            self.ttft.add(r.ttft_ms)
 
-    @property
-    def cost_per_1k_tokens(self) -> Decimal | None:
-        tokens = self.input_tokens + self.output_tokens
-        return None if not tokens else (self.cost_usd * 1000 / tokens).quantize(Decimal("1e-9"))
-
-    def merge(self, other: ReportRow) -> None:
+    def merge(self, other: Sums) -> None:
         """Add the totals of the same group read elsewhere (another byte range of the history)."""
-        for name in _SUMS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.latency.merge(other.latency)
-        self.ttft.merge(other.ttft)
+        Sums.merge(self, other)
+        if isinstance(other, ReportRow):
+            self.latency.merge(other.latency)
+            self.ttft.merge(other.ttft)
 
     def as_dict(self) -> dict[str, object]:
+        """The row as ``llmcost report --json`` prints it (money as exact decimal strings)."""
         lat, ttft = self.latency.percentiles(), self.ttft.percentiles()
         per_1k = self.cost_per_1k_tokens
         return {
@@ -123,20 +76,6 @@ class ReportRow:
             "ttft_p95_ms": _ms(ttft.p95),
             "ttft_p99_ms": _ms(ttft.p99),
         }
-
-
-_SUMS = (
-    "calls",
-    "errors",
-    "retries",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "pico",
-    "unpriced_calls",
-)
 
 
 def _ms(value: float | None) -> float | None:
@@ -182,61 +121,70 @@ def report(
     rows = _Rows(by, catalog, reprice)
     for batch in batches:
         rows.add_priced(batch)
-    return _ranked(rows.rows.values())
+    return ranked(rows.rows.values())
 
 
 class _Rows:
-    """The rows of a report by group, and records added to them priced the way the engine prices them."""
+    """The rows of a report by group, and records added to them priced the way the engine prices them.
 
-    def __init__(self, by: str, catalog: Catalog | None, reprice: bool) -> None:
-        self.key_of = _key_of(by)
-        self.rows: dict[str | None, ReportRow] = {}
+    ``fold``: the keys that keep a row of their own; any other adds into the row keyed ``folded_key`` (``(other)``).
+    """
+
+    def __init__(
+        self,
+        by: str,
+        catalog: Catalog | None,
+        reprice: bool,
+        *,
+        fold: frozenset[Any] | None = None,
+        folded_key: Any = None,
+    ) -> None:
+        self.key_of = key_of(by)
+        self.rows: dict[Any, ReportRow] = {}
         self.reprice = reprice
         self.pricer = _Pricer(catalog)
+        self.fold = fold
+        self.folded_key = folded_key
+        self.sketches = True  # False once dropped to bound memory: the rows then share one empty sketch, never filled
+        self._none = Sketch()
 
-    def row(self, key: str | None) -> ReportRow:
+    def row(self, key: Any) -> ReportRow:
         row = self.rows.get(key)
         if row is None:
-            row = self.rows[key] = ReportRow(NONE if key is None else key)
+            name = NONE if key is None else OTHER if key == self.folded_key else key
+            row = ReportRow(name) if self.sketches else ReportRow(name, self._none, self._none)
+            self.rows[key] = row
         return row
+
+    def drop_sketches(self) -> None:
+        """Keep the exact totals of every row, and no percentile sketch any more (rows so stripped are for ranking
+        only: they are never merged or shown)."""
+        self.sketches = False
+        for row in self.rows.values():
+            row.latency = row.ttft = self._none
 
     def add_priced(self, records: Iterable[Record]) -> None:
         """Records one by one, at the cost on the line, else (or with ``reprice``) at the catalog's price."""
-        rows, key_of, pricer, reprice = self.rows, self.key_of, self.pricer, self.reprice
+        rows, key_of, pricer, reprice, fold, sketches = (
+            self.rows,
+            self.key_of,
+            self.pricer,
+            self.reprice,
+            self.fold,
+            self.sketches,
+        )
         for r in records:
             key = key_of(r)
+            if fold is not None and key not in fold:
+                key = self.folded_key
             row = rows.get(key)
             if row is None:
-                row = rows[key] = ReportRow(NONE if key is None else key)
+                row = self.row(key)
+                sketches = self.sketches  # a subclass may drop them past a number of rows
             cost = None if reprice else r.cost_usd
-            pico = round(cost * 1e12) if cost is not None else pricer.pico(r)
-            _add(row, r, pico)
-
-
-def _ranked(rows: Iterable[ReportRow]) -> list[ReportRow]:
-    """Highest cost first (then most calls, then by key)."""
-    return sorted(rows, key=lambda row: (-row.pico, -row.calls, row.key))
-
-
-def _add(row: ReportRow, r: Record, pico: int | None) -> None:
-    row.calls += 1
-    if r.status == "error":
-        row.errors += 1
-    if r.attempt:
-        row.retries += 1
-    row.input_tokens += r.input_tokens or 0
-    row.output_tokens += r.output_tokens or 0
-    row.cache_read_tokens += r.cache_read_input_tokens or 0
-    row.cache_write_tokens += r.cache_creation_input_tokens or 0
-    row.reasoning_tokens += r.reasoning_output_tokens or 0
-    if pico is None:
-        row.unpriced_calls += 1
-    else:
-        row.pico += pico
-    if r.latency_ms is not None:
-        row.latency.add(r.latency_ms)
-    if r.ttft_ms is not None:
-        row.ttft.add(r.ttft_ms)
+            row.add(r, round(cost * 1e12) if cost is not None else pricer.pico(r))
+            if sketches:
+                row.add_timings(r)
 
 
 class _Pricer:

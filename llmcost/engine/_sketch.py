@@ -9,23 +9,24 @@ from __future__ import annotations
 import math
 from collections import _count_elements  # type: ignore[attr-defined]  # C: counts into a dict
 from collections.abc import Iterable
+from functools import partial
 from itertools import repeat
-from operator import truediv
+from operator import is_not
 
 from llmcost.engine._snapshot import Percentiles
 
 __all__ = ["Sketch", "bucket_of", "percentiles"]
 
 _GAMMA = 1.02
-_LOG_GAMMA = math.log(_GAMMA)
 _ZERO_BUCKET = -(10**6)  # values at or below 1 µs
+_present = partial(is_not, None)
 
 
 def bucket_of(value: float) -> int:
     """The bucket index of a positive number of milliseconds."""
     if value <= 0.001:
         return _ZERO_BUCKET
-    return math.floor(math.log(value) / _LOG_GAMMA)
+    return math.floor(math.log(value, _GAMMA))  # log(value) / log(_GAMMA), computed in C
 
 
 def _value_of(bucket: int) -> float:
@@ -53,7 +54,7 @@ class Sketch:
     def add_many(self, values: Iterable[float | None]) -> None:
         """Add many values (``None`` skipped) at C speed: the very arithmetic of ``bucket_of``, mapped over them and
         counted straight into ``counts``."""
-        present = [v for v in values if v is not None]
+        present: list[float] = list(filter(_present, values))  # type: ignore[arg-type]  # None is filtered out
         if not present:
             return
         counts = self.counts
@@ -63,7 +64,7 @@ class Sketch:
             small -= len(present)
             counts[_ZERO_BUCKET] = counts.get(_ZERO_BUCKET, 0) + small
             self.total += small
-        _count_elements(counts, map(math.floor, map(truediv, map(math.log, present), repeat(_LOG_GAMMA))))
+        _count_elements(counts, map(math.floor, map(math.log, present, repeat(_GAMMA))))
         self.total += len(present)
 
     def merge(self, other: Sketch) -> None:

@@ -1,29 +1,27 @@
 """What the engine hands to its readers (the monitor, ``llmcost report``, ``--once --json``).
 
-Plain frozen dataclasses: a snapshot is computed by the engine and only read by the views, so a view never touches
-the engine's mutable state.
+Plain dataclasses, built fresh for every snapshot: a view reads them and never touches the engine's state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
+
+from llmcost.engine._groupings import GroupBy
+from llmcost.engine._sums import Sums
 
 __all__ = [
-    "GROUP_KEYS",
     "AlarmEvent",
-    "GroupBy",
     "GroupStats",
     "IngestStats",
+    "Overall",
     "Percentiles",
     "Severity",
     "Snapshot",
-    "Totals",
 ]
 
-GroupBy = Literal["agent", "model", "provider", "session", "user", "workflow"]
-GROUP_KEYS: tuple[GroupBy, ...] = ("agent", "model", "provider", "session", "user", "workflow")
 Severity = Literal["info", "warning", "critical"]
 
 
@@ -37,21 +35,12 @@ class Percentiles:
     count: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class GroupStats:
-    """One row: totals of a group (an agent, a model, ...) since the engine started reading."""
+@dataclass(slots=True)
+class GroupStats(Sums):
+    """One row: totals of a group (an agent, a model, ...) since the engine started reading (the counters of
+    :class:`Sums`, ``cost_usd`` among them), with its recent rates and percentiles."""
 
     key: str
-    calls: int = 0
-    errors: int = 0
-    retries: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
-    cost_usd: Decimal = Decimal(0)
-    unpriced_calls: int = 0
     unknown_models: tuple[str, ...] = ()
     cost_per_min: tuple[Decimal, Decimal, Decimal] = (Decimal(0), Decimal(0), Decimal(0))  # over 1, 5, 15 min
     calls_per_min: tuple[float, float, float] = (0.0, 0.0, 0.0)  # over 1, 5, 15 min
@@ -61,9 +50,37 @@ class GroupStats:
     last_seen: float | None = None
     alarm: Severity | None = None  # the highest severity among this group's active alarms
 
+    def as_dict(self) -> dict[str, Any]:
+        """The row as plain data (money as ``Decimal``), keys in the order ``llmcost-top --once --json`` prints."""
+        return {
+            "key": self.key,
+            "calls": self.calls,
+            "errors": self.errors,
+            "retries": self.retries,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "cost_usd": self.cost_usd,
+            "unpriced_calls": self.unpriced_calls,
+            "unknown_models": self.unknown_models,
+            "cost_per_min": self.cost_per_min,
+            "calls_per_min": self.calls_per_min,
+            "ttft_ms": asdict(self.ttft_ms),
+            "latency_ms": asdict(self.latency_ms),
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "alarm": self.alarm,
+        }
+
 
 @dataclass(frozen=True, slots=True)
-class Totals:
+class Overall:
+    """The figures over every group: calls, errors, spend today and this session, the spend rate, budgets.
+
+    (Not :class:`llmcost.langchain.Totals`, which counts the calls of one ``with`` block.)"""
+
     calls: int = 0
     errors: int = 0
     unpriced_calls: int = 0
@@ -97,6 +114,8 @@ class AlarmEvent:
 
 @dataclass(frozen=True, slots=True)
 class IngestStats:
+    """How the reading goes: files followed, records kept, duplicates dropped, malformed lines per file."""
+
     files: int = 0
     records: int = 0
     duplicates: int = 0
@@ -108,10 +127,12 @@ class IngestStats:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """The engine's state at one moment, grouped one way: rows highest cost first, the overall figures, alarms."""
+
     at: float  # epoch seconds of the engine clock
     group_by: GroupBy
     rows: tuple[GroupStats, ...]
-    totals: Totals
+    totals: Overall
     alarms: tuple[AlarmEvent, ...]  # active first, then ended, newest first
     ingest: IngestStats
     catalog_version: str = ""

@@ -6,7 +6,7 @@ Every reader and writer agrees here on what a line is: :func:`encode_record` wri
 
 from __future__ import annotations
 
-from llmcost.log._lines import MAX_LINE, LineSplitter, decode_block
+from llmcost.log._lines import BAD_LINE, MAX_LINE, LineSplitter, decode_block
 from llmcost.log._record import (
     MAX_AMOUNT,
     MAX_COUNT,
@@ -14,14 +14,17 @@ from llmcost.log._record import (
     Amount,
     Count,
     Record,
+    RecordFields,
     decode_record,
     encode_record,
     record_decoder,
+    times_checked,
 )
-from llmcost.log._time import day_of, epoch, iso
+from llmcost.log._time import canonical, day_of, epoch, iso, times_exist
 from llmcost.log._writer import FileWriter, MemoryWriter, RecorderWarning, Writer, log_file_name, warn_once
 
 __all__ = [
+    "BAD_LINE",
     "MAX_AMOUNT",
     "MAX_COUNT",
     "MAX_LINE",
@@ -32,8 +35,10 @@ __all__ = [
     "LineSplitter",
     "MemoryWriter",
     "Record",
+    "RecordFields",
     "RecorderWarning",
     "Writer",
+    "canonical",
     "day_of",
     "decode_block",
     "decode_record",
@@ -42,5 +47,7 @@ __all__ = [
     "iso",
     "log_file_name",
     "record_decoder",
+    "times_checked",
+    "times_exist",
     "warn_once",
 ]

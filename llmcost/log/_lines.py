@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import msgspec
 
-__all__ = ["MAX_LINE", "LineSplitter", "decode_block"]
+__all__ = ["BAD_LINE", "MAX_LINE", "LineSplitter", "decode_block"]
 
 _T = TypeVar("_T")
 
@@ -60,13 +60,18 @@ class LineSplitter:
         return 0
 
 
+#: What decoding a bad line raises: msgspec's decode and validation errors and invalid UTF-8 (``ValueError``), and a
+#: value nested deeper than the decoder follows (``RecursionError``, even under a key nobody reads).
+BAD_LINE = (ValueError, RecursionError)
+
+
 def decode_block(decoder: msgspec.json.Decoder[_T], block: bytes | memoryview) -> tuple[list[_T], int]:
     """Records of a block of complete lines and the number of bad lines (fast path: one call for the block)."""
     if not block:
         return [], 0
     try:
         return decoder.decode_lines(block), 0
-    except ValueError:  # msgspec decode and validation errors, invalid UTF-8
+    except BAD_LINE:
         pass
     records: list[_T] = []
     bad = 0
@@ -75,6 +80,6 @@ def decode_block(decoder: msgspec.json.Decoder[_T], block: bytes | memoryview) -
             continue
         try:
             records.append(decoder.decode(line))
-        except ValueError:  # msgspec decode and validation errors, invalid UTF-8
+        except BAD_LINE:
             bad += 1
     return records, bad
