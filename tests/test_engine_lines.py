@@ -104,7 +104,6 @@ def _mutated(draw: st.DrawFn) -> str:
 
 
 @given(st.lists(st.composite(_mutated)(), max_size=6))
-@settings(max_examples=2000, deadline=None)
 def test_the_batch_check_of_times_is_the_rule_of_one_time(stamps: list[str]) -> None:
     """``canonical`` (one pass over a block's stamps) says yes exactly when each is in the recorder's form and
     ``epoch`` takes it; ``times_exist`` exactly when ``epoch`` takes each."""
