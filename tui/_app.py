@@ -54,7 +54,6 @@ class LlmcostTop(App[int]):
         self.paint_hz = paint_hz
         self._progress_step = -1
         self._ingest_started = False
-        self._closing = False
         if alerts is not None and alerts.enabled:
             feed.notifier = Notifier(alerts, ring=self._request_bell, source=feed.label)
 
@@ -73,13 +72,9 @@ class LlmcostTop(App[int]):
     def paused(self) -> bool:
         return self.monitor.paused
 
-    def exit(self, result: int | None = None, return_code: int = 0, message: Any = None) -> None:
-        self._closing = True  # timers and messages may still arrive while the app shuts down
-        super().exit(result, return_code, message)
-
     def _live_monitor(self) -> MonitorScreen | None:
-        """The main screen, unless the app is shutting down."""
-        if self._closing or not self.screen_stack:
+        """The main screen, unless the app is shutting down (timers and messages may still arrive then)."""
+        if self.return_code is not None or not self.screen_stack:
             return None
         screen = self.screen_stack[0]
         return screen if isinstance(screen, MonitorScreen) and screen.is_mounted else None
