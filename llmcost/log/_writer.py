@@ -8,6 +8,11 @@ Files are ``<dir>/llm_trace_YYYY-MM-DD.jsonl`` by the UTC date of each record's 
 full file is left alone and the writer moves on to ``llm_trace_YYYY-MM-DD.1.jsonl``, ``.2.jsonl`` and so on; nothing
 is ever renamed, so a process that still appends to an older file loses nothing and readers keep their offsets.
 
+A line cut short (a short write on a full disk, another writer's partial tail) would glue itself to the next record
+and take it down with it: when the writer opens a file that does not end in a newline, or after a short write of its
+own, its next write starts with one. The fragment is then a line of its own, which readers skip as malformed. Both
+are checked when they can happen (on opening a file, on a short write), so a normal write is still one system call.
+
 The writer never raises: a directory it cannot create, a file it cannot open, a full disk are counted in
 ``errors`` and reported once with a :class:`RecorderWarning`; the record is dropped and the user's call goes on.
 """
@@ -28,7 +33,8 @@ from llmcost.log._record import Record, decode_record, encode_record
 
 __all__ = ["FileWriter", "MemoryWriter", "RecorderWarning", "Writer", "log_file_name", "warn_once"]
 
-_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+# Read access too: the last byte of a file is read once when it is opened (see ``_ends_with_newline``).
+_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
 _RETRY_OPEN_S = 5.0  # after a failed open, try again at most this often
 
 Opener = Callable[[str], int]
@@ -140,6 +146,7 @@ class FileWriter(Writer):
         self._index = 0
         self._fd = -1
         self._size = 0  # bytes in the current file as last seen (own writes added)
+        self._torn = False  # the current file ends without a newline: the next write starts with one
         self._next_open = 0.0
         self._fork = _forks
         _writers.add(self)
@@ -162,9 +169,12 @@ class FileWriter(Writer):
                         return
                 if self.max_bytes is not None and self._size + len(line) > self.max_bytes:
                     fd = self._rotate(len(line))
+                if self._torn:  # the file ends mid-line: end that line first, in the same write
+                    line = b"\n" + line
                 n = os.write(fd, line)
                 self._size += n
-                if n != len(line):  # a short write only happens when the disk fills up mid-line
+                self._torn = n != len(line)
+                if self._torn:  # a short write only happens when the disk fills up mid-line
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 self.written += 1
             except OSError as exc:
@@ -192,6 +202,7 @@ class FileWriter(Writer):
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._fd = self._opener(str(path))
             self._size = os.fstat(self._fd).st_size
+            self._torn = self._size > 0 and not _ends_with_newline(self._fd, path, self._size)
         except OSError as exc:
             self._fd = -1
             self._next_open = time.monotonic() + _RETRY_OPEN_S
@@ -241,3 +252,17 @@ class FileWriter(Writer):
 
 def _open_append(path: str) -> int:
     return os.open(path, _FLAGS, 0o600)
+
+
+def _ends_with_newline(fd: int, path: Path, size: int) -> bool:
+    """Whether the last byte of a file is a newline (read once, when the file is opened)."""
+    try:
+        return os.pread(fd, 1, size - 1) == b"\n"
+    except OSError:  # a descriptor opened for writing only (an opener of a test, an older flag set)
+        pass
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(size - 1)
+            return fh.read(1) == b"\n"
+    except OSError:
+        return True  # unreadable: nothing known to repair
