@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -128,6 +130,26 @@ def test_stream_dropped_without_iterating_is_recorded(server: FakeLLMServer, tra
     gc.collect()
     (rec,) = tracker.records
     assert rec.status == "cancelled"
+
+
+def test_stream_left_with_break_is_recorded_when_dropped_without_gc(
+    server: FakeLLMServer, tracker: llmcost.Tracker
+) -> None:
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
+    gc.disable()  # recorded by reference counting alone, when the stream is dropped
+    try:
+        stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        for _chunk in stream:
+            break
+        time.sleep(0.05)
+        assert tracker.records == []
+        del stream
+        (rec,) = tracker.records
+    finally:
+        gc.enable()
+    assert rec.status == "cancelled"
+    assert rec.latency_ms is not None
+    assert rec.latency_ms >= 50
 
 
 def test_interrupted_stream_is_an_error(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import time
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Awaitable, Generator
 from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -198,66 +198,85 @@ class Call:
         self.__exit__(exc_type, exc, tb)
 
 
+def _close_inner(inner: Any) -> None:
+    """Release the connection of an abandoned stream (sync ``close`` only: ``__del__`` cannot await)."""
+    import inspect
+
+    close = getattr(inner, "close", None)
+    if callable(close) and not inspect.iscoroutinefunction(close):
+        with contextlib.suppress(Exception):
+            close()
+
+
+# A stream left with ``break`` (or never iterated) is recorded when it is dropped, by reference counting alone:
+# nothing here forms a reference cycle, so the cyclic garbage collector (which may run much later, or never) is not
+# needed, and the latency is the time until the stream was dropped. The generators are functions, not methods, so
+# they do not hold their wrapper (wrapper -> generator -> frame -> wrapper would be such a cycle).
+
+
+def _relay(inner: Any, call: Call, handler: ChunkHandler) -> Generator[Any, None, None]:
+    """The chunks of ``inner``, unchanged, each read on the way; the call is finished when they end.
+
+    The wrapper advances it once, to the bare ``yield``, before handing it out: from then on closing or dropping the
+    generator runs its ``GeneratorExit`` branch, also when no chunk was ever asked for (a generator that never
+    started runs no code when it is closed)."""
+    try:
+        yield
+        for chunk in inner:
+            try:
+                handler(call, chunk)
+            except Exception:
+                call.tracker._count("odd_chunk", "llmcost: could not read a streamed chunk")
+            yield chunk
+    except GeneratorExit:
+        call.finish("cancelled")
+        _close_inner(inner)
+        raise
+    except BaseException as exc:
+        call.set_error(exc)
+        call.finish()
+        raise
+    call.finish()
+
+
+async def _arelay(inner: Any, call: Call, handler: ChunkHandler) -> AsyncGenerator[Any, None]:
+    """The async form of :func:`_relay` (not primed: its wrapper records a dropped stream)."""
+    try:
+        async for chunk in inner:
+            try:
+                handler(call, chunk)
+            except Exception:
+                call.tracker._count("odd_chunk", "llmcost: could not read a streamed chunk")
+            yield chunk
+    except GeneratorExit:
+        call.finish("cancelled")
+        raise
+    except BaseException as exc:
+        call.set_error(exc)
+        call.finish()
+        raise
+    call.finish()
+
+
 class _StreamBase:
-    def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
+    def __init__(self, inner: Any, call: Call) -> None:
         self._inner = inner
         self._call = call
-        self._handler = handler
-
-    def _on_chunk(self, chunk: Any) -> None:
-        try:
-            self._handler(self._call, chunk)
-        except Exception:
-            self._call.tracker._count("odd_chunk", "llmcost: could not read a streamed chunk")
-
-    def _end(self, exc: BaseException | None) -> None:
-        if exc is not None:
-            self._call.set_error(exc)
-        self._call.finish()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
-
-    def _close_inner(self) -> None:
-        """Release the connection of an abandoned stream (sync streams only: ``__del__`` cannot await)."""
-        import inspect
-
-        close = getattr(self._inner, "close", None)
-        if callable(close) and not inspect.iscoroutinefunction(close):
-            with contextlib.suppress(Exception):
-                close()
-
-    def __del__(self) -> None:
-        call = self.__dict__.get("_call")
-        if call is not None and not call.done:
-            call.finish("cancelled")
-            self._close_inner()
 
 
 class RecordedStream(_StreamBase):
     """A stream whose chunks pass through unchanged while usage and TTFT are read."""
 
     def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
-        super().__init__(inner, call, handler)
-        self._gen = self._iterate()
-
-    def _iterate(self) -> Generator[Any, None, None]:
-        on_chunk = self._on_chunk
-        try:
-            for chunk in self._inner:
-                on_chunk(chunk)
-                yield chunk
-        except GeneratorExit:
-            self._call.finish("cancelled")
-            self._close_inner()
-            raise
-        except BaseException as exc:
-            self._end(exc)
-            raise
-        self._end(None)
+        super().__init__(inner, call)
+        self._gen = _relay(inner, call, handler)
+        next(self._gen)  # to its first ``yield``: see _relay
 
     def __iter__(self) -> Generator[Any, None, None]:
-        return self._gen
+        return self._gen  # iterating the generator itself: no Python-level __next__ per chunk
 
     def __next__(self) -> Any:
         return next(self._gen)
@@ -265,8 +284,6 @@ class RecordedStream(_StreamBase):
     def close(self) -> None:
         """Stop early: the call is recorded as cancelled and the underlying stream closed."""
         self._gen.close()
-        self._call.finish("cancelled")
-        self._close_inner()
 
     def __enter__(self) -> RecordedStream:
         return self
@@ -276,31 +293,20 @@ class RecordedStream(_StreamBase):
 
 
 class RecordedAsyncStream(_StreamBase):
-    """The async form of :class:`RecordedStream`."""
+    """The async form of :class:`RecordedStream`.
+
+    An async generator dropped unfinished is closed later, by the event loop; so the wrapper itself is what ``async
+    for`` iterates, and when it is dropped it records the call at once (its ``__del__``)."""
 
     def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
-        super().__init__(inner, call, handler)
-        self._gen = self._iterate()
+        super().__init__(inner, call)
+        self._gen = _arelay(inner, call, handler)
 
-    async def _iterate(self) -> AsyncGenerator[Any, None]:
-        on_chunk = self._on_chunk
-        try:
-            async for chunk in self._inner:
-                on_chunk(chunk)
-                yield chunk
-        except GeneratorExit:
-            self._call.finish("cancelled")
-            raise
-        except BaseException as exc:
-            self._end(exc)
-            raise
-        self._end(None)
+    def __aiter__(self) -> RecordedAsyncStream:
+        return self
 
-    def __aiter__(self) -> AsyncGenerator[Any, None]:
-        return self._gen
-
-    async def __anext__(self) -> Any:
-        return await self._gen.__anext__()
+    def __anext__(self) -> Awaitable[Any]:
+        return self._gen.__anext__()
 
     async def aclose(self) -> None:
         """Stop early: the call is recorded as cancelled and the underlying stream closed."""
@@ -321,3 +327,8 @@ class RecordedAsyncStream(_StreamBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+    def __del__(self) -> None:
+        call = self.__dict__.get("_call")
+        if call is not None and not call.done:
+            call.finish("cancelled")
