@@ -192,6 +192,37 @@ def test_sdk_retries_become_the_attempt(server: FakeLLMServer, tracker: llmcost.
     assert rec.attempt == 2
 
 
+def test_sdk_retries_before_a_final_failure_are_the_attempt(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
+    server.errors = [500, 429, 500]
+    client = llmcost.track(client_for(server, retries=2), tracker=tracker, provider="openai", attempt=1)
+    with pytest.raises(openai.InternalServerError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert len(server.requests) == 3
+    (rec,) = tracker.records
+    assert (rec.status, rec.http_status) == ("error", 500)
+    assert rec.attempt == 1 + 2  # the caller's own attempt, then the SDK's two retries
+
+
+def test_sdk_retries_before_a_stream_are_the_attempt(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
+    server.errors = [429]
+    client = llmcost.track(client_for(server, retries=2), tracker=tracker, provider="openai")
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    (rec,) = tracker.records
+    assert (rec.status, rec.attempt, rec.stream) == ("ok", 1, True)
+
+
+async def test_async_sdk_retries_before_a_final_failure_are_the_attempt(
+    server: FakeLLMServer, tracker: llmcost.Tracker
+) -> None:
+    server.errors = [500, 500]
+    async with openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="k", max_retries=1) as raw:
+        client = llmcost.track(raw, tracker=tracker, provider="openai")
+        with pytest.raises(openai.InternalServerError):
+            await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    (rec,) = tracker.records
+    assert (rec.status, rec.attempt) == ("error", 1)
+
+
 def test_responses_api(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
     client.responses.create(model="o3", input="hi", instructions="be brief")

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from llmcost.recorder import BudgetExceeded, Call, Tracker, get_tracker, prompt_hash
 
-__all__ = ["Proxy", "WrapContext", "detect_provider", "track", "wrap_client"]
+__all__ = ["Proxy", "WrapContext", "add_retries", "detect_provider", "sdk_retries", "track", "wrap_client"]
 
 _NOT_GIVEN_NAMES = ("NotGiven", "Omit")
 
@@ -126,7 +126,9 @@ class WrapContext:
 
     @staticmethod
     def failed(call: Call | None, exc: BaseException) -> None:
+        """Record a call that raised; the retries the SDK made before giving up count in its ``attempt``."""
         if call is not None:
+            add_retries(call, sdk_retries(exc))
             call.set_error(exc)
             call.finish()
 
@@ -136,8 +138,7 @@ class WrapContext:
         if call is None:
             return result
         try:
-            if retries:
-                call.attrs["attempt"] = (call.attrs.get("attempt") or 0) + retries
+            add_retries(call, retries)
             if stream_kind is not None:
                 return call.stream(result, stream_kind)
             call.record(result)
@@ -147,6 +148,32 @@ class WrapContext:
         except Exception as exc:
             call.tracker._count("internal_errors", f"llmcost: could not record a call: {exc}")
         return result
+
+
+#: The openai and anthropic SDKs number each request they send in this header (0, then 1 for the first retry, ...).
+_RETRY_HEADER = "x-stainless-retry-count"
+
+
+def sdk_retries(source: Any) -> int:
+    """How many times the SDK retried before ``source`` came back: a raw response (``retries_taken``), a stream or an
+    SDK error (the ``x-stainless-retry-count`` header of the last request sent); 0 when it does not say."""
+    try:
+        taken = getattr(source, "retries_taken", None)
+        if isinstance(taken, int) and not isinstance(taken, bool):
+            return max(taken, 0)
+        request = getattr(source, "request", None)  # openai.APIError, anthropic.APIError
+        if request is None:
+            request = getattr(getattr(source, "response", None), "request", None)  # a stream, an httpx error
+        value = getattr(request, "headers", {}).get(_RETRY_HEADER)
+        return int(value) if isinstance(value, str) and value.isdigit() else 0
+    except Exception:  # httpx raises when a response has no request; odd objects: nothing known
+        return 0
+
+
+def add_retries(call: Call, retries: int) -> None:
+    """Count ``retries`` made by the SDK in the call's ``attempt`` (after the caller's own)."""
+    if retries:
+        call.attrs["attempt"] = (call.attrs.get("attempt") or 0) + retries
 
 
 def response_text(response: Any) -> str | None:

@@ -1,8 +1,9 @@
 """``openai.OpenAI`` / ``AsyncOpenAI`` (and Azure) wrappers: chat completions, responses, completions, embeddings.
 
 Chat streams get ``stream_options={"include_usage": True}`` unless the caller set ``stream_options`` (without it the
-server sends no usage at all). Requests go through ``with_raw_response`` so the SDK's own retries
-(``retries_taken``) become the record's ``attempt``.
+server sends no usage at all). The SDK's own retries become the record's ``attempt``: requests go through
+``with_raw_response`` (``retries_taken``), and a call that fails after its retries is read from the error's request
+(the ``x-stainless-retry-count`` header the SDK numbers its requests with).
 """
 
 from __future__ import annotations
