@@ -17,7 +17,7 @@ import llmcost
 import llmcost.recorder._line
 import pricing
 from llmcost.log._writer import reset_warnings
-from llmcost.recorder._usage import Extracted
+from llmcost.recorder._usage import ReportedUsage
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -47,10 +47,10 @@ def _names(catalog: pricing.Catalog) -> list[tuple[str, str | None]]:
 
 
 @st.composite
-def usages(draw: st.DrawFn) -> tuple[Extracted, pricing.Usage]:
+def usages(draw: st.DrawFn) -> tuple[ReportedUsage, pricing.Usage]:
     """The same inclusive usage as the recorder holds it and as ``pricing.Usage``."""
     cr, cw, cw1, uncached, rs, visible = (draw(counts) for _ in range(6))
-    u = Extracted()
+    u = ReportedUsage()
     u.input_tokens, u.output_tokens = uncached + cr + cw + cw1, visible + rs
     u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning = cr, cw + cw1, cw1, rs
     u.source = "provider"
@@ -176,11 +176,21 @@ def test_impossible_usage_is_counted_not_priced(mini: pricing.Catalog) -> None:
     ],
 )
 def test_every_impossible_count_is_refused(mini: pricing.Catalog, counts: dict[str, Any]) -> None:
+    """A negative count is refused as it comes in (recorded as unknown); a subset larger than its total when the call
+    is priced. Either way the call is not priced: an unknown count priced as zero would understate the cost."""
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
-    with pytest.warns(llmcost.RecorderWarning, match="cannot price"), tracker.trace("gpt-4o-mini", "openai") as call:
+    with (
+        pytest.warns(llmcost.RecorderWarning, match="cannot price|not a whole number"),
+        tracker.trace("gpt-4o-mini", "openai") as call,
+    ):
         call.set_usage(**counts)
     (rec,) = tracker.records
     assert (rec.cost_usd, rec.cost_status) == (None, "no_usage")
+    negative = [name for name, value in counts.items() if value < 0 and name != "cache_creation_1h_input_tokens"]
+    for name in negative:
+        assert getattr(rec, name) is None
+    if negative:
+        assert rec.usage_source == "partial"
 
 
 def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,13 +214,13 @@ def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_set_usage_fills_every_usage_field(mini: pricing.Catalog) -> None:
-    """``set_usage`` builds its usage without ``Extracted.__init__``: every field must still be readable."""
+    """``set_usage`` builds its usage without ``ReportedUsage.__init__``: every field must still be readable."""
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
     call = tracker.trace("gpt-4o-mini", "openai")
     call.set_usage(10, 5)
     usage = call.usage
     assert usage is not None
-    assert {name: getattr(usage, name) for name in Extracted.FIELDS} == {
+    assert {name: getattr(usage, name) for name in ReportedUsage.FIELDS} == {
         "cache_read": None,
         "cache_write": None,
         "cache_write_1h": None,
@@ -224,10 +234,11 @@ def test_set_usage_fills_every_usage_field(mini: pricing.Catalog) -> None:
     }
 
 
-def test_attributes_missing_from_attrs_read_as_unset(mini: pricing.Catalog) -> None:
-    """Integrations may hand ``begin`` a dict with only some keys: the line gets the defaults for the rest."""
+def test_a_call_begun_with_only_some_attribution_gets_defaults_for_the_rest(mini: pricing.Catalog) -> None:
+    """Integrations hand ``begin`` the attribution they have and set no request details: the line gets the
+    defaults for the rest."""
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
-    call = tracker.begin("gpt-4o-mini", "openai", {"agent": "a1"})
+    call = tracker.begin("gpt-4o-mini", "openai", llmcost.Attribution(agent="a1"))
     call.set_usage(10, 5)
     call.finish()
     (rec,) = tracker.records

@@ -208,7 +208,7 @@ def test_downgrade_switches_model(catalog: pricing.Catalog, tmp_path: Path) -> N
     with pytest.warns(llmcost.BudgetWarning):
         call = one_call(tracker)
     assert call.model == "gpt-4o-mini"
-    assert call.attrs["fallback_from"] == "gpt-4o"
+    assert call.fallback_from == "gpt-4o"
 
 
 def test_call_cost_hook(catalog: pricing.Catalog) -> None:

@@ -24,10 +24,10 @@ _anthropic_chunk = HANDLERS["anthropic"]
 __all__ = ["wrap_anthropic"]
 
 
-def wrap_anthropic(tracker: Tracker, client: Any, attrs: dict[str, Any], is_async: bool) -> Any:
-    provider = attrs.pop("provider", None)
+def wrap_anthropic(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
+    provider = given.pop("provider", None)
     detected, server = detect_provider(tracker, getattr(client, "base_url", None), "anthropic")
-    ctx = WrapContext(tracker, provider or detected, server, "anthropic", attrs)
+    ctx = WrapContext(tracker, provider or detected, server, "anthropic", given)
     return (AsyncAnthropicProxy if is_async else AnthropicProxy)(client, ctx)
 
 
@@ -58,7 +58,7 @@ class _Messages(Proxy):
             raise
         if call is None:
             return manager
-        call.attrs["stream"] = True
+        call.streamed = True
         return _StreamManager(manager, call)
 
 

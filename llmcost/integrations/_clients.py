@@ -12,14 +12,22 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmcost.recorder import BudgetExceeded, Call, Tracker, get_tracker, prompt_hash
+from llmcost.recorder import (
+    NO_ATTRIBUTION,
+    Attribution,
+    BudgetExceeded,
+    Call,
+    Tracker,
+    get_tracker,
+    prompt_hash,
+)
 
 __all__ = ["Proxy", "WrapContext", "add_retries", "detect_provider", "sdk_retries", "track", "wrap_client"]
 
 _NOT_GIVEN_NAMES = ("NotGiven", "Omit")
 
 
-def track(client: Any = None, /, *, tracker: Tracker | None = None, **attrs: Any) -> Any:
+def track(client: Any = None, /, *, tracker: Tracker | None = None, **given: Any) -> Any:
     """One line: ``client = llmcost.track(OpenAI(), agent="planner")`` wraps an OpenAI, Anthropic or Ollama client
     (sync or async) so that every call it makes is recorded; without a client,
     ``with llmcost.track(model=..., provider=...) as call:`` records any call. ``tracker`` records them (default: the
@@ -27,28 +35,28 @@ def track(client: Any = None, /, *, tracker: Tracker | None = None, **attrs: Any
     if tracker is None:
         tracker = get_tracker()
     if client is None:
-        return tracker.trace(**attrs)
-    return wrap_client(tracker, client, attrs)
+        return tracker.trace(**given)
+    return wrap_client(tracker, client, given)
 
 
-def wrap_client(tracker: Tracker, client: Any, attrs: dict[str, Any]) -> Any:
+def wrap_client(tracker: Tracker, client: Any, given: dict[str, Any]) -> Any:
     """Pick the wrapper for ``client``'s SDK."""
     root = type(client).__module__.partition(".")[0]
     is_async = type(client).__name__.startswith("Async")
     if root == "openai":
         from llmcost.integrations._openai import wrap_openai
 
-        return wrap_openai(tracker, client, attrs, is_async)
+        return wrap_openai(tracker, client, given, is_async)
     if root == "anthropic":
         from llmcost.integrations._anthropic import wrap_anthropic
 
-        return wrap_anthropic(tracker, client, attrs, is_async)
+        return wrap_anthropic(tracker, client, given, is_async)
     if root == "ollama":
         from llmcost.integrations._ollama import wrap_ollama
 
-        return wrap_ollama(tracker, client, attrs, is_async)
+        return wrap_ollama(tracker, client, given, is_async)
     if isinstance(client, Proxy):
-        return client.tagged(**attrs)
+        return client.tagged(**given)
     raise TypeError(f"llmcost cannot wrap a {type(client).__module__}.{type(client).__name__} client")
 
 
@@ -87,41 +95,59 @@ def given(value: Any) -> bool:
     return value is not None and type(value).__name__ not in _NOT_GIVEN_NAMES
 
 
-class WrapContext:
-    """What a wrapper knows once: tracker, provider, server and the attribution set on it."""
+#: What ``track(client, ...)`` and ``client.tagged(...)`` take besides attribution: details of every request made.
+_REQUEST_KEYS = ("attempt", "fallback_from", "gpus")
 
-    def __init__(self, tracker: Tracker, provider: str | None, server: str | None, source: str, attrs: dict[str, Any]):
+
+class WrapContext:
+    """What a wrapper knows once: tracker, provider, server, and the attribution and request details set on it."""
+
+    def __init__(
+        self, tracker: Tracker, provider: str | None, server: str | None, source: str, given: dict[str, Any]
+    ) -> None:
         self.tracker = tracker
         self.provider = provider
         self.server = server
         self.source = source
-        self.attrs = tracker.attributes(**attrs)
+        self.own, self.request = _split(tracker, given)
+        self._under: tuple[Attribution, Attribution] | None = None  # (tracker's, own over it), worked out once
 
-    def derive(self, attrs: dict[str, Any]) -> WrapContext:
+    def derive(self, given: dict[str, Any]) -> WrapContext:
+        """The same client with more attribution and request details."""
         ctx = WrapContext.__new__(WrapContext)
         ctx.tracker, ctx.provider, ctx.server, ctx.source = self.tracker, self.provider, self.server, self.source
-        ctx.attrs = self.tracker.attributes(self.attrs, **attrs)
+        own, request = _split(self.tracker, given)
+        ctx.own, ctx.request, ctx._under = own.over(self.own), {**self.request, **request}, None
         return ctx
+
+    @property
+    def attribution(self) -> Attribution:
+        """The wrapper's attribution over the tracker's (worked out again when the tracker's is replaced)."""
+        base = self.tracker.attribution
+        under = self._under
+        if under is None or under[0] is not base:
+            under = self._under = (base, self.own.over(base))
+        return under[1]
 
     def start(self, model: Any, operation: str, stream: bool, *request: Any) -> Call | None:
         """Begin a call; ``None`` if the recorder itself failed (the request then goes out unrecorded)."""
         try:
-            attrs = dict(self.attrs)
-            attrs.update(
+            call = self.tracker.begin(model if isinstance(model, str) else None, self.provider, None, self.attribution)
+            call.set_request(
                 operation=operation,
                 source=self.source,
                 server_address=self.server,
                 stream=stream,
                 prompt_hash=prompt_hash(*request),
+                **self.request,
             )
-            call = self.tracker.begin(model if isinstance(model, str) else None, self.provider, attrs)
             if self.tracker.capture_content:
                 call.content = {"input": request}
             return call
         except BudgetExceeded:
             raise
         except Exception as exc:
-            self.tracker._count("internal_errors", f"llmcost: could not start recording a call: {exc}")
+            self.tracker.count_fault("internal_errors", f"llmcost: could not start recording a call: {exc}")
             return None
 
     @staticmethod
@@ -146,7 +172,7 @@ class WrapContext:
                 call.content["output"] = response_text(result)
             call.finish()
         except Exception as exc:
-            call.tracker._count("internal_errors", f"llmcost: could not record a call: {exc}")
+            call.tracker.count_fault("internal_errors", f"llmcost: could not record a call: {exc}")
         return result
 
 
@@ -173,7 +199,17 @@ def sdk_retries(source: Any) -> int:
 def add_retries(call: Call, retries: int) -> None:
     """Count ``retries`` made by the SDK in the call's ``attempt`` (after the caller's own)."""
     if retries:
-        call.attrs["attempt"] = (call.attrs.get("attempt") or 0) + retries
+        call.set_request(attempt=call.attempt + retries)
+
+
+def _split(tracker: Tracker, given: dict[str, Any]) -> tuple[Attribution, dict[str, Any]]:
+    """Attribution and request details out of the keywords given to ``track()`` or ``tagged()``."""
+    request = {key: given.pop(key) for key in _REQUEST_KEYS if key in given}
+    unknown = set(given) - set(Attribution.FIELDS)
+    if unknown:
+        raise TypeError(f"llmcost.track() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    own = tracker.adopt(Attribution(**given)) if given else NO_ATTRIBUTION
+    return own, request
 
 
 def response_text(response: Any) -> str | None:
@@ -204,9 +240,9 @@ class Proxy:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target, name)
 
-    def tagged(self, **attrs: Any) -> Any:
+    def tagged(self, **given: Any) -> Any:
         """The same client with more attribution: ``client.tagged(session_id="s1", attempt=2).chat...``."""
-        return type(self)(self._target, self._ctx.derive(attrs))
+        return type(self)(self._target, self._ctx.derive(given))
 
     def __repr__(self) -> str:
         return f"<llmcost {self._target!r}>"

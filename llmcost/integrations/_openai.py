@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 __all__ = ["wrap_openai"]
 
 
-def wrap_openai(tracker: Tracker, client: Any, attrs: dict[str, Any], is_async: bool) -> Any:
-    provider = attrs.pop("provider", None)
+def wrap_openai(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
+    provider = given.pop("provider", None)
     detected, server = detect_provider(tracker, getattr(client, "base_url", None), "openai")
-    ctx = WrapContext(tracker, provider or detected, server, "openai", attrs)
+    ctx = WrapContext(tracker, provider or detected, server, "openai", given)
     return (AsyncOpenAIProxy if is_async else OpenAIProxy)(client, ctx)
 
 

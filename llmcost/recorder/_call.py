@@ -1,7 +1,11 @@
 """One recorded call: a context manager (sync and async) and the stream wrappers that finish it.
 
 A call is recorded exactly once: when its block ends, or — if a stream was handed over and is still open — when the
-stream ends, is closed, raises, or is garbage-collected unconsumed (status ``cancelled``).
+stream ends, is closed, raises, or is dropped unconsumed (status ``cancelled``).
+
+What a call is given is checked as it comes in (see ``_wire``): a model name that is not text, a count that is not a
+whole number, a cost that is not a number never reach the line as such, and never raise into the caller's code.
+A call knows the recorder above it only as a :class:`CallSink` (the tracker): this module imports nothing above it.
 """
 
 from __future__ import annotations
@@ -10,25 +14,28 @@ import contextlib
 import contextvars
 import time
 from collections.abc import AsyncGenerator, Awaitable, Generator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from llmcost.log import MAX_AMOUNT, MAX_COUNT
 from llmcost.recorder import _ids
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
 from llmcost.recorder._chunks import HANDLERS, ChunkHandler
 from llmcost.recorder._ids import describe_error, new_span_id
 from llmcost.recorder._scope import Scope
-from llmcost.recorder._usage import Extracted, extract
+from llmcost.recorder._usage import ReportedUsage, extract
+from llmcost.recorder._wire import NAME_MAX, wire_amount, wire_count, wire_text
 
-if TYPE_CHECKING:
-    from llmcost.recorder._tracker import Tracker
-
-__all__ = ["Call", "RecordedAsyncStream", "RecordedStream", "current_call"]
+__all__ = ["Call", "CallSink", "RecordedAsyncStream", "RecordedStream", "current_call"]
 
 _CANCELLED = ("CancelledError", "GeneratorExit", "KeyboardInterrupt")
 _time = time.time
 _new = object.__new__
 _perf = time.perf_counter
+_NAME_MAX = NAME_MAX
+_MAX_COUNT = MAX_COUNT
+_MAX_USD = Decimal(int(MAX_AMOUNT))
 
 _span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
 
@@ -38,16 +45,26 @@ def current_call() -> Call | None:
     return _span.get()
 
 
-def _to_decimal(cost: Decimal | float | str) -> Decimal:
-    return cost if isinstance(cost, Decimal) else Decimal(str(cost))
+class CallSink(Protocol):
+    """What a call needs from the recorder it belongs to (``llmcost.Tracker`` is one)."""
+
+    capture_content: bool
+
+    def write_call(self, call: Call) -> None:
+        """Price a finished call and write its line."""
+
+    def count_fault(self, counter: str, message: str, n: int = 1) -> None:
+        """Count ``n`` faults in ``stats`` (``counter``) and warn once with ``message``."""
 
 
 class Call:
     """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
-    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status."""
+    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status.
+
+    Its attributes are read-only for callers: set them through the methods, which check what they are given."""
 
     # What a call starts with, kept on the class: a new call sets only what differs (a hot-path saving).
-    usage: Extracted | None = None
+    usage: ReportedUsage | None = None
     response_model: str | None = None
     response_id: str | None = None
     provider_cost: Decimal | None = None
@@ -56,16 +73,26 @@ class Call:
     error: tuple[str, str, int | None] | None = None
     content: dict[str, Any] | None = None
     done = False
+    attribution: Attribution = NO_ATTRIBUTION
+    operation = "chat"
+    source = "sdk"
+    server_address: str | None = None
+    streamed = False
+    attempt = 0
+    fallback_from: str | None = None
+    gpus: float | None = None
+    prompt_hash: str | None = None
+    _usage_hint: str | None = None
     _streaming = False
     _token: contextvars.Token[Call | None] | None = None
 
     def __init__(
         self,
-        tracker: Tracker,
+        tracker: CallSink,
         model: str | None,
         provider: str | None,
-        attrs: dict[str, Any],
-        scopes: tuple[Scope, ...],
+        attribution: Attribution = NO_ATTRIBUTION,
+        scopes: tuple[Scope, ...] = (),
     ) -> None:
         parent = _span.get()
         self.tracker = tracker
@@ -76,19 +103,82 @@ class Call:
         else:
             self.trace_id = parent.trace_id
             self.parent_id = parent.id
+        if (model is not None and (type(model) is not str or len(model) > _NAME_MAX)) or (
+            provider is not None and (type(provider) is not str or len(provider) > _NAME_MAX)
+        ):
+            model, provider = self._name(model), self._name(provider)
         self.request_model = model
         self.provider = provider
-        self.hint: str | None = (attrs.pop("hint", None) or provider) if "hint" in attrs else provider
-        self.attrs = attrs
+        if attribution is not NO_ATTRIBUTION:
+            self.attribution = attribution
         self.scopes = scopes
         self.wall0 = _time()
         self.t0 = _perf()
 
+    def _name(self, value: Any) -> str | None:
+        text, changed = wire_text(value)
+        if changed:
+            self.tracker.count_fault("bad_values", f"llmcost: a name that is not text was written as {text!r:.60}")
+        return text
+
+    @property
+    def usage_hint(self) -> str | None:
+        """Whose usage shapes :meth:`record` and stream chunks are read as (default: the provider)."""
+        return self._usage_hint or self.provider
+
+    @usage_hint.setter
+    def usage_hint(self, value: str | None) -> None:
+        self._usage_hint = value
+
+    def set_request(
+        self,
+        *,
+        operation: Any = None,
+        source: Any = None,
+        server_address: Any = None,
+        stream: Any = None,
+        attempt: Any = None,
+        fallback_from: Any = None,
+        gpus: Any = None,
+        prompt_hash: str | None = None,
+    ) -> None:
+        """Details of the request (what is not given keeps its value), written as the wire format takes them."""
+        if operation is not None:
+            self.operation = self._name(operation) or "chat"
+        if source is not None:
+            self.source = self._name(source) or "sdk"
+        if server_address is not None:
+            self.server_address = self._name(server_address)
+        if stream is not None:
+            self.streamed = stream is True or (stream is not False and bool(stream))
+        if attempt is not None:
+            count, changed = wire_count(attempt)
+            if changed:
+                self.tracker.count_fault("bad_values", f"llmcost: attempt {attempt!r:.40} is not a count: written as 0")
+            self.attempt = count or 0
+        if fallback_from is not None:
+            self.fallback_from = self._name(fallback_from)
+        if gpus is not None:
+            amount, changed = wire_amount(gpus)
+            if changed:
+                self.tracker.count_fault("bad_values", f"llmcost: gpus={gpus!r:.40} is not a number: ignored")
+            self.gpus = amount
+        if prompt_hash is not None:
+            self.prompt_hash = prompt_hash
+
+    def set_attribution(self, **given: Any) -> None:
+        """More attribution for this call (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
+        ``metadata``), over what it has: names replace, tags join, metadata merges."""
+        own = Attribution(**given)
+        if own.fixes or own.metadata_fixed:
+            self.tracker.count_fault("bad_values", "llmcost: attribution that is not text was written as text")
+        self.attribution = own.over(self.attribution)
+
     def record(self, response: Any) -> Any:
         """Read usage, model and id from a provider response; returns ``response`` unchanged."""
-        usage = extract(response, self.hint)
+        usage = extract(response, self.usage_hint)
         if usage.source in ("none", "error"):
-            self.tracker._count("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
+            self.tracker.count_fault("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
         self.usage = usage
         self.response_model = usage.response_model or self.response_model
         self.response_id = usage.response_id or self.response_id
@@ -108,22 +198,77 @@ class Call:
         cost_usd: Decimal | float | str | None = None,
         estimated: bool = False,
     ) -> None:
-        """Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost."""
-        u = _new(Extracted)  # every slot is set below: Extracted.__init__ would only set them twice
-        u.input_tokens = input_tokens
-        u.output_tokens = output_tokens
-        u.cache_read = cache_read_input_tokens
-        u.cache_write = cache_creation_input_tokens
-        u.cache_write_1h = cache_creation_1h_input_tokens
-        u.reasoning = reasoning_output_tokens
-        u.gpu_seconds = gpu_seconds
+        """Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost.
+
+        A count that is not a whole number from 0 to 2**53 is recorded as unknown (a whole float such as ``100.0``
+        as its integer); what had to change is counted in ``tracker.stats.bad_values``. Never raises."""
+        u = _new(ReportedUsage)  # every slot is set below: ReportedUsage.__init__ would only set them twice
+        counts = (
+            input_tokens,
+            output_tokens,
+            cache_read_input_tokens,
+            cache_creation_input_tokens,
+            cache_creation_1h_input_tokens,
+            reasoning_output_tokens,
+        )
+        # The common case in one expression: every count None or an int, and the OR of them from 0 to 2**53 (it is
+        # negative if one of them is, and passes 2**53 if one of them does). Anything else goes through wire_count.
+        if (
+            (input_tokens is None or type(input_tokens) is int)
+            and (output_tokens is None or type(output_tokens) is int)
+            and (cache_read_input_tokens is None or type(cache_read_input_tokens) is int)
+            and (cache_creation_input_tokens is None or type(cache_creation_input_tokens) is int)
+            and (cache_creation_1h_input_tokens is None or type(cache_creation_1h_input_tokens) is int)
+            and (reasoning_output_tokens is None or type(reasoning_output_tokens) is int)
+            and 0
+            <= (input_tokens or 0)
+            | (output_tokens or 0)
+            | (cache_read_input_tokens or 0)
+            | (cache_creation_input_tokens or 0)
+            | (cache_creation_1h_input_tokens or 0)
+            | (reasoning_output_tokens or 0)
+            < _MAX_COUNT
+        ):
+            u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning = counts
+            refused = False
+        else:
+            checked = [wire_count(c) for c in counts]
+            (u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning) = (
+                value for value, _ in checked
+            )
+            bad = sum(changed for _, changed in checked)
+            refused = bad > 0
+            if bad:
+                message = "llmcost: a token count that is not a whole number from 0 to 2**53 was recorded as unknown"
+                self.tracker.count_fault("bad_values", message, bad)
+                refused = True
+        u.gpu_seconds = None
+        if gpu_seconds is not None:
+            u.gpu_seconds, changed = wire_amount(gpu_seconds)
+            if changed:
+                self.tracker.count_fault("bad_values", "llmcost: gpu_seconds is not a number from 0 to 1e9: ignored")
         u.response_model = u.response_id = None
-        u.source = "estimated" if estimated else "provider"
+        if refused:  # not priced: an unknown count would be priced as zero, and the cost understated
+            u.source = "invalid"
+        else:
+            u.source = (
+                "estimated" if estimated is True or (estimated is not False and _truthy(estimated)) else "provider"
+            )
         self.usage = u
         if response_model:
-            self.response_model = response_model
+            self.response_model = self._name(response_model)
         if cost_usd is not None:
-            self.provider_cost = _to_decimal(cost_usd)
+            self.provider_cost = self._cost(cost_usd)
+
+    def _cost(self, cost: Any) -> Decimal | None:
+        try:
+            value = cost if isinstance(cost, Decimal) else Decimal(str(cost))
+            if value.is_finite() and 0 <= value <= _MAX_USD:
+                return value
+        except (InvalidOperation, ValueError, TypeError):
+            pass
+        self.tracker.count_fault("bad_values", f"llmcost: cost_usd={cost!r:.40} is not a cost: priced from the catalog")
+        return None
 
     def __enter__(self) -> Call:
         self._token = _span.set(self)
@@ -145,7 +290,7 @@ class Call:
             return  # the stream records the call when it ends
         if not self.done:  # finish(), inlined
             self.done = True
-            self.tracker._emit(self)
+            self.tracker.write_call(self)
 
     @property
     def model(self) -> str | None:
@@ -171,9 +316,10 @@ class Call:
         ``kind`` picks the chunk reader (``openai_chat``, ``openai_responses``, ``anthropic``, ``ollama``); the
         default, ``generic``, takes the first non-empty chunk as the first token and usage from any chunk carrying it.
         """
-        handler = HANDLERS.get(kind or "generic", HANDLERS["generic"])
+        generic = HANDLERS["generic"]
+        handler = HANDLERS.get(kind, generic) if isinstance(kind, str) else generic
         self._streaming = True
-        self.attrs["stream"] = True
+        self.streamed = True
         if hasattr(chunks, "__aiter__"):
             return RecordedAsyncStream(chunks, self, handler)
         return RecordedStream(chunks, self, handler)
@@ -181,13 +327,14 @@ class Call:
     # -- finishing ----------------------------------------------------------------------------------------------
 
     def finish(self, status: str | None = None) -> None:
-        """Write the record (once; later calls do nothing)."""
+        """Write the record (once; later calls do nothing). ``status`` (``ok``, ``error``, ``cancelled``) is taken
+        when the call has not failed already."""
         if self.done:
             return
         self.done = True
         if status is not None and self.status == "ok":
-            self.status = status
-        self.tracker._emit(self)
+            self.status = self._name(status) or "ok"
+        self.tracker.write_call(self)
 
     async def __aenter__(self) -> Call:
         return self.__enter__()
@@ -196,6 +343,13 @@ class Call:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.__exit__(exc_type, exc, tb)
+
+
+def _truthy(value: Any) -> bool:
+    try:
+        return bool(value)
+    except Exception:
+        return False
 
 
 def _close_inner(inner: Any) -> None:
@@ -226,7 +380,7 @@ def _relay(inner: Any, call: Call, handler: ChunkHandler) -> Generator[Any, None
             try:
                 handler(call, chunk)
             except Exception:
-                call.tracker._count("odd_chunk", "llmcost: could not read a streamed chunk")
+                call.tracker.count_fault("odd_chunk", "llmcost: could not read a streamed chunk")
             yield chunk
     except GeneratorExit:
         call.finish("cancelled")
@@ -246,7 +400,7 @@ async def _arelay(inner: Any, call: Call, handler: ChunkHandler) -> AsyncGenerat
             try:
                 handler(call, chunk)
             except Exception:
-                call.tracker._count("odd_chunk", "llmcost: could not read a streamed chunk")
+                call.tracker.count_fault("odd_chunk", "llmcost: could not read a streamed chunk")
             yield chunk
     except GeneratorExit:
         call.finish("cancelled")

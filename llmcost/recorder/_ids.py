@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from llmcost.recorder._wire import MESSAGE_MAX, wire_text
+
 __all__ = ["describe_error", "iso_ms", "new_span_id", "new_trace_id", "prompt_hash"]
 
 # Span ids are a random 40-bit prefix and a 24-bit counter (cheaper than 64 random bits per call); the prefix is
@@ -98,18 +100,25 @@ def prompt_hash(*parts: Any) -> str | None:
 
 
 def describe_error(exc: BaseException) -> tuple[str, str, int | None]:
-    """(type name, message cut to 300 characters, HTTP status or ``None``)."""
-    status = getattr(exc, "status_code", None)
-    if not isinstance(status, int) or isinstance(status, bool):
-        response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", None)
-        if not isinstance(status, int) or isinstance(status, bool):
+    """(type name, message cut to 300 characters, HTTP status from 100 to 599 or ``None``), as the wire format takes
+    them (an exception's message may hold anything, lone surrogates included)."""
+    status = _status(getattr(exc, "status_code", None))
+    if status is None:
+        try:
+            status = _status(getattr(getattr(exc, "response", None), "status_code", None))
+        except Exception:  # a response whose status is a property that raises
             status = None
     try:
         message = str(exc)
     except Exception:
         message = ""
-    return type(exc).__name__, message[:300], status
+    text, _ = wire_text(message, MESSAGE_MAX)
+    name, _ = wire_text(type(exc).__name__)
+    return name or "Exception", text or "", status
+
+
+def _status(value: Any) -> int | None:
+    return value if type(value) is int and 100 <= value <= 599 else None
 
 
 _V = TypeVar("_V")

@@ -1,0 +1,153 @@
+"""Attribution: who and what a call is for (agent, session, user, workflow, tags, metadata), as one value.
+
+The same six fields can be given to a tracker (its defaults), a wrapped client, an integration (LangChain handler,
+LiteLLM logger), a scope and one call. :class:`Attribution` holds them wherever they are given: it is checked once,
+when it is built (values the wire format would refuse are made into values it takes, and counted), and read on every
+call without further checks.
+
+The merge rule, :meth:`Attribution.over`: a more specific attribution over a less specific one. Its names win where
+it has them, tags join (the base's first, no repeats), metadata merges key by key (its keys win). The layers, least
+specific first: the tracker's defaults, the wrapper's or integration's, the open scopes (outer, then inner), the
+call's own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import msgspec
+
+from llmcost.recorder._wire import METADATA_MAX, TAGS_MAX, clean_json, wire_tags, wire_text
+
+__all__ = ["NO_ATTRIBUTION", "Attribution"]
+
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who and what a call is for. Every field is optional; ``None`` means "not said here".
+
+    Built from any values: a name that is not text is written as its text, a single string given as ``tags`` is one
+    tag, metadata becomes plain JSON (text keys, no cycles, at most 32 levels and 64 KiB); ``fixes`` and
+    ``metadata_fixed`` say whether that happened (a tracker counts it in ``stats.bad_values`` and
+    ``stats.bad_metadata`` when it uses the attribution). ``metadata`` is a read-only view of that JSON.
+    """
+
+    #: The fields given when it is built, in order.
+    FIELDS: ClassVar[tuple[str, ...]] = ("agent", "session_id", "user_id", "workflow", "tags", "metadata")
+
+    agent: str | None = None
+    session_id: str | None = None
+    user_id: str | None = None
+    workflow: str | None = None
+    tags: Sequence[str] | None = None  # kept as a tuple
+    metadata: Mapping[str, Any] | None = None
+    #: How many names and tags had to change to be written.
+    fixes: int = field(default=0, init=False, compare=False, repr=False)
+    #: Whether the metadata had to change to be written.
+    metadata_fixed: bool = field(default=False, init=False, compare=False, repr=False)
+    #: ``metadata`` encoded, as it goes into the line.
+    metadata_json: msgspec.Raw | None = field(default=None, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        fixes = 0
+        for name in ("agent", "session_id", "user_id", "workflow"):
+            value = getattr(self, name)
+            if value is not None:
+                text, changed = wire_text(value)
+                if changed:
+                    object.__setattr__(self, name, text)
+                    fixes += 1
+        tags, changed = wire_tags(self.tags)
+        object.__setattr__(self, "tags", tags)
+        fixes += changed
+        object.__setattr__(self, "fixes", fixes)
+        if self.metadata is not None:
+            given = self.metadata
+            meta, fixed = clean_json(given if isinstance(given, Mapping) else {"value": given})
+            if not isinstance(meta, dict):  # the whole mapping was over the cap
+                meta = {"cut": meta}
+            object.__setattr__(self, "metadata_fixed", fixed or not isinstance(given, Mapping))
+            self._set_metadata(meta)
+
+    def _set_metadata(self, meta: dict[str, Any]) -> None:
+        if meta:
+            object.__setattr__(self, "metadata", MappingProxyType(meta))
+            object.__setattr__(self, "metadata_json", msgspec.Raw(_encoder.encode(meta)))
+        else:
+            object.__setattr__(self, "metadata", None)
+            object.__setattr__(self, "metadata_json", None)
+
+    def __hash__(self) -> int:
+        meta = None if self.metadata_json is None else bytes(self.metadata_json)
+        return hash((self.agent, self.session_id, self.user_id, self.workflow, self.tags, meta))
+
+    def over(self, base: Attribution) -> Attribution:
+        """This attribution over ``base`` (the merge rule of the module docstring)."""
+        if base is NO_ATTRIBUTION:
+            return self
+        if self is NO_ATTRIBUTION:
+            return base
+        tags = self.tags if base.tags is None else base.tags if self.tags is None else _join(base.tags, self.tags)
+        out = _new(
+            base.agent if self.agent is None else self.agent,
+            base.session_id if self.session_id is None else self.session_id,
+            base.user_id if self.user_id is None else self.user_id,
+            base.workflow if self.workflow is None else self.workflow,
+            tags,
+        )
+        if self.metadata is None or base.metadata is None:
+            source = base if self.metadata is None else self
+            object.__setattr__(out, "metadata", source.metadata)
+            object.__setattr__(out, "metadata_json", source.metadata_json)
+            return out
+        merged = {**base.metadata, **self.metadata}
+        assert base.metadata_json is not None
+        assert self.metadata_json is not None
+        if len(base.metadata_json) + len(self.metadata_json) > METADATA_MAX:  # together they may pass the cap
+            cleaned, fixed = clean_json(merged)
+            merged = cleaned if isinstance(cleaned, dict) else {"cut": cleaned}
+            object.__setattr__(out, "metadata_fixed", fixed)
+        out._set_metadata(merged)
+        return out
+
+    def with_metadata(self, **items: Any) -> Attribution:
+        """The same attribution with more metadata (``items`` win over keys it has)."""
+        return Attribution(metadata=items).over(self)
+
+    @property
+    def names(self) -> dict[str, str | None]:
+        """``agent``, ``session_id``, ``user_id`` and ``workflow`` by name."""
+        return {"agent": self.agent, "session_id": self.session_id, "user_id": self.user_id, "workflow": self.workflow}
+
+
+def _new(
+    agent: str | None, session_id: str | None, user_id: str | None, workflow: str | None, tags: Sequence[str] | None
+) -> Attribution:
+    """An attribution from values already checked (a merge of two attributions): no checks again."""
+    out = object.__new__(Attribution)
+    for name, value in (
+        ("agent", agent),
+        ("session_id", session_id),
+        ("user_id", user_id),
+        ("workflow", workflow),
+        ("tags", tags),
+        ("metadata", None),
+        ("fixes", 0),
+        ("metadata_fixed", False),
+        ("metadata_json", None),
+    ):
+        object.__setattr__(out, name, value)
+    return out
+
+
+def _join(first: Iterable[str], then: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([*first, *then]))[:TAGS_MAX]
+
+
+#: No attribution at all: the base every merge starts from.
+NO_ATTRIBUTION = Attribution()
