@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import llmcost
+import llmcost.recorder._call
 import llmcost.recorder._line
 import pricing
 from llmcost.log._writer import reset_warnings
@@ -198,7 +199,9 @@ def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.Mon
     text = FIXTURE.read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")
     clock = [1000.0]
-    monkeypatch.setattr(llmcost.recorder._line, "_monotonic", lambda: clock[0])
+    # One clock for the calls and the recorder: a call's latency and the catalog's re-check both read it.
+    monkeypatch.setattr(llmcost.recorder._line, "_perf", lambda: clock[0])
+    monkeypatch.setattr(llmcost.recorder._call, "_perf", lambda: clock[0])
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=path)
 
     def cost() -> float | None:

@@ -85,15 +85,20 @@ def log_file_name(day: str, index: int = 0) -> str:
 
 
 class Writer:
-    """Base class: ``write(record)`` never raises; ``errors`` counts records that could not be written."""
+    """Base class: ``write(record)`` never raises; ``errors`` counts records that could not be written.
+
+    ``write_line(day, line)`` gets one complete line, newline included, as ``bytes``; a writer whose
+    ``writes_at_once`` is true is done with ``line`` when ``write_line`` returns, and may be handed a ``bytearray``
+    that the recorder reuses for its next line (it saves a copy of every line)."""
 
     errors: int = 0
     written: int = 0
+    writes_at_once = False
 
     def write(self, record: Record) -> None:
         self.write_line(record.ts[:10], encode_record(record))
 
-    def write_line(self, day: str, line: bytes) -> None:
+    def write_line(self, day: str, line: bytes | bytearray) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -113,9 +118,9 @@ class MemoryWriter(Writer):
         self.lines: list[bytes] = []
         self._lock = threading.Lock()
 
-    def write_line(self, day: str, line: bytes) -> None:
+    def write_line(self, day: str, line: bytes | bytearray) -> None:
         with self._lock:
-            self.lines.append(line)
+            self.lines.append(bytes(line))
             self.written += 1
 
     @property
@@ -134,6 +139,8 @@ class FileWriter(Writer):
     ``max_bytes`` caps a file's size (checked before each write, so a file ends at most one line over the cap).
     ``opener`` replaces ``os.open`` for a path (fault injection in tests).
     """
+
+    writes_at_once = True  # one os.write, before write_line returns
 
     def __init__(
         self, directory: str | os.PathLike[str], *, max_bytes: int | None = None, opener: Opener | None = None
@@ -158,7 +165,7 @@ class FileWriter(Writer):
         """The file currently written to, if one is open."""
         return self.directory / log_file_name(self._day, self._index) if self._fd >= 0 else None
 
-    def write_line(self, day: str, line: bytes) -> None:
+    def write_line(self, day: str, line: bytes | bytearray) -> None:
         with self._lock:
             try:
                 fd = self._fd
@@ -171,10 +178,11 @@ class FileWriter(Writer):
                     fd = self._rotate(len(line))
                 if self._torn:  # the file ends mid-line: end that line first, in the same write
                     line = b"\n" + line
+                    self._torn = False
                 n = os.write(fd, line)
                 self._size += n
-                self._torn = n != len(line)
-                if self._torn:  # a short write only happens when the disk fills up mid-line
+                if n != len(line):  # a short write only happens when the disk fills up mid-line
+                    self._torn = True
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 self.written += 1
             except OSError as exc:

@@ -52,6 +52,8 @@ class Attribution:
     metadata_fixed: bool = field(default=False, init=False, compare=False, repr=False)
     #: ``metadata`` encoded, as it goes into the line.
     metadata_json: msgspec.Raw | None = field(default=None, init=False, compare=False, repr=False)
+    #: The line's encoding of this attribution, kept by the line writer (``llmcost.recorder._line``) on first use.
+    line_tail: Any = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         fixes = 0
@@ -140,6 +142,7 @@ def _new(
         ("fixes", 0),
         ("metadata_fixed", False),
         ("metadata_json", None),
+        ("line_tail", None),
     ):
         object.__setattr__(out, name, value)
     return out

@@ -61,12 +61,17 @@ def new_trace_id(span_id: str) -> str:
 def iso_ms(epoch: float) -> str:
     """``2026-01-31T12:00:00.123Z`` for epoch seconds >= 0 (milliseconds truncated); the text up to the second is
     cached, so a call costs one concatenation."""
-    global _last_second
     sec = int(epoch)
     last = _last_second
-    if sec != last[0]:
-        last = _last_second = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
-    return last[1] + _MILLIS[int((epoch - sec) * 1000)]
+    return (last[1] if sec == last[0] else second_text(sec)) + _MILLIS[int((epoch - sec) * 1000)]
+
+
+def second_text(sec: int) -> str:
+    """``2026-01-31T12:00:00`` for epoch second ``sec``, kept as the cached second of :func:`iso_ms`."""
+    global _last_second
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+    _last_second = (sec, text)
+    return text
 
 
 def _enc_hook(obj: Any) -> Any:

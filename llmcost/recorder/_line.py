@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from llmcost.log import MAX_AMOUNT, MAX_LINE, Record, Writer, decode_record, warn_once
+from llmcost.recorder import _ids
 from llmcost.recorder._attribution import Attribution
 from llmcost.recorder._call import Call
-from llmcost.recorder._ids import _MILLIS, iso_ms
+from llmcost.recorder._ids import _MILLIS, iso_ms, second_text
 from llmcost.recorder._usage import ReportedUsage
 from llmcost.recorder._wire import (
     CONTENT_MAX,
@@ -38,7 +39,6 @@ from llmcost.recorder._wire import (
     wire_amount,
     wire_count,
     wire_status,
-    wire_tags,
     wire_text,
 )
 
@@ -50,11 +50,24 @@ __all__ = ["CallWriter", "Line", "Stats"]
 
 _CATALOG_RECHECK_S = 30.0
 _NO_USAGE = ReportedUsage()
-#: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``).
-Line: Any = msgspec.defstruct("Line", [(name, Any) for name in Record.__struct_fields__])
+#: The fields that come from a call's attribution and request details, written as one encoded run (see ``_tail``).
+_TAIL = ("attempt", "fallback_from", "agent", "session_id", "user_id", "workflow", "tags", "metadata")
+#: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``), but
+#: for the run of ``_TAIL``: its first field, ``attempt``, holds the whole run already encoded (a ``msgspec.Raw``
+#: that goes into the line as it is: ``0,"fallback_from":null,"agent":"planner",...,"metadata":null``). The run is
+#: the same for every call of one attribution, so it is encoded once per attribution instead of once per call.
+#: The line keeps Record's keys in Record's order: ``encode_record(decode_record(line)) == line`` (a test checks it).
+Line: Any = msgspec.defstruct(
+    "Line", [(name, Any) for name in Record.__struct_fields__ if name not in _TAIL or name == "attempt"]
+)
+_Tail: Any = msgspec.defstruct("_Tail", [(name, Any) for name in _TAIL])
+#: The run of a line over the size limit (which the caps of ``_wire`` make impossible): the call without its extras.
+_CUT_TAIL = msgspec.Raw(
+    b'0,"fallback_from":null,"agent":null,"session_id":null,"user_id":null,"workflow":null,"tags":null,'
+    b'"metadata":{"cut":"the line passed the size limit"}'
+)
 _encoder = msgspec.json.Encoder()
 _perf = time.perf_counter
-_monotonic = time.monotonic
 _Usage: Any = None  # pricing.Usage, imported with the catalog (keeps ``import llmcost`` light)
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 _NO_PLAN: tuple[Any, float, float] = (None, -math.inf, math.inf)
@@ -115,6 +128,19 @@ class Stats:
         return "Stats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items() if v) + ")"
 
 
+def _tail(attempt: int, fallback_from: str | None, a: Attribution, metadata: Any) -> msgspec.Raw:
+    """The run of ``_TAIL`` fields, encoded, without its first key and the braces."""
+    tail = _Tail(attempt, fallback_from, a.agent, a.session_id, a.user_id, a.workflow, a.tags, metadata)
+    return msgspec.Raw(_encoder.encode(tail)[len(b'{"attempt":') : -1])
+
+
+def _default_tail(a: Attribution) -> msgspec.Raw:
+    """The run for a first attempt that replaces no model, kept on the attribution (computed on its first use)."""
+    tail = _tail(0, None, a, a.metadata_json)
+    object.__setattr__(a, "line_tail", tail)
+    return tail
+
+
 def _text(value: Any) -> tuple[str | None, bool]:
     return wire_text(value)
 
@@ -123,28 +149,13 @@ def _message(value: Any) -> tuple[str | None, bool]:
     return wire_text(value, MESSAGE_MAX)
 
 
-def _attempt(value: Any) -> tuple[int, bool]:
-    count, changed = wire_count(value)
-    return count or 0, changed
-
-
 def _flag(value: Any) -> tuple[bool, bool]:
     return value is True, type(value) is not bool
 
 
-def _tags(value: Any) -> tuple[tuple[str, ...] | None, bool]:
-    return wire_tags(value)
-
-
-def _metadata(value: Any) -> tuple[Any, bool]:
-    if value is None or isinstance(value, msgspec.Raw):  # an Attribution's: checked when it was built
-        return value, False
-    cleaned, changed = clean_json(value if isinstance(value, dict) else {"value": value})
-    return (cleaned if isinstance(cleaned, dict) else {"cut": cleaned}), changed
-
-
 #: How :meth:`CallWriter._repaired` makes each field of a line what the wire format takes (``v``, ``ts``,
-#: ``start_ts`` and ``id`` are the recorder's own, always valid).
+#: ``start_ts`` and ``id`` are the recorder's own, always valid; so is the encoded run of ``_TAIL``, made of an
+#: attribution and request details that were checked when they were given).
 _REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
     **dict.fromkeys(
         (
@@ -162,11 +173,6 @@ _REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
             "price_ref",
             "status",
             "error_type",
-            "fallback_from",
-            "agent",
-            "session_id",
-            "user_id",
-            "workflow",
             "prompt_hash",
         ),
         _text,
@@ -184,9 +190,6 @@ _REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
     **dict.fromkeys(("gpu_seconds", "cost_usd", "latency_ms", "ttft_ms"), wire_amount),
     "stream": _flag,
     "error_message": _message,
-    "attempt": _attempt,
-    "tags": _tags,
-    "metadata": _metadata,
     "http_status": wire_status,
 }
 #: Fields that never hold None on the wire, and what they take when a repair leaves them unknown.
@@ -199,6 +202,7 @@ class CallWriter:
 
     writer: Writer
     stats: Stats
+    _buffers: list[bytearray]
     sinks: tuple[Callable[[bytes], object], ...]
     gpus: float | None
     call_cost_usd: Decimal | None
@@ -210,7 +214,7 @@ class CallWriter:
     _catalog_next: float
     _plans: dict[tuple[str, str | None], tuple[Any, float, float]]
     _plans_catalog: Catalog | None = None
-    _plans_until = 0.0  # monotonic time of the next catalog re-check (0: before the first call)
+    _plans_until = 0.0  # perf_counter time of the next catalog re-check (0: before the first call)
 
     def catalog(self) -> Catalog | None:
         """The catalog used for pricing (the active one is re-checked every 30 s, to follow ``pricing update``)."""
@@ -218,7 +222,7 @@ class CallWriter:
         arg = self._catalog_arg
         if arg is not None and not isinstance(arg, (str, os.PathLike)) and _Usage is not None:
             return arg  # type: ignore[no-any-return]
-        now = _monotonic()
+        now = _perf()
         if self._catalog is None or now >= self._catalog_next:
             self._catalog_next = now + _CATALOG_RECHECK_S
             try:
@@ -252,7 +256,8 @@ class CallWriter:
     def write_call(self, call: Call) -> None:
         """Price, encode and write a finished call (one function: each call saved is ~0.1 µs on every record)."""
         try:
-            elapsed = _perf() - call.t0
+            now = _perf()
+            elapsed = now - call.t0
             wall0 = call.wall0
             ttft = call.ttft
             if (
@@ -261,11 +266,11 @@ class CallWriter:
                 and (ttft is None or 0.0 <= ttft <= _MAX_SECONDS)
             ):
                 end = wall0 + elapsed
-                ts = iso_ms(end)
-                sec = int(wall0)
-                start_ts: str | None = (
-                    ts[:19] + _MILLIS[int((wall0 - sec) * 1000)] if sec == int(end) else iso_ms(wall0)
-                )
+                sec = int(end)
+                last = _ids._last_second  # iso_ms(end), inlined: the text up to the second is cached
+                ts = (last[1] if sec == last[0] else second_text(sec)) + _MILLIS[int((end - sec) * 1000)]
+                sec0 = int(wall0)
+                start_ts: str | None = ts[:19] + _MILLIS[int((wall0 - sec0) * 1000)] if sec0 == sec else iso_ms(wall0)
                 latency_ms: float | None = int(elapsed * 1e6 + 0.5) / 1000  # 3 decimals (round() costs 4x more)
                 ttft_ms = None if ttft is None else int(ttft * 1e6 + 0.5) / 1000
             else:
@@ -285,24 +290,38 @@ class CallWriter:
             # correctly rounded: float(Catalog.price(...).cost_usd). Every other case takes Catalog.price.
             cost: Decimal | None = None
             total = -1
-            model = call.response_model or call.request_model
             source: str | None = u.source
             if source in _UNPRICED:
                 cost_f, status, ref = None, "no_usage", None
                 source = _UNPRICED[source]
             else:
-                if _monotonic() >= self._plans_until:
+                if now >= self._plans_until:  # perf_counter time, as the call's own clock: no second reading
                     self._reset_plans()
                 plan: Any = None
+                model = call.response_model or call.request_model
                 if model is not None and call.provider_cost is None:
                     hit = self._plans.get((model, call.provider))
                     if hit is None or not hit[1] <= end < hit[2]:
                         hit = self._plan(model, call.provider, end)
                     plan = hit[0]
                 if plan is not None:
-                    total = plan.pico_total(
-                        u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning
-                    )
+                    # RatePlan.pico_total, inlined for its common case (no long-context tier, no 1-hour cache
+                    # writes): counts are whole numbers from 0 to 2**53 here (checked when they were given), so
+                    # the only impossible usage is a subset larger than its total, which makes a part negative.
+                    inp = u.input_tokens or 0
+                    if inp <= plan.tier_min and not u.cache_write_1h:
+                        cr = u.cache_read or 0
+                        cw = u.cache_write or 0
+                        rs = u.reasoning or 0
+                        uncached = inp - cr - cw
+                        visible = (u.output_tokens or 0) - rs
+                        if uncached >= 0 and visible >= 0:
+                            p = plan.pico
+                            total = plan.fee + p[0] * uncached + p[1] * cr + p[2] * cw + p[4] * visible + p[5] * rs
+                    else:
+                        total = plan.pico_total(
+                            u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning
+                        )
                 if 0 <= total <= _MAX_PICO:
                     cost_f, status, ref = total / 1_000_000_000_000, "priced", plan.ref
                 else:
@@ -318,9 +337,13 @@ class CallWriter:
             if err is None:
                 err = _NO_ERROR
             a = call.attribution
-            metadata: Any = a.metadata_json
-            if call.content is not None:
-                metadata = self._with_content(a, call.content)
+            if call.attempt == 0 and call.fallback_from is None and call.content is None:
+                tail = a.line_tail
+                if tail is None:
+                    tail = _default_tail(a)
+            else:
+                metadata = a.metadata_json if call.content is None else self._with_content(a, call.content)
+                tail = _tail(call.attempt, call.fallback_from, a, metadata)
             line = Line(
                 1,
                 ts,
@@ -351,35 +374,41 @@ class CallWriter:
                 call.status,
                 err[0],
                 err[1],
-                call.attempt,
-                call.fallback_from,
-                a.agent,
-                a.session_id,
-                a.user_id,
-                a.workflow,
-                a.tags,
-                metadata,
+                tail,
                 call.prompt_hash,
                 err[2],
             )
+            # Encoded into a buffer taken from a pool (list.pop and append are atomic: each thread gets its own)
+            # and reused: a line costs no new bytes object when the writer is done with it at once (a file).
+            buffers = self._buffers
             try:
-                data = _encoder.encode(line)
+                buf = buffers.pop()
+            except IndexError:
+                buf = bytearray()
+            try:
+                _encoder.encode_into(line, buf)
             except Exception:  # text that is not valid Unicode (a lone surrogate), an object JSON does not know
-                data = b""
-            if not 0 < len(data) < MAX_LINE:  # the newline makes it MAX_LINE at most
-                data = self._repaired(line)
-            data += b"\n"
-            self.writer.write_line(ts[:10], data)
+                buf.clear()
+            if not 0 < len(buf) < MAX_LINE:  # the newline makes it MAX_LINE at most
+                buf[:] = self._repaired(line)
+            buf += b"\n"
+            writer = self.writer
+            data = None
+            if writer.writes_at_once:
+                writer.write_line(ts[:10], buf)
+            else:
+                writer.write_line(ts[:10], data := bytes(buf))
             self.stats.calls += 1
             if self.sinks:
-                self._to_sinks(data)
+                self._to_sinks(data or bytes(buf))
             if total >= 0 and (call.scopes or self._ledger is not None or self.call_cost_usd is not None):
                 cost = Decimal(total).scaleb(-12, _EXACT)  # the exact Decimal, built only when something sums it
             if call.scopes:
                 for s in call.scopes:
                     s.add(line, cost)
             if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
-                self._after(line, data, cost)
+                self._after(line, a, data or bytes(buf), cost)
+            buffers.append(buf)
         except Exception as exc:  # a bug of the recorder itself must not reach the user
             self.count_fault("internal_errors", f"llmcost: could not record a call: {type(exc).__name__}: {exc}")
 
@@ -407,32 +436,23 @@ class CallWriter:
         """The line with every field made what the wire format takes; what changed is counted."""
         values = []
         changed = 0
-        meta_changed = False
         for name, value in zip(Line.__struct_fields__, msgspec.structs.astuple(line)):
             repair = _REPAIRS.get(name)
             if repair is None:
                 values.append(value)
                 continue
             good, fixed = repair(value)
-            if name == "metadata":
-                meta_changed = fixed
-            else:
-                changed += fixed
+            changed += fixed
             values.append(_NOT_NULL.get(name) if good is None else good)
         fixed_line = Line(*values)
         data = _encoder.encode(fixed_line)
         if len(data) >= MAX_LINE:  # cannot happen within the caps of _wire; if it did, keep the call, not its extras
-            fixed_line.metadata, fixed_line.tags = {"cut": "the line passed the size limit"}, None
+            fixed_line.attempt = _CUT_TAIL
             data = _encoder.encode(fixed_line)
-            meta_changed = True
+            self.count_fault("bad_metadata", "llmcost: a line over the size limit was written without its attribution")
         if changed:
-            self.count_fault(
-                "bad_values", "llmcost: a value the wire format refuses was written in a form it takes", changed
-            )
-        if meta_changed:
-            self.count_fault(
-                "bad_metadata", "llmcost: metadata is not JSON as given; written as the plain JSON closest to it"
-            )
+            message = "llmcost: a value the wire format refuses was written in a form it takes"
+            self.count_fault("bad_values", message, changed)
         return data
 
     def _reset_plans(self) -> None:
@@ -441,7 +461,7 @@ class CallWriter:
         if catalog is not self._plans_catalog or not hasattr(self, "_plans"):
             self._plans_catalog = catalog
             self._plans = {}
-        self._plans_until = _monotonic() + _CATALOG_RECHECK_S
+        self._plans_until = _perf() + _CATALOG_RECHECK_S
 
     def _plan(self, model: str, provider: str | None, at: float) -> tuple[Any, float, float]:
         """Look up and memoise the rate plan of (model, provider) at ``at``; ``(None, ...)`` means the slow path."""
@@ -465,9 +485,9 @@ class CallWriter:
             except Exception as exc:
                 self.count_fault("hook_errors", f"llmcost: a record sink raised {type(exc).__name__}: {exc}")
 
-    def _after(self, line: Any, data: bytes, cost: Decimal) -> None:
+    def _after(self, line: Any, a: Attribution, data: bytes, cost: Decimal) -> None:
         if self._ledger is not None:
-            self._ledger.add_own(line.id, line.ts[:10], cost, line.agent, line.session_id, line.user_id)
+            self._ledger.add_own(line.id, line.ts[:10], cost, a.agent, a.session_id, a.user_id)
         if self.call_cost_usd is not None and cost > self.call_cost_usd:
             if self.on_call_cost is None:
                 warn_once("call_cost", f"llmcost: a call cost ${cost} (threshold ${self.call_cost_usd})")

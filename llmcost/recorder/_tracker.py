@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from llmcost.log import FileWriter, MemoryWriter, Record, Writer
 from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
@@ -26,14 +26,30 @@ from llmcost.recorder._scope import Scope, _scopes, scoped
 from llmcost.recorder._wire import wire_amount
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from pricing import Catalog
 
-__all__ = ["Tracker", "configure", "get_tracker"]
+__all__ = ["TraceOptions", "Tracker", "configure", "get_tracker"]
 
-# Defaults of Tracker.trace, compared by identity on every call (cheaper than ==, and never runs a caller's __eq__).
-_CHAT = "chat"
-_SDK = "sdk"
-_ZERO = 0
+
+class TraceOptions(TypedDict, total=False):
+    """The keyword options of :meth:`Tracker.trace` (all optional)."""
+
+    messages: Any
+    operation: str
+    source: str
+    server_address: str | None
+    stream: bool
+    attempt: int
+    fallback_from: str | None
+    agent: str | None
+    session_id: str | None
+    user_id: str | None
+    workflow: str | None
+    tags: Sequence[str] | None
+    metadata: Mapping[str, Any] | None
+    gpus: float | None
 
 
 def _attribution(agent: Any, session_id: Any, user_id: Any, workflow: Any, tags: Any, metadata: Any) -> Attribution:
@@ -91,6 +107,7 @@ class Tracker(CallWriter):
         self.on_call_cost = on_call_cost
         self.gpus = wire_amount(gpus)[0]
         self.sinks: tuple[Callable[[bytes], object], ...] = ()
+        self._buffers: list[bytearray] = []
         self._sinks_lock = threading.Lock()
         self._catalog_arg = catalog
         self._catalog: Catalog | None = None
@@ -100,17 +117,38 @@ class Tracker(CallWriter):
 
     # -- public API ---------------------------------------------------------------------------------------------
 
-    def trace(
+    def trace(self, model: str | None = None, provider: str | None = None, **options: Unpack[TraceOptions]) -> Call:
+        """A call to record: ``with tracker.trace(model=..., provider=...) as call: call.record(resp)``.
+
+        Works as ``async with`` too. Keyword options (:class:`TraceOptions`): ``messages`` (never logged; gives
+        the call its ``prompt_hash``), ``operation`` (``chat``), ``source`` (``sdk``), ``server_address``,
+        ``stream``, ``attempt`` and ``fallback_from`` (your own retries and fallbacks), ``gpus`` (for GPU-time
+        pricing), and the call's own attribution: ``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
+        ``metadata``.
+
+        Raises :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached; never
+        anything else for odd values: what the wire format would refuse is written in a form it takes and counted in
+        ``stats``.
+        """
+        # The options arrive as **options rather than keyword-only parameters: a call that gives none (the common
+        # case) then skips looking up fifteen keyword defaults by name, and goes straight to its Call.
+        if options:
+            return self._trace(model, provider, **options)
+        if self.budgets or _scopes.get():
+            return self.begin(model, provider)
+        return Call(self, model, provider, self.attribution)
+
+    def _trace(
         self,
-        model: str | None = None,
-        provider: str | None = None,
+        model: str | None,
+        provider: str | None,
         *,
         messages: Any = None,
-        operation: str = _CHAT,
-        source: str = _SDK,
+        operation: str | None = None,
+        source: str | None = None,
         server_address: str | None = None,
-        stream: bool = False,
-        attempt: int = _ZERO,
+        stream: bool | None = None,
+        attempt: int | None = None,
         fallback_from: str | None = None,
         agent: str | None = None,
         session_id: str | None = None,
@@ -120,41 +158,21 @@ class Tracker(CallWriter):
         metadata: Mapping[str, Any] | None = None,
         gpus: float | None = None,
     ) -> Call:
-        """A call to record: ``with tracker.trace(model=..., provider=...) as call: call.record(resp)``.
-
-        Works as ``async with`` too. ``messages`` (never logged) gives the call its ``prompt_hash``. Raises
-        :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached; never anything
-        else: values the wire format would refuse are written in a form it takes and counted in ``stats``.
-        """
+        """:meth:`trace` with options."""
         own = None
-        if (
-            agent is not None
-            or session_id is not None
-            or user_id is not None
-            or workflow is not None
-            or tags is not None
-            or metadata is not None
-        ):
-            own = self.adopt(Attribution(agent, session_id, user_id, workflow, tags, metadata))
+        given = (agent, session_id, user_id, workflow, tags, metadata)
+        if any(value is not None for value in given):
+            own = self.adopt(Attribution(*given))
         call = self.begin(model, provider, own)
-        if (
-            operation is not _CHAT
-            or source is not _SDK
-            or server_address is not None
-            or stream is not False
-            or attempt is not _ZERO
-            or fallback_from is not None
-            or gpus is not None
-        ):
-            call.set_request(
-                operation=operation,
-                source=source,
-                server_address=server_address,
-                stream=stream,
-                attempt=attempt,
-                fallback_from=fallback_from if call.fallback_from is None else None,  # a downgrade says it first
-                gpus=gpus,
-            )
+        call.set_request(
+            operation=operation,
+            source=source,
+            server_address=server_address,
+            stream=stream,
+            attempt=attempt,
+            fallback_from=fallback_from if call.fallback_from is None else None,  # a downgrade says it first
+            gpus=gpus,
+        )
         if messages is not None:
             call.prompt_hash = prompt_hash(messages)
             if self.capture_content:
