@@ -14,9 +14,11 @@ from urllib.parse import urlsplit
 
 from llmcost.recorder import (
     NO_ATTRIBUTION,
+    PLAIN_REQUEST,
     Attribution,
     BudgetExceeded,
     Call,
+    Request,
     Tracker,
     get_tracker,
     prompt_hash,
@@ -109,15 +111,16 @@ class WrapContext:
         self.provider = provider
         self.server = server
         self.source = source
-        self.own, self.request = _split(tracker, given)
+        self.own, self.details = _split(tracker, given)
         self._under: tuple[Attribution, Attribution] | None = None  # (tracker's, own over it), worked out once
+        self._requests: dict[str, Request] = {}  # one per operation, checked once
 
     def derive(self, given: dict[str, Any]) -> WrapContext:
         """The same client with more attribution and request details."""
         ctx = WrapContext.__new__(WrapContext)
         ctx.tracker, ctx.provider, ctx.server, ctx.source = self.tracker, self.provider, self.server, self.source
-        own, request = _split(self.tracker, given)
-        ctx.own, ctx.request, ctx._under = own.over(self.own), {**self.request, **request}, None
+        own, details = _split(self.tracker, given)
+        ctx.own, ctx.details, ctx._under, ctx._requests = own.over(self.own), {**self.details, **details}, None, {}
         return ctx
 
     @property
@@ -133,14 +136,17 @@ class WrapContext:
         """Begin a call; ``None`` if the recorder itself failed (the request then goes out unrecorded)."""
         try:
             call = self.tracker.begin(model if isinstance(model, str) else None, self.provider, None, self.attribution)
-            call.set_request(
-                operation=operation,
-                source=self.source,
-                server_address=self.server,
-                stream=stream,
-                prompt_hash=prompt_hash(*request),
-                **self.request,
-            )
+            details = self._requests.get(operation)
+            if details is None:
+                checked = call.checked_request(
+                    operation=operation, source=self.source, server_address=self.server, **self.details
+                )
+                details = self._requests[operation] = PLAIN_REQUEST.replace(**checked)
+            if call.request is not PLAIN_REQUEST:  # a budget downgraded the model: keep what it replaced
+                details = details.replace(fallback_from=call.request.fallback_from)
+            call.request = details
+            call.streamed = stream
+            call.prompt_hash = prompt_hash(*request)
             if self.tracker.capture_content:
                 call.content = {"input": request}
             return call

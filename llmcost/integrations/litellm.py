@@ -335,9 +335,9 @@ class LlmcostLogger(CustomLogger):
             stream=kwargs.get("stream") is True,
             attempt=attempt,
             fallback_from=fallback_from,
+            usage_hint=llm_provider if isinstance(llm_provider, str) else provider,
             prompt_hash=prompt_hash(messages),
         )
-        call.usage_hint = llm_provider if isinstance(llm_provider, str) else provider
         if parent is not None:
             call.trace_id, call.parent_id = parent.trace_id, parent.id
         else:

@@ -51,6 +51,7 @@ def _after_fork() -> None:
     _forks += 1
     for writer in list(_writers):  # a lock held by a thread of the parent would never be released here
         writer._lock = threading.Lock()
+        writer._plain_day = ""  # the child opens its own descriptor
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -154,6 +155,9 @@ class FileWriter(Writer):
         self._fd = -1
         self._size = 0  # bytes in the current file as last seen (own writes added)
         self._torn = False  # the current file ends without a newline: the next write starts with one
+        #: The day whose file is open and needs nothing but a write (this process's descriptor, no size cap, not
+        #: torn); "" when the next write must look first.
+        self._plain_day = ""
         self._next_open = 0.0
         self._fork = _forks
         _writers.add(self)
@@ -167,26 +171,45 @@ class FileWriter(Writer):
 
     def write_line(self, day: str, line: bytes | bytearray) -> None:
         with self._lock:
-            try:
-                fd = self._fd
-                if fd < 0 or day != self._day or self._fork != _forks:
-                    fd = self._switch(day)  # new day, first write, after a fork, or retrying a failed open
-                    if fd < 0:
-                        self._drop("open")
-                        return
-                if self.max_bytes is not None and self._size + len(line) > self.max_bytes:
-                    fd = self._rotate(len(line))
-                if self._torn:  # the file ends mid-line: end that line first, in the same write
-                    line = b"\n" + line
-                    self._torn = False
-                n = os.write(fd, line)
-                self._size += n
-                if n != len(line):  # a short write only happens when the disk fills up mid-line
-                    self._torn = True
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                self.written += 1
-            except OSError as exc:
-                self._drop(exc)
+            if day == self._plain_day:  # the common case: one system call and nothing else
+                try:
+                    n = os.write(self._fd, line)
+                except OSError as exc:
+                    self._drop(exc)
+                    return
+                if n == len(line):
+                    self.written += 1
+                    return
+                self._plain_day = ""
+                self._torn = True  # a short write: the disk filled up mid-line
+                self._drop(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+                return
+            self._write(day, line)
+
+    def _write(self, day: str, line: bytes | bytearray) -> None:
+        """A write that first opens, switches, rotates or repairs the file as needed."""
+        try:
+            fd = self._fd
+            if fd < 0 or day != self._day or self._fork != _forks:
+                fd = self._switch(day)  # new day, first write, after a fork, or retrying a failed open
+                if fd < 0:
+                    self._drop("open")
+                    return
+            if self.max_bytes is not None and self._size + len(line) > self.max_bytes:
+                fd = self._rotate(len(line))
+            if self._torn:  # the file ends mid-line: end that line first, in the same write
+                line = b"\n" + line
+                self._torn = False
+            n = os.write(fd, line)
+            self._size += n
+            if n != len(line):  # a short write only happens when the disk fills up mid-line
+                self._torn = True
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self.written += 1
+            if self.max_bytes is None:
+                self._plain_day = day
+        except OSError as exc:
+            self._drop(exc)
 
     def _drop(self, cause: OSError | str) -> None:
         self.errors += 1
@@ -241,6 +264,7 @@ class FileWriter(Writer):
         return best
 
     def _close_fd(self) -> None:
+        self._plain_day = ""
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)

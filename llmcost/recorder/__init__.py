@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
 from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning
-from llmcost.recorder._call import Call, CallSink, RecordedAsyncStream, RecordedStream, current_call
+from llmcost.recorder._call import (
+    PLAIN_REQUEST,
+    Call,
+    CallSink,
+    RecordedAsyncStream,
+    RecordedStream,
+    Request,
+    current_call,
+)
 from llmcost.recorder._chunks import HANDLERS, ChunkHandler, StreamedCall
 from llmcost.recorder._ids import iso_ms, prompt_hash, restore
 from llmcost.recorder._line import Stats
@@ -28,6 +36,7 @@ from llmcost.recorder._usage import ReportedUsage, extract, extract_usage, from_
 __all__ = [
     "HANDLERS",
     "NO_ATTRIBUTION",
+    "PLAIN_REQUEST",
     "Attribution",
     "Budget",
     "BudgetExceeded",
@@ -38,6 +47,7 @@ __all__ = [
     "RecordedAsyncStream",
     "RecordedStream",
     "ReportedUsage",
+    "Request",
     "Scope",
     "Stats",
     "StreamedCall",

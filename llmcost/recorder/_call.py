@@ -27,11 +27,10 @@ from llmcost.recorder._scope import Scope
 from llmcost.recorder._usage import ReportedUsage, extract
 from llmcost.recorder._wire import NAME_MAX, wire_amount, wire_count, wire_text
 
-__all__ = ["Call", "CallSink", "RecordedAsyncStream", "RecordedStream", "current_call"]
+__all__ = ["PLAIN_REQUEST", "Call", "CallSink", "RecordedAsyncStream", "RecordedStream", "Request", "current_call"]
 
 _CANCELLED = ("CancelledError", "GeneratorExit", "KeyboardInterrupt")
 _time = time.time
-_new = object.__new__
 _perf = time.perf_counter
 _NAME_MAX = NAME_MAX
 _MAX_COUNT = MAX_COUNT
@@ -57,6 +56,45 @@ class CallSink(Protocol):
         """Count ``n`` faults in ``stats`` (``counter``) and warn once with ``message``."""
 
 
+class Request:
+    """What a call's request is beyond its model and provider: the kind of call, who sends it and where, which
+    attempt, the model it replaces, its GPUs, whose usage shapes to read. Immutable and shared: every call starts
+    from :data:`PLAIN_REQUEST`, and a wrapped client keeps one per operation. Values are checked where they are
+    given (:meth:`Call.set_request`)."""
+
+    __slots__ = ("attempt", "fallback_from", "gpus", "operation", "server_address", "source", "usage_hint")
+
+    def __init__(
+        self,
+        operation: str = "chat",
+        source: str = "sdk",
+        server_address: str | None = None,
+        attempt: int = 0,
+        fallback_from: str | None = None,
+        gpus: float | None = None,
+        usage_hint: str | None = None,
+    ) -> None:
+        self.operation = operation
+        self.source = source
+        self.server_address = server_address
+        self.attempt = attempt
+        self.fallback_from = fallback_from
+        self.gpus = gpus
+        self.usage_hint = usage_hint
+
+    def replace(self, **changes: Any) -> Request:
+        """A copy with ``changes`` (values already checked)."""
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return Request(**{**fields, **changes})
+
+    def __repr__(self) -> str:
+        return "Request(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__) + ")"
+
+
+#: The request details of a call nobody said anything about.
+PLAIN_REQUEST = Request()
+
+
 class Call:
     """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
     (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status.
@@ -68,26 +106,20 @@ class Call:
     __slots__ = (
         "_streaming",
         "_token",
-        "_usage_hint",
-        "attempt",
         "attribution",
         "content",
         "done",
         "error",
-        "fallback_from",
-        "gpus",
         "id",
-        "operation",
         "parent_id",
         "prompt_hash",
         "provider",
         "provider_cost",
+        "request",
         "request_model",
         "response_id",
         "response_model",
         "scopes",
-        "server_address",
-        "source",
         "status",
         "streamed",
         "t0",
@@ -117,12 +149,11 @@ class Call:
         else:
             self.trace_id = parent.trace_id
             self.parent_id = parent.id
-        if (model is not None and (type(model) is not str or len(model) > _NAME_MAX)) or (
-            provider is not None and (type(provider) is not str or len(provider) > _NAME_MAX)
-        ):
-            model, provider = self._name(model), self._name(provider)
-        self.request_model = model
-        self.provider = provider
+        if type(model) is str and type(provider) is str and len(model) + len(provider) <= _NAME_MAX:
+            self.request_model: str | None = model
+            self.provider: str | None = provider
+        else:  # None, not text, or long
+            self.request_model, self.provider = self._name(model), self._name(provider)
         self.attribution = attribution
         self.scopes = scopes
         self.usage: ReportedUsage | None = None
@@ -134,15 +165,9 @@ class Call:
         self.error: tuple[str, str, int | None] | None = None
         self.content: dict[str, Any] | None = None
         self.done = False
-        self.operation = "chat"
-        self.source = "sdk"
-        self.server_address: str | None = None
+        self.request = PLAIN_REQUEST
         self.streamed = False
-        self.attempt = 0
-        self.fallback_from: str | None = None
-        self.gpus: float | None = None
         self.prompt_hash: str | None = None
-        self._usage_hint: str | None = None
         self._streaming = False
         self._token: contextvars.Token[Call | None] | None = None
         self.wall0 = _time()
@@ -157,11 +182,31 @@ class Call:
     @property
     def usage_hint(self) -> str | None:
         """Whose usage shapes :meth:`record` and stream chunks are read as (default: the provider)."""
-        return self._usage_hint or self.provider
+        return self.request.usage_hint or self.provider
 
-    @usage_hint.setter
-    def usage_hint(self, value: str | None) -> None:
-        self._usage_hint = value
+    @property
+    def operation(self) -> str:
+        return self.request.operation
+
+    @property
+    def source(self) -> str:
+        return self.request.source
+
+    @property
+    def server_address(self) -> str | None:
+        return self.request.server_address
+
+    @property
+    def attempt(self) -> int:
+        return self.request.attempt
+
+    @property
+    def fallback_from(self) -> str | None:
+        return self.request.fallback_from
+
+    @property
+    def gpus(self) -> float | None:
+        return self.request.gpus
 
     def set_request(
         self,
@@ -173,31 +218,47 @@ class Call:
         attempt: Any = None,
         fallback_from: Any = None,
         gpus: Any = None,
+        usage_hint: Any = None,
         prompt_hash: str | None = None,
     ) -> None:
         """Details of the request (what is not given keeps its value), written as the wire format takes them."""
-        if operation is not None:
-            self.operation = self._name(operation) or "chat"
-        if source is not None:
-            self.source = self._name(source) or "sdk"
-        if server_address is not None:
-            self.server_address = self._name(server_address)
+        changes = self.checked_request(
+            operation=operation,
+            source=source,
+            server_address=server_address,
+            attempt=attempt,
+            fallback_from=fallback_from,
+            gpus=gpus,
+            usage_hint=usage_hint,
+        )
+        if changes:
+            self.request = self.request.replace(**changes)
         if stream is not None:
-            self.streamed = stream is True or (stream is not False and bool(stream))
-        if attempt is not None:
-            count, changed = wire_count(attempt)
-            if changed:
-                self.tracker.count_fault("bad_values", f"llmcost: attempt {attempt!r:.40} is not a count: written as 0")
-            self.attempt = count or 0
-        if fallback_from is not None:
-            self.fallback_from = self._name(fallback_from)
-        if gpus is not None:
-            amount, changed = wire_amount(gpus)
-            if changed:
-                self.tracker.count_fault("bad_values", f"llmcost: gpus={gpus!r:.40} is not a number: ignored")
-            self.gpus = amount
+            self.streamed = stream is True or (stream is not False and _truthy(stream))
         if prompt_hash is not None:
             self.prompt_hash = prompt_hash
+
+    def checked_request(self, **given: Any) -> dict[str, Any]:
+        """The request details given (``None``: not given), as the wire format takes them; faults are counted."""
+        out: dict[str, Any] = {}
+        for name, value in given.items():
+            if value is None:
+                continue
+            if name == "attempt":
+                count, changed = wire_count(value)
+                if changed:
+                    self.tracker.count_fault(
+                        "bad_values", f"llmcost: attempt {value!r:.40} is not a count: written as 0"
+                    )
+                out[name] = count or 0
+            elif name == "gpus":
+                amount, changed = wire_amount(value)
+                if changed:
+                    self.tracker.count_fault("bad_values", f"llmcost: gpus={value!r:.40} is not a number: ignored")
+                out[name] = amount
+            else:
+                out[name] = self._name(value) or _DEFAULTS.get(name)
+        return out
 
     def set_attribution(self, **given: Any) -> None:
         """More attribution for this call (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
@@ -235,20 +296,11 @@ class Call:
 
         A count that is not a whole number from 0 to 2**53 is recorded as unknown (a whole float such as ``100.0``
         as its integer); what had to change is counted in ``tracker.stats.bad_values``. Never raises."""
-        u = _new(ReportedUsage)  # every slot is set below: ReportedUsage.__init__ would only set them twice
-        counts = (
-            input_tokens,
-            output_tokens,
-            cache_read_input_tokens,
-            cache_creation_input_tokens,
-            cache_creation_1h_input_tokens,
-            reasoning_output_tokens,
-        )
         # The common case in one expression: every count None or an int, and the OR of them from 0 to 2**53 (it is
         # negative if one of them is, and passes 2**53 if one of them does). Anything else goes through wire_count.
         if (
-            (input_tokens is None or type(input_tokens) is int)
-            and (output_tokens is None or type(output_tokens) is int)
+            (type(input_tokens) is int or input_tokens is None)
+            and (type(output_tokens) is int or output_tokens is None)
             and (cache_read_input_tokens is None or type(cache_read_input_tokens) is int)
             and (cache_creation_input_tokens is None or type(cache_creation_input_tokens) is int)
             and (cache_creation_1h_input_tokens is None or type(cache_creation_1h_input_tokens) is int)
@@ -261,37 +313,60 @@ class Call:
             | (cache_creation_1h_input_tokens or 0)
             | (reasoning_output_tokens or 0)
             < _MAX_COUNT
+            and gpu_seconds is None
+            and estimated is False
         ):
-            u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning = counts
-            refused = False
-        else:
-            checked = [wire_count(c) for c in counts]
-            (u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning) = (
-                value for value, _ in checked
+            self.usage = ReportedUsage(
+                input_tokens,
+                output_tokens,
+                cache_read_input_tokens,
+                cache_creation_input_tokens,
+                cache_creation_1h_input_tokens,
+                reasoning_output_tokens,
+                None,
+                None,
+                None,
+                "provider",
             )
-            bad = sum(changed for _, changed in checked)
-            refused = bad > 0
-            if bad:
-                message = "llmcost: a token count that is not a whole number from 0 to 2**53 was recorded as unknown"
-                self.tracker.count_fault("bad_values", message, bad)
-                refused = True
-        u.gpu_seconds = None
+        else:
+            self.usage = self._checked_usage(
+                input_tokens,
+                output_tokens,
+                cache_read_input_tokens,
+                cache_creation_input_tokens,
+                cache_creation_1h_input_tokens,
+                reasoning_output_tokens,
+                gpu_seconds,
+                estimated,
+            )
+        if response_model:
+            self.response_model = self._name(response_model)
+        if cost_usd is not None:
+            self.provider_cost = self._cost(cost_usd)
+
+    def _checked_usage(self, *given: Any) -> ReportedUsage:
+        """:meth:`set_usage`'s counts made what the wire format takes (refused ones unknown, and counted)."""
+        checked = [wire_count(c) for c in given[:6]]
+        u = ReportedUsage()
+        u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning = (
+            value for value, _ in checked
+        )
+        bad = sum(changed for _, changed in checked)
+        if bad:
+            message = "llmcost: a token count that is not a whole number from 0 to 2**53 was recorded as unknown"
+            self.tracker.count_fault("bad_values", message, bad)
+        gpu_seconds, estimated = given[6:]
         if gpu_seconds is not None:
             u.gpu_seconds, changed = wire_amount(gpu_seconds)
             if changed:
                 self.tracker.count_fault("bad_values", "llmcost: gpu_seconds is not a number from 0 to 1e9: ignored")
-        u.response_model = u.response_id = None
-        if refused:  # not priced: an unknown count would be priced as zero, and the cost understated
+        if bad:  # not priced: an unknown count would be priced as zero, and the cost understated
             u.source = "invalid"
         else:
             u.source = (
                 "estimated" if estimated is True or (estimated is not False and _truthy(estimated)) else "provider"
             )
-        self.usage = u
-        if response_model:
-            self.response_model = self._name(response_model)
-        if cost_usd is not None:
-            self.provider_cost = self._cost(cost_usd)
+        return u
 
     def _cost(self, cost: Any) -> Decimal | None:
         try:
@@ -376,6 +451,9 @@ class Call:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.__exit__(exc_type, exc, tb)
+
+
+_DEFAULTS = {"operation": "chat", "source": "sdk"}
 
 
 def _truthy(value: Any) -> bool:

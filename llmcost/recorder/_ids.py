@@ -35,9 +35,9 @@ def _reseed() -> None:
 _reseed()
 os.register_at_fork(after_in_child=_reseed)
 
-#: (epoch second, "YYYY-MM-DDTHH:MM:SS") of the last timestamp formatted: one tuple, so threads never pair a
-#: second with another second's text.
-_last_second: tuple[int, str] = (-1, "")
+#: (epoch second, "YYYY-MM-DDTHH:MM:SS", "YYYY-MM-DD") of the last timestamp formatted: one tuple, so threads never
+#: pair a second with another second's text.
+_last_second: tuple[int, str, str] = (-1, "", "")
 _MILLIS = tuple([".%03dZ" % i for i in range(1000)])  # noqa: UP031 (fastest to build: import time counts)
 
 
@@ -63,15 +63,18 @@ def iso_ms(epoch: float) -> str:
     cached, so a call costs one concatenation."""
     sec = int(epoch)
     last = _last_second
-    return (last[1] if sec == last[0] else second_text(sec)) + _MILLIS[int((epoch - sec) * 1000)]
+    if sec != last[0]:
+        last = second_of(sec)
+    return last[1] + _MILLIS[int((epoch - sec) * 1000)]
 
 
-def second_text(sec: int) -> str:
-    """``2026-01-31T12:00:00`` for epoch second ``sec``, kept as the cached second of :func:`iso_ms`."""
+def second_of(sec: int) -> tuple[int, str, str]:
+    """(``sec``, ``2026-01-31T12:00:00``, ``2026-01-31``) for epoch second ``sec``, kept as the cached second of
+    :func:`iso_ms`."""
     global _last_second
     text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
-    _last_second = (sec, text)
-    return text
+    _last_second = last = (sec, text, text[:10])
+    return last
 
 
 def _enc_hook(obj: Any) -> Any:

@@ -30,11 +30,10 @@ from llmcost.log import MAX_AMOUNT, MAX_LINE, Record, Writer, decode_record, war
 from llmcost.recorder import _ids
 from llmcost.recorder._attribution import Attribution
 from llmcost.recorder._call import Call
-from llmcost.recorder._ids import _MILLIS, iso_ms, second_text
+from llmcost.recorder._ids import _MILLIS, iso_ms, second_of
 from llmcost.recorder._usage import ReportedUsage
 from llmcost.recorder._wire import (
     CONTENT_MAX,
-    MESSAGE_MAX,
     clean_json,
     wire_amount,
     wire_count,
@@ -50,17 +49,20 @@ __all__ = ["CallWriter", "Line", "Stats"]
 
 _CATALOG_RECHECK_S = 30.0
 _NO_USAGE = ReportedUsage()
-#: The fields that come from a call's attribution and request details, written as one encoded run (see ``_tail``).
+#: Runs of fields written as one encoded value: the call's outcome (the same for every call that succeeds), and its
+#: request details and attribution (the same for every call of one attribution).
+_OUTCOME = ("status", "error_type", "error_message")
 _TAIL = ("attempt", "fallback_from", "agent", "session_id", "user_id", "workflow", "tags", "metadata")
+_RUNS = {*_OUTCOME[1:], *_TAIL[1:]}
 #: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``), but
-#: for the run of ``_TAIL``: its first field, ``attempt``, holds the whole run already encoded (a ``msgspec.Raw``
-#: that goes into the line as it is: ``0,"fallback_from":null,"agent":"planner",...,"metadata":null``). The run is
-#: the same for every call of one attribution, so it is encoded once per attribution instead of once per call.
-#: The line keeps Record's keys in Record's order: ``encode_record(decode_record(line)) == line`` (a test checks it).
-Line: Any = msgspec.defstruct(
-    "Line", [(name, Any) for name in Record.__struct_fields__ if name not in _TAIL or name == "attempt"]
-)
+#: for the runs above: the first field of a run holds the whole run already encoded (a ``msgspec.Raw``, which goes
+#: into the line as it is: ``0,"fallback_from":null,"agent":"planner",...,"metadata":null``), so it is encoded once
+#: instead of once per call, and the line stays at 30 fields (a call with more positional arguments compiles to a
+#: slower form). The line keeps Record's keys in Record's order: ``encode_record(decode_record(line)) == line``.
+Line: Any = msgspec.defstruct("Line", [(name, Any) for name in Record.__struct_fields__ if name not in _RUNS])
+_Outcome: Any = msgspec.defstruct("_Outcome", [(name, Any) for name in _OUTCOME])
 _Tail: Any = msgspec.defstruct("_Tail", [(name, Any) for name in _TAIL])
+_OK = msgspec.Raw(b'"ok","error_type":null,"error_message":null')
 #: The run of a line over the size limit (which the caps of ``_wire`` make impossible): the call without its extras.
 _CUT_TAIL = msgspec.Raw(
     b'0,"fallback_from":null,"agent":null,"session_id":null,"user_id":null,"workflow":null,"tags":null,'
@@ -71,7 +73,6 @@ _perf = time.perf_counter
 _Usage: Any = None  # pricing.Usage, imported with the catalog (keeps ``import llmcost`` light)
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 _NO_PLAN: tuple[Any, float, float] = (None, -math.inf, math.inf)
-_NO_ERROR = (None, None, None)
 #: Usage that is not priced, and the ``usage_source`` it is written with: nothing found, a response that could not be
 #: read, counts that were refused (an unknown count priced as zero would understate the cost).
 _UNPRICED = {"none": "none", "error": "none", "invalid": "partial"}
@@ -128,6 +129,11 @@ class Stats:
         return "Stats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items() if v) + ")"
 
 
+def _outcome(status: str, error_type: str | None, error_message: str | None) -> msgspec.Raw:
+    """The run of ``_OUTCOME`` fields, encoded, without its first key and the braces."""
+    return msgspec.Raw(_encoder.encode(_Outcome(status, error_type, error_message))[len(b'{"status":') : -1])
+
+
 def _tail(attempt: int, fallback_from: str | None, a: Attribution, metadata: Any) -> msgspec.Raw:
     """The run of ``_TAIL`` fields, encoded, without its first key and the braces."""
     tail = _Tail(attempt, fallback_from, a.agent, a.session_id, a.user_id, a.workflow, a.tags, metadata)
@@ -145,17 +151,13 @@ def _text(value: Any) -> tuple[str | None, bool]:
     return wire_text(value)
 
 
-def _message(value: Any) -> tuple[str | None, bool]:
-    return wire_text(value, MESSAGE_MAX)
-
-
 def _flag(value: Any) -> tuple[bool, bool]:
     return value is True, type(value) is not bool
 
 
 #: How :meth:`CallWriter._repaired` makes each field of a line what the wire format takes (``v``, ``ts``,
-#: ``start_ts`` and ``id`` are the recorder's own, always valid; so is the encoded run of ``_TAIL``, made of an
-#: attribution and request details that were checked when they were given).
+#: ``start_ts`` and ``id`` are the recorder's own, always valid; so are the encoded runs, made of values that were
+#: checked when they were given).
 _REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
     **dict.fromkeys(
         (
@@ -171,8 +173,6 @@ _REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
             "usage_source",
             "cost_status",
             "price_ref",
-            "status",
-            "error_type",
             "prompt_hash",
         ),
         _text,
@@ -189,11 +189,10 @@ _REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
     ),
     **dict.fromkeys(("gpu_seconds", "cost_usd", "latency_ms", "ttft_ms"), wire_amount),
     "stream": _flag,
-    "error_message": _message,
     "http_status": wire_status,
 }
 #: Fields that never hold None on the wire, and what they take when a repair leaves them unknown.
-_NOT_NULL = {"source": "sdk", "operation": "chat", "usage_source": "none", "cost_status": "no_usage", "status": "ok"}
+_NOT_NULL = {"source": "sdk", "operation": "chat", "usage_source": "none", "cost_status": "no_usage"}
 
 
 class CallWriter:
@@ -267,14 +266,18 @@ class CallWriter:
             ):
                 end = wall0 + elapsed
                 sec = int(end)
-                last = _ids._last_second  # iso_ms(end), inlined: the text up to the second is cached
-                ts = (last[1] if sec == last[0] else second_text(sec)) + _MILLIS[int((end - sec) * 1000)]
+                last = _ids._last_second  # iso_ms(end), inlined: the text up to the second is cached, with its day
+                if sec != last[0]:
+                    last = second_of(sec)
+                ts = last[1] + _MILLIS[int((end - sec) * 1000)]
+                day = last[2]
                 sec0 = int(wall0)
-                start_ts: str | None = ts[:19] + _MILLIS[int((wall0 - sec0) * 1000)] if sec0 == sec else iso_ms(wall0)
+                start_ts: str | None = last[1] + _MILLIS[int((wall0 - sec0) * 1000)] if sec0 == sec else iso_ms(wall0)
                 latency_ms: float | None = int(elapsed * 1e6 + 0.5) / 1000  # 3 decimals (round() costs 4x more)
                 ttft_ms = None if ttft is None else int(ttft * 1e6 + 0.5) / 1000
             else:
                 end, ts, start_ts, latency_ms, ttft_ms = self._odd_clock(call, elapsed)
+                day = ts[:10]
             u = call.usage
             gpu = None
             if u is None:
@@ -282,7 +285,7 @@ class CallWriter:
             else:
                 gpu = u.gpu_seconds
                 if gpu is None:
-                    gpus = call.gpus or self.gpus
+                    gpus = call.request.gpus or self.gpus
                     if gpus or call.provider == "vllm":
                         gpu, _ = wire_amount(elapsed * (gpus or 1))
             # Pricing: the rates of (model, provider) are memoised with the time range they hold for, so a priced
@@ -333,17 +336,22 @@ class CallWriter:
                             "pricing_errors", f"llmcost: a call priced at ${cost_f:g}: not recorded as a cost"
                         )
                         cost, cost_f, status, ref = None, None, "no_usage", None
-            err: Any = call.error
+            err = call.error
             if err is None:
-                err = _NO_ERROR
+                outcome = _OK if call.status == "ok" else _outcome(call.status, None, None)
+                http_status = None
+            else:
+                outcome = _outcome(call.status, err[0], err[1])
+                http_status = err[2]
             a = call.attribution
-            if call.attempt == 0 and call.fallback_from is None and call.content is None:
+            r = call.request
+            if r.attempt == 0 and r.fallback_from is None and call.content is None:
                 tail = a.line_tail
                 if tail is None:
                     tail = _default_tail(a)
             else:
                 metadata = a.metadata_json if call.content is None else self._with_content(a, call.content)
-                tail = _tail(call.attempt, call.fallback_from, a, metadata)
+                tail = _tail(r.attempt, r.fallback_from, a, metadata)
             line = Line(
                 1,
                 ts,
@@ -351,10 +359,10 @@ class CallWriter:
                 call.id,
                 call.trace_id,
                 call.parent_id,
-                call.source,
-                call.operation,
+                r.source,
+                r.operation,
                 call.provider,
-                call.server_address,
+                r.server_address,
                 call.request_model,
                 call.response_model,
                 call.response_id,
@@ -371,12 +379,10 @@ class CallWriter:
                 ref,
                 latency_ms,
                 ttft_ms,
-                call.status,
-                err[0],
-                err[1],
+                outcome,
                 tail,
                 call.prompt_hash,
-                err[2],
+                http_status,
             )
             # Encoded into a buffer taken from a pool (list.pop and append are atomic: each thread gets its own)
             # and reused: a line costs no new bytes object when the writer is done with it at once (a file).
@@ -393,24 +399,27 @@ class CallWriter:
                 buf[:] = self._repaired(line)
             buf += b"\n"
             writer = self.writer
-            data = None
             if writer.writes_at_once:
-                writer.write_line(ts[:10], buf)
+                writer.write_line(day, buf)
             else:
-                writer.write_line(ts[:10], data := bytes(buf))
+                writer.write_line(day, bytes(buf))
             self.stats.calls += 1
-            if self.sinks:
-                self._to_sinks(data or bytes(buf))
-            if total >= 0 and (call.scopes or self._ledger is not None or self.call_cost_usd is not None):
-                cost = Decimal(total).scaleb(-12, _EXACT)  # the exact Decimal, built only when something sums it
-            if call.scopes:
-                for s in call.scopes:
-                    s.add(line, cost)
-            if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
-                self._after(line, a, data or bytes(buf), cost)
+            if self.sinks or call.scopes or self._ledger is not None or self.call_cost_usd is not None:
+                self._pass_on(call, line, bytes(buf), total, cost)
             buffers.append(buf)
         except Exception as exc:  # a bug of the recorder itself must not reach the user
             self.count_fault("internal_errors", f"llmcost: could not record a call: {type(exc).__name__}: {exc}")
+
+    def _pass_on(self, call: Call, line: Any, data: bytes, total: int, cost: Decimal | None) -> None:
+        """Hand a written line to the sinks, the call's scopes, the budget ledger and the cost hook."""
+        if self.sinks:
+            self._to_sinks(data)
+        if total >= 0 and (call.scopes or self._ledger is not None or self.call_cost_usd is not None):
+            cost = Decimal(total).scaleb(-12, _EXACT)  # the exact Decimal, built only when something sums it
+        for s in call.scopes:
+            s.add(line, cost, call.status)
+        if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
+            self._after(line, call.attribution, data, cost)
 
     def _odd_clock(self, call: Call, elapsed: float) -> tuple[float, str, str | None, float | None, float | None]:
         """Times of a call whose clock readings the wire format would refuse (a start before 1970 or after 9999, a

@@ -98,11 +98,11 @@ class Scope:
 
     # -- totals ------------------------------------------------------------------------------------------------
 
-    def add(self, record: Record, cost: Decimal | None) -> None:
-        """Count one finished call (called by the tracker with the call's line and its exact cost)."""
+    def add(self, record: Record, cost: Decimal | None, status: str) -> None:
+        """Count one finished call (called by the tracker with the call's line, its exact cost and its status)."""
         with self._lock:
             self.calls += 1
-            self.errors += record.status != "ok"
+            self.errors += status != "ok"
             self.input_tokens += record.input_tokens or 0
             self.output_tokens += record.output_tokens or 0
             self.cache_read_input_tokens += record.cache_read_input_tokens or 0

@@ -246,7 +246,7 @@ class Tracker(CallWriter):
         if cheaper is None or cheaper == model:
             return Call(self, model, provider, attribution, scopes)
         call = Call(self, cheaper, provider, attribution, scopes)
-        call.fallback_from = call._name(model)
+        call.set_request(fallback_from=model)
         return call
 
     # -- budgets ------------------------------------------------------------------------------------------------

@@ -11,50 +11,48 @@ not send stays ``None``, never 0; a response whose shape is not recognised yield
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+import msgspec
 
 from llmcost.log import MAX_COUNT
 
 __all__ = ["ReportedUsage", "extract", "extract_usage", "from_usage_metadata", "get_field", "merge_anthropic_delta"]
 
 
-class ReportedUsage:
+class ReportedUsage(msgspec.Struct, repr_omit_defaults=True, eq=False, gc=False):
     """The usage of one call as its provider reported it (or the caller handed it over), in the inclusive counters of
     the wire format: every count is ``None`` (not reported) or a whole number from 0 to 2**53. ``source`` says where
     it came from: ``provider``, ``partial`` (some counts missing), ``estimated``, ``none`` (nothing found),
     ``error`` (the response could not be read) or ``invalid`` (counts handed over were refused; written as
-    ``partial``, not priced)."""
+    ``partial``, not priced).
 
-    __slots__ = (
+    A ``msgspec.Struct``: built in one C call with its fields in order (``Call.set_usage`` does it on every call), and
+    untracked by the garbage collector (it holds numbers and strings only)."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read: int | None = None
+    cache_write: int | None = None  # all cache writes (5 minute and 1 hour)
+    cache_write_1h: int | None = None  # the 1 hour subset of cache_write
+    reasoning: int | None = None
+    gpu_seconds: float | None = None
+    response_model: str | None = None
+    response_id: str | None = None
+    source: str = "none"
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "output_tokens",
         "cache_read",
         "cache_write",
         "cache_write_1h",
-        "gpu_seconds",
-        "input_tokens",
-        "output_tokens",
         "reasoning",
-        "response_id",
+        "gpu_seconds",
         "response_model",
+        "response_id",
         "source",
     )
-
-    def __init__(self) -> None:
-        self.input_tokens: int | None = None
-        self.output_tokens: int | None = None
-        self.cache_read: int | None = None
-        self.cache_write: int | None = None  # all cache writes (5 minute and 1 hour)
-        self.cache_write_1h: int | None = None  # the 1 hour subset of cache_write
-        self.reasoning: int | None = None
-        self.gpu_seconds: float | None = None
-        self.response_model: str | None = None
-        self.response_id: str | None = None
-        self.source = "none"  # "provider" | "partial" | "estimated" | "none"
-
-    FIELDS = __slots__
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS if getattr(self, k) is not None)
-        return f"ReportedUsage({fields})"
 
 
 def get_field(obj: Any, name: str) -> Any:

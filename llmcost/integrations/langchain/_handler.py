@@ -420,7 +420,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
             call = Call(tracker, model, provider, attribution if own is None else own.over(attribution), scopes)
         # A downgrade budget cannot change the model LangChain is about to call: record the model that answers.
         call.request_model = model
-        call.fallback_from = None
+        call.request = call.request.replace(fallback_from=None)
         return call, blocked
 
     def _attribution(
