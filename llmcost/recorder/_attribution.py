@@ -14,7 +14,6 @@ call's own.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -27,9 +26,8 @@ __all__ = ["NO_ATTRIBUTION", "Attribution"]
 _encoder = msgspec.json.Encoder()
 
 
-@dataclass(frozen=True, slots=True)
 class Attribution:
-    """Who and what a call is for. Every field is optional; ``None`` means "not said here".
+    """Who and what a call is for. Every field is optional; ``None`` means "not said here". Immutable.
 
     Built from any values: a name that is not text is written as its text, a single string given as ``tags`` is one
     tag, metadata becomes plain JSON (text keys, no cycles, at most 32 levels and 64 KiB); ``fixes`` and
@@ -37,44 +35,81 @@ class Attribution:
     ``stats.bad_metadata`` when it uses the attribution). ``metadata`` is a read-only view of that JSON.
     """
 
+    # A plain class with slots rather than a dataclass: ``dataclasses`` (and the ``inspect`` it imports) would add
+    # about 10 ms to ``import llmcost``.
+    __slots__ = (
+        "agent",
+        "fixes",
+        "line_tail",
+        "metadata",
+        "metadata_fixed",
+        "metadata_json",
+        "session_id",
+        "tags",
+        "user_id",
+        "workflow",
+    )
+
     #: The fields given when it is built, in order.
     FIELDS: ClassVar[tuple[str, ...]] = ("agent", "session_id", "user_id", "workflow", "tags", "metadata")
 
-    agent: str | None = None
-    session_id: str | None = None
-    user_id: str | None = None
-    workflow: str | None = None
-    tags: Sequence[str] | None = None  # kept as a tuple
-    metadata: Mapping[str, Any] | None = None
+    agent: str | None
+    session_id: str | None
+    user_id: str | None
+    workflow: str | None
+    tags: tuple[str, ...] | None
+    metadata: Mapping[str, Any] | None
     #: How many names and tags had to change to be written.
-    fixes: int = field(default=0, init=False, compare=False, repr=False)
+    fixes: int
     #: Whether the metadata had to change to be written.
-    metadata_fixed: bool = field(default=False, init=False, compare=False, repr=False)
+    metadata_fixed: bool
     #: ``metadata`` encoded, as it goes into the line.
-    metadata_json: msgspec.Raw | None = field(default=None, init=False, compare=False, repr=False)
+    metadata_json: msgspec.Raw | None
     #: The line's encoding of this attribution, kept by the line writer (``llmcost.recorder._line``) on first use.
-    line_tail: Any = field(default=None, init=False, compare=False, repr=False)
+    line_tail: Any
 
-    def __post_init__(self) -> None:
-        fixes = 0
-        for name in ("agent", "session_id", "user_id", "workflow"):
-            value = getattr(self, name)
-            if value is not None:
-                text, changed = wire_text(value)
-                if changed:
-                    object.__setattr__(self, name, text)
-                    fixes += 1
-        tags, changed = wire_tags(self.tags)
-        object.__setattr__(self, "tags", tags)
-        fixes += changed
+    def __init__(
+        self,
+        agent: str | None = None,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        workflow: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        agent, fixed_agent = wire_text(agent)
+        session_id, fixed_session = wire_text(session_id)
+        user_id, fixed_user = wire_text(user_id)
+        workflow, fixed_workflow = wire_text(workflow)
+        checked_tags, fixed_tags = wire_tags(tags)
+        fixes = fixed_agent + fixed_session + fixed_user + fixed_workflow + fixed_tags
+        _fill(self, agent, session_id, user_id, workflow, checked_tags)
         object.__setattr__(self, "fixes", fixes)
-        if self.metadata is not None:
-            given = self.metadata
-            meta, fixed = clean_json(given if isinstance(given, Mapping) else {"value": given})
+        if metadata is not None:
+            meta, fixed = clean_json(metadata if isinstance(metadata, Mapping) else {"value": metadata})
             if not isinstance(meta, dict):  # the whole mapping was over the cap
                 meta = {"cut": meta}
-            object.__setattr__(self, "metadata_fixed", fixed or not isinstance(given, Mapping))
+            object.__setattr__(self, "metadata_fixed", fixed or not isinstance(metadata, Mapping))
             self._set_metadata(meta)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Attribution is immutable: make a new one (or .over() one) instead of setting {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Attribution is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Attribution):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __repr__(self) -> str:
+        given = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.FIELDS if getattr(self, name) is not None)
+        return f"Attribution({given})"
+
+    def _key(self) -> tuple[Any, ...]:
+        meta = None if self.metadata_json is None else bytes(self.metadata_json)
+        return (self.agent, self.session_id, self.user_id, self.workflow, self.tags, meta)
 
     def _set_metadata(self, meta: dict[str, Any]) -> None:
         if meta:
@@ -85,8 +120,7 @@ class Attribution:
             object.__setattr__(self, "metadata_json", None)
 
     def __hash__(self) -> int:
-        meta = None if self.metadata_json is None else bytes(self.metadata_json)
-        return hash((self.agent, self.session_id, self.user_id, self.workflow, self.tags, meta))
+        return hash(self._key())
 
     def over(self, base: Attribution) -> Attribution:
         """This attribution over ``base`` (the merge rule of the module docstring)."""
@@ -128,10 +162,23 @@ class Attribution:
 
 
 def _new(
-    agent: str | None, session_id: str | None, user_id: str | None, workflow: str | None, tags: Sequence[str] | None
+    agent: str | None, session_id: str | None, user_id: str | None, workflow: str | None, tags: tuple[str, ...] | None
 ) -> Attribution:
     """An attribution from values already checked (a merge of two attributions): no checks again."""
     out = object.__new__(Attribution)
+    _fill(out, agent, session_id, user_id, workflow, tags)
+    object.__setattr__(out, "fixes", 0)
+    return out
+
+
+def _fill(
+    out: Attribution,
+    agent: str | None,
+    session_id: str | None,
+    user_id: str | None,
+    workflow: str | None,
+    tags: tuple[str, ...] | None,
+) -> None:
     for name, value in (
         ("agent", agent),
         ("session_id", session_id),
@@ -139,13 +186,11 @@ def _new(
         ("workflow", workflow),
         ("tags", tags),
         ("metadata", None),
-        ("fixes", 0),
         ("metadata_fixed", False),
         ("metadata_json", None),
         ("line_tail", None),
     ):
         object.__setattr__(out, name, value)
-    return out
 
 
 def _join(first: Iterable[str], then: Iterable[str]) -> tuple[str, ...]:

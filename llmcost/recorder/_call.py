@@ -140,9 +140,7 @@ class Call:
     ) -> None:
         parent = _span.get()
         self.tracker = tracker
-        counter, base = _ids._ids  # new_span_id(), inlined but for the rare counter wrap
-        n = next(counter)
-        self.id: str = hex(base + n)[3:] if n <= 0xFFFFFF else new_span_id()
+        self.id: str = next(_ids.span_ids, None) or new_span_id()  # inlined but when the ids run out
         if parent is None:
             self.trace_id: str = _ids._trace_prefix + self.id  # new_trace_id(), inlined
             self.parent_id: str | None = None
