@@ -240,6 +240,53 @@ def test_odd_responses_and_streams_write_one_line_each(response: Any, chunks: li
         llmcost.decode_record(line)
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    given=st.fixed_dictionaries(
+        {}, optional={"agent": names, "session_id": names, "tags": tags, "metadata": metadata, "user_id": names}
+    ),
+    request=st.fixed_dictionaries(
+        {},
+        optional={
+            "operation": names,
+            "source": names,
+            "server_address": names,
+            "attempt": counts,
+            "fallback_from": names,
+            "gpus": counts,
+            "usage_hint": names,
+            "stream": scalars,
+        },
+    ),
+    status=names,
+    kind=names,
+)
+def test_integration_entry_points_write_one_line_that_decodes(
+    given: dict[str, Any], request: dict[str, Any], status: Any, kind: Any
+) -> None:
+    """What integrations call (begin, set_request, set_attribution, stream, finish) keeps the rule too."""
+    writer = llmcost.MemoryWriter()
+    tracker = llmcost.Tracker(writer=writer, catalog=pricing.load_catalog())
+
+    def calls() -> None:
+        call = tracker.begin("gpt-4o-mini", "openai", llmcost.Attribution(**given))
+        call.set_request(**request)
+        call.set_attribution(**given)
+        call.set_usage(10, 2)
+        call.finish(status)
+        streamed = tracker.begin("gpt-4o-mini", "openai")
+        streamed.set_request(**request)
+        for _ in streamed.stream(iter([{"usage": {"prompt_tokens": 1, "completion_tokens": 1}}]), kind):
+            pass
+
+    _quietly(calls)
+    assert len(writer.lines) == 2
+    for line in writer.lines:
+        assert len(line) <= MAX_LINE
+        llmcost.decode_record(line)
+    assert tracker.stats.internal_errors == 0
+
+
 # -- what is written in place of what the rule refuses -------------------------------------------------------------
 
 
