@@ -33,8 +33,9 @@ What a record is made of, from what LiteLLM hands its callbacks:
   names the Router group. Retries made inside the provider SDK (``num_retries`` on a plain ``completion``) are not
   reported by LiteLLM and stay invisible.
 - **Attribution** from the ``metadata`` given to the call: ``agent``, ``session_id``, ``user_id``, ``workflow`` and
-  ``tags`` (else the OpenAI ``user`` argument as ``user_id``), over the logger's and the tracker's defaults; scopes
-  open when the call started fill what is left. No other metadata key is copied (LiteLLM adds its own there).
+  ``tags`` (else the OpenAI ``user`` argument as ``user_id``), over the scopes open when the call started, over the
+  logger's and the tracker's defaults (the merge rule of ``llmcost.Attribution``). No other metadata key is copied
+  (LiteLLM adds its own there).
 - **Errors** carry the exception type and HTTP status (``RateLimitError``, 429).
 
 Budgets count LiteLLM's spend and are checked before each request is sent: a ``warn`` budget warns as usual, but

@@ -35,7 +35,8 @@ __all__ = ["FileWriter", "MemoryWriter", "RecorderWarning", "Writer", "log_file_
 
 # Read access too: the last byte of a file is read once when it is opened (see ``_ends_with_newline``).
 _FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-_RETRY_OPEN_S = 5.0  # after a failed open, try again at most this often
+_RETRY_OPEN_S = 5.0
+_write = os.write  # after a failed open, try again at most this often
 
 Opener = Callable[[str], int]
 
@@ -170,10 +171,12 @@ class FileWriter(Writer):
         return self.directory / log_file_name(self._day, self._index) if self._fd >= 0 else None
 
     def write_line(self, day: str, line: bytes | bytearray) -> None:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # (cheaper than `with`, which looks both special methods up on every call)
+        try:
             if day == self._plain_day:  # the common case: one system call and nothing else
                 try:
-                    n = os.write(self._fd, line)
+                    n = _write(self._fd, line)
                 except OSError as exc:
                     self._drop(exc)
                     return
@@ -185,6 +188,8 @@ class FileWriter(Writer):
                 self._drop(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
                 return
             self._write(day, line)
+        finally:
+            lock.release()
 
     def _write(self, day: str, line: bytes | bytearray) -> None:
         """A write that first opens, switches, rotates or repairs the file as needed."""

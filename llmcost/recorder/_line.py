@@ -59,9 +59,10 @@ _RUNS = {*_OUTCOME[1:], *_TAIL[1:]}
 #: into the line as it is: ``0,"fallback_from":null,"agent":"planner",...,"metadata":null``), so it is encoded once
 #: instead of once per call, and the line stays at 30 fields (a call with more positional arguments compiles to a
 #: slower form). The line keeps Record's keys in Record's order: ``encode_record(decode_record(line)) == line``.
-Line: Any = msgspec.defstruct("Line", [(name, Any) for name in Record.__struct_fields__ if name not in _RUNS])
-_Outcome: Any = msgspec.defstruct("_Outcome", [(name, Any) for name in _OUTCOME])
-_Tail: Any = msgspec.defstruct("_Tail", [(name, Any) for name in _TAIL])
+#: (Not tracked by the garbage collector: a line holds only text, numbers and encoded runs.)
+Line: Any = msgspec.defstruct("Line", [(name, Any) for name in Record.__struct_fields__ if name not in _RUNS], gc=False)
+_Outcome: Any = msgspec.defstruct("_Outcome", [(name, Any) for name in _OUTCOME], gc=False)
+_Tail: Any = msgspec.defstruct("_Tail", [(name, Any) for name in _TAIL], gc=False)
 _OK = msgspec.Raw(b'"ok","error_type":null,"error_message":null')
 #: The run of a line over the size limit (which the caps of ``_wire`` make impossible): the call without its extras.
 _CUT_TAIL = msgspec.Raw(
