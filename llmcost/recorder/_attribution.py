@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from llmcost.recorder._wire import METADATA_MAX, TAGS_MAX, clean_json, wire_tags, wire_text
+from llmcost.recorder._wire import METADATA_MAX, TAGS_MAX, wire_tags, wire_text
 
 __all__ = ["NO_ATTRIBUTION", "Attribution"]
 
@@ -86,6 +86,8 @@ class Attribution:
         _fill(self, agent, session_id, user_id, workflow, checked_tags)
         object.__setattr__(self, "fixes", fixes)
         if metadata is not None:
+            from llmcost.recorder._plain_json import clean_json  # imported on first use (import llmcost skips it)
+
             meta, fixed = clean_json(metadata if isinstance(metadata, Mapping) else {"value": metadata})
             if not isinstance(meta, dict):  # the whole mapping was over the cap
                 meta = {"cut": meta}
@@ -145,6 +147,8 @@ class Attribution:
         assert base.metadata_json is not None
         assert self.metadata_json is not None
         if len(base.metadata_json) + len(self.metadata_json) > METADATA_MAX:  # together they may pass the cap
+            from llmcost.recorder._plain_json import clean_json
+
             cleaned, fixed = clean_json(merged)
             merged = cleaned if isinstance(cleaned, dict) else {"cut": cleaned}
             object.__setattr__(out, "metadata_fixed", fixed)

@@ -34,7 +34,6 @@ from llmcost.recorder._ids import _MILLIS, iso_ms, second_of
 from llmcost.recorder._usage import ReportedUsage
 from llmcost.recorder._wire import (
     CONTENT_MAX,
-    clean_json,
     wire_amount,
     wire_count,
     wire_status,
@@ -437,6 +436,8 @@ class CallWriter:
 
     def _with_content(self, a: Attribution, content: Any) -> dict[str, Any]:
         """The call's metadata with the captured content (``capture_content=True``), as plain JSON within its cap."""
+        from llmcost.recorder._plain_json import clean_json  # imported on first use (import llmcost skips it)
+
         cleaned, changed = clean_json(content, CONTENT_MAX)
         if changed:
             self.count_fault("bad_metadata", "llmcost: captured content was cut or made plain JSON to be written")
