@@ -260,11 +260,12 @@ def test_odd_responses_and_streams_write_one_line_each(response: Any, chunks: li
     ),
     status=names,
     kind=names,
+    failure=st.none() | st.tuples(names, st.one_of(names, huge), st.one_of(scalars, st.integers())),
 )
 def test_integration_entry_points_write_one_line_that_decodes(
-    given: dict[str, Any], request: dict[str, Any], status: Any, kind: Any
+    given: dict[str, Any], request: dict[str, Any], status: Any, kind: Any, failure: tuple[Any, Any, Any] | None
 ) -> None:
-    """What integrations call (begin, set_request, set_attribution, stream, finish) keeps the rule too."""
+    """What integrations call (begin, set_request, set_attribution, set_failure, stream, finish) keeps the rule."""
     writer = llmcost.MemoryWriter()
     tracker = llmcost.Tracker(writer=writer, catalog=pricing.load_catalog())
 
@@ -273,6 +274,8 @@ def test_integration_entry_points_write_one_line_that_decodes(
         call.set_request(**request)
         call.set_attribution(**given)
         call.set_usage(10, 2)
+        if failure is not None:
+            call.set_failure(*failure)
         call.finish(status)
         streamed = tracker.begin("gpt-4o-mini", "openai")
         streamed.set_request(**request)

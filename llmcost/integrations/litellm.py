@@ -456,11 +456,10 @@ class LlmcostLogger(CustomLogger):
             return
         slo = kwargs.get("standard_logging_object") or {}
         info = slo.get("error_information") or {}
-        call.status = "error"
         code = info.get("error_code")
         status = int(code) if isinstance(code, str) and code.isdigit() else None
-        message = str(slo.get("error_str") or info.get("error_message") or "")
-        call.error = (str(info.get("error_class") or "Error"), message[:300], status)
+        message = slo.get("error_str") or info.get("error_message") or ""
+        call.set_failure(info.get("error_class") or "Error", message, status)
 
     @staticmethod
     def _times(call: Call, kwargs: dict[str, Any], start_time: Any, end_time: Any) -> None:

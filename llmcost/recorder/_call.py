@@ -23,7 +23,7 @@ from llmcost.recorder._chunks import HANDLERS
 from llmcost.recorder._ids import describe_error, new_span_id
 from llmcost.recorder._scope import Scope
 from llmcost.recorder._usage import ReportedUsage, extract
-from llmcost.recorder._wire import NAME_MAX, wire_amount, wire_count, wire_text
+from llmcost.recorder._wire import MESSAGE_MAX, NAME_MAX, wire_amount, wire_count, wire_status, wire_text
 
 __all__ = ["PLAIN_REQUEST", "Call", "CallSink", "Request", "current_call"]
 
@@ -54,13 +54,23 @@ class CallSink(Protocol):
         """Count ``n`` faults in ``stats`` (``counter``) and warn once with ``message``."""
 
 
+_REQUEST_FIELDS = ("operation", "source", "server_address", "attempt", "fallback_from", "gpus", "usage_hint")
+
+
 class Request:
     """What a call's request is beyond its model and provider: the kind of call, who sends it and where, which
     attempt, the model it replaces, its GPUs, whose usage shapes to read. Immutable and shared: every call starts
     from :data:`PLAIN_REQUEST`, and a wrapped client keeps one per operation. Values are checked where they are
     given (:meth:`Call.set_request`)."""
 
-    __slots__ = ("attempt", "fallback_from", "gpus", "operation", "server_address", "source", "usage_hint")
+    __slots__ = _REQUEST_FIELDS
+    operation: str
+    source: str
+    server_address: str | None
+    attempt: int
+    fallback_from: str | None
+    gpus: float | None
+    usage_hint: str | None
 
     def __init__(
         self,
@@ -72,21 +82,20 @@ class Request:
         gpus: float | None = None,
         usage_hint: str | None = None,
     ) -> None:
-        self.operation = operation
-        self.source = source
-        self.server_address = server_address
-        self.attempt = attempt
-        self.fallback_from = fallback_from
-        self.gpus = gpus
-        self.usage_hint = usage_hint
+        given = (operation, source, server_address, attempt, fallback_from, gpus, usage_hint)
+        for name, value in zip(_REQUEST_FIELDS, given):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Request is shared between calls: use .replace({name}=...) or Call.set_request")
 
     def replace(self, **changes: Any) -> Request:
         """A copy with ``changes`` (values already checked)."""
-        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields = {name: getattr(self, name) for name in _REQUEST_FIELDS}
         return Request(**{**fields, **changes})
 
     def __repr__(self) -> str:
-        return "Request(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__) + ")"
+        return "Request(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in _REQUEST_FIELDS) + ")"
 
 
 #: The request details of a call nobody said anything about.
@@ -182,26 +191,32 @@ class Call:
 
     @property
     def operation(self) -> str:
+        """``chat``, ``text_completion``, ``embeddings`` or ``responses``."""
         return self.request.operation
 
     @property
     def source(self) -> str:
+        """What recorded the call (``sdk``, ``openai``, ``langchain``, ...)."""
         return self.request.source
 
     @property
     def server_address(self) -> str | None:
+        """The host the request went to, if known."""
         return self.request.server_address
 
     @property
     def attempt(self) -> int:
+        """0 for a first try, n for the n-th retry (the caller's own and the SDK's)."""
         return self.request.attempt
 
     @property
     def fallback_from(self) -> str | None:
+        """The model this call replaced, if any."""
         return self.request.fallback_from
 
     @property
     def gpus(self) -> float | None:
+        """GPUs that turn a self-hosted call's wall time into ``gpu_seconds``."""
         return self.request.gpus
 
     def set_request(
@@ -260,8 +275,12 @@ class Call:
         """More attribution for this call (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
         ``metadata``), over what it has: names replace, tags join, metadata merges."""
         own = Attribution(**given)
-        if own.fixes or own.metadata_fixed:
-            self.tracker.count_fault("bad_values", "llmcost: attribution that is not text was written as text")
+        if own.fixes:
+            message = "llmcost: attribution that is not text was written as text"
+            self.tracker.count_fault("bad_values", message, own.fixes)
+        if own.metadata_fixed:
+            message = "llmcost: metadata is not JSON as given; written as the plain JSON closest to it"
+            self.tracker.count_fault("bad_metadata", message)
         self.attribution = own.over(self.attribution)
 
     def record(self, response: Any) -> Any:
@@ -335,8 +354,8 @@ class Call:
                 gpu_seconds,
                 estimated,
             )
-        if response_model:
-            self.response_model = self._name(response_model)
+        if response_model is not None:  # (not its truth value: an odd object's __bool__ may raise)
+            self.response_model = self._name(response_model) or self.response_model
         if cost_usd is not None:
             self.provider_cost = self._cost(cost_usd)
 
@@ -408,6 +427,15 @@ class Call:
         info = describe_error(exc)
         self.status = "cancelled" if info[0] in _CANCELLED else "error"
         self.error = info
+
+    def set_failure(self, error_type: Any, message: Any, http_status: Any = None) -> None:
+        """Mark the call failed from a description of the error (when there is no exception object to hand to
+        :meth:`set_error`), written as the wire format takes it."""
+        name, _ = wire_text(error_type)
+        text, _ = wire_text(message, MESSAGE_MAX)
+        status, _ = wire_status(http_status)
+        self.status = "error"
+        self.error = (name or "Error", text or "", status)
 
     def mark_first_token(self) -> None:
         """Record the time to first token now (stream helpers do it for you)."""

@@ -34,6 +34,7 @@ from llmcost.recorder._ids import _MILLIS, iso_ms, second_of
 from llmcost.recorder._usage import ReportedUsage
 from llmcost.recorder._wire import (
     CONTENT_MAX,
+    MESSAGE_MAX,
     wire_amount,
     wire_count,
     wire_status,
@@ -131,7 +132,12 @@ class Stats:
 
 def _outcome(status: str, error_type: str | None, error_message: str | None) -> msgspec.Raw:
     """The run of ``_OUTCOME`` fields, encoded, without its first key and the braces."""
-    return msgspec.Raw(_encoder.encode(_Outcome(status, error_type, error_message))[len(b'{"status":') : -1])
+    try:
+        data = _encoder.encode(_Outcome(status, error_type, error_message))
+    except Exception:  # checked where they were given; should one still not encode, it is made text that does
+        status = wire_text(status)[0] or "error"
+        data = _encoder.encode(_Outcome(status, wire_text(error_type)[0], wire_text(error_message, MESSAGE_MAX)[0]))
+    return msgspec.Raw(data[len(b'{"status":') : -1])
 
 
 def _tail(attempt: int, fallback_from: str | None, a: Attribution, metadata: Any) -> msgspec.Raw:
