@@ -30,11 +30,12 @@ from llmcost.log import (
     log_file_name,
 )
 from llmcost.recorder import (
+    Attribution,
     Budget,
     BudgetExceeded,
     BudgetWarning,
     Call,
-    Extracted,
+    ReportedUsage,
     Scope,
     Stats,
     Tracker,
@@ -49,15 +50,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WIRE_VERSION",
+    "Attribution",
     "Budget",
     "BudgetExceeded",
     "BudgetWarning",
     "Call",
-    "Extracted",
     "FileWriter",
     "MemoryWriter",
     "Record",
     "RecorderWarning",
+    "ReportedUsage",
     "Scope",
     "Stats",
     "Tracker",

@@ -124,7 +124,7 @@ def events(seed: int = 0, rate: float = 3.0) -> Iterator[_Event]:
         yield _normal_call(rng, t, rng.choices(names, weights)[0], n)
 
 
-def _emit(tracker: Tracker, ev: _Event, end: float) -> None:
+def _record_event(tracker: Tracker, ev: _Event, end: float) -> None:
     """Send one simulated call through the recorder, as if it ended at ``end`` (epoch seconds)."""
     messages = [{"role": "user", "content": ev.prompt}]
     call = tracker.trace(
@@ -168,7 +168,7 @@ def write_demo(directory: str | Path, *, duration: float = 60.0, rate: float = 3
     for ev in events(seed, rate):
         if ev.at > duration:
             break
-        _emit(tracker, ev, start + ev.at)
+        _record_event(tracker, ev, start + ev.at)
         count += 1
     tracker.close()
     return count
@@ -203,7 +203,7 @@ class DemoTraffic:
             due = origin + ev.at / self.speed
             if self._stop.wait(max(0.0, due - time.time())):
                 break
-            _emit(self.tracker, ev, time.time())
+            _record_event(self.tracker, ev, time.time())
             self.written += 1
         self.tracker.close()
 

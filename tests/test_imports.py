@@ -114,3 +114,58 @@ def test_layers_point_one_way() -> None:
                 if (here + ".").startswith(layer + ".") and any((name + ".").startswith(f + ".") for f in forbidden):
                     found.append(f"{path.relative_to(ROOT)}:{line}: {name}")
     assert found == []
+
+
+def _recorder_graph(directory: Path) -> dict[str, set[str]]:
+    """Which of the recorder's modules each one imports, type-checking imports included (``__init__`` stands for
+    ``llmcost.recorder`` itself, which imports them all)."""
+    modules = {p.stem for p in directory.glob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name in modules:
+        found = set()
+        for _line, dotted in _imports(directory / f"{name}.py"):
+            parts = dotted.split(".")
+            if parts[:2] != ["llmcost", "recorder"]:
+                continue
+            target = parts[2] if len(parts) > 2 and parts[2] in modules else "__init__"
+            if target != name:
+                found.add(target)
+        graph[name] = found
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import cycle of ``graph`` (``[]`` when there is none)."""
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return []
+        for nxt in sorted(graph.get(node, ())):
+            found = visit(nxt, [*path, node])
+            if found:
+                return found
+        done.add(node)
+        return []
+
+    for start in sorted(graph):
+        found = visit(start, [])
+        if found:
+            return found
+    return []
+
+
+def test_the_recorders_modules_form_no_import_cycle() -> None:
+    """Each module of ``llmcost.recorder`` imports only modules below it, also under ``TYPE_CHECKING``: a module
+    needing something from above (a call its tracker, a chunk reader its call) names it with a ``Protocol``."""
+    graph = _recorder_graph(ROOT / "llmcost" / "recorder")
+    assert "_call" in graph
+    assert _cycle(graph) == []
+
+
+def test_the_cycle_check_finds_cycles() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) == []
+    assert _cycle({"_x": {"__init__"}, "__init__": {"_x"}}) == ["__init__", "_x", "__init__"]

@@ -497,9 +497,15 @@ async def test_handler_runs_inline_in_async_apps(mini_catalog_path: Path) -> Non
     starts: list[int] = []
 
     class Watching(llmcost.Tracker):
-        def begin(self, model: str | None, provider: str | None, attrs: dict[str, Any]) -> llmcost.Call:
+        def begin(
+            self,
+            model: str | None,
+            provider: str | None,
+            own: llmcost.Attribution | None = None,
+            under: llmcost.Attribution | None = None,
+        ) -> llmcost.Call:
             starts.append(threading.get_ident())
-            return super().begin(model, provider, attrs)
+            return super().begin(model, provider, own, under)
 
     tracker = Watching(writer=llmcost.MemoryWriter(), catalog=pricing.load_catalog(mini_catalog_path, overrides=False))
     await FakeChat().ainvoke("Hi", config={"callbacks": [LlmcostCallbackHandler(tracker)]})
@@ -574,7 +580,13 @@ def test_handler_faults_never_reach_the_caller(tracker: llmcost.Tracker) -> None
 
 def test_a_failing_tracker_does_not_break_the_call(mini_catalog_path: Path) -> None:
     class Broken(llmcost.Tracker):
-        def begin(self, model: str | None, provider: str | None, attrs: dict[str, Any]) -> llmcost.Call:
+        def begin(
+            self,
+            model: str | None,
+            provider: str | None,
+            own: llmcost.Attribution | None = None,
+            under: llmcost.Attribution | None = None,
+        ) -> llmcost.Call:
             raise RuntimeError("recorder bug")
 
     tracker = Broken(writer=llmcost.MemoryWriter())

@@ -262,7 +262,7 @@ def test_times_and_trace_come_from_litellm(
 def test_attribution_from_call_metadata_over_logger_and_tracker_defaults(
     server: FakeLLMServer, tracker: llmcost.Tracker, witness: Witness
 ) -> None:
-    tracker.defaults = {**tracker.defaults, "workflow": "nightly", "tags": ["prod"]}
+    tracker.attribution = llmcost.Attribution(workflow="nightly", tags=["prod"]).over(tracker.attribution)
     lg = install(tracker, provider="openai", agent="planner", user_id="u-default")
     try:
         litellm.completion(

@@ -104,6 +104,51 @@ def test_anthropic_rate_limit_then_success_counts_sdk_retry(server: FakeLLMServe
     assert (rec.status, rec.attempt) == ("ok", 1)
 
 
+def test_anthropic_retries_before_a_final_failure_are_the_attempt(
+    server: FakeLLMServer, tracker: llmcost.Tracker
+) -> None:
+    server.errors = [429, 429, 429]
+    with pytest.raises(anthropic.RateLimitError):
+        claude(server, tracker, retries=2).messages.create(model="claude-sonnet-4-5", max_tokens=8, messages=MESSAGES)
+    assert len(server.requests) == 3
+    (rec,) = tracker.records
+    assert (rec.status, rec.http_status, rec.attempt) == ("error", 429, 2)
+
+
+def test_anthropic_stream_helper_counts_sdk_retries(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
+    server.errors = [429, 500]
+    client = claude(server, tracker, retries=2)
+    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES) as stream:
+        assert "".join(stream.text_stream) == "Hello"
+    (rec,) = tracker.records
+    assert (rec.status, rec.attempt, rec.output_tokens) == ("ok", 2, 47)
+
+
+def test_anthropic_stream_helper_failing_after_retries(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
+    server.errors = [500, 500]
+    client = claude(server, tracker, retries=1)
+    with (
+        pytest.raises(anthropic.InternalServerError),
+        client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES),
+    ):
+        pass
+    (rec,) = tracker.records
+    assert (rec.status, rec.http_status, rec.attempt) == ("error", 500, 1)
+
+
+async def test_async_anthropic_stream_helper_counts_sdk_retries(
+    server: FakeLLMServer, tracker: llmcost.Tracker
+) -> None:
+    server.errors = [429]
+    async with anthropic.AsyncAnthropic(base_url=server.url, api_key="k", max_retries=1) as raw:
+        client = llmcost.track(raw, tracker=tracker, provider="anthropic")
+        async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES) as stream:
+            async for _text in stream.text_stream:
+                pass
+    (rec,) = tracker.records
+    assert (rec.status, rec.attempt) == ("ok", 1)
+
+
 def test_anthropic_error_recorded(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     server.errors = [500]
     with pytest.raises(anthropic.InternalServerError):

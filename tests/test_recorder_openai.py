@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -130,6 +132,26 @@ def test_stream_dropped_without_iterating_is_recorded(server: FakeLLMServer, tra
     assert rec.status == "cancelled"
 
 
+def test_stream_left_with_break_is_recorded_when_dropped_without_gc(
+    server: FakeLLMServer, tracker: llmcost.Tracker
+) -> None:
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
+    gc.disable()  # recorded by reference counting alone, when the stream is dropped
+    try:
+        stream = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        for _chunk in stream:
+            break
+        time.sleep(0.05)
+        assert tracker.records == []
+        del stream
+        (rec,) = tracker.records
+    finally:
+        gc.enable()
+    assert rec.status == "cancelled"
+    assert rec.latency_ms is not None
+    assert rec.latency_ms >= 50
+
+
 def test_interrupted_stream_is_an_error(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     server.cut_after = 3
     client = llmcost.track(client_for(server), tracker=tracker, provider="openai")
@@ -168,6 +190,37 @@ def test_sdk_retries_become_the_attempt(server: FakeLLMServer, tracker: llmcost.
     (rec,) = tracker.records
     assert rec.status == "ok"
     assert rec.attempt == 2
+
+
+def test_sdk_retries_before_a_final_failure_are_the_attempt(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
+    server.errors = [500, 429, 500]
+    client = llmcost.track(client_for(server, retries=2), tracker=tracker, provider="openai", attempt=1)
+    with pytest.raises(openai.InternalServerError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert len(server.requests) == 3
+    (rec,) = tracker.records
+    assert (rec.status, rec.http_status) == ("error", 500)
+    assert rec.attempt == 1 + 2  # the caller's own attempt, then the SDK's two retries
+
+
+def test_sdk_retries_before_a_stream_are_the_attempt(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
+    server.errors = [429]
+    client = llmcost.track(client_for(server, retries=2), tracker=tracker, provider="openai")
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    (rec,) = tracker.records
+    assert (rec.status, rec.attempt, rec.stream) == ("ok", 1, True)
+
+
+async def test_async_sdk_retries_before_a_final_failure_are_the_attempt(
+    server: FakeLLMServer, tracker: llmcost.Tracker
+) -> None:
+    server.errors = [500, 500]
+    async with openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="k", max_retries=1) as raw:
+        client = llmcost.track(raw, tracker=tracker, provider="openai")
+        with pytest.raises(openai.InternalServerError):
+            await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    (rec,) = tracker.records
+    assert (rec.status, rec.attempt) == ("error", 1)
 
 
 def test_responses_api(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:

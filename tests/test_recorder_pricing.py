@@ -14,10 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import llmcost
+import llmcost.recorder._call
 import llmcost.recorder._line
 import pricing
 from llmcost.log._writer import reset_warnings
-from llmcost.recorder._usage import Extracted
+from llmcost.recorder._usage import ReportedUsage
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mini_catalog.toml"
 counts = st.integers(min_value=0, max_value=3_000_000)
@@ -46,10 +47,12 @@ def _names(catalog: pricing.Catalog) -> list[tuple[str, str | None]]:
 
 
 @st.composite
-def usages(draw: st.DrawFn) -> tuple[Extracted, pricing.Usage]:
-    """The same inclusive usage as the recorder holds it and as ``pricing.Usage``."""
-    cr, cw, cw1, uncached, rs, visible = (draw(counts) for _ in range(6))
-    u = Extracted()
+def usages(draw: st.DrawFn) -> tuple[ReportedUsage, pricing.Usage]:
+    """The same inclusive usage as the recorder holds it and as ``pricing.Usage`` (one-hour cache writes in about
+    half of them: the recorder prices the others with its own arithmetic)."""
+    cr, cw, uncached, rs, visible = (draw(counts) for _ in range(5))
+    cw1 = draw(st.one_of(st.just(0), counts))
+    u = ReportedUsage()
     u.input_tokens, u.output_tokens = uncached + cr + cw + cw1, visible + rs
     u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning = cr, cw + cw1, cw1, rs
     u.source = "provider"
@@ -72,6 +75,31 @@ def test_rate_plan_prices_like_catalog_price(which: str, data: st.DataObject, at
     assert Decimal(total).scaleb(-12) == price.cost_usd
     assert total / 10**12 == float(price.cost_usd)  # the float on the wire: correctly rounded either way
     assert plan.ref == price.price_ref
+
+
+@pytest.mark.parametrize("which", ["shipped", "mini"])
+@given(data=st.data())
+def test_recorded_cost_is_catalog_price_for_any_usage(which: str, data: st.DataObject) -> None:
+    """The line says what ``Catalog.price`` says, whichever way the recorder priced it: its own arithmetic for the
+    common case, the plan's ``pico_total`` (one-hour writes, long-context tiers), ``Catalog.price`` otherwise."""
+    catalog = _catalogs()[which]
+    name, provider = data.draw(st.sampled_from(_names(catalog)))
+    reported, usage = data.draw(usages())
+    tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=catalog)
+    for _ in range(2):  # the second call takes the memoised plan
+        with tracker.trace(name, provider) as call:
+            call.set_usage(
+                reported.input_tokens,
+                reported.output_tokens,
+                cache_read_input_tokens=reported.cache_read,
+                cache_creation_input_tokens=reported.cache_write,
+                cache_creation_1h_input_tokens=reported.cache_write_1h,
+                reasoning_output_tokens=reported.reasoning,
+            )
+    for rec in tracker.records:
+        price = catalog.price(usage, name, provider, at=llmcost.log.epoch(rec.ts))
+        assert rec.cost_usd == (None if price.cost_usd is None else float(price.cost_usd))
+        assert (rec.cost_status, rec.price_ref) == (price.status, price.price_ref)
 
 
 @pytest.mark.parametrize("which", ["shipped", "mini"])
@@ -173,11 +201,21 @@ def test_impossible_usage_is_counted_not_priced(mini: pricing.Catalog) -> None:
     ],
 )
 def test_every_impossible_count_is_refused(mini: pricing.Catalog, counts: dict[str, Any]) -> None:
+    """A negative count is refused as it comes in (recorded as unknown); a subset larger than its total when the call
+    is priced. Either way the call is not priced: an unknown count priced as zero would understate the cost."""
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
-    with pytest.warns(llmcost.RecorderWarning, match="cannot price"), tracker.trace("gpt-4o-mini", "openai") as call:
+    with (
+        pytest.warns(llmcost.RecorderWarning, match="cannot price|not a whole number"),
+        tracker.trace("gpt-4o-mini", "openai") as call,
+    ):
         call.set_usage(**counts)
     (rec,) = tracker.records
     assert (rec.cost_usd, rec.cost_status) == (None, "no_usage")
+    negative = [name for name, value in counts.items() if value < 0 and name != "cache_creation_1h_input_tokens"]
+    for name in negative:
+        assert getattr(rec, name) is None
+    if negative:
+        assert rec.usage_source == "partial"
 
 
 def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -185,7 +223,9 @@ def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.Mon
     text = FIXTURE.read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")
     clock = [1000.0]
-    monkeypatch.setattr(llmcost.recorder._line, "_monotonic", lambda: clock[0])
+    # One clock for the calls and the recorder: a call's latency and the catalog's re-check both read it.
+    monkeypatch.setattr(llmcost.recorder._line, "_perf", lambda: clock[0])
+    monkeypatch.setattr(llmcost.recorder._call, "_perf", lambda: clock[0])
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=path)
 
     def cost() -> float | None:
@@ -201,13 +241,13 @@ def test_catalog_change_reaches_the_memo(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_set_usage_fills_every_usage_field(mini: pricing.Catalog) -> None:
-    """``set_usage`` builds its usage without ``Extracted.__init__``: every field must still be readable."""
+    """``set_usage`` builds its usage without ``ReportedUsage.__init__``: every field must still be readable."""
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
     call = tracker.trace("gpt-4o-mini", "openai")
     call.set_usage(10, 5)
     usage = call.usage
     assert usage is not None
-    assert {name: getattr(usage, name) for name in Extracted.FIELDS} == {
+    assert {name: getattr(usage, name) for name in ReportedUsage.FIELDS} == {
         "cache_read": None,
         "cache_write": None,
         "cache_write_1h": None,
@@ -221,10 +261,11 @@ def test_set_usage_fills_every_usage_field(mini: pricing.Catalog) -> None:
     }
 
 
-def test_attributes_missing_from_attrs_read_as_unset(mini: pricing.Catalog) -> None:
-    """Integrations may hand ``begin`` a dict with only some keys: the line gets the defaults for the rest."""
+def test_a_call_begun_with_only_some_attribution_gets_defaults_for_the_rest(mini: pricing.Catalog) -> None:
+    """Integrations hand ``begin`` the attribution they have and set no request details: the line gets the
+    defaults for the rest."""
     tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=mini)
-    call = tracker.begin("gpt-4o-mini", "openai", {"agent": "a1"})
+    call = tracker.begin("gpt-4o-mini", "openai", llmcost.Attribution(agent="a1"))
     call.set_usage(10, 5)
     call.finish()
     (rec,) = tracker.records

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -207,7 +208,7 @@ def test_downgrade_switches_model(catalog: pricing.Catalog, tmp_path: Path) -> N
     with pytest.warns(llmcost.BudgetWarning):
         call = one_call(tracker)
     assert call.model == "gpt-4o-mini"
-    assert call.attrs["fallback_from"] == "gpt-4o"
+    assert call.fallback_from == "gpt-4o"
 
 
 def test_call_cost_hook(catalog: pricing.Catalog) -> None:
@@ -296,6 +297,64 @@ def test_generic_stream_helper(tracker: llmcost.Tracker) -> None:
     ok, failed = tracker.records
     assert (ok.status, ok.input_tokens, ok.ttft_ms is not None) == ("ok", 5, True)
     assert (failed.status, failed.error_type) == ("error", "ConnectionError")
+
+
+@pytest.fixture
+def no_gc() -> Iterator[None]:
+    """The cyclic garbage collector off: what is freed here is freed by reference counting alone."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+@pytest.mark.usefixtures("no_gc")
+def test_a_stream_left_with_break_is_recorded_when_dropped(tracker: llmcost.Tracker) -> None:
+    closed: list[bool] = []
+
+    def chunks() -> Iterator[str]:
+        try:
+            yield from ("a", "b", "c")
+        finally:
+            closed.append(True)
+
+    stream = tracker.stream(chunks(), model="gpt-4o", provider="openai")
+    for _chunk in stream:
+        break
+    time.sleep(0.05)
+    assert tracker.records == []  # still open: the loop may go on
+    del stream
+    (rec,) = tracker.records
+    assert rec.status == "cancelled"
+    assert rec.latency_ms is not None
+    assert rec.latency_ms >= 50  # the time until it was dropped
+    assert closed == [True]  # and the source was closed
+
+
+@pytest.mark.usefixtures("no_gc")
+def test_a_stream_never_iterated_is_recorded_when_dropped(tracker: llmcost.Tracker) -> None:
+    stream = tracker.stream(iter(["a"]), model="gpt-4o", provider="openai")
+    del stream
+    (rec,) = tracker.records
+    assert (rec.status, rec.ttft_ms) == ("cancelled", None)
+
+
+@pytest.mark.usefixtures("no_gc")
+def test_an_async_stream_left_with_break_is_recorded_when_dropped(tracker: llmcost.Tracker) -> None:
+    async def chunks() -> AsyncIterator[str]:
+        for c in ("a", "b"):
+            yield c
+
+    async def main() -> None:
+        stream = tracker.stream(chunks(), model="gpt-4o", provider="openai")
+        async for _chunk in stream:
+            break
+        del stream
+        (rec,) = tracker.records
+        assert rec.status == "cancelled"
+
+    asyncio.run(main())
 
 
 def test_module_level_defaults(tmp_path: Path) -> None:

@@ -6,10 +6,13 @@ import asyncio
 import multiprocessing
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 import llmcost
@@ -175,3 +178,71 @@ def test_threads_tasks_and_processes_share_one_directory(tmp_path: Path) -> None
     assert mine == set(ids) | set(task_ids)
     for w in range(4):
         assert sorted(r.metadata["n"] for r in records if r.agent == f"proc-{w}") == list(range(150))  # type: ignore[index]
+
+
+# -- torn lines: a line cut short must not swallow the record written after it ---------------------------------
+
+
+def test_a_file_that_ends_mid_line_gets_a_new_line_before_the_next_record(tmp_path: Path) -> None:
+    # Another writer's partial tail (a crash, a full disk): the file ends without a newline.
+    torn = b'{"v":1,"ts":"2026-03-01T09:59:59.000Z","id":"00000000000000'
+    (tmp_path / "llm_trace_2026-03-01.jsonl").write_bytes(llmcost.encode_record(record()) + torn)
+    writer = llmcost.FileWriter(tmp_path)
+    writer.write(record(agent="after"))
+    writer.write(record(agent="then"))
+    writer.close()
+    raw = (tmp_path / "llm_trace_2026-03-01.jsonl").read_bytes().splitlines()
+    assert raw[1] == torn  # the fragment stays on a line of its own: readers skip it as malformed
+    assert [llmcost.decode_record(line).agent for line in raw[2:]] == ["after", "then"]
+
+
+def test_a_numbered_file_adopted_by_rotation_is_checked_too(tmp_path: Path) -> None:
+    one = len(llmcost.encode_record(record()))
+    (tmp_path / "llm_trace_2026-03-01.jsonl").write_bytes(b"")
+    (tmp_path / "llm_trace_2026-03-01.1.jsonl").write_bytes(b'{"v":1,"ts":')
+    writer = llmcost.FileWriter(tmp_path, max_bytes=one * 3)
+    writer.write(record(agent="a"))
+    writer.close()
+    raw = (tmp_path / "llm_trace_2026-03-01.1.jsonl").read_bytes().splitlines()
+    assert raw[0] == b'{"v":1,"ts":'
+    assert llmcost.decode_record(raw[1]).agent == "a"
+
+
+_SHORT_WRITE = r"""
+import os, resource, signal, sys
+from pathlib import Path
+import llmcost
+
+directory = Path(sys.argv[1])
+# Past the file size limit the kernel writes what fits (a short write) and then fails with EFBIG: a full
+# filesystem, reproduced on a real file. The signal it sends would end the process.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+writer = llmcost.FileWriter(directory)
+
+def rec(agent):
+    return llmcost.Record(ts="2026-03-01T10:00:00.000Z", id=os.urandom(8).hex(), agent=agent)
+
+writer.write(rec("before"))
+size = (directory / "llm_trace_2026-03-01.jsonl").stat().st_size
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (size + 40, hard))
+writer.write(rec("cut"))  # only 40 bytes of it fit
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space again
+writer.write(rec("after"))
+writer.write(rec("later"))
+print(writer.written, writer.errors)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs RLIMIT_FSIZE")
+def test_after_a_short_write_the_next_record_starts_a_new_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _SHORT_WRITE, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["3", "1"]  # the cut record is counted as lost
+    raw = (tmp_path / "llm_trace_2026-03-01.jsonl").read_bytes().splitlines()
+    assert len(raw) == 4
+    assert len(raw[1]) == 40
+    with pytest.raises(msgspec.DecodeError):
+        llmcost.decode_record(raw[1])
+    assert [llmcost.decode_record(line).agent for line in (raw[0], *raw[2:])] == ["before", "after", "later"]

@@ -3,7 +3,8 @@
 
 Streamed usage is cumulative: ``message_start`` sets it and each ``message_delta`` overwrites the fields it carries
 (never adds), the rule the SDK itself follows. ``messages.stream()`` is finished from the SDK's own accumulated
-message when its block ends; a block left before ``message_delta`` arrived is recorded as ``cancelled``.
+message when its block ends; a block left before ``message_delta`` arrived is recorded as ``cancelled``. The SDK's
+retries count in ``attempt`` as for the OpenAI client, for ``messages.stream()`` too (read from the stream's request).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import inspect
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from llmcost.integrations._clients import Proxy, WrapContext, detect_provider
+from llmcost.integrations._clients import Proxy, WrapContext, add_retries, detect_provider, sdk_retries
 from llmcost.recorder import HANDLERS, extract_usage, get_field
 
 if TYPE_CHECKING:
@@ -23,10 +24,10 @@ _anthropic_chunk = HANDLERS["anthropic"]
 __all__ = ["wrap_anthropic"]
 
 
-def wrap_anthropic(tracker: Tracker, client: Any, attrs: dict[str, Any], is_async: bool) -> Any:
-    provider = attrs.pop("provider", None)
+def wrap_anthropic(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
+    provider = given.pop("provider", None)
     detected, server = detect_provider(tracker, getattr(client, "base_url", None), "anthropic")
-    ctx = WrapContext(tracker, provider or detected, server, "anthropic", attrs)
+    ctx = WrapContext(tracker, provider or detected, server, "anthropic", given)
     return (AsyncAnthropicProxy if is_async else AnthropicProxy)(client, ctx)
 
 
@@ -57,7 +58,7 @@ class _Messages(Proxy):
             raise
         if call is None:
             return manager
-        call.attrs["stream"] = True
+        call.streamed = True
         return _StreamManager(manager, call)
 
 
@@ -99,7 +100,13 @@ class _StreamManager:
         self._stream: Any = None
 
     def __enter__(self) -> _MessageStream:
-        self._stream = self._manager.__enter__()
+        # The request is sent here (with the SDK's retries): a failure never reaches __exit__, so it is recorded here.
+        try:
+            self._stream = self._manager.__enter__()
+        except BaseException as exc:
+            WrapContext.failed(self._call, exc)
+            raise
+        add_retries(self._call, sdk_retries(self._stream))
         return _MessageStream(self._stream, self._call)
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:
@@ -109,7 +116,12 @@ class _StreamManager:
             _finish_from_snapshot(self._call, self._stream, exc)
 
     async def __aenter__(self) -> _MessageStream:
-        self._stream = await self._manager.__aenter__()
+        try:
+            self._stream = await self._manager.__aenter__()
+        except BaseException as exc:
+            WrapContext.failed(self._call, exc)
+            raise
+        add_retries(self._call, sdk_retries(self._stream))
         return _MessageStream(self._stream, self._call)
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> Any:

@@ -12,14 +12,24 @@ import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmcost.recorder import BudgetExceeded, Call, Tracker, get_tracker, prompt_hash
+from llmcost.recorder import (
+    NO_ATTRIBUTION,
+    PLAIN_REQUEST,
+    Attribution,
+    BudgetExceeded,
+    Call,
+    Request,
+    Tracker,
+    get_tracker,
+    prompt_hash,
+)
 
-__all__ = ["Proxy", "WrapContext", "detect_provider", "track", "wrap_client"]
+__all__ = ["Proxy", "WrapContext", "add_retries", "detect_provider", "sdk_retries", "track", "wrap_client"]
 
 _NOT_GIVEN_NAMES = ("NotGiven", "Omit")
 
 
-def track(client: Any = None, /, *, tracker: Tracker | None = None, **attrs: Any) -> Any:
+def track(client: Any = None, /, *, tracker: Tracker | None = None, **given: Any) -> Any:
     """One line: ``client = llmcost.track(OpenAI(), agent="planner")`` wraps an OpenAI, Anthropic or Ollama client
     (sync or async) so that every call it makes is recorded; without a client,
     ``with llmcost.track(model=..., provider=...) as call:`` records any call. ``tracker`` records them (default: the
@@ -27,28 +37,28 @@ def track(client: Any = None, /, *, tracker: Tracker | None = None, **attrs: Any
     if tracker is None:
         tracker = get_tracker()
     if client is None:
-        return tracker.trace(**attrs)
-    return wrap_client(tracker, client, attrs)
+        return tracker.trace(**given)
+    return wrap_client(tracker, client, given)
 
 
-def wrap_client(tracker: Tracker, client: Any, attrs: dict[str, Any]) -> Any:
+def wrap_client(tracker: Tracker, client: Any, given: dict[str, Any]) -> Any:
     """Pick the wrapper for ``client``'s SDK."""
     root = type(client).__module__.partition(".")[0]
     is_async = type(client).__name__.startswith("Async")
     if root == "openai":
         from llmcost.integrations._openai import wrap_openai
 
-        return wrap_openai(tracker, client, attrs, is_async)
+        return wrap_openai(tracker, client, given, is_async)
     if root == "anthropic":
         from llmcost.integrations._anthropic import wrap_anthropic
 
-        return wrap_anthropic(tracker, client, attrs, is_async)
+        return wrap_anthropic(tracker, client, given, is_async)
     if root == "ollama":
         from llmcost.integrations._ollama import wrap_ollama
 
-        return wrap_ollama(tracker, client, attrs, is_async)
+        return wrap_ollama(tracker, client, given, is_async)
     if isinstance(client, Proxy):
-        return client.tagged(**attrs)
+        return client.tagged(**given)
     raise TypeError(f"llmcost cannot wrap a {type(client).__module__}.{type(client).__name__} client")
 
 
@@ -87,46 +97,70 @@ def given(value: Any) -> bool:
     return value is not None and type(value).__name__ not in _NOT_GIVEN_NAMES
 
 
-class WrapContext:
-    """What a wrapper knows once: tracker, provider, server and the attribution set on it."""
+#: What ``track(client, ...)`` and ``client.tagged(...)`` take besides attribution: details of every request made.
+_REQUEST_KEYS = ("attempt", "fallback_from", "gpus")
 
-    def __init__(self, tracker: Tracker, provider: str | None, server: str | None, source: str, attrs: dict[str, Any]):
+
+class WrapContext:
+    """What a wrapper knows once: tracker, provider, server, and the attribution and request details set on it."""
+
+    def __init__(
+        self, tracker: Tracker, provider: str | None, server: str | None, source: str, given: dict[str, Any]
+    ) -> None:
         self.tracker = tracker
         self.provider = provider
         self.server = server
         self.source = source
-        self.attrs = tracker.attributes(**attrs)
+        self.own, self.details = _split(tracker, given)
+        self._under: tuple[Attribution, Attribution] | None = None  # (tracker's, own over it), worked out once
+        self._requests: dict[str, Request] = {}  # one per operation, checked once
 
-    def derive(self, attrs: dict[str, Any]) -> WrapContext:
+    def derive(self, given: dict[str, Any]) -> WrapContext:
+        """The same client with more attribution and request details."""
         ctx = WrapContext.__new__(WrapContext)
         ctx.tracker, ctx.provider, ctx.server, ctx.source = self.tracker, self.provider, self.server, self.source
-        ctx.attrs = self.tracker.attributes(self.attrs, **attrs)
+        own, details = _split(self.tracker, given)
+        ctx.own, ctx.details, ctx._under, ctx._requests = own.over(self.own), {**self.details, **details}, None, {}
         return ctx
+
+    @property
+    def attribution(self) -> Attribution:
+        """The wrapper's attribution over the tracker's (worked out again when the tracker's is replaced)."""
+        base = self.tracker.attribution
+        under = self._under
+        if under is None or under[0] is not base:
+            under = self._under = (base, self.own.over(base))
+        return under[1]
 
     def start(self, model: Any, operation: str, stream: bool, *request: Any) -> Call | None:
         """Begin a call; ``None`` if the recorder itself failed (the request then goes out unrecorded)."""
         try:
-            attrs = dict(self.attrs)
-            attrs.update(
-                operation=operation,
-                source=self.source,
-                server_address=self.server,
-                stream=stream,
-                prompt_hash=prompt_hash(*request),
-            )
-            call = self.tracker.begin(model if isinstance(model, str) else None, self.provider, attrs)
+            call = self.tracker.begin(model if isinstance(model, str) else None, self.provider, None, self.attribution)
+            details = self._requests.get(operation)
+            if details is None:
+                checked = call.checked_request(
+                    operation=operation, source=self.source, server_address=self.server, **self.details
+                )
+                details = self._requests[operation] = PLAIN_REQUEST.replace(**checked)
+            if call.request is not PLAIN_REQUEST:  # a budget downgraded the model: keep what it replaced
+                details = details.replace(fallback_from=call.request.fallback_from)
+            call.request = details
+            call.streamed = stream
+            call.prompt_hash = prompt_hash(*request)
             if self.tracker.capture_content:
                 call.content = {"input": request}
             return call
         except BudgetExceeded:
             raise
         except Exception as exc:
-            self.tracker._count("internal_errors", f"llmcost: could not start recording a call: {exc}")
+            self.tracker.count_fault("internal_errors", f"llmcost: could not start recording a call: {exc}")
             return None
 
     @staticmethod
     def failed(call: Call | None, exc: BaseException) -> None:
+        """Record a call that raised; the retries the SDK made before giving up count in its ``attempt``."""
         if call is not None:
+            add_retries(call, sdk_retries(exc))
             call.set_error(exc)
             call.finish()
 
@@ -136,8 +170,7 @@ class WrapContext:
         if call is None:
             return result
         try:
-            if retries:
-                call.attrs["attempt"] = (call.attrs.get("attempt") or 0) + retries
+            add_retries(call, retries)
             if stream_kind is not None:
                 return call.stream(result, stream_kind)
             call.record(result)
@@ -145,8 +178,44 @@ class WrapContext:
                 call.content["output"] = response_text(result)
             call.finish()
         except Exception as exc:
-            call.tracker._count("internal_errors", f"llmcost: could not record a call: {exc}")
+            call.tracker.count_fault("internal_errors", f"llmcost: could not record a call: {exc}")
         return result
+
+
+#: The openai and anthropic SDKs number each request they send in this header (0, then 1 for the first retry, ...).
+_RETRY_HEADER = "x-stainless-retry-count"
+
+
+def sdk_retries(source: Any) -> int:
+    """How many times the SDK retried before ``source`` came back: a raw response (``retries_taken``), a stream or an
+    SDK error (the ``x-stainless-retry-count`` header of the last request sent); 0 when it does not say."""
+    try:
+        taken = getattr(source, "retries_taken", None)
+        if isinstance(taken, int) and not isinstance(taken, bool):
+            return max(taken, 0)
+        request = getattr(source, "request", None)  # openai.APIError, anthropic.APIError
+        if request is None:
+            request = getattr(getattr(source, "response", None), "request", None)  # a stream, an httpx error
+        value = getattr(request, "headers", {}).get(_RETRY_HEADER)
+        return int(value) if isinstance(value, str) and value.isdigit() else 0
+    except Exception:  # httpx raises when a response has no request; odd objects: nothing known
+        return 0
+
+
+def add_retries(call: Call, retries: int) -> None:
+    """Count ``retries`` made by the SDK in the call's ``attempt`` (after the caller's own)."""
+    if retries:
+        call.set_request(attempt=call.attempt + retries)
+
+
+def _split(tracker: Tracker, given: dict[str, Any]) -> tuple[Attribution, dict[str, Any]]:
+    """Attribution and request details out of the keywords given to ``track()`` or ``tagged()``."""
+    request = {key: given.pop(key) for key in _REQUEST_KEYS if key in given}
+    unknown = set(given) - set(Attribution.FIELDS)
+    if unknown:
+        raise TypeError(f"llmcost.track() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    own = tracker.adopt(Attribution(**given)) if given else NO_ATTRIBUTION
+    return own, request
 
 
 def response_text(response: Any) -> str | None:
@@ -177,9 +246,9 @@ class Proxy:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target, name)
 
-    def tagged(self, **attrs: Any) -> Any:
+    def tagged(self, **given: Any) -> Any:
         """The same client with more attribution: ``client.tagged(session_id="s1", attempt=2).chat...``."""
-        return type(self)(self._target, self._ctx.derive(attrs))
+        return type(self)(self._target, self._ctx.derive(given))
 
     def __repr__(self) -> str:
         return f"<llmcost {self._target!r}>"

@@ -16,14 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["wrap_ollama"]
 
 
-def wrap_ollama(tracker: Tracker, client: Any, attrs: dict[str, Any], is_async: bool) -> Any:
-    provider = attrs.pop("provider", None)
+def wrap_ollama(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
+    provider = given.pop("provider", None)
     base = getattr(getattr(client, "_client", None), "base_url", None)
     _, server = detect_provider(tracker, base, "ollama")
     # The native API is Ollama's wherever it runs, unless the catalog declares the host (a priced deployment).
     catalog = tracker.catalog()
     mapped = catalog.provider_for_host(str(base)) if catalog is not None and base is not None else None
-    ctx = WrapContext(tracker, provider or mapped or "ollama", server, "ollama", attrs)
+    ctx = WrapContext(tracker, provider or mapped or "ollama", server, "ollama", given)
     return (AsyncOllamaProxy if is_async else OllamaProxy)(client, ctx)
 
 

@@ -1,8 +1,9 @@
 """``openai.OpenAI`` / ``AsyncOpenAI`` (and Azure) wrappers: chat completions, responses, completions, embeddings.
 
 Chat streams get ``stream_options={"include_usage": True}`` unless the caller set ``stream_options`` (without it the
-server sends no usage at all). Requests go through ``with_raw_response`` so the SDK's own retries
-(``retries_taken``) become the record's ``attempt``.
+server sends no usage at all). The SDK's own retries become the record's ``attempt``: requests go through
+``with_raw_response`` (``retries_taken``), and a call that fails after its retries is read from the error's request
+(the ``x-stainless-retry-count`` header the SDK numbers its requests with).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ if TYPE_CHECKING:
 __all__ = ["wrap_openai"]
 
 
-def wrap_openai(tracker: Tracker, client: Any, attrs: dict[str, Any], is_async: bool) -> Any:
-    provider = attrs.pop("provider", None)
+def wrap_openai(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
+    provider = given.pop("provider", None)
     detected, server = detect_provider(tracker, getattr(client, "base_url", None), "openai")
-    ctx = WrapContext(tracker, provider or detected, server, "openai", attrs)
+    ctx = WrapContext(tracker, provider or detected, server, "openai", given)
     return (AsyncOpenAIProxy if is_async else OpenAIProxy)(client, ctx)
 
 

@@ -33,8 +33,9 @@ What a record is made of, from what LiteLLM hands its callbacks:
   names the Router group. Retries made inside the provider SDK (``num_retries`` on a plain ``completion``) are not
   reported by LiteLLM and stay invisible.
 - **Attribution** from the ``metadata`` given to the call: ``agent``, ``session_id``, ``user_id``, ``workflow`` and
-  ``tags`` (else the OpenAI ``user`` argument as ``user_id``), over the logger's and the tracker's defaults; scopes
-  open when the call started fill what is left. No other metadata key is copied (LiteLLM adds its own there).
+  ``tags`` (else the OpenAI ``user`` argument as ``user_id``), over the scopes open when the call started, over the
+  logger's and the tracker's defaults (the merge rule of ``llmcost.Attribution``). No other metadata key is copied
+  (LiteLLM adds its own there).
 - **Errors** carry the exception type and HTTP status (``RateLimitError``, 429).
 
 Budgets count LiteLLM's spend and are checked before each request is sent: a ``warn`` budget warns as usual, but
@@ -66,19 +67,18 @@ from litellm.integrations.custom_logger import CustomLogger
 
 from llmcost.integrations._clients import _is_private, detect_provider, response_text
 from llmcost.recorder import (
-    ATTRIBUTION_KEYS,
+    Attribution,
     BudgetExceeded,
     Call,
     Scope,
     Tracker,
     active_scopes,
-    attribution,
     current_call,
-    fill_from_scopes,
     get_field,
     get_tracker,
     iso_ms,
     prompt_hash,
+    scoped,
 )
 
 __all__ = ["LlmcostLogger", "install", "uninstall"]
@@ -173,8 +173,9 @@ class LlmcostLogger(CustomLogger):
         super().__init__()
         self._tracker = tracker
         self.provider = provider
-        self._given = attribution(agent, session_id, user_id, workflow, tags, metadata)
-        self._base: tuple[Tracker, dict[str, Any]] | None = None  # the defaults, worked out once per tracker
+        self._given = Attribution(agent, session_id, user_id, workflow, tags, metadata)
+        # (tracker, its attribution, the logger's over it): worked out again when either changes
+        self._base: tuple[Tracker, Attribution, Attribution] | None = None
         self.duplicates = 0
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -243,11 +244,12 @@ class LlmcostLogger(CustomLogger):
 
     def _check_budgets(self, tracker: Tracker, kwargs: dict[str, Any], scopes: tuple[Scope, ...]) -> None:
         """Budgets warn as usual; one that would block warns too: LiteLLM swallows what a callback raises."""
-        attrs = self._attrs(tracker, _metadata(kwargs.get("litellm_params") or {}), kwargs.get("user"))
-        fill_from_scopes(attrs, scopes)
+        attribution = self._attribution(
+            tracker, _metadata(kwargs.get("litellm_params") or {}), kwargs.get("user"), scopes
+        )
         model = kwargs.get("model")
         try:
-            tracker._check_budgets(model if isinstance(model, str) else None, attrs, scopes)
+            tracker._check_budgets(model if isinstance(model, str) else None, attribution, scopes)
         except BudgetExceeded as exc:
             tracker.stats.budget_blocked -= 1  # counted as blocked by the tracker, but the call goes on
             message = f"llmcost: {exc}; a LiteLLM call cannot be stopped from a callback, so it goes on"
@@ -313,28 +315,30 @@ class LlmcostLogger(CustomLogger):
         tracker = self.tracker
         params = kwargs.get("litellm_params") or {}
         meta = _metadata(params)
-        attrs = self._attrs(tracker, meta, kwargs.get("user"))
         scopes, parent = context if context is not None else ((), None)
-        fill_from_scopes(attrs, scopes)
+        attribution = self._attribution(tracker, meta, kwargs.get("user"), scopes)
         llm_provider = kwargs.get("custom_llm_provider") or params.get("custom_llm_provider")
         provider, server = self._provider(tracker, llm_provider, params.get("api_base"))
         messages = kwargs.get("messages")
         if messages is None:
             messages = kwargs.get("input")
         call_type = kwargs.get("call_type")
-        attrs["operation"] = _OPERATIONS.get(call_type, "chat") if isinstance(call_type, str) else "chat"
-        attrs["source"] = "litellm"
-        attrs["server_address"] = server
-        attrs["stream"] = kwargs.get("stream") is True
-        attrs["prompt_hash"] = prompt_hash(messages)
         trace = kwargs.get("litellm_trace_id") or params.get("litellm_trace_id")
         model = kwargs.get("model")
         model = model if isinstance(model, str) else None
-        extra = self._walk(trace, meta, attrs, model)
+        attempt, fallback_from, extra = self._walk(trace, meta, model)
         extra["litellm_call_id"] = kwargs.get("litellm_call_id")
-        attrs["metadata"] = {**(attrs.get("metadata") or {}), **extra}
-        call = Call(tracker, model, provider, attrs, scopes)
-        call.hint = llm_provider if isinstance(llm_provider, str) else provider
+        call = Call(tracker, model, provider, attribution.with_metadata(**extra), scopes)
+        call.set_request(
+            operation=_OPERATIONS.get(call_type, "chat") if isinstance(call_type, str) else "chat",
+            source="litellm",
+            server_address=server,
+            stream=kwargs.get("stream") is True,
+            attempt=attempt,
+            fallback_from=fallback_from,
+            usage_hint=llm_provider if isinstance(llm_provider, str) else provider,
+            prompt_hash=prompt_hash(messages),
+        )
         if parent is not None:
             call.trace_id, call.parent_id = parent.trace_id, parent.id
         else:
@@ -345,19 +349,27 @@ class LlmcostLogger(CustomLogger):
             call.content = {"input": messages}
         return call
 
-    def _attrs(self, tracker: Tracker, meta: Mapping[str, Any], user: Any) -> dict[str, Any]:
+    def _attribution(
+        self, tracker: Tracker, meta: Mapping[str, Any], user: Any, scopes: tuple[Scope, ...]
+    ) -> Attribution:
+        """The call's own attribution (its metadata keys) over the open scopes' over the logger's and the tracker's."""
         base = self._base
-        if base is None or base[0] is not tracker:
-            base = self._base = (tracker, tracker.attributes(**self._given))
+        if base is None or base[0] is not tracker or base[1] is not tracker.attribution:
+            base = self._base = (tracker, tracker.attribution, tracker.adopt(self._given).over(tracker.attribution))
         tags = meta.get("tags")
-        given = {key: meta.get(key) for key in ATTRIBUTION_KEYS if isinstance(meta.get(key), str)}
+        given = {
+            key: meta.get(key)
+            for key in ("agent", "session_id", "user_id", "workflow")
+            if isinstance(meta.get(key), str)
+        }
         if "user_id" not in given and isinstance(user, str) and user:
             given["user_id"] = user
         if isinstance(tags, str):
             given["tags"] = [tags]
         elif isinstance(tags, (list, tuple)):
             given["tags"] = [str(t) for t in tags]
-        return tracker.attributes(base[1], **given)
+        under = scoped(base[2], scopes)
+        return tracker.adopt(Attribution(**given)).over(under) if given else under
 
     def _provider(self, tracker: Tracker, llm_provider: Any, api_base: Any) -> tuple[str | None, str | None]:
         key = (llm_provider, api_base, id(tracker))
@@ -380,13 +392,16 @@ class LlmcostLogger(CustomLogger):
         self._providers[key] = found
         return found
 
-    def _walk(self, trace: Any, meta: Mapping[str, Any], attrs: dict[str, Any], model: str | None) -> dict[str, Any]:
-        """Attempt number and fallback origin of a Router attempt; the facts kept in metadata."""
+    def _walk(
+        self, trace: Any, meta: Mapping[str, Any], model: str | None
+    ) -> tuple[int | None, str | None, dict[str, Any]]:
+        """(attempt, fallback_from) of a Router attempt (``None``: not a Router call), and the facts kept in
+        metadata."""
         retries, fallbacks = _int(meta.get("attempted_retries")), _int(meta.get("attempted_fallbacks"))
         group = meta.get("model_group")
-        extra = {"litellm_model_group": group} if isinstance(group, str) and group else {}
+        extra: dict[str, Any] = {"litellm_model_group": group} if isinstance(group, str) and group else {}
         if retries is None and fallbacks is None:
-            return extra
+            return None, None, extra
         crumbs = meta.get("previous_models")
         crumbs = list(crumbs) if isinstance(crumbs, (list, tuple)) else []
         first = not retries and not fallbacks and not crumbs
@@ -403,13 +418,11 @@ class LlmcostLogger(CustomLogger):
                 if len(self._walks) >= _MAX_WALKS:
                     self._walks.pop(next(iter(self._walks)))
                 self._walks[key] = walk
-        attrs["attempt"] = attempt
+        fallback_from = None
         original = meta.get("original_model_group")
         if fallbacks or (isinstance(original, str) and isinstance(group, str) and group != original):
-            attrs["fallback_from"] = _fallback_from(group, crumbs, earlier) or (
-                original if isinstance(original, str) else None
-            )
-        return extra
+            fallback_from = _fallback_from(group, crumbs, earlier) or (original if isinstance(original, str) else None)
+        return attempt, fallback_from, extra
 
     def _succeeded(self, call: Call, kwargs: dict[str, Any], response: Any) -> None:
         call.record(response)
@@ -430,8 +443,8 @@ class LlmcostLogger(CustomLogger):
             ):
                 usage.source = "estimated"
         cost = kwargs.get("response_cost")
-        if isinstance(cost, (int, float)) and not isinstance(cost, bool) and call.attrs.get("metadata") is not None:
-            call.attrs["metadata"]["litellm_cost_usd"] = cost
+        if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+            call.attribution = call.attribution.with_metadata(litellm_cost_usd=cost)
         if call.content is not None:
             call.content["output"] = response_text(response)
 
@@ -443,11 +456,10 @@ class LlmcostLogger(CustomLogger):
             return
         slo = kwargs.get("standard_logging_object") or {}
         info = slo.get("error_information") or {}
-        call.status = "error"
         code = info.get("error_code")
         status = int(code) if isinstance(code, str) and code.isdigit() else None
-        message = str(slo.get("error_str") or info.get("error_message") or "")
-        call.error = (str(info.get("error_class") or "Error"), message[:300], status)
+        message = slo.get("error_str") or info.get("error_message") or ""
+        call.set_failure(info.get("error_class") or "Error", message, status)
 
     @staticmethod
     def _times(call: Call, kwargs: dict[str, Any], start_time: Any, end_time: Any) -> None:
@@ -459,7 +471,7 @@ class LlmcostLogger(CustomLogger):
             return
         call.wall0 = start
         call.t0 = time.perf_counter() - (end - start)
-        if call.attrs.get("stream"):
+        if call.streamed:
             first = _epoch(slo.get("completionStartTime")) or _epoch(kwargs.get("completion_start_time"))
             if first is not None and start <= first <= end:
                 call.ttft = first - start
@@ -467,7 +479,9 @@ class LlmcostLogger(CustomLogger):
     def _fault(self, exc: BaseException, call: Call | None = None) -> None:
         try:
             tracker = call.tracker if call is not None else self.tracker
-            tracker._count("internal_errors", f"llmcost: could not record a LiteLLM call: {type(exc).__name__}: {exc}")
+            tracker.count_fault(
+                "internal_errors", f"llmcost: could not record a LiteLLM call: {type(exc).__name__}: {exc}"
+            )
         except Exception:
             pass
 

@@ -8,6 +8,11 @@ Files are ``<dir>/llm_trace_YYYY-MM-DD.jsonl`` by the UTC date of each record's 
 full file is left alone and the writer moves on to ``llm_trace_YYYY-MM-DD.1.jsonl``, ``.2.jsonl`` and so on; nothing
 is ever renamed, so a process that still appends to an older file loses nothing and readers keep their offsets.
 
+A line cut short (a short write on a full disk, another writer's partial tail) would glue itself to the next record
+and take it down with it: when the writer opens a file that does not end in a newline, or after a short write of its
+own, its next write starts with one. The fragment is then a line of its own, which readers skip as malformed. Both
+are checked when they can happen (on opening a file, on a short write), so a normal write is still one system call.
+
 The writer never raises: a directory it cannot create, a file it cannot open, a full disk are counted in
 ``errors`` and reported once with a :class:`RecorderWarning`; the record is dropped and the user's call goes on.
 """
@@ -28,8 +33,10 @@ from llmcost.log._record import Record, decode_record, encode_record
 
 __all__ = ["FileWriter", "MemoryWriter", "RecorderWarning", "Writer", "log_file_name", "warn_once"]
 
-_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
-_RETRY_OPEN_S = 5.0  # after a failed open, try again at most this often
+# Read access too: the last byte of a file is read once when it is opened (see ``_ends_with_newline``).
+_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+_RETRY_OPEN_S = 5.0
+_write = os.write  # after a failed open, try again at most this often
 
 Opener = Callable[[str], int]
 
@@ -45,6 +52,7 @@ def _after_fork() -> None:
     _forks += 1
     for writer in list(_writers):  # a lock held by a thread of the parent would never be released here
         writer._lock = threading.Lock()
+        writer._plain_day = ""  # the child opens its own descriptor
 
 
 os.register_at_fork(after_in_child=_after_fork)
@@ -79,15 +87,20 @@ def log_file_name(day: str, index: int = 0) -> str:
 
 
 class Writer:
-    """Base class: ``write(record)`` never raises; ``errors`` counts records that could not be written."""
+    """Base class: ``write(record)`` never raises; ``errors`` counts records that could not be written.
+
+    ``write_line(day, line)`` gets one complete line, newline included, as ``bytes``; a writer whose
+    ``writes_at_once`` is true is done with ``line`` when ``write_line`` returns, and may be handed a ``bytearray``
+    that the recorder reuses for its next line (it saves a copy of every line)."""
 
     errors: int = 0
     written: int = 0
+    writes_at_once = False
 
     def write(self, record: Record) -> None:
         self.write_line(record.ts[:10], encode_record(record))
 
-    def write_line(self, day: str, line: bytes) -> None:
+    def write_line(self, day: str, line: bytes | bytearray) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -107,9 +120,9 @@ class MemoryWriter(Writer):
         self.lines: list[bytes] = []
         self._lock = threading.Lock()
 
-    def write_line(self, day: str, line: bytes) -> None:
+    def write_line(self, day: str, line: bytes | bytearray) -> None:
         with self._lock:
-            self.lines.append(line)
+            self.lines.append(bytes(line))
             self.written += 1
 
     @property
@@ -129,6 +142,8 @@ class FileWriter(Writer):
     ``opener`` replaces ``os.open`` for a path (fault injection in tests).
     """
 
+    writes_at_once = True  # one os.write, before write_line returns
+
     def __init__(
         self, directory: str | os.PathLike[str], *, max_bytes: int | None = None, opener: Opener | None = None
     ):
@@ -140,6 +155,10 @@ class FileWriter(Writer):
         self._index = 0
         self._fd = -1
         self._size = 0  # bytes in the current file as last seen (own writes added)
+        self._torn = False  # the current file ends without a newline: the next write starts with one
+        #: The day whose file is open and needs nothing but a write (this process's descriptor, no size cap, not
+        #: torn); "" when the next write must look first.
+        self._plain_day = ""
         self._next_open = 0.0
         self._fork = _forks
         _writers.add(self)
@@ -151,24 +170,51 @@ class FileWriter(Writer):
         """The file currently written to, if one is open."""
         return self.directory / log_file_name(self._day, self._index) if self._fd >= 0 else None
 
-    def write_line(self, day: str, line: bytes) -> None:
-        with self._lock:
-            try:
-                fd = self._fd
-                if fd < 0 or day != self._day or self._fork != _forks:
-                    fd = self._switch(day)  # new day, first write, after a fork, or retrying a failed open
-                    if fd < 0:
-                        self._drop("open")
-                        return
-                if self.max_bytes is not None and self._size + len(line) > self.max_bytes:
-                    fd = self._rotate(len(line))
-                n = os.write(fd, line)
-                self._size += n
-                if n != len(line):  # a short write only happens when the disk fills up mid-line
-                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-                self.written += 1
-            except OSError as exc:
-                self._drop(exc)
+    def write_line(self, day: str, line: bytes | bytearray) -> None:
+        lock = self._lock
+        lock.acquire()  # (cheaper than `with`, which looks both special methods up on every call)
+        try:
+            if day == self._plain_day:  # the common case: one system call and nothing else
+                try:
+                    n = _write(self._fd, line)
+                except OSError as exc:
+                    self._drop(exc)
+                    return
+                if n == len(line):
+                    self.written += 1
+                    return
+                self._plain_day = ""
+                self._torn = True  # a short write: the disk filled up mid-line
+                self._drop(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+                return
+            self._write(day, line)
+        finally:
+            lock.release()
+
+    def _write(self, day: str, line: bytes | bytearray) -> None:
+        """A write that first opens, switches, rotates or repairs the file as needed."""
+        try:
+            fd = self._fd
+            if fd < 0 or day != self._day or self._fork != _forks:
+                fd = self._switch(day)  # new day, first write, after a fork, or retrying a failed open
+                if fd < 0:
+                    self._drop("open")
+                    return
+            if self.max_bytes is not None and self._size + len(line) > self.max_bytes:
+                fd = self._rotate(len(line))
+            if self._torn:  # the file ends mid-line: end that line first, in the same write
+                line = b"\n" + line
+                self._torn = False
+            n = os.write(fd, line)
+            self._size += n
+            if n != len(line):  # a short write only happens when the disk fills up mid-line
+                self._torn = True
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            self.written += 1
+            if self.max_bytes is None:
+                self._plain_day = day
+        except OSError as exc:
+            self._drop(exc)
 
     def _drop(self, cause: OSError | str) -> None:
         self.errors += 1
@@ -192,6 +238,7 @@ class FileWriter(Writer):
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._fd = self._opener(str(path))
             self._size = os.fstat(self._fd).st_size
+            self._torn = self._size > 0 and not _ends_with_newline(self._fd, path, self._size)
         except OSError as exc:
             self._fd = -1
             self._next_open = time.monotonic() + _RETRY_OPEN_S
@@ -222,6 +269,7 @@ class FileWriter(Writer):
         return best
 
     def _close_fd(self) -> None:
+        self._plain_day = ""
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
@@ -241,3 +289,17 @@ class FileWriter(Writer):
 
 def _open_append(path: str) -> int:
     return os.open(path, _FLAGS, 0o600)
+
+
+def _ends_with_newline(fd: int, path: Path, size: int) -> bool:
+    """Whether the last byte of a file is a newline (read once, when the file is opened)."""
+    try:
+        return os.pread(fd, 1, size - 1) == b"\n"
+    except OSError:  # a descriptor opened for writing only (an opener of a test, an older flag set)
+        pass
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(size - 1)
+            return fh.read(1) == b"\n"
+    except OSError:
+        return True  # unreadable: nothing known to repair

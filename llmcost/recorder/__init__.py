@@ -1,47 +1,74 @@
 """The recorder: a call's with-block, its usage and stream readers, pricing, and one line per call in the log.
 
-Layers, each importing only those before it: ids and usage reading (``_ids``, ``_usage``, ``_chunks``), the call and
-its streams (``_call``), scopes and budgets (``_scope``, ``_budget``), the priced line (``_line``), the tracker
-(``_tracker``). Client wrappers and framework integrations (``llmcost.integrations``) build on this package; nothing
-here imports them.
+Layers, each importing only those before it (``tests/test_imports.py`` checks there is no cycle, counting imports
+made for type checking only):
+
+1. values as the wire format takes them (``_wire``), ids and clocks (``_ids``), usage reading (``_usage``), budgets
+   (``_budget``);
+2. attribution (``_attribution``), stream chunk readers (``_chunks``), scopes (``_scope``);
+3. the call (``_call``), which knows the tracker only as a :class:`CallSink`, and its streams (``_streams``, imported
+   on first use), which know their call only as a ``StreamOwner``;
+4. the priced line (``_line``), then the tracker (``_tracker``).
+
+Client wrappers and framework integrations (``llmcost.integrations``) build on this package; nothing here imports
+them.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
 from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning
-from llmcost.recorder._call import Call, RecordedAsyncStream, RecordedStream, current_call
-from llmcost.recorder._chunks import HANDLERS, ChunkHandler
+from llmcost.recorder._call import PLAIN_REQUEST, Call, CallSink, Request, current_call
+from llmcost.recorder._chunks import HANDLERS, ChunkHandler, StreamedCall
 from llmcost.recorder._ids import iso_ms, prompt_hash, restore
 from llmcost.recorder._line import Stats
-from llmcost.recorder._scope import ATTRIBUTION_KEYS, Scope, active_scopes, fill_from_scopes
-from llmcost.recorder._tracker import Tracker, attribution, configure, get_tracker
-from llmcost.recorder._usage import Extracted, extract, extract_usage, from_usage_metadata, get_field
+from llmcost.recorder._scope import Scope, active_scopes, scoped
+from llmcost.recorder._tracker import Tracker, configure, get_tracker
+from llmcost.recorder._usage import ReportedUsage, extract, extract_usage, from_usage_metadata, get_field
+
+if TYPE_CHECKING:
+    from llmcost.recorder._streams import RecordedAsyncStream, RecordedStream
 
 __all__ = [
-    "ATTRIBUTION_KEYS",
     "HANDLERS",
+    "NO_ATTRIBUTION",
+    "PLAIN_REQUEST",
+    "Attribution",
     "Budget",
     "BudgetExceeded",
     "BudgetWarning",
     "Call",
+    "CallSink",
     "ChunkHandler",
-    "Extracted",
     "RecordedAsyncStream",
     "RecordedStream",
+    "ReportedUsage",
+    "Request",
     "Scope",
     "Stats",
+    "StreamedCall",
     "Tracker",
     "active_scopes",
-    "attribution",
     "configure",
     "current_call",
     "extract",
     "extract_usage",
-    "fill_from_scopes",
     "from_usage_metadata",
     "get_field",
     "get_tracker",
     "iso_ms",
     "prompt_hash",
     "restore",
+    "scoped",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The stream wrappers are imported on a call's first stream (``import llmcost`` is lighter without them).
+    if name in ("RecordedStream", "RecordedAsyncStream"):
+        from llmcost.recorder import _streams
+
+        return getattr(_streams, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,34 +1,38 @@
-"""One recorded call: a context manager (sync and async) and the stream wrappers that finish it.
+"""One recorded call: a context manager (sync and async), finished by its block or by its stream (``_streams``).
 
 A call is recorded exactly once: when its block ends, or — if a stream was handed over and is still open — when the
-stream ends, is closed, raises, or is garbage-collected unconsumed (status ``cancelled``).
+stream ends, is closed, raises, or is dropped unconsumed (status ``cancelled``).
+
+What a call is given is checked as it comes in (see ``_wire``): a model name that is not text, a count that is not a
+whole number, a cost that is not a number never reach the line as such, and never raise into the caller's code.
+A call knows the recorder above it only as a :class:`CallSink` (the tracker): this module imports nothing above it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import time
-from collections.abc import AsyncGenerator, Generator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from llmcost.log import MAX_AMOUNT, MAX_COUNT
 from llmcost.recorder import _ids
-from llmcost.recorder._chunks import HANDLERS, ChunkHandler
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
+from llmcost.recorder._chunks import HANDLERS
 from llmcost.recorder._ids import describe_error, new_span_id
 from llmcost.recorder._scope import Scope
-from llmcost.recorder._usage import Extracted, extract
+from llmcost.recorder._usage import ReportedUsage, extract
+from llmcost.recorder._wire import MESSAGE_MAX, NAME_MAX, wire_amount, wire_count, wire_status, wire_text
 
-if TYPE_CHECKING:
-    from llmcost.recorder._tracker import Tracker
-
-__all__ = ["Call", "RecordedAsyncStream", "RecordedStream", "current_call"]
+__all__ = ["PLAIN_REQUEST", "Call", "CallSink", "Request", "current_call"]
 
 _CANCELLED = ("CancelledError", "GeneratorExit", "KeyboardInterrupt")
 _time = time.time
-_new = object.__new__
 _perf = time.perf_counter
+_NAME_MAX = NAME_MAX
+_MAX_COUNT = MAX_COUNT
+_MAX_USD = Decimal(int(MAX_AMOUNT))
 
 _span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
 
@@ -38,57 +42,252 @@ def current_call() -> Call | None:
     return _span.get()
 
 
-def _to_decimal(cost: Decimal | float | str) -> Decimal:
-    return cost if isinstance(cost, Decimal) else Decimal(str(cost))
+class CallSink(Protocol):
+    """What a call needs from the recorder it belongs to (``llmcost.Tracker`` is one)."""
+
+    capture_content: bool
+
+    def write_call(self, call: Call) -> None:
+        """Price a finished call and write its line."""
+
+    def count_fault(self, counter: str, message: str, n: int = 1) -> None:
+        """Count ``n`` faults in ``stats`` (``counter``) and warn once with ``message``."""
+
+
+_REQUEST_FIELDS = ("operation", "source", "server_address", "attempt", "fallback_from", "gpus", "usage_hint")
+
+
+class Request:
+    """What a call's request is beyond its model and provider: the kind of call, who sends it and where, which
+    attempt, the model it replaces, its GPUs, whose usage shapes to read. Immutable and shared: every call starts
+    from :data:`PLAIN_REQUEST`, and a wrapped client keeps one per operation. Values are checked where they are
+    given (:meth:`Call.set_request`)."""
+
+    __slots__ = _REQUEST_FIELDS
+    operation: str
+    source: str
+    server_address: str | None
+    attempt: int
+    fallback_from: str | None
+    gpus: float | None
+    usage_hint: str | None
+
+    def __init__(
+        self,
+        operation: str = "chat",
+        source: str = "sdk",
+        server_address: str | None = None,
+        attempt: int = 0,
+        fallback_from: str | None = None,
+        gpus: float | None = None,
+        usage_hint: str | None = None,
+    ) -> None:
+        given = (operation, source, server_address, attempt, fallback_from, gpus, usage_hint)
+        for name, value in zip(_REQUEST_FIELDS, given):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Request is shared between calls: use .replace({name}=...) or Call.set_request")
+
+    def replace(self, **changes: Any) -> Request:
+        """A copy with ``changes`` (values already checked)."""
+        fields = {name: getattr(self, name) for name in _REQUEST_FIELDS}
+        return Request(**{**fields, **changes})
+
+    def __repr__(self) -> str:
+        return "Request(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in _REQUEST_FIELDS) + ")"
+
+
+#: The request details of a call nobody said anything about.
+PLAIN_REQUEST = Request()
 
 
 class Call:
     """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
-    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status."""
+    (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status.
 
-    # What a call starts with, kept on the class: a new call sets only what differs (a hot-path saving).
-    usage: Extracted | None = None
-    response_model: str | None = None
-    response_id: str | None = None
-    provider_cost: Decimal | None = None
-    ttft: float | None = None
-    status = "ok"
-    error: tuple[str, str, int | None] | None = None
-    content: dict[str, Any] | None = None
-    done = False
-    _streaming = False
-    _token: contextvars.Token[Call | None] | None = None
+    Its attributes are read-only for callers: set them through the methods, which check what they are given."""
+
+    # Slots, every one set in __init__: the line reads some thirty of them, and a slot (or an instance attribute)
+    # loads several times faster than a default kept on the class (measured: ~5 ns against ~34 ns in 3.11).
+    __slots__ = (
+        "_streaming",
+        "_token",
+        "attribution",
+        "content",
+        "done",
+        "error",
+        "id",
+        "parent_id",
+        "prompt_hash",
+        "provider",
+        "provider_cost",
+        "request",
+        "request_model",
+        "response_id",
+        "response_model",
+        "scopes",
+        "status",
+        "streamed",
+        "t0",
+        "trace_id",
+        "tracker",
+        "ttft",
+        "usage",
+        "wall0",
+    )
 
     def __init__(
         self,
-        tracker: Tracker,
+        tracker: CallSink,
         model: str | None,
         provider: str | None,
-        attrs: dict[str, Any],
-        scopes: tuple[Scope, ...],
+        attribution: Attribution = NO_ATTRIBUTION,
+        scopes: tuple[Scope, ...] = (),
     ) -> None:
         parent = _span.get()
         self.tracker = tracker
-        self.id: str = new_span_id()
+        self.id: str = next(_ids.span_ids, None) or new_span_id()  # inlined but when the ids run out
         if parent is None:
             self.trace_id: str = _ids._trace_prefix + self.id  # new_trace_id(), inlined
             self.parent_id: str | None = None
         else:
             self.trace_id = parent.trace_id
             self.parent_id = parent.id
-        self.request_model = model
-        self.provider = provider
-        self.hint: str | None = (attrs.pop("hint", None) or provider) if "hint" in attrs else provider
-        self.attrs = attrs
+        if type(model) is str and type(provider) is str and len(model) + len(provider) <= _NAME_MAX:
+            self.request_model: str | None = model
+            self.provider: str | None = provider
+        else:  # None, not text, or long
+            self.request_model, self.provider = self._name(model), self._name(provider)
+        self.attribution = attribution
         self.scopes = scopes
+        self.usage: ReportedUsage | None = None
+        self.response_model: str | None = None
+        self.response_id: str | None = None
+        self.provider_cost: Decimal | None = None
+        self.ttft: float | None = None
+        self.status = "ok"
+        self.error: tuple[str, str, int | None] | None = None
+        self.content: dict[str, Any] | None = None
+        self.done = False
+        self.request = PLAIN_REQUEST
+        self.streamed = False
+        self.prompt_hash: str | None = None
+        self._streaming = False
+        self._token: contextvars.Token[Call | None] | None = None
         self.wall0 = _time()
         self.t0 = _perf()
 
+    def _name(self, value: Any) -> str | None:
+        text, changed = wire_text(value)
+        if changed:
+            self.tracker.count_fault("bad_values", f"llmcost: a name that is not text was written as {text!r:.60}")
+        return text
+
+    @property
+    def usage_hint(self) -> str | None:
+        """Whose usage shapes :meth:`record` and stream chunks are read as (default: the provider)."""
+        return self.request.usage_hint or self.provider
+
+    @property
+    def operation(self) -> str:
+        """``chat``, ``text_completion``, ``embeddings`` or ``responses``."""
+        return self.request.operation
+
+    @property
+    def source(self) -> str:
+        """What recorded the call (``sdk``, ``openai``, ``langchain``, ...)."""
+        return self.request.source
+
+    @property
+    def server_address(self) -> str | None:
+        """The host the request went to, if known."""
+        return self.request.server_address
+
+    @property
+    def attempt(self) -> int:
+        """0 for a first try, n for the n-th retry (the caller's own and the SDK's)."""
+        return self.request.attempt
+
+    @property
+    def fallback_from(self) -> str | None:
+        """The model this call replaced, if any."""
+        return self.request.fallback_from
+
+    @property
+    def gpus(self) -> float | None:
+        """GPUs that turn a self-hosted call's wall time into ``gpu_seconds``."""
+        return self.request.gpus
+
+    def set_request(
+        self,
+        *,
+        operation: Any = None,
+        source: Any = None,
+        server_address: Any = None,
+        stream: Any = None,
+        attempt: Any = None,
+        fallback_from: Any = None,
+        gpus: Any = None,
+        usage_hint: Any = None,
+        prompt_hash: str | None = None,
+    ) -> None:
+        """Details of the request (what is not given keeps its value), written as the wire format takes them."""
+        changes = self.checked_request(
+            operation=operation,
+            source=source,
+            server_address=server_address,
+            attempt=attempt,
+            fallback_from=fallback_from,
+            gpus=gpus,
+            usage_hint=usage_hint,
+        )
+        if changes:
+            self.request = self.request.replace(**changes)
+        if stream is not None:
+            self.streamed = stream is True or (stream is not False and _truthy(stream))
+        if prompt_hash is not None:
+            self.prompt_hash = prompt_hash
+
+    def checked_request(self, **given: Any) -> dict[str, Any]:
+        """The request details given (``None``: not given), as the wire format takes them; faults are counted."""
+        out: dict[str, Any] = {}
+        for name, value in given.items():
+            if value is None:
+                continue
+            if name == "attempt":
+                count, changed = wire_count(value)
+                if changed:
+                    self.tracker.count_fault(
+                        "bad_values", f"llmcost: attempt {value!r:.40} is not a count: written as 0"
+                    )
+                out[name] = count or 0
+            elif name == "gpus":
+                amount, changed = wire_amount(value)
+                if changed:
+                    self.tracker.count_fault("bad_values", f"llmcost: gpus={value!r:.40} is not a number: ignored")
+                out[name] = amount
+            else:
+                out[name] = self._name(value) or _DEFAULTS.get(name)
+        return out
+
+    def set_attribution(self, **given: Any) -> None:
+        """More attribution for this call (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
+        ``metadata``), over what it has: names replace, tags join, metadata merges."""
+        own = Attribution(**given)
+        if own.fixes:
+            message = "llmcost: attribution that is not text was written as text"
+            self.tracker.count_fault("bad_values", message, own.fixes)
+        if own.metadata_fixed:
+            message = "llmcost: metadata is not JSON as given; written as the plain JSON closest to it"
+            self.tracker.count_fault("bad_metadata", message)
+        self.attribution = own.over(self.attribution)
+
     def record(self, response: Any) -> Any:
         """Read usage, model and id from a provider response; returns ``response`` unchanged."""
-        usage = extract(response, self.hint)
+        usage = extract(response, self.usage_hint)
         if usage.source in ("none", "error"):
-            self.tracker._count("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
+            self.tracker.count_fault("odd_response", f"llmcost: no usage found in a {type(response).__name__} response")
         self.usage = usage
         self.response_model = usage.response_model or self.response_model
         self.response_id = usage.response_id or self.response_id
@@ -108,22 +307,91 @@ class Call:
         cost_usd: Decimal | float | str | None = None,
         estimated: bool = False,
     ) -> None:
-        """Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost."""
-        u = _new(Extracted)  # every slot is set below: Extracted.__init__ would only set them twice
-        u.input_tokens = input_tokens
-        u.output_tokens = output_tokens
-        u.cache_read = cache_read_input_tokens
-        u.cache_write = cache_creation_input_tokens
-        u.cache_write_1h = cache_creation_1h_input_tokens
-        u.reasoning = reasoning_output_tokens
-        u.gpu_seconds = gpu_seconds
-        u.response_model = u.response_id = None
-        u.source = "estimated" if estimated else "provider"
-        self.usage = u
-        if response_model:
-            self.response_model = response_model
+        """Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost.
+
+        A count that is not a whole number from 0 to 2**53 is recorded as unknown (a whole float such as ``100.0``
+        as its integer); what had to change is counted in ``tracker.stats.bad_values``. Never raises."""
+        # The common case in one expression: every count None or an int, and the OR of them from 0 to 2**53 (it is
+        # negative if one of them is, and passes 2**53 if one of them does). Anything else goes through wire_count.
+        if (
+            (type(input_tokens) is int or input_tokens is None)
+            and (type(output_tokens) is int or output_tokens is None)
+            and (cache_read_input_tokens is None or type(cache_read_input_tokens) is int)
+            and (cache_creation_input_tokens is None or type(cache_creation_input_tokens) is int)
+            and (cache_creation_1h_input_tokens is None or type(cache_creation_1h_input_tokens) is int)
+            and (reasoning_output_tokens is None or type(reasoning_output_tokens) is int)
+            and 0
+            <= (input_tokens or 0)
+            | (output_tokens or 0)
+            | (cache_read_input_tokens or 0)
+            | (cache_creation_input_tokens or 0)
+            | (cache_creation_1h_input_tokens or 0)
+            | (reasoning_output_tokens or 0)
+            < _MAX_COUNT
+            and gpu_seconds is None
+            and estimated is False
+        ):
+            self.usage = ReportedUsage(
+                input_tokens,
+                output_tokens,
+                cache_read_input_tokens,
+                cache_creation_input_tokens,
+                cache_creation_1h_input_tokens,
+                reasoning_output_tokens,
+                None,
+                None,
+                None,
+                "provider",
+            )
+        else:
+            self.usage = self._checked_usage(
+                input_tokens,
+                output_tokens,
+                cache_read_input_tokens,
+                cache_creation_input_tokens,
+                cache_creation_1h_input_tokens,
+                reasoning_output_tokens,
+                gpu_seconds,
+                estimated,
+            )
+        if response_model is not None:  # (not its truth value: an odd object's __bool__ may raise)
+            self.response_model = self._name(response_model) or self.response_model
         if cost_usd is not None:
-            self.provider_cost = _to_decimal(cost_usd)
+            self.provider_cost = self._cost(cost_usd)
+
+    def _checked_usage(self, *given: Any) -> ReportedUsage:
+        """:meth:`set_usage`'s counts made what the wire format takes (refused ones unknown, and counted)."""
+        checked = [wire_count(c) for c in given[:6]]
+        u = ReportedUsage()
+        u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning = (
+            value for value, _ in checked
+        )
+        bad = sum(changed for _, changed in checked)
+        if bad:
+            message = "llmcost: a token count that is not a whole number from 0 to 2**53 was recorded as unknown"
+            self.tracker.count_fault("bad_values", message, bad)
+        gpu_seconds, estimated = given[6:]
+        if gpu_seconds is not None:
+            u.gpu_seconds, changed = wire_amount(gpu_seconds)
+            if changed:
+                self.tracker.count_fault("bad_values", "llmcost: gpu_seconds is not a number from 0 to 1e9: ignored")
+        if bad:  # not priced: an unknown count would be priced as zero, and the cost understated
+            u.source = "invalid"
+        else:
+            u.source = (
+                "estimated" if estimated is True or (estimated is not False and _truthy(estimated)) else "provider"
+            )
+        return u
+
+    def _cost(self, cost: Any) -> Decimal | None:
+        try:
+            value = cost if isinstance(cost, Decimal) else Decimal(str(cost))
+            if value.is_finite() and 0 <= value <= _MAX_USD:
+                return value
+        except (InvalidOperation, ValueError, TypeError):
+            pass
+        self.tracker.count_fault("bad_values", f"llmcost: cost_usd={cost!r:.40} is not a cost: priced from the catalog")
+        return None
 
     def __enter__(self) -> Call:
         self._token = _span.set(self)
@@ -145,7 +413,7 @@ class Call:
             return  # the stream records the call when it ends
         if not self.done:  # finish(), inlined
             self.done = True
-            self.tracker._emit(self)
+            self.tracker.write_call(self)
 
     @property
     def model(self) -> str | None:
@@ -160,6 +428,15 @@ class Call:
         self.status = "cancelled" if info[0] in _CANCELLED else "error"
         self.error = info
 
+    def set_failure(self, error_type: Any, message: Any, http_status: Any = None) -> None:
+        """Mark the call failed from a description of the error (when there is no exception object to hand to
+        :meth:`set_error`), written as the wire format takes it."""
+        name, _ = wire_text(error_type)
+        text, _ = wire_text(message, MESSAGE_MAX)
+        status, _ = wire_status(http_status)
+        self.status = "error"
+        self.error = (name or "Error", text or "", status)
+
     def mark_first_token(self) -> None:
         """Record the time to first token now (stream helpers do it for you)."""
         if self.ttft is None:
@@ -171,9 +448,12 @@ class Call:
         ``kind`` picks the chunk reader (``openai_chat``, ``openai_responses``, ``anthropic``, ``ollama``); the
         default, ``generic``, takes the first non-empty chunk as the first token and usage from any chunk carrying it.
         """
-        handler = HANDLERS.get(kind or "generic", HANDLERS["generic"])
+        from llmcost.recorder._streams import RecordedAsyncStream, RecordedStream  # on first use: import is lighter
+
+        generic = HANDLERS["generic"]
+        handler = HANDLERS.get(kind, generic) if isinstance(kind, str) else generic
         self._streaming = True
-        self.attrs["stream"] = True
+        self.streamed = True
         if hasattr(chunks, "__aiter__"):
             return RecordedAsyncStream(chunks, self, handler)
         return RecordedStream(chunks, self, handler)
@@ -181,13 +461,14 @@ class Call:
     # -- finishing ----------------------------------------------------------------------------------------------
 
     def finish(self, status: str | None = None) -> None:
-        """Write the record (once; later calls do nothing)."""
+        """Write the record (once; later calls do nothing). ``status`` (``ok``, ``error``, ``cancelled``) is taken
+        when the call has not failed already."""
         if self.done:
             return
         self.done = True
         if status is not None and self.status == "ok":
-            self.status = status
-        self.tracker._emit(self)
+            self.status = self._name(status) or "ok"
+        self.tracker.write_call(self)
 
     async def __aenter__(self) -> Call:
         return self.__enter__()
@@ -198,126 +479,11 @@ class Call:
         self.__exit__(exc_type, exc, tb)
 
 
-class _StreamBase:
-    def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
-        self._inner = inner
-        self._call = call
-        self._handler = handler
-
-    def _on_chunk(self, chunk: Any) -> None:
-        try:
-            self._handler(self._call, chunk)
-        except Exception:
-            self._call.tracker._count("odd_chunk", "llmcost: could not read a streamed chunk")
-
-    def _end(self, exc: BaseException | None) -> None:
-        if exc is not None:
-            self._call.set_error(exc)
-        self._call.finish()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-    def _close_inner(self) -> None:
-        """Release the connection of an abandoned stream (sync streams only: ``__del__`` cannot await)."""
-        import inspect
-
-        close = getattr(self._inner, "close", None)
-        if callable(close) and not inspect.iscoroutinefunction(close):
-            with contextlib.suppress(Exception):
-                close()
-
-    def __del__(self) -> None:
-        call = self.__dict__.get("_call")
-        if call is not None and not call.done:
-            call.finish("cancelled")
-            self._close_inner()
+_DEFAULTS = {"operation": "chat", "source": "sdk"}
 
 
-class RecordedStream(_StreamBase):
-    """A stream whose chunks pass through unchanged while usage and TTFT are read."""
-
-    def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
-        super().__init__(inner, call, handler)
-        self._gen = self._iterate()
-
-    def _iterate(self) -> Generator[Any, None, None]:
-        on_chunk = self._on_chunk
-        try:
-            for chunk in self._inner:
-                on_chunk(chunk)
-                yield chunk
-        except GeneratorExit:
-            self._call.finish("cancelled")
-            self._close_inner()
-            raise
-        except BaseException as exc:
-            self._end(exc)
-            raise
-        self._end(None)
-
-    def __iter__(self) -> Generator[Any, None, None]:
-        return self._gen
-
-    def __next__(self) -> Any:
-        return next(self._gen)
-
-    def close(self) -> None:
-        """Stop early: the call is recorded as cancelled and the underlying stream closed."""
-        self._gen.close()
-        self._call.finish("cancelled")
-        self._close_inner()
-
-    def __enter__(self) -> RecordedStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class RecordedAsyncStream(_StreamBase):
-    """The async form of :class:`RecordedStream`."""
-
-    def __init__(self, inner: Any, call: Call, handler: ChunkHandler) -> None:
-        super().__init__(inner, call, handler)
-        self._gen = self._iterate()
-
-    async def _iterate(self) -> AsyncGenerator[Any, None]:
-        on_chunk = self._on_chunk
-        try:
-            async for chunk in self._inner:
-                on_chunk(chunk)
-                yield chunk
-        except GeneratorExit:
-            self._call.finish("cancelled")
-            raise
-        except BaseException as exc:
-            self._end(exc)
-            raise
-        self._end(None)
-
-    def __aiter__(self) -> AsyncGenerator[Any, None]:
-        return self._gen
-
-    async def __anext__(self) -> Any:
-        return await self._gen.__anext__()
-
-    async def aclose(self) -> None:
-        """Stop early: the call is recorded as cancelled and the underlying stream closed."""
-        await self._gen.aclose()
-        self._call.finish("cancelled")
-        for name in ("aclose", "close"):
-            close = getattr(self._inner, name, None)
-            if callable(close):
-                result = close()
-                if hasattr(result, "__await__"):
-                    await result
-                break
-
-    close = aclose
-
-    async def __aenter__(self) -> RecordedAsyncStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+def _truthy(value: Any) -> bool:
+    try:
+        return bool(value)
+    except Exception:
+        return False

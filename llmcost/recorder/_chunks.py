@@ -8,19 +8,33 @@ only when ``choices`` is not empty.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from llmcost.recorder._usage import Extracted, extract, extract_usage, get_field, merge_anthropic_delta
+from llmcost.recorder._usage import ReportedUsage, extract, extract_usage, get_field, merge_anthropic_delta
 
-if TYPE_CHECKING:
-    from llmcost.recorder._call import Call
-
-__all__ = ["HANDLERS", "ChunkHandler"]
-
-ChunkHandler = Callable[["Call", Any], None]
+__all__ = ["HANDLERS", "ChunkHandler", "StreamedCall"]
 
 
-def _first_ids(call: Call, chunk: Any) -> None:
+class StreamedCall(Protocol):
+    """What a chunk handler reads and sets on the call its stream belongs to (``llmcost.Call`` is one)."""
+
+    usage: ReportedUsage | None
+    response_model: str | None
+    response_id: str | None
+    ttft: float | None
+
+    @property
+    def usage_hint(self) -> str | None:
+        """The provider whose usage shapes to expect (``anthropic``, ``ollama``, ...), if known."""
+
+    def mark_first_token(self) -> None:
+        """Record the time to first token now (once)."""
+
+
+ChunkHandler = Callable[[StreamedCall, Any], None]
+
+
+def _first_ids(call: StreamedCall, chunk: Any) -> None:
     if call.response_model is None:
         model = get_field(chunk, "model")
         call.response_model = model if isinstance(model, str) else None
@@ -28,7 +42,7 @@ def _first_ids(call: Call, chunk: Any) -> None:
         call.response_id = rid if isinstance(rid, str) else None
 
 
-def openai_chat(call: Call, chunk: Any) -> None:
+def openai_chat(call: StreamedCall, chunk: Any) -> None:
     if call.ttft is None:
         choices = get_field(chunk, "choices")
         if choices:
@@ -48,7 +62,7 @@ def openai_chat(call: Call, chunk: Any) -> None:
         _first_ids(call, chunk)
 
 
-def openai_responses(call: Call, chunk: Any) -> None:
+def openai_responses(call: StreamedCall, chunk: Any) -> None:
     kind = get_field(chunk, "type")
     if not isinstance(kind, str):
         return
@@ -64,7 +78,7 @@ def openai_responses(call: Call, chunk: Any) -> None:
             call.usage = extract_usage(usage, "openai")
 
 
-def anthropic(call: Call, chunk: Any) -> None:
+def anthropic(call: StreamedCall, chunk: Any) -> None:
     kind = get_field(chunk, "type")
     if kind == "content_block_delta":
         if call.ttft is None:
@@ -79,11 +93,11 @@ def anthropic(call: Call, chunk: Any) -> None:
         usage = get_field(chunk, "usage")
         if usage is not None:
             if call.usage is None:
-                call.usage = Extracted()
+                call.usage = ReportedUsage()
             merge_anthropic_delta(call.usage, usage)
 
 
-def ollama(call: Call, chunk: Any) -> None:
+def ollama(call: StreamedCall, chunk: Any) -> None:
     if call.ttft is None:
         message = get_field(chunk, "message")
         if (
@@ -100,14 +114,14 @@ def ollama(call: Call, chunk: Any) -> None:
         call.response_model = usage.response_model or call.response_model
 
 
-def generic(call: Call, chunk: Any) -> None:
+def generic(call: StreamedCall, chunk: Any) -> None:
     """Any iterator: the first truthy chunk is the first token; a chunk carrying ``usage`` replaces the usage."""
     if call.ttft is None and chunk:
         call.mark_first_token()
     if isinstance(chunk, (str, bytes)):
         return
     if get_field(chunk, "usage") is not None or get_field(chunk, "done"):
-        usage = extract(chunk, call.hint)
+        usage = extract(chunk, call.usage_hint)
         if usage.source != "none":
             call.usage = usage
             call.response_model = usage.response_model or call.response_model

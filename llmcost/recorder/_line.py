@@ -1,18 +1,22 @@
 """From a finished call to one priced line in the log: the recorder's hot path.
 
-Costs are kept low on purpose (see benchmarks/bench_recorder.py and the per-part figures in benchmarks/README.md):
-the line is built as a positional struct with the wire-format fields in ``Record``'s order (a test checks both encode
-to the same bytes), pricing uses the catalog's integer rate plans memoised per (model, provider) with the time range
-they hold for (``Catalog.rate_plan``; everything else goes through ``Catalog.price``), and the only system call is
-the writer's single ``os.write``. Nothing here may raise into user code: every failure is counted in ``stats`` and
-reported once.
+Costs are kept low on purpose (see benchmarks/bench_recorder.py): the line is built as a positional struct with the
+wire-format fields in ``Record``'s order (a test checks both encode to the same bytes), pricing uses the catalog's
+integer rate plans memoised per (model, provider) with the time range they hold for (``Catalog.rate_plan``;
+everything else goes through ``Catalog.price``), attribution comes pre-checked with its metadata already encoded
+(:class:`~llmcost.recorder.Attribution`), and the only system call is the writer's single ``os.write``.
+
+Every line written decodes with ``llmcost.decode_record`` and fits in ``MAX_LINE``: what a call holds was checked as
+it came in, and the few things only known now are checked here (the clock readings, and the encoding itself, which
+fails on text that is not valid Unicode). A line that does not pass goes through :meth:`CallWriter._repaired`, which
+makes every field what the wire format takes, and counts what it changed. Nothing here may raise into user code:
+every failure is counted in ``stats`` and reported once.
 """
 
 from __future__ import annotations
 
 import decimal
 import math
-import operator
 import os
 import time
 from collections.abc import Callable
@@ -22,49 +26,65 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmcost.log import MAX_AMOUNT, MAX_COUNT, Record, Writer, decode_record, warn_once
-from llmcost.recorder._ids import _MILLIS, iso_ms
-from llmcost.recorder._usage import Extracted
+from llmcost.log import MAX_AMOUNT, MAX_LINE, Record, Writer, decode_record, warn_once
+from llmcost.recorder import _ids
+from llmcost.recorder._attribution import Attribution
+from llmcost.recorder._call import Call
+from llmcost.recorder._ids import _MILLIS, iso_ms, second_of
+from llmcost.recorder._usage import ReportedUsage
+from llmcost.recorder._wire import (
+    CONTENT_MAX,
+    MESSAGE_MAX,
+    wire_amount,
+    wire_count,
+    wire_status,
+    wire_text,
+)
 
 if TYPE_CHECKING:
     from llmcost.recorder._budget import SpendLedger
-    from llmcost.recorder._call import Call
     from pricing import Catalog
 
-__all__ = ["Line", "Recorder", "Stats"]
+__all__ = ["CallWriter", "Line", "Stats"]
 
 _CATALOG_RECHECK_S = 30.0
-_NO_USAGE = Extracted()
-#: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``).
-Line: Any = msgspec.defstruct("Line", [(name, Any) for name in Record.__struct_fields__])
+_NO_USAGE = ReportedUsage()
+#: Runs of fields written as one encoded value: the call's outcome (the same for every call that succeeds), and its
+#: request details and attribution (the same for every call of one attribution).
+_OUTCOME = ("status", "error_type", "error_message")
+_TAIL = ("attempt", "fallback_from", "agent", "session_id", "user_id", "workflow", "tags", "metadata")
+_RUNS = {*_OUTCOME[1:], *_TAIL[1:]}
+#: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``), but
+#: for the runs above: the first field of a run holds the whole run already encoded (a ``msgspec.Raw``, which goes
+#: into the line as it is: ``0,"fallback_from":null,"agent":"planner",...,"metadata":null``), so it is encoded once
+#: instead of once per call, and the line stays at 30 fields (a call with more positional arguments compiles to a
+#: slower form). The line keeps Record's keys in Record's order: ``encode_record(decode_record(line)) == line``.
+#: (Not tracked by the garbage collector: a line holds only text, numbers and encoded runs.)
+Line: Any = msgspec.defstruct("Line", [(name, Any) for name in Record.__struct_fields__ if name not in _RUNS], gc=False)
+_Outcome: Any = msgspec.defstruct("_Outcome", [(name, Any) for name in _OUTCOME], gc=False)
+_Tail: Any = msgspec.defstruct("_Tail", [(name, Any) for name in _TAIL], gc=False)
+_OK = msgspec.Raw(b'"ok","error_type":null,"error_message":null')
+#: The run of a line over the size limit (which the caps of ``_wire`` make impossible): the call without its extras.
+_CUT_TAIL = msgspec.Raw(
+    b'0,"fallback_from":null,"agent":null,"session_id":null,"user_id":null,"workflow":null,"tags":null,'
+    b'"metadata":{"cut":"the line passed the size limit"}'
+)
 _encoder = msgspec.json.Encoder()
-_lenient = msgspec.json.Encoder(enc_hook=lambda obj: repr(obj)[:300])
 _perf = time.perf_counter
-_monotonic = time.monotonic
 _Usage: Any = None  # pricing.Usage, imported with the catalog (keeps ``import llmcost`` light)
 _EXACT = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 _NO_PLAN: tuple[Any, float, float] = (None, -math.inf, math.inf)
-_NO_ERROR = (None, None, None)
-#: The attributes a line reads from a call's ``attrs``, fetched in one C call.
-_ATTR_KEYS = (
-    "source",
-    "operation",
-    "server_address",
-    "stream",
-    "attempt",
-    "fallback_from",
-    "agent",
-    "session_id",
-    "user_id",
-    "workflow",
-    "tags",
-    "metadata",
-    "prompt_hash",
-    "gpus",
-)
-_attr_values = operator.itemgetter(*_ATTR_KEYS)
+#: Usage that is not priced, and the ``usage_source`` it is written with: nothing found, a response that could not be
+#: read, counts that were refused (an unknown count priced as zero would understate the cost).
+_UNPRICED = {"none": "none", "error": "none", "invalid": "partial"}
+_MAX_PICO = int(MAX_AMOUNT) * 1_000_000_000_000
+#: A call's clock readings the fast path takes as they are: latencies up to MAX_AMOUNT milliseconds, start times
+#: from 1970 to the year 9999 (two weeks of margin: ``ts`` is the start plus the latency).
+_MAX_SECONDS = MAX_AMOUNT / 1000
+_LAST_START = 253_402_300_799.0 - 2 * _MAX_SECONDS
 _STAT_FIELDS = (
     "bad_metadata",
+    "bad_values",
     "budget_blocked",
     "budget_warned",
     "calls",
@@ -78,37 +98,13 @@ _STAT_FIELDS = (
 )
 
 
-_MAX_PICO = int(MAX_AMOUNT) * 1_000_000_000_000
-
-
-def _wire_count(value: Any) -> int | None:
-    """A count as the wire format takes it (a whole number from 0 to ``MAX_COUNT``), else ``None`` (unknown)."""
-    if type(value) is float and value.is_integer():
-        value = int(value)
-    return value if type(value) is int and 0 <= value <= MAX_COUNT else None
-
-
-def _amount(value: Any) -> float | None:
-    """An amount as the wire format takes it (finite, from 0 to ``MAX_AMOUNT``), else ``None``."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_AMOUNT:
-        return float(value)
-    return None
-
-
-def _on_the_wire(u: Extracted) -> Extracted:
-    """``u`` with every count the wire format would refuse (negative, fractional, not a number) made unknown."""
-    counts = (u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.reasoning)
-    if all(c is None or (type(c) is int and 0 <= c <= MAX_COUNT) for c in counts):
-        return u
-    out = Extracted()
-    for name in Extracted.FIELDS:
-        setattr(out, name, getattr(u, name))
-    out.input_tokens, out.output_tokens, out.cache_read, out.cache_write, out.reasoning = map(_wire_count, counts)
-    return out
-
-
 class Stats:
-    """What the recorder counted. Every failure it absorbed has a counter here."""
+    """What the recorder counted. Every failure it absorbed has a counter here.
+
+    ``bad_values`` counts values the wire format would refuse (a name that is not text, a count that is not a whole
+    number, text that is not valid Unicode, a field over its size cap), written in a form it takes; ``bad_metadata``
+    counts metadata that had to change to be written (not JSON, keys that are not text, cycles, too deep, too big).
+    """
 
     __slots__ = _STAT_FIELDS
     FIELDS = _STAT_FIELDS
@@ -116,6 +112,7 @@ class Stats:
     def __init__(self) -> None:
         self.calls = 0
         self.bad_metadata = 0
+        self.bad_values = 0
         self.budget_blocked = 0
         self.budget_warned = 0
         self.export_errors = 0
@@ -133,22 +130,96 @@ class Stats:
         return "Stats(" + ", ".join(f"{k}={v}" for k, v in self.as_dict().items() if v) + ")"
 
 
-class Recorder:
-    """Pricing, encoding and writing, shared by :class:`~llmcost.Tracker`."""
+def _outcome(status: str, error_type: str | None, error_message: str | None) -> msgspec.Raw:
+    """The run of ``_OUTCOME`` fields, encoded, without its first key and the braces."""
+    try:
+        data = _encoder.encode(_Outcome(status, error_type, error_message))
+    except Exception:  # checked where they were given; should one still not encode, it is made text that does
+        status = wire_text(status)[0] or "error"
+        data = _encoder.encode(_Outcome(status, wire_text(error_type)[0], wire_text(error_message, MESSAGE_MAX)[0]))
+    return msgspec.Raw(data[len(b'{"status":') : -1])
+
+
+def _tail(attempt: int, fallback_from: str | None, a: Attribution, metadata: Any) -> msgspec.Raw:
+    """The run of ``_TAIL`` fields, encoded, without its first key and the braces."""
+    tail = _Tail(attempt, fallback_from, a.agent, a.session_id, a.user_id, a.workflow, a.tags, metadata)
+    return msgspec.Raw(_encoder.encode(tail)[len(b'{"attempt":') : -1])
+
+
+def _default_tail(a: Attribution) -> msgspec.Raw:
+    """The run for a first attempt that replaces no model, kept on the attribution (computed on its first use)."""
+    tail = _tail(0, None, a, a.metadata_json)
+    object.__setattr__(a, "line_tail", tail)
+    return tail
+
+
+def _text(value: Any) -> tuple[str | None, bool]:
+    return wire_text(value)
+
+
+def _flag(value: Any) -> tuple[bool, bool]:
+    return value is True, type(value) is not bool
+
+
+#: How :meth:`CallWriter._repaired` makes each field of a line what the wire format takes (``v``, ``ts``,
+#: ``start_ts`` and ``id`` are the recorder's own, always valid; so are the encoded runs, made of values that were
+#: checked when they were given).
+_REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
+    **dict.fromkeys(
+        (
+            "trace_id",
+            "parent_id",
+            "source",
+            "operation",
+            "provider",
+            "server_address",
+            "request_model",
+            "response_model",
+            "response_id",
+            "usage_source",
+            "cost_status",
+            "price_ref",
+            "prompt_hash",
+        ),
+        _text,
+    ),
+    **dict.fromkeys(
+        (
+            "input_tokens",
+            "output_tokens",
+            "cache_read_input_tokens",
+            "cache_creation_input_tokens",
+            "reasoning_output_tokens",
+        ),
+        wire_count,
+    ),
+    **dict.fromkeys(("gpu_seconds", "cost_usd", "latency_ms", "ttft_ms"), wire_amount),
+    "stream": _flag,
+    "http_status": wire_status,
+}
+#: Fields that never hold None on the wire, and what they take when a repair leaves them unknown.
+_NOT_NULL = {"source": "sdk", "operation": "chat", "usage_source": "none", "cost_status": "no_usage"}
+
+
+class CallWriter:
+    """From finished calls to priced lines in the log: pricing, encoding and writing, shared by
+    :class:`~llmcost.Tracker`."""
 
     writer: Writer
     stats: Stats
+    _buffers: list[bytearray]
     sinks: tuple[Callable[[bytes], object], ...]
     gpus: float | None
     call_cost_usd: Decimal | None
     on_call_cost: Any
+    capture_content: bool
     _ledger: SpendLedger | None
     _catalog_arg: Any
     _catalog: Catalog | None
     _catalog_next: float
     _plans: dict[tuple[str, str | None], tuple[Any, float, float]]
     _plans_catalog: Catalog | None = None
-    _plans_until = 0.0  # monotonic time of the next catalog re-check (0: before the first call)
+    _plans_until = 0.0  # perf_counter time of the next catalog re-check (0: before the first call)
 
     def catalog(self) -> Catalog | None:
         """The catalog used for pricing (the active one is re-checked every 30 s, to follow ``pricing update``)."""
@@ -156,7 +227,7 @@ class Recorder:
         arg = self._catalog_arg
         if arg is not None and not isinstance(arg, (str, os.PathLike)) and _Usage is not None:
             return arg  # type: ignore[no-any-return]
-        now = _monotonic()
+        now = _perf()
         if self._catalog is None or now >= self._catalog_next:
             self._catalog_next = now + _CATALOG_RECHECK_S
             try:
@@ -167,29 +238,52 @@ class Recorder:
                     return arg  # type: ignore[no-any-return]
                 self._catalog = pricing.load_catalog(None if arg is None else Path(arg))
             except Exception as exc:
-                self._count("pricing_errors", f"llmcost: cannot load the pricing catalog: {exc}")
+                self.count_fault("pricing_errors", f"llmcost: cannot load the pricing catalog: {exc}")
         return self._catalog
 
-    def _count(self, counter: str, message: str) -> None:
-        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+    def count_fault(self, counter: str, message: str, n: int = 1) -> None:
+        """Count ``n`` faults in ``stats.<counter>`` and report ``message`` once (a :class:`RecorderWarning`)."""
+        setattr(self.stats, counter, getattr(self.stats, counter) + n)
         warn_once(counter, message)
 
-    def _emit(self, call: Call) -> None:
+    def adopt(self, attribution: Attribution) -> Attribution:
+        """Count what had to change in ``attribution`` to be written (given to this tracker); returns it."""
+        if attribution.fixes:
+            self.count_fault(
+                "bad_values", "llmcost: attribution that is not text was written as text", attribution.fixes
+            )
+        if attribution.metadata_fixed:
+            self.count_fault(
+                "bad_metadata", "llmcost: metadata is not JSON as given; written as the plain JSON closest to it"
+            )
+        return attribution
+
+    def write_call(self, call: Call) -> None:
         """Price, encode and write a finished call (one function: each call saved is ~0.1 µs on every record)."""
         try:
-            elapsed = _perf() - call.t0
+            now = _perf()
+            elapsed = now - call.t0
             wall0 = call.wall0
-            end = wall0 + elapsed
-            ts = iso_ms(end)
-            sec = int(wall0)
-            start_ts = ts[:19] + _MILLIS[int((wall0 - sec) * 1000)] if sec == int(end) else iso_ms(wall0)
-            a = call.attrs
-            try:  # one C call for every key (a tracker's attributes hold them all; integrations may pass fewer)
-                (source, operation, server, stream, attempt, fallback, agent, session, user, workflow, tags, metadata,
-                 phash, gpus) = _attr_values(a)  # fmt: skip
-            except KeyError:
-                (source, operation, server, stream, attempt, fallback, agent, session, user, workflow, tags, metadata,
-                 phash, gpus) = map(a.get, _ATTR_KEYS)  # fmt: skip
+            ttft = call.ttft
+            if (
+                0.0 <= elapsed <= _MAX_SECONDS
+                and 0.0 <= wall0 <= _LAST_START
+                and (ttft is None or 0.0 <= ttft <= _MAX_SECONDS)
+            ):
+                end = wall0 + elapsed
+                sec = int(end)
+                last = _ids._last_second  # iso_ms(end), inlined: the text up to the second is cached, with its day
+                if sec != last[0]:
+                    last = second_of(sec)
+                ts = last[1] + _MILLIS[int((end - sec) * 1000)]
+                day = last[2]
+                sec0 = int(wall0)
+                start_ts: str | None = last[1] + _MILLIS[int((wall0 - sec0) * 1000)] if sec0 == sec else iso_ms(wall0)
+                latency_ms: float | None = int(elapsed * 1e6 + 0.5) / 1000  # 3 decimals (round() costs 4x more)
+                ttft_ms = None if ttft is None else int(ttft * 1e6 + 0.5) / 1000
+            else:
+                end, ts, start_ts, latency_ms, ttft_ms = self._odd_clock(call, elapsed)
+                day = ts[:10]
             u = call.usage
             gpu = None
             if u is None:
@@ -197,46 +291,73 @@ class Recorder:
             else:
                 gpu = u.gpu_seconds
                 if gpu is None:
-                    gpus = gpus or self.gpus
+                    gpus = call.request.gpus or self.gpus
                     if gpus or call.provider == "vllm":
-                        gpu = elapsed * (gpus or 1)
+                        gpu, _ = wire_amount(elapsed * (gpus or 1))
             # Pricing: the rates of (model, provider) are memoised with the time range they hold for, so a priced
             # call is six integer products in pico-dollars; the float on the wire is the exact total / 10**12,
             # correctly rounded: float(Catalog.price(...).cost_usd). Every other case takes Catalog.price.
             cost: Decimal | None = None
             total = -1
-            model = call.response_model or call.request_model
-            if u.source in ("none", "error"):
+            source: str | None = u.source
+            if source in _UNPRICED:
                 cost_f, status, ref = None, "no_usage", None
+                source = _UNPRICED[source]
             else:
-                if _monotonic() >= self._plans_until:
+                if now >= self._plans_until:  # perf_counter time, as the call's own clock: no second reading
                     self._reset_plans()
                 plan: Any = None
+                model = call.response_model or call.request_model
                 if model is not None and call.provider_cost is None:
                     hit = self._plans.get((model, call.provider))
                     if hit is None or not hit[1] <= end < hit[2]:
                         hit = self._plan(model, call.provider, end)
                     plan = hit[0]
                 if plan is not None:
-                    total = plan.pico_total(
-                        u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning
-                    )
+                    # RatePlan.pico_total, inlined for its common case (no long-context tier, no 1-hour cache
+                    # writes): counts are whole numbers from 0 to 2**53 here (checked when they were given), so
+                    # the only impossible usage is a subset larger than its total, which makes a part negative.
+                    inp = u.input_tokens or 0
+                    if inp <= plan.tier_min and not u.cache_write_1h:
+                        cr = u.cache_read or 0
+                        cw = u.cache_write or 0
+                        rs = u.reasoning or 0
+                        uncached = inp - cr - cw
+                        visible = (u.output_tokens or 0) - rs
+                        if uncached >= 0 and visible >= 0:
+                            p = plan.pico
+                            total = plan.fee + p[0] * uncached + p[1] * cr + p[2] * cw + p[4] * visible + p[5] * rs
+                    else:
+                        total = plan.pico_total(
+                            u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning
+                        )
                 if 0 <= total <= _MAX_PICO:
                     cost_f, status, ref = total / 1_000_000_000_000, "priced", plan.ref
                 else:
                     total = -1
                     cost, status, ref = self._price(call, u, gpu, end)
                     cost_f = None if cost is None else float(cost)
-                    u, gpu = _on_the_wire(u), _amount(gpu)
                     if cost_f is not None and not 0 <= cost_f <= MAX_AMOUNT:
-                        self._count("pricing_errors", f"llmcost: a call priced at ${cost_f:g}: not recorded as a cost")
+                        self.count_fault(
+                            "pricing_errors", f"llmcost: a call priced at ${cost_f:g}: not recorded as a cost"
+                        )
                         cost, cost_f, status, ref = None, None, "no_usage", None
-            err: Any = call.error
+            err = call.error
             if err is None:
-                err = _NO_ERROR
-            if call.content is not None:
-                metadata = {**(metadata or {}), "content": call.content}
-            ttft = call.ttft
+                outcome = _OK if call.status == "ok" else _outcome(call.status, None, None)
+                http_status = None
+            else:
+                outcome = _outcome(call.status, err[0], err[1])
+                http_status = err[2]
+            a = call.attribution
+            r = call.request
+            if r.attempt == 0 and r.fallback_from is None and call.content is None:
+                tail = a.line_tail
+                if tail is None:
+                    tail = _default_tail(a)
+            else:
+                metadata = a.metadata_json if call.content is None else self._with_content(a, call.content)
+                tail = _tail(r.attempt, r.fallback_from, a, metadata)
             line = Line(
                 1,
                 ts,
@@ -244,57 +365,112 @@ class Recorder:
                 call.id,
                 call.trace_id,
                 call.parent_id,
-                source or "sdk",
-                operation or "chat",
+                r.source,
+                r.operation,
                 call.provider,
-                server,
+                r.server_address,
                 call.request_model,
                 call.response_model,
                 call.response_id,
-                True if stream else False,  # noqa: SIM210 (bool() is a call: slower)
+                call.streamed,
                 u.input_tokens,
                 u.output_tokens,
                 u.cache_read,
                 u.cache_write,
                 u.reasoning,
-                "none" if u.source == "error" else u.source,
+                source,
                 gpu,
                 cost_f,
                 status,
                 ref,
-                int(elapsed * 1e6 + 0.5) / 1000,  # milliseconds to 3 decimals (round(x, 3) costs 4x more)
-                None if ttft is None else int(ttft * 1e6 + 0.5) / 1000,
-                call.status,
-                err[0],
-                err[1],
-                attempt or 0,
-                fallback,
-                agent,
-                session,
-                user,
-                workflow,
-                tags,
-                metadata,
-                phash,
-                err[2],
+                latency_ms,
+                ttft_ms,
+                outcome,
+                tail,
+                call.prompt_hash,
+                http_status,
             )
+            # Encoded into a buffer taken from a pool (list.pop and append are atomic: each thread gets its own)
+            # and reused: a line costs no new bytes object when the writer is done with it at once (a file).
+            buffers = self._buffers
             try:
-                data = _encoder.encode(line) + b"\n"
-            except (TypeError, ValueError, OverflowError) as exc:
-                data = self._encode_leniently(line, exc)
-            self.writer.write_line(ts[:10], data)
+                buf = buffers.pop()
+            except IndexError:
+                buf = bytearray()
+            try:
+                _encoder.encode_into(line, buf)
+            except Exception:  # text that is not valid Unicode (a lone surrogate), an object JSON does not know
+                buf.clear()
+            if not 0 < len(buf) < MAX_LINE:  # the newline makes it MAX_LINE at most
+                buf[:] = self._repaired(line)
+            buf += b"\n"
+            writer = self.writer
+            if writer.writes_at_once:
+                writer.write_line(day, buf)
+            else:
+                writer.write_line(day, bytes(buf))
             self.stats.calls += 1
-            if self.sinks:
-                self._to_sinks(data)
-            if total >= 0 and (call.scopes or self._ledger is not None or self.call_cost_usd is not None):
-                cost = Decimal(total).scaleb(-12, _EXACT)  # the exact Decimal, built only when something sums it
-            if call.scopes:
-                for s in call.scopes:
-                    s.add(line, cost)
-            if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
-                self._after(line, data, cost)
+            if self.sinks or call.scopes or self._ledger is not None or self.call_cost_usd is not None:
+                self._pass_on(call, line, bytes(buf), total, cost)
+            buffers.append(buf)
         except Exception as exc:  # a bug of the recorder itself must not reach the user
-            self._count("internal_errors", f"llmcost: could not record a call: {type(exc).__name__}: {exc}")
+            self.count_fault("internal_errors", f"llmcost: could not record a call: {type(exc).__name__}: {exc}")
+
+    def _pass_on(self, call: Call, line: Any, data: bytes, total: int, cost: Decimal | None) -> None:
+        """Hand a written line to the sinks, the call's scopes, the budget ledger and the cost hook."""
+        if self.sinks:
+            self._to_sinks(data)
+        if total >= 0 and (call.scopes or self._ledger is not None or self.call_cost_usd is not None):
+            cost = Decimal(total).scaleb(-12, _EXACT)  # the exact Decimal, built only when something sums it
+        for s in call.scopes:
+            s.add(line, cost, call.status)
+        if cost is not None and (self._ledger is not None or self.call_cost_usd is not None):
+            self._after(line, call.attribution, data, cost)
+
+    def _odd_clock(self, call: Call, elapsed: float) -> tuple[float, str, str | None, float | None, float | None]:
+        """Times of a call whose clock readings the wire format would refuse (a start before 1970 or after 9999, a
+        latency below zero or over the maximum): the line is written at the current time, with what is known."""
+        self.count_fault("bad_values", "llmcost: a call with impossible times was written with the current time")
+        latency, _ = wire_amount(elapsed * 1000)
+        ttft, _ = wire_amount(None if call.ttft is None else call.ttft * 1000)
+        wall0 = call.wall0
+        if isinstance(wall0, (int, float)) and 0.0 <= wall0 <= _LAST_START and latency is not None:
+            end = wall0 + elapsed
+            return end, iso_ms(end), iso_ms(wall0), latency, ttft
+        end = time.time()
+        return end, iso_ms(end), None, latency, ttft
+
+    def _with_content(self, a: Attribution, content: Any) -> dict[str, Any]:
+        """The call's metadata with the captured content (``capture_content=True``), as plain JSON within its cap."""
+        from llmcost.recorder._plain_json import clean_json  # imported on first use (import llmcost skips it)
+
+        cleaned, changed = clean_json(content, CONTENT_MAX)
+        if changed:
+            self.count_fault("bad_metadata", "llmcost: captured content was cut or made plain JSON to be written")
+        return {**(a.metadata or {}), "content": cleaned}
+
+    def _repaired(self, line: Any) -> bytes:
+        """The line with every field made what the wire format takes; what changed is counted."""
+        values = []
+        changed = 0
+        for name, value in zip(Line.__struct_fields__, msgspec.structs.astuple(line)):
+            repair = _REPAIRS.get(name)
+            if repair is None:
+                values.append(value)
+                continue
+            good, fixed = repair(value)
+            changed += fixed
+            values.append(_NOT_NULL.get(name) if good is None else good)
+        fixed_line = Line(*values)
+        data = _encoder.encode(fixed_line)
+        if len(data) >= MAX_LINE:  # cannot happen within the caps of _wire; if it did, keep the call, not its extras
+            fixed_line.attempt = _CUT_TAIL
+            data = _encoder.encode(fixed_line)
+            self.count_fault("bad_metadata", "llmcost: a line over the size limit was written without its attribution")
+        if changed:
+            message = "llmcost: a value the wire format refuses was written in a form it takes"
+            self.count_fault("bad_values", message, changed)
+        return data
 
     def _reset_plans(self) -> None:
         """Follow the catalog (re-checked every 30 s): a new catalog starts an empty memo of rate plans."""
@@ -302,7 +478,7 @@ class Recorder:
         if catalog is not self._plans_catalog or not hasattr(self, "_plans"):
             self._plans_catalog = catalog
             self._plans = {}
-        self._plans_until = _monotonic() + _CATALOG_RECHECK_S
+        self._plans_until = _perf() + _CATALOG_RECHECK_S
 
     def _plan(self, model: str, provider: str | None, at: float) -> tuple[Any, float, float]:
         """Look up and memoise the rate plan of (model, provider) at ``at``; ``(None, ...)`` means the slow path."""
@@ -324,20 +500,11 @@ class Recorder:
             try:
                 sink(data)
             except Exception as exc:
-                self._count("hook_errors", f"llmcost: a record sink raised {type(exc).__name__}: {exc}")
+                self.count_fault("hook_errors", f"llmcost: a record sink raised {type(exc).__name__}: {exc}")
 
-    def _encode_leniently(self, line: Any, exc: Exception) -> bytes:
-        """Metadata that is not JSON: counted once, written as text."""
-        self._count("bad_metadata", f"llmcost: metadata is not JSON ({exc}); values written as text")
-        try:
-            return _lenient.encode(line) + b"\n"
-        except (TypeError, ValueError, OverflowError):
-            line.metadata = {"unserializable": repr(line.metadata)[:300]}
-            return _lenient.encode(line) + b"\n"
-
-    def _after(self, line: Any, data: bytes, cost: Decimal) -> None:
+    def _after(self, line: Any, a: Attribution, data: bytes, cost: Decimal) -> None:
         if self._ledger is not None:
-            self._ledger.add_own(line.id, line.ts[:10], cost, line.agent, line.session_id, line.user_id)
+            self._ledger.add_own(line.id, line.ts[:10], cost, a.agent, a.session_id, a.user_id)
         if self.call_cost_usd is not None and cost > self.call_cost_usd:
             if self.on_call_cost is None:
                 warn_once("call_cost", f"llmcost: a call cost ${cost} (threshold ${self.call_cost_usd})")
@@ -345,11 +512,13 @@ class Recorder:
             try:
                 self.on_call_cost(decode_record(data))
             except Exception as exc:
-                self._count("hook_errors", f"llmcost: on_call_cost hook raised {type(exc).__name__}: {exc}")
+                self.count_fault("hook_errors", f"llmcost: on_call_cost hook raised {type(exc).__name__}: {exc}")
 
-    def _price(self, call: Call, u: Extracted, gpu: float | None, end: float) -> tuple[Decimal | None, str, str | None]:
+    def _price(
+        self, call: Call, u: ReportedUsage, gpu: float | None, end: float
+    ) -> tuple[Decimal | None, str, str | None]:
         """Price with ``Catalog.price`` (every case the memoised plans leave out)."""
-        if u.source in ("none", "error"):
+        if u.source in _UNPRICED:
             return None, "no_usage", None
         model = call.response_model or call.request_model
         catalog = self.catalog()
@@ -376,7 +545,7 @@ class Recorder:
                     usage, call.request_model, call.provider, at=end, provider_cost=call.provider_cost
                 )
         except Exception as exc:
-            self._count("pricing_errors", f"llmcost: cannot price a call: {exc}")
+            self.count_fault("pricing_errors", f"llmcost: cannot price a call: {exc}")
             return None, "no_usage", None
         if price.status == "unknown_model":
             self.stats.unknown_models += 1

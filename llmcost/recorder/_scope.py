@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
 from llmcost.recorder._ids import restore
 
 if TYPE_CHECKING:
     from llmcost.log import Record
 
-__all__ = ["Scope", "active_scopes"]
+__all__ = ["Scope", "active_scopes", "scoped"]
 
 _T = TypeVar("_T")
 _scopes: contextvars.ContextVar[tuple[Scope, ...]] = contextvars.ContextVar("llmcost_scopes", default=())
@@ -36,16 +37,12 @@ def active_scopes() -> tuple[Scope, ...]:
     return _scopes.get()
 
 
-ATTRIBUTION_KEYS = ("agent", "session_id", "user_id", "workflow")
-
-
-def fill_from_scopes(attrs: dict[str, Any], scopes: tuple[Scope, ...]) -> None:
-    """What ``attrs`` leaves unset comes from ``scopes`` (outermost first), the innermost scope winning."""
-    for s in reversed(scopes):
-        for key in ATTRIBUTION_KEYS:
-            value = getattr(s, key)
-            if value is not None and attrs.get(key) is None:
-                attrs[key] = value
+def scoped(base: Attribution, scopes: tuple[Scope, ...]) -> Attribution:
+    """``base`` with the attribution of ``scopes`` over it (outermost first, so the innermost wins)."""
+    for s in scopes:
+        if s.attribution is not NO_ATTRIBUTION:
+            base = s.attribution.over(base)
+    return base
 
 
 class Scope:
@@ -53,8 +50,8 @@ class Scope:
 
     ``budget_usd`` (optional) with ``action`` ``"block"`` makes calls started inside raise
     :class:`~llmcost.BudgetExceeded` once the scope's cost reached it; ``"warn"`` only warns.
-    Attribution given here (``agent``, ``session_id``, ``user_id``, ``workflow``) applies to calls inside that do
-    not set their own.
+    Attribution given here (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``, ``metadata``) applies to
+    the calls inside, over the tracker's and a wrapped client's; a call's own attribution wins over it.
     """
 
     def __init__(
@@ -67,14 +64,25 @@ class Scope:
         session_id: str | None = None,
         user_id: str | None = None,
         workflow: str | None = None,
+        tags: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.budget_usd = None if budget_usd is None else Decimal(str(budget_usd))
         self.action = action
-        self.agent = agent
-        self.session_id = session_id
-        self.user_id = user_id
-        self.workflow = workflow
+        given = (agent, session_id, user_id, workflow, tags, metadata)
+        self.attribution = (
+            NO_ATTRIBUTION
+            if all(v is None for v in given)
+            else Attribution(
+                agent=agent,
+                session_id=session_id,
+                user_id=user_id,
+                workflow=workflow,
+                tags=tags,
+                metadata=metadata,
+            )
+        )
         self.calls = 0
         self.errors = 0
         self.unpriced = 0
@@ -90,41 +98,18 @@ class Scope:
 
     # -- totals ------------------------------------------------------------------------------------------------
 
-    def add(self, record: Record, cost: Decimal | None) -> None:
-        """Count one finished call (called by the tracker)."""
-        self.add_counts(
-            record.status,
-            record.input_tokens,
-            record.output_tokens,
-            record.cache_read_input_tokens,
-            record.cache_creation_input_tokens,
-            record.reasoning_output_tokens,
-            cost,
-            record.cost_status,
-        )
-
-    def add_counts(
-        self,
-        status: str,
-        input_tokens: int | None,
-        output_tokens: int | None,
-        cache_read: int | None,
-        cache_write: int | None,
-        reasoning: int | None,
-        cost: Decimal | None,
-        cost_status: str,
-    ) -> None:
-        """Count one finished call from its values (the compiled recorder has no record object to hand over)."""
+    def add(self, record: Record, cost: Decimal | None, status: str) -> None:
+        """Count one finished call (called by the tracker with the call's line, its exact cost and its status)."""
         with self._lock:
             self.calls += 1
             self.errors += status != "ok"
-            self.input_tokens += input_tokens or 0
-            self.output_tokens += output_tokens or 0
-            self.cache_read_input_tokens += cache_read or 0
-            self.cache_creation_input_tokens += cache_write or 0
-            self.reasoning_output_tokens += reasoning or 0
+            self.input_tokens += record.input_tokens or 0
+            self.output_tokens += record.output_tokens or 0
+            self.cache_read_input_tokens += record.cache_read_input_tokens or 0
+            self.cache_creation_input_tokens += record.cache_creation_input_tokens or 0
+            self.reasoning_output_tokens += record.reasoning_output_tokens or 0
             if cost is None:
-                self.unpriced += cost_status in ("unknown_model", "dynamic")
+                self.unpriced += record.cost_status in ("unknown_model", "dynamic")
             else:
                 self.cost_usd += cost
 

@@ -14,54 +14,59 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from llmcost.log import FileWriter, MemoryWriter, Record, Writer
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
 from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
 from llmcost.recorder._call import Call
 from llmcost.recorder._ids import iso_ms, prompt_hash
-from llmcost.recorder._line import Recorder, Stats
-from llmcost.recorder._scope import Scope, _scopes, fill_from_scopes
+from llmcost.recorder._line import CallWriter, Stats
+from llmcost.recorder._scope import Scope, _scopes, scoped
+from llmcost.recorder._wire import wire_amount
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from pricing import Catalog
 
-__all__ = ["Tracker", "attribution", "configure", "get_tracker"]
+__all__ = ["TraceOptions", "Tracker", "configure", "get_tracker"]
 
 
-#: Every key a call's ``attrs`` holds (integrations may pass fewer: readers use ``.get``).
-_CALL_KEYS = ("operation", "source", "server_address", "stream", "attempt", "fallback_from", "gpus", "prompt_hash")
+class TraceOptions(TypedDict, total=False):
+    """The keyword options of :meth:`Tracker.trace` (all optional)."""
+
+    messages: Any
+    operation: str
+    source: str
+    server_address: str | None
+    stream: bool
+    attempt: int
+    fallback_from: str | None
+    agent: str | None
+    session_id: str | None
+    user_id: str | None
+    workflow: str | None
+    tags: Sequence[str] | None
+    metadata: Mapping[str, Any] | None
+    gpus: float | None
 
 
-def attribution(
-    agent: str | None = None,
-    session_id: str | None = None,
-    user_id: str | None = None,
-    workflow: str | None = None,
-    tags: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The attribution fields (``None`` where not given), with private copies of ``tags`` and ``metadata``: the
-    defaults of a tracker, or of an integration for :meth:`Tracker.attributes`."""
-    return {
-        "agent": agent,
-        "session_id": session_id,
-        "user_id": user_id,
-        "workflow": workflow,
-        "tags": list(tags) if tags else None,
-        "metadata": dict(metadata) if metadata else None,
-    }
+def _attribution(agent: Any, session_id: Any, user_id: Any, workflow: Any, tags: Any, metadata: Any) -> Attribution:
+    given = (agent, session_id, user_id, workflow, tags, metadata)
+    return NO_ATTRIBUTION if all(v is None for v in given) else Attribution(*given)
 
 
-class Tracker(Recorder):
+class Tracker(CallWriter):
     """Records LLM calls to ``log_dir`` (default: the directory the monitor reads, see ``llmcost.paths.log_dir()``).
 
     Attribution given here (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``, ``metadata``) is the
-    default of every call; wrappers, scopes and single calls override it. ``budgets`` are checked before each call;
-    ``downgrade`` maps a model to a cheaper one for budgets with ``action="downgrade"``. ``call_cost_usd`` with
-    ``on_call_cost`` calls a hook with the record of any call costing more. ``gpus`` is the GPU count used to turn a
-    self-hosted (vLLM) call's wall time into ``gpu_seconds``. ``capture_content=True`` adds request messages and
-    response text to ``metadata["content"]`` (off by default: prompts and responses are never logged).
+    default of every call, kept as :attr:`attribution`; wrappers, scopes and single calls add to it (see
+    :class:`~llmcost.Attribution`). ``budgets`` are checked before each call; ``downgrade`` maps a model to a cheaper
+    one for budgets with ``action="downgrade"``. ``call_cost_usd`` with ``on_call_cost`` calls a hook with the record
+    of any call costing more. ``gpus`` is the GPU count used to turn a self-hosted (vLLM) call's wall time into
+    ``gpu_seconds``. ``capture_content=True`` adds request messages and response text to ``metadata["content"]``
+    (off by default: prompts and responses are never logged).
     """
 
     def __init__(
@@ -92,19 +97,17 @@ class Tracker(Recorder):
             writer = FileWriter(log_dir, max_bytes=max_bytes)
         self.writer = writer
         self.log_dir: Path | None = writer.directory if isinstance(writer, FileWriter) else None
-        #: What every call starts from: attribution and call details (a call copies it when it starts).
-        self.defaults: dict[str, Any] = {
-            **attribution(agent, session_id, user_id, workflow, tags, metadata),
-            **dict.fromkeys(_CALL_KEYS),
-        }
+        self.stats = Stats()
+        #: What every call's attribution starts from (replace it to change the defaults of later calls).
+        self.attribution: Attribution = self.adopt(_attribution(agent, session_id, user_id, workflow, tags, metadata))
         self.capture_content = capture_content
         self.budgets = tuple(budgets)
         self.downgrade = dict(downgrade or {})
         self.call_cost_usd = None if call_cost_usd is None else Decimal(str(call_cost_usd))
         self.on_call_cost = on_call_cost
-        self.gpus = gpus
-        self.stats = Stats()
+        self.gpus = wire_amount(gpus)[0]
         self.sinks: tuple[Callable[[bytes], object], ...] = ()
+        self._buffers: list[bytearray] = []
         self._sinks_lock = threading.Lock()
         self._catalog_arg = catalog
         self._catalog: Catalog | None = None
@@ -114,17 +117,38 @@ class Tracker(Recorder):
 
     # -- public API ---------------------------------------------------------------------------------------------
 
-    def trace(
+    def trace(self, model: str | None = None, provider: str | None = None, **options: Unpack[TraceOptions]) -> Call:
+        """A call to record: ``with tracker.trace(model=..., provider=...) as call: call.record(resp)``.
+
+        Works as ``async with`` too. Keyword options (:class:`TraceOptions`): ``messages`` (never logged; gives
+        the call its ``prompt_hash``), ``operation`` (``chat``), ``source`` (``sdk``), ``server_address``,
+        ``stream``, ``attempt`` and ``fallback_from`` (your own retries and fallbacks), ``gpus`` (for GPU-time
+        pricing), and the call's own attribution: ``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
+        ``metadata``.
+
+        Raises :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached; never
+        anything else for odd values: what the wire format would refuse is written in a form it takes and counted in
+        ``stats``.
+        """
+        # The options arrive as **options rather than keyword-only parameters: a call that gives none (the common
+        # case) then skips looking up fifteen keyword defaults by name, and goes straight to its Call.
+        if options:
+            return self._trace(model, provider, **options)
+        if self.budgets or _scopes.get():
+            return self.begin(model, provider)
+        return Call(self, model, provider, self.attribution)
+
+    def _trace(
         self,
-        model: str | None = None,
-        provider: str | None = None,
+        model: str | None,
+        provider: str | None,
         *,
         messages: Any = None,
-        operation: str = "chat",
-        source: str = "sdk",
+        operation: str | None = None,
+        source: str | None = None,
         server_address: str | None = None,
-        stream: bool = False,
-        attempt: int = 0,
+        stream: bool | None = None,
+        attempt: int | None = None,
         fallback_from: str | None = None,
         agent: str | None = None,
         session_id: str | None = None,
@@ -134,29 +158,25 @@ class Tracker(Recorder):
         metadata: Mapping[str, Any] | None = None,
         gpus: float | None = None,
     ) -> Call:
-        """A call to record: ``with tracker.trace(model=..., provider=...) as call: call.record(resp)``.
-
-        Works as ``async with`` too. ``messages`` (never logged) gives the call its ``prompt_hash``. Raises
-        :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached.
-        """
-        if agent is None and session_id is None and user_id is None and workflow is None and not tags and not metadata:
-            attrs = self.defaults.copy()  # the common case, kept cheap
-        else:
-            attrs = self.attributes(
-                agent=agent, session_id=session_id, user_id=user_id, workflow=workflow, tags=tags, metadata=metadata
-            )
-        attrs["operation"] = operation
-        attrs["source"] = source
-        attrs["server_address"] = server_address
-        attrs["stream"] = stream
-        attrs["attempt"] = attempt
-        attrs["fallback_from"] = fallback_from
-        attrs["gpus"] = gpus
+        """:meth:`trace` with options."""
+        own = None
+        given = (agent, session_id, user_id, workflow, tags, metadata)
+        if any(value is not None for value in given):
+            own = self.adopt(Attribution(*given))
+        call = self.begin(model, provider, own)
+        call.set_request(
+            operation=operation,
+            source=source,
+            server_address=server_address,
+            stream=stream,
+            attempt=attempt,
+            fallback_from=fallback_from if call.fallback_from is None else None,  # a downgrade says it first
+            gpus=gpus,
+        )
         if messages is not None:
-            attrs["prompt_hash"] = prompt_hash(messages)
-        call = self.begin(model, provider, attrs)
-        if self.capture_content and messages is not None:
-            call.content = {"input": messages}
+            call.prompt_hash = prompt_hash(messages)
+            if self.capture_content:
+                call.content = {"input": messages}
         return call
 
     def stream(self, chunks: Any, model: str | None = None, provider: str | None = None, **kwargs: Any) -> Any:
@@ -172,8 +192,12 @@ class Tracker(Recorder):
         return response
 
     def scope(self, name: str | None = None, **kwargs: Any) -> Scope:
-        """A block whose calls are summed: ``with tracker.scope("request") as s: ...; s.cost_usd``."""
-        return Scope(name, **kwargs)
+        """A block whose calls are summed: ``with tracker.scope("request") as s: ...; s.cost_usd``.
+
+        Takes :class:`Scope`'s arguments (a budget, attribution for the calls inside)."""
+        scope = Scope(name, **kwargs)
+        self.adopt(scope.attribution)
+        return scope
 
     @property
     def records(self) -> list[Record]:
@@ -199,38 +223,39 @@ class Tracker(Recorder):
 
     # -- building calls -------------------------------------------------------------------------------------------
 
-    def attributes(self, base: Mapping[str, Any] | None = None, **given: Any) -> dict[str, Any]:
-        """Attribution for a call: ``given`` over ``base`` over the tracker's defaults; tags and metadata merge."""
-        out = dict(base if base is not None else self.defaults)
-        for key, value in given.items():
-            if value is None:
-                continue
-            if key == "tags":
-                out["tags"] = list(dict.fromkeys([*(out.get("tags") or ()), *value]))
-            elif key == "metadata":
-                out["metadata"] = {**(out.get("metadata") or {}), **value}
-            else:
-                out[key] = value
-        return out
+    def begin(
+        self,
+        model: str | None,
+        provider: str | None,
+        own: Attribution | None = None,
+        under: Attribution | None = None,
+    ) -> Call:
+        """Start a call (budgets checked first). Integrations use this with :meth:`Call.finish`.
 
-    def begin(self, model: str | None, provider: str | None, attrs: dict[str, Any]) -> Call:
-        """Start a call (budgets checked first). Integrations use this with :meth:`Call.finish`."""
+        The call's attribution is ``own`` over the open scopes' over ``under`` (default: the tracker's own
+        :attr:`attribution`; a wrapped client or an integration passes its own there)."""
         scopes = _scopes.get()  # active_scopes(), inlined
+        attribution = self.attribution if under is None else under
         if scopes:
-            fill_from_scopes(attrs, scopes)
+            attribution = scoped(attribution, scopes)
+        if own is not None:
+            attribution = own.over(attribution)
+        cheaper = None
         if self.budgets or scopes:
-            cheaper = self._check_budgets(model, attrs, scopes)
-            if cheaper is not None and cheaper != model:
-                attrs["fallback_from"], model = model, cheaper
-        return Call(self, model, provider, attrs, scopes)
+            cheaper = self._check_budgets(model, attribution, scopes)
+        if cheaper is None or cheaper == model:
+            return Call(self, model, provider, attribution, scopes)
+        call = Call(self, cheaper, provider, attribution, scopes)
+        call.set_request(fallback_from=model)
+        return call
 
     # -- budgets ------------------------------------------------------------------------------------------------
 
-    def _check_budgets(self, model: str | None, attrs: dict[str, Any], scopes: tuple[Scope, ...]) -> str | None:
+    def _check_budgets(self, model: str | None, attribution: Attribution, scopes: tuple[Scope, ...]) -> str | None:
         day = iso_ms(time.time())[:10]
         cheaper = None
         for i, b in enumerate(self.budgets):
-            key, spent = self._spent(b, attrs, scopes, day)
+            key, spent = self._spent(b, attribution, scopes, day)
             if spent is None or spent < b.limit:
                 continue
             if b.action == "block":
@@ -248,7 +273,7 @@ class Tracker(Recorder):
         return cheaper
 
     def _spent(
-        self, b: Budget, attrs: dict[str, Any], scopes: tuple[Scope, ...], day: str
+        self, b: Budget, attribution: Attribution, scopes: tuple[Scope, ...], day: str
     ) -> tuple[str | None, Decimal | None]:
         if b.per == "scope":
             named = [s for s in scopes if b.key is None or s.name == b.key]
@@ -256,7 +281,7 @@ class Tracker(Recorder):
         assert self._ledger is not None
         if b.per == "day":
             return None, self._ledger.spent("day", None, day)
-        key = attrs.get({"agent": "agent", "session": "session_id", "user": "user_id"}[b.per])
+        key = {"agent": attribution.agent, "session": attribution.session_id, "user": attribution.user_id}[b.per]
         if not key or (b.key is not None and key != b.key):
             return key, None
         return key, self._ledger.spent(b.per, key, day)

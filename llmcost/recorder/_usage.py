@@ -11,44 +11,48 @@ not send stays ``None``, never 0; a response whose shape is not recognised yield
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-__all__ = ["Extracted", "extract", "extract_usage", "from_usage_metadata", "get_field", "merge_anthropic_delta"]
+import msgspec
+
+from llmcost.log import MAX_COUNT
+
+__all__ = ["ReportedUsage", "extract", "extract_usage", "from_usage_metadata", "get_field", "merge_anthropic_delta"]
 
 
-class Extracted:
-    """Normalised usage of one call."""
+class ReportedUsage(msgspec.Struct, repr_omit_defaults=True, eq=False, gc=False):
+    """The usage of one call as its provider reported it (or the caller handed it over), in the inclusive counters of
+    the wire format: every count is ``None`` (not reported) or a whole number from 0 to 2**53. ``source`` says where
+    it came from: ``provider``, ``partial`` (some counts missing), ``estimated``, ``none`` (nothing found),
+    ``error`` (the response could not be read) or ``invalid`` (counts handed over were refused; written as
+    ``partial``, not priced).
 
-    __slots__ = (
+    A ``msgspec.Struct``: built in one C call with its fields in order (``Call.set_usage`` does it on every call), and
+    untracked by the garbage collector (it holds numbers and strings only)."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read: int | None = None
+    cache_write: int | None = None  # all cache writes (5 minute and 1 hour)
+    cache_write_1h: int | None = None  # the 1 hour subset of cache_write
+    reasoning: int | None = None
+    gpu_seconds: float | None = None
+    response_model: str | None = None
+    response_id: str | None = None
+    source: str = "none"
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "input_tokens",
+        "output_tokens",
         "cache_read",
         "cache_write",
         "cache_write_1h",
-        "gpu_seconds",
-        "input_tokens",
-        "output_tokens",
         "reasoning",
-        "response_id",
+        "gpu_seconds",
         "response_model",
+        "response_id",
         "source",
     )
-
-    def __init__(self) -> None:
-        self.input_tokens: int | None = None
-        self.output_tokens: int | None = None
-        self.cache_read: int | None = None
-        self.cache_write: int | None = None  # all cache writes (5 minute and 1 hour)
-        self.cache_write_1h: int | None = None  # the 1 hour subset of cache_write
-        self.reasoning: int | None = None
-        self.gpu_seconds: float | None = None
-        self.response_model: str | None = None
-        self.response_id: str | None = None
-        self.source = "none"  # "provider" | "partial" | "estimated" | "none"
-
-    FIELDS = __slots__
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.FIELDS if getattr(self, k) is not None)
-        return f"Extracted({fields})"
 
 
 def get_field(obj: Any, name: str) -> Any:
@@ -76,27 +80,34 @@ def get_field(obj: Any, name: str) -> Any:
 
 
 def _int(value: Any) -> int | None:
+    """A count as the wire format takes it (a whole number from 0 to 2**53), else unknown."""
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= MAX_COUNT:
         return int(value)
     return None
 
 
-def extract(response: Any, hint: str | None = None) -> Extracted:
+def _sum(*parts: int | None) -> int | None:
+    """The sum of counts (``None`` counts as 0), unknown when it passes 2**53."""
+    total = sum(p or 0 for p in parts)
+    return total if total <= MAX_COUNT else None
+
+
+def extract(response: Any, hint: str | None = None) -> ReportedUsage:
     """Usage, model and id of ``response``; ``hint`` (``"anthropic"``, ``"ollama"``...) breaks ties. Never raises."""
-    out = Extracted()
+    out = ReportedUsage()
     try:
         _fill(out, response, hint)
     except Exception:  # an odd object: the caller counts it, the user's call goes on
-        out = Extracted()
+        out = ReportedUsage()
         out.source = "error"
     return out
 
 
-def _fill(out: Extracted, response: Any, hint: str | None) -> None:
+def _fill(out: ReportedUsage, response: Any, hint: str | None) -> None:
     if response is None:
         return
     model = get_field(response, "model")
@@ -124,9 +135,9 @@ def _fill(out: Extracted, response: Any, hint: str | None) -> None:
     extract_usage(response, hint, into=out)
 
 
-def extract_usage(usage: Any, hint: str | None = None, *, into: Extracted | None = None) -> Extracted:
+def extract_usage(usage: Any, hint: str | None = None, *, into: ReportedUsage | None = None) -> ReportedUsage:
     """Normalise a ``usage`` object/dict of any supported provider."""
-    out = into if into is not None else Extracted()
+    out = into if into is not None else ReportedUsage()
     if get_field(usage, "prompt_tokens") is not None or get_field(usage, "completion_tokens") is not None:
         _openai_chat(out, usage)
     elif get_field(usage, "input_tokens") is not None or get_field(usage, "output_tokens") is not None:
@@ -143,7 +154,7 @@ def extract_usage(usage: Any, hint: str | None = None, *, into: Extracted | None
     return out
 
 
-def _openai_chat(out: Extracted, u: Any) -> None:
+def _openai_chat(out: ReportedUsage, u: Any) -> None:
     out.input_tokens = _int(get_field(u, "prompt_tokens"))
     out.output_tokens = _int(get_field(u, "completion_tokens"))
     pd = get_field(u, "prompt_tokens_details")
@@ -161,7 +172,7 @@ def _openai_chat(out: Extracted, u: Any) -> None:
     out.source = "provider"
 
 
-def _inclusive(out: Extracted, u: Any) -> None:
+def _inclusive(out: ReportedUsage, u: Any) -> None:
     """OpenAI Responses (and any usage already inclusive with ``input_tokens``/``output_tokens``)."""
     out.input_tokens = _int(get_field(u, "input_tokens"))
     out.output_tokens = _int(get_field(u, "output_tokens"))
@@ -174,11 +185,11 @@ def _inclusive(out: Extracted, u: Any) -> None:
     out.source = "provider"
 
 
-def _anthropic(out: Extracted, u: Any) -> None:
+def _anthropic(out: ReportedUsage, u: Any) -> None:
     base = _int(get_field(u, "input_tokens"))
     read = _int(get_field(u, "cache_read_input_tokens"))
     write = _int(get_field(u, "cache_creation_input_tokens"))
-    out.input_tokens = None if base is None else base + (read or 0) + (write or 0)
+    out.input_tokens = None if base is None else _sum(base, read, write)
     out.output_tokens = _int(get_field(u, "output_tokens"))
     out.cache_read = read
     out.cache_write = write
@@ -187,16 +198,17 @@ def _anthropic(out: Extracted, u: Any) -> None:
     out.source = "provider"
 
 
-def merge_anthropic_delta(out: Extracted, u: Any) -> None:
+def merge_anthropic_delta(out: ReportedUsage, u: Any) -> None:
     """Apply a ``message_delta`` usage: cumulative values overwrite (never add); absent fields keep their value."""
     base_now = None if out.input_tokens is None else out.input_tokens - (out.cache_read or 0) - (out.cache_write or 0)
+    base_now = None if base_now is None or base_now < 0 else base_now
     base = _int(get_field(u, "input_tokens"))
     read = _int(get_field(u, "cache_read_input_tokens"))
     write = _int(get_field(u, "cache_creation_input_tokens"))
     out.cache_read = read if read is not None else out.cache_read
     out.cache_write = write if write is not None else out.cache_write
     base = base if base is not None else base_now
-    out.input_tokens = None if base is None else base + (out.cache_read or 0) + (out.cache_write or 0)
+    out.input_tokens = None if base is None else _sum(base, out.cache_read, out.cache_write)
     output = _int(get_field(u, "output_tokens"))
     out.output_tokens = output if output is not None else out.output_tokens
     one_hour = _int(get_field(get_field(u, "cache_creation"), "ephemeral_1h_input_tokens"))
@@ -206,7 +218,7 @@ def merge_anthropic_delta(out: Extracted, u: Any) -> None:
     out.source = "provider"
 
 
-def _ollama(out: Extracted, r: Any) -> bool:
+def _ollama(out: ReportedUsage, r: Any) -> bool:
     evals = _int(get_field(r, "eval_count"))
     prompt = _int(get_field(r, "prompt_eval_count"))
     total = _int(get_field(r, "total_duration"))
@@ -221,13 +233,13 @@ def _ollama(out: Extracted, r: Any) -> bool:
     return True
 
 
-def _usage_metadata(out: Extracted, m: Any) -> None:
+def _usage_metadata(out: ReportedUsage, m: Any) -> None:
     if get_field(m, "prompt_token_count") is not None:
         _google(out, m)
         return
     found = from_usage_metadata(m)
     if found is not None:
-        for name in Extracted.FIELDS:
+        for name in ReportedUsage.FIELDS:
             setattr(out, name, getattr(found, name))
 
 
@@ -241,10 +253,10 @@ def _detail(details: Any, name: str) -> int | None:
     return _int(value)
 
 
-def from_usage_metadata(meta: Any) -> Extracted | None:
+def from_usage_metadata(meta: Any) -> ReportedUsage | None:
     """LangChain's ``usage_metadata`` (inclusive totals: ``input_tokens`` holds cache reads and writes, ``output_tokens``
     reasoning) as our counters; ``None`` when it holds neither total."""
-    u = Extracted()
+    u = ReportedUsage()
     u.input_tokens = _int(get_field(meta, "input_tokens"))
     u.output_tokens = _int(get_field(meta, "output_tokens"))
     if u.input_tokens is None and u.output_tokens is None:
@@ -255,19 +267,19 @@ def from_usage_metadata(meta: Any) -> Extracted | None:
     one_hour = _int(get_field(inp, "ephemeral_1h_input_tokens"))
     writes = [_detail(inp, "cache_creation"), _int(get_field(inp, "ephemeral_5m_input_tokens")), one_hour]
     if any(w is not None for w in writes):
-        u.cache_write = sum(w or 0 for w in writes)
+        u.cache_write = _sum(*writes)
     u.cache_write_1h = one_hour
     u.reasoning = _detail(get_field(meta, "output_token_details"), "reasoning")
     u.source = "provider" if u.input_tokens is not None and u.output_tokens is not None else "partial"
     return u
 
 
-def _google(out: Extracted, m: Any) -> None:
+def _google(out: ReportedUsage, m: Any) -> None:
     """Gemini: the prompt count includes cached content; candidates exclude thoughts, so output adds them."""
     out.input_tokens = _int(get_field(m, "prompt_token_count"))
     cand = _int(get_field(m, "candidates_token_count"))
     thoughts = _int(get_field(m, "thoughts_token_count"))
-    out.output_tokens = None if cand is None and thoughts is None else (cand or 0) + (thoughts or 0)
+    out.output_tokens = None if cand is None and thoughts is None else _sum(cand, thoughts)
     out.cache_read = _int(get_field(m, "cached_content_token_count"))
     out.reasoning = thoughts
     out.source = "provider"

@@ -28,7 +28,8 @@ What a record is made of:
   must see the fallbacks run: ``track()`` or a handler in a ``config``, not one given to the model object only).
 - **Attribution.** Run tags (without LangChain's own ``seq:step:n``-style tags) and metadata (without ``ls_*``,
   ``lc_*``, ``langgraph_*`` and ``checkpoint_*`` keys) become ``tags`` and ``metadata``; the metadata keys ``agent``,
-  ``session_id`` (else ``thread_id`` / ``conversation_id``), ``user_id`` and ``workflow`` become those fields.
+  ``session_id`` (else ``thread_id`` / ``conversation_id``), ``user_id`` and ``workflow`` become those fields. They go
+  over the open scopes', the handler's and the tracker's (the merge rule of ``llmcost.Attribution``).
 - **TTFT** is the time to the first streamed token with content (streaming runs only), **errors** carry the
   exception type and HTTP status, cancelled runs are ``cancelled``.
 

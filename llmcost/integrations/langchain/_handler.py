@@ -15,17 +15,18 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from llmcost.integrations._clients import detect_provider
 from llmcost.recorder import (
+    Attribution,
     BudgetExceeded,
     BudgetWarning,
     Call,
     Tracker,
     active_scopes,
-    attribution,
     current_call,
     extract,
     from_usage_metadata,
     get_tracker,
     prompt_hash,
+    scoped,
 )
 
 __all__ = ["LlmcostCallbackHandler"]
@@ -98,8 +99,9 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         self.provider = provider
         self.enforce_budgets = enforce_budgets
         self.raise_error = enforce_budgets  # only BudgetExceeded ever leaves this handler
-        self._given = attribution(agent, session_id, user_id, workflow, tags, metadata)
-        self._base: tuple[Tracker, dict[str, Any]] | None = None
+        self._given = Attribution(agent, session_id, user_id, workflow, tags, metadata)
+        # (tracker, its attribution, the handler's over it): worked out again when either changes
+        self._base: tuple[Tracker, Attribution, Attribution] | None = None
         self._calls: dict[UUID, tuple[Call, UUID | None]] = {}  # open model runs and the run they run in
         self._runs: dict[UUID, _Run] = {}
         self._hosts: dict[tuple[str, str | None], tuple[str | None, str | None]] = {}
@@ -174,7 +176,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         if call.ttft is not None:
             return
         try:
-            call.attrs["stream"] = True
+            call.streamed = True
             if token or getattr(getattr(chunk, "message", None), "tool_call_chunks", None):
                 call.mark_first_token()
         except Exception as exc:
@@ -197,7 +199,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
             self._read(call, response)
             call.finish()
             if call.usage is None:
-                call.tracker._count(
+                call.tracker.count_fault(
                     "odd_response",
                     f"llmcost: a LangChain {call.model or 'model'} response carried no usage; recorded with "
                     "usage_source none (ChatOpenAI with a custom base_url streams usage only with stream_usage=True)",
@@ -369,15 +371,17 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         model = model if isinstance(model, str) else None
         provider, server = self._provider(tracker, meta, serialized)
         attempt, fallback_from = self._lineage(run_id, parent_run_id, tags)
-        attrs = self._attrs(tracker, tags, meta)
-        attrs["operation"] = operation
-        attrs["source"] = "langchain"
-        attrs["server_address"] = server
-        attrs["stream"] = params.get("stream") is True
-        attrs["attempt"] = attempt
-        attrs["prompt_hash"] = prompt_hash([(m.type, m.content) if isinstance(m, BaseMessage) else m for m in request])
-        call, blocked = self._begin(tracker, model, provider, attrs)
-        attrs["fallback_from"] = fallback_from
+        own, under = self._attribution(tracker, tags, meta)
+        call, blocked = self._begin(tracker, model, provider, own, under)
+        call.set_request(
+            operation=operation,
+            source="langchain",
+            server_address=server,
+            stream=params.get("stream") is True,
+            attempt=attempt,
+            fallback_from=fallback_from,
+            prompt_hash=prompt_hash([(m.type, m.content) if isinstance(m, BaseMessage) else m for m in request]),
+        )
         call.id = run_id.hex[16:]
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
         if parent_run_id is not None:
@@ -401,40 +405,47 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         return call
 
     def _begin(
-        self, tracker: Tracker, model: str | None, provider: str | None, attrs: dict[str, Any]
+        self, tracker: Tracker, model: str | None, provider: str | None, own: Attribution | None, under: Attribution
     ) -> tuple[Call, bool]:
         """The call, and whether a block budget was reached (the call goes on unless budgets are enforced)."""
         blocked = False
         try:
-            call = tracker.begin(model, provider, attrs)
+            call = tracker.begin(model, provider, own, under)
         except BudgetExceeded:
             if self.enforce_budgets:
                 raise
             blocked = True
-            call = Call(tracker, model, provider, attrs, active_scopes())
+            scopes = active_scopes()
+            attribution = scoped(under, scopes)
+            call = Call(tracker, model, provider, attribution if own is None else own.over(attribution), scopes)
         # A downgrade budget cannot change the model LangChain is about to call: record the model that answers.
         call.request_model = model
+        call.request = call.request.replace(fallback_from=None)
         return call, blocked
 
-    def _attrs(self, tracker: Tracker, tags: list[str] | None, meta: Mapping[str, Any]) -> dict[str, Any]:
+    def _attribution(
+        self, tracker: Tracker, tags: list[str] | None, meta: Mapping[str, Any]
+    ) -> tuple[Attribution | None, Attribution]:
+        """The run's own attribution (its tags and metadata), and the handler's over the tracker's under it."""
         base = self._base
-        if base is None or base[0] is not tracker:
-            base = self._base = (tracker, tracker.attributes(**self._given))
+        if base is None or base[0] is not tracker or base[1] is not tracker.attribution:
+            base = self._base = (tracker, tracker.attribution, tracker.adopt(self._given).over(tracker.attribution))
         run_tags = [t for t in tags if not t.startswith(_INTERNAL_TAGS)] if tags else None
         user_meta: dict[str, Any] = {}
         for key, value in meta.items():
             if key not in _META_FIELDS and not key.startswith(_INTERNAL_META):
                 user_meta[key] = value
         session = meta.get("session_id") or meta.get("thread_id") or meta.get("conversation_id")
-        return tracker.attributes(
-            base[1],
-            tags=run_tags or None,
-            metadata=user_meta or None,
-            agent=_text(meta.get("agent")),
-            session_id=_text(session),
-            user_id=_text(meta.get("user_id")),
-            workflow=_text(meta.get("workflow")),
-        )
+        names = {
+            "agent": _text(meta.get("agent")),
+            "session_id": _text(session),
+            "user_id": _text(meta.get("user_id")),
+            "workflow": _text(meta.get("workflow")),
+        }
+        if not run_tags and not user_meta and all(v is None for v in names.values()):
+            return None, base[2]
+        own = Attribution(tags=run_tags or None, metadata=user_meta or None, **names)
+        return tracker.adopt(own), base[2]
 
     def _provider(
         self, tracker: Tracker, meta: Mapping[str, Any], serialized: Mapping[str, Any] | None
@@ -502,7 +513,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
             info = getattr(gen, "generation_info", None)
             for candidate in (output.get("token_usage"), output.get("usage"), meta.get("token_usage"), meta, info):
                 if candidate:
-                    found = extract(candidate, call.hint)
+                    found = extract(candidate, call.usage_hint)
                     if found.source in ("provider", "partial"):
                         usage = found
                         break
@@ -523,7 +534,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
             if call is not None and not call.done:
                 call.finish()
             tracker = call.tracker if call is not None else (self.tracker or get_tracker())
-            tracker._count("internal_errors", f"llmcost: LangChain handler failed: {type(exc).__name__}: {exc}")
+            tracker.count_fault("internal_errors", f"llmcost: LangChain handler failed: {type(exc).__name__}: {exc}")
 
 
 def _attempt(tags: list[str] | None) -> int | None:

@@ -37,9 +37,9 @@ class _Totals(Scope):
         super().__init__(name, **kwargs)
         self.no_usage = 0
 
-    def add(self, record: Record, cost: Decimal | None) -> None:
-        super().add(record, cost)
-        if record.usage_source == "none" and record.status == "ok":
+    def add(self, record: Record, cost: Decimal | None, status: str) -> None:
+        super().add(record, cost, status)
+        if record.usage_source == "none" and status == "ok":
             with self._lock:
                 self.no_usage += 1
 
