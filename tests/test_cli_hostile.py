@@ -150,7 +150,7 @@ def test_a_fifo_named_like_a_log_in_a_directory_is_skipped(logs: Path) -> None:
 def test_a_file_that_fails_to_read_is_one_line_exit_1(command: list[str]) -> None:
     code, _, err = run(*command, "/proc/self/mem")  # a regular file by its mode; reading its start is EIO
     assert code == 1
-    assert one_line(err).endswith("error: cannot read the logs: Input/output error")
+    assert one_line(err).endswith("error: cannot read /proc/self/mem: Input/output error")
 
 
 @pytest.mark.parametrize(

@@ -135,8 +135,10 @@ def test_a_fifo_with_a_log_name_is_skipped(tree: Path) -> None:
     for argv in (REPORT, ONCE):
         assert _calls(_reads_within([*argv, str(tree)])) == 1
     assert _reads_within([*POLL, str(tree)]).stdout.strip() == "['inside']"
-    # named explicitly too: nothing to read, and no hang
-    assert _calls(_reads_within([*REPORT, str(tree / "llm_trace_2026-03-03.jsonl")])) == 0
+    # named explicitly: a one-line error, and no hang
+    named = _reads_within([*REPORT, str(tree / "llm_trace_2026-03-03.jsonl")])
+    assert (named.returncode, named.stdout) == (2, "")
+    assert "not a file or directory" in named.stderr
 
 
 @linux
@@ -145,7 +147,9 @@ def test_a_link_to_dev_zero_is_skipped(tree: Path) -> None:
     for argv in (REPORT, ONCE):
         assert _calls(_reads_within([*argv, str(tree)])) == 1
     assert _reads_within([*POLL, str(tree)]).stdout.strip() == "['inside']"
-    assert _calls(_reads_within([*REPORT, str(tree / "llm_trace_2026-03-03.jsonl")])) == 0  # named: still not read
+    named = _reads_within([*REPORT, str(tree / "llm_trace_2026-03-03.jsonl")])  # named: not read, and said
+    assert (named.returncode, named.stdout) == (2, "")
+    assert "not a file or directory" in named.stderr
 
 
 def test_links_out_of_the_tree_are_not_followed(tree: Path) -> None:
@@ -190,3 +194,17 @@ def test_a_file_replaced_by_a_link_between_listing_and_reading_is_not_read(tree:
     started = time.monotonic()
     assert report_files([tree], processes=1).rows == []
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+def test_a_file_that_cannot_be_read_is_said_not_skipped_in_silence() -> None:
+    """The live follower keeps going and says which file it could not read; one-shot readers refuse to print a total
+    that would be short (``require_readable``)."""
+    with Follower(["/proc/self/mem"], all=True) as follower:
+        assert follower.poll() == []  # reading its start is an I/O error: no records, no exception
+        assert follower.stats().unreadable == {"/proc/self/mem": "Input/output error"}
+        with pytest.raises(OSError, match="Input/output error") as raised:
+            follower.require_readable()
+        assert raised.value.filename == "/proc/self/mem"
+    with pytest.raises(OSError, match="Input/output error"):
+        report_files(["/proc/self/mem"], processes=1)

@@ -154,6 +154,10 @@ class MonitorScreen(Screen[None]):
         if snap.ingest.malformed:
             bad = sum(snap.ingest.malformed.values())
             problems.append(f"{bad} unreadable lines skipped")
+        if snap.ingest.unreadable:
+            path, reason = next(iter(snap.ingest.unreadable.items()))
+            more = len(snap.ingest.unreadable) - 1
+            problems.append(f"cannot read {path}: {reason}" + (f" (and {more} more files)" if more else ""))
         notice.display = bool(problems) and not self.has_class("-too-small")
         if problems:
             notice.update(Text(" · ".join(problems), style="bold yellow"))

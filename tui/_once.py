@@ -25,6 +25,7 @@ def run_once(engine: Engine, follower: Follower, group_by: GroupBy, *, as_json: 
     with follower:
         for batch in follower.replay():
             engine.ingest(batch)
+        follower.require_readable()
     snap = engine.snapshot(group_by)
     if as_json:
         print(json.dumps(snapshot_json(snap), indent=2))

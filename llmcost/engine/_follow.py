@@ -26,6 +26,7 @@ named explicitly may be a link to a regular file: the user chose it.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import glob
 import os
 import re
@@ -86,19 +87,29 @@ class Piece:
         return os.path.basename(self.path)
 
 
+#: Why opening a listed file may fail by design: gone since the listing, a link not followed (ELOOP), a directory.
+_GONE = frozenset({errno.ENOENT, errno.ELOOP, errno.ENOTDIR, errno.EISDIR})
+_MAX_UNREADABLE = 100  # files whose failure is kept to be said (the count goes on past it)
+
+
 def open_regular(path: str, key: tuple[int, int] | None = None, *, follow: bool = False) -> int | None:
     """A read-only descriptor of ``path`` when it is a regular file (and the inode ``key``), else ``None``.
 
-    Never blocks (a FIFO), never follows a final symbolic link unless ``follow``; the caller closes the descriptor."""
+    Never blocks (a FIFO), never follows a final symbolic link unless ``follow``; the caller closes the descriptor.
+    A file that is gone, a link not followed or not a regular file gives ``None``; a file that is there but cannot be
+    read (no permission, an I/O error) raises ``OSError``: it must be said, never skipped in silence.
+    """
     try:
         fd = os.open(path, _OPEN_FLAGS | (0 if follow else _NOFOLLOW))
-    except OSError:  # gone, a link we do not follow, no permission
-        return None
+    except OSError as exc:
+        if exc.errno in _GONE:
+            return None
+        raise
     try:
         st = os.fstat(fd)
     except OSError:
         os.close(fd)
-        return None
+        raise
     if not stat.S_ISREG(st.st_mode) or (key is not None and (st.st_dev, st.st_ino) != key):
         os.close(fd)
         return None
@@ -267,6 +278,7 @@ class Follower:
         self.duplicates = 0
         self.bytes_read = 0
         self.malformed: dict[str, int] = {}
+        self.unreadable: dict[str, str] = {}  # files there but not readable (path -> reason), at most 100
 
     # -- public ---------------------------------------------------------------------------------------------------
 
@@ -353,10 +365,17 @@ class Follower:
             records=self.records,
             duplicates=self.duplicates,
             malformed=dict(self.malformed),
+            unreadable=dict(self.unreadable),
             bytes_read=self.bytes_read,
             replaying=self._replaying,
             replay_progress=self._progress,
         )
+
+    def require_readable(self) -> None:
+        """For one-shot readers (reports, exports): raise ``OSError`` naming the first file that is there but could
+        not be read, so a total is never short in silence. The live monitor shows them instead."""
+        for path, reason in self.unreadable.items():
+            raise OSError(0, reason, path)
 
     def close(self) -> None:
         """Close every descriptor (the follower can be polled again: files are reopened from their offsets)."""
@@ -416,9 +435,18 @@ class Follower:
         """Whether a file has bytes past our offset (a late write after a long pause): read them before closing."""
         return tail.fd >= 0 and os.fstat(tail.fd).st_size != tail.offset
 
+    def _cannot_read(self, path: str, exc: OSError) -> None:
+        """A file that is there but cannot be read: kept to be said (``stats().unreadable``); tried again later."""
+        if path in self.unreadable or len(self.unreadable) < _MAX_UNREADABLE:
+            self.unreadable[path] = exc.strerror or type(exc).__name__
+
     def _adopt(self, key: tuple[int, int], path: str, st: os.stat_result, follow: bool) -> None:
-        fd = open_regular(path, key, follow=follow)
-        if fd is None:  # replaced between stat and open, or not readable: pick it up next time
+        try:
+            fd = open_regular(path, key, follow=follow)
+        except OSError as exc:
+            self._cannot_read(path, exc)
+            return
+        if fd is None:  # replaced between stat and open: picked up next time
             return
         tail = _Tail(key, path, fd, follow, st.st_size, mtime=st.st_mtime)
         try:
@@ -429,9 +457,11 @@ class Follower:
                 tail.splitter.skipping = not _ends_line(fd, size)
             else:
                 tail.offset = self._copy_offset(tail)
-        except OSError:
+        except OSError as exc:
             os.close(fd)
+            self._cannot_read(path, exc)
             return
+        self.unreadable.pop(path, None)
         self._tails[key] = tail
         self._open[key] = tail
         self._limit_open()
@@ -449,7 +479,11 @@ class Follower:
 
     def _reopen(self, tail: _Tail) -> bool:
         """Open a closed tail again (its path must still be its inode)."""
-        fd = open_regular(tail.path, tail.key, follow=tail.follow)
+        try:
+            fd = open_regular(tail.path, tail.key, follow=tail.follow)
+        except OSError as exc:
+            self._cannot_read(tail.path, exc)
+            return False
         if fd is None:
             return False
         tail.fd = fd
@@ -547,7 +581,11 @@ class Follower:
         name = os.path.basename(tail.path)
         before, start = _line_start(tail), tail.offset
         while True:
-            chunk = os.pread(tail.fd, MAX_LINE, tail.offset)
+            try:
+                chunk = os.pread(tail.fd, MAX_LINE, tail.offset)
+            except OSError as exc:  # an I/O error: said, and tried again at the next poll
+                self._cannot_read(tail.path, exc)
+                return
             if not chunk:
                 break
             if tail.offset == 0:  # the head is what we consumed, not what a separate read saw earlier

@@ -97,10 +97,12 @@ def read_history(
     hi = until.timestamp() if until else None
     with Follower(paths, since=since.date() if since else None, all=since is None) as follower:
         for batch in follower.replay(batch_lines=batch_lines, progress=progress):
+            follower.require_readable()
             if lo is None and hi is None:
                 yield batch
             else:
                 yield [r for r in batch if _within(r.ts, lo, hi)]
+        follower.require_readable()
         if on_stats is not None:
             on_stats(follower.stats())
 

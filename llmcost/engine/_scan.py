@@ -379,6 +379,7 @@ def report_files(
     job = _Job(by, lo, hi, reprice, catalog, max_rows)
     with Follower(paths, since=since.date() if since else None, all=since is None) as follower:
         pieces = follower.history()
+        follower.require_readable()
     total = sum(p.end - p.start for p in pieces)
     n = _processes(processes, total)
     paused = gc.isenabled()

@@ -114,12 +114,14 @@ class AlarmEvent:
 
 @dataclass(frozen=True, slots=True)
 class IngestStats:
-    """How the reading goes: files followed, records kept, duplicates dropped, malformed lines per file."""
+    """How the reading goes: files followed, records kept, duplicates dropped, malformed lines per file, files that are
+    there but cannot be read (path -> reason)."""
 
     files: int = 0
     records: int = 0
     duplicates: int = 0
     malformed: dict[str, int] = field(default_factory=dict)  # per file
+    unreadable: dict[str, str] = field(default_factory=dict)
     bytes_read: int = 0
     replaying: bool = False
     replay_progress: float = 1.0  # 0..1 while replaying history
