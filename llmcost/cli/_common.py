@@ -36,18 +36,22 @@ class UsageError(ValueError):
     """Bad input from the command line: one line on stderr, exit 2."""
 
 
+EXIT_BROKEN_PIPE = 141
+
+
 def exit_with(main: Callable[[], int]) -> NoReturn:
     """Run a command's ``main()`` and exit with its code: what ``llmcost`` and ``llmcost-top`` do when run.
 
-    A reader that stops early (``llmcost report | head -1``) ends the command quietly with exit 0, as it would the
-    ``pricing`` command: the output was wanted only that far, so there is nothing to report. Ctrl-C ends it with 130
-    (the shell's code for SIGINT), without a traceback."""
+    A reader that stops early (``llmcost report | head -1``) ends the command quietly with exit 141 (128 + SIGPIPE,
+    what a shell reports for a writer the pipe stopped), as the ``pricing`` command does: no traceback, and a script
+    under ``set -o pipefail`` still sees that the output was cut. Ctrl-C ends it with 130 (the shell's code for
+    SIGINT), without a traceback."""
     try:
         code = main()
         sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush (which prints a warning)
     except BrokenPipeError:
         _silence_stdout()
-        code = 0
+        code = EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         _silence_stdout()
         code = 130
