@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmcost.log import canonical, epoch, times_exist
+from llmcost.log import MAX_DEPTH, canonical, decode_record, epoch, times_exist, too_deep
 from llmcost.log._lines import LineSplitter, decode_block
 from llmcost.log._record import encode_record, record_decoder
 from tests._traces import rec
@@ -131,3 +133,40 @@ def test_the_batch_check_knows_every_kind_of_bad_time() -> None:
         assert not canonical([good, bad]), bad
         assert not _takes(bad), bad
     assert canonical([good, "2024-02-29T23:59:59.999Z", "1970-01-01T00:00:00.000Z", "9999-12-30T23:59:59.999Z"])
+
+
+def _nest(kinds: list[bool], leaf: str) -> object:
+    value: object = leaf
+    for is_object in reversed(kinds):
+        value = {leaf: value} if is_object else [leaf, value]
+    return value
+
+
+@given(
+    st.lists(st.booleans(), min_size=MAX_DEPTH - 8, max_size=MAX_DEPTH + 8),
+    st.text(alphabet='[]{}"\\ab', max_size=12),
+    st.integers(min_value=0, max_value=3),
+)
+def test_the_nesting_rule_counts_arrays_and_objects_never_text(kinds: list[bool], leaf: str, others: int) -> None:
+    line = json.dumps(_nest(kinds, leaf)).encode()
+    good = encode_record(rec(agent=leaf * 20, tags=[leaf]))
+    block = good * others + line + b"\n" + good
+    deep = len(kinds) > MAX_DEPTH
+    assert too_deep(line) is deep
+    assert too_deep(block) is deep
+    assert too_deep(memoryview(bytearray(block))) is deep
+    assert too_deep(line.decode()) is deep
+
+
+def test_a_line_nested_past_the_rule_is_bad_whatever_the_interpreter_follows() -> None:
+    record = rec()
+
+    def line(levels: int) -> bytes:
+        return encode_record(record)[:-2] + b',"later":' + b"[" * levels + b"]" * levels + b"}\n"
+
+    assert decode_record(line(MAX_DEPTH - 1)) == record  # the record's braces and 63 arrays
+    for levels in (MAX_DEPTH, 100_000):
+        with pytest.raises(ValueError, match="nested more than 64 deep"):
+            decode_record(line(levels))
+        records, bad = decode_block(record_decoder(), encode_record(rec()) + line(levels) + encode_record(rec()))
+        assert (len(records), bad) == (2, 1)

@@ -21,7 +21,7 @@ import pytest
 
 from llmcost.cli import main as llmcost_main
 from llmcost.engine import Engine, Follower, IngestStats, alarm_history, history, read_history, report, report_files
-from llmcost.log import MAX_LINE, Record, encode_record
+from llmcost.log import MAX_DEPTH, MAX_LINE, Record, encode_record
 from pricing import Catalog, load_catalog
 from tests._traces import T0, day_file, rec
 from tui._cli import main as top_main
@@ -39,6 +39,12 @@ def _line(**fields: Any) -> bytes:
 
 
 DEEP = "[" * 1000 + "]" * 1000
+
+
+def _nested(levels: int) -> str:
+    """Arrays ``levels`` deep; inside a record's object the line nests ``levels + 1`` deep."""
+    return "[" * levels + "]" * levels
+
 
 # Lines no reader may keep (each is counted once as malformed).
 HOSTILE: list[bytes] = [
@@ -61,6 +67,9 @@ HOSTILE: list[bytes] = [
     _line(unknown_key=DEEP),  # nested too deep for the decoder, even where nobody reads
     _line(metadata='{"a":' * 1000 + "1" + "}" * 1000),
     _line(tags=DEEP),
+    _line(unknown_key=_nested(MAX_DEPTH)),  # one level past the rule, the same on every Python
+    _line(metadata='{"a":' * MAX_DEPTH + "1" + "}" * MAX_DEPTH),
+    _line(unknown_key=_nested(100_000)),  # past any interpreter's own limit
     _line(ts='"2026-01-02T25:00:00.000Z"'),  # an hour that does not exist
     _line(ts='"2026-02-30T12:00:00.000Z"'),  # a day that does not exist
     _line(ts='"2026-03-02T12:00:00.-12Z"'),
@@ -105,6 +114,9 @@ ODD: list[bytes] = [
     _line(status='"unheard-of"'),
     _line(v="2", future_field='{"a":[1,2,{"b":null}]}'),
     _line(metadata='{"a":' * 30 + "1" + "}" * 30),
+    _line(unknown_key=_nested(MAX_DEPTH - 1)),  # as deep as the rule allows
+    _line(metadata='{"a":' * (MAX_DEPTH - 1) + "1" + "}" * (MAX_DEPTH - 1)),
+    _line(agent='"' + "[{" * 200 + '\\"[' * 100 + '"'),  # brackets in text are not nesting
     _line(latency_ms="-0.0", agent='""'),
     _line(cost_usd="1e9", input_tokens=str(2**53)),
 ]

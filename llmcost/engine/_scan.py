@@ -56,7 +56,17 @@ from llmcost.engine._follow import _ID, Follower, Piece, Progress, _Seen, open_p
 from llmcost.engine._groupings import ScanBy, keys_of
 from llmcost.engine._report import ReportRow, _Rows, _within
 from llmcost.engine._sums import ranked
-from llmcost.log import BAD_LINE, MAX_LINE, RecordFields, canonical, decode_block, iso, record_decoder, times_exist
+from llmcost.log import (
+    BAD_LINE,
+    MAX_LINE,
+    RecordFields,
+    canonical,
+    decode_block,
+    iso,
+    record_decoder,
+    times_exist,
+    too_deep,
+)
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -310,6 +320,8 @@ def _nones(values: list[Any]) -> Iterator[int]:
 
 def _decode_fast(decoder: msgspec.json.Decoder[Any], block: memoryview) -> list[Any] | None:
     """The block's records when every line is valid and every ``ts`` in the recorder's form, else ``None``."""
+    if too_deep(block):
+        return None
     try:
         records: list[Any] = decoder.decode_lines(block)
     except BAD_LINE:  # a bad line: the block goes the careful way (its good lines are kept, the bad ones counted)

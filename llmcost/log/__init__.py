@@ -10,6 +10,7 @@ from llmcost.log._lines import BAD_LINE, MAX_LINE, LineSplitter, decode_block
 from llmcost.log._record import (
     MAX_AMOUNT,
     MAX_COUNT,
+    MAX_DEPTH,
     WIRE_VERSION,
     Amount,
     Count,
@@ -19,6 +20,7 @@ from llmcost.log._record import (
     encode_record,
     record_decoder,
     times_checked,
+    too_deep,
 )
 from llmcost.log._time import canonical, day_of, epoch, iso, times_exist
 from llmcost.log._writer import FileWriter, MemoryWriter, RecorderWarning, Writer, log_file_name, warn_once
@@ -27,6 +29,7 @@ __all__ = [
     "BAD_LINE",
     "MAX_AMOUNT",
     "MAX_COUNT",
+    "MAX_DEPTH",
     "MAX_LINE",
     "WIRE_VERSION",
     "Amount",
@@ -49,5 +52,6 @@ __all__ = [
     "record_decoder",
     "times_checked",
     "times_exist",
+    "too_deep",
     "warn_once",
 ]

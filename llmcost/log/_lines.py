@@ -10,6 +10,8 @@ from typing import TypeVar
 
 import msgspec
 
+from llmcost.log._record import too_deep
+
 __all__ = ["BAD_LINE", "MAX_LINE", "LineSplitter", "decode_block"]
 
 _T = TypeVar("_T")
@@ -60,8 +62,9 @@ class LineSplitter:
         return 0
 
 
-#: What decoding a bad line raises: msgspec's decode and validation errors and invalid UTF-8 (``ValueError``), and a
-#: value nested deeper than the decoder follows (``RecursionError``, even under a key nobody reads).
+#: What decoding a bad line raises: msgspec's decode and validation errors and invalid UTF-8 (``ValueError``), and,
+#: should a decoder meet a line nested deeper than it can follow, ``RecursionError`` (``too_deep`` stops such lines
+#: first, so that the rule does not depend on the interpreter).
 BAD_LINE = (ValueError, RecursionError)
 
 
@@ -69,14 +72,18 @@ def decode_block(decoder: msgspec.json.Decoder[_T], block: bytes | memoryview) -
     """Records of a block of complete lines and the number of bad lines (fast path: one call for the block)."""
     if not block:
         return [], 0
-    try:
-        return decoder.decode_lines(block), 0
-    except BAD_LINE:
-        pass
+    if not too_deep(block):
+        try:
+            return decoder.decode_lines(block), 0
+        except BAD_LINE:
+            pass
     records: list[_T] = []
     bad = 0
     for line in bytes(block).split(b"\n"):
         if not line.strip():
+            continue
+        if too_deep(line):
+            bad += 1
             continue
         try:
             records.append(decoder.decode(line))

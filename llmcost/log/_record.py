@@ -12,8 +12,9 @@ into ``Record``:
 
 Readers count any other line as malformed, and skip it; the recorder writes only lines that pass (it coerces or drops
 what would not). Decoding ignores keys it does not know, so records written by a newer version keep every field this
-version understands. A value nested deeper than the decoder can follow (about a thousand levels, even under a key
-nobody reads) makes the line malformed too.
+version understands, whatever they hold, except that arrays and objects nest at most ``MAX_DEPTH`` deep in a line
+(the record's own braces count as one level; brackets inside text do not), even under a key nobody reads: a deeper
+line is malformed on every Python, whatever depth its decoder could follow.
 
 Readers that decode many lines at once may decode into :data:`RecordFields` (the same fields, types and constraints,
 built from ``Record`` itself) and check the times of the whole batch with :func:`times_checked`: the same rule,
@@ -22,6 +23,7 @@ without a Python call per line. ``decode_block`` in ``llmcost.log`` is the one p
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from operator import attrgetter, is_not
 from typing import Annotated, Any
@@ -33,6 +35,7 @@ from llmcost.log._time import epoch, times_exist
 __all__ = [
     "MAX_AMOUNT",
     "MAX_COUNT",
+    "MAX_DEPTH",
     "WIRE_VERSION",
     "Amount",
     "Count",
@@ -42,6 +45,7 @@ __all__ = [
     "encode_record",
     "record_decoder",
     "times_checked",
+    "too_deep",
 ]
 
 WIRE_VERSION = 1
@@ -50,6 +54,7 @@ MAX_AMOUNT = 1e9  # dollars of one call, GPU seconds, milliseconds: sums stay ex
 Count = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNT)]
 Amount = Annotated[float, msgspec.Meta(ge=0, le=MAX_AMOUNT)]
 HttpStatus = Annotated[int, msgspec.Meta(ge=100, le=599)]
+MAX_DEPTH = 64  # arrays and objects in one line, the record's braces included; the recorder's metadata stays at 34
 
 
 class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
@@ -119,9 +124,45 @@ def encode_record(record: Record) -> bytes:
 
 
 def decode_record(line: bytes | str) -> Record:
-    """Parse one line; raises ``msgspec.DecodeError`` or ``msgspec.ValidationError`` on bad input (``RecursionError`` for
-    a value nested too deep: ``llmcost.log.BAD_LINE`` names them all)."""
+    """Parse one line; raises ``ValueError`` (``msgspec.DecodeError`` and ``msgspec.ValidationError`` are ones) on a
+    line that is not valid."""
+    if too_deep(line):
+        raise msgspec.DecodeError(f"arrays and objects nested more than {MAX_DEPTH} deep")
     return _decoder.decode(line)
+
+
+_OPENINGS = bytes.maketrans(b"[", b"{")
+_NOT_OPENING_NOR_NEWLINE = bytes(c for c in range(256) if c not in b"[{\n")
+_MANY_OPENINGS = b"{" * (MAX_DEPTH + 1)
+_TEXT_OR_BRACKET = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{\]}]', re.DOTALL)
+
+
+def too_deep(lines: bytes | bytearray | memoryview | str) -> bool:
+    """Whether a line of ``lines`` (one, or many separated by newlines) nests arrays and objects more than
+    ``MAX_DEPTH`` deep.
+
+    Only a line with more than ``MAX_DEPTH`` brackets that open can, and those are found for the whole block at once
+    (the bytes cut down to opening brackets and newlines); each such line is then walked, its text skipped."""
+    data = lines.encode("utf-8", "surrogatepass") if isinstance(lines, str) else bytes(lines)
+    if _MANY_OPENINGS not in data.translate(_OPENINGS, _NOT_OPENING_NOR_NEWLINE):
+        return False
+    return any(
+        _depth(line) > MAX_DEPTH for line in data.split(b"\n") if line.count(b"[") + line.count(b"{") > MAX_DEPTH
+    )
+
+
+def _depth(line: bytes) -> int:
+    deepest = depth = 0
+    for token in _TEXT_OR_BRACKET.finditer(line):
+        first = token[0][:1]
+        if first == b'"':
+            continue
+        if first in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 def record_decoder() -> msgspec.json.Decoder[Record]:
