@@ -361,6 +361,19 @@ def test_handler_defaults_under_run_attribution(tracker: llmcost.Tracker) -> Non
     assert (rec.agent, rec.session_id) == ("default-agent", "s-2")
 
 
+def test_handler_and_track_take_attribution_as_one_value(tracker: llmcost.Tracker) -> None:
+    base = llmcost.Attribution(agent="default-agent", tags=["t1"])
+    handler = LlmcostCallbackHandler(tracker, attribution=base, session_id="s-1")
+    FakeChat().invoke("Hi", config={"callbacks": [handler]})
+    with track(tracker, attribution=base, workflow="w"):
+        FakeChat().invoke("Hi")
+    first, second = tracker.records
+    assert (first.agent, first.session_id, first.tags) == ("default-agent", "s-1", ["t1"])
+    assert (second.agent, second.workflow, second.tags) == ("default-agent", "w", ["t1"])
+    with pytest.raises(TypeError, match="unexpected keyword arguments: agnet"):
+        LlmcostCallbackHandler(tracker, agnet="x")  # type: ignore[call-arg]
+
+
 # -- retries and fallbacks ---------------------------------------------------------------------------------------
 
 

@@ -277,6 +277,21 @@ def test_attribution_from_call_metadata_over_logger_and_tracker_defaults(
     assert "other" not in rec.metadata
 
 
+def test_logger_takes_attribution_as_one_value(
+    server: FakeLLMServer, tracker: llmcost.Tracker, witness: Witness
+) -> None:
+    base = llmcost.Attribution(agent="planner", tags=["prod"])
+    lg = install(tracker, provider="openai", attribution=base, user_id="u-default")
+    try:
+        litellm.completion(**openai_args(server))
+        (rec,) = recorded(tracker, lg, 1)
+    finally:
+        uninstall(lg)
+    assert (rec.agent, rec.user_id, rec.tags) == ("planner", "u-default", ["prod"])
+    with pytest.raises(TypeError, match="unexpected keyword arguments: agnet"):
+        LlmcostLogger(tracker, agnet="x")  # type: ignore[call-arg]
+
+
 def test_openai_user_argument_is_the_user_id(
     server: FakeLLMServer, tracker: llmcost.Tracker, logger: LlmcostLogger
 ) -> None:

@@ -269,6 +269,16 @@ async def test_async_client_and_stream(server: FakeLLMServer, tracker: llmcost.T
     assert (streamed.output_tokens, streamed.stream) == (300, True)
 
 
+def test_a_wrapped_client_takes_attribution_as_one_value(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
+    base = llmcost.Attribution(workflow="w", tags=["t1"])
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai", attribution=base, tags=["t2"])
+    client.tagged(attribution=llmcost.Attribution(agent="b")).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    )
+    (rec,) = tracker.records
+    assert (rec.agent, rec.workflow, rec.tags) == ("b", "w", ["t1", "t2"])
+
+
 def test_tagged_and_with_options_keep_recording(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     client = llmcost.track(client_for(server), tracker=tracker, provider="openai", agent="a")
     client.tagged(session_id="s1", attempt=3, agent="b").chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)

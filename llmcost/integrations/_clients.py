@@ -13,13 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from llmcost.recorder import (
-    NO_ATTRIBUTION,
     PLAIN_REQUEST,
     Attribution,
     BudgetExceeded,
     Call,
     Request,
     Tracker,
+    attribution_from,
     get_tracker,
     prompt_hash,
 )
@@ -33,7 +33,8 @@ def track(client: Any = None, /, *, tracker: Tracker | None = None, **given: Any
     """One line: ``client = llmcost.track(OpenAI(), agent="planner")`` wraps an OpenAI, Anthropic or Ollama client
     (sync or async) so that every call it makes is recorded; without a client,
     ``with llmcost.track(model=..., provider=...) as call:`` records any call. ``tracker`` records them (default: the
-    process-wide tracker, see :func:`llmcost.configure`); the other keywords are the calls' attribution."""
+    process-wide tracker, see :func:`llmcost.configure`); the other keywords are the calls' attribution
+    (``attribution=``, and :class:`~llmcost.Attribution`'s fields as keywords over it)."""
     if tracker is None:
         tracker = get_tracker()
     if client is None:
@@ -211,11 +212,8 @@ def add_retries(call: Call, retries: int) -> None:
 def _split(tracker: Tracker, given: dict[str, Any]) -> tuple[Attribution, dict[str, Any]]:
     """Attribution and request details out of the keywords given to ``track()`` or ``tagged()``."""
     request = {key: given.pop(key) for key in _REQUEST_KEYS if key in given}
-    unknown = set(given) - set(Attribution.FIELDS)
-    if unknown:
-        raise TypeError(f"llmcost.track() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
-    own = tracker.adopt(Attribution(**given)) if given else NO_ATTRIBUTION
-    return own, request
+    own = attribution_from(given.pop("attribution", None), given, "llmcost.track()")
+    return tracker.adopt(own), request
 
 
 def response_text(response: Any) -> str | None:

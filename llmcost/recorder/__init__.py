@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
 from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning
 from llmcost.recorder._call import PLAIN_REQUEST, Call, CallSink, Request, current_call
 from llmcost.recorder._chunks import HANDLERS, ChunkHandler, StreamedCall
@@ -36,6 +36,7 @@ __all__ = [
     "NO_ATTRIBUTION",
     "PLAIN_REQUEST",
     "Attribution",
+    "AttributionArgs",
     "Budget",
     "BudgetExceeded",
     "BudgetWarning",
@@ -51,6 +52,7 @@ __all__ = [
     "StreamedCall",
     "Tracker",
     "active_scopes",
+    "attribution_from",
     "configure",
     "current_call",
     "extract",

@@ -14,16 +14,19 @@ import contextvars
 import time
 from decimal import Decimal, InvalidOperation
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llmcost.log import MAX_AMOUNT, MAX_COUNT
 from llmcost.recorder import _ids
-from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
 from llmcost.recorder._chunks import HANDLERS
 from llmcost.recorder._ids import describe_error, new_span_id
 from llmcost.recorder._scope import Scope
 from llmcost.recorder._usage import ReportedUsage, extract
 from llmcost.recorder._wire import MESSAGE_MAX, NAME_MAX, wire_amount, wire_count, wire_status, wire_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["PLAIN_REQUEST", "Call", "CallSink", "Request", "current_call"]
 
@@ -271,10 +274,10 @@ class Call:
                 out[name] = self._name(value) or _DEFAULTS.get(name)
         return out
 
-    def set_attribution(self, **given: Any) -> None:
-        """More attribution for this call (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
-        ``metadata``), over what it has: names replace, tags join, metadata merges."""
-        own = Attribution(**given)
+    def set_attribution(self, attribution: Attribution | None = None, **attrs: Unpack[AttributionArgs]) -> None:
+        """More attribution for this call (``attribution=``, and :class:`~llmcost.Attribution`'s fields as keywords
+        over it), over what it has: names replace, tags join, metadata merges."""
+        own = attribution_from(attribution, attrs, "set_attribution()")
         if own.fixes:
             message = "llmcost: attribution that is not text was written as text"
             self.tracker.count_fault("bad_values", message, own.fixes)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -16,11 +16,13 @@ from langchain_core.runnables.config import var_child_runnable_config
 from llmcost.integrations._clients import detect_provider
 from llmcost.recorder import (
     Attribution,
+    AttributionArgs,
     BudgetExceeded,
     BudgetWarning,
     Call,
     Tracker,
     active_scopes,
+    attribution_from,
     current_call,
     extract,
     from_usage_metadata,
@@ -28,6 +30,9 @@ from llmcost.recorder import (
     prompt_hash,
     scoped,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["LlmcostCallbackHandler"]
 
@@ -74,8 +79,8 @@ class _Run:
 class LlmcostCallbackHandler(BaseCallbackHandler):
     """Records every chat model and LLM run with ``tracker`` (default: the process-wide tracker at each run).
 
-    ``provider`` overrides the provider of every run; ``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``
-    and ``metadata`` are defaults under the run's own. ``enforce_budgets=True`` lets a ``block`` budget stop a run
+    ``provider`` overrides the provider of every run; attribution given here (``attribution=``, and
+    :class:`~llmcost.Attribution`'s fields as keywords over it) is the default under the run's own. ``enforce_budgets=True`` lets a ``block`` budget stop a run
     (:class:`~llmcost.BudgetExceeded` is raised before the request); otherwise the handler never raises.
     """
 
@@ -86,20 +91,16 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         tracker: Tracker | None = None,
         *,
         provider: str | None = None,
-        agent: str | None = None,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        workflow: str | None = None,
-        tags: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
+        attribution: Attribution | None = None,
         enforce_budgets: bool = False,
+        **attrs: Unpack[AttributionArgs],
     ) -> None:
         super().__init__()
         self.tracker = tracker
         self.provider = provider
         self.enforce_budgets = enforce_budgets
         self.raise_error = enforce_budgets  # only BudgetExceeded ever leaves this handler
-        self._given = Attribution(agent, session_id, user_id, workflow, tags, metadata)
+        self._given = attribution_from(attribution, attrs, "LlmcostCallbackHandler()")
         # (tracker, its attribution, the handler's over it): worked out again when either changes
         self._base: tuple[Tracker, Attribution, Attribution] | None = None
         self._calls: dict[UUID, tuple[Call, UUID | None]] = {}  # open model runs and the run they run in

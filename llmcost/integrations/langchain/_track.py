@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.tracers.context import register_configure_hook
 
 from llmcost.integrations.langchain._handler import LlmcostCallbackHandler
 from llmcost.log import Record
 from llmcost.recorder import (
+    Attribution,
+    AttributionArgs,
     Scope,
     Tracker,
+    attribution_from,
     restore,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Totals", "track"]
 
@@ -149,29 +154,19 @@ def track(
     *,
     name: str | None = "langchain",
     provider: str | None = None,
-    agent: str | None = None,
-    session_id: str | None = None,
-    user_id: str | None = None,
-    workflow: str | None = None,
-    tags: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    attribution: Attribution | None = None,
+    **attrs: Unpack[AttributionArgs],
 ) -> Totals:
     """``with llmcost.langchain.track() as cb:`` (or ``async with``) records every LangChain run in the block.
 
     Runs in ``batch()`` threads and in tasks started inside count too (LangChain and asyncio copy the context);
     a plain ``threading.Thread`` does not (hand it ``contextvars.copy_context().run``). After the block, ``cb``
     holds ``total_cost``, ``prompt_tokens``, ``completion_tokens``, ``total_tokens`` and ``successful_requests``.
-    Leaving the block, also by an exception, stops the recording.
+    Leaving the block, also by an exception, stops the recording. Attribution given here (``attribution=``, and
+    :class:`~llmcost.Attribution`'s fields as keywords over it) is the runs' default; its names apply to every other
+    call in the block too.
     """
-    handler = LlmcostCallbackHandler(
-        tracker,
-        provider=provider,
-        agent=agent,
-        session_id=session_id,
-        user_id=user_id,
-        workflow=workflow,
-        tags=tags,
-        metadata=metadata,
-    )
-    scope = _Totals(name, agent=agent, session_id=session_id, user_id=user_id, workflow=workflow)
+    given = attribution_from(attribution, attrs, "track()")
+    handler = LlmcostCallbackHandler(tracker, provider=provider, attribution=given)
+    scope = _Totals(name, **given.names)  # the names, not the tags and metadata, go to the block's other calls
     return Totals(handler, scope)
