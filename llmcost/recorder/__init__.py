@@ -22,7 +22,7 @@ from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, Attributi
 from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning
 from llmcost.recorder._call import PLAIN_REQUEST, Call, CallSink, Request, current_call
 from llmcost.recorder._chunks import HANDLERS, ChunkHandler, StreamedCall
-from llmcost.recorder._ids import iso_ms, prompt_hash, restore
+from llmcost.recorder._ids import AsyncWith, iso_ms, prompt_hash, restore
 from llmcost.recorder._line import Stats
 from llmcost.recorder._scope import Scope, active_scopes, scoped
 from llmcost.recorder._tracker import Tracker, configure, get_tracker
@@ -35,6 +35,7 @@ __all__ = [
     "HANDLERS",
     "NO_ATTRIBUTION",
     "PLAIN_REQUEST",
+    "AsyncWith",
     "Attribution",
     "AttributionArgs",
     "Budget",

@@ -20,7 +20,7 @@ from llmcost.log import MAX_AMOUNT, MAX_COUNT
 from llmcost.recorder import _ids
 from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
 from llmcost.recorder._chunks import HANDLERS
-from llmcost.recorder._ids import describe_error, new_span_id
+from llmcost.recorder._ids import AsyncWith, describe_error, new_span_id
 from llmcost.recorder._scope import Scope
 from llmcost.recorder._usage import ReportedUsage, extract
 from llmcost.recorder._wire import MESSAGE_MAX, NAME_MAX, wire_amount, wire_count, wire_status, wire_text
@@ -105,7 +105,7 @@ class Request:
 PLAIN_REQUEST = Request()
 
 
-class Call:
+class Call(AsyncWith):
     """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
     (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status.
 
@@ -472,14 +472,6 @@ class Call:
         if status is not None and self.status == "ok":
             self.status = self._name(status) or "ok"
         self.tracker.write_call(self)
-
-    async def __aenter__(self) -> Call:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
 
 _DEFAULTS = {"operation": "chat", "source": "sdk"}

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
-from llmcost.recorder._ids import restore
+from llmcost.recorder._ids import AsyncWith, restore
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -47,7 +47,7 @@ def scoped(base: Attribution, scopes: tuple[Scope, ...]) -> Attribution:
     return base
 
 
-class Scope:
+class Scope(AsyncWith):
     """Totals of the calls made inside it. Read them any time, also after the block has ended.
 
     ``budget_usd`` (optional) with ``action`` ``"block"`` makes calls started inside raise
@@ -134,14 +134,6 @@ class Scope:
     ) -> None:
         token, self._token = self._token, None
         restore(_scopes, token, self._previous)
-
-    async def __aenter__(self) -> Scope:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
     def bind(self, fn: Callable[..., _T]) -> Callable[..., _T]:
         """``fn`` run in a copy of the current context, so calls it makes in another thread count here.

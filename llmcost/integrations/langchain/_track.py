@@ -12,6 +12,7 @@ from langchain_core.tracers.context import register_configure_hook
 from llmcost.integrations.langchain._handler import LlmcostCallbackHandler
 from llmcost.log import Record
 from llmcost.recorder import (
+    AsyncWith,
     Attribution,
     AttributionArgs,
     Scope,
@@ -49,7 +50,7 @@ class _Totals(Scope):
                 self.no_usage += 1
 
 
-class Totals:
+class Totals(AsyncWith):
     """What :func:`track` counted: the names of ``get_openai_callback``, for every provider.
 
     Every call recorded in the block counts (LangChain runs, and any other llmcost-recorded call). Read it any time,
@@ -139,14 +140,6 @@ class Totals:
             restore(_active, token, self._previous)
         finally:
             self._scope.__exit__(exc_type, exc, tb)
-
-    async def __aenter__(self) -> Totals:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
 
 def track(
