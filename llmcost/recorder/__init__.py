@@ -4,7 +4,7 @@ Layers, each importing only those before it (``tests/test_imports.py`` checks th
 made for type checking only):
 
 1. values as the wire format takes them (``_wire``), ids and clocks (``_ids``), usage reading (``_usage``), budgets
-   (``_budget``);
+   (``_budget``), class plumbing (``_plumbing``);
 2. attribution (``_attribution``), stream chunk readers (``_chunks``), scopes (``_scope``);
 3. the call (``_call``), which knows the tracker only as a :class:`CallSink`, and its streams (``_streams``, imported
    on first use), which know their call only as a ``StreamOwner``;
@@ -22,8 +22,9 @@ from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, Attributi
 from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning
 from llmcost.recorder._call import PLAIN_REQUEST, Call, CallSink, Request, current_call
 from llmcost.recorder._chunks import HANDLERS, ChunkHandler, StreamedCall
-from llmcost.recorder._ids import AsyncWith, iso_ms, prompt_hash, restore
+from llmcost.recorder._ids import iso_ms, prompt_hash, restore
 from llmcost.recorder._line import Stats
+from llmcost.recorder._plumbing import AsyncWith, Forwarded
 from llmcost.recorder._scope import Scope, active_scopes, scoped
 from llmcost.recorder._tracker import Tracker, configure, get_tracker
 from llmcost.recorder._usage import ReportedUsage, extract, extract_usage, from_usage_metadata, get_field
@@ -44,6 +45,7 @@ __all__ = [
     "Call",
     "CallSink",
     "ChunkHandler",
+    "Forwarded",
     "RecordedAsyncStream",
     "RecordedStream",
     "ReportedUsage",

@@ -20,7 +20,8 @@ from llmcost.log import MAX_AMOUNT, MAX_COUNT
 from llmcost.recorder import _ids
 from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
 from llmcost.recorder._chunks import HANDLERS
-from llmcost.recorder._ids import AsyncWith, describe_error, new_span_id
+from llmcost.recorder._ids import describe_error, new_span_id
+from llmcost.recorder._plumbing import AsyncWith, Forwarded
 from llmcost.recorder._scope import Scope
 from llmcost.recorder._usage import ReportedUsage, extract
 from llmcost.recorder._wire import MESSAGE_MAX, NAME_MAX, wire_amount, wire_count, wire_status, wire_text
@@ -192,35 +193,22 @@ class Call(AsyncWith):
         """Whose usage shapes :meth:`record` and stream chunks are read as (default: the provider)."""
         return self.request.usage_hint or self.provider
 
-    @property
-    def operation(self) -> str:
-        """``chat``, ``text_completion``, ``embeddings`` or ``responses``."""
-        return self.request.operation
-
-    @property
-    def source(self) -> str:
-        """What recorded the call (``sdk``, ``openai``, ``langchain``, ...)."""
-        return self.request.source
-
-    @property
-    def server_address(self) -> str | None:
-        """The host the request went to, if known."""
-        return self.request.server_address
-
-    @property
-    def attempt(self) -> int:
-        """0 for a first try, n for the n-th retry (the caller's own and the SDK's)."""
-        return self.request.attempt
-
-    @property
-    def fallback_from(self) -> str | None:
-        """The model this call replaced, if any."""
-        return self.request.fallback_from
-
-    @property
-    def gpus(self) -> float | None:
-        """GPUs that turn a self-hosted call's wall time into ``gpu_seconds``."""
-        return self.request.gpus
+    operation: Forwarded[str] = Forwarded(
+        "request.operation", "``chat``, ``text_completion``, ``embeddings`` or ``responses``."
+    )
+    source: Forwarded[str] = Forwarded(
+        "request.source", "What recorded the call (``sdk``, ``openai``, ``langchain``, ...)."
+    )
+    server_address: Forwarded[str | None] = Forwarded(
+        "request.server_address", "The host the request went to, if known."
+    )
+    attempt: Forwarded[int] = Forwarded(
+        "request.attempt", "0 for a first try, n for the n-th retry (the caller's own and the SDK's)."
+    )
+    fallback_from: Forwarded[str | None] = Forwarded("request.fallback_from", "The model this call replaced, if any.")
+    gpus: Forwarded[float | None] = Forwarded(
+        "request.gpus", "GPUs that turn a self-hosted call's wall time into ``gpu_seconds``."
+    )
 
     def set_request(
         self,
@@ -418,10 +406,9 @@ class Call(AsyncWith):
             self.done = True
             self.tracker.write_call(self)
 
-    @property
-    def model(self) -> str | None:
-        """The model asked for (after a budget downgrade, the cheaper one)."""
-        return self.request_model
+    model: Forwarded[str | None] = Forwarded(
+        "request_model", "The model asked for (after a budget downgrade, the cheaper one)."
+    )
 
     # -- handing over results ------------------------------------------------------------------------------------
 

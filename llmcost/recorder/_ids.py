@@ -1,4 +1,4 @@
-"""Small, fast helpers of the hot path: timestamps, ids, prompt hashes, error descriptions, context blocks."""
+"""Small, fast helpers of the hot path: timestamps, ids, prompt hashes, error descriptions."""
 
 from __future__ import annotations
 
@@ -8,17 +8,13 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
 from llmcost.recorder._wire import MESSAGE_MAX, wire_text
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
-
-__all__ = ["AsyncWith", "describe_error", "iso_ms", "new_span_id", "new_trace_id", "prompt_hash", "restore"]
+__all__ = ["describe_error", "iso_ms", "new_span_id", "new_trace_id", "prompt_hash"]
 
 # Span ids are a random 40-bit prefix and a 24-bit counter (cheaper than 64 random bits per call); the prefix is
 # drawn again when the counter runs out and in a forked child, so ids stay unique across threads and processes.
@@ -149,25 +145,3 @@ def restore(var: contextvars.ContextVar[_V], token: contextvars.Token[_V] | None
         var.reset(token)
     except ValueError:
         var.set(previous)
-
-
-class AsyncWith:
-    """``async with`` for a block whose ``__enter__`` and ``__exit__`` never wait: the same as ``with``."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> Self:
-        raise NotImplementedError
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        raise NotImplementedError
-
-    async def __aenter__(self) -> Self:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)

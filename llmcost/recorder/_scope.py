@@ -21,7 +21,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
-from llmcost.recorder._ids import AsyncWith, restore
+from llmcost.recorder._ids import restore
+from llmcost.recorder._plumbing import AsyncWith
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

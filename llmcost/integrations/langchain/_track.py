@@ -15,6 +15,7 @@ from llmcost.recorder import (
     AsyncWith,
     Attribution,
     AttributionArgs,
+    Forwarded,
     Scope,
     Tracker,
     attribution_from,
@@ -70,48 +71,25 @@ class Totals(AsyncWith):
         """USD, as a float (``cost_usd`` is the exact ``Decimal``)."""
         return float(self._scope.cost_usd)
 
-    @property
-    def cost_usd(self) -> Decimal:
-        return self._scope.cost_usd
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self._scope.input_tokens
-
-    @property
-    def completion_tokens(self) -> int:
-        return self._scope.output_tokens
-
-    @property
-    def total_tokens(self) -> int:
-        return self._scope.total_tokens
-
-    @property
-    def prompt_tokens_cached(self) -> int:
-        return self._scope.cache_read_input_tokens
-
-    @property
-    def reasoning_tokens(self) -> int:
-        return self._scope.reasoning_output_tokens
+    cost_usd: Forwarded[Decimal] = Forwarded("_scope.cost_usd")
+    prompt_tokens: Forwarded[int] = Forwarded("_scope.input_tokens")
+    completion_tokens: Forwarded[int] = Forwarded("_scope.output_tokens")
+    total_tokens: Forwarded[int] = Forwarded("_scope.total_tokens")
+    prompt_tokens_cached: Forwarded[int] = Forwarded("_scope.cache_read_input_tokens")
+    reasoning_tokens: Forwarded[int] = Forwarded("_scope.reasoning_output_tokens")
+    failed_requests: Forwarded[int] = Forwarded(
+        "_scope.errors", "Calls that raised or were cancelled (each retry attempt counts)."
+    )
+    unpriced_requests: Forwarded[int] = Forwarded(
+        "_scope.unpriced", "Calls of a model the catalog does not know (or with a dynamic price)."
+    )
+    no_usage_requests: Forwarded[int] = Forwarded(
+        "_scope.no_usage", "Successful calls whose response reported no usage."
+    )
 
     @property
     def successful_requests(self) -> int:
         return self._scope.calls - self._scope.errors
-
-    @property
-    def failed_requests(self) -> int:
-        """Calls that raised or were cancelled (each retry attempt counts)."""
-        return self._scope.errors
-
-    @property
-    def unpriced_requests(self) -> int:
-        """Calls of a model the catalog does not know (or with a dynamic price)."""
-        return self._scope.unpriced
-
-    @property
-    def no_usage_requests(self) -> int:
-        """Successful calls whose response reported no usage."""
-        return self._scope.no_usage
 
     def __repr__(self) -> str:
         return (
