@@ -19,6 +19,7 @@ from llmcost.recorder import (
     Call,
     Request,
     Tracker,
+    Wrapper,
     attribution_from,
     get_tracker,
     prompt_hash,
@@ -234,19 +235,16 @@ def response_text(response: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
-class Proxy:
-    """Forwards every attribute it does not define to the wrapped object."""
+class Proxy(Wrapper):
+    """A recorded client, or a part of one: what it does not define is the wrapped object's."""
 
     def __init__(self, target: Any, ctx: WrapContext) -> None:
-        self._target = target
+        super().__init__(target)
         self._ctx = ctx
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._target, name)
 
     def tagged(self, **given: Any) -> Any:
         """The same client with more attribution: ``client.tagged(session_id="s1", attempt=2).chat...``."""
-        return type(self)(self._target, self._ctx.derive(given))
+        return type(self)(self._inner, self._ctx.derive(given))
 
     def __repr__(self) -> str:
-        return f"<llmcost {self._target!r}>"
+        return f"<llmcost {self._inner!r}>"

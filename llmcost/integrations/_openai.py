@@ -48,9 +48,9 @@ class _SyncResource(_Resource):
     def create(self, *args: Any, **kwargs: Any) -> Any:
         call, stream = self._prepare(kwargs)
         try:
-            raw_api = getattr(self._target, "with_raw_response", None)
+            raw_api = getattr(self._inner, "with_raw_response", None)
             if raw_api is None:
-                result, retries = self._target.create(*args, **kwargs), 0
+                result, retries = self._inner.create(*args, **kwargs), 0
             else:
                 raw = raw_api.create(*args, **kwargs)
                 result, retries = raw.parse(), getattr(raw, "retries_taken", 0)
@@ -64,9 +64,9 @@ class _AsyncResource(_Resource):
     async def create(self, *args: Any, **kwargs: Any) -> Any:
         call, stream = self._prepare(kwargs)
         try:
-            raw_api = getattr(self._target, "with_raw_response", None)
+            raw_api = getattr(self._inner, "with_raw_response", None)
             if raw_api is None:
-                result, retries = await self._target.create(*args, **kwargs), 0
+                result, retries = await self._inner.create(*args, **kwargs), 0
             else:
                 raw = await raw_api.create(*args, **kwargs)
                 result, retries = raw.parse(), getattr(raw, "retries_taken", 0)
@@ -130,7 +130,7 @@ class OpenAIProxy(Proxy):
 
     def with_options(self, **options: Any) -> Any:
         """``client.with_options(...)`` keeps recording."""
-        return type(self)(self._target.with_options(**options), self._ctx)
+        return type(self)(self._inner.with_options(**options), self._ctx)
 
     copy = with_options
 

@@ -24,7 +24,7 @@ from llmcost.recorder._call import PLAIN_REQUEST, Call, CallSink, Request, curre
 from llmcost.recorder._chunks import HANDLERS, ChunkHandler, StreamedCall
 from llmcost.recorder._ids import iso_ms, prompt_hash, restore
 from llmcost.recorder._line import Stats
-from llmcost.recorder._plumbing import AsyncWith, Forwarded
+from llmcost.recorder._plumbing import AsyncWith, Forwarded, Wrapper
 from llmcost.recorder._scope import Scope, active_scopes, scoped
 from llmcost.recorder._tracker import Tracker, configure, get_tracker
 from llmcost.recorder._usage import ReportedUsage, extract, extract_usage, from_usage_metadata, get_field
@@ -54,6 +54,7 @@ __all__ = [
     "Stats",
     "StreamedCall",
     "Tracker",
+    "Wrapper",
     "active_scopes",
     "attribution_from",
     "configure",

@@ -1,6 +1,7 @@
-"""Two small pieces of class plumbing the recorder's types share (and the integrations built on them).
+"""Small pieces of class plumbing the recorder's types share (and the integrations built on them).
 
 - :class:`AsyncWith`: ``async with`` for a block that never waits to be entered or left, the same as ``with``.
+- :class:`Wrapper`: an object standing in for another one (a wrapped client, a recorded stream).
 - :class:`Forwarded`: a read-only attribute that is another object's (``call.attempt`` is ``call.request.attempt``),
   typed, documented, and read by ``operator.attrgetter`` (no Python frame per read).
 """
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["AsyncWith", "Forwarded"]
+__all__ = ["AsyncWith", "Forwarded", "Wrapper"]
 
 _T = TypeVar("_T")
 
@@ -68,3 +69,13 @@ class Forwarded(Generic[_T]):
 
     def __set__(self, obj: object, value: object) -> None:
         raise AttributeError(f"{self._name} is read-only (it is {self.path})")
+
+
+class Wrapper:
+    """Stands in for ``inner`` (kept as ``_inner``): every attribute it does not define itself is ``inner``'s."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
