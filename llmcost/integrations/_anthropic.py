@@ -13,7 +13,7 @@ import inspect
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from llmcost.integrations._clients import Proxy, WrapContext, add_retries, detect_provider, sdk_retries
+from llmcost.integrations._clients import Proxy, WrapContext, add_retries, client_context, sdk_retries
 from llmcost.recorder import HANDLERS, Wrapper, extract_usage, get_field
 
 if TYPE_CHECKING:
@@ -25,9 +25,7 @@ __all__ = ["wrap_anthropic"]
 
 
 def wrap_anthropic(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
-    provider = given.pop("provider", None)
-    detected, server = detect_provider(tracker, getattr(client, "base_url", None), "anthropic")
-    ctx = WrapContext(tracker, provider or detected, server, "anthropic", given)
+    ctx = client_context(tracker, client, given, "anthropic")
     return (AsyncAnthropicProxy if is_async else AnthropicProxy)(client, ctx)
 
 

@@ -25,7 +25,16 @@ from llmcost.recorder import (
     prompt_hash,
 )
 
-__all__ = ["Proxy", "WrapContext", "add_retries", "detect_provider", "sdk_retries", "track", "wrap_client"]
+__all__ = [
+    "Proxy",
+    "WrapContext",
+    "add_retries",
+    "client_context",
+    "detect_provider",
+    "sdk_retries",
+    "track",
+    "wrap_client",
+]
 
 _NOT_GIVEN_NAMES = ("NotGiven", "Omit")
 
@@ -62,6 +71,13 @@ def wrap_client(tracker: Tracker, client: Any, given: dict[str, Any]) -> Any:
     if isinstance(client, Proxy):
         return client.tagged(**given)
     raise TypeError(f"llmcost cannot wrap a {type(client).__module__}.{type(client).__name__} client")
+
+
+def client_context(tracker: Tracker, client: Any, given: dict[str, Any], source: str) -> WrapContext:
+    """What a wrapper of ``client`` knows: the provider given (``provider=``), else the one its ``base_url`` says."""
+    provider = given.pop("provider", None)
+    detected, server = detect_provider(tracker, getattr(client, "base_url", None), source)
+    return WrapContext(tracker, provider or detected, server, source, given)
 
 
 def _is_private(host: str) -> bool:

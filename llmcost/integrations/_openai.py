@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from llmcost.integrations._clients import Proxy, WrapContext, detect_provider, given
+from llmcost.integrations._clients import Proxy, WrapContext, client_context, given
 
 if TYPE_CHECKING:
     from llmcost.recorder import Tracker
@@ -20,10 +20,7 @@ __all__ = ["wrap_openai"]
 
 
 def wrap_openai(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
-    provider = given.pop("provider", None)
-    detected, server = detect_provider(tracker, getattr(client, "base_url", None), "openai")
-    ctx = WrapContext(tracker, provider or detected, server, "openai", given)
-    return (AsyncOpenAIProxy if is_async else OpenAIProxy)(client, ctx)
+    return (AsyncOpenAIProxy if is_async else OpenAIProxy)(client, client_context(tracker, client, given, "openai"))
 
 
 class _Resource(Proxy):
