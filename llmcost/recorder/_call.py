@@ -37,6 +37,7 @@ _perf = time.perf_counter
 _NAME_MAX = NAME_MAX
 _MAX_COUNT = MAX_COUNT
 _MAX_USD = Decimal(int(MAX_AMOUNT))
+_COUNTS = ReportedUsage.FIELDS[:6]  # the token counts, in the order set_usage takes them
 
 _span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
 
@@ -302,9 +303,21 @@ class Call(AsyncWith):
 
         A count that is not a whole number from 0 to 2**53 is recorded as unknown (a whole float such as ``100.0``
         as its integer); what had to change is counted in ``tracker.stats.bad_values``. Never raises."""
+        usage = ReportedUsage(
+            input_tokens,
+            output_tokens,
+            cache_read_input_tokens,
+            cache_creation_input_tokens,
+            cache_creation_1h_input_tokens,
+            reasoning_output_tokens,
+            None,
+            None,
+            None,
+            "provider",
+        )
         # The common case in one expression: every count None or an int, and the OR of them from 0 to 2**53 (it is
         # negative if one of them is, and passes 2**53 if one of them does). Anything else goes through wire_count.
-        if (
+        if not (
             (type(input_tokens) is int or input_tokens is None)
             and (type(output_tokens) is int or output_tokens is None)
             and (cache_read_input_tokens is None or type(cache_read_input_tokens) is int)
@@ -322,57 +335,31 @@ class Call(AsyncWith):
             and gpu_seconds is None
             and estimated is False
         ):
-            self.usage = ReportedUsage(
-                input_tokens,
-                output_tokens,
-                cache_read_input_tokens,
-                cache_creation_input_tokens,
-                cache_creation_1h_input_tokens,
-                reasoning_output_tokens,
-                None,
-                None,
-                None,
-                "provider",
-            )
-        else:
-            self.usage = self._checked_usage(
-                input_tokens,
-                output_tokens,
-                cache_read_input_tokens,
-                cache_creation_input_tokens,
-                cache_creation_1h_input_tokens,
-                reasoning_output_tokens,
-                gpu_seconds,
-                estimated,
-            )
+            self._check_usage(usage, gpu_seconds, estimated)
+        self.usage = usage
         if response_model is not None:  # (not its truth value: an odd object's __bool__ may raise)
             self.response_model = self._name(response_model) or self.response_model
         if cost_usd is not None:
             self.provider_cost = self._cost(cost_usd)
 
-    def _checked_usage(self, *given: Any) -> ReportedUsage:
-        """:meth:`set_usage`'s counts made what the wire format takes (refused ones unknown, and counted)."""
-        checked = [wire_count(c) for c in given[:6]]
-        u = ReportedUsage()
-        u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning = (
-            value for value, _ in checked
-        )
-        bad = sum(changed for _, changed in checked)
+    def _check_usage(self, u: ReportedUsage, gpu_seconds: Any, estimated: Any) -> None:
+        """Make :meth:`set_usage`'s counts in ``u`` what the wire format takes (refused ones unknown, and counted)."""
+        bad = 0
+        for name in _COUNTS:
+            value, changed = wire_count(getattr(u, name))
+            setattr(u, name, value)
+            bad += changed
         if bad:
             message = "llmcost: a token count that is not a whole number from 0 to 2**53 was recorded as unknown"
             self.tracker.count_fault("bad_values", message, bad)
-        gpu_seconds, estimated = given[6:]
         if gpu_seconds is not None:
             u.gpu_seconds, changed = wire_amount(gpu_seconds)
             if changed:
                 self.tracker.count_fault("bad_values", "llmcost: gpu_seconds is not a number from 0 to 1e9: ignored")
         if bad:  # not priced: an unknown count would be priced as zero, and the cost understated
             u.source = "invalid"
-        else:
-            u.source = (
-                "estimated" if estimated is True or (estimated is not False and _truthy(estimated)) else "provider"
-            )
-        return u
+        elif estimated is True or (estimated is not False and _truthy(estimated)):
+            u.source = "estimated"
 
     def _cost(self, cost: Any) -> Decimal | None:
         try:
