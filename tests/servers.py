@@ -18,8 +18,10 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests._loopback import LoopbackServer
 
 CHAT_USAGE = {
     "prompt_tokens": 2006,
@@ -52,34 +54,22 @@ OLLAMA_METRICS = {
 }
 
 
-class FakeLLMServer:
+class FakeLLMServer(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__(_Handler, poll=0.01)
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[int] = []
         self.cut_after: int | None = None
         self.first_token_delay = 0.0
         self.omit_prompt_eval = False
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.httpd.daemon_threads = True
-        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]  # clients hang up on purpose
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self.httpd.server_address[1])
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
-    def __enter__(self) -> FakeLLMServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients hang up on purpose
 
     def next_error(self) -> int | None:
         with self.lock:
@@ -89,16 +79,13 @@ class FakeLLMServer:
         return [p for p, _ in self.requests]
 
 
-def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(_Handler):
-        fake = server
-
-    return Handler
-
-
 class _Handler(BaseHTTPRequestHandler):
-    fake: FakeLLMServer
+    server: FakeLLMServer
     protocol_version = "HTTP/1.1"
+
+    @property
+    def fake(self) -> FakeLLMServer:
+        return self.server
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
