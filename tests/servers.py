@@ -19,9 +19,26 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, TypeVar
 
 from tests._loopback import LoopbackServer
+
+_C = TypeVar("_C")
+_OPENED: list[Any] = []
+
+
+def opened(client: _C) -> _C:
+    """``client``, closed when the test ends (a pooled keep-alive socket left to gc warns in whichever test collects
+    it)."""
+    _OPENED.append(client)
+    return client
+
+
+def close_opened() -> None:
+    """Close the clients of :func:`opened` (the ``_close_clients`` fixture does it after every test)."""
+    while _OPENED:
+        _OPENED.pop().close()
+
 
 CHAT_USAGE = {
     "prompt_tokens": 2006,

@@ -135,12 +135,6 @@ class Docs(BaseRetriever):
         return [Document(page_content="Invoices are due within 30 days.")]
 
 
-@pytest.fixture
-def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
-    catalog = pricing.load_catalog(mini_catalog_path, overrides=False)
-    return llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=catalog)
-
-
 @pytest.fixture(autouse=True)
 def _fresh_warnings() -> Iterator[None]:
     reset_warnings()  # "once per process" warnings: each test sees its own
@@ -636,12 +630,6 @@ def test_import_llmcost_does_not_import_langchain() -> None:
 
 
 # -- ChatOpenAI against the loopback OpenAI server ---------------------------------------------------------------
-
-
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -119,22 +119,9 @@ async def close_async_clients() -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 def backup() -> Iterator[FakeLLMServer]:
     with FakeLLMServer() as srv:
         yield srv
-
-
-@pytest.fixture
-def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
-    return llmcost.Tracker(
-        writer=llmcost.MemoryWriter(), catalog=pricing.load_catalog(mini_catalog_path, overrides=False)
-    )
 
 
 @pytest.fixture

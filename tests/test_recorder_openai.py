@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import openai
@@ -14,39 +12,13 @@ import pytest
 
 import llmcost
 import pricing
-from tests.servers import CHAT_USAGE, RESPONSES_USAGE, FakeLLMServer
+from tests.servers import CHAT_USAGE, RESPONSES_USAGE, FakeLLMServer, opened
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
 
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
-    return llmcost.Tracker(
-        writer=llmcost.MemoryWriter(), catalog=pricing.load_catalog(mini_catalog_path, overrides=False)
-    )
-
-
-_OPENED: list[openai.OpenAI] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_clients() -> Iterator[None]:
-    """Close every client a test made: a pooled keep-alive socket left to gc warns in whichever test collects it."""
-    yield
-    while _OPENED:
-        _OPENED.pop().close()
-
-
 def client_for(server: FakeLLMServer, retries: int = 0) -> openai.OpenAI:
-    client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=retries)
-    _OPENED.append(client)
-    return client
+    return opened(openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=retries))
 
 
 def test_chat_completion_is_priced_with_cache_and_reasoning(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
