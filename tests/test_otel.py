@@ -34,6 +34,7 @@ from llmcost.log._record import decode_record
 from llmcost.log._writer import reset_warnings
 from tests._docs import expected_prints, python_blocks, run_example
 from tests._loopback import LoopbackServer
+from tests._otlp import without_opentelemetry
 from tests._traces import T0, day_file, rec, write
 from tests.servers import CHAT_USAGE, FakeLLMServer
 
@@ -542,13 +543,9 @@ def test_cli_bad_header_is_a_usage_error(logs: Path, receiver: Receiver, capsys:
 
 
 def test_cli_without_the_extra_says_what_to_install(logs: Path) -> None:
-    code = (
-        "import sys; sys.modules['opentelemetry'] = None; from llmcost.cli import main; "
-        f"sys.exit(main(['export', '--otlp', 'http://127.0.0.1:9', {str(logs)!r}]))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    assert out.returncode == 1
-    assert out.stderr == "llmcost export: error: --otlp needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"
+    code, err = without_opentelemetry("llmcost.cli", ["export", "--otlp", "http://127.0.0.1:9", str(logs)])
+    assert code == 1
+    assert err == "llmcost export: error: --otlp needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"
 
 
 def test_import_llmcost_does_not_import_opentelemetry() -> None:
