@@ -1,4 +1,6 @@
-"""Every test runs with its own home: nothing reads or writes the user's real files.
+"""Every test runs with its own home: nothing reads or writes the user's real files. The recorder and integration
+tests share a memory ``tracker`` on the mini catalog, the fake LLM ``server``, and the closing of the SDK clients they
+open.
 
 Property tests take their size from a hypothesis profile: ``default`` (quick, for every run) or ``ci``
 (``HYPOTHESIS_PROFILE=ci``: ten times the examples, what the CI runs).
@@ -9,13 +11,19 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 import llmcost
 import pricing
-from tests.servers import FakeLLMServer, close_opened
+
+if TYPE_CHECKING:
+    from tests.servers import FakeLLMServer
+
+# The shared helpers assert too: their failures should show the values, as a test's own asserts do.
+pytest.register_assert_rewrite("tests.servers")
 
 # Fixtures such as tmp_path are shared by the examples of a test on purpose (each example cleans what it needs).
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]}
@@ -63,6 +71,8 @@ def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
 @pytest.fixture
 def server() -> Iterator[FakeLLMServer]:
     """The OpenAI, Anthropic and Ollama APIs on a loopback port (``tests/servers.py``)."""
+    from tests.servers import FakeLLMServer
+
     with FakeLLMServer() as srv:
         yield srv
 
@@ -71,4 +81,6 @@ def server() -> Iterator[FakeLLMServer]:
 def _close_clients() -> Iterator[None]:
     """Close every SDK client a test opened with ``tests.servers.opened``."""
     yield
+    from tests.servers import close_opened
+
     close_opened()

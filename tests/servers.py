@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any, TypeVar
 
+from llmcost.log import Record
 from tests._loopback import LoopbackServer
 
 _C = TypeVar("_C")
@@ -69,6 +70,18 @@ OLLAMA_METRICS = {
     "eval_count": 18,
     "eval_duration": 52479709,
 }
+
+
+def assert_chat_recorded(rec: Record, source: str) -> None:
+    """``rec`` is the record of this server's chat completion (its model, id and usage), made by ``source``."""
+    assert (rec.source, rec.operation, rec.provider, rec.status) == (source, "chat", "openai", "ok")
+    assert (rec.request_model, rec.response_model, rec.response_id) == (
+        "gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+        "chatcmpl-abc123",
+    )
+    assert (rec.input_tokens, rec.output_tokens) == (CHAT_USAGE["prompt_tokens"], CHAT_USAGE["completion_tokens"])
+    assert (rec.cache_read_input_tokens, rec.reasoning_output_tokens) == (1920, 64)
 
 
 class FakeLLMServer(LoopbackServer):

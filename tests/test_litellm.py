@@ -39,7 +39,7 @@ import llmcost.litellm
 import pricing
 from llmcost.litellm import LlmcostLogger, install, uninstall
 from llmcost.log._writer import reset_warnings
-from tests.servers import ANTHROPIC_USAGE, CHAT_USAGE, FakeLLMServer
+from tests.servers import ANTHROPIC_USAGE, CHAT_USAGE, FakeLLMServer, assert_chat_recorded
 
 # Warnings raised inside LiteLLM itself, not by our code: a provider module it imports on the first call has
 # TypedDicts pydantic warns about, and its stream reader reads pydantic's deprecated instance attributes.
@@ -192,16 +192,7 @@ def test_completion_is_recorded_once_with_usage(
     resp = litellm.completion(**openai_args(server))
     assert resp.choices[0].message.content == "Hello!"
     (rec,) = recorded(tracker, logger, 1)
-    assert (rec.source, rec.operation, rec.provider, rec.status) == ("litellm", "chat", "openai", "ok")
-    assert (rec.request_model, rec.response_model, rec.response_id) == (
-        "gpt-4o-mini",
-        "gpt-4o-mini-2024-07-18",
-        "chatcmpl-abc123",
-    )
-    assert rec.input_tokens == CHAT_USAGE["prompt_tokens"]
-    assert rec.output_tokens == CHAT_USAGE["completion_tokens"]
-    assert rec.cache_read_input_tokens == 1920
-    assert rec.reasoning_output_tokens == 64
+    assert_chat_recorded(rec, "litellm")
     assert rec.usage_source == "provider"
     assert not rec.stream
     assert rec.ttft_ms is None

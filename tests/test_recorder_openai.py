@@ -12,7 +12,7 @@ import pytest
 
 import llmcost
 import pricing
-from tests.servers import CHAT_USAGE, RESPONSES_USAGE, FakeLLMServer, opened
+from tests.servers import RESPONSES_USAGE, FakeLLMServer, assert_chat_recorded, opened
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
@@ -26,15 +26,7 @@ def test_chat_completion_is_priced_with_cache_and_reasoning(server: FakeLLMServe
     resp = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert resp.choices[0].message.content == "Hello!"
     (rec,) = tracker.records
-    assert (rec.source, rec.operation, rec.provider, rec.status) == ("openai", "chat", "openai", "ok")
-    assert (rec.request_model, rec.response_model, rec.response_id) == (
-        "gpt-4o-mini",
-        "gpt-4o-mini-2024-07-18",
-        "chatcmpl-abc123",
-    )
-    assert rec.input_tokens == CHAT_USAGE["prompt_tokens"]
-    assert rec.cache_read_input_tokens == 1920
-    assert rec.reasoning_output_tokens == 64
+    assert_chat_recorded(rec, "openai")
     expected = pricing.load_catalog().price(
         pricing.Usage(input_tokens=2006, output_tokens=300, cache_read_tokens=1920, reasoning_tokens=64), "gpt-4o-mini"
     )
