@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -164,6 +164,15 @@ def _quietly(fn: Any) -> None:
         fn()
 
 
+def decoded(writer: llmcost.MemoryWriter, calls: Callable[[], None]) -> list[llmcost.Record]:
+    """The records of the lines ``calls`` wrote (run quietly, a ``Boom`` let through), each line within the size
+    limit and taken by the rule."""
+    _quietly(calls)
+    for line in writer.lines:
+        assert len(line) <= MAX_LINE
+    return [llmcost.decode_record(line) for line in writer.lines]
+
+
 # -- the rule ------------------------------------------------------------------------------------------------------
 
 
@@ -233,11 +242,7 @@ def test_odd_responses_and_streams_write_one_line_each(response: Any, chunks: li
         for _ in tracker.stream(iter(chunks), model=model, provider="anthropic", kind="anthropic"):
             pass
 
-    _quietly(calls)
-    assert len(writer.lines) == 2
-    for line in writer.lines:
-        assert len(line) <= MAX_LINE
-        llmcost.decode_record(line)
+    assert len(decoded(writer, calls)) == 2
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -268,11 +273,7 @@ def test_integration_entry_points_write_one_line_that_decodes(
         for _ in streamed.stream(iter([{"usage": {"prompt_tokens": 1, "completion_tokens": 1}}]), kind):
             pass
 
-    _quietly(calls)
-    assert len(writer.lines) == 2
-    for line in writer.lines:
-        assert len(line) <= MAX_LINE
-        llmcost.decode_record(line)
+    assert len(decoded(writer, calls)) == 2
     assert tracker.stats.internal_errors == 0
 
 
