@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -119,56 +119,19 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
 
     # -- model runs ---------------------------------------------------------------------------------------------
 
-    def on_chat_model_start(
-        self,
-        serialized: dict[str, Any],
-        messages: list[list[BaseMessage]],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        try:
-            flat = [m for batch in messages for m in batch]
-            call = self._start("chat", serialized, run_id, parent_run_id, tags, metadata, kwargs, flat)
-            if call is not None and call.tracker.capture_content:
-                call.content = {"input": [{"role": m.type, "content": m.content} for m in flat]}
-        except BudgetExceeded:
-            raise
-        except Exception as exc:
-            self._fault(exc)
+    # LangChain passes every callback its run's ids, tags and metadata as keywords: what a callback does not read
+    # by name stays in ``run``.
 
-    def on_llm_start(
-        self,
-        serialized: dict[str, Any],
-        prompts: list[str],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: list[list[BaseMessage]], *, run_id: UUID, **run: Any
     ) -> None:
-        try:
-            call = self._start("text_completion", serialized, run_id, parent_run_id, tags, metadata, kwargs, prompts)
-            if call is not None and call.tracker.capture_content:
-                call.content = {"input": list(prompts)}
-        except BudgetExceeded:
-            raise
-        except Exception as exc:
-            self._fault(exc)
+        self._model_run("chat", serialized, run_id, run, lambda: [m for batch in messages for m in batch])
+
+    def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], *, run_id: UUID, **run: Any) -> None:
+        self._model_run("text_completion", serialized, run_id, run, lambda: prompts)
 
     def on_llm_new_token(
-        self,
-        token: str | list[str | dict[str, Any]],
-        *,
-        chunk: Any = None,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        **kwargs: Any,
+        self, token: str | list[str | dict[str, Any]], *, chunk: Any = None, run_id: UUID, **run: Any
     ) -> None:
         open_call = self._calls.get(run_id)
         if open_call is None:
@@ -183,15 +146,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         except Exception as exc:
             self._fault(exc)
 
-    def on_llm_end(
-        self,
-        response: LLMResult,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **run: Any) -> None:
         open_call = self._calls.pop(run_id, None)
         if open_call is None:
             return
@@ -208,21 +163,13 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         except Exception as exc:
             self._fault(exc, call)
 
-    def on_llm_error(
-        self,
-        error: BaseException,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **run: Any) -> None:
         open_call = self._calls.pop(run_id, None)
         if open_call is None:
             return
         call, parent = open_call
         try:
-            partial = kwargs.get("response")
+            partial = run.get("response")
             if isinstance(partial, LLMResult):
                 self._read(call, partial)
             call.set_error(error)
@@ -233,71 +180,20 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
 
     # -- the runs around them (for the trace id, retries and fallbacks) ------------------------------------------
 
-    def on_chain_start(
-        self,
-        serialized: dict[str, Any],
-        inputs: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._open(run_id, parent_run_id, tags, kwargs.get("name"))
+    def on_chain_start(self, serialized: dict[str, Any], inputs: Any, *, run_id: UUID, **run: Any) -> None:
+        self._open(run_id, run, run.get("name"))
 
-    def on_tool_start(
-        self,
-        serialized: dict[str, Any],
-        input_str: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        inputs: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._open(run_id, parent_run_id, tags, None)
+    def on_tool_start(self, serialized: dict[str, Any], input_str: str, *, run_id: UUID, **run: Any) -> None:
+        self._open(run_id, run, None)
 
-    def on_retriever_start(
-        self,
-        serialized: dict[str, Any],
-        query: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._open(run_id, parent_run_id, tags, None)
+    def on_retriever_start(self, serialized: dict[str, Any], query: str, *, run_id: UUID, **run: Any) -> None:
+        self._open(run_id, run, None)
 
-    def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+    def _run_ended(self, *args: Any, run_id: UUID, **run: Any) -> None:
+        """A chain, tool or retriever run ended or failed: it is forgotten."""
         self._runs.pop(run_id, None)
 
-    def on_chain_error(
-        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
-    ) -> None:
-        self._runs.pop(run_id, None)
-
-    def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
-        self._runs.pop(run_id, None)
-
-    def on_tool_error(
-        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
-    ) -> None:
-        self._runs.pop(run_id, None)
-
-    def on_retriever_end(
-        self, documents: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
-    ) -> None:
-        self._runs.pop(run_id, None)
-
-    def on_retriever_error(
-        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
-    ) -> None:
-        self._runs.pop(run_id, None)
+    on_chain_end = on_chain_error = on_tool_end = on_tool_error = on_retriever_end = on_retriever_error = _run_ended
 
     @property
     def ignore_agent(self) -> bool:
@@ -309,11 +205,13 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
 
     # -- internals ----------------------------------------------------------------------------------------------
 
-    def _open(self, run_id: UUID, parent_run_id: UUID | None, tags: list[str] | None, name: Any) -> None:
+    def _open(self, run_id: UUID, given: Mapping[str, Any], name: Any) -> None:
+        """Remember a chain, tool or retriever run (``given``: the keywords of its start callback)."""
         try:
-            parent_run_id = self._parent(parent_run_id)
+            parent_run_id = self._parent(given.get("parent_run_id"))
             parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
-            run = _Run(self._trace_id(run_id, parent_run_id, parent), parent_run_id, _attempt(tags), name == _FALLBACKS)
+            attempt = _attempt(given.get("tags"))
+            run = _Run(self._trace_id(run_id, parent_run_id, parent), parent_run_id, attempt, name == _FALLBACKS)
             runs = self._runs
             runs[run_id] = run
             if len(runs) > _MAX_OPEN:
@@ -353,21 +251,34 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         span = current_call()
         return span.trace_id if span is not None else run_id.hex
 
-    def _start(
+    def _model_run(
         self,
         operation: str,
         serialized: Mapping[str, Any] | None,
         run_id: UUID,
-        parent_run_id: UUID | None,
-        tags: list[str] | None,
-        metadata: Mapping[str, Any] | None,
-        kwargs: Mapping[str, Any],
-        request: Any,
+        given: Mapping[str, Any],
+        inputs: Callable[[], list[Any]],
+    ) -> None:
+        """Start recording a model run (``given``: the keywords of its start callback; ``inputs``: its messages or
+        prompts). Faults are counted, never raised; only an enforced ``block`` budget raises."""
+        try:
+            request = inputs()
+            call = self._start(operation, serialized, run_id, given, request)
+            if call is not None and call.tracker.capture_content:
+                call.content = {"input": [_content(m) for m in request]}
+        except BudgetExceeded:
+            raise
+        except Exception as exc:
+            self._fault(exc)
+
+    def _start(
+        self, operation: str, serialized: Mapping[str, Any] | None, run_id: UUID, given: Mapping[str, Any], request: Any
     ) -> Call | None:
         tracker = self.tracker or get_tracker()
-        parent_run_id = self._parent(parent_run_id)
-        meta = metadata or {}
-        params = kwargs.get("invocation_params") or {}
+        parent_run_id = self._parent(given.get("parent_run_id"))
+        tags = given.get("tags")
+        meta = given.get("metadata") or {}
+        params = given.get("invocation_params") or {}
         model = meta.get("ls_model_name") or params.get("model") or params.get("model_name")
         model = model if isinstance(model, str) else None
         provider, server = self._provider(tracker, meta, serialized)
@@ -545,6 +456,11 @@ def _attempt(tags: list[str] | None) -> int | None:
                 with contextlib.suppress(ValueError):
                     return int(tag[len(_RETRY_TAG) :]) - 1
     return None
+
+
+def _content(message: Any) -> Any:
+    """A message or prompt as ``capture_content`` keeps it."""
+    return {"role": message.type, "content": message.content} if isinstance(message, BaseMessage) else message
 
 
 def _text(value: Any) -> str | None:
