@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -232,15 +232,21 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
             return reported
         if reported is None:
             return deeper
-        node_id: UUID | None = deeper
+        for _, node in self._ancestors(None, deeper):
+            if node.parent == reported:
+                return deeper
+        return reported
+
+    def _ancestors(self, run_id: UUID | None, parent_run_id: UUID | None) -> Iterator[tuple[UUID | None, _Run]]:
+        """The open runs a run runs in (from ``parent_run_id`` up, nearest first, at most ``_MAX_DEPTH``), each with
+        the run below it on the way (the branch the run is in)."""
+        branch, node_id = run_id, parent_run_id
         for _ in range(_MAX_DEPTH):
             node = self._runs.get(node_id) if node_id is not None else None
             if node is None:
-                return reported
-            if node.parent == reported:
-                return deeper
-            node_id = node.parent
-        return reported
+                return
+            yield branch, node
+            branch, node_id = node_id, node.parent
 
     @staticmethod
     def _trace_id(run_id: UUID, parent_run_id: UUID | None, parent: _Run | None) -> str:
@@ -383,12 +389,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         attempt = _attempt(tags)
         fallback_from: str | None = None
         seen_fallbacks = False
-        branch: UUID | None = run_id
-        node_id = parent_run_id
-        for _ in range(_MAX_DEPTH):
-            node = self._runs.get(node_id) if node_id is not None else None
-            if node is None:
-                break
+        for branch, node in self._ancestors(run_id, parent_run_id):
             if attempt is None:
                 attempt = node.attempt
             if node.fallbacks and not seen_fallbacks:
@@ -397,20 +398,13 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
                     fallback_from = node.failed_model
             if attempt is not None and seen_fallbacks:
                 break
-            branch, node_id = node_id, node.parent
         return attempt or 0, fallback_from
 
     def _note_failure(self, parent_run_id: UUID | None, run_id: UUID, model: str | None) -> None:
-        branch: UUID | None = run_id
-        node_id = parent_run_id
-        for _ in range(_MAX_DEPTH):
-            node = self._runs.get(node_id) if node_id is not None else None
-            if node is None:
-                return
+        for branch, node in self._ancestors(run_id, parent_run_id):
             if node.fallbacks:
                 node.failed_model, node.failed_branch = model, branch
                 return
-            branch, node_id = node_id, node.parent
 
     @staticmethod
     def _read(call: Call, response: LLMResult) -> None:
