@@ -9,14 +9,14 @@ same measurement with the periodic poll alone (no notifications, 250 ms period),
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import latency_summary, pct, size_parser
 
 from llmcost.engine import Engine, Follower
 
@@ -78,27 +78,15 @@ def _ingest(engine: Engine, batch: list, latencies: list[float]) -> None:  # typ
     latencies.extend(done - r.metadata["wrote"] for r in batch if r.metadata)
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--quick", action="store_true", help="4 seconds")
-    args = parser.parse_args(argv)
+    args = size_parser(__doc__, "seconds", 10.0, "4 seconds").parse_args(argv)
     seconds = 4.0 if args.quick else args.seconds
     results = {}
     for name, poll_only in (("watch (notifications)", False), ("poll every 250 ms", True)):
         with tempfile.TemporaryDirectory() as tmp:
             lat = asyncio.run(measure(Path(tmp), seconds, poll_only))
         results[name] = lat
-        print(
-            f"{name:<22} {len(lat):>7,} records ({len(lat) / seconds:,.0f}/s)  "
-            f"p50 {pct(lat, 0.5):6.1f} ms  p99 {pct(lat, 0.99):6.1f} ms  max {max(lat) * 1000:6.1f} ms  "
-            f"mean {statistics.fmean(lat) * 1000:6.1f} ms"
-        )
+        print(f"{name:<22} {len(lat):>7,} records ({len(lat) / seconds:,.0f}/s)  {latency_summary(lat)}")
     p99 = pct(results["watch (notifications)"], 0.99)
     print(
         f"p99 append → visible: {p99:.1f} ms (target ≤ 100 ms); ratio to the poll-only peer: {p99 / pct(results['poll every 250 ms'], 0.99):.2f}"

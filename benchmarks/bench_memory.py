@@ -9,7 +9,6 @@ records would take if they were kept in memory (measured on one batch, scaled).
 
 from __future__ import annotations
 
-import argparse
 import gc
 import random
 import sys
@@ -17,6 +16,7 @@ import time
 import tracemalloc
 
 import psutil
+from _common import size_parser
 
 from llmcost.engine import Engine
 from llmcost.log._record import Record, encode_record, record_decoder
@@ -59,10 +59,7 @@ def batches(n: int, size: int = 10_000):  # type: ignore[no-untyped-def]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=5_000_000)
-    parser.add_argument("--quick", action="store_true", help="1,000,000 records")
-    args = parser.parse_args(argv)
+    args = size_parser(__doc__, "records", 5_000_000, "1,000,000 records").parse_args(argv)
     n = 1_000_000 if args.quick else args.records
     proc = psutil.Process()
     base = proc.memory_info().rss

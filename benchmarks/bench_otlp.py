@@ -19,16 +19,16 @@ before the send, so it is not counted: it is the sender's choice, and the same w
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from _common import latency_summary, pct, size_parser
 
 from llmcost.engine import Engine, Follower
 from llmcost.log import Record
@@ -208,16 +208,8 @@ async def appended_to_the_log(tmp: Path, seconds: float) -> tuple[list[float], l
     return list(visible.values()), [], 0
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--quick", action="store_true", help="4 seconds per contender")
-    args = parser.parse_args(argv)
+    args = size_parser(__doc__, "seconds", 10.0, "4 seconds per contender").parse_args(argv)
     seconds = 4.0 if args.quick else args.seconds
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -232,9 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = lat
             request = f"  (request, send → answer: p50 {pct(answered, 0.5):.1f} ms)" if answered else ""
             print(
-                f"{name:<30} {len(lat):>6,} calls ({len(lat) / seconds:,.0f}/s, {lost} lost)  "
-                f"p50 {pct(lat, 0.5):6.1f} ms  p99 {pct(lat, 0.99):6.1f} ms  max {max(lat) * 1000:6.1f} ms  "
-                f"mean {statistics.fmean(lat) * 1000:6.1f} ms{request}",
+                f"{name:<30} {len(lat):>6,} calls ({len(lat) / seconds:,.0f}/s, {lost} lost)  {latency_summary(lat)}{request}",
                 flush=True,
             )
     worst = max(pct(results[name], 0.99) for name in list(results)[:2])

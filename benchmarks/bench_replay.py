@@ -11,7 +11,6 @@ machine slow some runs down).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -20,7 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from _common import size_parser
 
 from llmcost.engine import Engine, Follower
 from llmcost.engine._report import read_history, report
@@ -129,22 +131,12 @@ def duck_report(path: Path) -> int:
         con.close()
 
 
-def stdlib_json(path: Path) -> int:
+def loads_loop(path: Path, loads: Callable[[bytes], object]) -> int:
+    """Every line decoded with ``loads`` and nothing else (the decode-only peers); how many there were."""
     n = 0
     with open(path, "rb") as f:
         for line in f:
-            json.loads(line)
-            n += 1
-    return n
-
-
-def orjson_loop(path: Path) -> int:
-    import orjson
-
-    n = 0
-    with open(path, "rb") as f:
-        for line in f:
-            orjson.loads(line)
+            loads(line)
             n += 1
     return n
 
@@ -183,9 +175,7 @@ def peak_memory(groups: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--quick", action="store_true", help="200,000 records, best of 2")
+    parser = size_parser(__doc__, "records", 1_000_000, "200,000 records, best of 2")
     parser.add_argument("--repeat", type=int, default=3, help="runs of the report and of DuckDB (best counts)")
     parser.add_argument("--groups", type=int, help="measure the peak memory of a report over this many agents")
     args = parser.parse_args(argv)
@@ -216,8 +206,10 @@ def main(argv: list[str] | None = None) -> int:
             full = best("duck_report", duck_report, path)
         former = best("before", before, path)
         calls = best("engine", engine, path, n)
-        best("json", stdlib_json, path)
-        best("orjson", orjson_loop, path)
+        import orjson
+
+        best("json", loads_loop, path, json.loads)
+        best("orjson", loads_loop, path, orjson.loads)
     assert isinstance(mine, dict)
     assert isinstance(theirs, dict)
     total_mine = tuple(sum(v[i] for v in mine.values()) for i in range(4))

@@ -1,4 +1,6 @@
-"""A real HTTP server on 127.0.0.1 for the update tests: fixed routes, ETags, and deliberately broken answers."""
+"""Real HTTP servers on 127.0.0.1 for the tests: :class:`LoopbackServer`, the base of every one the tests start
+(``FixtureServer`` here, the webhook, the fake LLM APIs, the OTLP receiver), and :class:`FixtureServer`, for the
+update tests: fixed routes, ETags, and deliberately broken answers."""
 
 from __future__ import annotations
 
@@ -7,7 +9,42 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    """A real HTTP server on 127.0.0.1 (a free port), answering from a daemon thread while its ``with`` block runs;
+    each request is handled by ``handler``, in a thread of its own."""
+
+    daemon_threads = True
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler], poll: float = 0.02) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self.serve_forever, args=(poll,), daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def unblock(self) -> None:
+        """Let go the handlers a test holds back, before the server stops (nothing to do here)."""
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.unblock()
+        self.shutdown()
+        self.server_close()
+        self._thread.join(timeout=5)
 
 
 @dataclass
@@ -79,25 +116,15 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class FixtureServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FixtureServer(LoopbackServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.routes: dict[str, Route] = {}
         self.hits: list[tuple[str, str | None]] = []
         self.stopping = threading.Event()
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.02,), daemon=True)
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+        return self.base_url + path
 
-    def __enter__(self) -> FixtureServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=5)
+    def unblock(self) -> None:
+        self.stopping.set()  # a dripping answer stops

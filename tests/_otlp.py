@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -77,3 +79,11 @@ GENAI = {
     "gen_ai.usage.input_tokens": 2000,
     "gen_ai.usage.output_tokens": 300,
 }
+
+
+def without_opentelemetry(module: str, argv: list[str]) -> tuple[int, str]:
+    """The exit code and standard error of ``module``'s ``main(argv)``, run in a fresh interpreter where
+    ``opentelemetry`` cannot be imported (a command that needs the extra must say how to install it)."""
+    code = f"import sys; sys.modules['opentelemetry'] = None; from {module} import main; sys.exit(main({argv!r}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    return out.returncode, out.stderr

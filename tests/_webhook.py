@@ -7,8 +7,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests._loopback import LoopbackServer
 
 
 @dataclass(frozen=True)
@@ -48,41 +50,31 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class WebhookServer(ThreadingHTTPServer):
+class WebhookServer(LoopbackServer):
     """``script``: the replies to give, in order (then 200 ``ok``, as Slack answers)."""
 
-    daemon_threads = True
-
     def __init__(self, *script: Reply) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.script = list(script)
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
         self.release = threading.Event()
         self.release.set()
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.02,), daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/services/T000/B000/secret"
+        return self.base_url + "/services/T000/B000/secret"
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self.server_address[1]}"
+        return f"127.0.0.1:{self.port}"
 
     def texts(self) -> list[str]:
         with self.lock:
             return [h.body["text"] for h in self.hits]
 
-    def __enter__(self) -> WebhookServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def unblock(self) -> None:
         self.release.set()
-        self.shutdown()
-        self.server_close()
-        self._thread.join(timeout=5)
 
 
 def closed_port_url() -> str:

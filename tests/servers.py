@@ -18,8 +18,28 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import Any, TypeVar
+
+from llmcost.log import Record
+from tests._loopback import LoopbackServer
+
+_C = TypeVar("_C")
+_OPENED: list[Any] = []
+
+
+def opened(client: _C) -> _C:
+    """``client``, closed when the test ends (a pooled keep-alive socket left to gc warns in whichever test collects
+    it)."""
+    _OPENED.append(client)
+    return client
+
+
+def close_opened() -> None:
+    """Close the clients of :func:`opened` (the ``_close_clients`` fixture does it after every test)."""
+    while _OPENED:
+        _OPENED.pop().close()
+
 
 CHAT_USAGE = {
     "prompt_tokens": 2006,
@@ -52,34 +72,34 @@ OLLAMA_METRICS = {
 }
 
 
-class FakeLLMServer:
+def assert_chat_recorded(rec: Record, source: str) -> None:
+    """``rec`` is the record of this server's chat completion (its model, id and usage), made by ``source``."""
+    assert (rec.source, rec.operation, rec.provider, rec.status) == (source, "chat", "openai", "ok")
+    assert (rec.request_model, rec.response_model, rec.response_id) == (
+        "gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+        "chatcmpl-abc123",
+    )
+    assert (rec.input_tokens, rec.output_tokens) == (CHAT_USAGE["prompt_tokens"], CHAT_USAGE["completion_tokens"])
+    assert (rec.cache_read_input_tokens, rec.reasoning_output_tokens) == (1920, 64)
+
+
+class FakeLLMServer(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__(_Handler, poll=0.01)
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.errors: list[int] = []
         self.cut_after: int | None = None
         self.first_token_delay = 0.0
         self.omit_prompt_eval = False
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.httpd.daemon_threads = True
-        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]  # clients hang up on purpose
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self.httpd.server_address[1])
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.base_url
 
-    def __enter__(self) -> FakeLLMServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients hang up on purpose
 
     def next_error(self) -> int | None:
         with self.lock:
@@ -89,16 +109,13 @@ class FakeLLMServer:
         return [p for p, _ in self.requests]
 
 
-def _handler_for(server: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(_Handler):
-        fake = server
-
-    return Handler
-
-
 class _Handler(BaseHTTPRequestHandler):
-    fake: FakeLLMServer
+    server: FakeLLMServer
     protocol_version = "HTTP/1.1"
+
+    @property
+    def fake(self) -> FakeLLMServer:
+        return self.server
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

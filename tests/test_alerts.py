@@ -49,6 +49,16 @@ def one_by_one(engine: Engine, notifier: Notifier, records: list[Record]) -> Non
         notifier.handle(engine.ingest([r]))
 
 
+def deliver(config: AlertConfig, agent: str = "looper", **options: Any) -> Notifier:
+    """A burst of ``agent``, alerted to ``config``'s destinations by a notifier with ``options``; returns the
+    notifier, closed once every alert went out, for its stats."""
+    engine = make_engine()
+    with Notifier(config, **options) as notifier:
+        one_by_one(engine, notifier, loop(agent, T0, 5))
+        assert notifier.flush(30)
+    return notifier
+
+
 def recorder(out: Path, *extra: str) -> tuple[str, ...]:
     """A real command: appends the event it reads on stdin (plus its arguments and environment) to ``out``."""
     return (sys.executable, "-c", RECORDER, str(out), *extra)
@@ -280,15 +290,6 @@ def test_command_gets_the_event_on_stdin_in_its_arguments_and_environment(tmp_pa
 HOSTILE = "bot$(touch {marker})`touch {marker}`;touch {marker}"
 
 
-def deliver(config: AlertConfig, agent: str) -> Notifier:
-    """A burst of ``agent``, alerted to ``config``'s destinations; returns the notifier, closed, for its stats."""
-    engine = make_engine()
-    with Notifier(config) as notifier:
-        one_by_one(engine, notifier, loop(agent, T0, 5))
-        assert notifier.flush(30)
-    return notifier
-
-
 def test_a_placeholder_never_reaches_a_shell(tmp_path: Path) -> None:
     marker, out = tmp_path / "pwned", tmp_path / "out.txt"
     refused = ""
@@ -450,11 +451,8 @@ def test_a_fault_turning_changes_into_alerts_is_shown(tmp_path: Path) -> None:
     ],
 )
 def test_failing_command_is_counted_not_raised(argv: tuple[str, ...], error: str) -> None:
-    engine = make_engine()
-    with Notifier(AlertConfig(command=argv, command_timeout_s=0.5)) as notifier:
-        one_by_one(engine, notifier, loop("looper", T0, 5))
-        assert notifier.flush(30)
-        (stats,) = notifier.stats()
+    notifier = deliver(AlertConfig(command=argv, command_timeout_s=0.5))
+    (stats,) = notifier.stats()
     assert (stats.sent, stats.failed) == (0, 1)
     assert stats.last_error == error
     assert notifier.problems() == [f"alerts to {stats.destination} failed 1× ({error})"]
@@ -479,11 +477,7 @@ def test_webhook_receives_slack_json(webhook: WebhookServer) -> None:
 
 def test_a_5xx_is_retried(webhook: WebhookServer) -> None:
     webhook.script[:] = [Reply(500, b"oops"), Reply(200)]
-    engine = make_engine()
-    with Notifier(hook_config(webhook.url), backoff_s=0.05) as notifier:
-        one_by_one(engine, notifier, loop("looper", T0, 5))
-        assert notifier.flush(30)
-        (stats,) = notifier.stats()
+    (stats,) = deliver(hook_config(webhook.url), backoff_s=0.05).stats()
     assert len(webhook.hits) == 2
     assert webhook.hits[0].body == webhook.hits[1].body
     assert (stats.sent, stats.retries, stats.failed) == (1, 1, 0)
@@ -491,11 +485,7 @@ def test_a_5xx_is_retried(webhook: WebhookServer) -> None:
 
 def test_a_429_waits_as_long_as_retry_after_says(webhook: WebhookServer) -> None:
     webhook.script[:] = [Reply(429, b"rate_limited", {"Retry-After": "1"})]
-    engine = make_engine()
-    with Notifier(hook_config(webhook.url), backoff_s=0.01) as notifier:
-        one_by_one(engine, notifier, loop("looper", T0, 5))
-        assert notifier.flush(30)
-        (stats,) = notifier.stats()
+    (stats,) = deliver(hook_config(webhook.url), backoff_s=0.01).stats()
     first, second = webhook.hits
     assert second.at - first.at >= 0.95  # Retry-After, not the 10 ms backoff
     assert (stats.sent, stats.retries) == (1, 1)
@@ -503,22 +493,15 @@ def test_a_429_waits_as_long_as_retry_after_says(webhook: WebhookServer) -> None
 
 def test_a_4xx_is_not_retried(webhook: WebhookServer) -> None:
     webhook.script[:] = [Reply(404, b"no_service")]
-    engine = make_engine()
-    with Notifier(hook_config(webhook.url), backoff_s=0.01) as notifier:
-        one_by_one(engine, notifier, loop("looper", T0, 5))
-        assert notifier.flush(30)
-        (stats,) = notifier.stats()
+    (stats,) = deliver(hook_config(webhook.url), backoff_s=0.01).stats()
     assert len(webhook.hits) == 1
     assert (stats.failed, stats.last_error) == (1, "HTTP 404: no_service")
 
 
 def test_unreachable_webhook_is_retried_then_counted() -> None:
-    engine = make_engine()
-    with Notifier(hook_config(closed_port_url(), retries=2), backoff_s=0.01) as notifier:
-        one_by_one(engine, notifier, loop("looper", T0, 5))
-        assert notifier.flush(30)
-        (stats,) = notifier.stats()
-        problems = notifier.problems()
+    notifier = deliver(hook_config(closed_port_url(), retries=2), backoff_s=0.01)
+    (stats,) = notifier.stats()
+    problems = notifier.problems()
     assert (stats.sent, stats.failed, stats.retries) == (0, 1, 2)
     assert stats.last_error.startswith("connection failed")
     assert problems[0].startswith("alerts to webhook 127.0.0.1:")

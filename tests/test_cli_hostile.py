@@ -88,31 +88,32 @@ def test_a_huge_config_is_refused_unread(isolated_home: Path, logs: Path) -> Non
     assert "cannot read the configuration: larger than 1 MiB" in one_line(err)
 
 
-@pytest.mark.parametrize(
-    ("table", "message"),
-    [
-        ("command_timeout_s = nan", "command_timeout_s must be a number more than 0 and at most 3,600, not nan"),
-        ("command_timeout_s = inf", "command_timeout_s must be a number more than 0 and at most 3,600, not inf"),
-        ("command_timeout_s = 1e300", "command_timeout_s must be a number more than 0 and at most 3,600"),
-    ],
-)
-def test_alert_numbers_out_of_range(isolated_home: Path, table: str, message: str) -> None:
-    config_path(isolated_home).write_text(f'[alerts]\ncommand = ["true"]\n{table}\n')
-    code, _, err = run("llmcost", "alerts")
-    assert code == 2
-    assert message in one_line(err)
+_COMMAND = '[alerts]\ncommand = ["true"]\n'
+_WEBHOOK = '[[alerts.webhook]]\nurl = "https://x.org/h"\n'
 
 
 @pytest.mark.parametrize(
-    ("table", "message"),
+    ("config", "message"),
     [
-        ("retries = 1000000000", "retries must be a whole number from 0 to 100, not 1000000000"),
-        ("timeout_s = nan", "timeout_s must be a number more than 0 and at most 3,600, not nan"),
-        ("max_per_minute = 100000000", "max_per_minute must be a whole number from 1 to 10,000, not 100000000"),
+        (
+            _COMMAND + "command_timeout_s = nan",
+            "command_timeout_s must be a number more than 0 and at most 3,600, not nan",
+        ),
+        (
+            _COMMAND + "command_timeout_s = inf",
+            "command_timeout_s must be a number more than 0 and at most 3,600, not inf",
+        ),
+        (_COMMAND + "command_timeout_s = 1e300", "command_timeout_s must be a number more than 0 and at most 3,600"),
+        (_WEBHOOK + "retries = 1000000000", "retries must be a whole number from 0 to 100, not 1000000000"),
+        (_WEBHOOK + "timeout_s = nan", "timeout_s must be a number more than 0 and at most 3,600, not nan"),
+        (
+            _WEBHOOK + "max_per_minute = 100000000",
+            "max_per_minute must be a whole number from 1 to 10,000, not 100000000",
+        ),
     ],
 )
-def test_webhook_numbers_out_of_range(isolated_home: Path, table: str, message: str) -> None:
-    config_path(isolated_home).write_text(f'[[alerts.webhook]]\nurl = "https://x.org/h"\n{table}\n')
+def test_alert_and_webhook_numbers_out_of_range(isolated_home: Path, config: str, message: str) -> None:
+    config_path(isolated_home).write_text(config + "\n")
     code, _, err = run("llmcost", "alerts")
     assert code == 2
     assert message in one_line(err)

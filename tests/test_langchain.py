@@ -32,7 +32,7 @@ import pricing
 from llmcost.langchain import LlmcostCallbackHandler, track
 from llmcost.log._writer import reset_warnings
 from tests._docs import python_blocks, run_example
-from tests.servers import CHAT_USAGE, FakeLLMServer
+from tests.servers import CHAT_USAGE, FakeLLMServer, assert_chat_recorded
 
 USAGE = {
     "input_tokens": 1200,
@@ -133,12 +133,6 @@ class FakeCompletion(BaseLLM):
 class Docs(BaseRetriever):
     def _get_relevant_documents(self, query: str, *, run_manager: Any) -> list[Document]:
         return [Document(page_content="Invoices are due within 30 days.")]
-
-
-@pytest.fixture
-def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
-    catalog = pricing.load_catalog(mini_catalog_path, overrides=False)
-    return llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=catalog)
 
 
 @pytest.fixture(autouse=True)
@@ -359,6 +353,19 @@ def test_handler_defaults_under_run_attribution(tracker: llmcost.Tracker) -> Non
     FakeChat().invoke("Hi", config={"callbacks": [handler], "metadata": {"session_id": "s-2"}})
     (rec,) = tracker.records
     assert (rec.agent, rec.session_id) == ("default-agent", "s-2")
+
+
+def test_handler_and_track_take_attribution_as_one_value(tracker: llmcost.Tracker) -> None:
+    base = llmcost.Attribution(agent="default-agent", tags=["t1"])
+    handler = LlmcostCallbackHandler(tracker, attribution=base, session_id="s-1")
+    FakeChat().invoke("Hi", config={"callbacks": [handler]})
+    with track(tracker, attribution=base, workflow="w"):
+        FakeChat().invoke("Hi")
+    first, second = tracker.records
+    assert (first.agent, first.session_id, first.tags) == ("default-agent", "s-1", ["t1"])
+    assert (second.agent, second.workflow, second.tags) == ("default-agent", "w", ["t1"])
+    with pytest.raises(TypeError, match="unexpected keyword arguments: agnet"):
+        LlmcostCallbackHandler(tracker, agnet="x")  # type: ignore[call-arg]
 
 
 # -- retries and fallbacks ---------------------------------------------------------------------------------------
@@ -626,12 +633,6 @@ def test_import_llmcost_does_not_import_langchain() -> None:
 
 
 @pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 async def openai_clients() -> AsyncIterator[tuple[httpx.Client, httpx.AsyncClient]]:
     """Clients of our own, closed after the test (langchain-openai would otherwise share pooled ones)."""
     sync, aio = httpx.Client(), httpx.AsyncClient()
@@ -661,14 +662,8 @@ def test_chat_openai_invoke(tracker: llmcost.Tracker, chat: Any) -> None:
         reply = chat().invoke("Say hello")
     assert reply.content == "Hello!"
     (rec,) = tracker.records
-    assert (rec.provider, rec.server_address) == ("openai", "127.0.0.1")
-    assert (rec.request_model, rec.response_model, rec.response_id) == (
-        "gpt-4o-mini",
-        "gpt-4o-mini-2024-07-18",
-        "chatcmpl-abc123",
-    )
-    assert (rec.input_tokens, rec.output_tokens) == (CHAT_USAGE["prompt_tokens"], CHAT_USAGE["completion_tokens"])
-    assert (rec.cache_read_input_tokens, rec.reasoning_output_tokens) == (1920, 64)
+    assert_chat_recorded(rec, "langchain")
+    assert rec.server_address == "127.0.0.1"
     assert Decimal(str(rec.cost_usd)) == CHAT_COST
     assert cb.cost_usd == CHAT_COST
 

@@ -39,7 +39,7 @@ import llmcost.litellm
 import pricing
 from llmcost.litellm import LlmcostLogger, install, uninstall
 from llmcost.log._writer import reset_warnings
-from tests.servers import ANTHROPIC_USAGE, CHAT_USAGE, FakeLLMServer
+from tests.servers import ANTHROPIC_USAGE, CHAT_USAGE, FakeLLMServer, assert_chat_recorded
 
 # Warnings raised inside LiteLLM itself, not by our code: a provider module it imports on the first call has
 # TypedDicts pydantic warns about, and its stream reader reads pydantic's deprecated instance attributes.
@@ -119,22 +119,9 @@ async def close_async_clients() -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
-
-
-@pytest.fixture
 def backup() -> Iterator[FakeLLMServer]:
     with FakeLLMServer() as srv:
         yield srv
-
-
-@pytest.fixture
-def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
-    return llmcost.Tracker(
-        writer=llmcost.MemoryWriter(), catalog=pricing.load_catalog(mini_catalog_path, overrides=False)
-    )
 
 
 @pytest.fixture
@@ -205,16 +192,7 @@ def test_completion_is_recorded_once_with_usage(
     resp = litellm.completion(**openai_args(server))
     assert resp.choices[0].message.content == "Hello!"
     (rec,) = recorded(tracker, logger, 1)
-    assert (rec.source, rec.operation, rec.provider, rec.status) == ("litellm", "chat", "openai", "ok")
-    assert (rec.request_model, rec.response_model, rec.response_id) == (
-        "gpt-4o-mini",
-        "gpt-4o-mini-2024-07-18",
-        "chatcmpl-abc123",
-    )
-    assert rec.input_tokens == CHAT_USAGE["prompt_tokens"]
-    assert rec.output_tokens == CHAT_USAGE["completion_tokens"]
-    assert rec.cache_read_input_tokens == 1920
-    assert rec.reasoning_output_tokens == 64
+    assert_chat_recorded(rec, "litellm")
     assert rec.usage_source == "provider"
     assert not rec.stream
     assert rec.ttft_ms is None
@@ -275,6 +253,21 @@ def test_attribution_from_call_metadata_over_logger_and_tracker_defaults(
     assert rec.tags == ["prod", "eu"]
     assert rec.metadata is not None
     assert "other" not in rec.metadata
+
+
+def test_logger_takes_attribution_as_one_value(
+    server: FakeLLMServer, tracker: llmcost.Tracker, witness: Witness
+) -> None:
+    base = llmcost.Attribution(agent="planner", tags=["prod"])
+    lg = install(tracker, provider="openai", attribution=base, user_id="u-default")
+    try:
+        litellm.completion(**openai_args(server))
+        (rec,) = recorded(tracker, lg, 1)
+    finally:
+        uninstall(lg)
+    assert (rec.agent, rec.user_id, rec.tags) == ("planner", "u-default", ["prod"])
+    with pytest.raises(TypeError, match="unexpected keyword arguments: agnet"):
+        LlmcostLogger(tracker, agnet="x")  # type: ignore[call-arg]
 
 
 def test_openai_user_argument_is_the_user_id(

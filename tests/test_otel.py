@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ from llmcost.cli import main
 from llmcost.log._record import decode_record
 from llmcost.log._writer import reset_warnings
 from tests._docs import expected_prints, python_blocks, run_example
+from tests._loopback import LoopbackServer
+from tests._otlp import without_opentelemetry
 from tests._traces import T0, day_file, rec, write
 from tests.servers import CHAT_USAGE, FakeLLMServer
 
@@ -42,22 +44,20 @@ MESSAGES = [{"role": "user", "content": "the secret plan is 42"}]
 # -- the receiver ---------------------------------------------------------------------------------------------------
 
 
-class Receiver:
+class Receiver(LoopbackServer):
     """An OTLP/HTTP traces endpoint on 127.0.0.1: keeps every decoded request, answers ``status``."""
 
     def __init__(self, status: int = 200) -> None:
+        super().__init__(_Handler, poll=0.01)
         self.status = status
         self.requests: list[ExportTraceServiceRequest] = []
         self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
         self.arrived = threading.Condition()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return self.base_url
 
     def take(self, path: str, headers: dict[str, str], body: bytes) -> None:
         request = ExportTraceServiceRequest()
@@ -82,41 +82,31 @@ class Receiver:
             self.arrived.wait_for(lambda: sum(_count(r) for r in self.requests) >= count, timeout)
         return self.spans
 
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
 
 def _count(request: ExportTraceServiceRequest) -> int:
     return sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
 
 
-def _handler_for(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    server: Receiver
+    protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            if self.headers.get("content-encoding") == "gzip":
-                body = gzip.decompress(body)
-            if receiver.status == 200:
-                receiver.take(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            answer = ExportTraceServiceResponse().SerializeToString() if receiver.status == 200 else b"no"
-            self.send_response(receiver.status)
-            self.send_header("content-type", "application/x-protobuf")
-            self.send_header("content-length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-    return Handler
+    def do_POST(self) -> None:
+        receiver = self.server
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        if self.headers.get("content-encoding") == "gzip":
+            body = gzip.decompress(body)
+        if receiver.status == 200:
+            receiver.take(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+        answer = ExportTraceServiceResponse().SerializeToString() if receiver.status == 200 else b"no"
+        self.send_response(receiver.status)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
 
 
 def attrs(span: Span) -> dict[str, Any]:
@@ -553,13 +543,9 @@ def test_cli_bad_header_is_a_usage_error(logs: Path, receiver: Receiver, capsys:
 
 
 def test_cli_without_the_extra_says_what_to_install(logs: Path) -> None:
-    code = (
-        "import sys; sys.modules['opentelemetry'] = None; from llmcost.cli import main; "
-        f"sys.exit(main(['export', '--otlp', 'http://127.0.0.1:9', {str(logs)!r}]))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    assert out.returncode == 1
-    assert out.stderr == "llmcost export: error: --otlp needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"
+    code, err = without_opentelemetry("llmcost.cli", ["export", "--otlp", "http://127.0.0.1:9", str(logs)])
+    assert code == 1
+    assert err == "llmcost export: error: --otlp needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"
 
 
 def test_import_llmcost_does_not_import_opentelemetry() -> None:

@@ -3,8 +3,6 @@ the listener wakes the ingest thread, refuses work when the monitor is behind, a
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +14,7 @@ import pricing
 from llmcost import otel
 from llmcost.engine import Engine, Follower
 from llmcost.log import Record
-from tests._otlp import json_of, request_of
+from tests._otlp import json_of, request_of, without_opentelemetry
 from tests._traces import rec, ts
 from tests._tui import CATALOG, append, call, ready, until
 from tui import make_app
@@ -148,10 +146,6 @@ def test_stopping_the_feed_frees_the_port(tmp_path: Path) -> None:
 
 
 def test_otlp_listen_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
-    code = (
-        "import sys; sys.modules['opentelemetry'] = None; from tui._cli import main; "
-        f"sys.exit(main([{str(tmp_path)!r}, '--otlp-listen', '127.0.0.1:0']))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    assert out.returncode == 2
-    assert out.stderr == "llmcost-top: error: --otlp-listen needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"
+    code, err = without_opentelemetry("tui._cli", [str(tmp_path), "--otlp-listen", "127.0.0.1:0"])
+    assert code == 2
+    assert err == "llmcost-top: error: --otlp-listen needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"

@@ -29,7 +29,7 @@ import pricing
 from llmcost import otel
 from llmcost.cli import main
 from llmcost.log import Record, decode_record
-from tests._otlp import GENAI, json_of, protobuf_of, request_of
+from tests._otlp import GENAI, json_of, protobuf_of, request_of, without_opentelemetry
 from tests._traces import T0, day_file, rec, ts, write
 
 PROTOBUF = {"content-type": "application/x-protobuf"}
@@ -447,10 +447,6 @@ def test_serve_otlp_in_process_serves_until_stopped(tmp_path: Path, capsys: pyte
 
 
 def test_serve_otlp_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
-    code = (
-        "import sys; sys.modules['opentelemetry'] = None; from llmcost.cli import main; "
-        f"sys.exit(main(['serve-otlp', '--dir', {str(tmp_path)!r}]))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
-    assert out.returncode == 1
-    assert out.stderr == "llmcost serve-otlp: error: needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"
+    code, err = without_opentelemetry("llmcost.cli", ["serve-otlp", "--dir", str(tmp_path)])
+    assert code == 1
+    assert err == "llmcost serve-otlp: error: needs OpenTelemetry: pip install 'llmcost-top[otel]'\n"

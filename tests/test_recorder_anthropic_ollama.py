@@ -12,39 +12,15 @@ import pytest
 
 import llmcost
 import pricing
-from tests.servers import OLLAMA_METRICS, FakeLLMServer
+from tests.servers import OLLAMA_METRICS, FakeLLMServer, opened
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 # The SDK warns about the model name used by the test catalog; the warning is not ours.
 pytestmark = pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
 
 
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
-    catalog = pricing.load_catalog(mini_catalog_path, overrides=False)
-    return llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=catalog)
-
-
-_OPENED: list[anthropic.Anthropic] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_clients() -> Iterator[None]:
-    """Close every client a test made: a pooled keep-alive socket left to gc warns in whichever test collects it."""
-    yield
-    while _OPENED:
-        _OPENED.pop().close()
-
-
 def claude(server: FakeLLMServer, tracker: llmcost.Tracker, retries: int = 0) -> anthropic.Anthropic:
-    client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=retries)
-    _OPENED.append(client)
+    client = opened(anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=retries))
     return llmcost.track(client, tracker=tracker, provider="anthropic", agent="writer")  # type: ignore[no-any-return]
 
 

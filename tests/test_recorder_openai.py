@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import openai
@@ -14,39 +12,13 @@ import pytest
 
 import llmcost
 import pricing
-from tests.servers import CHAT_USAGE, RESPONSES_USAGE, FakeLLMServer
+from tests.servers import RESPONSES_USAGE, FakeLLMServer, assert_chat_recorded, opened
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
 
-@pytest.fixture
-def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def tracker(mini_catalog_path: Path) -> llmcost.Tracker:
-    return llmcost.Tracker(
-        writer=llmcost.MemoryWriter(), catalog=pricing.load_catalog(mini_catalog_path, overrides=False)
-    )
-
-
-_OPENED: list[openai.OpenAI] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_clients() -> Iterator[None]:
-    """Close every client a test made: a pooled keep-alive socket left to gc warns in whichever test collects it."""
-    yield
-    while _OPENED:
-        _OPENED.pop().close()
-
-
 def client_for(server: FakeLLMServer, retries: int = 0) -> openai.OpenAI:
-    client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=retries)
-    _OPENED.append(client)
-    return client
+    return opened(openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=retries))
 
 
 def test_chat_completion_is_priced_with_cache_and_reasoning(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
@@ -54,15 +26,7 @@ def test_chat_completion_is_priced_with_cache_and_reasoning(server: FakeLLMServe
     resp = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert resp.choices[0].message.content == "Hello!"
     (rec,) = tracker.records
-    assert (rec.source, rec.operation, rec.provider, rec.status) == ("openai", "chat", "openai", "ok")
-    assert (rec.request_model, rec.response_model, rec.response_id) == (
-        "gpt-4o-mini",
-        "gpt-4o-mini-2024-07-18",
-        "chatcmpl-abc123",
-    )
-    assert rec.input_tokens == CHAT_USAGE["prompt_tokens"]
-    assert rec.cache_read_input_tokens == 1920
-    assert rec.reasoning_output_tokens == 64
+    assert_chat_recorded(rec, "openai")
     expected = pricing.load_catalog().price(
         pricing.Usage(input_tokens=2006, output_tokens=300, cache_read_tokens=1920, reasoning_tokens=64), "gpt-4o-mini"
     )
@@ -267,6 +231,16 @@ async def test_async_client_and_stream(server: FakeLLMServer, tracker: llmcost.T
     plain, streamed, cancelled = tracker.records
     assert (plain.status, streamed.status, cancelled.status) == ("ok", "ok", "cancelled")
     assert (streamed.output_tokens, streamed.stream) == (300, True)
+
+
+def test_a_wrapped_client_takes_attribution_as_one_value(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
+    base = llmcost.Attribution(workflow="w", tags=["t1"])
+    client = llmcost.track(client_for(server), tracker=tracker, provider="openai", attribution=base, tags=["t2"])
+    client.tagged(attribution=llmcost.Attribution(agent="b")).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    )
+    (rec,) = tracker.records
+    assert (rec.agent, rec.workflow, rec.tags) == ("b", "w", ["t1", "t2"])
 
 
 def test_tagged_and_with_options_keep_recording(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:

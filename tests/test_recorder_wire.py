@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,23 @@ counts = st.one_of(
     st.decimals(allow_nan=True),
 )
 errors = st.one_of(st.none(), st.builds(Boom, st.one_of(texts, huge, scalars), st.one_of(scalars, st.integers())))
+#: Attribution and request details as a call is given them (each key optional).
+ATTRIBUTION = {
+    "agent": names,
+    "session_id": names,
+    "user_id": names,
+    "workflow": names,
+    "tags": tags,
+    "metadata": metadata,
+}
+REQUEST = {
+    "source": names,
+    "operation": names,
+    "server_address": names,
+    "fallback_from": names,
+    "attempt": counts,
+    "gpus": counts,
+}
 
 
 @contextlib.contextmanager
@@ -147,6 +164,15 @@ def _quietly(fn: Any) -> None:
         fn()
 
 
+def decoded(writer: llmcost.MemoryWriter, calls: Callable[[], None]) -> list[llmcost.Record]:
+    """The records of the lines ``calls`` wrote (run quietly, a ``Boom`` let through), each line within the size
+    limit and taken by the rule."""
+    _quietly(calls)
+    for line in writer.lines:
+        assert len(line) <= MAX_LINE
+    return [llmcost.decode_record(line) for line in writer.lines]
+
+
 # -- the rule ------------------------------------------------------------------------------------------------------
 
 
@@ -158,24 +184,7 @@ def _quietly(fn: Any) -> None:
 @given(
     model=names,
     provider=names,
-    attribution=st.fixed_dictionaries(
-        {},
-        optional={
-            "agent": names,
-            "session_id": names,
-            "user_id": names,
-            "workflow": names,
-            "tags": tags,
-            "metadata": metadata,
-            "source": names,
-            "operation": names,
-            "server_address": names,
-            "fallback_from": names,
-            "attempt": counts,
-            "gpus": counts,
-            "messages": json_like,
-        },
-    ),
+    attribution=st.fixed_dictionaries({}, optional={**ATTRIBUTION, **REQUEST, "messages": json_like}),
     usage=st.lists(counts, min_size=6, max_size=6),
     extra=st.fixed_dictionaries(
         {}, optional={"gpu_seconds": counts, "cost_usd": counts, "response_model": names, "estimated": scalars}
@@ -233,31 +242,13 @@ def test_odd_responses_and_streams_write_one_line_each(response: Any, chunks: li
         for _ in tracker.stream(iter(chunks), model=model, provider="anthropic", kind="anthropic"):
             pass
 
-    _quietly(calls)
-    assert len(writer.lines) == 2
-    for line in writer.lines:
-        assert len(line) <= MAX_LINE
-        llmcost.decode_record(line)
+    assert len(decoded(writer, calls)) == 2
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(
-    given=st.fixed_dictionaries(
-        {}, optional={"agent": names, "session_id": names, "tags": tags, "metadata": metadata, "user_id": names}
-    ),
-    request=st.fixed_dictionaries(
-        {},
-        optional={
-            "operation": names,
-            "source": names,
-            "server_address": names,
-            "attempt": counts,
-            "fallback_from": names,
-            "gpus": counts,
-            "usage_hint": names,
-            "stream": scalars,
-        },
-    ),
+    given=st.fixed_dictionaries({}, optional=ATTRIBUTION),
+    request=st.fixed_dictionaries({}, optional={**REQUEST, "usage_hint": names, "stream": scalars}),
     status=names,
     kind=names,
     failure=st.none() | st.tuples(names, st.one_of(names, huge), st.one_of(scalars, st.integers())),
@@ -282,11 +273,7 @@ def test_integration_entry_points_write_one_line_that_decodes(
         for _ in streamed.stream(iter([{"usage": {"prompt_tokens": 1, "completion_tokens": 1}}]), kind):
             pass
 
-    _quietly(calls)
-    assert len(writer.lines) == 2
-    for line in writer.lines:
-        assert len(line) <= MAX_LINE
-        llmcost.decode_record(line)
+    assert len(decoded(writer, calls)) == 2
     assert tracker.stats.internal_errors == 0
 
 

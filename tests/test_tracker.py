@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import openai
 import pytest
 
 import llmcost
@@ -107,6 +109,33 @@ def test_retries_and_fallbacks_are_attributed(tracker: llmcost.Tracker) -> None:
     assert [r.attempt for r in recs[:3]] == [0, 1, 2]
     assert len({r.prompt_hash for r in recs[:3]}) == 1
     assert recs[3].fallback_from == "gpt-4o"
+
+
+def test_attribution_is_taken_as_one_value_or_as_keywords_over_it(catalog: pricing.Catalog) -> None:
+    base = llmcost.Attribution(agent="a0", workflow="w0", tags=["t0"])
+    tracker = llmcost.Tracker(writer=llmcost.MemoryWriter(), catalog=catalog, attribution=base, agent="a1")
+    assert tracker.attribution == llmcost.Attribution(agent="a1", workflow="w0", tags=["t0"])
+    with tracker.scope(attribution=llmcost.Attribution(user_id="u1"), tags=["t1"]):
+        one_call(tracker, attribution=llmcost.Attribution(session_id="s1"))
+    rec = tracker.records[0]
+    assert (rec.agent, rec.session_id, rec.user_id, rec.workflow, rec.tags) == ("a1", "s1", "u1", "w0", ["t0", "t1"])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: llmcost.Tracker(writer=llmcost.MemoryWriter(), agnet="x"),
+        lambda t: t.scope(agnet="x"),
+        lambda t: t.trace(model="m", provider="p", agnet="x"),
+        lambda t: t.trace(model="m", provider="p").set_attribution(agnet="x"),
+        lambda t: llmcost.track(
+            openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1"), tracker=t, agnet="x"
+        ),
+    ],
+)
+def test_a_misspelt_attribution_keyword_is_refused(tracker: llmcost.Tracker, make: Any) -> None:
+    with pytest.raises(TypeError, match="unexpected keyword arguments: agnet"):
+        make(tracker)
 
 
 def test_scope_sums_tasks_and_bound_threads_and_survives_errors(tracker: llmcost.Tracker) -> None:

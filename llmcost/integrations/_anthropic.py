@@ -13,8 +13,8 @@ import inspect
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from llmcost.integrations._clients import Proxy, WrapContext, add_retries, detect_provider, sdk_retries
-from llmcost.recorder import HANDLERS, extract_usage, get_field
+from llmcost.integrations._clients import Proxy, WrapContext, add_retries, client_context, sdk_retries
+from llmcost.recorder import HANDLERS, Wrapper, extract_usage, get_field
 
 if TYPE_CHECKING:
     from llmcost.recorder import Call, Tracker
@@ -25,9 +25,7 @@ __all__ = ["wrap_anthropic"]
 
 
 def wrap_anthropic(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
-    provider = given.pop("provider", None)
-    detected, server = detect_provider(tracker, getattr(client, "base_url", None), "anthropic")
-    ctx = WrapContext(tracker, provider or detected, server, "anthropic", given)
+    ctx = client_context(tracker, client, given, "anthropic")
     return (AsyncAnthropicProxy if is_async else AnthropicProxy)(client, ctx)
 
 
@@ -42,7 +40,7 @@ class _Messages(Proxy):
         stream = kwargs.get("stream") is True
         call = self._start(kwargs, stream)
         try:
-            raw = self._target.with_raw_response.create(*args, **kwargs)
+            raw = self._inner.with_raw_response.create(*args, **kwargs)
             result, retries = raw.parse(), getattr(raw, "retries_taken", 0)
         except BaseException as exc:
             WrapContext.failed(call, exc)
@@ -52,7 +50,7 @@ class _Messages(Proxy):
     def stream(self, *args: Any, **kwargs: Any) -> Any:
         call = self._start(kwargs, True)
         try:
-            manager = self._target.stream(*args, **kwargs)
+            manager = self._inner.stream(*args, **kwargs)
         except BaseException as exc:
             WrapContext.failed(call, exc)
             raise
@@ -67,7 +65,7 @@ class _AsyncMessages(_Messages):
         stream = kwargs.get("stream") is True
         call = self._start(kwargs, stream)
         try:
-            raw = await self._target.with_raw_response.create(*args, **kwargs)
+            raw = await self._inner.with_raw_response.create(*args, **kwargs)
             result, retries = raw.parse(), getattr(raw, "retries_taken", 0)
             if inspect.isawaitable(result):
                 result = await result
@@ -135,29 +133,26 @@ class _StreamManager:
             _finish_from_snapshot(self._call, self._stream, None)
 
 
-class _MessageStream:
+class _MessageStream(Wrapper):
     """The SDK's ``MessageStream``: events and ``text_stream`` pass through; the first text marks TTFT."""
 
     def __init__(self, stream: Any, call: Call) -> None:
-        self._stream = stream
+        super().__init__(stream)
         self._call = call
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
     def __iter__(self) -> Iterator[Any]:
-        for event in self._stream:
+        for event in self._inner:
             _anthropic_chunk(self._call, event)
             yield event
 
     async def __aiter__(self) -> AsyncIterator[Any]:
-        async for event in self._stream:
+        async for event in self._inner:
             _anthropic_chunk(self._call, event)
             yield event
 
     @property
     def text_stream(self) -> Any:
-        inner = self._stream.text_stream
+        inner = self._inner.text_stream
         call = self._call
         if hasattr(inner, "__aiter__"):
 
@@ -188,7 +183,7 @@ class AnthropicProxy(Proxy):
         self.messages = self._messages(target.messages, ctx)
 
     def with_options(self, **options: Any) -> Any:
-        return type(self)(self._target.with_options(**options), self._ctx)
+        return type(self)(self._inner.with_options(**options), self._ctx)
 
     copy = with_options
 

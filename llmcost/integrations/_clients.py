@@ -13,18 +13,28 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from llmcost.recorder import (
-    NO_ATTRIBUTION,
     PLAIN_REQUEST,
     Attribution,
     BudgetExceeded,
     Call,
     Request,
     Tracker,
+    Wrapper,
+    attribution_from,
     get_tracker,
     prompt_hash,
 )
 
-__all__ = ["Proxy", "WrapContext", "add_retries", "detect_provider", "sdk_retries", "track", "wrap_client"]
+__all__ = [
+    "Proxy",
+    "WrapContext",
+    "add_retries",
+    "client_context",
+    "detect_provider",
+    "sdk_retries",
+    "track",
+    "wrap_client",
+]
 
 _NOT_GIVEN_NAMES = ("NotGiven", "Omit")
 
@@ -33,7 +43,8 @@ def track(client: Any = None, /, *, tracker: Tracker | None = None, **given: Any
     """One line: ``client = llmcost.track(OpenAI(), agent="planner")`` wraps an OpenAI, Anthropic or Ollama client
     (sync or async) so that every call it makes is recorded; without a client,
     ``with llmcost.track(model=..., provider=...) as call:`` records any call. ``tracker`` records them (default: the
-    process-wide tracker, see :func:`llmcost.configure`); the other keywords are the calls' attribution."""
+    process-wide tracker, see :func:`llmcost.configure`); the other keywords are the calls' attribution
+    (``attribution=``, and :class:`~llmcost.Attribution`'s fields as keywords over it)."""
     if tracker is None:
         tracker = get_tracker()
     if client is None:
@@ -60,6 +71,13 @@ def wrap_client(tracker: Tracker, client: Any, given: dict[str, Any]) -> Any:
     if isinstance(client, Proxy):
         return client.tagged(**given)
     raise TypeError(f"llmcost cannot wrap a {type(client).__module__}.{type(client).__name__} client")
+
+
+def client_context(tracker: Tracker, client: Any, given: dict[str, Any], source: str) -> WrapContext:
+    """What a wrapper of ``client`` knows: the provider given (``provider=``), else the one its ``base_url`` says."""
+    provider = given.pop("provider", None)
+    detected, server = detect_provider(tracker, getattr(client, "base_url", None), source)
+    return WrapContext(tracker, provider or detected, server, source, given)
 
 
 def _is_private(host: str) -> bool:
@@ -211,11 +229,8 @@ def add_retries(call: Call, retries: int) -> None:
 def _split(tracker: Tracker, given: dict[str, Any]) -> tuple[Attribution, dict[str, Any]]:
     """Attribution and request details out of the keywords given to ``track()`` or ``tagged()``."""
     request = {key: given.pop(key) for key in _REQUEST_KEYS if key in given}
-    unknown = set(given) - set(Attribution.FIELDS)
-    if unknown:
-        raise TypeError(f"llmcost.track() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
-    own = tracker.adopt(Attribution(**given)) if given else NO_ATTRIBUTION
-    return own, request
+    own = attribution_from(given.pop("attribution", None), given, "llmcost.track()")
+    return tracker.adopt(own), request
 
 
 def response_text(response: Any) -> str | None:
@@ -236,19 +251,16 @@ def response_text(response: Any) -> str | None:
     return text if isinstance(text, str) else None
 
 
-class Proxy:
-    """Forwards every attribute it does not define to the wrapped object."""
+class Proxy(Wrapper):
+    """A recorded client, or a part of one: what it does not define is the wrapped object's."""
 
     def __init__(self, target: Any, ctx: WrapContext) -> None:
-        self._target = target
+        super().__init__(target)
         self._ctx = ctx
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._target, name)
 
     def tagged(self, **given: Any) -> Any:
         """The same client with more attribution: ``client.tagged(session_id="s1", attempt=2).chat...``."""
-        return type(self)(self._target, self._ctx.derive(given))
+        return type(self)(self._inner, self._ctx.derive(given))
 
     def __repr__(self) -> str:
-        return f"<llmcost {self._target!r}>"
+        return f"<llmcost {self._inner!r}>"

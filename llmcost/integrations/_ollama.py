@@ -43,7 +43,7 @@ class OllamaProxy(Proxy):
     def _run(self, method: str, operation: str, key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         call = self._start(operation, args, kwargs, key)
         try:
-            result = getattr(self._target, method)(**kwargs)
+            result = getattr(self._inner, method)(**kwargs)
         except BaseException as exc:
             WrapContext.failed(call, exc)
             raise
@@ -62,7 +62,7 @@ class AsyncOllamaProxy(OllamaProxy):
     async def _arun(self, method: str, operation: str, key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         call = self._start(operation, args, kwargs, key)
         try:
-            result = await getattr(self._target, method)(**kwargs)
+            result = await getattr(self._inner, method)(**kwargs)
         except BaseException as exc:
             WrapContext.failed(call, exc)
             raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any
 
-from llmcost.integrations._clients import Proxy, WrapContext, detect_provider, given
+from llmcost.integrations._clients import Proxy, WrapContext, client_context, given
 
 if TYPE_CHECKING:
     from llmcost.recorder import Tracker
@@ -20,10 +20,7 @@ __all__ = ["wrap_openai"]
 
 
 def wrap_openai(tracker: Tracker, client: Any, given: dict[str, Any], is_async: bool) -> Any:
-    provider = given.pop("provider", None)
-    detected, server = detect_provider(tracker, getattr(client, "base_url", None), "openai")
-    ctx = WrapContext(tracker, provider or detected, server, "openai", given)
-    return (AsyncOpenAIProxy if is_async else OpenAIProxy)(client, ctx)
+    return (AsyncOpenAIProxy if is_async else OpenAIProxy)(client, client_context(tracker, client, given, "openai"))
 
 
 class _Resource(Proxy):
@@ -48,9 +45,9 @@ class _SyncResource(_Resource):
     def create(self, *args: Any, **kwargs: Any) -> Any:
         call, stream = self._prepare(kwargs)
         try:
-            raw_api = getattr(self._target, "with_raw_response", None)
+            raw_api = getattr(self._inner, "with_raw_response", None)
             if raw_api is None:
-                result, retries = self._target.create(*args, **kwargs), 0
+                result, retries = self._inner.create(*args, **kwargs), 0
             else:
                 raw = raw_api.create(*args, **kwargs)
                 result, retries = raw.parse(), getattr(raw, "retries_taken", 0)
@@ -64,9 +61,9 @@ class _AsyncResource(_Resource):
     async def create(self, *args: Any, **kwargs: Any) -> Any:
         call, stream = self._prepare(kwargs)
         try:
-            raw_api = getattr(self._target, "with_raw_response", None)
+            raw_api = getattr(self._inner, "with_raw_response", None)
             if raw_api is None:
-                result, retries = await self._target.create(*args, **kwargs), 0
+                result, retries = await self._inner.create(*args, **kwargs), 0
             else:
                 raw = await raw_api.create(*args, **kwargs)
                 result, retries = raw.parse(), getattr(raw, "retries_taken", 0)
@@ -130,7 +127,7 @@ class OpenAIProxy(Proxy):
 
     def with_options(self, **options: Any) -> Any:
         """``client.with_options(...)`` keeps recording."""
-        return type(self)(self._target.with_options(**options), self._ctx)
+        return type(self)(self._inner.with_options(**options), self._ctx)
 
     copy = with_options
 

@@ -59,7 +59,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import litellm
@@ -68,11 +68,13 @@ from litellm.integrations.custom_logger import CustomLogger
 from llmcost.integrations._clients import _is_private, detect_provider, response_text
 from llmcost.recorder import (
     Attribution,
+    AttributionArgs,
     BudgetExceeded,
     Call,
     Scope,
     Tracker,
     active_scopes,
+    attribution_from,
     current_call,
     get_field,
     get_tracker,
@@ -80,6 +82,9 @@ from llmcost.recorder import (
     prompt_hash,
     scoped,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["LlmcostLogger", "install", "uninstall"]
 
@@ -154,8 +159,9 @@ class _Walk:
 class LlmcostLogger(CustomLogger):
     """Records every LiteLLM call to ``tracker`` (default: the process-wide tracker, looked up at each call).
 
-    ``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags`` and ``metadata`` are defaults for every call
-    (a call's own ``metadata={"agent": ...}`` wins). ``provider`` overrides the provider LiteLLM names.
+    Attribution given here (``attribution=``, and :class:`~llmcost.Attribution`'s fields as keywords over it) is the
+    default of every call (a call's own ``metadata={"agent": ...}`` wins). ``provider`` overrides the provider LiteLLM
+    names.
     """
 
     def __init__(
@@ -163,17 +169,13 @@ class LlmcostLogger(CustomLogger):
         tracker: Tracker | None = None,
         *,
         provider: str | None = None,
-        agent: str | None = None,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        workflow: str | None = None,
-        tags: list[str] | tuple[str, ...] | None = None,
-        metadata: Mapping[str, Any] | None = None,
+        attribution: Attribution | None = None,
+        **attrs: Unpack[AttributionArgs],
     ) -> None:
         super().__init__()
         self._tracker = tracker
         self.provider = provider
-        self._given = Attribution(agent, session_id, user_id, workflow, tags, metadata)
+        self._given = attribution_from(attribution, attrs, "LlmcostLogger()")
         # (tracker, its attribution, the logger's over it): worked out again when either changes
         self._base: tuple[Tracker, Attribution, Attribution] | None = None
         self.duplicates = 0

@@ -4,7 +4,7 @@ Layers, each importing only those before it (``tests/test_imports.py`` checks th
 made for type checking only):
 
 1. values as the wire format takes them (``_wire``), ids and clocks (``_ids``), usage reading (``_usage``), budgets
-   (``_budget``);
+   (``_budget``), class plumbing (``_plumbing``);
 2. attribution (``_attribution``), stream chunk readers (``_chunks``), scopes (``_scope``);
 3. the call (``_call``), which knows the tracker only as a :class:`CallSink`, and its streams (``_streams``, imported
    on first use), which know their call only as a ``StreamOwner``;
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
 from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning
 from llmcost.recorder._call import PLAIN_REQUEST, Call, CallSink, Request, current_call
 from llmcost.recorder._chunks import HANDLERS, ChunkHandler, StreamedCall
 from llmcost.recorder._ids import iso_ms, prompt_hash, restore
 from llmcost.recorder._line import Stats
+from llmcost.recorder._plumbing import AsyncWith, Forwarded, Wrapper
 from llmcost.recorder._scope import Scope, active_scopes, scoped
 from llmcost.recorder._tracker import Tracker, configure, get_tracker
 from llmcost.recorder._usage import ReportedUsage, extract, extract_usage, from_usage_metadata, get_field
@@ -35,13 +36,16 @@ __all__ = [
     "HANDLERS",
     "NO_ATTRIBUTION",
     "PLAIN_REQUEST",
+    "AsyncWith",
     "Attribution",
+    "AttributionArgs",
     "Budget",
     "BudgetExceeded",
     "BudgetWarning",
     "Call",
     "CallSink",
     "ChunkHandler",
+    "Forwarded",
     "RecordedAsyncStream",
     "RecordedStream",
     "ReportedUsage",
@@ -50,7 +54,9 @@ __all__ = [
     "Stats",
     "StreamedCall",
     "Tracker",
+    "Wrapper",
     "active_scopes",
+    "attribution_from",
     "configure",
     "current_call",
     "extract",

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypedDict
 
 import msgspec
 
 from llmcost.recorder._wire import METADATA_MAX, TAGS_MAX, wire_tags, wire_text
 
-__all__ = ["NO_ATTRIBUTION", "Attribution"]
+__all__ = ["NO_ATTRIBUTION", "Attribution", "AttributionArgs", "attribution_from"]
 
 _encoder = msgspec.json.Encoder()
 
@@ -203,3 +203,28 @@ def _join(first: Iterable[str], then: Iterable[str]) -> tuple[str, ...]:
 
 #: No attribution at all: the base every merge starts from.
 NO_ATTRIBUTION = Attribution()
+
+
+class AttributionArgs(TypedDict, total=False):
+    """:class:`Attribution`'s fields as keyword arguments, for ``**attrs: Unpack[AttributionArgs]``: the tracker,
+    scopes, wrapped clients and integrations take them beside (or instead of) an ``attribution=``."""
+
+    agent: str | None
+    session_id: str | None
+    user_id: str | None
+    workflow: str | None
+    tags: Sequence[str] | None
+    metadata: Mapping[str, Any] | None
+
+
+def attribution_from(attribution: Attribution | None, attrs: Mapping[str, Any], where: str) -> Attribution:
+    """What ``where`` (``"Tracker()"``, ``"track()"``, ...) was given: the fields given as keywords (``attrs``, a
+    ``None`` value is not given) over ``attribution``; :data:`NO_ATTRIBUTION` when neither says anything.
+
+    A keyword that is no field raises ``TypeError``, as a misspelt keyword argument does."""
+    unknown = attrs.keys() - Attribution.FIELDS
+    if unknown:
+        raise TypeError(f"{where} got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+    given = {name: value for name, value in attrs.items() if value is not None}
+    own = Attribution(**given) if given else NO_ATTRIBUTION
+    return own if attribution is None else own.over(attribution)

@@ -14,16 +14,20 @@ import contextvars
 import time
 from decimal import Decimal, InvalidOperation
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llmcost.log import MAX_AMOUNT, MAX_COUNT
 from llmcost.recorder import _ids
-from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
 from llmcost.recorder._chunks import HANDLERS
 from llmcost.recorder._ids import describe_error, new_span_id
+from llmcost.recorder._plumbing import AsyncWith, Forwarded
 from llmcost.recorder._scope import Scope
 from llmcost.recorder._usage import ReportedUsage, extract
 from llmcost.recorder._wire import MESSAGE_MAX, NAME_MAX, wire_amount, wire_count, wire_status, wire_text
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["PLAIN_REQUEST", "Call", "CallSink", "Request", "current_call"]
 
@@ -33,6 +37,7 @@ _perf = time.perf_counter
 _NAME_MAX = NAME_MAX
 _MAX_COUNT = MAX_COUNT
 _MAX_USD = Decimal(int(MAX_AMOUNT))
+_COUNTS = ReportedUsage.FIELDS[:6]  # the token counts, in the order set_usage takes them
 
 _span: contextvars.ContextVar[Call | None] = contextvars.ContextVar("llmcost_span", default=None)
 
@@ -102,7 +107,7 @@ class Request:
 PLAIN_REQUEST = Request()
 
 
-class Call:
+class Call(AsyncWith):
     """A call being recorded. Hand it the response (:meth:`record`), the counts (:meth:`set_usage`) or the stream
     (:meth:`stream`); errors raised inside the ``with`` block are recorded with their type and HTTP status.
 
@@ -189,35 +194,22 @@ class Call:
         """Whose usage shapes :meth:`record` and stream chunks are read as (default: the provider)."""
         return self.request.usage_hint or self.provider
 
-    @property
-    def operation(self) -> str:
-        """``chat``, ``text_completion``, ``embeddings`` or ``responses``."""
-        return self.request.operation
-
-    @property
-    def source(self) -> str:
-        """What recorded the call (``sdk``, ``openai``, ``langchain``, ...)."""
-        return self.request.source
-
-    @property
-    def server_address(self) -> str | None:
-        """The host the request went to, if known."""
-        return self.request.server_address
-
-    @property
-    def attempt(self) -> int:
-        """0 for a first try, n for the n-th retry (the caller's own and the SDK's)."""
-        return self.request.attempt
-
-    @property
-    def fallback_from(self) -> str | None:
-        """The model this call replaced, if any."""
-        return self.request.fallback_from
-
-    @property
-    def gpus(self) -> float | None:
-        """GPUs that turn a self-hosted call's wall time into ``gpu_seconds``."""
-        return self.request.gpus
+    operation: Forwarded[str] = Forwarded(
+        "request.operation", "``chat``, ``text_completion``, ``embeddings`` or ``responses``."
+    )
+    source: Forwarded[str] = Forwarded(
+        "request.source", "What recorded the call (``sdk``, ``openai``, ``langchain``, ...)."
+    )
+    server_address: Forwarded[str | None] = Forwarded(
+        "request.server_address", "The host the request went to, if known."
+    )
+    attempt: Forwarded[int] = Forwarded(
+        "request.attempt", "0 for a first try, n for the n-th retry (the caller's own and the SDK's)."
+    )
+    fallback_from: Forwarded[str | None] = Forwarded("request.fallback_from", "The model this call replaced, if any.")
+    gpus: Forwarded[float | None] = Forwarded(
+        "request.gpus", "GPUs that turn a self-hosted call's wall time into ``gpu_seconds``."
+    )
 
     def set_request(
         self,
@@ -271,10 +263,10 @@ class Call:
                 out[name] = self._name(value) or _DEFAULTS.get(name)
         return out
 
-    def set_attribution(self, **given: Any) -> None:
-        """More attribution for this call (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
-        ``metadata``), over what it has: names replace, tags join, metadata merges."""
-        own = Attribution(**given)
+    def set_attribution(self, attribution: Attribution | None = None, **attrs: Unpack[AttributionArgs]) -> None:
+        """More attribution for this call (``attribution=``, and :class:`~llmcost.Attribution`'s fields as keywords
+        over it), over what it has: names replace, tags join, metadata merges."""
+        own = attribution_from(attribution, attrs, "set_attribution()")
         if own.fixes:
             message = "llmcost: attribution that is not text was written as text"
             self.tracker.count_fault("bad_values", message, own.fixes)
@@ -311,9 +303,21 @@ class Call:
 
         A count that is not a whole number from 0 to 2**53 is recorded as unknown (a whole float such as ``100.0``
         as its integer); what had to change is counted in ``tracker.stats.bad_values``. Never raises."""
+        usage = ReportedUsage(
+            input_tokens,
+            output_tokens,
+            cache_read_input_tokens,
+            cache_creation_input_tokens,
+            cache_creation_1h_input_tokens,
+            reasoning_output_tokens,
+            None,
+            None,
+            None,
+            "provider",
+        )
         # The common case in one expression: every count None or an int, and the OR of them from 0 to 2**53 (it is
         # negative if one of them is, and passes 2**53 if one of them does). Anything else goes through wire_count.
-        if (
+        if not (
             (type(input_tokens) is int or input_tokens is None)
             and (type(output_tokens) is int or output_tokens is None)
             and (cache_read_input_tokens is None or type(cache_read_input_tokens) is int)
@@ -331,57 +335,31 @@ class Call:
             and gpu_seconds is None
             and estimated is False
         ):
-            self.usage = ReportedUsage(
-                input_tokens,
-                output_tokens,
-                cache_read_input_tokens,
-                cache_creation_input_tokens,
-                cache_creation_1h_input_tokens,
-                reasoning_output_tokens,
-                None,
-                None,
-                None,
-                "provider",
-            )
-        else:
-            self.usage = self._checked_usage(
-                input_tokens,
-                output_tokens,
-                cache_read_input_tokens,
-                cache_creation_input_tokens,
-                cache_creation_1h_input_tokens,
-                reasoning_output_tokens,
-                gpu_seconds,
-                estimated,
-            )
+            self._check_usage(usage, gpu_seconds, estimated)
+        self.usage = usage
         if response_model is not None:  # (not its truth value: an odd object's __bool__ may raise)
             self.response_model = self._name(response_model) or self.response_model
         if cost_usd is not None:
             self.provider_cost = self._cost(cost_usd)
 
-    def _checked_usage(self, *given: Any) -> ReportedUsage:
-        """:meth:`set_usage`'s counts made what the wire format takes (refused ones unknown, and counted)."""
-        checked = [wire_count(c) for c in given[:6]]
-        u = ReportedUsage()
-        u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning = (
-            value for value, _ in checked
-        )
-        bad = sum(changed for _, changed in checked)
+    def _check_usage(self, u: ReportedUsage, gpu_seconds: Any, estimated: Any) -> None:
+        """Make :meth:`set_usage`'s counts in ``u`` what the wire format takes (refused ones unknown, and counted)."""
+        bad = 0
+        for name in _COUNTS:
+            value, changed = wire_count(getattr(u, name))
+            setattr(u, name, value)
+            bad += changed
         if bad:
             message = "llmcost: a token count that is not a whole number from 0 to 2**53 was recorded as unknown"
             self.tracker.count_fault("bad_values", message, bad)
-        gpu_seconds, estimated = given[6:]
         if gpu_seconds is not None:
             u.gpu_seconds, changed = wire_amount(gpu_seconds)
             if changed:
                 self.tracker.count_fault("bad_values", "llmcost: gpu_seconds is not a number from 0 to 1e9: ignored")
         if bad:  # not priced: an unknown count would be priced as zero, and the cost understated
             u.source = "invalid"
-        else:
-            u.source = (
-                "estimated" if estimated is True or (estimated is not False and _truthy(estimated)) else "provider"
-            )
-        return u
+        elif estimated is True or (estimated is not False and _truthy(estimated)):
+            u.source = "estimated"
 
     def _cost(self, cost: Any) -> Decimal | None:
         try:
@@ -415,10 +393,9 @@ class Call:
             self.done = True
             self.tracker.write_call(self)
 
-    @property
-    def model(self) -> str | None:
-        """The model asked for (after a budget downgrade, the cheaper one)."""
-        return self.request_model
+    model: Forwarded[str | None] = Forwarded(
+        "request_model", "The model asked for (after a budget downgrade, the cheaper one)."
+    )
 
     # -- handing over results ------------------------------------------------------------------------------------
 
@@ -469,14 +446,6 @@ class Call:
         if status is not None and self.status == "ok":
             self.status = self._name(status) or "ok"
         self.tracker.write_call(self)
-
-    async def __aenter__(self) -> Call:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
 
 _DEFAULTS = {"operation": "chat", "source": "sdk"}

@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
 from llmcost.recorder._ids import restore
+from llmcost.recorder._plumbing import AsyncWith
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from llmcost.log import Record
 
 __all__ = ["Scope", "active_scopes", "scoped"]
@@ -45,13 +48,13 @@ def scoped(base: Attribution, scopes: tuple[Scope, ...]) -> Attribution:
     return base
 
 
-class Scope:
+class Scope(AsyncWith):
     """Totals of the calls made inside it. Read them any time, also after the block has ended.
 
     ``budget_usd`` (optional) with ``action`` ``"block"`` makes calls started inside raise
     :class:`~llmcost.BudgetExceeded` once the scope's cost reached it; ``"warn"`` only warns.
-    Attribution given here (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``, ``metadata``) applies to
-    the calls inside, over the tracker's and a wrapped client's; a call's own attribution wins over it.
+    Attribution given here (``attribution=``, and :class:`~llmcost.Attribution`'s fields as keywords over it) applies
+    to the calls inside, over the tracker's and a wrapped client's; a call's own attribution wins over it.
     """
 
     def __init__(
@@ -60,29 +63,13 @@ class Scope:
         *,
         budget_usd: float | Decimal | None = None,
         action: str = "block",
-        agent: str | None = None,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        workflow: str | None = None,
-        tags: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
+        attribution: Attribution | None = None,
+        **attrs: Unpack[AttributionArgs],
     ) -> None:
         self.name = name
         self.budget_usd = None if budget_usd is None else Decimal(str(budget_usd))
         self.action = action
-        given = (agent, session_id, user_id, workflow, tags, metadata)
-        self.attribution = (
-            NO_ATTRIBUTION
-            if all(v is None for v in given)
-            else Attribution(
-                agent=agent,
-                session_id=session_id,
-                user_id=user_id,
-                workflow=workflow,
-                tags=tags,
-                metadata=metadata,
-            )
-        )
+        self.attribution = attribution_from(attribution, attrs, "Scope()")
         self.calls = 0
         self.errors = 0
         self.unpriced = 0
@@ -148,14 +135,6 @@ class Scope:
     ) -> None:
         token, self._token = self._token, None
         restore(_scopes, token, self._previous)
-
-    async def __aenter__(self) -> Scope:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
     def bind(self, fn: Callable[..., _T]) -> Callable[..., _T]:
         """``fn`` run in a copy of the current context, so calls it makes in another thread count here.

@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Awaitable, Generator
 from typing import Any, Protocol
 
 from llmcost.recorder._chunks import ChunkHandler, StreamedCall
+from llmcost.recorder._plumbing import Wrapper
 
 __all__ = ["RecordedAsyncStream", "RecordedStream", "StreamOwner"]
 
@@ -62,18 +63,15 @@ def _relay(inner: Any, call: StreamOwner, handler: ChunkHandler) -> Generator[An
     try:
         yield
         for chunk in inner:
-            try:
+            try:  # _read(), inlined: a call per chunk would add a sixth to the wrapper's time
                 handler(call, chunk)
             except Exception:
-                call.tracker.count_fault("odd_chunk", "llmcost: could not read a streamed chunk")
+                _odd_chunk(call)
             yield chunk
-    except GeneratorExit:
-        call.finish("cancelled")
-        _close_inner(inner)
-        raise
     except BaseException as exc:
-        call.set_error(exc)
-        call.finish()
+        _end(call, exc)
+        if isinstance(exc, GeneratorExit):
+            _close_inner(inner)
         raise
     call.finish()
 
@@ -82,35 +80,41 @@ async def _arelay(inner: Any, call: StreamOwner, handler: ChunkHandler) -> Async
     """The async form of :func:`_relay` (not primed: its wrapper records a dropped stream)."""
     try:
         async for chunk in inner:
-            try:
-                handler(call, chunk)
-            except Exception:
-                call.tracker.count_fault("odd_chunk", "llmcost: could not read a streamed chunk")
+            _read(call, handler, chunk)
             yield chunk
-    except GeneratorExit:
-        call.finish("cancelled")
-        raise
     except BaseException as exc:
-        call.set_error(exc)
-        call.finish()
+        _end(call, exc)
         raise
     call.finish()
 
 
-class _StreamBase:
-    def __init__(self, inner: Any, call: StreamOwner) -> None:
-        self._inner = inner
-        self._call = call
+def _read(call: StreamOwner, handler: ChunkHandler, chunk: Any) -> None:
+    """Read one chunk (a chunk it cannot read is counted, and passed on all the same)."""
+    try:
+        handler(call, chunk)
+    except Exception:
+        _odd_chunk(call)
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+
+def _odd_chunk(call: StreamOwner) -> None:
+    call.tracker.count_fault("odd_chunk", "llmcost: could not read a streamed chunk")
 
 
-class RecordedStream(_StreamBase):
+def _end(call: StreamOwner, exc: BaseException) -> None:
+    """Finish the call of a stream that ended by ``exc``: dropped or closed early (``GeneratorExit``), or failed."""
+    if isinstance(exc, GeneratorExit):
+        call.finish("cancelled")
+    else:
+        call.set_error(exc)
+        call.finish()
+
+
+class RecordedStream(Wrapper):
     """A stream whose chunks pass through unchanged while usage and TTFT are read."""
 
     def __init__(self, inner: Any, call: StreamOwner, handler: ChunkHandler) -> None:
-        super().__init__(inner, call)
+        super().__init__(inner)
+        self._call = call
         self._gen = _relay(inner, call, handler)
         next(self._gen)  # to its first ``yield``: see _relay
 
@@ -131,14 +135,15 @@ class RecordedStream(_StreamBase):
         self.close()
 
 
-class RecordedAsyncStream(_StreamBase):
+class RecordedAsyncStream(Wrapper):
     """The async form of :class:`RecordedStream`.
 
     An async generator dropped unfinished is closed later, by the event loop; so the wrapper itself is what ``async
     for`` iterates, and when it is dropped it records the call at once (its ``__del__``)."""
 
     def __init__(self, inner: Any, call: StreamOwner, handler: ChunkHandler) -> None:
-        super().__init__(inner, call)
+        super().__init__(inner)
+        self._call = call
         self._gen = _arelay(inner, call, handler)
 
     def __aiter__(self) -> RecordedAsyncStream:

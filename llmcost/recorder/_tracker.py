@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
 from llmcost.log import FileWriter, MemoryWriter, Record, Writer
-from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution
+from llmcost.recorder._attribution import NO_ATTRIBUTION, Attribution, AttributionArgs, attribution_from
 from llmcost.recorder._budget import Budget, BudgetExceeded, BudgetWarning, SpendLedger
 from llmcost.recorder._call import Call
 from llmcost.recorder._ids import iso_ms, prompt_hash
@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["TraceOptions", "Tracker", "configure", "get_tracker"]
 
 
-class TraceOptions(TypedDict, total=False):
-    """The keyword options of :meth:`Tracker.trace` (all optional)."""
+class TraceOptions(AttributionArgs, total=False):
+    """The keyword options of :meth:`Tracker.trace` (all optional): the call's attribution, and these."""
 
     messages: Any
     operation: str
@@ -43,24 +43,14 @@ class TraceOptions(TypedDict, total=False):
     stream: bool
     attempt: int
     fallback_from: str | None
-    agent: str | None
-    session_id: str | None
-    user_id: str | None
-    workflow: str | None
-    tags: Sequence[str] | None
-    metadata: Mapping[str, Any] | None
     gpus: float | None
-
-
-def _attribution(agent: Any, session_id: Any, user_id: Any, workflow: Any, tags: Any, metadata: Any) -> Attribution:
-    given = (agent, session_id, user_id, workflow, tags, metadata)
-    return NO_ATTRIBUTION if all(v is None for v in given) else Attribution(*given)
+    attribution: Attribution | None
 
 
 class Tracker(CallWriter):
     """Records LLM calls to ``log_dir`` (default: the directory the monitor reads, see ``llmcost.paths.log_dir()``).
 
-    Attribution given here (``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``, ``metadata``) is the
+    Attribution given here (``attribution=``, and :class:`~llmcost.Attribution`'s fields as keywords over it) is the
     default of every call, kept as :attr:`attribution`; wrappers, scopes and single calls add to it (see
     :class:`~llmcost.Attribution`). ``budgets`` are checked before each call; ``downgrade`` maps a model to a cheaper
     one for budgets with ``action="downgrade"``. ``call_cost_usd`` with ``on_call_cost`` calls a hook with the record
@@ -75,12 +65,7 @@ class Tracker(CallWriter):
         *,
         catalog: Catalog | str | os.PathLike[str] | None = None,
         writer: Writer | None = None,
-        agent: str | None = None,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        workflow: str | None = None,
-        tags: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
+        attribution: Attribution | None = None,
         capture_content: bool = False,
         budgets: Sequence[Budget] = (),
         downgrade: Mapping[str, str] | None = None,
@@ -88,6 +73,7 @@ class Tracker(CallWriter):
         on_call_cost: Callable[[Record], object] | None = None,
         max_bytes: int | None = None,
         gpus: float | None = None,
+        **attrs: Unpack[AttributionArgs],
     ) -> None:
         if writer is None:
             if log_dir is None:
@@ -99,7 +85,7 @@ class Tracker(CallWriter):
         self.log_dir: Path | None = writer.directory if isinstance(writer, FileWriter) else None
         self.stats = Stats()
         #: What every call's attribution starts from (replace it to change the defaults of later calls).
-        self.attribution: Attribution = self.adopt(_attribution(agent, session_id, user_id, workflow, tags, metadata))
+        self.attribution: Attribution = self.adopt(attribution_from(attribution, attrs, "Tracker()"))
         self.capture_content = capture_content
         self.budgets = tuple(budgets)
         self.downgrade = dict(downgrade or {})
@@ -123,8 +109,8 @@ class Tracker(CallWriter):
         Works as ``async with`` too. Keyword options (:class:`TraceOptions`): ``messages`` (never logged; gives
         the call its ``prompt_hash``), ``operation`` (``chat``), ``source`` (``sdk``), ``server_address``,
         ``stream``, ``attempt`` and ``fallback_from`` (your own retries and fallbacks), ``gpus`` (for GPU-time
-        pricing), and the call's own attribution: ``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``,
-        ``metadata``.
+        pricing), and the call's own attribution (``attribution=``, and :class:`~llmcost.Attribution`'s fields as
+        keywords over it).
 
         Raises :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached; never
         anything else for odd values: what the wire format would refuse is written in a form it takes and counted in
@@ -150,20 +136,13 @@ class Tracker(CallWriter):
         stream: bool | None = None,
         attempt: int | None = None,
         fallback_from: str | None = None,
-        agent: str | None = None,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        workflow: str | None = None,
-        tags: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
         gpus: float | None = None,
+        attribution: Attribution | None = None,
+        **attrs: Unpack[AttributionArgs],
     ) -> Call:
         """:meth:`trace` with options."""
-        own = None
-        given = (agent, session_id, user_id, workflow, tags, metadata)
-        if any(value is not None for value in given):
-            own = self.adopt(Attribution(*given))
-        call = self.begin(model, provider, own)
+        own = attribution_from(attribution, attrs, "trace()")
+        call = self.begin(model, provider, None if own is NO_ATTRIBUTION else self.adopt(own))
         call.set_request(
             operation=operation,
             source=source,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -16,11 +16,13 @@ from langchain_core.runnables.config import var_child_runnable_config
 from llmcost.integrations._clients import detect_provider
 from llmcost.recorder import (
     Attribution,
+    AttributionArgs,
     BudgetExceeded,
     BudgetWarning,
     Call,
     Tracker,
     active_scopes,
+    attribution_from,
     current_call,
     extract,
     from_usage_metadata,
@@ -28,6 +30,9 @@ from llmcost.recorder import (
     prompt_hash,
     scoped,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["LlmcostCallbackHandler"]
 
@@ -74,8 +79,8 @@ class _Run:
 class LlmcostCallbackHandler(BaseCallbackHandler):
     """Records every chat model and LLM run with ``tracker`` (default: the process-wide tracker at each run).
 
-    ``provider`` overrides the provider of every run; ``agent``, ``session_id``, ``user_id``, ``workflow``, ``tags``
-    and ``metadata`` are defaults under the run's own. ``enforce_budgets=True`` lets a ``block`` budget stop a run
+    ``provider`` overrides the provider of every run; attribution given here (``attribution=``, and
+    :class:`~llmcost.Attribution`'s fields as keywords over it) is the default under the run's own. ``enforce_budgets=True`` lets a ``block`` budget stop a run
     (:class:`~llmcost.BudgetExceeded` is raised before the request); otherwise the handler never raises.
     """
 
@@ -86,20 +91,16 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         tracker: Tracker | None = None,
         *,
         provider: str | None = None,
-        agent: str | None = None,
-        session_id: str | None = None,
-        user_id: str | None = None,
-        workflow: str | None = None,
-        tags: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
+        attribution: Attribution | None = None,
         enforce_budgets: bool = False,
+        **attrs: Unpack[AttributionArgs],
     ) -> None:
         super().__init__()
         self.tracker = tracker
         self.provider = provider
         self.enforce_budgets = enforce_budgets
         self.raise_error = enforce_budgets  # only BudgetExceeded ever leaves this handler
-        self._given = Attribution(agent, session_id, user_id, workflow, tags, metadata)
+        self._given = attribution_from(attribution, attrs, "LlmcostCallbackHandler()")
         # (tracker, its attribution, the handler's over it): worked out again when either changes
         self._base: tuple[Tracker, Attribution, Attribution] | None = None
         self._calls: dict[UUID, tuple[Call, UUID | None]] = {}  # open model runs and the run they run in
@@ -118,56 +119,19 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
 
     # -- model runs ---------------------------------------------------------------------------------------------
 
-    def on_chat_model_start(
-        self,
-        serialized: dict[str, Any],
-        messages: list[list[BaseMessage]],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        try:
-            flat = [m for batch in messages for m in batch]
-            call = self._start("chat", serialized, run_id, parent_run_id, tags, metadata, kwargs, flat)
-            if call is not None and call.tracker.capture_content:
-                call.content = {"input": [{"role": m.type, "content": m.content} for m in flat]}
-        except BudgetExceeded:
-            raise
-        except Exception as exc:
-            self._fault(exc)
+    # LangChain passes every callback its run's ids, tags and metadata as keywords: what a callback does not read
+    # by name stays in ``run``.
 
-    def on_llm_start(
-        self,
-        serialized: dict[str, Any],
-        prompts: list[str],
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
+    def on_chat_model_start(
+        self, serialized: dict[str, Any], messages: list[list[BaseMessage]], *, run_id: UUID, **run: Any
     ) -> None:
-        try:
-            call = self._start("text_completion", serialized, run_id, parent_run_id, tags, metadata, kwargs, prompts)
-            if call is not None and call.tracker.capture_content:
-                call.content = {"input": list(prompts)}
-        except BudgetExceeded:
-            raise
-        except Exception as exc:
-            self._fault(exc)
+        self._model_run("chat", serialized, run_id, run, lambda: [m for batch in messages for m in batch])
+
+    def on_llm_start(self, serialized: dict[str, Any], prompts: list[str], *, run_id: UUID, **run: Any) -> None:
+        self._model_run("text_completion", serialized, run_id, run, lambda: prompts)
 
     def on_llm_new_token(
-        self,
-        token: str | list[str | dict[str, Any]],
-        *,
-        chunk: Any = None,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        **kwargs: Any,
+        self, token: str | list[str | dict[str, Any]], *, chunk: Any = None, run_id: UUID, **run: Any
     ) -> None:
         open_call = self._calls.get(run_id)
         if open_call is None:
@@ -182,15 +146,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         except Exception as exc:
             self._fault(exc)
 
-    def on_llm_end(
-        self,
-        response: LLMResult,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **run: Any) -> None:
         open_call = self._calls.pop(run_id, None)
         if open_call is None:
             return
@@ -207,21 +163,13 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         except Exception as exc:
             self._fault(exc, call)
 
-    def on_llm_error(
-        self,
-        error: BaseException,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **run: Any) -> None:
         open_call = self._calls.pop(run_id, None)
         if open_call is None:
             return
         call, parent = open_call
         try:
-            partial = kwargs.get("response")
+            partial = run.get("response")
             if isinstance(partial, LLMResult):
                 self._read(call, partial)
             call.set_error(error)
@@ -232,71 +180,20 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
 
     # -- the runs around them (for the trace id, retries and fallbacks) ------------------------------------------
 
-    def on_chain_start(
-        self,
-        serialized: dict[str, Any],
-        inputs: Any,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._open(run_id, parent_run_id, tags, kwargs.get("name"))
+    def on_chain_start(self, serialized: dict[str, Any], inputs: Any, *, run_id: UUID, **run: Any) -> None:
+        self._open(run_id, run, run.get("name"))
 
-    def on_tool_start(
-        self,
-        serialized: dict[str, Any],
-        input_str: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        inputs: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._open(run_id, parent_run_id, tags, None)
+    def on_tool_start(self, serialized: dict[str, Any], input_str: str, *, run_id: UUID, **run: Any) -> None:
+        self._open(run_id, run, None)
 
-    def on_retriever_start(
-        self,
-        serialized: dict[str, Any],
-        query: str,
-        *,
-        run_id: UUID,
-        parent_run_id: UUID | None = None,
-        tags: list[str] | None = None,
-        metadata: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self._open(run_id, parent_run_id, tags, None)
+    def on_retriever_start(self, serialized: dict[str, Any], query: str, *, run_id: UUID, **run: Any) -> None:
+        self._open(run_id, run, None)
 
-    def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
+    def _run_ended(self, *args: Any, run_id: UUID, **run: Any) -> None:
+        """A chain, tool or retriever run ended or failed: it is forgotten."""
         self._runs.pop(run_id, None)
 
-    def on_chain_error(
-        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
-    ) -> None:
-        self._runs.pop(run_id, None)
-
-    def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
-        self._runs.pop(run_id, None)
-
-    def on_tool_error(
-        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
-    ) -> None:
-        self._runs.pop(run_id, None)
-
-    def on_retriever_end(
-        self, documents: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
-    ) -> None:
-        self._runs.pop(run_id, None)
-
-    def on_retriever_error(
-        self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
-    ) -> None:
-        self._runs.pop(run_id, None)
+    on_chain_end = on_chain_error = on_tool_end = on_tool_error = on_retriever_end = on_retriever_error = _run_ended
 
     @property
     def ignore_agent(self) -> bool:
@@ -308,11 +205,13 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
 
     # -- internals ----------------------------------------------------------------------------------------------
 
-    def _open(self, run_id: UUID, parent_run_id: UUID | None, tags: list[str] | None, name: Any) -> None:
+    def _open(self, run_id: UUID, given: Mapping[str, Any], name: Any) -> None:
+        """Remember a chain, tool or retriever run (``given``: the keywords of its start callback)."""
         try:
-            parent_run_id = self._parent(parent_run_id)
+            parent_run_id = self._parent(given.get("parent_run_id"))
             parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
-            run = _Run(self._trace_id(run_id, parent_run_id, parent), parent_run_id, _attempt(tags), name == _FALLBACKS)
+            attempt = _attempt(given.get("tags"))
+            run = _Run(self._trace_id(run_id, parent_run_id, parent), parent_run_id, attempt, name == _FALLBACKS)
             runs = self._runs
             runs[run_id] = run
             if len(runs) > _MAX_OPEN:
@@ -333,15 +232,21 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
             return reported
         if reported is None:
             return deeper
-        node_id: UUID | None = deeper
+        for _, node in self._ancestors(None, deeper):
+            if node.parent == reported:
+                return deeper
+        return reported
+
+    def _ancestors(self, run_id: UUID | None, parent_run_id: UUID | None) -> Iterator[tuple[UUID | None, _Run]]:
+        """The open runs a run runs in (from ``parent_run_id`` up, nearest first, at most ``_MAX_DEPTH``), each with
+        the run below it on the way (the branch the run is in)."""
+        branch, node_id = run_id, parent_run_id
         for _ in range(_MAX_DEPTH):
             node = self._runs.get(node_id) if node_id is not None else None
             if node is None:
-                return reported
-            if node.parent == reported:
-                return deeper
-            node_id = node.parent
-        return reported
+                return
+            yield branch, node
+            branch, node_id = node_id, node.parent
 
     @staticmethod
     def _trace_id(run_id: UUID, parent_run_id: UUID | None, parent: _Run | None) -> str:
@@ -352,21 +257,34 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         span = current_call()
         return span.trace_id if span is not None else run_id.hex
 
-    def _start(
+    def _model_run(
         self,
         operation: str,
         serialized: Mapping[str, Any] | None,
         run_id: UUID,
-        parent_run_id: UUID | None,
-        tags: list[str] | None,
-        metadata: Mapping[str, Any] | None,
-        kwargs: Mapping[str, Any],
-        request: Any,
+        given: Mapping[str, Any],
+        inputs: Callable[[], list[Any]],
+    ) -> None:
+        """Start recording a model run (``given``: the keywords of its start callback; ``inputs``: its messages or
+        prompts). Faults are counted, never raised; only an enforced ``block`` budget raises."""
+        try:
+            request = inputs()
+            call = self._start(operation, serialized, run_id, given, request)
+            if call is not None and call.tracker.capture_content:
+                call.content = {"input": [_content(m) for m in request]}
+        except BudgetExceeded:
+            raise
+        except Exception as exc:
+            self._fault(exc)
+
+    def _start(
+        self, operation: str, serialized: Mapping[str, Any] | None, run_id: UUID, given: Mapping[str, Any], request: Any
     ) -> Call | None:
         tracker = self.tracker or get_tracker()
-        parent_run_id = self._parent(parent_run_id)
-        meta = metadata or {}
-        params = kwargs.get("invocation_params") or {}
+        parent_run_id = self._parent(given.get("parent_run_id"))
+        tags = given.get("tags")
+        meta = given.get("metadata") or {}
+        params = given.get("invocation_params") or {}
         model = meta.get("ls_model_name") or params.get("model") or params.get("model_name")
         model = model if isinstance(model, str) else None
         provider, server = self._provider(tracker, meta, serialized)
@@ -471,12 +389,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
         attempt = _attempt(tags)
         fallback_from: str | None = None
         seen_fallbacks = False
-        branch: UUID | None = run_id
-        node_id = parent_run_id
-        for _ in range(_MAX_DEPTH):
-            node = self._runs.get(node_id) if node_id is not None else None
-            if node is None:
-                break
+        for branch, node in self._ancestors(run_id, parent_run_id):
             if attempt is None:
                 attempt = node.attempt
             if node.fallbacks and not seen_fallbacks:
@@ -485,20 +398,13 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
                     fallback_from = node.failed_model
             if attempt is not None and seen_fallbacks:
                 break
-            branch, node_id = node_id, node.parent
         return attempt or 0, fallback_from
 
     def _note_failure(self, parent_run_id: UUID | None, run_id: UUID, model: str | None) -> None:
-        branch: UUID | None = run_id
-        node_id = parent_run_id
-        for _ in range(_MAX_DEPTH):
-            node = self._runs.get(node_id) if node_id is not None else None
-            if node is None:
-                return
+        for branch, node in self._ancestors(run_id, parent_run_id):
             if node.fallbacks:
                 node.failed_model, node.failed_branch = model, branch
                 return
-            branch, node_id = node_id, node.parent
 
     @staticmethod
     def _read(call: Call, response: LLMResult) -> None:
@@ -544,6 +450,11 @@ def _attempt(tags: list[str] | None) -> int | None:
                 with contextlib.suppress(ValueError):
                     return int(tag[len(_RETRY_TAG) :]) - 1
     return None
+
+
+def _content(message: Any) -> Any:
+    """A message or prompt as ``capture_content`` keeps it."""
+    return {"role": message.type, "content": message.content} if isinstance(message, BaseMessage) else message
 
 
 def _text(value: Any) -> str | None:

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.tracers.context import register_configure_hook
 
 from llmcost.integrations.langchain._handler import LlmcostCallbackHandler
 from llmcost.log import Record
 from llmcost.recorder import (
+    AsyncWith,
+    Attribution,
+    AttributionArgs,
+    Forwarded,
     Scope,
     Tracker,
+    attribution_from,
     restore,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Totals", "track"]
 
@@ -44,7 +51,7 @@ class _Totals(Scope):
                 self.no_usage += 1
 
 
-class Totals:
+class Totals(AsyncWith):
     """What :func:`track` counted: the names of ``get_openai_callback``, for every provider.
 
     Every call recorded in the block counts (LangChain runs, and any other llmcost-recorded call). Read it any time,
@@ -64,48 +71,25 @@ class Totals:
         """USD, as a float (``cost_usd`` is the exact ``Decimal``)."""
         return float(self._scope.cost_usd)
 
-    @property
-    def cost_usd(self) -> Decimal:
-        return self._scope.cost_usd
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self._scope.input_tokens
-
-    @property
-    def completion_tokens(self) -> int:
-        return self._scope.output_tokens
-
-    @property
-    def total_tokens(self) -> int:
-        return self._scope.total_tokens
-
-    @property
-    def prompt_tokens_cached(self) -> int:
-        return self._scope.cache_read_input_tokens
-
-    @property
-    def reasoning_tokens(self) -> int:
-        return self._scope.reasoning_output_tokens
+    cost_usd: Forwarded[Decimal] = Forwarded("_scope.cost_usd")
+    prompt_tokens: Forwarded[int] = Forwarded("_scope.input_tokens")
+    completion_tokens: Forwarded[int] = Forwarded("_scope.output_tokens")
+    total_tokens: Forwarded[int] = Forwarded("_scope.total_tokens")
+    prompt_tokens_cached: Forwarded[int] = Forwarded("_scope.cache_read_input_tokens")
+    reasoning_tokens: Forwarded[int] = Forwarded("_scope.reasoning_output_tokens")
+    failed_requests: Forwarded[int] = Forwarded(
+        "_scope.errors", "Calls that raised or were cancelled (each retry attempt counts)."
+    )
+    unpriced_requests: Forwarded[int] = Forwarded(
+        "_scope.unpriced", "Calls of a model the catalog does not know (or with a dynamic price)."
+    )
+    no_usage_requests: Forwarded[int] = Forwarded(
+        "_scope.no_usage", "Successful calls whose response reported no usage."
+    )
 
     @property
     def successful_requests(self) -> int:
         return self._scope.calls - self._scope.errors
-
-    @property
-    def failed_requests(self) -> int:
-        """Calls that raised or were cancelled (each retry attempt counts)."""
-        return self._scope.errors
-
-    @property
-    def unpriced_requests(self) -> int:
-        """Calls of a model the catalog does not know (or with a dynamic price)."""
-        return self._scope.unpriced
-
-    @property
-    def no_usage_requests(self) -> int:
-        """Successful calls whose response reported no usage."""
-        return self._scope.no_usage
 
     def __repr__(self) -> str:
         return (
@@ -135,43 +119,25 @@ class Totals:
         finally:
             self._scope.__exit__(exc_type, exc, tb)
 
-    async def __aenter__(self) -> Totals:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
-
 
 def track(
     tracker: Tracker | None = None,
     *,
     name: str | None = "langchain",
     provider: str | None = None,
-    agent: str | None = None,
-    session_id: str | None = None,
-    user_id: str | None = None,
-    workflow: str | None = None,
-    tags: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
+    attribution: Attribution | None = None,
+    **attrs: Unpack[AttributionArgs],
 ) -> Totals:
     """``with llmcost.langchain.track() as cb:`` (or ``async with``) records every LangChain run in the block.
 
     Runs in ``batch()`` threads and in tasks started inside count too (LangChain and asyncio copy the context);
     a plain ``threading.Thread`` does not (hand it ``contextvars.copy_context().run``). After the block, ``cb``
     holds ``total_cost``, ``prompt_tokens``, ``completion_tokens``, ``total_tokens`` and ``successful_requests``.
-    Leaving the block, also by an exception, stops the recording.
+    Leaving the block, also by an exception, stops the recording. Attribution given here (``attribution=``, and
+    :class:`~llmcost.Attribution`'s fields as keywords over it) is the runs' default; its names apply to every other
+    call in the block too.
     """
-    handler = LlmcostCallbackHandler(
-        tracker,
-        provider=provider,
-        agent=agent,
-        session_id=session_id,
-        user_id=user_id,
-        workflow=workflow,
-        tags=tags,
-        metadata=metadata,
-    )
-    scope = _Totals(name, agent=agent, session_id=session_id, user_id=user_id, workflow=workflow)
+    given = attribution_from(attribution, attrs, "track()")
+    handler = LlmcostCallbackHandler(tracker, provider=provider, attribution=given)
+    scope = _Totals(name, **given.names)  # the names, not the tags and metadata, go to the block's other calls
     return Totals(handler, scope)
