@@ -40,10 +40,18 @@ class ModelNotFound(LookupError):
 class Catalog:
     """A loaded, merged catalog. Build it with :func:`load_catalog` (cached) or ``Catalog(document)``."""
 
-    def __init__(self, document: dict[str, Any], *, origin: str = "<document>", check_names: bool = True) -> None:
+    def __init__(
+        self,
+        document: dict[str, Any],
+        *,
+        origin: str = "<document>",
+        check_names: bool = True,
+        validated: bool = False,
+    ) -> None:
         """Build from a parsed document; ambiguous names raise :class:`CatalogError` unless ``check_names`` is off
-        (``pricing validate`` turns it off to list every conflict with :meth:`name_conflicts`)."""
-        errors = _load.validate_document(document, strict=False)
+        (``pricing validate`` turns it off to list every conflict with :meth:`name_conflicts`). ``validated`` says
+        the document was checked already (:func:`load_catalog` checks each file as it reads it)."""
+        errors = [] if validated else _load.validate_document(document, strict=False)
         if errors:
             raise _load.CatalogError(
                 f"{origin}: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
@@ -88,6 +96,7 @@ class Catalog:
             self.names.add_model(model)
 
     def _model(self, prov: Provider, table: dict[str, Any]) -> Model:
+        tables = tuple(table.get("prices", []))
         model = Model(
             provider=prov.id,
             id=table["id"],
@@ -97,15 +106,13 @@ class Catalog:
             context_window=table.get("context_window"),
             billing=table.get("billing", prov.billing),
             batch=None if table.get("batch") is None else to_decimal(table["batch"]),
-            windows=tuple(RateWindow.from_table(w) for w in table.get("prices", [])),
+            tables=tables,
             service_tiers={str(k).lower(): to_decimal(v) for k, v in table.get("service_tiers", {}).items()},
         )
-        model.timeless = len(model.windows) == 1 and not (
-            model.windows[0].effective_from or model.windows[0].effective_until
-        )
+        model.timeless = len(tables) == 1 and not (tables[0].get("effective_from") or tables[0].get("effective_until"))
         model.refs = tuple(
-            f"{self.version}:{model.key}@{w.effective_from.isoformat() if w.effective_from else 'origin'}"
-            for w in model.windows
+            f"{self.version}:{model.key}@{t['effective_from'].isoformat() if t.get('effective_from') else 'origin'}"
+            for t in tables
         )
         return model
 
@@ -142,7 +149,7 @@ class Catalog:
             return hit
         found = self.names.resolve(name, provider)
         resolved = NamePlans(found.model, found.provider, found.billing, found.multiplier)
-        if resolved.model is not None and resolved.model.windows:
+        if resolved.model is not None and resolved.model.tables:
             resolved.attach(self._plans_of(resolved.model), resolved.model.timeless)
         with self._lock:
             if len(self._cache) > 65_536:  # names come from user data: keep the cache bounded
@@ -367,7 +374,8 @@ def load_catalog(path: str | Path | None = None, *, overrides: bool = True) -> C
             if problems:
                 raise _load.CatalogError(f"{layer}: {problems[0]}")
         doc = part if i == 0 else _load.merge_documents(doc, part)
-    catalog = Catalog(doc, origin=" + ".join(str(p) for p, _ in layers))
+    # One full catalog was checked as it was read; overrides merged over it are checked with the result.
+    catalog = Catalog(doc, origin=" + ".join(str(p) for p, _ in layers), validated=len(layers) == 1 and layers[0][1])
     with _CACHE_LOCK:
         _CACHE.clear()
         _CACHE[key] = catalog

@@ -388,6 +388,12 @@ class ToolWindow:
 
 @dataclass(slots=True)
 class Model:
+    """A model of one provider: its names, how it is billed, and its rate windows (oldest first).
+
+    The windows are built from their catalog tables when first asked for: a process prices a handful of the
+    hundreds of models a catalog holds, and building them all would cost a quarter of the catalog's load time.
+    """
+
     provider: str
     id: str
     name: str | None
@@ -396,10 +402,19 @@ class Model:
     context_window: int | None
     billing: Billing
     batch: Decimal | None
-    windows: tuple[RateWindow, ...]
+    tables: tuple[dict[str, Any], ...]  # the windows' catalog tables
     refs: tuple[str, ...] = ()
     timeless: bool = False  # one window open on both ends: the date does not matter
     service_tiers: dict[str, Decimal] = field(default_factory=dict)  # multipliers by lower-case tier name
+    _windows: tuple[RateWindow, ...] | None = None
+
+    @property
+    def windows(self) -> tuple[RateWindow, ...]:
+        """The rate windows, fallbacks applied."""
+        windows = self._windows
+        if windows is None:
+            windows = self._windows = tuple(RateWindow.from_table(t) for t in self.tables)
+        return windows
 
     @property
     def key(self) -> str:

@@ -66,8 +66,8 @@ def test_genai_tool_prices(genai: tuple[dict[str, Any], list[str]]) -> None:
 def test_genai_google_grounding_per_prompt_before_gemini_3(genai: tuple[dict[str, Any], list[str]]) -> None:
     (old,) = model(genai[0], "google", "gemini-2.5-flash")["prices"]
     (new,) = model(genai[0], "google", "gemini-3-pro-preview")["prices"]
-    assert (old.get("grounding_per_1k"), old.get("web_search_per_1k")) == (35, None)
-    assert (new.get("grounding_per_1k"), new.get("web_search_per_1k")) == (None, 14)
+    assert (old.get("grounding_per_1k"), old.get("web_search_per_1k")) == (35, 0)
+    assert (new.get("grounding_per_1k"), new.get("web_search_per_1k")) == (0, 14)
 
 
 def test_genai_variant_verified_later_holds_over_its_window_only(genai: tuple[dict[str, Any], list[str]]) -> None:

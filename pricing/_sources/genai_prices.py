@@ -138,10 +138,14 @@ def _model(raw: object, source: str | None, today: dt.date, warn: Warnings, pid:
         return None
     if raw.get("price_variants"):
         windows = _variants(raw["price_variants"], windows, _standard_prices(raw.get("prices")), warn, key)
-    if pid == "google" and _PER_PROMPT_GROUNDING.match(mid.lower()):
+    if pid == "google":
+        # Google bills grounding per grounded prompt or per search query, never both: the other way costs nothing.
+        by_prompt = bool(_PER_PROMPT_GROUNDING.match(mid.lower()))
         for window in windows:
             if "web_search_per_1k" in window:
-                window["grounding_per_1k"] = window.pop("web_search_per_1k")
+                fee = window.pop("web_search_per_1k")
+                window["grounding_per_1k" if by_prompt else "web_search_per_1k"] = fee
+                window["web_search_per_1k" if by_prompt else "grounding_per_1k"] = Decimal(0)
     for window in windows:
         if source:
             window["source"] = source
