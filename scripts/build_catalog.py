@@ -34,7 +34,7 @@ from pricing._catalog import Catalog
 from pricing._diff import window_signature
 from pricing._load import validate_document
 from pricing._merge import merge_rates
-from pricing._model import RATE_KEYS, TOOL_KEYS
+from pricing._model import RATE_KEYS, TOOL_KEYS, Rates
 from pricing._sources import genai_prices, litellm
 from pricing._sources._common import KNOWN_PROVIDERS
 from pricing._sources._doc import dump
@@ -125,7 +125,7 @@ LATER_KEEP: dict[str, list[str]] = {
                   "claude-sonnet-5-5"],
     "deepseek": ["deepseek-flash"],
     "google": ["gemini-3.8-flash", "gemini-4-argon"],
-    "mistral": ["mistral-large-4", "mistral-medium-3-5"],
+    "mistral": ["ministral-8b-2512", "mistral-large-4", "mistral-medium-3-5"],
     "openai": ["gpt-5.5-cyber", "gpt-6-astra", "gpt-6-luna", "gpt-6-sol", "gpt-6.1-sol", "gpt-6.1-terra"],
     "xai": ["grok-4.6", "grok-4.7"],
 }  # fmt: skip
@@ -159,7 +159,32 @@ ID_AS_PREFIX = {"google": ("gemini-1.5-flash", "gemini-1.5-pro", "gemini-2.0-fla
 
 #: Where the source data is known to be wrong. o3's launch window (2025-04-16) had cached input at $2.50, not the
 #: $0.50 genai-prices carries over from the later window.
+#: DeepSeek's single price for deepseek-chat and deepseek-reasoner since V3.1 (2025-09-05 16:00 UTC: no more
+#: off-peak discount), and since V3.2-Exp halved it (2025-09-29); https://api-docs.deepseek.com/quick_start/pricing.
+_DEEPSEEK_V3 = [
+    {"effective_from": dt.date(2025, 9, 6), "effective_until": dt.date(2025, 9, 29), "input_mtok": Decimal("0.56"),
+     "output_mtok": Decimal("1.68"), "cache_read_mtok": Decimal("0.07")},
+    {"effective_from": dt.date(2025, 9, 29), "input_mtok": Decimal("0.28"), "output_mtok": Decimal("0.42"),
+     "cache_read_mtok": Decimal("0.028")},
+]  # fmt: skip
+
 FIXES: dict[tuple[str, str], list[dict[str, Any]]] = {
+    # genai-prices still carries DeepSeek's prices of early 2025 (with the off-peak discount of that time, which
+    # cannot be represented: the peak rate is kept); LiteLLM has the current ones. Before them: the V3 launch
+    # discount, until 2025-02-08 16:00 UTC, then the peak rates. A change during a day takes effect the next UTC day.
+    ("deepseek", "deepseek-chat"): [
+        {"effective_until": dt.date(2025, 2, 9), "input_mtok": Decimal("0.14"), "output_mtok": Decimal("0.28"),
+         "cache_read_mtok": Decimal("0.014")},
+        {"effective_from": dt.date(2025, 2, 9), "effective_until": dt.date(2025, 9, 6), "input_mtok": Decimal("0.27"),
+         "output_mtok": Decimal("1.1"), "cache_read_mtok": Decimal("0.07")},
+        *_DEEPSEEK_V3,
+    ],
+    ("deepseek", "deepseek-reasoner"): [
+        {"effective_until": dt.date(2025, 9, 6), "input_mtok": Decimal("0.55"), "output_mtok": Decimal("2.19"),
+         "cache_read_mtok": Decimal("0.14")},
+        *_DEEPSEEK_V3,
+    ],
+    ("deepseek", "deepseek-v3.2"): [{k: v for k, v in _DEEPSEEK_V3[-1].items() if k != "effective_from"}],
     ("openai", "o3"): [
         {"effective_from": dt.date(2025, 4, 16), "effective_until": dt.date(2025, 6, 10), "input_mtok": Decimal(10),
          "output_mtok": Decimal(40), "cache_read_mtok": Decimal("2.5")},
@@ -167,6 +192,23 @@ FIXES: dict[tuple[str, str], list[dict[str, Any]]] = {
          "cache_read_mtok": Decimal("0.5")},
     ],
 }  # fmt: skip
+
+#: Models the later snapshot lists under another id: its id -> ours.
+LATER_IDS = {("xai", "grok-4.20-multi-agent-0309"): "grok-4.20-multi-agent"}
+
+#: A ``-latest`` name follows the newest model: where LiteLLM (2026-08-21) prices it like a newer model than the one
+#: the name was declared for, it moves there (``mistral-large-latest`` is Mistral Large 3 at $0.50 / $1.50).
+ALIAS_MOVES = {
+    ("mistral", "codestral-latest"): "codestral-2508",
+    # Magistral's -latest names are priced like Mistral Medium 3.5 and Mistral Small 4 (the reasoning models' prices
+    # since those two reason too).
+    ("mistral", "magistral-medium-latest"): "mistral-medium-3-5",
+    ("mistral", "magistral-small-latest"): "mistral-small",
+    ("mistral", "mistral-large-latest"): "mistral-large-2512",
+    ("mistral", "mistral-medium-latest"): "mistral-medium-3-5",
+    ("mistral", "ministral-3b-latest"): "ministral-3b-2512",
+    ("mistral", "ministral-8b-latest"): "ministral-8b-2512",
+}
 
 #: Where the earlier genai-prices snapshot had a rate the later one corrects, with nothing to date a change: the
 #: later snapshot's history is taken whole. Mistral has priced open-mixtral-8x22b at $2 in / $6 out since its API
@@ -228,14 +270,23 @@ def build(genai_path: Path, litellm_path: Path, later: bytes | None = None) -> d
     lite_models = {(p["id"], m["id"].lower()): m for p in lite["providers"] for m in p["models"]}
     lite_providers = {p["id"]: p for p in lite["providers"]}
     doc = _document(genai_models, lite_models, lite_providers)
+    _split_snapshots(doc, genai_models, lite_models)
     if later is not None:
         newer = _tagged(genai_prices.convert(later, today=LATER.day)[0], LATER.label)
         newer_models = {(p["id"], m["id"]): m for p in newer["providers"] for m in p["models"]}
-        doc = _fold_later(doc, _document(newer_models, {}, {}, partial=True), lite_models)
+        for (pid, later_id), ours in LATER_IDS.items():
+            if (pid, later_id) in newer_models:
+                newer_models[(pid, ours)] = {**newer_models.pop((pid, later_id)), "id": ours}
+        # Snapshots given entries of their own get the later snapshot's prices too (Together comes from LiteLLM:
+        # genai-prices covers it poorly).
+        split = {
+            p["id"]: [m["id"] for m in p.get("models", [])] for p in doc["providers"] if p["id"] not in LITELLM_KEEP
+        }
+        doc = _fold_later(doc, _document(newer_models, {}, {}, partial=True, also=split), lite_models)
     for prov in doc["providers"]:
         for model in prov.get("models", []):
             _enrich_tiers(model, _lite_twin(prov["id"], model, lite_models))
-    _split_snapshots(doc, genai_models, lite_models)
+    _move_aliases(doc)
     _prune_names(doc)
     return doc
 
@@ -246,6 +297,7 @@ def _document(
     lite_providers: dict[str, Any],
     *,
     partial: bool = False,
+    also: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The curated providers and models of one genai-prices snapshot (with LiteLLM's additions unless ``partial``:
     a later snapshot only brings its own prices)."""
@@ -261,7 +313,9 @@ def _document(
         if pid in PROVIDER_TOOLS:
             prov["tools"] = [dict(PROVIDER_TOOLS[pid])]
         models = []
-        for mid in [*GENAI_KEEP.get(pid, []), *(LATER_KEEP.get(pid, []) if partial else [])]:
+        wanted = [*GENAI_KEEP.get(pid, []), *(LATER_KEEP.get(pid, []) if partial else [])]
+        wanted += [m for m in (also or {}).get(pid, []) if m not in wanted and (pid, m) in genai_models]
+        for mid in wanted:
             found = genai_models.get((pid, mid))
             if found is None and partial:
                 continue  # no longer listed: the earlier snapshot's entry stays
@@ -321,7 +375,8 @@ def _fold_later(doc: dict[str, Any], later: dict[str, Any], lite_models: dict[tu
                 mine["prices"] = [_standard_only(w) for w in model["prices"]]
                 _enrich(mine, twin)
                 continue
-            _correct(f"{key[0]}/{key[1]}", mine, model["prices"][0], twin)
+            if _correct(f"{key[0]}/{key[1]}", mine, model["prices"][0], twin):
+                _enrich(mine, twin)  # LiteLLM agrees with the corrected rates: what it adds fits them now
             _drop_unconfirmed(mine)
             _fill_gaps(mine, model["prices"][0])
     stripped = copy.deepcopy(later)
@@ -355,14 +410,16 @@ def _standard_only(window: dict[str, Any]) -> dict[str, Any]:
     return {k: copy.deepcopy(v) for k, v in window.items() if k not in _TABLES}
 
 
-def _correct(key: str, model: dict[str, Any], later: dict[str, Any], twin: dict[str, Any] | None) -> None:
+def _correct(key: str, model: dict[str, Any], later: dict[str, Any], twin: dict[str, Any] | None) -> bool:
     """Rates of the earlier snapshot that the later one and LiteLLM both state otherwise, corrected in place."""
     window = _window_on(model["prices"], GENAI.day)
     theirs = None if twin is None else _window_on(twin["prices"], LITELLM.day)
-    if window is None or theirs is None:
-        return
+    if window is None:
+        return False
     wrong = [k for k in RATE_KEYS if k in window and k in later and window[k] != later[k]]
-    if wrong and all(theirs.get(k) == later[k] for k in wrong):
+    # genai-prices comes first: a window LiteLLM gave (a snapshot it priced apart) takes its rates as they are.
+    by_litellm = window["source"].startswith(LITELLM.label)
+    if wrong and (by_litellm or (theirs is not None and all(theirs.get(k) == later[k] for k in wrong))):
         for k in wrong:
             print(
                 f"corrected {key}: {k} {window[k]} -> {later[k]} ({LATER.label} and {LITELLM.label})", file=sys.stderr
@@ -415,11 +472,21 @@ def _standard(window: dict[str, Any]) -> tuple[Any, ...]:
     return window_signature({k: v for k, v in window.items() if k in (*RATE_KEYS, "tiers")}, "")
 
 
+def _same_standard(ours: dict[str, Any], published: dict[str, Any]) -> bool:
+    """Whether ``ours`` has the standard rates ``published`` states (ours may state more: LiteLLM fills gaps)."""
+    mine, theirs = Rates.build(ours).by_key(), Rates.build(published).by_key()
+    if any(mine[k] != theirs[k] for k in RATE_KEYS if k in published):
+        return False
+    return "tiers" not in published or _standard({"tiers": ours.get("tiers", [])}) == _standard(
+        {"tiers": published["tiers"]}
+    )
+
+
 def _attach(key: str, model: dict[str, Any], published: dict[str, Any]) -> None:
     """``published``'s service-tier, batch and tool prices on every window of ``model`` with its standard rates:
     tier prices are published with the standard rates of their time, not for the whole history."""
     for window in model["prices"]:
-        if _standard(window) != _standard(published):
+        if not _same_standard(window, published):
             continue
         for name, table in published.get("service_tiers", {}).items():
             window.setdefault("service_tiers", {}).setdefault(name, _provenance(table, published, window))
@@ -520,7 +587,7 @@ def _enrich(model: dict[str, Any], lite: dict[str, Any] | None) -> None:
     if window is None or any(window.get(k) != other.get(k) for k in ("input_mtok", "output_mtok")):
         return  # the two sources disagree on the price of LiteLLM's date: take nothing from LiteLLM
     before = dict(window)
-    for key in ("cache_write_5m_mtok", "cache_write_1h_mtok", "reasoning_mtok"):
+    for key in ("cache_read_mtok", "cache_write_5m_mtok", "cache_write_1h_mtok", "reasoning_mtok"):
         if key not in window and key in other:
             window[key] = other[key]
     if "tiers" not in window and "tiers" in other:
@@ -587,6 +654,19 @@ def _curate(pid: str, model: dict[str, Any], lite_models: dict[tuple[str, str], 
         if geo:
             model["aliases"] = [*model.get("aliases", []), *geo]
     model.pop("batch", None)
+
+
+def _move_aliases(doc: dict[str, Any]) -> None:
+    """Each name of :data:`ALIAS_MOVES` taken from the model it names and given to the newer model."""
+    models = {(p["id"], m["id"]): m for p in doc["providers"] for m in p.get("models", [])}
+    for (pid, name), target in ALIAS_MOVES.items():
+        for (owner_pid, _), model in models.items():
+            if owner_pid == pid and name in model.get("aliases", []):
+                model["aliases"] = [a for a in model["aliases"] if a != name]
+                if not model["aliases"]:
+                    del model["aliases"]
+        new_owner = models[(pid, target)]
+        new_owner["aliases"] = [*new_owner.get("aliases", []), name]
 
 
 def _same_price(model: dict[str, Any], other: dict[str, Any] | None) -> bool:

@@ -34,6 +34,7 @@ from pricing._sources._common import (
     finish,
     load_json,
     new_provider,
+    overridden,
     unique_names,
 )
 from pricing._sources._doc import empty_document, number
@@ -431,7 +432,7 @@ def _standard_on(standard: list[tuple[dt.date | None, dict[str, Any]]], day: dt.
 def _table(base: dict[str, Any], variant: dict[str, Any], warn: Warnings, key: str) -> dict[str, Any] | None:
     """The variant's rates over the standard ones, key by key: every rate written out, long-context tiers where
     the merged prices have some (a variant with flat prices over tiered standard prices publishes none)."""
-    merged = {k: v for k, v in {**base, **variant}.items() if k in _KEYS}
+    merged = overridden({k: v for k, v in base.items() if k in _KEYS}, {k: v for k, v in variant.items() if k in _KEYS})
     rates = _rates(merged, Warnings("genai-prices"), key)
     if not rates:
         warn.group("price variant without token prices, skipped", key)

@@ -28,7 +28,15 @@ from decimal import Decimal
 from typing import Any
 
 from pricing._model import RATE_KEYS, Rates
-from pricing._sources._common import KNOWN_PROVIDERS, Warnings, add_model, finish, load_json, new_provider
+from pricing._sources._common import (
+    KNOWN_PROVIDERS,
+    Warnings,
+    add_model,
+    finish,
+    load_json,
+    new_provider,
+    overridden,
+)
 from pricing._sources._doc import empty_document, number, per_mtok
 
 __all__ = ["PROVIDER_IDS", "convert"]
@@ -234,10 +242,14 @@ def _rates(
         warn.group("1-hour cache write without a 5-minute rate", key)
     tiers: list[dict[str, Any]] = []
     for threshold in sorted(tiered):
+        # Above a threshold LiteLLM bills a cache rate it does not state at the tier's input rate (the fallback
+        # chain inside the tier does that), and an input or output rate it does not state at the base rate.
         rates: dict[str, Any] = {"above_input_tokens": threshold}
         for rate in _TIER_RATES:
-            if rate in tiered[threshold] or rate in window:
-                rates[rate] = tiered[threshold].get(rate, window.get(rate))
+            if rate in tiered[threshold]:
+                rates[rate] = tiered[threshold][rate]
+            elif rate in ("input_mtok", "output_mtok") and rate in window:
+                rates[rate] = window[rate]
         tiers.append(rates)
     return window, tiers, {mod: found for mod, found in variants.items() if found["rates"] or found["tiers"]}
 
@@ -250,7 +262,7 @@ def _modifier(window: dict[str, Any], tiers: list[dict[str, Any]], stated: dict[
     """The model's rates for a modifier: each stated rate over the standard one, every rate written out; and the
     fraction of the standard rates they all are, when they are one."""
     standard = Rates.build(window)
-    table: dict[str, Any] = {k: window[k] for k in RATE_KEYS if k in window} | stated["rates"]
+    table: dict[str, Any] = overridden({k: window[k] for k in RATE_KEYS if k in window}, stated["rates"])
     ratios = {_ratio(v, standard.by_key()[k]) for k, v in stated["rates"].items()}
     own_tiers = []
     by_threshold = {t["above_input_tokens"]: t for t in tiers}
