@@ -228,10 +228,10 @@ class Catalog:
                 tools = plan.tools_total(ws, wf, fs, ci, gp) if ws or wf or fs or ci or gp else 0
                 if tools >= 0:  # -1: a tool without a fee, or an odd count: the exact path says which
                     if res.scaled:  # a region multiplier: on the token and request prices, not on the tool fees
-                        cost = EXACT_ADD(exact_mul(exact_mul(Decimal(total), _PICO), res.multiplier), _usd(tools))
+                        cost = EXACT_ADD(exact_mul(exact_mul(total, _PICO), res.multiplier), _usd(tools))
                         mult = exact_mul(plan.mult, res.multiplier)
                     else:
-                        cost = exact_mul(Decimal(total + tools), _PICO)
+                        cost = exact_mul(total + tools, _PICO)  # an int operand: exact, and 65 ns less than Decimal(int)
                         mult = plan.mult
                     # Built slot by slot: calling Price.__init__ costs ~75 ns more, a tenth of the whole call. The
                     # breakdown, tier, batch and notes come from the plan, only when asked for.

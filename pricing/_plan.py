@@ -183,11 +183,36 @@ class RatePlan:
         grounded_prompts: object,
     ) -> int:
         """Pico-dollars of the tool uses; -1 for a negative or non-integer count, or a tool used with no published
-        fee (``Catalog.price`` then says which)."""
-        return _tools_total(
-            self.tool_pico,
-            (web_search_requests, web_fetch_requests, file_search_calls, code_interpreter_sessions, grounded_prompts),
-        )
+        fee (``Catalog.price`` then says which). Unrolled: a call with a tool is priced at about the cost of one
+        without."""
+        fees = self.tool_pico
+        total = 0
+        if web_search_requests:
+            fee = fees[0]
+            if fee is None or type(web_search_requests) is not int or web_search_requests < 0:
+                return -1
+            total = fee * web_search_requests
+        if web_fetch_requests:
+            fee = fees[1]
+            if fee is None or type(web_fetch_requests) is not int or web_fetch_requests < 0:
+                return -1
+            total += fee * web_fetch_requests
+        if file_search_calls:
+            fee = fees[2]
+            if fee is None or type(file_search_calls) is not int or file_search_calls < 0:
+                return -1
+            total += fee * file_search_calls
+        if code_interpreter_sessions:
+            fee = fees[3]
+            if fee is None or type(code_interpreter_sessions) is not int or code_interpreter_sessions < 0:
+                return -1
+            total += fee * code_interpreter_sessions
+        if grounded_prompts:
+            fee = fees[4]
+            if fee is None or type(grounded_prompts) is not int or grounded_prompts < 0:
+                return -1
+            total += fee * grounded_prompts
+        return total
 
     def tier_rates(self, input_tokens: int, base: Pico) -> Pico:
         """Pico rates of the highest tier whose threshold the input passes (tiers are cliffs); ``base`` below all."""
