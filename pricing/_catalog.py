@@ -231,7 +231,9 @@ class Catalog:
                         cost = EXACT_ADD(exact_mul(exact_mul(total, _PICO), res.multiplier), _usd(tools))
                         mult = exact_mul(plan.mult, res.multiplier)
                     else:
-                        cost = exact_mul(total + tools, _PICO)  # an int operand: exact, and 65 ns less than Decimal(int)
+                        cost = exact_mul(
+                            total + tools, _PICO
+                        )  # an int operand: exact, and 65 ns less than Decimal(int)
                         mult = plan.mult
                     # Built slot by slot: calling Price.__init__ costs ~75 ns more, a tenth of the whole call. The
                     # breakdown, tier, batch and notes come from the plan, only when asked for.
