@@ -125,7 +125,8 @@ LATER_KEEP: dict[str, list[str]] = {
                   "claude-sonnet-5-5"],
     "deepseek": ["deepseek-flash"],
     "google": ["gemini-3.8-flash", "gemini-4-argon"],
-    "mistral": ["ministral-8b-2512", "mistral-large-4", "mistral-medium-3-5"],
+    # mistral-medium-2312 is the first Mistral Medium ($2.70 / $8.10), not a snapshot of Mistral Medium 3.
+    "mistral": ["ministral-8b-2512", "mistral-large-4", "mistral-medium-2312", "mistral-medium-3-5"],
     "openai": ["gpt-5.5-cyber", "gpt-6-astra", "gpt-6-luna", "gpt-6-sol", "gpt-6.1-sol", "gpt-6.1-terra"],
     "xai": ["grok-4.6", "grok-4.7"],
 }  # fmt: skip
@@ -326,7 +327,8 @@ def _document(
         if not partial:
             models.extend(copy.deepcopy(lite_models[(pid, mid.lower())]) for mid in LITELLM_KEEP.get(pid, []))
         for model in models:
-            _curate(pid, model, lite_models)
+            # A later snapshot brings the service-tier, batch and tool prices of a model whose rates we fix by hand.
+            _curate(pid, model, lite_models, fixes=not partial)
         prov["models"] = models
         providers.append(prov)
     if not partial:
@@ -384,6 +386,7 @@ def _fold_later(doc: dict[str, Any], later: dict[str, Any], lite_models: dict[tu
     for prov in stripped["providers"]:
         for key in ("batch", "service_tiers", "tools"):
             prov.pop(key, None)
+        prov["models"] = [m for m in prov["models"] if (prov["id"], m["id"]) not in FIXES]  # rates fixed by hand
         for model in prov["models"]:
             model.pop("batch", None)
             model["prices"] = [_standard_only(w) for w in model["prices"]]
@@ -638,9 +641,9 @@ def _longer(mine: Any, theirs: Any) -> bool:
     return all(mine.get(k) == theirs.get(k) for k in RATE_KEYS if k in mine or k in theirs)
 
 
-def _curate(pid: str, model: dict[str, Any], lite_models: dict[tuple[str, str], Any]) -> None:
+def _curate(pid: str, model: dict[str, Any], lite_models: dict[tuple[str, str], Any], *, fixes: bool = True) -> None:
     key = (pid, model["id"])
-    if key in FIXES:
+    if key in FIXES and fixes:
         page = KNOWN_PROVIDERS[pid][2]
         model["prices"] = [{**w, "source": page, "checked": GENAI.day} for w in FIXES[key]]
     new_id = RENAMES.get(key)
