@@ -1,9 +1,11 @@
 """Pricing one call (resolve + compute, warm) and loading the catalog, beside genai-prices, LiteLLM and tokencost.
 
-Targets: at most 1 µs median per priced call with a warm cache; at most 30 ms to load the bundled catalog.
+Targets: at most 1 µs median per priced call with a warm cache, a service tier and tool fees included; at most 30 ms
+to load the bundled catalog.
 
-Every contender prices the same usage of the same model in the same run and must return the same dollar amount
-(checked before timing). Peers are optional (the ``bench`` extra): a missing one prints "not installed".
+Every contender prices the same usage of the same model in the same run; the cost each returns is printed beside
+its time, and one that differs from ours is marked (LiteLLM's ``cost_per_token`` leaves tool fees out; tokencost has
+no service tiers or tools). Peers are optional (the ``bench`` extra): a missing one prints "not installed".
 LiteLLM is told to use its bundled price map (``LITELLM_LOCAL_MODEL_COST_MAP``), so nothing touches the network.
 
 Run: ``python benchmarks/bench_pricing.py [--quick]``.
@@ -40,14 +42,23 @@ class Mix:
     input: int
     output: int
     cache_read: int = 0
+    model: str = MODEL
+    tier: str | None = None  # service tier
+    web_searches: int = 0
 
     def usage(self) -> pricing.Usage:
-        return pricing.Usage(input_tokens=self.input, output_tokens=self.output, cache_read_tokens=self.cache_read)
+        return pricing.Usage(
+            input_tokens=self.input,
+            output_tokens=self.output,
+            cache_read_tokens=self.cache_read,
+            web_search_requests=self.web_searches,
+        )
 
 
 MIXES = (
     Mix("1,000 in / 200 out", 1000, 200),
     Mix("12,000 in (8,000 cached) / 800 out", 12000, 800, 8000),
+    Mix("priority tier, 12,000 in (8,000 cached) / 800 out, 2 web searches", 12000, 800, 8000, "gpt-5", "priority", 2),
 )
 
 
@@ -56,21 +67,47 @@ MIXES = (
 
 def ours(mix: Mix) -> Callable[[], Any]:
     catalog = pricing.load_catalog(pricing.bundled_catalog_path(), overrides=False)
-    usage = mix.usage()
-    return lambda: catalog.price(usage, MODEL).cost_usd
+    usage, model, tier = mix.usage(), mix.model, mix.tier
+    if tier is None:
+        return lambda: catalog.price(usage, model).cost_usd
+    return lambda: catalog.price(usage, model, tier=tier).cost_usd
 
 
 def ours_at(mix: Mix) -> Callable[[], Any]:
     catalog = pricing.load_catalog(pricing.bundled_catalog_path(), overrides=False)
     usage, ts = mix.usage(), time.time()  # what the recorder passes: the call's end time, epoch seconds
-    return lambda: catalog.price(usage, MODEL, at=ts).cost_usd
+    model, tier = mix.model, mix.tier
+    return lambda: catalog.price(usage, model, at=ts, tier=tier).cost_usd
+
+
+def ours_plan(mix: Mix) -> Callable[[], Any]:
+    """What the recorder does per call: its memoised rate plan, integer pico-dollars (the memo lookup included)."""
+    catalog = pricing.load_catalog(pricing.bundled_catalog_path(), overrides=False)
+    ts = time.time()
+    key = (mix.model, "openai", mix.tier, False)
+    memo = {key: catalog.rate_plan(mix.model, "openai", ts, tier=mix.tier)}
+    inp, out, cached, searches = mix.input, mix.output, mix.cache_read, mix.web_searches
+
+    def price() -> Any:
+        plan, since, until = memo[key]
+        if not since <= ts < until:
+            raise AssertionError("the plan no longer holds")
+        return Decimal(plan.pico_total(inp, out, cached, 0, 0, 0, searches)).scaleb(-12)
+
+    return price
 
 
 def genai_prices(mix: Mix) -> Callable[[], Any]:
     from genai_prices import Usage, calc_price
 
-    usage = Usage(input_tokens=mix.input, output_tokens=mix.output, cache_read_tokens=mix.cache_read or None)
-    return lambda: calc_price(usage, model_ref=MODEL, provider_id="openai").total_price
+    usage = Usage(
+        input_tokens=mix.input,
+        output_tokens=mix.output,
+        cache_read_tokens=mix.cache_read or None,
+        web_searches=mix.web_searches or None,
+    )
+    context = {"service_tier": mix.tier} if mix.tier else None
+    return lambda: calc_price(usage, model_ref=mix.model, provider_id="openai", price_context=context).total_price
 
 
 def litellm(mix: Mix) -> Callable[[], Any]:
@@ -78,9 +115,13 @@ def litellm(mix: Mix) -> Callable[[], Any]:
 
     def price() -> float:
         prompt, completion = cost_per_token(
-            model=MODEL, prompt_tokens=mix.input, completion_tokens=mix.output, cache_read_input_tokens=mix.cache_read
+            model=mix.model,
+            prompt_tokens=mix.input,
+            completion_tokens=mix.output,
+            cache_read_input_tokens=mix.cache_read,
+            service_tier=mix.tier,
         )
-        return prompt + completion
+        return prompt + completion  # LiteLLM adds tool fees in completion_cost(), from a response, not here
 
     return price
 
@@ -88,17 +129,21 @@ def litellm(mix: Mix) -> Callable[[], Any]:
 def tokencost(mix: Mix) -> Callable[[], Any]:
     from tokencost import calculate_cost_by_tokens as cost
 
+    if mix.tier or mix.web_searches:
+        raise NotImplementedError("no service tiers or tool fees")
+    model = mix.model
     uncached = mix.input - mix.cache_read
     if not mix.cache_read:
-        return lambda: cost(uncached, MODEL, "input") + cost(mix.output, MODEL, "output")
+        return lambda: cost(uncached, model, "input") + cost(mix.output, model, "output")
     return lambda: (
-        cost(uncached, MODEL, "input") + cost(mix.cache_read, MODEL, "cached") + cost(mix.output, MODEL, "output")
+        cost(uncached, model, "input") + cost(mix.cache_read, model, "cached") + cost(mix.output, model, "output")
     )
 
 
 CONTENDERS: list[tuple[str, Callable[[Mix], Callable[[], Any]]]] = [
     ("ours: Catalog.price", ours),
     ("ours: Catalog.price(at=epoch)", ours_at),
+    ("ours: rate plan (the recorder)", ours_plan),
     ("genai-prices calc_price", genai_prices),
     ("litellm cost_per_token", litellm),
     ("tokencost (one call per bucket)", tokencost),
@@ -125,16 +170,22 @@ def _usd(value: Any) -> str:
 
 
 def bench_mix(mix: Mix, repeat: int, budget_s: float) -> None:
-    print(f"\npricing one call, warm: {MODEL}, {mix.label} (median ns per call, {repeat} samples)")
+    print(f"\npricing one call, warm: {mix.model}, {mix.label} (median ns per call, {repeat} samples)")
     rows: list[tuple[str, tuple[float, float] | None, str]] = []
+    expected = None
     for name, make in CONTENDERS:
         try:
             fn = make(mix)
         except ImportError:
             rows.append((name, None, "not installed"))
             continue
+        except NotImplementedError as exc:
+            rows.append((name, None, str(exc)))
+            continue
         cost = fn()  # also warms caches
-        rows.append((name, time_ns(fn, repeat, budget_s), _usd(cost)))
+        expected = expected if expected is not None else Decimal(str(cost))
+        differs = "" if Decimal(str(cost)).quantize(Decimal("1e-12")) == expected else "  (differs from ours)"
+        rows.append((name, time_ns(fn, repeat, budget_s), _usd(cost) + differs))
     base = rows[0][1][0] if rows[0][1] else None
     print(f"  {'contender':34} {'ns/call':>11} {'best':>9} {'vs ours':>9}  cost")
     for name, ns, cost in rows:

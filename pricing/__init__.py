@@ -13,12 +13,29 @@ from pricing._catalog import Catalog, ModelNotFound, load_catalog
 from pricing._dates import parse_timestamp
 from pricing._format import format_decimal, format_table, format_tokens, format_usd
 from pricing._load import CatalogError, bundled_catalog_path, validate_document
-from pricing._model import BUCKETS, ImpossibleUsage, Model, Price, Provider, Rates, RateWindow, Usage
+from pricing._model import (
+    BUCKETS,
+    STANDARD_TIERS,
+    TOOLS,
+    ImpossibleUsage,
+    Model,
+    Price,
+    Provider,
+    Rates,
+    RateTable,
+    RateWindow,
+    Tool,
+    ToolWindow,
+    Usage,
+)
 from pricing._paths import catalog_dir
+from pricing._plan import RatePlan
 from pricing._version import package_version
 
 __all__ = [
     "BUCKETS",
+    "STANDARD_TIERS",
+    "TOOLS",
     "Catalog",
     "CatalogError",
     "ImpossibleUsage",
@@ -26,8 +43,12 @@ __all__ = [
     "ModelNotFound",
     "Price",
     "Provider",
+    "RatePlan",
+    "RateTable",
     "RateWindow",
     "Rates",
+    "Tool",
+    "ToolWindow",
     "Usage",
     "bundled_catalog_path",
     "catalog_dir",
@@ -43,6 +64,15 @@ __all__ = [
 ]
 
 
-def price(usage: Usage, model: str, provider: str | None = None, *, at: object = None, batch: bool = False) -> Price:
-    """Price one call with the active catalog (loaded once, reloaded when its files change)."""
-    return load_catalog().price(usage, model, provider, at=at, batch=batch)
+def price(
+    usage: Usage,
+    model: str,
+    provider: str | None = None,
+    *,
+    at: object = None,
+    tier: str | None = None,
+    batch: bool = False,
+) -> Price:
+    """Price one call with the active catalog (loaded once, reloaded when its files change); see
+    :meth:`Catalog.price`."""
+    return load_catalog().price(usage, model, provider, at=at, tier=tier, batch=batch)

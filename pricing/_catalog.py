@@ -15,15 +15,22 @@ from typing import Any
 
 from pricing import _load
 from pricing._dates import parse_timestamp, utc_day
-from pricing._model import Model, Price, Provider, RateWindow, Usage, exact_mul, to_decimal
-from pricing._plan import NamePlans, RatePlan, gpu_time_price, plan_at, subset_total, token_price
+from pricing._model import EXACT, TOOLS, Model, Price, Provider, RateWindow, ToolWindow, Usage, exact_mul, to_decimal
+from pricing._plan import ModelPlans, NamePlans, RatePlan, gpu_time_price, plan_at, subset_total, token_price, tool_fees
 from pricing._resolve import NameIndex
+from pricing._tiers import select
 
 __all__ = ["Catalog", "ModelNotFound", "RatePlan", "load_catalog", "parse_timestamp"]
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
 _PICO = Decimal("1e-12")
+EXACT_ADD = EXACT.add
+_new = object.__new__
+
+
+def _usd(pico: int) -> Decimal:
+    return exact_mul(Decimal(pico), _PICO)
 
 
 class ModelNotFound(LookupError):
@@ -33,10 +40,18 @@ class ModelNotFound(LookupError):
 class Catalog:
     """A loaded, merged catalog. Build it with :func:`load_catalog` (cached) or ``Catalog(document)``."""
 
-    def __init__(self, document: dict[str, Any], *, origin: str = "<document>", check_names: bool = True) -> None:
+    def __init__(
+        self,
+        document: dict[str, Any],
+        *,
+        origin: str = "<document>",
+        check_names: bool = True,
+        validated: bool = False,
+    ) -> None:
         """Build from a parsed document; ambiguous names raise :class:`CatalogError` unless ``check_names`` is off
-        (``pricing validate`` turns it off to list every conflict with :meth:`name_conflicts`)."""
-        errors = _load.validate_document(document, strict=False)
+        (``pricing validate`` turns it off to list every conflict with :meth:`name_conflicts`). ``validated`` says
+        the document was checked already (:func:`load_catalog` checks each file as it reads it)."""
+        errors = [] if validated else _load.validate_document(document, strict=False)
         if errors:
             raise _load.CatalogError(
                 f"{origin}: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
@@ -48,7 +63,7 @@ class Catalog:
         self.models: list[Model] = []
         self.names = NameIndex(self.providers)
         self._cache: dict[tuple[str, str | None], NamePlans] = {}
-        self._plans: dict[str, tuple[RatePlan, ...]] = {}
+        self._plans: dict[str, ModelPlans] = {}
         self._bare: dict[str, NamePlans] = {}
         self._lock = threading.Lock()
         for raw in document.get("providers", []):
@@ -69,8 +84,9 @@ class Catalog:
             prefixes=tuple(p.lower() for p in raw.get("prefixes", ())),
             billing=raw.get("billing", "tokens"),
             batch=None if raw.get("batch") is None else to_decimal(raw["batch"]),
-            service_tiers={k: to_decimal(v) for k, v in raw.get("service_tiers", {}).items()},
+            service_tiers={k.lower(): to_decimal(v) for k, v in raw.get("service_tiers", {}).items()},
             regions={k.lower(): to_decimal(v) for k, v in raw.get("regions", {}).items()},
+            tools=tuple(ToolWindow.from_table(w) for w in raw.get("tools", [])),
         )
         self.providers[prov.id] = prov
         self.names.add_provider(prov)
@@ -80,6 +96,7 @@ class Catalog:
             self.names.add_model(model)
 
     def _model(self, prov: Provider, table: dict[str, Any]) -> Model:
+        tables = tuple(table.get("prices", []))
         model = Model(
             provider=prov.id,
             id=table["id"],
@@ -89,14 +106,13 @@ class Catalog:
             context_window=table.get("context_window"),
             billing=table.get("billing", prov.billing),
             batch=None if table.get("batch") is None else to_decimal(table["batch"]),
-            windows=tuple(RateWindow.from_table(w) for w in table.get("prices", [])),
+            tables=tables,
+            service_tiers={str(k).lower(): to_decimal(v) for k, v in table.get("service_tiers", {}).items()},
         )
-        model.timeless = len(model.windows) == 1 and not (
-            model.windows[0].effective_from or model.windows[0].effective_until
-        )
+        model.timeless = len(tables) == 1 and not (tables[0].get("effective_from") or tables[0].get("effective_until"))
         model.refs = tuple(
-            f"{self.version}:{model.key}@{w.effective_from.isoformat() if w.effective_from else 'origin'}"
-            for w in model.windows
+            f"{self.version}:{model.key}@{t['effective_from'].isoformat() if t.get('effective_from') else 'origin'}"
+            for t in tables
         )
         return model
 
@@ -133,7 +149,7 @@ class Catalog:
             return hit
         found = self.names.resolve(name, provider)
         resolved = NamePlans(found.model, found.provider, found.billing, found.multiplier)
-        if resolved.model is not None and resolved.model.windows:
+        if resolved.model is not None and resolved.model.tables:
             resolved.attach(self._plans_of(resolved.model), resolved.model.timeless)
         with self._lock:
             if len(self._cache) > 65_536:  # names come from user data: keep the cache bounded
@@ -144,10 +160,10 @@ class Catalog:
                 self._bare[name] = resolved  # the common lookup, by name alone: no tuple to build and hash
         return resolved
 
-    def _plans_of(self, model: Model) -> tuple[RatePlan, ...]:
+    def _plans_of(self, model: Model) -> ModelPlans:
         plans = self._plans.get(model.key)
         if plans is None:
-            plans = self._plans[model.key] = tuple(RatePlan(model, i) for i in range(len(model.windows)))
+            plans = self._plans[model.key] = ModelPlans(model, self.providers[model.provider])
         return plans
 
     # -- pricing --------------------------------------------------------------------------------------------------
@@ -159,40 +175,47 @@ class Catalog:
         provider: str | None = None,
         *,
         at: object = None,
+        tier: str | None = None,
         batch: bool = False,
-        service_tier: str | None = None,
         provider_cost: Decimal | float | str | None = None,
+        service_tier: str | None = None,
     ) -> Price:
         """Price one call. ``at`` selects the rate window (default: now). Raises :class:`ImpossibleUsage`.
 
-        ``at`` is a datetime, a date, an ISO-8601 string or epoch seconds (UTC days decide the window).
+        ``at`` is a datetime, a date, an ISO-8601 string or epoch seconds (UTC days decide the window). ``tier`` is
+        the service tier the provider served the call with, as its response names it (``flex``, ``priority``,
+        ``default``, ...; case does not matter; ``batch`` means ``batch=True``), ``batch`` whether it went through
+        a batch API. A tier or batch price the catalog does not publish prices at standard rates, and
+        ``Price.notes`` says so. ``service_tier`` is the former name of ``tier``.
         """
+        if service_tier is not None and tier is None:
+            tier = service_tier
         res = (self._bare.get(model) if provider is None else self._cache.get((model, provider))) or self._resolve(
             model, provider
         )
-        if res.fast and not batch and not service_tier and provider_cost is None:
-            # The hot path, inlined on purpose (a call costs ~10% here): a token-priced model, no per-call
-            # multiplier, the window memoised per UTC day, integer pico-dollars, one exact Decimal at the end.
+        if res.fast and provider_cost is None:
+            # The hot path, inlined on purpose (a call costs ~10% here): a token-priced model, the window memoised
+            # per UTC day, the service tier's plan memoised on the window's, integer pico-dollars, one exact Decimal
+            # at the end.
             if at is None:
                 plan = res.now or plan_at(res, None)
             elif (type(at) is float or type(at) is int) and at >= res.latest_since:
                 plan = res.latest
             else:
                 plan = plan_at(res, at)
+            if tier is not None or batch:
+                found = plan.by_tier.get(tier) if not batch else None
+                plan = found if found is not None else plan.variant(tier, batch)
             pico = plan.pico
             if pico is not None:
-                inp = usage.input_tokens
+                # One unpacking reads the whole usage (a named tuple): cheaper than an attribute load per count.
+                inp, out, cr, cw, cw1, rs, _, requests, ws, wf, fs, ci, gp = usage
+                meta = None
                 if inp > plan.tier_min:
                     pico = plan.tier_rates(inp, pico)
-                out = usage.output_tokens
-                cr = usage.cache_read_tokens
-                if (
-                    inp < 0
-                    or out < 0
-                    or usage.cache_write_tokens
-                    or usage.reasoning_tokens
-                    or usage.cache_write_1h_tokens
-                ):
+                    if not plan.long_exact:
+                        meta = (plan.service_tier, plan.batch, plan.long_notes)
+                if inp < 0 or out < 0 or cw or rs or cw1:
                     total = subset_total(usage, pico)  # checks the subsets; raises ImpossibleUsage
                 elif not cr:
                     total = pico[0] * inp + pico[4] * out
@@ -201,22 +224,44 @@ class Catalog:
                 else:
                     total = subset_total(usage, pico)
                 if plan.fee:
-                    total += plan.fee * usage.requests
-                cost = exact_mul(Decimal(total), _PICO)
-                if res.scaled:
-                    cost = exact_mul(cost, res.multiplier)
-                lazy = (usage, pico, plan.fee)  # the breakdown, computed only when asked for
-                return Price(cost, "priced", plan.ref, plan.model_id, plan.provider, res.multiplier, (), lazy)
-        return self._price_slow(usage, model, res, at, batch, service_tier, provider_cost)
+                    total += plan.fee * requests
+                tools = plan.tools_total(ws, wf, fs, ci, gp) if ws or wf or fs or ci or gp else 0
+                if tools >= 0:  # -1: a tool without a fee, or an odd count: the exact path says which
+                    if res.scaled:  # a region multiplier: on the token and request prices, not on the tool fees
+                        cost = EXACT_ADD(exact_mul(exact_mul(total, _PICO), res.multiplier), _usd(tools))
+                        mult = exact_mul(plan.mult, res.multiplier)
+                    else:
+                        cost = exact_mul(
+                            total + tools, _PICO
+                        )  # an int operand: exact, and 65 ns less than Decimal(int)
+                        mult = plan.mult
+                    # Built slot by slot: calling Price.__init__ costs ~75 ns more, a tenth of the whole call. The
+                    # breakdown, tier, batch and notes come from the plan, only when asked for.
+                    price = _new(Price)
+                    price.cost_usd = cost
+                    price.status = "priced"
+                    price.price_ref = plan.ref
+                    price.model = plan.model_id
+                    price.provider = plan.provider
+                    price.multiplier = mult
+                    price._buckets = ()
+                    price._lazy = (usage, plan)
+                    price._meta = meta
+                    return price
+        return self._price_slow(usage, model, res, at, tier, batch, provider_cost)
 
-    def rate_plan(self, model: str, provider: str | None, at: float) -> tuple[RatePlan | None, float, float]:
-        """The integer rates :meth:`price` applies to ``model`` at epoch seconds ``at``, and the epoch range
-        ``[since, until)`` over which that answer holds (for callers that memoise it).
+    def rate_plan(
+        self, model: str, provider: str | None, at: float, *, tier: str | None = None, batch: bool = False
+    ) -> tuple[RatePlan | None, float, float]:
+        """The integer rates :meth:`price` applies to ``model`` at epoch seconds ``at`` (with ``tier`` and
+        ``batch`` as :meth:`price` reads them), and the epoch range ``[since, until)`` over which that answer holds
+        (for callers that memoise it, per model, provider, tier and batch).
 
-        The plan is ``None`` when :meth:`price` would not take its integer fast path: unknown names, non-token
-        billing, a region multiplier, or rates that need ``Decimal``. Pricing a usage with the plan (see
-        :class:`RatePlan`) gives the same pico-dollars as :meth:`price` without ``batch``, ``service_tier`` or
-        ``provider_cost``.
+        The plan is ``None`` when :meth:`price` would not take its integer fast path, or would add a note: unknown
+        names, non-token billing, a region multiplier, rates that need ``Decimal``, a tier or batch price the
+        catalog does not publish. Pricing a usage with the plan (:meth:`RatePlan.pico_total`) gives the same
+        pico-dollars as :meth:`price` without ``provider_cost``; where it cannot (a tool used with no published
+        fee), ``pico_total`` returns -1 and :meth:`price` says why.
         """
         res = (self._bare.get(model) if provider is None else self._cache.get((model, provider))) or self._resolve(
             model, provider
@@ -232,7 +277,9 @@ class Catalog:
             plan, since, until = plan_at(res, at), float(day * 86400), float((day + 1) * 86400)
             if since < res.latest_since < until:
                 until = res.latest_since
-        return (plan if plan.pico is not None else None), since, until
+        if tier is not None or batch:
+            plan = plan.variant(tier, batch)
+        return (plan if plan.pico is not None and not plan.notes else None), since, until
 
     def _price_slow(
         self,
@@ -240,12 +287,14 @@ class Catalog:
         model: str,
         res: NamePlans,
         at: object,
+        tier: str | None,
         batch: bool,
-        service_tier: str | None,
         provider_cost: Decimal | float | str | None,
     ) -> Price:
-        """Every case the fast path leaves out: multipliers, provider costs, free/dynamic/unknown, GPU time."""
+        """Every case the fast path leaves out: region multipliers, provider costs, free/dynamic/unknown, GPU time,
+        rates beyond whole pico-dollars."""
         parts = usage.exclusive()
+        usage.checked_tool_counts()
         if provider_cost is not None:
             ref = self._ref(res.model, at) if res.model else None
             mid = res.model.id if res.model else model
@@ -258,23 +307,17 @@ class Catalog:
         if res.billing == "dynamic" or res.model is None:
             return Price(None, "dynamic", None, res.model.id if res.model else model, res.provider)
         m = res.model
-        found = m.window_at(None if m.timeless else utc_day(at))
+        day = None if m.timeless else utc_day(at)
+        found = m.window_at(day)
         if found is None:
             return Price(None, "unknown_model", None, m.id, m.provider)
         index, window = found
-        mult = exact_mul(res.multiplier, self._multiplier(m, batch, service_tier))
-        if res.billing == "gpu_time":
-            return gpu_time_price(usage, m, window, m.refs[index], mult)
-        return token_price(usage, parts, m, window, m.refs[index], mult)
-
-    def _multiplier(self, m: Model, batch: bool, service_tier: str | None) -> Decimal:
-        mult = _ONE
         prov = self.providers[m.provider]
-        if batch:
-            mult = exact_mul(mult, m.batch if m.batch is not None else (prov.batch or _ONE))
-        if service_tier:
-            mult = exact_mul(mult, prov.service_tiers.get(service_tier, _ONE))
-        return mult
+        tools = prov.tools_at(utc_day(at) if prov.tools else None)
+        variant = select(prov, m, window, tier, batch)
+        if res.billing == "gpu_time":
+            return gpu_time_price(usage, m, window, tools, variant, m.refs[index], res.multiplier)
+        return token_price(usage, parts, m, window, tools, variant, m.refs[index], res.multiplier)
 
     def _ref(self, model: Model, at: object) -> str | None:
         found = model.window_at(None if model.timeless else utc_day(at))
@@ -284,6 +327,16 @@ class Catalog:
         """The rate window of ``model`` in force at ``at`` (default: now), as :meth:`price` chooses it."""
         found = model.window_at(None if model.timeless else utc_day(at))
         return found[1] if found else None
+
+    def tool_fees(self, model: Model, at: object = None) -> dict[str, Decimal]:
+        """USD per use of each tool (by :class:`pricing.Usage` counter name) for ``model`` at ``at`` (default: now):
+        the fees its rate window states, else its provider's; tools with no published fee are left out."""
+        window = self.window_for(model, at)
+        if window is None:
+            return {}
+        prov = self.providers[model.provider]
+        fees = tool_fees(window, prov.tools_at(utc_day(at) if prov.tools else None))
+        return {tool.counter: fee for tool, fee in zip(TOOLS, fees) if fee is not None}
 
     # -- listing --------------------------------------------------------------------------------------------------
 
@@ -323,7 +376,8 @@ def load_catalog(path: str | Path | None = None, *, overrides: bool = True) -> C
             if problems:
                 raise _load.CatalogError(f"{layer}: {problems[0]}")
         doc = part if i == 0 else _load.merge_documents(doc, part)
-    catalog = Catalog(doc, origin=" + ".join(str(p) for p, _ in layers))
+    # One full catalog was checked as it was read; overrides merged over it are checked with the result.
+    catalog = Catalog(doc, origin=" + ".join(str(p) for p, _ in layers), validated=len(layers) == 1 and layers[0][1])
     with _CACHE_LOCK:
         _CACHE.clear()
         _CACHE[key] = catalog

@@ -16,13 +16,14 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from pricing._load import Document
-from pricing._model import RATE_KEYS, UNIT_KEYS, Rates
+from pricing._model import RATE_KEYS, TOOL_KEYS, UNIT_KEYS, Rates
 
 __all__ = [
     "JUMP_FACTOR",
     "Diff",
     "ModelChange",
     "diff_documents",
+    "flat_prices",
     "model_index",
     "past_kept",
     "suspicious_moves",
@@ -33,7 +34,7 @@ __all__ = [
 JUMP_FACTOR = Decimal(10)
 
 Kind = Literal["added", "removed", "changed", "history"]
-_SHOWN_KEYS = (*RATE_KEYS, *UNIT_KEYS)
+_SHOWN_KEYS = (*RATE_KEYS, *UNIT_KEYS, *TOOL_KEYS)
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,10 @@ class ModelChange:
             return f"- {self.key}  {_rates_text(self.old)}"
         if self.kind == "history":
             return f"! {self.key}  same rates now, but other windows differ (older calls would reprice)"
+        keys = [*_SHOWN_KEYS, *sorted(k for k in {*self.old, *self.new} if k not in _SHOWN_KEYS)]
         moves = ", ".join(
             f"{k.removesuffix('_mtok')} {self.old.get(k, '—')} → {self.new.get(k, '—')}"
-            for k in _SHOWN_KEYS
+            for k in keys
             if self.old.get(k) != self.new.get(k)
         )
         when = f"  from {self.effective_from.isoformat()}" if self.effective_from else ""
@@ -157,17 +159,54 @@ def model_index(doc: Document) -> dict[str, tuple[dict[str, Any], dict[str, Any]
 
 
 def window_signature(window: dict[str, Any] | None, billing: str) -> tuple[Any, ...]:
-    """What a window charges, fallbacks applied: two windows with equal signatures price every call the same."""
+    """What a window charges, fallbacks applied: two windows with equal signatures price every call the same
+    (service tiers, batch and tool fees included)."""
     if window is None:
         return (billing,)
     rates = Rates.build(window)
-    tiers = tuple(
-        (int(t["above_input_tokens"]), Rates.build(t, parent=None if "input_mtok" in t else rates).as_tuple())
-        for t in window.get("tiers", [])
-    )
+    tiers = _tier_signature(window.get("tiers", []), rates)
     fee = _dec(window.get("request_fee", 0))
     gpu = window.get("gpu_hour")
-    return (billing, rates.as_tuple(), tiers, fee, None if gpu is None else _dec(gpu))
+    tools = tuple(None if k not in window else _dec(window[k]) for k in TOOL_KEYS)
+    service = tuple(
+        sorted((str(k).lower(), _modifier_signature(v, rates)) for k, v in window.get("service_tiers", {}).items())
+    )
+    batch = None if "batch" not in window else _modifier_signature(window["batch"], rates)
+    return (billing, rates.as_tuple(), tiers, fee, None if gpu is None else _dec(gpu), tools, service, batch)
+
+
+def _tier_signature(tiers: list[dict[str, Any]], rates: Rates) -> tuple[Any, ...]:
+    return tuple(
+        (int(t["above_input_tokens"]), Rates.build(t, parent=None if "input_mtok" in t else rates).as_tuple())
+        for t in tiers
+    )
+
+
+def _modifier_signature(value: Any, standard: Rates) -> Any:
+    """A multiplier as itself; a table of rates as its rates (fallbacks applied) and its long-context tiers."""
+    if not isinstance(value, dict):
+        return _dec(value)
+    rates = Rates.build(value, parent=standard)
+    tiers = None if "tiers" not in value else _tier_signature(value["tiers"], rates)
+    return (rates.as_tuple(), tiers)
+
+
+def flat_prices(window: dict[str, Any] | None) -> dict[str, Decimal]:
+    """Every price a window states, by a flat name: its rates, unit prices and tool fees under their keys, a service
+    tier's or batch's multiplier as ``priority`` / ``batch``, their rates as ``priority.input_mtok``."""
+    if window is None:
+        return {}
+    out = {k: _dec(window[k]) for k in _SHOWN_KEYS if k in window}
+    modifiers = {str(k).lower(): v for k, v in window.get("service_tiers", {}).items()}
+    if "batch" in window:
+        modifiers["batch"] = window["batch"]
+    for name in sorted(modifiers):
+        value = modifiers[name]
+        if isinstance(value, dict):
+            out.update((f"{name}.{k}", _dec(value[k])) for k in RATE_KEYS if k in value)
+        else:
+            out[name] = _dec(value)
+    return out
 
 
 def diff_documents(before: Document, after: Document, *, at: dt.date | None = None) -> Diff:
@@ -189,6 +228,7 @@ def diff_documents(before: Document, after: Document, *, at: dt.date | None = No
             unchanged += 1
         else:
             changes.append(change)
+    changes.extend(_tool_changes(before, after, at))
     return Diff(
         before_version=str(before.get("catalog_version", "?")),
         after_version=str(after.get("catalog_version", "?")),
@@ -223,6 +263,23 @@ def _compare(
     return ModelChange(key, "history", _shown(last_old), _shown(last_new), rewrites_past=True)
 
 
+def _tool_changes(before: Document, after: Document, at: dt.date | None) -> list[ModelChange]:
+    """Changes of a provider's tool fees (``[[providers.tools]]``), keyed ``provider/(tools)``."""
+    old = {p["id"]: p for p in before.get("providers", [])}
+    found = []
+    for prov in after.get("providers", []):
+        new_windows, old_windows = prov.get("tools", []), old.get(prov["id"], {}).get("tools", [])
+        if not new_windows and not old_windows:
+            continue
+        empty = {"id": "(tools)"}
+        change = _compare(
+            f"{prov['id']}/(tools)", ({}, {**empty, "prices": old_windows}), ({}, {**empty, "prices": new_windows}), at
+        )
+        if change is not None:
+            found.append(change)
+    return found
+
+
 def _probes(old: list[dict[str, Any]], new: list[dict[str, Any]], at: dt.date | None) -> list[dt.date | None]:
     """The dates whose rates are compared: ``at`` and every window edge after it; ``[None]`` (the last windows)."""
     if at is None:
@@ -247,7 +304,8 @@ def suspicious_moves(old: dict[str, Any] | None, new: dict[str, Any] | None) -> 
     :data:`JUMP_FACTOR` either way, or dropped to zero: ``("input_mtok 2.5 → 2500000 (×1000000)",)``."""
     if old is None or new is None:
         return ()
-    found = [_move(k, old, new, "") for k in _SHOWN_KEYS]
+    flat_old, flat_new = flat_prices(old), flat_prices(new)
+    found = [_move(k, flat_old, flat_new, "") for k in flat_old]
     new_tiers = {t.get("above_input_tokens"): t for t in new.get("tiers", [])}
     for tier in old.get("tiers", []):
         threshold = tier.get("above_input_tokens")
@@ -309,9 +367,7 @@ def _last(model: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _shown(window: dict[str, Any] | None) -> dict[str, str]:
-    if window is None:
-        return {}
-    return {k: _plain(_dec(window[k])) for k in _SHOWN_KEYS if k in window}
+    return {k: _plain(v) for k, v in flat_prices(window).items()}
 
 
 def _rates_text(rates: dict[str, str]) -> str:

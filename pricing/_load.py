@@ -14,7 +14,7 @@ else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 from pricing import _paths
-from pricing._model import RATE_KEYS, UNIT_KEYS
+from pricing._model import RATE_KEYS, TOOL_KEYS, UNIT_KEYS
 
 __all__ = [
     "CatalogError",
@@ -99,8 +99,8 @@ def _is_number(v: object) -> bool:
     return isinstance(v, (int, Decimal)) and not isinstance(v, bool)
 
 
-def _check_rates(where: str, raw: dict[str, Any], errors: list[str]) -> None:
-    for key in (*RATE_KEYS, *UNIT_KEYS):
+def _check_rates(where: str, raw: dict[str, Any], errors: list[str], keys: tuple[str, ...] = ()) -> None:
+    for key in keys or (*RATE_KEYS, *UNIT_KEYS, *TOOL_KEYS):
         if key in raw:
             value = raw[key]
             if not _is_number(value):
@@ -111,6 +111,19 @@ def _check_rates(where: str, raw: dict[str, Any], errors: list[str]) -> None:
 
 def _check_window(where: str, w: dict[str, Any], strict: bool, errors: list[str]) -> None:
     _check_rates(where, w, errors)
+    _check_dates(where, w, strict, errors)
+    _check_tiers(where, w.get("tiers", []), errors)
+    tiers = w.get("service_tiers", {})
+    if not isinstance(tiers, dict):
+        errors.append(f"{where}: service_tiers must be a table of tier names")
+        tiers = {}
+    for name, value in tiers.items():
+        _check_modifier(f"{where} service tier {name!r}", value, errors)
+    if "batch" in w:
+        _check_modifier(f"{where} batch", w["batch"], errors)
+
+
+def _check_dates(where: str, w: dict[str, Any], strict: bool, errors: list[str]) -> None:
     for key in ("effective_from", "effective_until", "checked"):
         if key in w and not isinstance(w[key], dt.date):
             errors.append(f"{where}: {key} must be a date (YYYY-MM-DD), got {w[key]!r}")
@@ -121,14 +134,64 @@ def _check_window(where: str, w: dict[str, Any], strict: bool, errors: list[str]
         for key in ("source", "checked"):
             if key not in w:
                 errors.append(f"{where}: missing {key}")
+
+
+def _check_tiers(where: str, tiers: object, errors: list[str]) -> None:
+    if not isinstance(tiers, list):
+        errors.append(f"{where}: tiers must be an array of tables")
+        return
     last = -1
-    for i, tier in enumerate(w.get("tiers", [])):
+    for i, tier in enumerate(tiers):
+        if not isinstance(tier, dict):
+            errors.append(f"{where}: tier {i} must be a table")
+            continue
         threshold = tier.get("above_input_tokens")
-        if not isinstance(threshold, int) or threshold <= last:
+        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold <= last:
             errors.append(f"{where}: tier {i} needs an ascending integer above_input_tokens")
         else:
             last = threshold
-        _check_rates(f"{where} tier {i}", tier, errors)
+        _check_rates(f"{where} tier {i}", tier, errors, RATE_KEYS)
+
+
+def _check_modifier(where: str, value: object, errors: list[str]) -> None:
+    """A service tier or batch price: a non-negative multiplier, or a table of rates (with optional tiers)."""
+    if isinstance(value, dict):
+        _check_rates(where, value, errors, RATE_KEYS)
+        if not any(k in value for k in RATE_KEYS):
+            errors.append(f"{where}: a table of rates needs at least one rate")
+        if "checked" in value and not isinstance(value["checked"], dt.date):
+            errors.append(f"{where}: checked must be a date (YYYY-MM-DD), got {value['checked']!r}")
+        if "tiers" in value:
+            _check_tiers(where, value["tiers"], errors)
+    elif not _is_number(value) or value < 0:  # type: ignore[operator]
+        errors.append(f"{where}: must be a non-negative multiplier or a table of rates, got {value!r}")
+
+
+def _check_multipliers(where: str, table: dict[str, Any], errors: list[str]) -> None:
+    """``batch`` and ``service_tiers`` of a provider or model: non-negative multipliers."""
+    if "batch" in table and (not _is_number(table["batch"]) or table["batch"] < 0):
+        errors.append(f"{where}: batch must be a non-negative number")
+    tiers = table.get("service_tiers", {})
+    if not isinstance(tiers, dict):
+        errors.append(f"{where}: service_tiers must be a table of multipliers")
+        return
+    for name, value in tiers.items():
+        if not _is_number(value) or value < 0:
+            errors.append(f"{where}: service tier {name!r} must be a non-negative multiplier, got {value!r}")
+
+
+def _check_tool_windows(where: str, windows: object, strict: bool, errors: list[str]) -> None:
+    if not isinstance(windows, list):
+        errors.append(f"{where}: tools must be an array of tables ([[providers.tools]])")
+        return
+    for i, w in enumerate(windows):
+        if not isinstance(w, dict):
+            errors.append(f"{where} tools {i}: must be a table")
+            continue
+        _check_rates(f"{where} tools {i}", w, errors, TOOL_KEYS)
+        _check_dates(f"{where} tools {i}", w, strict, errors)
+    if all(isinstance(w, dict) for w in windows):
+        _check_windows(f"{where} tools", windows, errors)
 
 
 def _check_windows(where: str, windows: list[dict[str, Any]], errors: list[str]) -> None:
@@ -166,9 +229,9 @@ def validate_document(doc: Document, *, strict: bool = True) -> list[str]:
         seen_providers.add(pid)
         if p.get("billing", "tokens") not in BILLINGS:
             errors.append(f"provider {pid}: billing must be one of {', '.join(BILLINGS)}")
-        for mult in ("batch",):
-            if mult in p and (not _is_number(p[mult]) or p[mult] < 0):
-                errors.append(f"provider {pid}: {mult} must be a non-negative number")
+        _check_multipliers(f"provider {pid}", p, errors)
+        if "tools" in p:
+            _check_tool_windows(f"provider {pid}", p["tools"], strict, errors)
         seen_models: set[str] = set()
         for m in p.get("models", []):
             mid = m.get("id")
@@ -182,6 +245,7 @@ def validate_document(doc: Document, *, strict: bool = True) -> list[str]:
             billing = m.get("billing", p.get("billing", "tokens"))
             if billing not in BILLINGS:
                 errors.append(f"{where}: billing must be one of {', '.join(BILLINGS)}")
+            _check_multipliers(where, m, errors)
             windows = m.get("prices", [])
             if billing in ("tokens", "gpu_time") and not windows:
                 errors.append(f"{where}: no prices")

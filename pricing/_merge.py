@@ -33,7 +33,7 @@ from typing import Any
 
 from pricing._diff import window_signature
 from pricing._load import Document
-from pricing._model import RATE_KEYS, UNIT_KEYS
+from pricing._model import RATE_KEYS, TOOL_KEYS, UNIT_KEYS
 from pricing._resolve import covers
 
 __all__ = ["MergeReport", "merge_rates"]
@@ -101,6 +101,8 @@ def merge_rates(
     # Entries under our own ids first, so an alias entry is compared with its model's rates after this update.
     for src_prov in sources:
         _fold_known(by_id[src_prov["id"]], src_prov, names, day, origin)
+        if src_prov["id"] in known and src_prov.get("tools"):
+            _fold_tools(by_id[src_prov["id"]], src_prov, day, origin)
     spoken = {str(n).lower() for p in providers for n in (p["id"], *p.get("prefixes", []))}
     for src_prov in sources:
         _add_others(by_id[src_prov["id"]], src_prov, names, spoken, report, day, origin)
@@ -149,8 +151,43 @@ def _fold_known(target: dict[str, Any], src_prov: dict[str, Any], names: _Names,
     for raw in src_prov.get("models", []):
         index = index_of.same_model(raw)
         if index is not None:
-            folded = _fold(models[index], _with_provenance(raw, day, origin), day)
+            src = _with_provenance(_with_modifiers(raw, src_prov, target, models[index]), day, origin)
+            folded = _fold(models[index], src, day)
             index_of.replace(index, _with_names(folded, raw, target["id"], names))
+
+
+def _with_modifiers(
+    raw: dict[str, Any], src_prov: dict[str, Any], target: dict[str, Any], current: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The source entry with the multipliers its provider (or the entry itself) states for batch and service
+    tiers, where the catalog prices them otherwise, written into its latest window: dated there, they never reach
+    calls before the update as a change of the provider's settings would."""
+    windows = raw.get("prices", [])
+    if not windows:
+        return raw
+    window = dict(windows[-1])
+    mine = current or {}
+    tiers = dict(window.get("service_tiers", {}))
+    for name, ratio in src_prov.get("service_tiers", {}).items():
+        known = mine.get("service_tiers", {}).get(name, target.get("service_tiers", {}).get(name))
+        if name not in tiers and known != ratio:
+            tiers[name] = ratio
+    if tiers:
+        window["service_tiers"] = tiers
+    batch = raw.get("batch", src_prov.get("batch"))
+    known_batch = mine.get("batch", target.get("batch"))
+    if batch is not None and "batch" not in window and known_batch != batch:
+        window["batch"] = batch
+    if window == windows[-1]:
+        return raw
+    return {**raw, "prices": [*windows[:-1], window]}
+
+
+def _fold_tools(target: dict[str, Any], src_prov: dict[str, Any], day: dt.date, origin: str) -> None:
+    """A provider's tool fees, folded like a model's rates: dated windows, the past kept."""
+    src = _with_provenance({"prices": src_prov["tools"]}, day, origin)
+    folded = _fold({"prices": list(target.get("tools", []))}, src, day)
+    target["tools"] = folded["prices"]
 
 
 def _with_names(model: dict[str, Any], src: dict[str, Any], pid: str, names: _Names) -> dict[str, Any]:
@@ -178,7 +215,7 @@ def _add_others(
     for raw in src_prov.get("models", []):
         if index_of.same_model(raw) is not None:
             continue  # folded in the first pass
-        src = _with_provenance(raw, day, origin)
+        src = _with_provenance(_with_modifiers(raw, src_prov, target, None), day, origin)
         mid = str(src["id"]).lower()
         aliased = index_of.aliases.get(mid)
         owner = models[aliased] if aliased is not None else _model_by_id(index_of, names.covering(pid, mid))
@@ -300,9 +337,23 @@ def _effective(new: dict[str, Any], windows: list[dict[str, Any]], day: dt.date)
 
 
 def _filled(new: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    """The source's rates, with every rate it leaves out kept from the window in force (tiers included)."""
-    kept = {k: current[k] for k in (*RATE_KEYS, *UNIT_KEYS, "tiers") if k in current and k not in new}
-    return {**new, **kept}
+    """The source's rates, with every price it leaves out kept from the window in force: rates, long-context tiers,
+    tool fees, and the service tiers and batch it does not state. A service tier's or batch's own rates are
+    absolute prices published with the standard rates of their time, so they are kept only while the standard rates
+    stay as they were; a multiplier is kept either way."""
+    kept = {k: current[k] for k in (*RATE_KEYS, *UNIT_KEYS, *TOOL_KEYS, "tiers") if k in current and k not in new}
+    filled = {**new, **kept}
+    same_rates = all(filled.get(k) == current.get(k) for k in RATE_KEYS)
+    tiers = {**_kept_modifiers(current.get("service_tiers", {}), same_rates), **new.get("service_tiers", {})}
+    if tiers:
+        filled["service_tiers"] = tiers
+    if "batch" not in new and "batch" in current and (same_rates or not isinstance(current["batch"], dict)):
+        filled["batch"] = current["batch"]
+    return filled
+
+
+def _kept_modifiers(modifiers: dict[str, Any], same_rates: bool) -> dict[str, Any]:
+    return {k: v for k, v in modifiers.items() if same_rates or not isinstance(v, dict)}
 
 
 def _same_rates(src: dict[str, Any], model: dict[str, Any], day: dt.date) -> bool:

@@ -12,13 +12,16 @@ import datetime as dt
 import decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pricing._format import format_decimal
 
 __all__ = [
     "BUCKETS",
     "RATE_KEYS",
+    "STANDARD_TIERS",
+    "TOOLS",
+    "TOOL_KEYS",
     "UNIT_KEYS",
     "Billing",
     "CostStatus",
@@ -27,8 +30,11 @@ __all__ = [
     "Pico",
     "Price",
     "Provider",
+    "RateTable",
     "RateWindow",
     "Rates",
+    "Tool",
+    "ToolWindow",
     "Usage",
 ]
 
@@ -37,8 +43,44 @@ Pico = tuple[int, int, int, int, int, int]
 Billing = Literal["tokens", "free", "dynamic", "gpu_time"]
 CostStatus = Literal["priced", "free", "provider_reported", "unknown_model", "no_usage", "dynamic"]
 
-#: Exclusive buckets a cost is split into, in display order.
-BUCKETS = ("input", "cache_read", "cache_write_5m", "cache_write_1h", "output", "reasoning", "request", "gpu")
+
+class Tool(NamedTuple):
+    """A server-side tool billed per use: the :class:`Usage` counter, the catalog key of its fee, how many uses the
+    fee is for, and the breakdown line it is priced on."""
+
+    counter: str
+    key: str
+    per: int
+    bucket: str
+
+
+#: Tools billed per use, in breakdown order. The counters are :class:`Usage` fields (and wire-format fields); the
+#: keys are USD fees in rate windows and provider tool windows (docs/catalog.md, "Tool fees").
+TOOLS = (
+    Tool("web_search_requests", "web_search_per_1k", 1000, "web_search"),
+    Tool("web_fetch_requests", "web_fetch_per_1k", 1000, "web_fetch"),
+    Tool("file_search_calls", "file_search_per_1k", 1000, "file_search"),
+    Tool("code_interpreter_sessions", "code_interpreter_per_session", 1, "code_interpreter"),
+    Tool("grounded_prompts", "grounding_per_1k", 1000, "grounding"),
+)
+#: Catalog keys of the tool fees, in :data:`TOOLS` order.
+TOOL_KEYS = tuple(t.key for t in TOOLS)
+#: Service tier names that mean the standard rates (what OpenAI reports as ``default``, Anthropic as ``standard``).
+STANDARD_TIERS = frozenset({"standard", "default", "auto"})
+
+#: Buckets a cost is split into, in display order: six exclusive token buckets, the request fee, GPU time, then one
+#: line per tool (present in a breakdown only when the call used that tool).
+BUCKETS = (
+    "input",
+    "cache_read",
+    "cache_write_5m",
+    "cache_write_1h",
+    "output",
+    "reasoning",
+    "request",
+    "gpu",
+    *(t.bucket for t in TOOLS),
+)
 #: The token rates of a window or tier (USD per million tokens), in the order the catalog file writes them.
 RATE_KEYS = (
     "input_mtok",
@@ -64,13 +106,19 @@ class ImpossibleUsage(ValueError):
     """A usage whose parts exceed their total, or a negative count."""
 
 
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Token counts of one call, inclusive as in the wire format.
+class Usage(NamedTuple):
+    """Token counts of one call, inclusive as in the wire format (an immutable named tuple: cheap to build, and
+    pricing reads it in one unpacking).
 
     ``input_tokens`` includes cache reads and both kinds of cache writes; ``output_tokens`` includes reasoning.
     ``cache_write_tokens`` are writes with the default (5 minute) lifetime, ``cache_write_1h_tokens`` the one-hour
     ones; the two are disjoint.
+
+    The tool counters count what the provider bills per use, as its response reports it: ``web_search_requests``
+    (OpenAI ``web_search_call`` items, Anthropic ``server_tool_use.web_search_requests``, Gemini 3 search queries),
+    ``web_fetch_requests`` (Anthropic ``server_tool_use.web_fetch_requests``), ``file_search_calls`` (OpenAI
+    ``file_search_call`` items), ``code_interpreter_sessions`` (containers an OpenAI ``code_interpreter`` call
+    started) and ``grounded_prompts`` (Gemini requests grounded with Google Search, billed per prompt on Gemini 2.x).
     """
 
     input_tokens: int = 0
@@ -81,6 +129,25 @@ class Usage:
     reasoning_tokens: int = 0
     gpu_seconds: float | None = None
     requests: int = 1
+    web_search_requests: int = 0
+    web_fetch_requests: int = 0
+    file_search_calls: int = 0
+    code_interpreter_sessions: int = 0
+    grounded_prompts: int = 0
+
+    def tool_counts(self) -> tuple[int, int, int, int, int]:
+        """The tool counters in :data:`TOOLS` order."""
+        return self[8:]
+
+    def uses_tools(self) -> bool:
+        """Whether any tool counter is set (a negative one too: pricing then says it is impossible)."""
+        return bool(
+            self.web_search_requests
+            or self.web_fetch_requests
+            or self.file_search_calls
+            or self.code_interpreter_sessions
+            or self.grounded_prompts
+        )
 
     def exclusive(self) -> tuple[int, int, int, int, int, int]:
         """(uncached input, cache read, cache write 5m, cache write 1h, visible output, reasoning)."""
@@ -95,6 +162,14 @@ class Usage:
         if uncached < 0 or visible < 0 or min(cr, cw, cw1, rs, self.requests) < 0:
             raise ImpossibleUsage(_impossible_message(self))
         return uncached, cr, cw, cw1, visible, rs
+
+    def checked_tool_counts(self) -> tuple[int, int, int, int, int]:
+        """:meth:`tool_counts`, raising :class:`ImpossibleUsage` for a negative or non-integer count."""
+        counts = self.tool_counts()
+        for tool, count in zip(TOOLS, counts):
+            if type(count) is not int or count < 0:
+                raise ImpossibleUsage(f"{tool.counter} must be a whole number, not below zero: {count!r}")
+        return counts
 
 
 def _impossible_message(u: Usage) -> str:
@@ -183,8 +258,49 @@ def _to_pico(values: tuple[Decimal, ...]) -> Pico | None:
 
 
 @dataclass(frozen=True, slots=True)
+class RateTable:
+    """Rates of their own for a service tier or for batch requests (a table in a window, not a multiplier).
+
+    Built like a long-context tier: a bucket the table leaves out follows the fallback chain inside the table when
+    the table sets the rate it falls back to, and keeps the window's standard rate otherwise. ``tiers`` are the
+    table's own long-context cliffs; ``None`` when it has none (docs/catalog.md says what applies then).
+    """
+
+    rates: Rates
+    tiers: tuple[tuple[int, Rates], ...] | None = None
+    source: str | None = None
+    checked: dt.date | None = None
+
+    @classmethod
+    def from_table(cls, raw: dict[str, Any], standard: Rates) -> RateTable:
+        """A table from its catalog form, on top of the window's ``standard`` rates."""
+        rates = Rates.build(raw, parent=standard)
+        tiers = raw.get("tiers")
+        built = None
+        if tiers is not None:
+            built = tuple((int(t["above_input_tokens"]), Rates.build(t, parent=rates)) for t in tiers)
+        return cls(rates, built, raw.get("source"), raw.get("checked"))
+
+
+#: A service tier or batch price: a multiplier of the standard rates, or rates of its own.
+Modifier = Decimal | RateTable
+
+
+def modifier(value: object, standard: Rates) -> Modifier:
+    """A catalog value for a service tier or batch: a number is a multiplier, a table is rates."""
+    if isinstance(value, dict):
+        return RateTable.from_table(value, standard)
+    return to_decimal(value)
+
+
+@dataclass(frozen=True, slots=True)
 class RateWindow:
-    """Rates in force from ``effective_from`` (inclusive) until ``effective_until`` (exclusive), UTC days."""
+    """Rates in force from ``effective_from`` (inclusive) until ``effective_until`` (exclusive), UTC days.
+
+    Besides the standard token rates: long-context ``tiers``, per-request and GPU-hour prices, ``tool_fees`` (USD,
+    under the keys of :data:`TOOL_KEYS`), and the prices of service tiers and batch requests published with these
+    rates (``service_tiers`` by lower-case tier name, ``batch``), each a multiplier or a :class:`RateTable`.
+    """
 
     effective_from: dt.date | None
     effective_until: dt.date | None
@@ -195,6 +311,9 @@ class RateWindow:
     source: str | None = None
     checked: dt.date | None = None
     raw: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    tool_fees: dict[str, Decimal] = field(default_factory=dict)
+    service_tiers: dict[str, Modifier] = field(default_factory=dict)
+    batch: Modifier | None = None
 
     @classmethod
     def from_table(cls, raw: dict[str, Any]) -> RateWindow:
@@ -202,6 +321,7 @@ class RateWindow:
         rates = Rates.build(raw)
         tiers = tuple((int(t["above_input_tokens"]), Rates.build(t, parent=rates)) for t in raw.get("tiers", []))
         gpu = raw.get("gpu_hour")
+        batch = raw.get("batch")
         return cls(
             effective_from=raw.get("effective_from"),
             effective_until=raw.get("effective_until"),
@@ -212,6 +332,9 @@ class RateWindow:
             source=raw.get("source"),
             checked=raw.get("checked"),
             raw=raw,
+            tool_fees={k: to_decimal(raw[k]) for k in TOOL_KEYS if k in raw},
+            service_tiers={str(k).lower(): modifier(v, rates) for k, v in raw.get("service_tiers", {}).items()},
+            batch=None if batch is None else modifier(batch, rates),
         )
 
     def contains(self, day: dt.date) -> bool:
@@ -221,15 +344,56 @@ class RateWindow:
 
     def rates_for(self, input_tokens: int) -> Rates:
         """Long-context tiers are cliffs: the highest threshold below the total input applies to every bucket."""
-        chosen = self.rates
-        for threshold, rates in self.tiers:
-            if input_tokens > threshold:
-                chosen = rates
-        return chosen
+        return rates_for(self.rates, self.tiers, input_tokens)
+
+
+def rates_for(base: Rates, tiers: tuple[tuple[int, Rates], ...], input_tokens: int) -> Rates:
+    """The rates of the highest long-context threshold ``input_tokens`` passes (tiers are cliffs); ``base`` below."""
+    chosen = base
+    for threshold, rates in tiers:
+        if input_tokens > threshold:
+            chosen = rates
+    return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class ToolWindow:
+    """A provider's tool fees (USD, keys of :data:`TOOL_KEYS`) in force over a span of UTC days, like a rate window.
+
+    A model's rate window may state a fee too: the model's fee wins over the provider's for that key.
+    """
+
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    fees: dict[str, Decimal]
+    source: str | None = None
+    checked: dt.date | None = None
+
+    @classmethod
+    def from_table(cls, raw: dict[str, Any]) -> ToolWindow:
+        """A window from its catalog table (``[[providers.tools]]``)."""
+        return cls(
+            raw.get("effective_from"),
+            raw.get("effective_until"),
+            {k: to_decimal(raw[k]) for k in TOOL_KEYS if k in raw},
+            raw.get("source"),
+            raw.get("checked"),
+        )
+
+    def contains(self, day: dt.date) -> bool:
+        if self.effective_from is not None and day < self.effective_from:
+            return False
+        return self.effective_until is None or day < self.effective_until
 
 
 @dataclass(slots=True)
 class Model:
+    """A model of one provider: its names, how it is billed, and its rate windows (oldest first).
+
+    The windows are built from their catalog tables when first asked for: a process prices a handful of the
+    hundreds of models a catalog holds, and building them all would cost a quarter of the catalog's load time.
+    """
+
     provider: str
     id: str
     name: str | None
@@ -238,9 +402,19 @@ class Model:
     context_window: int | None
     billing: Billing
     batch: Decimal | None
-    windows: tuple[RateWindow, ...]
+    tables: tuple[dict[str, Any], ...]  # the windows' catalog tables
     refs: tuple[str, ...] = ()
     timeless: bool = False  # one window open on both ends: the date does not matter
+    service_tiers: dict[str, Decimal] = field(default_factory=dict)  # multipliers by lower-case tier name
+    _windows: tuple[RateWindow, ...] | None = None
+
+    @property
+    def windows(self) -> tuple[RateWindow, ...]:
+        """The rate windows, fallbacks applied."""
+        windows = self._windows
+        if windows is None:
+            windows = self._windows = tuple(RateWindow.from_table(t) for t in self.tables)
+        return windows
 
     @property
     def key(self) -> str:
@@ -267,18 +441,34 @@ class Provider:
     prefixes: tuple[str, ...] = ()
     billing: Billing = "tokens"
     batch: Decimal | None = None
-    service_tiers: dict[str, Decimal] = field(default_factory=dict)
+    service_tiers: dict[str, Decimal] = field(default_factory=dict)  # multipliers by lower-case tier name
     regions: dict[str, Decimal] = field(default_factory=dict)
+    tools: tuple[ToolWindow, ...] = ()  # dated tool fees for every model of the provider
+
+    def tools_at(self, day: dt.date | None) -> ToolWindow | None:
+        """The tool window in force on ``day`` (``None``: the last one)."""
+        if day is None:
+            return self.tools[-1] if self.tools else None
+        for window in reversed(self.tools):
+            if window.contains(day):
+                return window
+        return None
 
 
 class Price:
     """The result of pricing one call.
 
     ``cost_usd`` is exact (``Decimal``) or ``None`` when it cannot be known (unknown model, dynamic price, no usage).
-    ``breakdown`` splits it per exclusive bucket, before multipliers; ``multiplier`` is batch × tier × region.
+    ``breakdown`` splits it per bucket: token buckets, request fee and GPU time before multipliers, then tool fees
+    (never multiplied); ``multiplier`` is batch × service tier × region, where they are multipliers. So
+    ``cost_usd == multiplier × (token, request and GPU lines) + tool lines``.
+
+    ``service_tier`` is the tier whose price was applied (``None``: standard rates) and ``batch`` whether a batch
+    price was. ``notes`` says, one line each, where the price is not the one asked for: a service tier or batch
+    price the catalog does not publish (standard rates were used), tool uses with no published fee (not counted).
     """
 
-    __slots__ = ("_buckets", "_lazy", "cost_usd", "model", "multiplier", "price_ref", "provider", "status")
+    __slots__ = ("_buckets", "_lazy", "_meta", "cost_usd", "model", "multiplier", "price_ref", "provider", "status")
 
     def __init__(
         self,
@@ -288,8 +478,9 @@ class Price:
         model: str | None,
         provider: str | None,
         multiplier: Decimal = Decimal(1),
-        buckets: tuple[Decimal | int, ...] = (),
-        lazy: tuple[Usage, tuple[int, ...], int] | None = None,
+        buckets: tuple[Decimal | int | None, ...] = (),
+        lazy: tuple[Usage, Any] | None = None,
+        meta: tuple[str | None, bool, tuple[str, ...]] | None = None,
     ) -> None:
         self.cost_usd = cost_usd
         self.status: CostStatus = status
@@ -298,19 +489,53 @@ class Price:
         self.provider = provider
         self.multiplier = multiplier
         self._buckets = buckets
-        # (usage, pico rates, pico request fee): the breakdown of a fast-path price, computed only when asked for.
+        # (usage, rate plan): the breakdown of a fast-path price, computed only when asked for; the plan also
+        # knows the tier, batch and notes, unless ``meta`` (service tier, batch, notes) says otherwise.
         self._lazy = lazy
+        self._meta = meta
+
+    @property
+    def service_tier(self) -> str | None:
+        """The service tier whose price was applied; ``None`` for the standard rates."""
+        if self._meta is not None:
+            return self._meta[0]
+        return None if self._lazy is None else self._lazy[1].service_tier
+
+    @property
+    def batch(self) -> bool:
+        """Whether a batch price was applied."""
+        if self._meta is not None:
+            return self._meta[1]
+        return False if self._lazy is None else self._lazy[1].batch
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Where the price is not the one asked for, one line each (empty when it is)."""
+        if self._meta is not None:
+            return self._meta[2]
+        return () if self._lazy is None else self._lazy[1].notes
 
     @property
     def breakdown(self) -> dict[str, Decimal]:
-        """USD per bucket (before multipliers); empty when there is no cost."""
+        """USD per bucket (token, request and GPU lines before multipliers; a tool line only for a tool used);
+        empty when there is no cost."""
         buckets = self._buckets
         if self._lazy is not None:
-            usage, pico, fee = self._lazy
-            buckets = (*(p * n for p, n in zip(pico, usage.exclusive())), fee * usage.requests, 0)
+            usage, plan = self._lazy
+            pico = plan.base_pico
+            inp = usage.input_tokens
+            if inp > plan.tier_min:
+                pico = plan.base_tier_rates(inp)
+            tokens = tuple(p * n for p, n in zip(pico, usage.exclusive()))
+            tools = tuple(None if not n else (f or 0) * n for f, n in zip(plan.tool_pico, usage.tool_counts()))
+            buckets = (*tokens, plan.base_fee * usage.requests, 0, *tools)
         if not buckets:
             return {}
-        return {k: pico_to_usd(v) if isinstance(v, int) else v for k, v in zip(BUCKETS, buckets)}
+        out: dict[str, Decimal] = {}
+        for key, value in zip(BUCKETS, buckets):
+            if value is not None:  # None: a tool the call did not use
+                out[key] = pico_to_usd(value) if isinstance(value, int) else value
+        return out
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -319,8 +544,11 @@ class Price:
             "cost_usd": None if self.cost_usd is None else format_decimal(self.cost_usd),
             "cost_status": self.status,
             "price_ref": self.price_ref,
+            "service_tier": self.service_tier,
+            "batch": self.batch,
             "multiplier": format_decimal(self.multiplier),
             "breakdown": {k: format_decimal(v) for k, v in self.breakdown.items()},
+            "notes": list(self.notes),
         }
 
     def __repr__(self) -> str:

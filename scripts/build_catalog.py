@@ -1,13 +1,23 @@
 """Rebuild the bundled ``pricing_catalog.toml`` from public price data (maintainers only).
 
-    python scripts/build_catalog.py GENAI_PRICES_V2_JSON LITELLM_JSON [-o pricing_catalog.toml]
+    python scripts/build_catalog.py GENAI_PRICES_V2_JSON LITELLM_JSON [--later GENAI_PRICES_V2_JSON|installed]
+                                    [-o pricing_catalog.toml]
 
-genai-prices (dated windows, tiers, match rules) is the primary source; LiteLLM fills what it lacks (batch
-multipliers, 1-hour cache writes, long-context tiers, context windows) and the providers genai-prices covers poorly
-(Together). Which models are kept is the curation list below; everything else is dropped. The same inputs give the
-same bytes. A name a source prices apart from the model it would resolve to (a dated snapshot, a ``-latest`` alias
-that moved on) gets an entry of its own. Names that would resolve to two models are pruned (the pruning and the
-splits are printed) and the result is checked with the catalog loader before it is written.
+genai-prices (dated windows, long-context tiers, service-tier and batch variants, tool prices, match rules) is the
+primary source; LiteLLM fills what it lacks (1-hour cache writes, long-context tiers, service-tier rates, tool
+prices, context windows) and the providers genai-prices covers poorly (Together). Which models are kept is the
+curation list below; everything else is dropped.
+
+``--later`` folds a later genai-prices snapshot in the way ``pricing update`` does (``installed`` reads the data of
+the installed ``genai-prices`` package): its dated prices become windows, a change it does not date takes effect on
+the snapshot's date, so calls before it keep the earlier snapshot's price. Service-tier, batch and tool prices are
+attached to every window whose standard rates are the ones they were published with.
+
+Every window keeps its provenance: ``source`` names the data it comes from and the provider's page it cites
+(``genai-prices@47df840 (https://openai.com/api/pricing/)``), ``checked`` the date of that data. The same inputs
+give the same bytes. A name a source prices apart from the model it would resolve to (a dated snapshot, a
+``-latest`` alias that moved on) gets an entry of its own. Names that would resolve to two models are pruned (the
+pruning and the splits are printed) and the result is checked with the catalog loader before it is written.
 """
 
 from __future__ import annotations
@@ -18,18 +28,31 @@ import datetime as dt
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pricing._catalog import Catalog
+from pricing._diff import window_signature
 from pricing._load import validate_document
+from pricing._merge import merge_rates
+from pricing._model import RATE_KEYS, TOOL_KEYS, Rates
 from pricing._sources import genai_prices, litellm
 from pricing._sources._common import KNOWN_PROVIDERS
 from pricing._sources._doc import dump
 
+
+class Input(NamedTuple):
+    """A source's data: how windows name it, and the date it was taken (each window's ``checked``)."""
+
+    label: str
+    day: dt.date
+
+
 #: genai-prices commit 47df840 is dated 2026-08-21; the LiteLLM 1.109.1 map was taken with it.
-CHECKED = dt.date(2026, 8, 21)
-#: The data of that day, built again: snapshots priced apart from their models (gpt-4o-2024-05-13, ...).
-CATALOG_VERSION = "2026.08.21.1"
+GENAI = Input("genai-prices@47df840", dt.date(2026, 8, 21))
+LITELLM = Input("litellm@1.109.1", dt.date(2026, 8, 21))
+#: The data of the genai-prices 0.2.3 package: its latest dated price starts 2026-12-01.
+LATER = Input("genai-prices@0.2.3", dt.date(2026, 12, 1))
+CATALOG_VERSION = "2026.12.01"
 
 # -- curation: our provider id -> genai-prices model ids kept (renamed where a clearer id exists) ----------------
 
@@ -96,6 +119,18 @@ GENAI_KEEP: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 
+#: Models released after the earlier snapshot, kept from the later one (``--later``).
+LATER_KEEP: dict[str, list[str]] = {
+    "anthropic": ["claude-fable-5-1", "claude-fable-5-2", "claude-haiku-5-5", "claude-mythos-5-2", "claude-opus-5-5",
+                  "claude-sonnet-5-5"],
+    "deepseek": ["deepseek-flash"],
+    "google": ["gemini-3.8-flash", "gemini-4-argon"],
+    # mistral-medium-2312 is the first Mistral Medium ($2.70 / $8.10), not a snapshot of Mistral Medium 3.
+    "mistral": ["ministral-8b-2512", "mistral-large-4", "mistral-medium-2312", "mistral-medium-3-5"],
+    "openai": ["gpt-5.5-cyber", "gpt-6-astra", "gpt-6-luna", "gpt-6-sol", "gpt-6.1-sol", "gpt-6.1-terra"],
+    "xai": ["grok-4.6", "grok-4.7"],
+}  # fmt: skip
+
 #: LiteLLM model ids (after the provider segment is dropped) kept for providers genai-prices covers poorly.
 LITELLM_KEEP: dict[str, list[str]] = {
     "together": [
@@ -125,7 +160,32 @@ ID_AS_PREFIX = {"google": ("gemini-1.5-flash", "gemini-1.5-pro", "gemini-2.0-fla
 
 #: Where the source data is known to be wrong. o3's launch window (2025-04-16) had cached input at $2.50, not the
 #: $0.50 genai-prices carries over from the later window.
+#: DeepSeek's single price for deepseek-chat and deepseek-reasoner since V3.1 (2025-09-05 16:00 UTC: no more
+#: off-peak discount), and since V3.2-Exp halved it (2025-09-29); https://api-docs.deepseek.com/quick_start/pricing.
+_DEEPSEEK_V3 = [
+    {"effective_from": dt.date(2025, 9, 6), "effective_until": dt.date(2025, 9, 29), "input_mtok": Decimal("0.56"),
+     "output_mtok": Decimal("1.68"), "cache_read_mtok": Decimal("0.07")},
+    {"effective_from": dt.date(2025, 9, 29), "input_mtok": Decimal("0.28"), "output_mtok": Decimal("0.42"),
+     "cache_read_mtok": Decimal("0.028")},
+]  # fmt: skip
+
 FIXES: dict[tuple[str, str], list[dict[str, Any]]] = {
+    # genai-prices still carries DeepSeek's prices of early 2025 (with the off-peak discount of that time, which
+    # cannot be represented: the peak rate is kept); LiteLLM has the current ones. Before them: the V3 launch
+    # discount, until 2025-02-08 16:00 UTC, then the peak rates. A change during a day takes effect the next UTC day.
+    ("deepseek", "deepseek-chat"): [
+        {"effective_until": dt.date(2025, 2, 9), "input_mtok": Decimal("0.14"), "output_mtok": Decimal("0.28"),
+         "cache_read_mtok": Decimal("0.014")},
+        {"effective_from": dt.date(2025, 2, 9), "effective_until": dt.date(2025, 9, 6), "input_mtok": Decimal("0.27"),
+         "output_mtok": Decimal("1.1"), "cache_read_mtok": Decimal("0.07")},
+        *_DEEPSEEK_V3,
+    ],
+    ("deepseek", "deepseek-reasoner"): [
+        {"effective_until": dt.date(2025, 9, 6), "input_mtok": Decimal("0.55"), "output_mtok": Decimal("2.19"),
+         "cache_read_mtok": Decimal("0.14")},
+        *_DEEPSEEK_V3,
+    ],
+    ("deepseek", "deepseek-v3.2"): [{k: v for k, v in _DEEPSEEK_V3[-1].items() if k != "effective_from"}],
     ("openai", "o3"): [
         {"effective_from": dt.date(2025, 4, 16), "effective_until": dt.date(2025, 6, 10), "input_mtok": Decimal(10),
          "output_mtok": Decimal(40), "cache_read_mtok": Decimal("2.5")},
@@ -133,6 +193,29 @@ FIXES: dict[tuple[str, str], list[dict[str, Any]]] = {
          "cache_read_mtok": Decimal("0.5")},
     ],
 }  # fmt: skip
+
+#: Models the later snapshot lists under another id: its id -> ours.
+LATER_IDS = {("xai", "grok-4.20-multi-agent-0309"): "grok-4.20-multi-agent"}
+
+#: A ``-latest`` name follows the newest model: where LiteLLM (2026-08-21) prices it like a newer model than the one
+#: the name was declared for, it moves there (``mistral-large-latest`` is Mistral Large 3 at $0.50 / $1.50).
+ALIAS_MOVES = {
+    ("mistral", "codestral-latest"): "codestral-2508",
+    # Magistral's -latest names are priced like Mistral Medium 3.5 and Mistral Small 4 (the reasoning models' prices
+    # since those two reason too).
+    ("mistral", "magistral-medium-latest"): "mistral-medium-3-5",
+    ("mistral", "magistral-small-latest"): "mistral-small",
+    ("mistral", "mistral-large-latest"): "mistral-large-2512",
+    ("mistral", "mistral-medium-latest"): "mistral-medium-3-5",
+    ("mistral", "ministral-3b-latest"): "ministral-3b-2512",
+    ("mistral", "ministral-8b-latest"): "ministral-8b-2512",
+}
+
+#: Where the earlier genai-prices snapshot had a rate the later one corrects, with nothing to date a change: the
+#: later snapshot's history is taken whole. Mistral has priced open-mixtral-8x22b at $2 in / $6 out since its API
+#: launch; the earlier snapshot's $0.90 / $0.90 is another host's price. Ministral 8B (24.10) is $0.10 in and out;
+#: the earlier snapshot's $1 output is a slip.
+CORRECTED = {("mistral", "mixtral-8x22b-instruct"), ("mistral", "ministral-8b")}
 
 #: Provider settings beyond the sources. Bedrock has no ``regions``: in this data only Claude 4.5+ profiles carry
 #: the 10 % geo uplift, the open models cost the same under ``us.``/``eu.``/``apac.`` (their profile names are
@@ -143,6 +226,25 @@ PROVIDER_EXTRA: dict[str, dict[str, Any]] = {
     "together": {"prefixes": ["together_ai"]},
     "xai": {"prefixes": ["x-ai"]},
 }
+
+#: Batch multipliers the providers state for every model (a model's own batch rates win): LiteLLM's most common
+#: fraction for OpenAI, Anthropic, Google, Bedrock and xAI (genai-prices' variants agree); Mistral: "a 50% discount
+#: on batch API" (genai-prices' provider note, https://docs.mistral.ai/capabilities/batch/).
+BATCH = {"mistral": Decimal("0.5")}
+BATCH_FROM_LITELLM = ("openai", "anthropic", "google", "bedrock", "xai")
+#: Service-tier multipliers the providers state for every model (a model's own tier rates win): OpenAI prices Flex
+#: processing at Batch API rates; Google's Flex tier is 50 % of Standard. Priority is priced per model by both.
+SERVICE_TIERS = {"openai": {"flex": Decimal("0.5")}, "google": {"flex": Decimal("0.5")}}
+
+#: Tool fees of every model of a provider (a model's own fee wins), as published: Anthropic's pricing page lists web
+#: search at $10 per 1,000 searches and web fetch at no cost beyond the tokens it reads; OpenAI's code interpreter
+#: container session is LiteLLM's ``openai/container`` entry.
+PROVIDER_TOOLS: dict[str, dict[str, Any]] = {
+    "anthropic": {"source": "https://platform.claude.com/docs/en/about-claude/pricing", "checked": LATER.day,
+                  "web_search_per_1k": Decimal(10), "web_fetch_per_1k": Decimal(0)},
+    "openai": {"source": f"{LITELLM.label} (https://openai.com/api/pricing/)", "checked": LITELLM.day,
+               "code_interpreter_per_session": Decimal("0.03")},
+}  # fmt: skip
 
 LOCAL_PROVIDERS: list[dict[str, Any]] = [
     {"id": "llamacpp", "name": "llama.cpp", "hosts": ["localhost:8080", "127.0.0.1:8080"],
@@ -155,42 +257,257 @@ LOCAL_PROVIDERS: list[dict[str, Any]] = [
     {"id": "vllm", "name": "vLLM", "billing": "free", "models": [
         {"id": "example/gpu-deployment", "name": "Example GPU deployment (copy into an override file)",
          "billing": "gpu_time", "prices": [
-            {"source": "https://docs.vllm.ai/", "checked": CHECKED, "gpu_hour": Decimal("1.20")}]}]},
+            {"source": "example: an hourly GPU price", "checked": GENAI.day, "gpu_hour": Decimal("1.20")}]}]},
 ]  # fmt: skip
 
 _GEOS = ("us.", "eu.", "apac.", "jp.", "au.", "ca.")
 
 
-def build(genai_path: Path, litellm_path: Path) -> dict[str, Any]:
-    """The curated catalog document."""
-    genai, _ = genai_prices.convert(genai_path.read_bytes(), today=CHECKED)
-    lite, _ = litellm.convert(litellm_path.read_bytes(), today=CHECKED)
+def build(genai_path: Path, litellm_path: Path, later: bytes | None = None) -> dict[str, Any]:
+    """The curated catalog document; ``later`` is a later genai-prices snapshot to fold in (see the module doc)."""
+    genai = _tagged(genai_prices.convert(genai_path.read_bytes(), today=GENAI.day)[0], GENAI.label)
+    lite = _tagged(litellm.convert(litellm_path.read_bytes(), today=LITELLM.day)[0], LITELLM.label)
     genai_models = {(p["id"], m["id"]): m for p in genai["providers"] for m in p["models"]}
     lite_models = {(p["id"], m["id"].lower()): m for p in lite["providers"] for m in p["models"]}
     lite_providers = {p["id"]: p for p in lite["providers"]}
-    providers: list[dict[str, Any]] = []
-    for pid in sorted({*GENAI_KEEP, *LITELLM_KEEP}):
-        name, hosts, page = KNOWN_PROVIDERS[pid]
-        prov: dict[str, Any] = {"id": pid, "name": name, "hosts": list(hosts), **PROVIDER_EXTRA.get(pid, {})}
-        batch = lite_providers.get(pid, {}).get("batch")
-        if batch is not None and pid in ("openai", "anthropic", "google", "bedrock"):
-            prov["batch"] = batch
-        models = []
-        for mid in GENAI_KEEP.get(pid, []):
-            model = copy.deepcopy(genai_models[(pid, mid)])
-            _enrich(model, _lite_twin(pid, model, lite_models))
-            models.append(model)
-        for mid in LITELLM_KEEP.get(pid, []):
-            models.append(copy.deepcopy(lite_models[(pid, mid.lower())]))
-        for model in models:
-            _curate(pid, model, page, lite_models)
-        prov["models"] = models
-        providers.append(prov)
-    providers.extend(copy.deepcopy(LOCAL_PROVIDERS))
-    doc = {"schema_version": 1, "catalog_version": CATALOG_VERSION, "providers": providers}
+    doc = _document(genai_models, lite_models, lite_providers)
     _split_snapshots(doc, genai_models, lite_models)
+    if later is not None:
+        newer = _tagged(genai_prices.convert(later, today=LATER.day)[0], LATER.label)
+        newer_models = {(p["id"], m["id"]): m for p in newer["providers"] for m in p["models"]}
+        for (pid, later_id), ours in LATER_IDS.items():
+            if (pid, later_id) in newer_models:
+                newer_models[(pid, ours)] = {**newer_models.pop((pid, later_id)), "id": ours}
+        # Snapshots given entries of their own get the later snapshot's prices too (Together comes from LiteLLM:
+        # genai-prices covers it poorly).
+        split = {
+            p["id"]: [m["id"] for m in p.get("models", [])] for p in doc["providers"] if p["id"] not in LITELLM_KEEP
+        }
+        doc = _fold_later(doc, _document(newer_models, {}, {}, partial=True, also=split), lite_models)
+    for prov in doc["providers"]:
+        for model in prov.get("models", []):
+            _enrich_tiers(model, _lite_twin(prov["id"], model, lite_models))
+    _move_aliases(doc)
     _prune_names(doc)
     return doc
+
+
+def _document(
+    genai_models: dict[tuple[str, str], Any],
+    lite_models: dict[tuple[str, str], Any],
+    lite_providers: dict[str, Any],
+    *,
+    partial: bool = False,
+    also: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The curated providers and models of one genai-prices snapshot (with LiteLLM's additions unless ``partial``:
+    a later snapshot only brings its own prices)."""
+    providers: list[dict[str, Any]] = []
+    for pid in sorted({*GENAI_KEEP, *LITELLM_KEEP}):
+        name, hosts, _ = KNOWN_PROVIDERS[pid]
+        prov: dict[str, Any] = {"id": pid, "name": name, "hosts": list(hosts), **PROVIDER_EXTRA.get(pid, {})}
+        batch = BATCH.get(pid, lite_providers.get(pid, {}).get("batch") if pid in BATCH_FROM_LITELLM else None)
+        if batch is not None:
+            prov["batch"] = batch
+        if pid in SERVICE_TIERS:
+            prov["service_tiers"] = dict(SERVICE_TIERS[pid])
+        if pid in PROVIDER_TOOLS:
+            prov["tools"] = [dict(PROVIDER_TOOLS[pid])]
+        models = []
+        wanted = [*GENAI_KEEP.get(pid, []), *(LATER_KEEP.get(pid, []) if partial else [])]
+        wanted += [m for m in (also or {}).get(pid, []) if m not in wanted and (pid, m) in genai_models]
+        for mid in wanted:
+            found = genai_models.get((pid, mid))
+            if found is None and partial:
+                continue  # no longer listed: the earlier snapshot's entry stays
+            model = copy.deepcopy(found)
+            if not partial:
+                _enrich(model, _lite_twin(pid, model, lite_models))
+            models.append(model)
+        if not partial:
+            models.extend(copy.deepcopy(lite_models[(pid, mid.lower())]) for mid in LITELLM_KEEP.get(pid, []))
+        for model in models:
+            # A later snapshot brings the service-tier, batch and tool prices of a model whose rates we fix by hand.
+            _curate(pid, model, lite_models, fixes=not partial)
+        prov["models"] = models
+        providers.append(prov)
+    if not partial:
+        providers.extend(copy.deepcopy(LOCAL_PROVIDERS))
+    return {"schema_version": 1, "catalog_version": CATALOG_VERSION, "providers": providers}
+
+
+def _tagged(doc: dict[str, Any], label: str) -> dict[str, Any]:
+    """Every window's (and rate table's) ``source`` names the data it comes from and the page that data cites."""
+    for prov in doc["providers"]:
+        for window in [w for m in prov.get("models", []) for w in m.get("prices", [])] + prov.get("tools", []):
+            page = window.get("source")
+            window["source"] = f"{label} ({page})" if page else label
+    return doc
+
+
+_TABLES = ("service_tiers", "batch", *TOOL_KEYS)
+
+
+def _fold_later(doc: dict[str, Any], later: dict[str, Any], lite_models: dict[tuple[str, str], Any]) -> dict[str, Any]:
+    """``later``'s standard rates folded in, then its service-tier, batch and tool prices attached to every window
+    with the standard rates they were published with.
+
+    The later snapshot knows more than the earlier one about the time between them, so before anything is folded:
+
+    * a model it gives a dated history (or one listed in :data:`CORRECTED`) takes that history whole;
+    * where it and LiteLLM, taken on the earlier snapshot's date, agree on a rate the earlier snapshot states
+      otherwise, the earlier value was an error: the window takes the corrected rate over its whole span;
+    * a change the earlier snapshot announced for a date after its own, which the later snapshot (taken after that
+      date) does not have, did not happen: that window goes, the one before it stays open;
+    * prices it states that the earlier one left out, at the same rates (a long-context tier), fill the window.
+
+    What still differs then is a change the later snapshot does not date: as ``pricing update`` does, it takes
+    effect on the later snapshot's date, so calls before it keep the earlier price.
+    """
+    ours = {(p["id"], m["id"]): m for p in doc["providers"] for m in p.get("models", [])}
+    for prov in later["providers"]:
+        for model in prov["models"]:
+            key = (prov["id"], model["id"])
+            mine = ours.get(key)
+            if mine is None or key in FIXES:
+                continue
+            names = {"id": mine["id"], "aliases": [*mine.get("aliases", []), model["id"], *model.get("aliases", [])]}
+            twin = _lite_twin(prov["id"], names, lite_models)
+            if len(model["prices"]) > 1 or key in CORRECTED:
+                mine["prices"] = [_standard_only(w) for w in model["prices"]]
+                _enrich(mine, twin)
+                continue
+            if _correct(f"{key[0]}/{key[1]}", mine, model["prices"][0], twin):
+                _enrich(mine, twin)  # LiteLLM agrees with the corrected rates: what it adds fits them now
+            _drop_unconfirmed(mine)
+            _fill_gaps(mine, model["prices"][0])
+    stripped = copy.deepcopy(later)
+    declared = {n.lower() for m in ours.values() for n in (m["id"], *m.get("aliases", []))}
+    for prov in stripped["providers"]:
+        for key in ("batch", "service_tiers", "tools"):
+            prov.pop(key, None)
+        prov["models"] = [m for m in prov["models"] if (prov["id"], m["id"]) not in FIXES]  # rates fixed by hand
+        for model in prov["models"]:
+            model.pop("batch", None)
+            model["prices"] = [_standard_only(w) for w in model["prices"]]
+            if (prov["id"], model["id"]) not in ours:
+                # A new model under a name one of ours has (a -latest alias that moved on to it) would be taken for
+                # ours: the name keeps its meaning, the new model its own id.
+                aliases = [a for a in model.get("aliases", []) if a.lower() not in declared]
+                model.pop("aliases", None)
+                if aliases:
+                    model["aliases"] = aliases
+    merged, report = merge_rates(doc, stripped, day=LATER.day, version=CATALOG_VERSION, origin=LATER.label)
+    for line in report.warnings:
+        print(f"later snapshot: {line}", file=sys.stderr)
+    ours = {(p["id"], m["id"]): m for p in merged["providers"] for m in p.get("models", [])}
+    for prov in later["providers"]:
+        for model in prov["models"]:
+            target = ours.get((prov["id"], model["id"]))
+            for window in model["prices"] if target is not None else ():
+                _attach(f"{prov['id']}/{model['id']}", target, window)
+    return merged
+
+
+def _standard_only(window: dict[str, Any]) -> dict[str, Any]:
+    return {k: copy.deepcopy(v) for k, v in window.items() if k not in _TABLES}
+
+
+def _correct(key: str, model: dict[str, Any], later: dict[str, Any], twin: dict[str, Any] | None) -> bool:
+    """Rates of the earlier snapshot that the later one and LiteLLM both state otherwise, corrected in place."""
+    window = _window_on(model["prices"], GENAI.day)
+    theirs = None if twin is None else _window_on(twin["prices"], LITELLM.day)
+    if window is None:
+        return False
+    wrong = [k for k in RATE_KEYS if k in window and k in later and window[k] != later[k]]
+    # genai-prices comes first: a window LiteLLM gave (a snapshot it priced apart) takes its rates as they are.
+    by_litellm = window["source"].startswith(LITELLM.label)
+    if wrong and (by_litellm or (theirs is not None and all(theirs.get(k) == later[k] for k in wrong))):
+        for k in wrong:
+            print(
+                f"corrected {key}: {k} {window[k]} -> {later[k]} ({LATER.label} and {LITELLM.label})", file=sys.stderr
+            )
+            window[k] = later[k]
+        window["source"] = f"{later['source']} + {LITELLM.label}"
+        window["checked"] = later["checked"]
+
+
+def _drop_unconfirmed(model: dict[str, Any]) -> None:
+    """Windows the earlier snapshot scheduled after its date that the later one does not have: they never came."""
+    kept = [w for w in model["prices"] if not (w.get("effective_from") or GENAI.day) > GENAI.day]
+    if len(kept) == len(model["prices"]):
+        return
+    print(
+        f"dropped a change scheduled after {GENAI.day} that {LATER.label} does not have: {model['id']}", file=sys.stderr
+    )
+    kept[-1].pop("effective_until", None)
+    model["prices"] = kept
+
+
+def _fill_gaps(model: dict[str, Any], later: dict[str, Any]) -> None:
+    """Prices the later snapshot states at the same rates where the earlier one said nothing (long-context tiers,
+    cache rates), into the windows in force from the earlier snapshot's date on."""
+    for window in model["prices"]:
+        end = window.get("effective_until")
+        if end is not None and end <= GENAI.day:
+            continue
+        stated = [k for k in RATE_KEYS if k in window and k in later]
+        if not stated or any(window[k] != later[k] for k in stated):
+            continue
+        added = [k for k in (*RATE_KEYS, "tiers") if k in later and k not in window]
+        if (
+            "tiers" in window
+            and "tiers" in later
+            and window["tiers"] != later["tiers"]
+            and LITELLM.label in window["source"]
+        ):
+            # Long-context rates taken from LiteLLM, which genai-prices now states itself (xAI's threshold is "200k
+            # tokens or more": genai-prices writes it as above 199,999, LiteLLM as above 200,000).
+            added.append("tiers")
+        for k in added:
+            window[k] = copy.deepcopy(later[k])
+        if added:
+            _also(window, LATER.label)
+
+
+def _standard(window: dict[str, Any]) -> tuple[Any, ...]:
+    """The standard token rates of a window (long-context tiers included), fallbacks applied."""
+    return window_signature({k: v for k, v in window.items() if k in (*RATE_KEYS, "tiers")}, "")
+
+
+def _same_standard(ours: dict[str, Any], published: dict[str, Any]) -> bool:
+    """Whether ``ours`` has the standard rates ``published`` states (ours may state more: LiteLLM fills gaps)."""
+    mine, theirs = Rates.build(ours).by_key(), Rates.build(published).by_key()
+    if any(mine[k] != theirs[k] for k in RATE_KEYS if k in published):
+        return False
+    return "tiers" not in published or _standard({"tiers": ours.get("tiers", [])}) == _standard(
+        {"tiers": published["tiers"]}
+    )
+
+
+def _attach(key: str, model: dict[str, Any], published: dict[str, Any]) -> None:
+    """``published``'s service-tier, batch and tool prices on every window of ``model`` with its standard rates:
+    tier prices are published with the standard rates of their time, not for the whole history."""
+    for window in model["prices"]:
+        if not _same_standard(window, published):
+            continue
+        for name, table in published.get("service_tiers", {}).items():
+            window.setdefault("service_tiers", {}).setdefault(name, _provenance(table, published, window))
+        if "batch" in published and "batch" not in window:
+            window["batch"] = _provenance(published["batch"], published, window)
+        for fee in TOOL_KEYS:
+            if fee not in published:
+                continue
+            if fee in window and window[fee] != published[fee]:
+                print(f"{key}: {fee} {window[fee]} ({window['source']}) kept over {published[fee]}", file=sys.stderr)
+            window.setdefault(fee, published[fee])
+
+
+def _provenance(table: Any, published: dict[str, Any], window: dict[str, Any]) -> Any:
+    """A copied rate table says where it comes from when that is not where its window comes from."""
+    if not isinstance(table, dict) or published.get("source") == window.get("source"):
+        return copy.deepcopy(table)
+    return {"source": published["source"], "checked": published["checked"], **copy.deepcopy(table)}
 
 
 def _split_snapshots(
@@ -226,9 +543,6 @@ def _split_snapshots(
         if owner_aliases:
             owner["aliases"] = owner_aliases
         model = {k: copy.deepcopy(v) for k, v in found.items() if k not in ("aliases", "match_prefix", "batch")}
-        for window in model["prices"]:
-            window["source"] = KNOWN_PROVIDERS[pid][2]
-            window["checked"] = CHECKED
         providers[pid]["models"].append(model)
         rates = "/".join(str(r) for r in _rates_on(model))
         print(f"split {pid}/{model['id']} from {owner_id}: {source} prices it {rates}", file=sys.stderr)
@@ -238,7 +552,7 @@ def _rates_on(model: dict[str, Any]) -> tuple[Any, Any]:
     """Input and output rates of the window in force on the day the sources were checked."""
     for window in reversed(model["prices"]):
         start, end = window.get("effective_from"), window.get("effective_until")
-        if (start is None or start <= CHECKED) and (end is None or end > CHECKED):
+        if (start is None or start <= GENAI.day) and (end is None or end > GENAI.day):
             return window.get("input_mtok"), window.get("output_mtok")
     return None, None
 
@@ -252,30 +566,86 @@ def _lite_twin(pid: str, model: dict[str, Any], lite_models: dict[tuple[str, str
     return None
 
 
+def _window_on(windows: list[dict[str, Any]], day: dt.date) -> dict[str, Any] | None:
+    for window in reversed(windows):
+        start, end = window.get("effective_from"), window.get("effective_until")
+        if (start is None or start <= day) and (end is None or day < end):
+            return window
+    return None
+
+
+def _also(window: dict[str, Any], label: str) -> None:
+    """Say in the window's ``source`` that some of its prices come from another source too."""
+    if label not in window["source"]:
+        window["source"] = f"{window['source']} + {label}"
+
+
 def _enrich(model: dict[str, Any], lite: dict[str, Any] | None) -> None:
     """Fill from LiteLLM what genai-prices does not say: context window, 1-hour cache writes, long-context tiers."""
     if lite is None:
         return
     if "context_window" not in model and "context_window" in lite:
         model["context_window"] = lite["context_window"]
-    window, other = model["prices"][-1], lite["prices"][-1]
-    if window.get("input_mtok") != other.get("input_mtok") or window.get("output_mtok") != other.get("output_mtok"):
-        return  # the two sources disagree on the current price: take nothing from LiteLLM
-    for key in ("cache_write_5m_mtok", "cache_write_1h_mtok", "reasoning_mtok"):
+    window, other = _window_on(model["prices"], LITELLM.day), lite["prices"][-1]
+    if window is None or any(window.get(k) != other.get(k) for k in ("input_mtok", "output_mtok")):
+        return  # the two sources disagree on the price of LiteLLM's date: take nothing from LiteLLM
+    before = dict(window)
+    for key in ("cache_read_mtok", "cache_write_5m_mtok", "cache_write_1h_mtok", "reasoning_mtok"):
         if key not in window and key in other:
             window[key] = other[key]
     if "tiers" not in window and "tiers" in other:
-        window["tiers"] = other["tiers"]
+        window["tiers"] = copy.deepcopy(other["tiers"])
     elif "tiers" in window:
         for mine, theirs in zip(window["tiers"], other.get("tiers", [])):
             if mine["above_input_tokens"] == theirs["above_input_tokens"] and "cache_write_1h_mtok" in theirs:
                 mine.setdefault("cache_write_1h_mtok", theirs["cache_write_1h_mtok"])
+    if window != before:
+        _also(window, LITELLM.label)
 
 
-def _curate(pid: str, model: dict[str, Any], page: str, lite_models: dict[tuple[str, str], Any]) -> None:
+def _enrich_tiers(model: dict[str, Any], lite: dict[str, Any] | None) -> None:
+    """LiteLLM's service-tier and batch rates and tool prices where genai-prices has none, on the windows in force
+    from LiteLLM's date on with the standard rates LiteLLM lists; and the long-context rates of a tier genai-prices
+    lists without them, where both list the same base rates for it."""
+    theirs = None if lite is None else _window_on(lite["prices"], LITELLM.day)
+    if theirs is None:
+        return
+    for window in model["prices"]:
+        end = window.get("effective_until")
+        if (end is not None and end <= LITELLM.day) or _standard(window) != _standard(theirs):
+            continue
+        tiers = window.setdefault("service_tiers", {})
+        for name, table in theirs.get("service_tiers", {}).items():
+            mine = tiers.get(name)
+            if mine is None:
+                tiers[name] = _provenance(table, theirs, window)
+            elif _longer(mine, table):
+                mine["tiers"] = copy.deepcopy(table["tiers"])
+                mine.setdefault("source", window["source"])
+                mine["source"] = f"{mine['source']} + {LITELLM.label}"
+        if not tiers:
+            del window["service_tiers"]
+        if "batch" in theirs and "batch" not in window:
+            window["batch"] = _provenance(theirs["batch"], theirs, window)
+        taken = [fee for fee in TOOL_KEYS if fee in theirs and fee not in window]
+        for fee in taken:
+            window[fee] = theirs[fee]
+        if taken:
+            _also(window, LITELLM.label)
+
+
+def _longer(mine: Any, theirs: Any) -> bool:
+    """Whether ``theirs`` adds long-context rates to ``mine``, a table with the same base rates."""
+    if not isinstance(mine, dict) or not isinstance(theirs, dict) or "tiers" in mine or "tiers" not in theirs:
+        return False
+    return all(mine.get(k) == theirs.get(k) for k in RATE_KEYS if k in mine or k in theirs)
+
+
+def _curate(pid: str, model: dict[str, Any], lite_models: dict[tuple[str, str], Any], *, fixes: bool = True) -> None:
     key = (pid, model["id"])
-    if key in FIXES:
-        model["prices"] = [dict(w) for w in FIXES[key]]
+    if key in FIXES and fixes:
+        page = KNOWN_PROVIDERS[pid][2]
+        model["prices"] = [{**w, "source": page, "checked": GENAI.day} for w in FIXES[key]]
     new_id = RENAMES.get(key)
     if new_id:
         model["aliases"] = [model["id"], *(a for a in model.get("aliases", []) if a.lower() != new_id.lower())]
@@ -287,9 +657,19 @@ def _curate(pid: str, model: dict[str, Any], page: str, lite_models: dict[tuple[
         if geo:
             model["aliases"] = [*model.get("aliases", []), *geo]
     model.pop("batch", None)
-    for window in model["prices"]:
-        window["source"] = page
-        window["checked"] = CHECKED
+
+
+def _move_aliases(doc: dict[str, Any]) -> None:
+    """Each name of :data:`ALIAS_MOVES` taken from the model it names and given to the newer model."""
+    models = {(p["id"], m["id"]): m for p in doc["providers"] for m in p.get("models", [])}
+    for (pid, name), target in ALIAS_MOVES.items():
+        for (owner_pid, _), model in models.items():
+            if owner_pid == pid and name in model.get("aliases", []):
+                model["aliases"] = [a for a in model["aliases"] if a != name]
+                if not model["aliases"]:
+                    del model["aliases"]
+        new_owner = models[(pid, target)]
+        new_owner["aliases"] = [*new_owner.get("aliases", []), name]
 
 
 def _same_price(model: dict[str, Any], other: dict[str, Any] | None) -> bool:
@@ -347,13 +727,51 @@ def _prefix_conflicts(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str, st
     return found
 
 
+def installed_genai_prices() -> bytes:
+    """The installed ``genai-prices`` package's data in the shape of its v2 ``data.json`` (what the package reads
+    when it updates itself), price variants included."""
+    import dataclasses
+    import json
+
+    from genai_prices import data, types  # the bench extra: pip install -e '.[bench]'
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, (dt.date, dt.time)):
+            return value.isoformat()
+        if isinstance(value, types.ModelPrice):
+            return {k: plain(v) for k, v in value.__dict__.items() if v is not None and not k.startswith("_")}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            # ClauseOr.or_ / ClauseAnd.and_ are "or" / "and" in the JSON
+            fields = (f.name for f in dataclasses.fields(value) if not f.name.startswith("_"))
+            return {n.rstrip("_"): plain(getattr(value, n)) for n in fields if getattr(value, n) is not None}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
+
+    return json.dumps(plain(data.providers)).encode("utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="build_catalog.py", description=__doc__.splitlines()[0])
     parser.add_argument("genai_prices", type=Path, help="genai-prices v2 data.json")
     parser.add_argument("litellm", type=Path, help="LiteLLM model_prices_and_context_window.json")
+    parser.add_argument(
+        "--later",
+        metavar="FILE|installed",
+        help=f"a later genai-prices snapshot to fold in ('installed': the installed package, {LATER.label})",
+    )
     parser.add_argument("-o", "--output", type=Path, default=Path("pricing_catalog.toml"))
     args = parser.parse_args(argv)
-    doc = build(args.genai_prices, args.litellm)
+    later = None
+    if args.later == "installed":
+        later = installed_genai_prices()
+    elif args.later:
+        later = Path(args.later).read_bytes()
+    doc = build(args.genai_prices, args.litellm, later)
     problems = validate_document(doc)
     if problems:
         print(f"build_catalog.py: error: {problems[0]}", file=sys.stderr)

@@ -91,12 +91,42 @@ def test_every_name_and_decorated_name_resolves_to_its_model() -> None:
             assert catalog.resolve(f"{model.provider}/{name}", model.provider) is model, name
 
 
-def test_every_window_has_source_and_checked_and_no_negative_rate() -> None:
+#: The data the bundled catalog is built from, and the day each was taken (scripts/build_catalog.py).
+SOURCE_DAYS = {
+    "genai-prices@47df840": dt.date(2026, 8, 21),
+    "litellm@1.109.1": dt.date(2026, 8, 21),
+    "genai-prices@0.2.3": dt.date(2026, 12, 1),
+}
+
+
+def _tables(window: dict[str, Any]) -> list[dict[str, Any]]:
+    """A window, its long-context tiers, and its service-tier and batch rate tables with theirs."""
+    found = [window, *window.get("tiers", [])]
+    for table in [*window.get("service_tiers", {}).values(), window.get("batch")]:
+        if isinstance(table, dict):
+            found += [table, *table.get("tiers", [])]
+    return found
+
+
+def test_every_window_says_where_its_rates_come_from_and_when() -> None:
+    """Each window keeps its source's name and date: not one build date stamped on everything."""
     for pid, model in models():
         for w in model["prices"]:
-            assert str(w["source"]).startswith("https://"), (pid, model["id"])
+            label = str(w["source"]).split(" (")[0].split(" + ")[0]
+            if label in SOURCE_DAYS:
+                assert w["checked"] == SOURCE_DAYS[label], (pid, model["id"], w["source"])
+                assert "(https://" in w["source"], (pid, model["id"])  # and the provider's page it cites
+            else:
+                assert str(w["source"]).startswith("https://") or pid == "vllm", (pid, model["id"])
             assert isinstance(w["checked"], dt.date), (pid, model["id"])
-            for table in (w, *w.get("tiers", [])):
+    checked = {w["checked"] for _, m in models() for w in m["prices"]}
+    assert checked >= set(SOURCE_DAYS.values())
+
+
+def test_no_negative_price() -> None:
+    for pid, model in models():
+        for w in model["prices"]:
+            for table in _tables(w):
                 for key in PRICE_KEYS:
                     if key in table:
                         assert table[key] >= 0, (pid, model["id"], key)
@@ -190,8 +220,94 @@ def test_o3_launch_window_and_price_cut() -> None:
 
 
 def test_batch_multipliers_where_published() -> None:
-    for pid in ("openai", "anthropic", "google"):
+    for pid in ("openai", "anthropic", "google", "mistral", "bedrock"):
         assert PROVIDERS[pid]["batch"] == Decimal("0.5"), pid
+    assert PROVIDERS["xai"]["batch"] == Decimal("0.8")
+    assert PROVIDERS["openai"]["service_tiers"] == PROVIDERS["google"]["service_tiers"] == {"flex": Decimal("0.5")}
+
+
+CATALOG = pricing.load_catalog(pricing.bundled_catalog_path(), overrides=False)
+MTOK = pricing.Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+
+
+@pytest.mark.parametrize(
+    ("model", "tier", "batch", "expected"),
+    [
+        # OpenAI publishes priority (and "fast") and flex prices per model; batch where the model publishes none
+        # is the stated 50 %.
+        ("gpt-4o", "priority", False, "21.25"),
+        ("gpt-4o", "fast", False, "21.25"),
+        ("gpt-5", "priority", False, "22.5"),
+        ("gpt-5", "flex", False, "5.625"),
+        ("o3", "flex", False, "5"),
+        ("o3", "priority", False, "17.5"),
+        ("gpt-4o", None, True, "6.25"),
+        ("o3", None, True, "5"),
+        # Anthropic: batch at half, fast mode at its own rates (100k in and out: below the long-context tiers).
+        ("claude-sonnet-4-5", None, True, "0.9"),
+        ("claude-opus-5", "fast", False, "6"),
+        ("claude-sonnet-4-5", "batch", False, "0.9"),
+        # Gemini: per-model priority rates; flex and batch at half.
+        ("gemini-2.5-pro", "priority", False, "2.025"),
+        ("gemini-2.5-pro", "flex", False, "0.5625"),
+        ("gemini-2.5-pro", None, True, "0.5625"),
+    ],
+)
+def test_service_tiers_and_batch(model: str, tier: str | None, batch: bool, expected: str) -> None:
+    usage = MTOK if model.startswith(("gpt", "o3")) else pricing.Usage(input_tokens=100_000, output_tokens=100_000)
+    price = CATALOG.price(usage, model, at="2026-12-01", tier=tier, batch=batch)
+    assert (price.cost_usd, price.notes) == (Decimal(expected), ())
+
+
+def test_a_tier_no_one_publishes_is_standard_with_a_note() -> None:
+    """OpenAI's Scale Tier and Anthropic's Priority Tier are bought by commitment: no per-token price."""
+    for model, tier in (("gpt-4o", "scale"), ("claude-sonnet-4-5", "priority")):
+        price = CATALOG.price(MTOK, model, at="2026-12-01", tier=tier)
+        assert price.cost_usd == CATALOG.price(MTOK, model, at="2026-12-01").cost_usd
+        assert price.notes, model
+
+
+@pytest.mark.parametrize(
+    ("model", "counter", "fee"),
+    [
+        ("gpt-5", "web_search_requests", "0.01"),
+        ("gpt-5", "file_search_calls", "0.0025"),
+        ("gpt-5", "code_interpreter_sessions", "0.03"),
+        ("claude-sonnet-4-5", "web_search_requests", "0.01"),
+        ("claude-sonnet-4-5", "web_fetch_requests", "0"),
+        ("gemini-2.5-pro", "grounded_prompts", "0.035"),
+        ("gemini-2.5-pro", "web_search_requests", "0"),
+        ("gemini-3-pro-preview", "web_search_requests", "0.014"),
+        ("gemini-3-pro-preview", "grounded_prompts", "0"),
+    ],
+)
+def test_tool_fees(model: str, counter: str, fee: str) -> None:
+    fees = CATALOG.tool_fees(CATALOG.find(model), "2026-12-01")
+    assert fees[counter] == Decimal(fee)
+    price = CATALOG.price(pricing.Usage(input_tokens=0, **{counter: 2}), model, at="2026-12-01")
+    assert (price.cost_usd, price.notes) == (2 * Decimal(fee), ())
+
+
+def test_dated_history_of_every_model_a_source_dates() -> None:
+    dated = {f"{p}/{m['id']}" for p, m in models() if len(m["prices"]) > 1}
+    assert len(dated) >= 20
+    assert {"openai/o3", "mistral/mistral-small", "deepseek/deepseek-v4-flash", "xai/grok-4.20"} <= dated
+    small = [(w.get("effective_from"), w["input_mtok"]) for w in window_list("mistral", "mistral-small")]
+    assert small == [(None, Decimal("0.1")), (dt.date(2026, 3, 16), Decimal("0.15"))]
+    assert CATALOG.price(MTOK, "deepseek-v4-flash", at="2026-08-01").cost_usd == Decimal("1.5")
+    assert CATALOG.price(MTOK, "deepseek-v4-flash", at="2026-12-01").cost_usd == Decimal("0.75")
+
+
+def test_a_change_the_later_snapshot_does_not_have_never_happened() -> None:
+    """The August data announced Claude Sonnet 5 at $3/$15 from 2026-09-01; the December data has $2/$10 throughout."""
+    (only,) = window_list("anthropic", "claude-sonnet-5")
+    assert (only["input_mtok"], only["output_mtok"]) == (2, 10)
+
+
+def window_list(provider: str, model_id: str) -> list[dict[str, Any]]:
+    (found,) = [m for m in PROVIDERS[provider]["models"] if m["id"] == model_id]
+    result: list[dict[str, Any]] = found["prices"]
+    return result
 
 
 def test_local_and_router_providers() -> None:
@@ -279,3 +395,71 @@ def test_the_build_does_not_split_on_a_lone_entry() -> None:
     doc = _openai(_entry("mistral-nemo", "0.15", "0.15", aliases=["open-mistral-nemo"]))
     build._split_snapshots(doc, {}, {("openai", "open-mistral-nemo"): _entry("open-mistral-nemo", "0.3", "0.3")})
     assert [m["id"] for m in doc["providers"][0]["models"]] == ["mistral-nemo"]
+
+
+def _windowed(mid: str, *windows: dict[str, Any]) -> dict[str, Any]:
+    return {"id": mid, "prices": [{"source": "s", "checked": dt.date(2026, 8, 21), **w} for w in windows]}
+
+
+def _later(*models: dict[str, Any]) -> dict[str, Any]:
+    for model in models:
+        for w in model["prices"]:
+            w.update(source="later", checked=dt.date(2026, 12, 1))
+    return _openai(*models)
+
+
+def test_the_build_folds_a_later_snapshot_in() -> None:
+    """A change the later snapshot dates keeps its date; one it does not date takes effect on the snapshot's date;
+    a change the earlier snapshot scheduled that the later one does not have is dropped; tier rates attach to the
+    windows with the standard rates they were published with."""
+    build = _build_script()
+    d = dt.date
+    doc = _openai(
+        _windowed("dated", {"input_mtok": Decimal(1), "output_mtok": Decimal(2)}),
+        _windowed("undated", {"input_mtok": Decimal(1), "output_mtok": Decimal(2)}),
+        _windowed(
+            "scheduled",
+            {"effective_until": d(2026, 10, 1), "input_mtok": Decimal(1), "output_mtok": Decimal(2)},
+            {"effective_from": d(2026, 10, 1), "input_mtok": Decimal(3), "output_mtok": Decimal(6)},
+        ),
+    )
+    later = _later(
+        _windowed(
+            "dated",
+            {"effective_until": d(2026, 9, 5), "input_mtok": Decimal(1), "output_mtok": Decimal(2)},
+            {"effective_from": d(2026, 9, 5), "input_mtok": Decimal(2), "output_mtok": Decimal(4),
+             "service_tiers": {"priority": {"input_mtok": Decimal(4), "output_mtok": Decimal(8)}}},
+        ),
+        _windowed("undated", {"input_mtok": Decimal(5), "output_mtok": Decimal(9)}),
+        _windowed("scheduled", {"input_mtok": Decimal(1), "output_mtok": Decimal(2), "web_search_per_1k": Decimal(10)}),
+    )  # fmt: skip
+    folded = build._fold_later(doc, later, {})
+    catalog = pricing.Catalog(folded)
+    mtok = pricing.Usage(input_tokens=1_000_000)
+    assert catalog.price(mtok, "dated", at="2026-09-04").cost_usd == 1
+    assert catalog.price(mtok, "dated", at="2026-09-05").cost_usd == 2
+    assert catalog.price(mtok, "dated", at="2026-09-05", tier="priority").cost_usd == 4
+    assert catalog.price(mtok, "dated", at="2026-09-04", tier="priority").notes  # not published with $1
+    assert catalog.price(mtok, "undated", at="2026-11-30").cost_usd == 1
+    assert catalog.price(mtok, "undated", at="2026-12-01").cost_usd == 5
+    (kept,) = catalog.find("scheduled").windows
+    assert (kept.rates.input, kept.tool_fees) == (1, {"web_search_per_1k": 10})
+
+
+def test_the_build_corrects_what_the_later_snapshot_and_litellm_both_state_otherwise() -> None:
+    build = _build_script()
+    doc = _openai(
+        _windowed("m", {"input_mtok": Decimal(1), "output_mtok": Decimal(2), "cache_read_mtok": Decimal("0.5")})
+    )
+    later = _later(
+        _windowed("m", {"input_mtok": Decimal(1), "output_mtok": Decimal(2), "cache_read_mtok": Decimal("0.3")})
+    )
+    lite = {
+        ("openai", "m"): _windowed(
+            "m", {"input_mtok": Decimal(1), "output_mtok": Decimal(2), "cache_read_mtok": Decimal("0.3")}
+        )
+    }
+    (window,) = build._fold_later(doc, later, lite)["providers"][0]["models"][0]["prices"]
+    assert "effective_from" not in window  # the whole window, not from the later date on
+    assert window["cache_read_mtok"] == Decimal("0.3")
+    assert window["source"] == f"later + {build.LITELLM.label}"

@@ -77,6 +77,29 @@ def test_cost_batch_and_tier_multiply(run: Any) -> None:
     assert data["multiplier"] == "0.25"
 
 
+def test_cost_of_an_unpublished_tier_is_standard_with_a_note(run: Any) -> None:
+    code, out, err = run("cost", "gpt-4o", "--input", "1000", "--output", "200", "--tier", "turbo")
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == (
+        "note: service tier 'turbo' has no published price for openai/gpt-4o: priced at standard rates"
+    )
+    data = _json(run("cost", "gpt-4o", "--input", "1000", "--output", "200", "--tier", "turbo", "--json")[1])
+    assert (data["cost_usd"], data["service_tier"], len(data["notes"])) == ("0.0045", None, 1)
+
+
+def test_cost_with_tool_uses(tmp_path: Path, run: Any) -> None:
+    catalog = Path(__file__).parent / "fixtures" / "tiers_catalog.toml"
+    code, out, _ = run("--catalog", str(catalog), "cost", "gpt-5", "--input", "1000", "--output", "100", "--web-search",
+                       "3", "--tier", "priority", "--at", "2026-12-01", catalog=False)  # fmt: skip
+    assert code == 0
+    rows = {line.split("  ")[0]: line.split() for line in out.splitlines()[1:]}
+    assert rows["web search"][-4:] == ["uses", "$0.01", "each", "$0.03"]
+    assert rows["total"][-1] == "$0.0345"  # 1,000 × $2.50 + 100 × $20 per Mtok + 3 × $0.01
+    data = _json(run("--catalog", str(catalog), "cost", "gpt-5", "--input", "0", "--output", "0", "--web-search", "3",
+                     "--at", "2026-12-01", "--json", catalog=False)[1])  # fmt: skip
+    assert (data["breakdown"]["web_search"], data["usage"]["web_search_requests"]) == ("0.03", 3)
+
+
 def test_cost_at_a_date_before_a_price_cut(run: Any) -> None:
     before = _json(run("cost", "o3", "--input", "1000", "--output", "1000", "--at", "2025-06-09", "--json")[1])
     after = _json(run("cost", "o3", "--input", "1000", "--output", "1000", "--at", "2025-06-10T08:00:00Z", "--json")[1])
@@ -115,7 +138,7 @@ def test_unknown_model_is_one_line_with_suggestions(run: Any) -> None:
         (["cost", "gpt-4o", "--input", "ten", "--output", "1"], "not a token count"),
         (["cost", "gpt-4o", "--output", "1"], "--input"),
         (["cost", "gpt-4o", "--input", "1", "--output", "1", "--provider", "nope"], "unknown provider"),
-        (["cost", "gpt-4o", "--input", "1", "--output", "1", "--service-tier", "turbo"], "service tier"),
+        (["cost", "gpt-4o", "--input", "1", "--output", "1", "--web-search", "-1"], "negative"),
         (["cost", "o3", "--input", "1", "--output", "1", "--at", "2020-01-01"], "no rates"),
         (["show", "nonsense-model"], "unknown model"),
         (["frobnicate"], "invalid choice"),
@@ -140,6 +163,27 @@ def test_show_json_lists_windows_and_marks_the_one_in_force(run: Any) -> None:
     assert data["key"] == "openai/o3"
     assert data["window"] == 0
     assert [w["rates"]["input_mtok"] for w in data["windows"]] == ["10", "2"]
+
+
+def test_show_lists_service_tiers_batch_and_tool_fees(run: Any) -> None:
+    catalog = str(Path(__file__).parent / "fixtures" / "tiers_catalog.toml")
+    code, out, _ = run("--catalog", catalog, "show", "gpt-5.4", "--at", "2026-12-01", catalog=False)
+    assert code == 0
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("  ")}
+    assert rows["priority"][:4] == ["priority", "(+1", "long-context)", "$5.00"]
+    assert rows["flex"][:2] == ["flex", "$1.25"]
+    assert rows["batch"][:2] == ["batch", "×0.5"]
+    assert "web search        $10.00 per 1,000 uses" in out
+    assert "code interpreter          $0.05 per use" in out
+    data = _json(run("--catalog", catalog, "show", "gpt-5.4", "--at", "2026-12-01", "--json", catalog=False)[1])
+    assert data["service_tiers"]["flex"]["rates"]["input_mtok"] == "1.25"
+    assert data["service_tiers"]["flex"]["tiers"] is None  # no long-context rates of its own
+    assert data["batch_price"] == {"multiplier": "0.5"}
+    assert data["tool_fees"] == {
+        "web_search_requests": "0.01",
+        "file_search_calls": "0.0025",
+        "code_interpreter_sessions": "0.05",
+    }
 
 
 def test_show_table_has_tier_column(run: Any) -> None:

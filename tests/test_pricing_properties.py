@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import decimal
 from decimal import Decimal
@@ -91,7 +90,7 @@ def _grow(u: Usage, bucket: str, n: int) -> Usage:
     changes = {total: getattr(u, total) + n}
     if field:
         changes[field] = getattr(u, field) + n
-    return dataclasses.replace(u, **changes)
+    return u._replace(**changes)
 
 
 @pytest.mark.parametrize("which", CATALOGS)

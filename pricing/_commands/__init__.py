@@ -8,9 +8,9 @@ changed), 2 bad input (unknown model, impossible usage, bad date). Errors are on
 
 from __future__ import annotations
 
-from pricing._commands import compare, cost, listing, serve, show, update, validate, versions
+from pricing._commands import audit, compare, cost, listing, serve, show, update, validate, versions
 
 __all__ = ["COMMANDS"]
 
 #: The command modules, in the order ``pricing --help`` lists them.
-COMMANDS = (show, cost, listing, compare, validate, update, versions, serve)
+COMMANDS = (show, cost, listing, compare, validate, audit, update, versions, serve)

@@ -15,7 +15,7 @@ from pricing import _load
 from pricing._catalog import Catalog, load_catalog
 from pricing._dates import parse_timestamp, utc_day
 from pricing._format import format_decimal
-from pricing._model import ImpossibleUsage, Rates, RateWindow
+from pricing._model import ImpossibleUsage, Modifier, Rates, RateTable, RateWindow
 
 __all__ = [
     "BUCKET_LABELS",
@@ -25,6 +25,7 @@ __all__ = [
     "day_text",
     "error",
     "guarded",
+    "modifier_dict",
     "print_json",
     "provider_of",
     "rates_dict",
@@ -135,7 +136,7 @@ def rates_dict(rates: Rates) -> dict[str, str]:
 
 
 def window_dict(w: RateWindow) -> dict[str, Any]:
-    """A rate window as JSON data: dates, provenance, rates, tiers and unit prices."""
+    """A rate window as JSON data: dates, provenance, rates, tiers, unit prices, tool fees, service tiers, batch."""
     return {
         "effective_from": w.effective_from.isoformat() if w.effective_from else None,
         "effective_until": w.effective_until.isoformat() if w.effective_until else None,
@@ -145,6 +146,21 @@ def window_dict(w: RateWindow) -> dict[str, Any]:
         "tiers": [{"above_input_tokens": t, "rates": rates_dict(r)} for t, r in w.tiers],
         "request_fee": format_decimal(w.request_fee),
         "gpu_hour": None if w.gpu_hour is None else format_decimal(w.gpu_hour),
+        "tool_fees": {k: format_decimal(v) for k, v in w.tool_fees.items()},
+        "service_tiers": {name: modifier_dict(m) for name, m in sorted(w.service_tiers.items())},
+        "batch": None if w.batch is None else modifier_dict(w.batch),
+    }
+
+
+def modifier_dict(m: Modifier) -> Any:
+    """A service tier's or batch's price as JSON data: a multiplier as text, rates as a table."""
+    if not isinstance(m, RateTable):
+        return {"multiplier": format_decimal(m)}
+    return {
+        "rates": rates_dict(m.rates),
+        "tiers": None if m.tiers is None else [{"above_input_tokens": t, "rates": rates_dict(r)} for t, r in m.tiers],
+        "source": m.source,
+        "checked": m.checked.isoformat() if m.checked else None,
     }
 
 

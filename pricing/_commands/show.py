@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from pricing._catalog import Catalog
@@ -14,6 +15,7 @@ from pricing._commands._common import (
     catalog_of,
     day_text,
     guarded,
+    modifier_dict,
     print_json,
     provider_of,
     span_text,
@@ -22,7 +24,7 @@ from pricing._commands._common import (
     window_dict,
 )
 from pricing._format import format_decimal, format_table, format_tokens, format_usd
-from pricing._model import BUCKETS, Model, RateWindow
+from pricing._model import BUCKETS, TOOLS, Model, Modifier, RateTable, RateWindow
 
 __all__ = ["register", "run"]
 
@@ -81,6 +83,9 @@ def _show_dict(catalog: Catalog, m: Model, window: RateWindow | None, at: dt.dat
         "at": day_text(at),
         "window": index,
         "price_ref": None if index is None else m.refs[index],
+        "service_tiers": {k: modifier_dict(v) for k, v in _modifiers(catalog, m, window).items() if k != "batch"},
+        "batch_price": modifier_dict(b) if (b := _modifiers(catalog, m, window).get("batch")) is not None else None,
+        "tool_fees": {k: format_decimal(v) for k, v in catalog.tool_fees(m, at).items()},
         "windows": [window_dict(w) for w in m.windows],
     }
 
@@ -90,9 +95,6 @@ def _show_lines(catalog: Catalog, m: Model, window: RateWindow | None, at: dt.da
     facts = [f"billing: {m.billing}"]
     if m.context_window:
         facts.append(f"context: {format_tokens(m.context_window)} tokens")
-    batch = m.batch if m.batch is not None else catalog.providers[m.provider].batch
-    if batch is not None:
-        facts.append(f"batch: ×{format_decimal(batch)}")
     lines = [title, "  ".join(facts), f"names: {', '.join(m.names())}"]
     if m.match_prefix:
         lines.append(f"prefixes: {', '.join(m.match_prefix)}")
@@ -101,6 +103,14 @@ def _show_lines(catalog: Catalog, m: Model, window: RateWindow | None, at: dt.da
     else:
         lines += ["", f"rates on {day_text(at)} ({span_text(window)}), USD per million tokens:"]
         lines += ["  " + line for line in _rate_table(window)]
+        modifiers = _modifiers(catalog, m, window)
+        if modifiers:
+            lines += ["", "service tiers and batch (USD per million tokens, or × the standard rates):"]
+            lines += ["  " + line for line in _modifier_table(modifiers)]
+        fees = catalog.tool_fees(m, at)
+        if fees:
+            lines += ["", "tool fees:"]
+            lines += ["  " + line for line in _tool_table(fees)]
         lines.append(f"source: {window.source or '-'}  checked: {window.checked or '-'}")
     if len(m.windows) > 1:
         lines += ["", "windows:", *("  " + line for line in _windows_table(m, window))]
@@ -116,6 +126,41 @@ def _rate_table(w: RateWindow) -> list[str]:
     if w.gpu_hour is not None:
         rows.append(["gpu time", format_usd(w.gpu_hour) + " /hour"] + [""] * len(w.tiers))
     return format_table(headers, rows, right=[False, *([True] * (len(headers) - 1))])
+
+
+def _modifiers(catalog: Catalog, m: Model, window: RateWindow | None) -> dict[str, Modifier]:
+    """The service tiers and batch price in force, by name (``batch`` for batch): the window's, else the model's
+    multiplier, else the provider's (the order ``Catalog.price`` looks in)."""
+    prov = catalog.providers[m.provider]
+    found: dict[str, Modifier] = {**prov.service_tiers, **m.service_tiers}
+    if window is not None:
+        found.update(window.service_tiers)
+    batch = (window.batch if window is not None else None) or m.batch or prov.batch
+    if batch is not None:
+        found["batch"] = batch
+    return dict(sorted(found.items()))
+
+
+def _modifier_table(modifiers: dict[str, Modifier]) -> list[str]:
+    headers = ["tier", *(BUCKET_LABELS[b] for b in BUCKETS[:6])]
+    rows = []
+    for name, value in modifiers.items():
+        if isinstance(value, RateTable):
+            long = "" if value.tiers is None else f" (+{len(value.tiers)} long-context)" if value.tiers else ""
+            rows.append([name + long, *(format_usd(r) for r in value.rates.as_tuple())])
+        else:
+            rows.append([name, f"×{format_decimal(value)}", *([""] * 5)])
+    return format_table(headers, rows, right=[False, *([True] * 6)])
+
+
+def _tool_table(fees: dict[str, Decimal]) -> list[str]:
+    rows = []
+    for tool in TOOLS:
+        fee = fees.get(tool.counter)
+        if fee is not None:
+            unit = "per use" if tool.per == 1 else "per 1,000 uses"
+            rows.append([tool.bucket.replace("_", " "), f"{format_usd(fee * tool.per)} {unit}"])
+    return format_table(["tool", "fee"], rows, right=[False, True])
 
 
 def _windows_table(m: Model, current: RateWindow | None) -> list[str]:

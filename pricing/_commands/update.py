@@ -8,6 +8,7 @@ from typing import Any
 
 from pricing._commands._args import date, positive_seconds
 from pricing._commands._common import error, print_json
+from pricing._every import interval
 from pricing._fetch import DEADLINE_S, UpdateError
 
 __all__ = ["register", "run"]
@@ -49,11 +50,21 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         metavar="S",
         help=f"give up when the download takes longer than S seconds in all (default {DEADLINE_S:g})",
     )
+    p.add_argument(
+        "--every",
+        type=interval,
+        metavar="INTERVAL",
+        help="keep running: update now, then every INTERVAL (30m, 6h, 1d) until stopped (SIGTERM, Ctrl-C); "
+        "a failed update is one line on stderr and the next one tries again",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Do one update and print its summary; exit 1 with a one-line reason when it cannot go ahead."""
+    """Do one update and print its summary; exit 1 with a one-line reason when it cannot go ahead. With ``--every``,
+    keep updating until stopped."""
+    if args.every is not None:
+        return _run_every(args)
     from pricing._fetch import Progress
     from pricing._update import UpdateOptions, run_update
 
@@ -81,6 +92,36 @@ def run(args: argparse.Namespace) -> int:
     for line in _summary_lines(result, every=args.all):
         print(line)
     return 0
+
+
+def _run_every(args: argparse.Namespace) -> int:
+    """``--every``: one update per interval, each a fresh one (today's date, the catalog then active)."""
+    import threading
+
+    from pricing._every import run_every, stop_on_signals
+    from pricing._fetch import Progress
+    from pricing._update import UpdateOptions, run_update
+
+    for flag, given in (("--date", args.date), ("--dry-run", args.dry_run)):
+        if given:
+            return error(f"{flag} cannot be used with --every (each run takes effect on its own day)", 2)
+
+    def once() -> Any:
+        opts = UpdateOptions(
+            origin=args.origin,
+            source=args.source,
+            force=args.force,
+            output=args.output,
+            base=args.base,
+            timeout_s=args.timeout,
+            progress=Progress(enabled=False),  # a long-running process writes one line per run, no progress bar
+            client=getattr(args, "client", None),
+        )
+        return run_update(opts)
+
+    stop = getattr(args, "stop", None) or threading.Event()  # tests pass their own
+    with stop_on_signals(stop):
+        return run_every(once, args.every, stop, as_json=args.json)
 
 
 def _summary_lines(result: Any, *, every: bool) -> list[str]:

@@ -7,7 +7,46 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["KNOWN_PROVIDERS", "Warnings", "add_model", "finish", "load_json", "new_provider", "unique_names"]
+__all__ = [
+    "KNOWN_PROVIDERS",
+    "Warnings",
+    "add_model",
+    "finish",
+    "load_json",
+    "new_provider",
+    "overridden",
+    "unique_names",
+]
+
+#: The rate each token rate falls back to when a table leaves it out (docs/catalog.md).
+_PARENT = {
+    "cache_read_mtok": "input_mtok",
+    "cache_write_5m_mtok": "input_mtok",
+    "cache_write_1h_mtok": "cache_write_5m_mtok",
+    "reasoning_mtok": "output_mtok",
+    # genai-prices' names for the same rates
+    "cache_write_mtok": "input_mtok",
+    "output_reasoning_mtok": "output_mtok",
+}
+
+
+def overridden(standard: dict[str, Any], stated: dict[str, Any]) -> dict[str, Any]:
+    """A service tier's or batch's rate table: the standard rates with the stated ones over them, key by key.
+
+    A standard rate that only repeats the rate it falls back to (reasoning at the output rate) is left out when the
+    table states that rate: it follows it, as it does in the standard rates. Batch halves thinking tokens with the
+    output, it does not keep them at the standard output price.
+    """
+    table = dict(stated)
+    for key, value in standard.items():
+        if key in table:
+            continue
+        parent = _PARENT.get(key)
+        if parent is not None and parent in stated and standard.get(parent) == value:
+            continue
+        table[key] = value
+    return table
+
 
 #: Our provider ids: display name, hosts used for detection, pricing page (the default ``source`` of a window).
 KNOWN_PROVIDERS: dict[str, tuple[str, tuple[str, ...], str]] = {

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from pricing._model import RATE_KEYS, UNIT_KEYS
+from pricing._model import RATE_KEYS, TOOL_KEYS, UNIT_KEYS
 
 __all__ = [
     "HEADER",
@@ -33,9 +33,11 @@ __all__ = [
 SCHEMA_VERSION = 1
 MTOK = Decimal(1_000_000)
 PROVIDER_KEYS = ("id", "name", "hosts", "prefixes", "billing", "batch", "service_tiers", "regions")
-MODEL_KEYS = ("id", "name", "aliases", "match_prefix", "context_window", "billing", "batch")
-WINDOW_KEYS = ("effective_from", "effective_until", "source", "checked", *RATE_KEYS, *UNIT_KEYS)
+MODEL_KEYS = ("id", "name", "aliases", "match_prefix", "context_window", "billing", "batch", "service_tiers")
+WINDOW_KEYS = ("effective_from", "effective_until", "source", "checked", *RATE_KEYS, *UNIT_KEYS, *TOOL_KEYS)
 TIER_KEYS = ("above_input_tokens", *RATE_KEYS)
+TABLE_KEYS = ("source", "checked", *RATE_KEYS)
+TOOL_WINDOW_KEYS = ("effective_from", "effective_until", "source", "checked", *TOOL_KEYS)
 
 HEADER = """\
 # Price catalog of llmcost-top: dated per-model rates, USD per million tokens unless the key says otherwise.
@@ -102,7 +104,11 @@ def dump(doc: dict[str, Any]) -> str:
     for prov in sorted(doc.get("providers", []), key=lambda p: str(p.get("id", ""))):
         out.append("")
         out.append("[[providers]]")
-        out.extend(_pairs(prov, PROVIDER_KEYS, skip=("models",)))
+        out.extend(_pairs(prov, PROVIDER_KEYS, skip=("models", "tools")))
+        for tools in sorted(prov.get("tools", []), key=_window_order):
+            out.append("")
+            out.append("[[providers.tools]]")
+            out.extend(_pairs(tools, TOOL_WINDOW_KEYS, skip=()))
         for model in sorted(prov.get("models", []), key=lambda m: str(m.get("id", "")).lower()):
             out.append("")
             out.append("[[providers.models]]")
@@ -110,12 +116,56 @@ def dump(doc: dict[str, Any]) -> str:
             for window in sorted(model.get("prices", []), key=_window_order):
                 out.append("")
                 out.append("[[providers.models.prices]]")
-                out.extend(_pairs(window, WINDOW_KEYS, skip=("tiers",)))
-                for tier in window.get("tiers", []):
-                    out.append("")
-                    out.append("[[providers.models.prices.tiers]]")
-                    out.extend(_pairs(tier, TIER_KEYS, skip=()))
+                tables = _rate_tables(window)
+                out.extend(_pairs(window, WINDOW_KEYS, skip=("tiers", *tables)))
+                _tiers(out, "providers.models.prices", window.get("tiers", []))
+                _write_tables(out, window, tables)
     return "\n".join(out) + "\n"
+
+
+def _rate_tables(window: dict[str, Any]) -> tuple[str, ...]:
+    """The window keys written as tables of their own: ``batch`` and ``service_tiers`` holding rates (a table);
+    as multipliers (numbers) they stay inline."""
+    found = []
+    if isinstance(window.get("batch"), dict):
+        found.append("batch")
+    tiers = window.get("service_tiers")
+    if isinstance(tiers, dict) and any(isinstance(v, dict) for v in tiers.values()):
+        found.append("service_tiers")
+    return tuple(found)
+
+
+def _write_tables(out: list[str], window: dict[str, Any], tables: tuple[str, ...]) -> None:
+    """Rates of a service tier or of batch: ``[providers.models.prices.service_tiers.NAME]`` and its long-context
+    tiers, after the window's own (TOML lets a later header add to the last window)."""
+    base = "providers.models.prices"
+    if "service_tiers" in tables:
+        tiers = window["service_tiers"]
+        numbers = {k: v for k, v in tiers.items() if not isinstance(v, dict)}
+        if numbers:
+            out.append("")
+            out.append(f"[{base}.service_tiers]")
+            out.extend(f"{_key(str(k))} = {_value(v)}" for k, v in sorted(numbers.items()))
+        for name in sorted(k for k, v in tiers.items() if isinstance(v, dict)):
+            where = f"{base}.service_tiers.{_key(str(name))}"
+            out.append("")
+            out.append(f"[{where}]")
+            out.extend(_pairs(tiers[name], TABLE_KEYS, skip=("tiers",)))
+            _tiers(out, where, tiers[name].get("tiers"))
+    if "batch" in tables:
+        out.append("")
+        out.append(f"[{base}.batch]")
+        out.extend(_pairs(window["batch"], TABLE_KEYS, skip=("tiers",)))
+        _tiers(out, f"{base}.batch", window["batch"].get("tiers"))
+
+
+def _tiers(out: list[str], where: str, tiers: list[dict[str, Any]] | None) -> None:
+    if tiers is not None and not tiers and where != "providers.models.prices":
+        out.append("tiers = []")  # stated: the same rates at every input size (absent: not published)
+    for tier in tiers or ():
+        out.append("")
+        out.append(f"[[{where}.tiers]]")
+        out.extend(_pairs(tier, TIER_KEYS, skip=()))
 
 
 def _window_order(window: dict[str, Any]) -> tuple[int, dt.date]:

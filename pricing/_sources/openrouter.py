@@ -3,8 +3,8 @@
 Prices are strings, USD per token (``request``: per request). ``"-1"`` means the price is set per call (routers,
 ``~…-latest`` aliases): such a model gets ``billing = "dynamic"`` and no rates. A ``"0"`` cache or reasoning price
 means "not priced separately" and is left out, so the fallback chain applies. ``overrides`` conditioned only on
-``min_prompt_tokens`` become long-context tiers; time-of-day overrides, ``discount`` and modality prices (image,
-audio, web search) are reported as warnings.
+``min_prompt_tokens`` become long-context tiers; ``web_search`` (USD per search) becomes ``web_search_per_1k``;
+time-of-day overrides, ``discount`` and modality prices (image, audio) are reported as warnings.
 
 Model ids keep the ``openrouter/`` prefix (``openrouter/openai/gpt-4o``, LiteLLM's name for it): a bare
 ``openai/gpt-4o`` must keep meaning OpenAI's own model.
@@ -108,6 +108,10 @@ def _rates(pricing: dict[str, Any], slug: str, warn: Warnings) -> dict[str, Any]
             fee = number(value)
             if fee > 0:
                 window["request_fee"] = fee
+        elif key == "web_search":
+            search = number(value)
+            if search > 0:
+                window["web_search_per_1k"] = number(search * 1000)
         elif key == "discount":
             if number(value) != 0:
                 warn.group("discount not applied", slug)
