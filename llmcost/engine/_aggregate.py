@@ -20,7 +20,7 @@ from llmcost.engine._alarms import AlarmConfig, Alarms
 from llmcost.engine._cells import SLICE_S, Cell
 from llmcost.engine._groupings import GroupBy, key_of
 from llmcost.engine._sketch import Sketch
-from llmcost.engine._snapshot import AlarmEvent, GroupStats, IngestStats, Overall, Snapshot
+from llmcost.engine._snapshot import AlarmEvent, BudgetStatus, GroupStats, IngestStats, Overall, Snapshot
 from llmcost.engine._sums import pico_usd, ranked
 from llmcost.log import Record, day_of, epoch
 
@@ -304,10 +304,7 @@ class Engine:
         spark = tuple(pico_usd(self._minutes.get(m, 0)) for m in range(minute - 29, minute + 1))
         last_min = _window_sum(cells, now, 60)
         day = self._days.get(int(now // 86400), {})
-        budgets = tuple(
-            (name, pico_usd(spent), Decimal(str(limit)))
-            for name, spent, limit in self.alarms.budgets(day_of(now).isoformat())
-        )
+        budgets = tuple(sorted(self.alarms.budgets(day_of(now).isoformat(), now), key=_urgency))
         return Overall(
             calls=sum(c.calls for c in cells),
             errors=sum(c.errors for c in cells),
@@ -424,6 +421,11 @@ def _stats(key: str, cells: list[Cell], now: float, pct_window: int, alarm: Any)
     for cell in cells:
         row.merge(cell)
     return row
+
+
+def _urgency(b: BudgetStatus) -> tuple[bool, float, float]:
+    """Reached first, then the soonest to be reached, then the fullest."""
+    return (not b.reached, b.eta if b.eta is not None else float("inf"), -b.fraction)
 
 
 def _with_invalid(ingest: IngestStats, invalid: int) -> IngestStats:
