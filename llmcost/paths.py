@@ -1,20 +1,26 @@
-"""Where llmcost keeps its files.
+"""Where llmcost keeps its files, and which machine it runs on.
 
 One environment variable, ``LLMCOST_HOME``, moves everything (logs, catalog versions, overrides, config); without it
 the XDG data directory is used. The recorder, the monitor and the reports resolve paths here, so they agree with no
 flags. (The ``pricing`` package, which imports nothing of llmcost, finds its catalog directory under the same home
 by the same rule; a test checks that the two agree.)
+
+``LLMCOST_HOST`` names the machine on every record the recorder and the importers write (``host``), where the
+system's host name would be wrong or unwanted: a container's random name, a laptop's private one.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["config_file", "llmcost_home", "log_dir", "read_config"]
+__all__ = ["config_file", "host_name", "llmcost_home", "log_dir", "read_config"]
+
+_HOST_MAX = 255  # characters of a host name on a record (a DNS name is at most 253)
 
 MAX_CONFIG_BYTES = 1 << 20  # a config file is a few lines; a bigger one is a mistake (or /dev/zero behind a link)
 
@@ -32,6 +38,27 @@ def log_dir() -> Path:
     """The default log directory shared by the recorder and the monitor (``LLMCOST_LOG_DIR`` overrides it)."""
     explicit = os.environ.get("LLMCOST_LOG_DIR")
     return Path(explicit).expanduser() if explicit else llmcost_home() / "logs"
+
+
+def host_name() -> str | None:
+    """The machine's name for the records written here: ``LLMCOST_HOST`` when set, else the system's host name
+    (asked once per process), else ``None`` when the system has none. At most 255 characters."""
+    explicit = os.environ.get("LLMCOST_HOST")
+    if explicit:
+        return explicit[:_HOST_MAX]
+    return _system_host()
+
+
+@functools.cache
+def _system_host() -> str | None:
+    # Asked once: the name does not change under a running process, and the recorder reads it per tracker.
+    import socket  # a few milliseconds of import, only for a process that records
+
+    try:
+        name = socket.gethostname()
+    except OSError:  # pragma: no cover - a system without a host name
+        return None
+    return name[:_HOST_MAX] or None
 
 
 def config_file() -> Path:

@@ -22,9 +22,10 @@ def frozen() -> float:
     return NOON
 
 
-def fixed_app(budget: float | None = 3.0, **kwargs: object) -> LlmcostTop:
-    """The monitor over the fixed traffic at noon of its day, with the small test catalog."""
-    config = AlarmConfig(budget_day_usd=budget)
+def fixed_app(budget: float | None = 3.0, config: AlarmConfig | None = None, **kwargs: object) -> LlmcostTop:
+    """The monitor over the fixed traffic at noon of its day, with the small test catalog (``config`` replaces the
+    day ``budget``)."""
+    config = config or AlarmConfig(budget_day_usd=budget)
     catalog = load_catalog(CATALOG, overrides=False)
     return make_app([str(TRAFFIC)], catalog=catalog, clock=frozen, config=config, **kwargs)  # type: ignore[arg-type]
 

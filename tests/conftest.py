@@ -41,6 +41,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("LLMCOST_HOME", str(home / ".llmcost"))
     monkeypatch.delenv("LLMCOST_LOG_DIR", raising=False)
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.delenv("LLMCOST_HOST", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     for key in (
         "OPENAI_API_KEY",

@@ -61,6 +61,7 @@ def test_the_loop_trips_every_rule_by_default() -> None:
         "spend_rate",
         "call_cost",
         "budget",
+        "budget_eta",
         "context_growth",
     }
 
@@ -74,6 +75,7 @@ def test_the_loop_trips_every_rule_by_default() -> None:
         ({"spend_rate_agent_usd_per_hour": 0, "spend_rate_total_usd_per_hour": 0}, "spend_rate"),
         ({"call_cost_usd": 0}, "call_cost"),
         ({"budget_day_usd": 0}, "budget"),
+        ({"budget_eta_s": 0}, "budget_eta"),
         ({"context_growth_calls": 0, "context_window_fraction": 0}, "context_growth"),
     ],
 )
@@ -105,6 +107,8 @@ BAD = [
     ("call_cost_usd", "-0.5", "an amount in USD from 0 (off) to 1,000,000,000, not -0.5"),
     ("budget_day_usd", "-5", "an amount in USD from 0 (off) to 1,000,000,000, not -5"),
     ("budget_warning_fraction", "0", "a fraction more than 0 and at most 1, not 0"),
+    ("budget_eta_s", "-60", "a number of seconds from 0 (off) to 604,800, not -60"),
+    ("budget_eta_s", "1e6", "a number of seconds from 0 (off) to 604,800, not 1000000"),
     ("budget_warning_fraction", "1.5", "a fraction more than 0 and at most 1, not 1.5"),
     ("context_window_fraction", "2", "a fraction from 0 (off) to 1, not 2"),
     ("critical_factor", "0.5", "a number from 1 to 1,000, not 0.5"),

@@ -94,8 +94,7 @@ def test_budget_warns_at_80_percent_then_turns_critical(mini_catalog_path: Path)
     assert events[-1].severity == "critical"
     assert len({e.id for e in events}) == 1
     budgets = engine.snapshot(now=T0 + 40 * 60).totals.budgets
-    assert budgets[0][0] == "day"
-    assert budgets[0][1] == Decimal("1.2")
+    assert (budgets[0].name, budgets[0].spent_usd, budgets[0].reached) == ("day", Decimal("1.2"), True)
 
 
 def test_context_growth_needs_20_growths_in_a_row(engine: Engine) -> None:

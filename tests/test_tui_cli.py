@@ -45,8 +45,20 @@ def test_once_json_warning_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[
     data = json.loads(out)
     assert code == 1
     assert data["status"] == "warning"
-    assert [(a["kind"], a["severity"]) for a in data["alarms"]] == [("budget", "warning")]
-    assert data["totals"]["budgets"] == [["day", "0.85", "1"]]
+    # $0.85 in the last five minutes is $0.17 a minute: the $0.15 left go in less than a minute
+    assert sorted((a["kind"], a["severity"]) for a in data["alarms"]) == [
+        ("budget", "warning"),
+        ("budget_eta", "warning"),
+    ]
+    (day,) = data["budgets"]
+    assert (day["name"], day["spent_usd"], day["limit_usd"], day["usd_per_min"], day["reached"]) == (
+        "day",
+        "0.85",
+        "1",
+        "0.17",
+        False,
+    )
+    assert day["eta"] is not None
 
 
 def test_once_json_critical_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -119,15 +119,16 @@ async def test_g_cycles_the_grouping() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(app)
         seen = []
-        for _ in range(6):
+        for _ in range(7):
             await pilot.press("g")
             await pilot.pause()
             seen.append((app.monitor.group_by, sorted(keys(app.monitor))))
-        assert [g for g, _ in seen] == ["model", "provider", "session", "user", "workflow", "agent"]
+        assert [g for g, _ in seen] == ["model", "provider", "session", "user", "workflow", "host", "agent"]
         assert seen[0][1] == ["claude-sonnet-4-5", "gpt-4o", "gpt-4o-mini", "house-model-x", "llama3.2", "o3"]
         assert seen[1][1] == ["anthropic", "custom", "ollama", "openai"]
         assert seen[3][1] == ["(none)"]
         assert seen[4][1] == ["fixture"]
+        assert seen[5][1] == ["gpu-box-1", "laptop-ann"]
 
 
 async def test_enter_opens_detail_and_escape_returns() -> None:

@@ -12,14 +12,14 @@ import sys
 from typing import NoReturn
 
 from llmcost.alerts import AlertConfig, AlertConfigError, load_alert_config
-from llmcost.cli import UsageError, add_alarm_flags, alarm_config, os_error, resolve_paths
+from llmcost.cli import UsageError, add_alarm_flags, add_dir_flag, alarm_config, os_error, resolve_paths
 from llmcost.engine import Engine, Follower
 
 __all__ = ["build_parser", "main"]
 
 PROG = "llmcost-top"
 MAX_SPEED = 10_000  # a day of traffic in under 9 s: faster is no replay
-GROUPS = ("agent", "model", "provider", "session", "user", "workflow")
+GROUPS = ("agent", "model", "provider", "session", "user", "workflow", "host")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="log directories, files or globs (default: the log directory)"
     )
+    add_dir_flag(parser)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--demo", action="store_true", help="simulated agents in a temporary directory (try this first)")
     mode.add_argument("--replay", metavar="PATH", help="play a recorded log back in time order")
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.paths = [*args.paths, *args.more_dirs]
     try:
         _check(args)
         if args.once:

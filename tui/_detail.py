@@ -14,6 +14,7 @@ from llmcost.engine import GroupBy, GroupStats, Percentiles
 from llmcost.log import Record
 from tui._events import alarm_cells
 from tui._format import clock_time, millis, tokens, usd
+from tui._header import budget_bar
 from tui._keys import SCREEN_KEYS
 from tui._table import Cell, KeyedTable
 
@@ -74,6 +75,7 @@ class DetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
         yield Static(id="detail-pct")
+        yield Static(id="detail-budgets")
         yield Static(Text("per model", style="bold"), classes="section")
         yield KeyedTable(id="split")
         yield Static(Text("recent calls, newest first", style="bold"), classes="section")
@@ -96,6 +98,7 @@ class DetailScreen(Screen[None]):
     def action_refresh(self) -> None:
         detail = self.feed.detail(self.group_by, self.key)
         self._title(detail)
+        self._budgets(detail)
         self.query_one("#split", KeyedTable).sync(_split_rows(detail.models))
         self.query_one("#calls", KeyedTable).sync([(r.id, _call_cells(r)) for r in detail.calls])
         now = self.feed.now()
@@ -113,6 +116,18 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-title", Static).update(head)
         pct = Text("   ").join([_pct("TTFT", row.ttft_ms), _pct("latency", row.latency_ms)])
         self.query_one("#detail-pct", Static).update(pct + Text("  (last 5 min)", style="dim"))
+
+    def _budgets(self, detail: Detail) -> None:
+        """The day budget and the group's own, each with its burn rate and when it is reached at that rate."""
+        budgets = self.query_one("#detail-budgets", Static)
+        budgets.display = bool(detail.budgets)
+        lines = []
+        for b in detail.budgets:
+            line = budget_bar(b, detail.at, 20)
+            if b.usd_per_min and not b.reached:
+                line.append(f" at {usd(b.usd_per_min)}/min", style="dim")
+            lines.append(line)
+        budgets.update(Text("\n").join(lines))
 
 
 def _split_rows(models: tuple[GroupStats, ...]) -> list[tuple[str, list[Cell]]]:

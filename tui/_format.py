@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-__all__ = ["clock_time", "duration", "millis", "peak_text", "tokens", "usd", "usd_rate"]
+__all__ = ["clock_time", "duration", "eta_text", "millis", "peak_text", "reached_text", "tokens", "usd", "usd_rate"]
 
 _DASH = "–"
 
@@ -72,10 +72,25 @@ def clock_time(iso_ts: str) -> str:
     return value.astimezone().strftime("%H:%M:%S")
 
 
+def eta_text(eta: float, now: float) -> str:
+    """A coming local time: ``~15:40`` within the next 20 hours, else with its day, ``~Mon 09:15``."""
+    when = dt.datetime.fromtimestamp(eta)
+    return when.strftime("~%H:%M") if eta - now < 20 * 3600 else when.strftime("~%a %H:%M")
+
+
+def reached_text(reached: bool, eta: float | None, now: float) -> str:
+    """When a budget is reached: ``reached`` already, ``reached ~15:40`` at its burn rate, else nothing."""
+    if reached:
+        return "reached"
+    return "" if eta is None else f"reached {eta_text(eta, now)}"
+
+
 def peak_text(kind: str, peak: dict[str, float]) -> str:
     """The figure that made an alarm, in words a person reads at a glance."""
     if "usd_per_hour" in peak:
         return f"{usd(peak['usd_per_hour'])}/h"
+    if kind == "budget_eta" and "usd_per_min" in peak:
+        return f"{usd(peak['usd_per_min'])}/min of {usd(peak.get('limit_usd'))}"
     if "spent_usd" in peak:
         return f"{usd(peak['spent_usd'])} of {usd(peak.get('limit_usd'))}"
     if "cost_usd" in peak:

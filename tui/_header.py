@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from rich.cells import cell_len
@@ -13,10 +12,10 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
-from llmcost.engine import Overall, Snapshot
-from tui._format import usd
+from llmcost.engine import BudgetStatus, Overall, Snapshot
+from tui._format import reached_text, usd
 
-__all__ = ["Meters", "budget_bar", "budget_style", "update_static"]
+__all__ = ["Meters", "budget_bar", "budget_lines", "budget_style", "update_static"]
 
 _METERS = (
     ("today", "spend today"),
@@ -68,7 +67,7 @@ class Meters(Widget):
         if budgets.display != bool(t.budgets):
             budgets.display = bool(t.budgets)
         if t.budgets:
-            self._update("budgets", budget_lines(t.budgets, 3))
+            self._update("budgets", budget_lines(t.budgets, snap.at, self.size.width - 2))
 
     def _update(self, id: str, text: Text) -> None:
         self._shown[id] = update_static(self.query_one(f"#{id}", Static), self._shown.get(id), text)
@@ -111,23 +110,36 @@ def budget_style(fraction: float) -> str:
     return "green"
 
 
-def budget_bar(name: str, spent: Decimal, limit: Decimal, width: int = 20) -> Text:
-    """``day ▕████████░░░░▏  72% $7.20 of $10``; the percentage is printed so the bar reads without colour."""
-    fraction = float(spent / limit) if limit > 0 else 1.0
+def budget_bar(budget: BudgetStatus, now: float, width: int = 20) -> Text:
+    """``day ▕████████░░░░▏  72% $7.20 of $10 reached ~15:40``: the percentage is printed so the bar reads without
+    colour, and the time the budget will be reached at its burn rate (the last five minutes' spend) follows."""
+    fraction = budget.fraction
     filled = min(width, round(fraction * width))
     style = budget_style(fraction)
-    return Text.assemble(
-        (f"{name} ", "dim"),
+    text = Text.assemble(
+        (f"{budget.name} ", "dim"),
         "▕",
         ("█" * filled, style),
         ("░" * (width - filled), "dim"),
         "▏ ",
         (f"{fraction * 100:3.0f}%", style),
-        f" {usd(spent)} of {usd(limit)}",
+        f" {usd(budget.spent_usd)} of {usd(budget.limit_usd)}",
     )
+    when = reached_text(budget.reached, budget.eta, now)
+    if when:
+        text.append(f" {when}", style="bold red" if budget.reached else "bold yellow")
+    return text
 
 
-def budget_lines(budgets: Sequence[tuple[str, Decimal, Decimal]], most: int) -> Text:
-    """The fullest budgets first, at most ``most`` of them, side by side."""
-    ordered = sorted(budgets, key=lambda b: -(b[1] / b[2] if b[2] > 0 else Decimal(1)))
-    return Text("   ").join(budget_bar(name, spent, limit, 14) for name, spent, limit in ordered[:most])
+def budget_lines(budgets: Sequence[BudgetStatus], now: float, width: int) -> Text:
+    """The first budgets (the engine orders them: reached, soonest reached, fullest), side by side, as many as fit in
+    ``width`` cells (at least one)."""
+    out = Text()
+    for b in budgets:
+        bar = budget_bar(b, now, 14)
+        gap = 3 if out else 0
+        if out and out.cell_len + gap + bar.cell_len > width:
+            break
+        out.append(" " * gap)
+        out.append_text(bar)
+    return out

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COMPACT_WIDTH", "GROUPS", "MIN_SIZE", "MonitorScreen"]
 
-GROUPS: tuple[GroupBy, ...] = ("agent", "model", "provider", "session", "user", "workflow")
+GROUPS: tuple[GroupBy, ...] = ("agent", "model", "provider", "session", "user", "workflow", "host")
 COMPACT_WIDTH = 80  # below this the layout fits a side pane: fewer columns and meters
 WIDE_WIDTH = 132  # from this width the table also shows cached and reasoning tokens
 MIN_SIZE = (40, 12)

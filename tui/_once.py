@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from llmcost.cli import printable
-from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
+from llmcost.engine import AlarmEvent, BudgetStatus, Engine, Follower, GroupBy, GroupStats, Snapshot
 from llmcost.log import iso
 from pricing import format_decimal, format_table
 from tui._format import millis, tokens, usd
@@ -41,18 +41,35 @@ def exit_code(alarms: tuple[AlarmEvent, ...]) -> int:
 
 
 def snapshot_json(snap: Snapshot) -> dict[str, Any]:
-    """The snapshot as JSON-ready data; money as exact decimal strings."""
+    """The snapshot as JSON-ready data; money as exact decimal strings, times as ISO-8601 UTC."""
     active = [a for a in snap.alarms if a.active]
+    totals = asdict(snap.totals)
+    del totals["budgets"]  # a list of their own, below
     return {
         "at": iso(snap.at),
         "group_by": snap.group_by,
         "status": ("critical", "warning", "ok")[2 - exit_code(snap.alarms)],
         "catalog_version": snap.catalog_version,
-        "totals": _money(asdict(snap.totals)),
+        "totals": _money(totals),
+        "budgets": [_budget(b) for b in snap.totals.budgets],
         "rows": [_row(r) for r in snap.rows],
         "alarms": [asdict(a) | {"active": a.active} for a in snap.alarms],
         "active_alarms": len(active),
         "ingest": asdict(snap.ingest),
+    }
+
+
+def _budget(b: BudgetStatus) -> dict[str, Any]:
+    """A budget: ``eta`` is when it is reached at its burn rate (``usd_per_min``, the last five minutes)."""
+    return {
+        "name": b.name,
+        "scope": b.scope,
+        "key": b.key,
+        "limit_usd": format_decimal(b.limit_usd),
+        "spent_usd": format_decimal(b.spent_usd),
+        "usd_per_min": format_decimal(b.usd_per_min),
+        "reached": b.reached,
+        "eta": None if b.eta is None else iso(b.eta),
     }
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from llmcost.alerts import Notifier
-from llmcost.engine import AlarmEvent, Engine, Follower, GroupBy, GroupStats, Snapshot
+from llmcost.engine import AlarmEvent, BudgetStatus, Engine, Follower, GroupBy, GroupStats, Snapshot
 from llmcost.log import Record, epoch
 
 __all__ = ["Detail", "Feed", "ReplayFeed", "demo_feed"]
@@ -35,6 +35,8 @@ class Detail:
     models: tuple[GroupStats, ...]
     calls: tuple[Record, ...]  # newest first
     alarms: tuple[AlarmEvent, ...]
+    budgets: tuple[BudgetStatus, ...] = ()  # the day's, and the group's own (an agent's, user's or session's)
+    at: float = 0.0  # the engine's time of these figures
 
 
 class Feed:
@@ -167,11 +169,13 @@ class Feed:
     def detail(self, group_by: GroupBy, key: str, limit: int = 50) -> Detail:
         """Recent calls, split per model and alarms of one group."""
         with self.lock:
-            rows = [r for r in self.engine.snapshot(group_by).rows if r.key == key]
+            snap = self.engine.snapshot(group_by)
+            rows = [r for r in snap.rows if r.key == key]
             models = self.engine.group_split(group_by, key, "model")
             calls = self.engine.recent_calls(group_by, key, limit)
             alarms = self.engine.alarms_for(key) if group_by == "agent" else []
-        return Detail(rows[0] if rows else None, tuple(models), tuple(reversed(calls)), tuple(alarms))
+        budgets = tuple(b for b in snap.totals.budgets if b.scope == "day" or (b.scope == group_by and b.key == key))
+        return Detail(rows[0] if rows else None, tuple(models), tuple(reversed(calls)), tuple(alarms), budgets, snap.at)
 
     def problems(self) -> list[str]:
         """What stops the monitor from seeing logs, in plain words (checked on the paint tick, so it keeps watching)."""

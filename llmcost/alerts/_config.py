@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "critical")
-KINDS = ("burst", "repeat", "error_streak", "spend_rate", "call_cost", "budget", "context_growth")
+KINDS = ("burst", "repeat", "error_streak", "spend_rate", "call_cost", "budget", "budget_eta", "context_growth")
 #: Fields a command argument may name in braces: ``["notify-send", "llmcost {severity}", "{text}"]``.
 PLACEHOLDERS = ("id", "state", "kind", "severity", "agent", "message", "started_at", "detected_at", "ended_at", "text")
 

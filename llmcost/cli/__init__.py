@@ -19,6 +19,7 @@ from llmcost.engine import REPORT_KEYS
 __all__ = [
     "UsageError",
     "add_alarm_flags",
+    "add_dir_flag",
     "alarm_config",
     "build_parser",
     "exit_with",
@@ -42,6 +43,20 @@ def _paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="log directories, files or globs (default: the log directory)"
     )
+    add_dir_flag(parser)
+
+
+def add_dir_flag(parser: argparse.ArgumentParser) -> None:
+    """``--dir DIR``, repeatable: one more PATH (the log directories of several machines read as one); shared with
+    ``llmcost-top``. :func:`main` adds them to ``args.paths``."""
+    parser.add_argument(
+        "--dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        dest="more_dirs",
+        help="a log directory to read, like a PATH (repeat it for the logs of several machines)",
+    )
 
 
 def _period(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +69,7 @@ def _period(parser: argparse.ArgumentParser) -> None:
 def _report_parser(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "report",
-        help="totals per agent, model, provider, user, session, workflow or day",
+        help="totals per agent, model, provider, user, session, workflow, host or day",
         description="Totals over the logs: calls, tokens by bucket, cost, cost per 1k tokens, latency and TTFT percentiles, errors.",
     )
     _paths(p)
@@ -167,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return 2
+    if getattr(args, "more_dirs", None):
+        args.paths = [*args.paths, *args.more_dirs]
     try:
         return int(func(args))
     except UsageError as exc:

@@ -10,7 +10,15 @@
 from __future__ import annotations
 
 from llmcost.engine._aggregate import NONE, OTHER, Engine
-from llmcost.engine._alarms import AlarmConfig, AlarmConfigError, Alarms, load_alarm_config, parse_setting
+from llmcost.engine._alarms import (
+    BURN_WINDOW_S,
+    AlarmConfig,
+    AlarmConfigError,
+    Alarms,
+    budget_eta,
+    load_alarm_config,
+    parse_setting,
+)
 from llmcost.engine._export import export_csv, export_sqlite
 from llmcost.engine._follow import Follower, Progress, is_log_name
 from llmcost.engine._groupings import GROUP_KEYS, REPORT_KEYS, SCAN_KEYS, GroupBy, ReportBy, ScanBy
@@ -19,6 +27,7 @@ from llmcost.engine._report import ReportRow, alarm_history, read_history, repor
 from llmcost.engine._scan import MAX_ROWS, Scan, report_files
 from llmcost.engine._snapshot import (
     AlarmEvent,
+    BudgetStatus,
     GroupStats,
     IngestStats,
     Overall,
@@ -29,6 +38,7 @@ from llmcost.engine._snapshot import (
 from llmcost.engine._sums import Sums
 
 __all__ = [
+    "BURN_WINDOW_S",
     "GROUP_KEYS",
     "MAX_ROWS",
     "NONE",
@@ -39,6 +49,7 @@ __all__ = [
     "AlarmConfigError",
     "AlarmEvent",
     "Alarms",
+    "BudgetStatus",
     "Engine",
     "Follower",
     "GroupBy",
@@ -56,6 +67,7 @@ __all__ = [
     "Snapshot",
     "Sums",
     "alarm_history",
+    "budget_eta",
     "export_csv",
     "export_sqlite",
     "history",

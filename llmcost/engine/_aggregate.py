@@ -1,7 +1,8 @@
 """The live aggregator: records in, snapshots out.
 
-One cell per (agent, model, provider, workflow) combination, plus one cell per session and one per user: a snapshot
-grouped by any of the six folds the cells, so switching the grouping never re-reads anything. Sessions and users are
+One cell per (agent, model, provider, workflow, host) combination, plus one cell per session and one per user: a
+snapshot grouped by any of the seven folds the cells, so switching the grouping never re-reads anything. Hosts are
+few (the machines of a fleet), so crossing them into the main cells multiplies it little. Sessions and users are
 many and short-lived, so they live in their own least-recently-used tables whose overflow folds into ``(other)``;
 crossing them into the main cells would multiply its size. Recent calls are kept in fixed rings.
 """
@@ -19,7 +20,7 @@ from llmcost.engine._alarms import AlarmConfig, Alarms
 from llmcost.engine._cells import SLICE_S, Cell
 from llmcost.engine._groupings import GroupBy, key_of
 from llmcost.engine._sketch import Sketch
-from llmcost.engine._snapshot import AlarmEvent, GroupStats, IngestStats, Overall, Snapshot
+from llmcost.engine._snapshot import AlarmEvent, BudgetStatus, GroupStats, IngestStats, Overall, Snapshot
 from llmcost.engine._sums import pico_usd, ranked
 from llmcost.log import Record, day_of, epoch
 
@@ -31,10 +32,10 @@ __all__ = ["NONE", "OTHER", "Engine"]
 NONE = "(none)"  # the group of records without a value for the dimension
 OTHER = "(other)"  # sessions and users folded away to bound memory
 _WINDOWS = (60, 300, 900)
-_DIM = {"agent": 0, "model": 1, "provider": 2, "workflow": 3}
+_DIM = {"agent": 0, "model": 1, "provider": 2, "workflow": 3, "host": 4}
 _SIDE = ("session", "user")
 _RECENT = 50
-_CellKey = tuple[str | None, str | None, str | None, str | None]
+_CellKey = tuple[str | None, str | None, str | None, str | None, str | None]
 
 
 def _no_usage(r: Record) -> bool:
@@ -110,7 +111,7 @@ class Engine:
             model = r.response_model or r.request_model
             cost = r.cost_usd
             pico = round(cost * 1e12) if cost is not None else self._price(r, model)
-            key = (r.agent, model, r.provider, r.workflow)
+            key = (r.agent, model, r.provider, r.workflow, r.host)
             cell = cells.get(key)
             if cell is None:
                 cell = self._new_cell(key, t)
@@ -140,10 +141,11 @@ class Engine:
         return cell
 
     def _evict(self) -> None:
-        """Fold the least recently active quarter of the cells into agent and workflow ``(other)``."""
+        """Fold the least recently active quarter of the cells into agent, workflow and host ``(other)`` (machines
+        that come and go, as containers do, are many too)."""
         by_age = sorted(self._cells.items(), key=lambda kv: kv[1].last)
         for key, cell in by_age[: max(1, len(by_age) // 4)]:
-            folded = (OTHER, key[1], key[2], OTHER)
+            folded = (OTHER, key[1], key[2], OTHER, OTHER)
             if folded == key:
                 continue
             del self._cells[key]
@@ -302,10 +304,7 @@ class Engine:
         spark = tuple(pico_usd(self._minutes.get(m, 0)) for m in range(minute - 29, minute + 1))
         last_min = _window_sum(cells, now, 60)
         day = self._days.get(int(now // 86400), {})
-        budgets = tuple(
-            (name, pico_usd(spent), Decimal(str(limit)))
-            for name, spent, limit in self.alarms.budgets(day_of(now).isoformat())
-        )
+        budgets = tuple(sorted(self.alarms.budgets(day_of(now).isoformat(), now), key=_urgency))
         return Overall(
             calls=sum(c.calls for c in cells),
             errors=sum(c.errors for c in cells),
@@ -422,6 +421,11 @@ def _stats(key: str, cells: list[Cell], now: float, pct_window: int, alarm: Any)
     for cell in cells:
         row.merge(cell)
     return row
+
+
+def _urgency(b: BudgetStatus) -> tuple[bool, float, float]:
+    """Reached first, then the soonest to be reached, then the fullest."""
+    return (not b.reached, b.eta if b.eta is not None else float("inf"), -b.fraction)
 
 
 def _with_invalid(ingest: IngestStats, invalid: int) -> IngestStats:

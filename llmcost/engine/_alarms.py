@@ -5,6 +5,11 @@ opens an episode (``started_at`` is the first record of the pattern, ``detected_
 later ones extend it and may raise its severity and peak figures; an episode ends once no trigger has been seen for
 ``quiet_s`` seconds of record time (hysteresis: a loop that pauses briefly stays one episode, nothing flaps).
 Budgets are different: an exhausted budget stays exhausted, so its episode ends only when its day ends.
+
+Each budget also keeps its spend of the last five minutes (``BURN_WINDOW_S``, in the live engine's ten-second
+slices): its burn rate. At that rate a budget is reached at a time, its ETA (:func:`budget_eta`); the ``budget_eta``
+rule warns when that time is less than ``budget_eta_s`` away, and the monitor shows it beside each budget. The windows
+run on record time, as every rule does, so ``llmcost alarms`` finds the same episodes over history.
 """
 
 from __future__ import annotations
@@ -15,15 +20,28 @@ import os
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
-from llmcost.engine._snapshot import AlarmEvent, Severity
-from llmcost.log import Record, iso
+from llmcost.engine._snapshot import AlarmEvent, BudgetStatus, Severity
+from llmcost.engine._sums import pico_usd
+from llmcost.log import Record, epoch, iso
 
-__all__ = ["AlarmConfig", "AlarmConfigError", "Alarms", "load_alarm_config", "parse_setting"]
+__all__ = [
+    "BURN_WINDOW_S",
+    "AlarmConfig",
+    "AlarmConfigError",
+    "Alarms",
+    "budget_eta",
+    "load_alarm_config",
+    "parse_setting",
+]
 
 _RANK: dict[str, int] = {"info": 0, "warning": 1, "critical": 2}
 _PICO = 1e12
+BURN_WINDOW_S = 300  # a budget's burn rate is its spend over the last five minutes (the engine's middle window)
+_SLICE_S = 10  # ... counted in ten-second slices, as the live engine counts its windows
+_SLICES = BURN_WINDOW_S // _SLICE_S
 
 
 class AlarmConfigError(ValueError):
@@ -64,6 +82,7 @@ class _Range:
 _COUNT = _Range("a whole number", 0, 1_000_000_000, whole=True, off=True)
 _SECONDS = _Range("a number of seconds", 0, 86_400, above_low=True)
 _USD = _Range("an amount in USD", 0, 1_000_000_000, off=True)
+_HORIZON = _Range("a number of seconds", 0, 7 * 86_400, off=True)
 #: Every threshold's range, in one place: the config file, ``--set``, ``--budget`` and Python callers all go through
 #: :meth:`AlarmConfig.__post_init__`. A count or a USD limit of 0 turns its check off; a window must be longer than 0.
 _RANGES: dict[str, _Range] = {
@@ -82,6 +101,7 @@ _RANGES: dict[str, _Range] = {
     "budget_user_usd": _USD,
     "budget_session_usd": _USD,
     "budget_warning_fraction": _Range("a fraction", 0, 1, above_low=True),
+    "budget_eta_s": _HORIZON,
     "context_growth_calls": _COUNT,
     "context_window_fraction": _Range("a fraction", 0, 1, off=True),
     "quiet_s": _SECONDS,
@@ -113,6 +133,7 @@ class AlarmConfig:
     budget_user_usd: float | None = None  # per user per UTC day
     budget_session_usd: float | None = None  # per session, whole life
     budget_warning_fraction: float = 0.8
+    budget_eta_s: float = 3600.0  # warn when a budget will be reached, at the current burn rate, within this long
     context_growth_calls: int = 20
     context_window_fraction: float = 0.8
     quiet_s: float = 120.0  # an episode ends after this long without a trigger
@@ -225,6 +246,43 @@ class _AgentState:
     streak_start: str = ""
 
 
+class _Burn:
+    """What one budget spent in its last ``BURN_WINDOW_S`` seconds, per ten-second slice (a few dozen numbers)."""
+
+    __slots__ = ("newest", "slices")
+
+    def __init__(self) -> None:
+        self.slices: dict[int, int] = {}  # slice index (t // 10) -> pico-dollars
+        self.newest = -1
+
+    def add(self, t: float, pico: int) -> None:
+        index = int(t // _SLICE_S)
+        slices = self.slices
+        slices[index] = slices.get(index, 0) + pico
+        if index > self.newest:
+            self.newest = index
+            if len(slices) > _SLICES + 1:
+                for old in [k for k in slices if k <= index - _SLICES]:
+                    del slices[old]
+
+    def per_second(self, now: float) -> float:
+        """Pico-dollars per second over the window ending at ``now`` (the slices the live engine's window holds)."""
+        first = int((now - BURN_WINDOW_S) // _SLICE_S) + 1
+        last = int(now // _SLICE_S)
+        return sum(p for i, p in self.slices.items() if first <= i <= last) / BURN_WINDOW_S
+
+
+def budget_eta(spent_usd: float, limit_usd: float, usd_per_s: float, now: float, ends_at: float | None) -> float | None:
+    """When a budget is reached at a burn rate (epoch seconds): ``now`` plus what is left over the rate.
+
+    ``None`` when nothing is being spent, when the budget is reached already, or when that time is at or after
+    ``ends_at``, the end of the budget's period (a day's budget starts again at midnight UTC)."""
+    if usd_per_s <= 0 or spent_usd >= limit_usd:
+        return None
+    eta = now + (limit_usd - spent_usd) / usd_per_s
+    return None if ends_at is not None and eta >= ends_at else eta
+
+
 @dataclass(slots=True)
 class _SessionState:
     last_input: int = -1
@@ -260,6 +318,7 @@ class Alarms:
         self._total: deque[tuple[float, int]] = deque()
         self._total_sum = 0
         self._spent: _Lru = _Lru(100_000)  # (scope, name, day) -> pico
+        self._burns: _Lru = _Lru(100_000)  # (scope, name, day) -> _Burn
         self._active: dict[tuple[str, str | None, str], _Episode] = {}
         self._ended: deque[_Episode] = deque(maxlen=self.config.max_ended)
         self._changed: dict[str, _Episode] = {}
@@ -329,17 +388,46 @@ class Alarms:
                 out[ep.agent] = ep.severity
         return out
 
-    def budgets(self, day: str) -> list[tuple[str, int, float]]:
-        """(name, spent pico-dollars, limit USD) of the day budget and the per-agent budgets for ``day``."""
+    def budgets(self, day: str, now: float) -> list[BudgetStatus]:
+        """The budgets at ``now`` (``day``: its UTC day): the day budget, the budget of every agent that spent that
+        day, and those of the users and sessions that are spending now or passed their warning fraction (they are
+        many); each with its burn rate and the time it will be reached at that rate."""
         cfg = self.config
-        out: list[tuple[str, int, float]] = []
-        if cfg.budget_day_usd is not None:
-            out.append(("day", self._spent.get(("day", None, day), 0), cfg.budget_day_usd))
-        if cfg.budget_agent_usd is not None:
-            for (scope, name, d), spent in self._spent.items():
-                if scope == "agent" and d == day:
-                    out.append((f"agent {name}", spent, cfg.budget_agent_usd))
+        limits = {
+            "day": cfg.budget_day_usd,
+            "agent": cfg.budget_agent_usd,
+            "user": cfg.budget_user_usd,
+            "session": cfg.budget_session_usd,
+        }
+        end_of_day = epoch(day + "T00:00:00Z") + 86_400
+        out: list[BudgetStatus] = []
+        if cfg.budget_day_usd is not None and ("day", None, day) not in self._spent:
+            out.append(self._status(("day", None, day), 0, cfg.budget_day_usd, now, end_of_day))
+        # Every budget with spend is looked at: as many as the budgets of the day and of the sessions kept (bounded).
+        for key, spent in self._spent.items():
+            scope, _, period = key
+            limit = limits[scope]
+            if limit is None or (period is not None and period != day):
+                continue
+            status = self._status(key, spent, limit, now, None if period is None else end_of_day)
+            if scope in ("day", "agent") or status.usd_per_min or status.fraction >= cfg.budget_warning_fraction:
+                out.append(status)
         return out
+
+    def _status(
+        self, key: tuple[str, str | None, str | None], spent: int, limit: float, now: float, ends: float | None
+    ) -> BudgetStatus:
+        burn = self._burns.get(key)
+        per_second = burn.per_second(now) if burn is not None else 0.0
+        eta = budget_eta(spent / _PICO, limit, per_second / _PICO, now, ends)
+        return BudgetStatus(
+            scope=key[0],
+            key=key[1],
+            limit_usd=Decimal(str(limit)),
+            spent_usd=pico_usd(spent),
+            usd_per_min=pico_usd(round(per_second * 60)),
+            eta=eta,
+        )
 
     # -- episodes -------------------------------------------------------------------------------------------------
 
@@ -356,9 +444,11 @@ class Alarms:
         message: Callable[[], str],
         peak: dict[str, float],
         ends_at: float | None = None,
+        renew: bool = False,
     ) -> None:
         """Open an episode or extend the active one. ``started`` (epoch seconds are formatted only when an episode
-        opens) and ``message`` (called only when it opens or escalates) stay cheap while a loop goes on."""
+        opens) and ``message`` (called only when it opens or escalates, or with ``renew`` when a peak grows) stay
+        cheap while a loop goes on."""
         key = (kind, agent, sub)
         ep = self._active.get(key)
         if ep is None:
@@ -374,10 +464,14 @@ class Alarms:
         if _RANK[severity] > _RANK[ep.severity]:
             ep.severity, ep.message = severity, message()
             self._changed[ep.id] = ep
+        grew = False
         for name, value in peak.items():
             if value > ep.peak.get(name, float("-inf")):
                 ep.peak[name] = value
                 self._changed[ep.id] = ep
+                grew = True
+        if grew and renew:
+            ep.message = message()
 
     def _severity(self, value: float, threshold: float) -> Severity:
         return "critical" if value >= threshold * self.config.critical_factor else "warning"
@@ -548,11 +642,15 @@ class Alarms:
             spent = self._spent.get(key, 0) + pico
             self._spent[key] = spent
             self._spent.move_to_end(key)
+            burn: _Burn = self._burns.touch(key, _Burn)
+            burn.add(t, pico)
             usd = spent / _PICO
+            label = scope if name is None else f"{scope} {name}"
+            if cfg.budget_eta_s and usd < limit:  # 0: off
+                self._eta(r, t, agent if scope == "agent" else None, key, label, usd, limit, burn, ends)
             if usd < limit * cfg.budget_warning_fraction:
                 continue
             severity: Severity = "critical" if usd >= limit else "warning"
-            label = scope if name is None else f"{scope} {name}"
             self._trigger(
                 "budget",
                 agent if scope == "agent" else None,
@@ -567,6 +665,42 @@ class Alarms:
             )
         while len(self._spent) > self._spent.cap:
             self._spent.popitem(last=False)
+
+    def _eta(
+        self,
+        r: Record,
+        t: float,
+        agent: str | None,
+        key: tuple[str, str | None, str | None],
+        label: str,
+        usd: float,
+        limit: float,
+        burn: _Burn,
+        ends: float | None,
+    ) -> None:
+        """``budget_eta``: the budget will be reached within ``budget_eta_s`` at its burn rate. A forecast, so a
+        warning: the ``budget`` rule turns critical when the budget is reached."""
+        cfg = self.config
+        per_second = burn.per_second(t) / _PICO
+        eta = budget_eta(usd, limit, per_second, t, ends)
+        if eta is None or eta - t > cfg.budget_eta_s:
+            return
+        per_minute = per_second * 60
+        self._trigger(
+            "budget_eta",
+            agent,
+            "{}:{}:{}".format(*key),
+            started=r.ts,
+            detected=r.ts,
+            t=t,
+            severity="warning",
+            message=lambda: (
+                f"{label} budget ${limit:,.2f} reached ~{_utc_time(eta, t)} at ${per_minute:,.2f}/min "
+                f"(${usd:,.2f} spent)"
+            ),
+            peak={"usd_per_min": round(per_minute, 6), "limit_usd": limit},
+            renew=True,  # a faster burn brings the time closer: the message says the new one
+        )
 
     def _context(self, r: Record, t: float, agent: str | None, context_window: int | None) -> None:
         cfg = self.config
@@ -605,6 +739,12 @@ class Alarms:
                 message=lambda: f"session {r.session_id} at {fill:.0%} of the context window ({tokens:,} tokens)",
                 peak={"input_tokens": float(tokens), "context_fill": round(fill, 4)},
             )
+
+
+def _utc_time(when: float, now: float) -> str:
+    """``15:40 UTC``, with the date when it is not ``now``'s day (a session's budget may be days away)."""
+    text = iso(when)
+    return f"{text[11:16]} UTC" if text[:10] == iso(now)[:10] else f"{text[:10]} {text[11:16]} UTC"
 
 
 def _budget_message(label: str, usd: float, limit: float) -> Callable[[], str]:

@@ -612,10 +612,12 @@ class Follower:
             tail.head = b""
 
 
-def _age(tail: _Tail) -> tuple[str, float]:
-    """Oldest first: by the day in the name, then by last change."""
+def _age(tail: _Tail) -> tuple[str, bytes, float]:
+    """Oldest first: by the day in the name, then by the first bytes (the recorder's lines start with their time),
+    then by last change. Copies of one file (the logs of a machine copied into another directory) have the same
+    first bytes: they are read one right after the other, while the ids of the first are still remembered."""
     day = _name_day(tail.path)
-    return (day.isoformat() if day else "", tail.mtime)
+    return (day.isoformat() if day else "", tail.head, tail.mtime)
 
 
 def _line_start(tail: _Tail) -> int:

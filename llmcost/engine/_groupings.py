@@ -1,7 +1,7 @@
 """The groupings, in one place: which record fields make the key of a group, for the live engine and the reports.
 
-- ``GROUP_KEYS``: the attribution dimensions of a record. The live engine (``llmcost-top``) can regroup by any of
-  them at any time, because it keeps cells that fold into each.
+- ``GROUP_KEYS``: the attribution dimensions of a record, and the machine that recorded it (``host``). The live
+  engine (``llmcost-top``) can regroup by any of them at any time, because it keeps cells that fold into each.
 - ``REPORT_KEYS``: ``llmcost report --by``: the same dimensions plus ``day`` (the UTC day of the call).
 - ``SCAN_KEYS``: what the fast scan behind the report can group by: the report's groupings plus ``day_model`` (keys
   ``"YYYY-MM-DD\\nmodel"``, the day alone for a record without a model), for the monitor's history screen.
@@ -28,8 +28,8 @@ __all__ = [
     "keys_of",
 ]
 
-GroupBy = Literal["agent", "model", "provider", "user", "session", "workflow"]
-GROUP_KEYS: tuple[GroupBy, ...] = ("agent", "model", "provider", "user", "session", "workflow")
+GroupBy = Literal["agent", "model", "provider", "user", "session", "workflow", "host"]
+GROUP_KEYS: tuple[GroupBy, ...] = ("agent", "model", "provider", "user", "session", "workflow", "host")
 ReportBy = Literal[GroupBy, "day"]
 REPORT_KEYS: tuple[ReportBy, ...] = (*GROUP_KEYS, "day")
 ScanBy = Literal[ReportBy, "day_model"]
@@ -44,6 +44,7 @@ FIELD: dict[str, str] = {
     "user": "user_id",
     "session": "session_id",
     "workflow": "workflow",
+    "host": "host",
 }
 _TS = attrgetter("ts")
 _DATE = itemgetter(slice(0, 10))

@@ -14,6 +14,7 @@ from llmcost.engine._sums import Sums
 
 __all__ = [
     "AlarmEvent",
+    "BudgetStatus",
     "GroupStats",
     "IngestStats",
     "Overall",
@@ -76,6 +77,36 @@ class GroupStats(Sums):
 
 
 @dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    """One budget of the alarm settings now: the day's, or one agent's, user's (per UTC day) or session's.
+
+    ``usd_per_min`` is its burn rate, the spend of the last five minutes; ``eta`` (epoch seconds) is when the limit is
+    reached at that rate, ``None`` when nothing is being spent, when it is reached already (``reached``), or when
+    the rate would not reach it before its day ends."""
+
+    scope: str  # day | agent | user | session
+    key: str | None  # the agent, user or session (None for the day budget)
+    limit_usd: Decimal
+    spent_usd: Decimal
+    usd_per_min: Decimal = Decimal(0)
+    eta: float | None = None
+
+    @property
+    def name(self) -> str:
+        """``day``, ``agent planner``, ``session s-42``, ..."""
+        return self.scope if self.key is None else f"{self.scope} {self.key}"
+
+    @property
+    def fraction(self) -> float:
+        """How much of the limit is spent (1.0 and more: reached)."""
+        return float(self.spent_usd / self.limit_usd) if self.limit_usd > 0 else 1.0
+
+    @property
+    def reached(self) -> bool:
+        return self.spent_usd >= self.limit_usd
+
+
+@dataclass(frozen=True, slots=True)
 class Overall:
     """The figures over every group: calls, errors, spend today and this session, the spend rate, budgets.
 
@@ -90,7 +121,7 @@ class Overall:
     projected_per_hour: Decimal = Decimal(0)
     calls_per_sec: float = 0.0
     spend_per_minute: tuple[Decimal, ...] = ()  # the last minutes, oldest first (sparkline)
-    budgets: tuple[tuple[str, Decimal, Decimal], ...] = ()  # (name, spent, limit)
+    budgets: tuple[BudgetStatus, ...] = ()  # reached first, then the soonest to be reached, then the fullest
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +129,7 @@ class AlarmEvent:
     """One alarm episode. ``ended_at`` is ``None`` while it is active. Times are ISO-8601 UTC strings."""
 
     id: str
-    kind: str  # burst | repeat | error_streak | spend_rate | call_cost | budget | context_growth
+    kind: str  # burst | repeat | error_streak | spend_rate | call_cost | budget | budget_eta | context_growth
     severity: Severity
     agent: str | None
     started_at: str

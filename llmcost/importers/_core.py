@@ -279,7 +279,8 @@ class Importer:
 
     ``scan()`` reads what is new (all files, or the ones named) and writes the records; ``close()`` saves the state
     and releases the lock. ``settle_s``: a message still waiting for its last streamed chunk is written anyway once
-    its file has not changed for this long. ``home`` is where the state lives (default ``llmcost_home()``).
+    its file has not changed for this long. ``home`` is where the state lives (default ``llmcost_home()``). ``host``
+    names the machine on the records (default: this one, ``llmcost.paths.host_name()``: the transcripts are its own).
     """
 
     def __init__(
@@ -292,11 +293,13 @@ class Importer:
         home: Path | None = None,
         settle_s: float = 60.0,
         clock: Callable[[], float] = time.time,
+        host: str | None = None,
     ) -> None:
-        if home is None:
-            from llmcost.paths import llmcost_home
+        from llmcost.paths import host_name, llmcost_home
 
+        if home is None:
             home = llmcost_home()
+        self.host = (host_name() if host is None else str(host)[:255]) or None  # "" writes none
         self.source = source
         self.roots = [Path(os.path.abspath(r)) for r in roots]
         self.log_dir = Path(os.path.abspath(log_dir))
@@ -493,7 +496,7 @@ class Importer:
             return
         if self._pricer is None:
             self._pricer = _Pricer(self._catalog)
-        state, summary, tool = self.state, self.summary, self.source.tool
+        state, summary, tool, host = self.state, self.summary, self.source.tool, self.host
         for d in drafts:
             rid = hashlib.blake2b(d.key.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
             if state.seen(rid):
@@ -547,6 +550,7 @@ class Importer:
                         {"cache_creation_1h_input_tokens": one_hour} if one_hour else None,
                         None,
                         None,
+                        host,
                     )
                 )
                 + b"\n"

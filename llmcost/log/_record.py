@@ -102,6 +102,9 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
     metadata: dict[str, Any] | None = None
     prompt_hash: str | None = None
     http_status: HttpStatus | None = None
+    #: The machine that recorded the call (the recorder's host name; an OTLP span's resource ``host.name``). A line
+    #: written before this field existed has none: it reads as ``None``, as any unknown value does.
+    host: str | None = None
 
     def __post_init__(self) -> None:
         epoch(self.ts)  # a time that does not exist raises ValueError: the line is malformed

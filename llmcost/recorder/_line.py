@@ -53,16 +53,19 @@ _NO_USAGE = ReportedUsage()
 #: request details and attribution (the same for every call of one attribution).
 _OUTCOME = ("status", "error_type", "error_message")
 _TAIL = ("attempt", "fallback_from", "agent", "session_id", "user_id", "workflow", "tags", "metadata")
-_RUNS = {*_OUTCOME[1:], *_TAIL[1:]}
+#: ... and the call's HTTP status with the tracker's host (the same for every call that did not fail over HTTP).
+_END = ("http_status", "host")
+_RUNS = {*_OUTCOME[1:], *_TAIL[1:], *_END[1:]}
 #: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``), but
 #: for the runs above: the first field of a run holds the whole run already encoded (a ``msgspec.Raw``, which goes
 #: into the line as it is: ``0,"fallback_from":null,"agent":"planner",...,"metadata":null``), so it is encoded once
-#: instead of once per call, and the line stays at 30 fields (a call with more positional arguments compiles to a
-#: slower form). The line keeps Record's keys in Record's order: ``encode_record(decode_record(line)) == line``.
+#: instead of once per call, and the line stays at 30 fields (a call with more than 30 positional arguments compiles
+#: to a slower form: CPython builds a tuple for it). The line keeps Record's keys in Record's order: ``encode_record(decode_record(line)) == line``.
 #: (Not tracked by the garbage collector: a line holds only text, numbers and encoded runs.)
 Line: Any = msgspec.defstruct("Line", [(name, Any) for name in Record.__struct_fields__ if name not in _RUNS], gc=False)
 _Outcome: Any = msgspec.defstruct("_Outcome", [(name, Any) for name in _OUTCOME], gc=False)
 _Tail: Any = msgspec.defstruct("_Tail", [(name, Any) for name in _TAIL], gc=False)
+_End: Any = msgspec.defstruct("_End", [(name, Any) for name in _END], gc=False)
 _OK = msgspec.Raw(b'"ok","error_type":null,"error_message":null')
 #: The run of a line over the size limit (which the caps of ``_wire`` make impossible): the call without its extras.
 _CUT_TAIL = msgspec.Raw(
@@ -146,6 +149,13 @@ def _tail(attempt: int, fallback_from: str | None, a: Attribution, metadata: Any
     return msgspec.Raw(_encoder.encode(tail)[len(b'{"attempt":') : -1])
 
 
+def end_run(http_status: Any, host: str | None) -> msgspec.Raw:
+    """The run of ``_END`` fields, encoded, without its first key and the braces (an HTTP status the wire format
+    refuses is unknown; ``host`` was checked when the tracker was made)."""
+    status, _ = wire_status(http_status)
+    return msgspec.Raw(_encoder.encode(_End(status, host))[len(b'{"http_status":') : -1])
+
+
 def _default_tail(a: Attribution) -> msgspec.Raw:
     """The run for a first attempt that replaces no model, kept on the attribution (computed on its first use)."""
     tail = _tail(0, None, a, a.metadata_json)
@@ -163,7 +173,7 @@ def _flag(value: Any) -> tuple[bool, bool]:
 
 #: How :meth:`CallWriter._repaired` makes each field of a line what the wire format takes (``v``, ``ts``,
 #: ``start_ts`` and ``id`` are the recorder's own, always valid; so are the encoded runs, made of values that were
-#: checked when they were given).
+#: checked when they were given, the HTTP status and host of ``_END`` included).
 _REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
     **dict.fromkeys(
         (
@@ -195,7 +205,6 @@ _REPAIRS: dict[str, Callable[[Any], tuple[Any, bool]]] = {
     ),
     **dict.fromkeys(("gpu_seconds", "cost_usd", "latency_ms", "ttft_ms"), wire_amount),
     "stream": _flag,
-    "http_status": wire_status,
 }
 #: Fields that never hold None on the wire, and what they take when a repair leaves them unknown.
 _NOT_NULL = {"source": "sdk", "operation": "chat", "usage_source": "none", "cost_status": "no_usage"}
@@ -207,6 +216,8 @@ class CallWriter:
 
     writer: Writer
     stats: Stats
+    _host: str | None
+    _end_ok: msgspec.Raw  # the _END run of a call without an HTTP status: null, then the host
     _buffers: list[bytearray]
     sinks: tuple[Callable[[bytes], object], ...]
     gpus: float | None
@@ -240,6 +251,19 @@ class CallWriter:
             except Exception as exc:
                 self.count_fault("pricing_errors", f"llmcost: cannot load the pricing catalog: {exc}")
         return self._catalog
+
+    @property
+    def host(self) -> str | None:
+        """The machine named on every line (``host``); ``None`` writes none."""
+        return self._host
+
+    @host.setter
+    def host(self, value: Any) -> None:
+        host, changed = wire_text(value)
+        if changed:
+            self.count_fault("bad_values", "llmcost: a host name that is not text was written as text")
+        self._host = host or None
+        self._end_ok = end_run(None, self._host)
 
     def count_fault(self, counter: str, message: str, n: int = 1) -> None:
         """Count ``n`` faults in ``stats.<counter>`` and report ``message`` once (a :class:`RecorderWarning`)."""
@@ -345,10 +369,10 @@ class CallWriter:
             err = call.error
             if err is None:
                 outcome = _OK if call.status == "ok" else _outcome(call.status, None, None)
-                http_status = None
+                end_of_line = self._end_ok
             else:
                 outcome = _outcome(call.status, err[0], err[1])
-                http_status = err[2]
+                end_of_line = self._end_ok if err[2] is None else end_run(err[2], self._host)
             a = call.attribution
             r = call.request
             if r.attempt == 0 and r.fallback_from is None and call.content is None:
@@ -388,7 +412,7 @@ class CallWriter:
                 outcome,
                 tail,
                 call.prompt_hash,
-                http_status,
+                end_of_line,
             )
             # Encoded into a buffer taken from a pool (list.pop and append are atomic: each thread gets its own)
             # and reused: a line costs no new bytes object when the writer is done with it at once (a file).

@@ -56,7 +56,8 @@ class Tracker(CallWriter):
     one for budgets with ``action="downgrade"``. ``call_cost_usd`` with ``on_call_cost`` calls a hook with the record
     of any call costing more. ``gpus`` is the GPU count used to turn a self-hosted (vLLM) call's wall time into
     ``gpu_seconds``. ``capture_content=True`` adds request messages and response text to ``metadata["content"]``
-    (off by default: prompts and responses are never logged).
+    (off by default: prompts and responses are never logged). ``host`` names the machine on every record (default:
+    ``LLMCOST_HOST``, else the system's host name, see ``llmcost.paths.host_name()``; ``""`` writes none).
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class Tracker(CallWriter):
         on_call_cost: Callable[[Record], object] | None = None,
         max_bytes: int | None = None,
         gpus: float | None = None,
+        host: str | None = None,
         **attrs: Unpack[AttributionArgs],
     ) -> None:
         if writer is None:
@@ -84,6 +86,11 @@ class Tracker(CallWriter):
         self.writer = writer
         self.log_dir: Path | None = writer.directory if isinstance(writer, FileWriter) else None
         self.stats = Stats()
+        if host is None:
+            from llmcost.paths import host_name
+
+            host = host_name()
+        self.host = host
         #: What every call's attribution starts from (replace it to change the defaults of later calls).
         self.attribution: Attribution = self.adopt(attribution_from(attribution, attrs, "Tracker()"))
         self.capture_content = capture_content

@@ -414,6 +414,7 @@ def span_to_record(span: ReceivedSpan, catalog: Catalog | None = None, *, agent:
         "error_type": error_type,
         "error_message": error_message,
         "http_status": _http_status(a.get("http.response.status_code")),
+        "host": _text(span.resource, "host.name") or None,  # the sender's machine: a fleet's monitor groups by it
     }
     for name, key in _TEXTS:  # a loop rather than a call per field: this runs for every span of a fleet
         value = a.get(key)
@@ -472,14 +473,14 @@ def _theirs(a: Mapping[str, Any], span: ReceivedSpan, fields: Mapping[str, Any],
     service = _text(span.resource, "service.name")
     if service is not None and service.startswith("unknown_service"):
         service = None  # the SDK's placeholder names no one
-    metadata = {key: value for key in ("service.name", "host.name") if (value := _text(span.resource, key))}
+    service_name = _text(span.resource, "service.name")
     return {
         "source": "otlp",
         "provider": _PROVIDERS.get(provider.lower(), provider.lower()) if provider else None,
         "latency_ms": _amount(None if latency is None else round(latency, 3)),
         "ttft_ms": _amount(ttft * 1000 if isinstance(ttft, (int, float)) and not isinstance(ttft, bool) else None),
         "agent": fields["agent"] or agent or service,
-        "metadata": metadata or None,
+        "metadata": {"service.name": service_name} if service_name else None,
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, Trace
 from opentelemetry.util.types import AttributeValue
 
 from llmcost.log import Record, epoch
+from llmcost.paths import host_name
 
 __all__ = ["record_to_span", "span_attributes", "span_resource"]
 
@@ -108,7 +108,8 @@ def record_to_span(record: Record, resource: Resource | None = None) -> Readable
 
     Span id, trace id and parent come from the record, so the calls of one trace nest. The span starts at
     ``start_ts`` (else ``latency_ms`` before ``ts``) and ends at ``ts``. A failed call has status ERROR, its
-    message as description and ``error.type``. Raises ``ValueError`` for a record whose ``ts`` is not a time.
+    message as description and ``error.type``. The record's ``host`` is the resource's ``host.name`` (a log merged
+    from several machines keeps them apart). Raises ``ValueError`` for a record whose ``ts`` is not a time.
     """
     r = record
     span_id = _id(r.id, 64) or 1
@@ -129,7 +130,7 @@ def record_to_span(record: Record, resource: Resource | None = None) -> Readable
         name=f"{r.operation} {r.request_model}" if r.request_model else r.operation,
         context=SpanContext(trace_id, span_id, is_remote=False, trace_flags=_SAMPLED),
         parent=SpanContext(trace_id, parent_id, is_remote=False, trace_flags=_SAMPLED) if parent_id else None,
-        resource=resource if resource is not None else _default_resource(),
+        resource=_with_host(resource if resource is not None else _default_resource(), r.host),
         attributes=span_attributes(r),
         kind=SpanKind.CLIENT,
         status=status,
@@ -147,13 +148,36 @@ _resource_cache: Resource | None = None
 def span_resource(attributes: Mapping[str, AttributeValue] | None = None, *, host: bool = False) -> Resource:
     """The resource of exported spans: ``OTEL_RESOURCE_ATTRIBUTES`` and ``OTEL_SERVICE_NAME`` as the SDK reads
     them, then ``attributes``; ``service.name`` is ``llmcost`` when nothing names the service; ``host=True`` adds
-    ``host.name`` (the live exporter does: in a fleet, it tells the machines apart)."""
-    extra: dict[str, AttributeValue] = {"host.name": socket.gethostname()} if host else {}
+    ``host.name`` (``llmcost.paths.host_name()``: the live exporter does, in a fleet it tells the machines apart)."""
+    extra: dict[str, AttributeValue] = {}
+    if host:
+        name = host_name()
+        if name is not None:
+            extra["host.name"] = name
     created = Resource.create({**extra, **(attributes or {})})
     name = str(created.attributes.get("service.name", ""))
     if name.startswith("unknown_service"):
         created = created.merge(Resource({"service.name": "llmcost"}))
     return created
+
+
+#: Resources with a record's host in place of theirs, by (resource id, host): a handful per export.
+_hosted: dict[tuple[int, str], tuple[Resource, Resource]] = {}
+
+
+def _with_host(resource: Resource, host: str | None) -> Resource:
+    """``resource`` naming ``host`` as its ``host.name`` (the same resource when it does already, or no host)."""
+    if not host or resource.attributes.get("host.name") == host:
+        return resource
+    key = (id(resource), host)
+    found = _hosted.get(key)
+    if found is not None and found[0] is resource:  # (an id may be reused once its resource is gone)
+        return found[1]
+    if len(_hosted) > 256:
+        _hosted.clear()
+    merged = resource.merge(Resource({"host.name": host}))  # the argument's attributes win
+    _hosted[key] = (resource, merged)
+    return merged
 
 
 def _default_resource() -> Resource:
