@@ -59,6 +59,7 @@ def test_three_hundred_daily_files_are_all_reported(tmp_path: Path, capsys: pyte
         assert len(follower.poll()) == 300
 
 
+@pytest.mark.slow  # about 10 s: `pytest -m ""` runs it (CI does, on the newest Python)
 @linux
 def test_ten_thousand_files_with_few_descriptors(
     tmp_path: Path, few_descriptors: int, capsys: pytest.CaptureFixture[str]
