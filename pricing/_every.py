@@ -19,10 +19,12 @@ from typing import Any, TextIO
 
 from pricing._fetch import UpdateError
 
-__all__ = ["MIN_INTERVAL_S", "interval", "run_every", "stop_on_signals"]
+__all__ = ["MAX_INTERVAL_S", "MIN_INTERVAL_S", "interval", "run_every", "stop_on_signals"]
 
 #: The shortest interval accepted: sources publish a few times a day at most.
 MIN_INTERVAL_S = 1.0
+#: The longest: a leap year. Longer means never, and would overflow the date of the next run.
+MAX_INTERVAL_S = 366 * 86400.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 
@@ -35,8 +37,8 @@ def interval(text: str) -> float:
     if found is None:
         raise argparse.ArgumentTypeError(f"not an interval (such as 30m, 6h or 1d): {text!r}")
     seconds = float(found[1]) * _UNITS[found[2] or "s"]
-    if not MIN_INTERVAL_S <= seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be {MIN_INTERVAL_S:g} second or more: {text!r}")
+    if not MIN_INTERVAL_S <= seconds <= MAX_INTERVAL_S:
+        raise argparse.ArgumentTypeError(f"must be between 1 second and 366 days: {text!r}")
     return seconds
 
 

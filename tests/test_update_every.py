@@ -43,7 +43,7 @@ def test_interval(text: str, seconds: float) -> None:
     assert interval(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "6x", "-1h", "0s", "0.5", "h", "1e9999d"])
+@pytest.mark.parametrize("text", ["", "6x", "-1h", "0s", "0.5", "h", "1e9999d", "999999999999d", "367d"])
 def test_bad_interval(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         interval(text)
@@ -164,6 +164,8 @@ def test_every_refuses_what_a_repeated_update_cannot_mean(capsys: pytest.Capture
         capsys.readouterr().err
         == "pricing: error: --dry-run cannot be used with --every (each run takes effect on its own day)\n"
     )
+    assert cli_logic(["update", "--every", "999999999999d"]) == 2  # not an OverflowError traceback at the first run
+    assert "--every: must be between 1 second and 366 days: '999999999999d'" in capsys.readouterr().err
     started = time.monotonic()
     assert cli_logic(["update", "--every", "soon"]) == 2
     assert time.monotonic() - started < 5
