@@ -19,12 +19,16 @@ def token_count(text: str) -> int:
     return value
 
 
-def seconds(text: str) -> float:
-    """A finite, non-negative number of seconds."""
+def _number_of_seconds(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+
+
+def seconds(text: str) -> float:
+    """A finite, non-negative number of seconds."""
+    value = _number_of_seconds(text)
     if not value >= 0:  # also rejects NaN
         raise argparse.ArgumentTypeError(f"cannot be negative: {text!r}")
     if value == float("inf"):
@@ -34,10 +38,7 @@ def seconds(text: str) -> float:
 
 def positive_seconds(text: str) -> float:
     """A finite number of seconds above zero (a time limit)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    value = _number_of_seconds(text)
     if not 0 < value < float("inf"):  # also rejects NaN
         raise argparse.ArgumentTypeError(f"must be a number of seconds above zero: {text!r}")
     return value

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pricing._commands._args import date, positive_seconds
 from pricing._commands._common import error, print_json
 from pricing._every import interval
-from pricing._fetch import DEADLINE_S, UpdateError
+from pricing._fetch import DEADLINE_S, Progress, UpdateError
+
+if TYPE_CHECKING:
+    from pricing._update import UpdateOptions
 
 __all__ = ["register", "run"]
 
@@ -65,23 +68,10 @@ def run(args: argparse.Namespace) -> int:
     keep updating until stopped."""
     if args.every is not None:
         return _run_every(args)
-    from pricing._fetch import Progress
-    from pricing._update import UpdateOptions, run_update
+    from pricing._update import run_update
 
-    opts = UpdateOptions(
-        origin=args.origin,
-        source=args.source,
-        dry_run=args.dry_run,
-        force=args.force,
-        output=args.output,
-        base=args.base,
-        day=args.date,
-        timeout_s=args.timeout,
-        progress=Progress(),
-        client=getattr(args, "client", None),  # tests pass an httpx client with a mock transport
-    )
     try:
-        result = run_update(opts)
+        result = run_update(_options(args, Progress()))
     except UpdateError as exc:
         return error(str(exc))
     except KeyboardInterrupt:
@@ -99,29 +89,37 @@ def _run_every(args: argparse.Namespace) -> int:
     import threading
 
     from pricing._every import run_every, stop_on_signals
-    from pricing._fetch import Progress
-    from pricing._update import UpdateOptions, run_update
+    from pricing._update import run_update
 
     for flag, given in (("--date", args.date), ("--dry-run", args.dry_run)):
         if given:
             return error(f"{flag} cannot be used with --every (each run takes effect on its own day)", 2)
 
     def once() -> Any:
-        opts = UpdateOptions(
-            origin=args.origin,
-            source=args.source,
-            force=args.force,
-            output=args.output,
-            base=args.base,
-            timeout_s=args.timeout,
-            progress=Progress(enabled=False),  # a long-running process writes one line per run, no progress bar
-            client=getattr(args, "client", None),
-        )
-        return run_update(opts)
+        # a long-running process writes one line per run, no progress bar
+        return run_update(_options(args, Progress(enabled=False)))
 
     stop = getattr(args, "stop", None) or threading.Event()  # tests pass their own
     with stop_on_signals(stop):
         return run_every(once, args.every, stop, as_json=args.json)
+
+
+def _options(args: argparse.Namespace, progress: Progress) -> UpdateOptions:
+    """The options of one update, as the flags give them."""
+    from pricing._update import UpdateOptions
+
+    return UpdateOptions(
+        origin=args.origin,
+        source=args.source,
+        dry_run=args.dry_run,
+        force=args.force,
+        output=args.output,
+        base=args.base,
+        day=args.date,
+        timeout_s=args.timeout,
+        progress=progress,
+        client=getattr(args, "client", None),  # tests pass an httpx client with a mock transport
+    )
 
 
 def _summary_lines(result: Any, *, every: bool) -> list[str]:
