@@ -15,8 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pricing
+from pricing._model import RATE_KEYS
 from pricing._sources import dump, genai_prices, litellm, openrouter
 from pricing._sources._doc import number, per_mtok
+from tests._catalog_docs import model, provider
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,19 +27,6 @@ else:  # pragma: no cover
 
 FIX = Path(__file__).parent / "fixtures" / "sources"
 TODAY = dt.date(2026, 8, 21)
-
-
-def model(doc: dict[str, Any], provider: str, model_id: str) -> dict[str, Any]:
-    (prov,) = [p for p in doc["providers"] if p["id"] == provider]
-    (found,) = [m for m in prov["models"] if m["id"] == model_id]
-    result: dict[str, Any] = found
-    return result
-
-
-def provider(doc: dict[str, Any], provider_id: str) -> dict[str, Any]:
-    (prov,) = [p for p in doc["providers"] if p["id"] == provider_id]
-    result: dict[str, Any] = prov
-    return result
 
 
 def ids(doc: dict[str, Any]) -> set[str]:
@@ -377,15 +366,7 @@ _RATE = st.decimals(min_value=0, max_value=10_000, places=7, allow_nan=False, al
     name=st.text(min_size=1, max_size=20).filter(lambda s: s.strip() != ""),
 )
 def test_dump_round_trips_any_rates_and_names(rates: list[Decimal], name: str) -> None:
-    keys = (
-        "input_mtok",
-        "output_mtok",
-        "cache_read_mtok",
-        "cache_write_5m_mtok",
-        "cache_write_1h_mtok",
-        "reasoning_mtok",
-    )
-    window: dict[str, Any] = dict(zip(keys, rates))
+    window: dict[str, Any] = dict(zip(RATE_KEYS, rates))
     window.update(source="https://example.com", checked=TODAY)
     doc = {
         "schema_version": 1,

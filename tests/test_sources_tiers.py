@@ -12,23 +12,11 @@ import pytest
 import pricing
 from pricing._load import parse_document
 from pricing._sources import dump, genai_prices, litellm
+from tests._catalog_docs import model, provider
 
 FIX = Path(__file__).parent / "fixtures" / "sources"
 TODAY = dt.date(2026, 12, 4)
 D = Decimal
-
-
-def model(doc: dict[str, Any], provider: str, model_id: str) -> dict[str, Any]:
-    (prov,) = [p for p in doc["providers"] if p["id"] == provider]
-    (found,) = [m for m in prov["models"] if m["id"] == model_id]
-    result: dict[str, Any] = found
-    return result
-
-
-def provider(doc: dict[str, Any], provider_id: str) -> dict[str, Any]:
-    (prov,) = [p for p in doc["providers"] if p["id"] == provider_id]
-    result: dict[str, Any] = prov
-    return result
 
 
 def loads(doc: dict[str, Any]) -> pricing.Catalog:

@@ -14,6 +14,7 @@ import pricing
 from pricing._diff import diff_documents, past_kept
 from pricing._load import load_document, validate_document
 from pricing._merge import merge_rates
+from tests._catalog_docs import model
 
 FIX = Path(__file__).parent / "fixtures" / "update"
 DAY = dt.date(2026, 3, 1)
@@ -39,10 +40,7 @@ def rates(inp: str, out: str, **more: Any) -> dict[str, Any]:
 
 
 def windows(doc: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    provider, mid = key.split("/")
-    (prov,) = [p for p in doc["providers"] if p["id"] == provider]
-    (model,) = [m for m in prov["models"] if m["id"] == mid]
-    result: list[dict[str, Any]] = model["prices"]
+    result: list[dict[str, Any]] = model(doc, *key.split("/"))["prices"]
     return result
 
 

@@ -15,6 +15,7 @@ from pricing._cli import cli_logic
 from pricing._diff import diff_documents
 from pricing._load import load_document, validate_document
 from pricing._merge import merge_rates
+from tests._catalog_docs import model
 
 FIX = Path(__file__).parent / "fixtures" / "update"
 DAY = dt.date(2026, 3, 1)
@@ -43,9 +44,7 @@ def merge(base: dict[str, Any], src: dict[str, Any]) -> dict[str, Any]:
 
 
 def windows(doc: dict[str, Any], provider: str, mid: str) -> list[dict[str, Any]]:
-    (prov,) = [p for p in doc["providers"] if p["id"] == provider]
-    (model,) = [m for m in prov["models"] if m["id"] == mid]
-    result: list[dict[str, Any]] = model["prices"]
+    result: list[dict[str, Any]] = model(doc, provider, mid)["prices"]
     return result
 
 
