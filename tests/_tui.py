@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
 
 from llmcost import Record, encode_record
 from llmcost.engine import AlarmConfig
@@ -45,6 +49,14 @@ async def ready(app: LlmcostTop) -> None:
     await asyncio.sleep(0.05)
     app.paint_now()
     await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def running(app: LlmcostTop, size: tuple[int, int]) -> AsyncIterator[Pilot[Any]]:
+    """The app running headless at ``size``, its history read and painted (see :func:`ready`)."""
+    async with app.run_test(size=size) as pilot:
+        await ready(app)
+        yield pilot
 
 
 def iso(t: float) -> str:

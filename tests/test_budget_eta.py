@@ -16,7 +16,7 @@ from llmcost.cli import main as llmcost_main
 from llmcost.engine import AlarmConfig, AlarmEvent, BudgetStatus, Engine, budget_eta
 from llmcost.log import Record, iso
 from tests._traces import day_file, rec, write
-from tests._tui import fixed_app, ready
+from tests._tui import fixed_app, running
 from tui._detail import DetailScreen
 from tui._once import snapshot_json
 
@@ -156,8 +156,7 @@ def test_once_json_lists_every_budget_with_its_eta() -> None:
 
 async def test_the_header_says_when_each_budget_is_reached() -> None:
     app = fixed_app(budget=2.0)
-    async with app.run_test(size=(140, 36)):
-        await ready(app)
+    async with running(app, (140, 36)):
         (day,) = app.feed.engine.snapshot().totals.budgets
         assert day.eta is not None  # the fixed traffic spends in its last five minutes
         when = dt.datetime.fromtimestamp(day.eta).strftime("%H:%M")
@@ -168,16 +167,14 @@ async def test_the_header_says_when_each_budget_is_reached() -> None:
 
 async def test_the_header_says_reached() -> None:
     app = fixed_app(budget=1.0)
-    async with app.run_test(size=(140, 36)):
-        await ready(app)
+    async with running(app, (140, 36)):
         assert str(app.monitor.query_one("#budgets", Static).render()).endswith("of $1.00 reached")
 
 
 async def test_the_detail_screen_shows_the_day_and_the_agents_budget() -> None:
     config = AlarmConfig(budget_day_usd=2.0, budget_agent_usd=1.0)
     app = fixed_app(config=config)
-    async with app.run_test(size=(140, 40)) as pilot:
-        await ready(app)
+    async with running(app, (140, 40)) as pilot:
         app.push_screen(DetailScreen(app.feed, "agent", "researcher"))
         await pilot.pause()
         text = str(app.screen.query_one("#detail-budgets", Static).render())

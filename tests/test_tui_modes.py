@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Static
 
 from llmcost.engine import AlarmConfig
-from tests._tui import TRAFFIC, append, call, fixed_app, ready, until
+from tests._tui import TRAFFIC, append, call, fixed_app, running, until
 from tui import make_app
 
 SIZE = (120, 40)
@@ -27,8 +27,7 @@ def notice(app: object) -> str:
 async def test_live_rows_update_in_place_and_the_cursor_follows_its_row(tmp_path: Path) -> None:
     append(tmp_path, call("alpha", 0.30), call("beta", 0.20), call("gamma", 0.10))
     app = make_app([str(tmp_path)])
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(app)
+    async with running(app, SIZE) as pilot:
         table = app.monitor.table
         assert table.row_keys == ["alpha", "beta", "gamma"]
         await pilot.press("down", "down")
@@ -41,8 +40,7 @@ async def test_live_rows_update_in_place_and_the_cursor_follows_its_row(tmp_path
 
 async def test_no_logs_yet_says_so_and_keeps_watching(tmp_path: Path) -> None:
     app = make_app([str(tmp_path)])
-    async with app.run_test(size=SIZE):
-        await ready(app)
+    async with running(app, SIZE):
         assert "No LLM calls recorded yet" in notice(app)
         append(tmp_path, call("late", 0.01))
         await until(lambda: app.monitor.table.row_count == 1)
@@ -52,8 +50,7 @@ async def test_no_logs_yet_says_so_and_keeps_watching(tmp_path: Path) -> None:
 async def test_missing_directory_is_waited_for(tmp_path: Path) -> None:
     later = tmp_path / "not-yet"
     app = make_app([str(later)])
-    async with app.run_test(size=SIZE):
-        await ready(app)
+    async with running(app, SIZE):
         assert "does not exist yet" in notice(app)
         later.mkdir()
         append(later, call("arrived", 0.01))
@@ -66,15 +63,13 @@ async def test_unreadable_directory_is_named(tmp_path: Path, monkeypatch: pytest
     real = os.access
     monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(locked) else real(p, mode))
     app = make_app([str(locked)])
-    async with app.run_test(size=SIZE):
-        await ready(app)
+    async with running(app, SIZE):
         assert f"cannot read {locked}: permission denied" in notice(app)
 
 
 async def test_terminal_too_small_says_so() -> None:
     app = fixed_app()
-    async with app.run_test(size=(30, 8)) as pilot:
-        await ready(app)
+    async with running(app, (30, 8)) as pilot:
         message = app.monitor.query_one("#too-small", Static)
         assert message.display
         assert "Terminal too small: 30×8" in str(message.render())
@@ -86,8 +81,7 @@ async def test_terminal_too_small_says_so() -> None:
 
 async def test_compact_layout_under_80_columns() -> None:
     app = fixed_app()
-    async with app.run_test(size=(70, 30)) as pilot:
-        await ready(app)
+    async with running(app, (70, 30)) as pilot:
         compact = [c.key for c in app.monitor.table.columns]
         assert compact == ["name", "calls", "cost", "rate", "lat95", "errors", "alarm"]
         await pilot.resize_terminal(120, 40)
@@ -112,8 +106,7 @@ async def test_no_color_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def test_budget_bars_show_spend_against_the_limit() -> None:
     app = fixed_app(budget=2.0)
-    async with app.run_test(size=SIZE):
-        await ready(app)
+    async with running(app, SIZE):
         bars = str(app.monitor.query_one("#budgets", Static).render())
         assert "day" in bars
         assert " 83%" in bars
@@ -138,8 +131,7 @@ async def test_new_alarm_flashes_and_rings_the_bell(tmp_path: Path) -> None:
     app = make_app([str(tmp_path)], bell=True, config=AlarmConfig(burst_calls=5, burst_window_s=10))
     rings: list[float] = []
     app.bell = lambda: rings.append(time.monotonic())  # type: ignore[method-assign]
-    async with app.run_test(size=SIZE):
-        await ready(app)
+    async with running(app, SIZE):
         append(tmp_path, *[call("looper", 0.001) for _ in range(6)])
         await until(lambda: bool(rings))
         await until(lambda: "looper" in app.monitor.flash_until)
@@ -151,8 +143,7 @@ async def test_new_alarm_flashes_and_rings_the_bell(tmp_path: Path) -> None:
 async def test_a_row_already_shown_flashes_its_name_on_a_new_alarm(tmp_path: Path) -> None:
     append(tmp_path, call("steady", 0.01))
     app = make_app([str(tmp_path)], config=AlarmConfig(burst_calls=5, burst_window_s=10))
-    async with app.run_test(size=SIZE):
-        await ready(app)
+    async with running(app, SIZE):
         table = app.monitor.table
         assert "reverse" not in str(table.get_cell("steady", "name").style)
         append(tmp_path, *[call("steady", 0.001) for _ in range(6)])
