@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -154,6 +154,11 @@ def _of_records(records: list[Record], malformed: int) -> Reading:
     )
 
 
+def _of_rows(rows: Sequence[Any], malformed: int) -> Reading:
+    """The reading of rows that count calls, input tokens and pico-dollars (report rows, history models)."""
+    return Reading(sum(r.calls for r in rows), sum(r.input_tokens for r in rows), sum(r.pico for r in rows), malformed)
+
+
 def _counted(batches: Iterator[list[Record]], into: list[Record]) -> Iterator[list[Record]]:
     for batch in batches:
         into.extend(batch)
@@ -169,13 +174,7 @@ def _follower(logs: Path, catalog: Catalog, tmp: Path) -> Reading:
 def _scan(processes: int) -> Callable[[Path, Catalog, Path], Reading]:
     def read(logs: Path, catalog: Catalog, tmp: Path) -> Reading:
         scan = report_files([logs], "model", catalog=catalog, processes=processes)
-        rows = scan.rows
-        return Reading(
-            sum(r.calls for r in rows),
-            sum(r.input_tokens for r in rows),
-            sum(r.pico for r in rows),
-            sum(scan.malformed.values()),
-        )
+        return _of_rows(scan.rows, sum(scan.malformed.values()))
 
     return read
 
@@ -187,9 +186,7 @@ def _stats_of(stats: list[IngestStats]) -> int:
 def _report(logs: Path, catalog: Catalog, tmp: Path) -> Reading:
     stats: list[IngestStats] = []
     rows = report(read_history([logs], on_stats=stats.append), "user", catalog=catalog)
-    return Reading(
-        sum(r.calls for r in rows), sum(r.input_tokens for r in rows), sum(r.pico for r in rows), _stats_of(stats)
-    )
+    return _of_rows(rows, _stats_of(stats))
 
 
 def _alarms(logs: Path, catalog: Catalog, tmp: Path) -> Reading:
@@ -244,14 +241,8 @@ def _export_sqlite(logs: Path, catalog: Catalog, tmp: Path) -> Reading:
 
 def _history(logs: Path, catalog: Catalog, tmp: Path) -> Reading:
     found = history([str(logs)], NOW)
-    models = found.models
     scan = report_files([logs], "day_model", catalog=catalog, processes=1)  # the malformed lines it skipped
-    return Reading(
-        sum(m.calls for m in models),
-        sum(m.input_tokens for m in models),
-        sum(m.pico for m in models),
-        sum(scan.malformed.values()),
-    )
+    return _of_rows(found.models, sum(scan.malformed.values()))
 
 
 READERS: dict[str, Callable[[Path, Catalog, Path], Reading]] = {
