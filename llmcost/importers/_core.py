@@ -20,7 +20,7 @@ import stat
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -199,23 +199,13 @@ class ImportSummary:
     days: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: the cost as a number, days sorted."""
-        return {
-            "tool": self.tool,
-            "sources": self.sources,
-            "log_dir": self.log_dir,
-            "files": self.files,
-            "files_read": self.files_read,
-            "bytes_read": self.bytes_read,
-            "records": self.records,
-            "already_imported": self.already_imported,
-            "in_progress": self.in_progress,
-            "cost_usd": float(self.cost_usd),
-            "skipped_lines": dict(sorted(self.skipped_lines.items())),
-            "unreadable": dict(sorted(self.unreadable.items())),
-            "unknown_models": dict(sorted(self.unknown_models.items())),
-            "days": sorted(self.days),
-        }
+        """JSON-ready, every field in order: the cost as a number, the tables sorted by key, days sorted."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["cost_usd"] = float(self.cost_usd)
+        for table in ("skipped_lines", "unreadable", "unknown_models"):
+            data[table] = dict(sorted(data[table].items()))
+        data["days"] = sorted(self.days)
+        return data
 
 
 class _Pricer:
