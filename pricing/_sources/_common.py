@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
+
+from pricing._sources._doc import empty_document
 
 __all__ = [
     "KNOWN_PROVIDERS",
@@ -134,12 +137,13 @@ def add_model(provider: dict[str, Any], model: dict[str, Any], warn: Warnings) -
     return True
 
 
-def finish(providers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Providers sorted by id, with their bookkeeping removed."""
-    result = []
+def finish(providers: dict[str, dict[str, Any]], today: dt.date, warn: Warnings) -> tuple[dict[str, Any], list[str]]:
+    """What an adapter returns: the catalog document versioned by ``today``, its providers sorted by id with their
+    bookkeeping removed, and the warnings."""
+    doc = empty_document(today)
     for pid in sorted(providers):
         prov = providers[pid]
         prov.pop("_ids", None)
         prov["models"] = sorted(prov.get("models", []), key=lambda m: str(m["id"]).lower())
-        result.append(prov)
-    return result
+        doc["providers"].append(prov)
+    return doc, warn.result()

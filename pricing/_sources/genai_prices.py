@@ -37,7 +37,7 @@ from pricing._sources._common import (
     overridden,
     unique_names,
 )
-from pricing._sources._doc import empty_document, number
+from pricing._sources._doc import number
 
 __all__ = ["PROVIDER_IDS", "convert"]
 
@@ -87,9 +87,7 @@ def convert(data: bytes | str | object, *, today: dt.date) -> tuple[dict[str, An
                 continue
             if converted is not None:
                 add_model(prov, converted, warn)
-    doc = empty_document(today)
-    doc["providers"] = finish(providers)
-    return doc, warn.result()
+    return finish(providers, today, warn)
 
 
 def _source(raw: dict[str, Any], pid: str) -> str | None:

@@ -37,7 +37,7 @@ from pricing._sources._common import (
     new_provider,
     overridden,
 )
-from pricing._sources._doc import empty_document, number, per_mtok
+from pricing._sources._doc import number, per_mtok
 
 __all__ = ["PROVIDER_IDS", "convert"]
 
@@ -109,9 +109,7 @@ def convert(data: bytes | str | object, *, today: dt.date) -> tuple[dict[str, An
     for pid, prov in providers.items():
         _multipliers(prov, modifiers.get(pid, {}), warn)
         _one_tool_window(prov, warn)
-    doc = empty_document(today)
-    doc["providers"] = finish(providers)
-    return doc, warn.result()
+    return finish(providers, today, warn)
 
 
 def _entry(

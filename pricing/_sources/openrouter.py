@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from pricing._sources._common import KNOWN_PROVIDERS, Warnings, add_model, finish, load_json, new_provider
-from pricing._sources._doc import empty_document, number, per_mtok
+from pricing._sources._doc import number, per_mtok
 
 __all__ = ["PREFIX", "convert"]
 
@@ -50,9 +50,7 @@ def convert(data: bytes | str | object, *, today: dt.date) -> tuple[dict[str, An
             warn.add(f"{name}: skipped, {exc}")
             continue
         add_model(prov, model, warn)
-    doc = empty_document(today)
-    doc["providers"] = finish({"openrouter": prov})
-    return doc, warn.result()
+    return finish({"openrouter": prov}, today, warn)
 
 
 def _model(raw: object, today: dt.date, warn: Warnings) -> dict[str, Any]:
