@@ -302,17 +302,6 @@ class RatePlan:
             return -1
 
 
-def _tools_total(fees: tuple[int | None, ...], counts: tuple[object, ...]) -> int:
-    """Pico-dollars of the tool uses; -1 for a negative or non-integer count or a tool used with no published fee."""
-    total = 0
-    for fee, count in zip(fees, counts):
-        if count:
-            if type(count) is not int or count < 0 or fee is None:
-                return -1
-            total += fee * count
-    return total
-
-
 def _tool_fees(window: RateWindow, tools: ToolWindow | None) -> tuple[Decimal | None, ...]:
     """USD per use of each tool: the model window's fee, else the provider's, else ``None`` (not published)."""
     fees = []
