@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 import pricing
 from pricing._cli import cli_logic
+from pricing._sources import dump
 
 SOURCE_ROOT = Path(pricing.__file__).resolve().parents[1]
 
@@ -311,50 +313,31 @@ def test_default_catalog_is_the_bundled_one(run: Any) -> None:
     assert _json(out)["cost_status"] == "priced"
 
 
-EMBEDDING_CATALOG = """\
-schema_version = 1
-catalog_version = "2026.01.01"
-
-[[providers]]
-id = "openai"
-name = "OpenAI"
-
-[[providers.models]]
-id = "chat-model"
-
-[[providers.models.prices]]
-source = "https://example.com/prices"
-checked = 2026-01-01
-input_mtok = 0.15
-output_mtok = 0.6
-
-[[providers.models]]
-id = "embed-model"
-
-[[providers.models.prices]]
-source = "https://example.com/prices"
-checked = 2026-01-01
-input_mtok = 0.02
-"""
+def _embedding_catalog(path: Path) -> Path:
+    """A catalog of a chat model and an embedding model, which has no output rate."""
+    window = {"source": "https://example.com/prices", "checked": dt.date(2026, 1, 1)}
+    models = [
+        {"id": "chat-model", "prices": [{**window, "input_mtok": Decimal("0.15"), "output_mtok": Decimal("0.6")}]},
+        {"id": "embed-model", "prices": [{**window, "input_mtok": Decimal("0.02")}]},
+    ]
+    provider = {"id": "openai", "name": "OpenAI", "models": models}
+    path.write_text(dump({"schema_version": 1, "catalog_version": "2026.01.01", "providers": [provider]}))
+    return path
 
 
-def _compared(tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str) -> list[str]:
-    catalog = tmp_path / "catalog.toml"
-    catalog.write_text(EMBEDDING_CATALOG)
+@pytest.mark.parametrize(
+    ("output", "compared"),
+    [
+        pytest.param("100", ["chat-model"], id="a mix with output leaves out models without an output rate"),
+        pytest.param("0", ["embed-model", "chat-model"], id="an input-only mix keeps them"),
+    ],
+)
+def test_compare_and_models_without_output_rate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], output: str, compared: list[str]
+) -> None:
+    catalog = _embedding_catalog(tmp_path / "catalog.toml")
     assert cli_logic(["--catalog", str(catalog), "compare", "--input", "1000", "--output", output, "--json"]) == 0
-    return [m["model"] for m in _json(capsys.readouterr().out)["models"]]
-
-
-def test_compare_leaves_out_models_without_output_rate_when_the_mix_has_output(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert _compared(tmp_path, capsys, "100") == ["chat-model"]
-
-
-def test_compare_keeps_models_without_output_rate_for_an_input_only_mix(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert _compared(tmp_path, capsys, "0") == ["embed-model", "chat-model"]
+    assert [m["model"] for m in _json(capsys.readouterr().out)["models"]] == compared
 
 
 # -- a reader that goes away ----------------------------------------------------------------------------------------
