@@ -78,6 +78,7 @@ def draw_cell(
     plain = text.plain
     overflow = text.overflow or "fold"
     justify = text.justify or "default"
+    pre_style, post_style, around = styles
     if (
         room <= 0
         or text.no_wrap is False
@@ -86,8 +87,10 @@ def draw_cell(
         or overflow == "ignore"
         or justify not in _DIRECT
     ):
-        return _through_rich(console, options, text, width, padding, styles)
-    pre_style, post_style, around = styles
+        # Rich lays out the rest: the first line of its rendering of the padded cell
+        one_line = options.update_dimensions(width, 1).update(no_wrap=True)
+        rendered = console.render_lines(Padding(text, (0, padding)), one_line)[0]
+        return list(Segment.apply_style(rendered, pre_style, post_style))
     pad = " " * padding
     if text.spans:
         line = text.copy()
@@ -109,17 +112,3 @@ def draw_cell(
         plain += " " * (room - cell_len(plain))
     style = pre_style + console.get_style(text.style, default=_NULL) + post_style
     return [Segment(pad, around), Segment(plain, style), Segment(" " * (room - cell_len(plain)) + pad, around)]
-
-
-def _through_rich(
-    console: Console,
-    options: ConsoleOptions,
-    text: Text,
-    width: int,
-    padding: int,
-    styles: tuple[Style, Style, Style],
-) -> list[Segment]:
-    pre_style, post_style, _ = styles
-    one_line = options.update_dimensions(width, 1).update(no_wrap=True)
-    line = console.render_lines(Padding(text, (0, padding)), one_line)[0]
-    return list(Segment.apply_style(line, pre_style, post_style))
