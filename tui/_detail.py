@@ -77,17 +77,14 @@ class DetailScreen(Screen[None]):
         yield Static(id="detail-pct")
         yield Static(id="detail-budgets")
         yield Static(Text("per model", style="bold"), classes="section")
-        yield KeyedTable(id="split")
+        yield KeyedTable(_SPLIT, id="split")
         yield Static(Text("recent calls, newest first", style="bold"), classes="section")
-        yield KeyedTable(id="calls")
+        yield KeyedTable(_CALLS, id="calls")
         yield Static(Text("alarms", style="bold"), classes="section")
-        yield KeyedTable(id="detail-alarms")
+        yield KeyedTable(_ALARMS, id="detail-alarms")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#split", KeyedTable).set_columns(_SPLIT)
-        self.query_one("#calls", KeyedTable).set_columns(_CALLS)
-        self.query_one("#detail-alarms", KeyedTable).set_columns(_ALARMS)
         self.action_refresh()
         self.set_interval(1.0, self._tick)
 

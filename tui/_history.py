@@ -95,11 +95,10 @@ class HistoryScreen(Screen[None]):
         with VerticalScroll(id="history-body"):
             yield Static(id="bars")
             yield Static(Text("models compared over the period", style="bold"), classes="section")
-            yield KeyedTable(id="compare")
+            yield KeyedTable(_COMPARE, id="compare")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#compare", KeyedTable).set_columns(_COMPARE)
         self.action_refresh()
 
     def action_refresh(self) -> None:

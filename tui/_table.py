@@ -158,7 +158,8 @@ class KeyedTable(ScrollView, can_focus=True, inherit_bindings=False):
         def control(self) -> KeyedTable:
             return self.table
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, columns: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        """``columns``: the columns to show from the start (as :meth:`set_columns` takes them)."""
         super().__init__(**kwargs)
         self._columns: tuple[TableColumn, ...] = ()
         self._widths: list[int] = []  # each column's content width (its cells' widest, or the width it was given)
@@ -174,6 +175,8 @@ class KeyedTable(ScrollView, can_focus=True, inherit_bindings=False):
         self._drawn: dict[str, tuple[tuple[Cell, ...], tuple[Any, ...], Strip]] = {}
         self._header_drawn: tuple[tuple[Any, ...], Strip] | None = None
         self._cell_styles: dict[tuple[int, int, int], tuple[Style, Style, Style]] = {}
+        if columns:
+            self.set_columns(columns)
 
     # -- what the table holds -------------------------------------------------------------------------------------
 
