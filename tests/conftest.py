@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 
 import llmcost
 import pricing
+from tests._agents import copy_tree
 
 if TYPE_CHECKING:
     from tests.servers import FakeLLMServer
@@ -59,6 +60,18 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 def mini_catalog_path() -> Path:
     """A small catalog with hand-checked rates, independent of the shipped one."""
     return FIXTURES / "mini_catalog.toml"
+
+
+@pytest.fixture
+def claude(tmp_path: Path) -> Path:
+    """Claude Code's ``projects`` folder: a copy of the fixture transcripts (``tests/fixtures/coding_agents``)."""
+    return copy_tree("claude", tmp_path) / "projects"
+
+
+@pytest.fixture
+def codex(tmp_path: Path) -> Path:
+    """Codex CLI's ``sessions`` folder: a copy of the fixture transcripts."""
+    return copy_tree("codex", tmp_path) / "sessions"
 
 
 @pytest.fixture

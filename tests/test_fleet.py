@@ -20,7 +20,6 @@ from llmcost.log import Record, decode_record, encode_record
 from llmcost.log._writer import reset_warnings
 from pricing import format_decimal
 from tests._agents import catalog as agents_catalog
-from tests._agents import copy_tree
 from tests._otlp import chat_span, protobuf_of, request_of, sdk_tracer
 from tests._traces import T0, day_file, rec, write
 from tui._cli import main as top_main
@@ -87,12 +86,11 @@ def test_a_line_written_before_host_existed_reads_as_before() -> None:
     assert (record.host, record.id) == (None, "0000000000000001")
 
 
-def test_imported_transcripts_name_this_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    projects = copy_tree("claude", tmp_path) / "projects"
+def test_imported_transcripts_name_this_machine(claude: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LLMCOST_HOST", "laptop-ann")
-    with Importer(ClaudeCode(), [projects], tmp_path / "logs", catalog=agents_catalog()) as importer:
+    with Importer(ClaudeCode(), [claude], tmp_path / "logs", catalog=agents_catalog()) as importer:
         importer.scan()
-    with Importer(ClaudeCode(), [projects], tmp_path / "other", catalog=agents_catalog(), host="ci-9") as importer:
+    with Importer(ClaudeCode(), [claude], tmp_path / "other", catalog=agents_catalog(), host="ci-9") as importer:
         importer.scan()
     assert {r.host for r in read_dir(tmp_path / "logs")} == {"laptop-ann"}
     assert {r.host for r in read_dir(tmp_path / "other")} == {"ci-9"}

@@ -99,8 +99,8 @@ def test_import_then_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "/home/dev/shop-api" in {row["key"] for row in json.loads(capsys.readouterr().out)}
 
 
-def test_importing_twice_adds_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    codex, logs = copy_tree("codex", tmp_path) / "sessions", tmp_path / "logs"
+def test_importing_twice_adds_nothing(codex: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    logs = tmp_path / "logs"
     for expected in (6, 0):
         assert main(["import", "codex", str(codex), "--dir", str(logs), "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["records"] == expected
@@ -224,19 +224,18 @@ def _run_on_a_terminal(argv: list[str]) -> tuple[int, str]:
 # -- following -------------------------------------------------------------------------------------------------------
 
 
-def test_follow_imports_messages_as_they_complete(tmp_path: Path) -> None:
-    projects = copy_tree("claude", tmp_path) / "projects"
+def test_follow_imports_messages_as_they_complete(claude: Path, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     stop = threading.Event()
     batches: list[int] = []
-    with Importer(ClaudeCode(), [projects], logs, catalog=catalog()) as importer:
+    with Importer(ClaudeCode(), [claude], logs, catalog=catalog()) as importer:
         assert importer.scan() == 9
         worker = threading.Thread(
             target=follow, args=(importer, stop), kwargs={"on_records": batches.append, "tick_s": 0.2}
         )
         worker.start()
         try:
-            live = projects / "-home-dev-shop-api" / "live-1.jsonl"
+            live = claude / "-home-dev-shop-api" / "live-1.jsonl"
             with open(live, "a") as f:  # a message starts streaming: not a call yet
                 f.write(claude_line("msg_L1", "2026-02-01T10:00:00.000Z", 1, None))
             time.sleep(1.0)
@@ -245,7 +244,7 @@ def test_follow_imports_messages_as_they_complete(tmp_path: Path) -> None:
                 f.write(claude_line("msg_L1", "2026-02-01T10:00:04.000Z", 420, "end_turn"))
             assert wait_for(lambda: "msg_L1" in records_by(logs))
             assert records_by(logs)["msg_L1"].output_tokens == 420
-            new_project = projects / "-home-dev-new-app"  # a session in a project that did not exist before
+            new_project = claude / "-home-dev-new-app"  # a session in a project that did not exist before
             new_project.mkdir()
             (new_project / "s-2.jsonl").write_text(
                 claude_line("msg_L2", "2026-02-01T11:00:00.000Z", 7, "end_turn", "/x")
@@ -259,8 +258,7 @@ def test_follow_imports_messages_as_they_complete(tmp_path: Path) -> None:
     assert len(records(logs)) == 11
 
 
-def test_follow_from_the_command_line_stops_on_ctrl_c(tmp_path: Path) -> None:
-    codex = copy_tree("codex", tmp_path) / "sessions"
+def test_follow_from_the_command_line_stops_on_ctrl_c(codex: Path, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     argv = [sys.executable, "-m", "llmcost", "import", "codex", str(codex), "--dir", str(logs), "--follow"]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT) as proc:

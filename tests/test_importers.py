@@ -22,7 +22,7 @@ import llmcost.importers as importers
 from llmcost.importers import ClaudeCode, Codex, Importer, ImportFailed, decode_project
 from llmcost.importers import _state as state_module
 from llmcost.log import decode_record, encode_record, log_file_name
-from tests._agents import S1, S2, S3, age, catalog, copy_tree, records, records_by
+from tests._agents import S1, S2, S3, age, catalog, records, records_by
 
 
 def run(source: ClaudeCode | Codex, root: Path, log_dir: Path, settle_s: float = 60.0) -> importers.ImportSummary:
@@ -37,11 +37,6 @@ def usd(rates: dict[int, float]) -> float:
 
 
 # -- Claude Code --------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def claude(tmp_path: Path) -> Path:
-    return copy_tree("claude", tmp_path) / "projects"
 
 
 def test_claude_code_counts_each_message_once_with_its_final_usage(claude: Path, tmp_path: Path) -> None:
@@ -120,9 +115,9 @@ def test_each_call_goes_to_the_day_file_of_its_own_time(claude: Path, tmp_path: 
     assert len(days[log_file_name("2026-01-15")]) == 6
 
 
-def test_no_prompt_or_response_text_reaches_the_log(tmp_path: Path) -> None:
-    run(ClaudeCode(), copy_tree("claude", tmp_path) / "projects", tmp_path / "logs")
-    run(Codex(), copy_tree("codex", tmp_path) / "sessions", tmp_path / "logs")
+def test_no_prompt_or_response_text_reaches_the_log(claude: Path, codex: Path, tmp_path: Path) -> None:
+    run(ClaudeCode(), claude, tmp_path / "logs")
+    run(Codex(), codex, tmp_path / "logs")
     sources = b"".join(p.read_bytes() for p in tmp_path.rglob("*.jsonl") if "logs" not in p.parts)
     assert sources.count(b"SECRET-") >= 8  # the fixtures do hold prompts, answers, thoughts and tool output
     logs = b"".join(p.read_bytes() for p in (tmp_path / "logs").iterdir())
@@ -349,11 +344,6 @@ def test_lines_of_unexpected_shapes_count_only_when_they_hold_a_call(tmp_path: P
 # -- Codex CLI ----------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def codex(tmp_path: Path) -> Path:
-    return copy_tree("codex", tmp_path) / "sessions"
-
-
 def test_codex_counts_each_request_once(codex: Path, tmp_path: Path) -> None:
     summary = run(Codex(), codex, tmp_path / "logs")
     found = records(tmp_path / "logs")
@@ -542,10 +532,10 @@ def test_the_package_api_is_sorted_and_imports_no_command_line() -> None:
         assert f"import {forbidden}" not in text
 
 
-def test_lines_are_written_exactly_as_encode_record_writes_them(tmp_path: Path) -> None:
+def test_lines_are_written_exactly_as_encode_record_writes_them(claude: Path, codex: Path, tmp_path: Path) -> None:
     """The positional line of the importer and ``encode_record`` of the record it decodes to are the same bytes."""
-    run(ClaudeCode(), copy_tree("claude", tmp_path) / "projects", tmp_path / "logs")
-    run(Codex(), copy_tree("codex", tmp_path) / "sessions", tmp_path / "logs")
+    run(ClaudeCode(), claude, tmp_path / "logs")
+    run(Codex(), codex, tmp_path / "logs")
     lines = [line for path in sorted((tmp_path / "logs").iterdir()) for line in path.read_bytes().splitlines(True)]
     assert len(lines) == 15
     assert [encode_record(decode_record(line)) for line in lines] == lines
@@ -621,8 +611,7 @@ def test_interleaved_subagents_each_keep_their_final_usage(tmp_path: Path) -> No
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root opens any file")
-def test_a_file_that_cannot_be_opened_is_named_and_the_rest_imported(tmp_path: Path) -> None:
-    claude = copy_tree("claude", tmp_path) / "projects"
+def test_a_file_that_cannot_be_opened_is_named_and_the_rest_imported(claude: Path, tmp_path: Path) -> None:
     locked = claude / "-home-dev-shop-api" / f"{S2}.jsonl"
     locked.chmod(0)
     summary = run(ClaudeCode(), claude, tmp_path / "logs")
@@ -630,8 +619,7 @@ def test_a_file_that_cannot_be_opened_is_named_and_the_rest_imported(tmp_path: P
     assert summary.records == 8  # all but msg_01I, which only that file holds
 
 
-def test_files_that_are_not_regular_files_are_left_alone(tmp_path: Path) -> None:
-    claude = copy_tree("claude", tmp_path) / "projects"
+def test_files_that_are_not_regular_files_are_left_alone(claude: Path, tmp_path: Path) -> None:
     os.mkfifo(claude / "-home-dev-shop-api" / "pipe.jsonl")  # opening it to read would wait for a writer forever
     summary = run(ClaudeCode(), claude, tmp_path / "logs")
     assert (summary.records, summary.unreadable) == (9, {})
