@@ -55,14 +55,7 @@ class GroupStats(Sums):
         """The row as plain data (money as ``Decimal``), keys in the order ``llmcost-top --once --json`` prints."""
         return {
             "key": self.key,
-            "calls": self.calls,
-            "errors": self.errors,
-            "retries": self.retries,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cache_read_tokens": self.cache_read_tokens,
-            "cache_write_tokens": self.cache_write_tokens,
-            "reasoning_tokens": self.reasoning_tokens,
+            **self.counts(),
             "cost_usd": self.cost_usd,
             "unpriced_calls": self.unpriced_calls,
             "unknown_models": self.unknown_models,

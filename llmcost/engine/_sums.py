@@ -59,6 +59,11 @@ class Sums:
         for name in _NAMES:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
+    def counts(self) -> dict[str, int]:
+        """The counters of calls and tokens by name, ``calls`` to ``reasoning_tokens``, in the order the JSON of a
+        group lists them."""
+        return {name: getattr(self, name) for name in _COUNTS}
+
     @property
     def cost_usd(self) -> Decimal:
         """Exact dollars of the priced calls."""
@@ -79,6 +84,7 @@ class Sums:
 
 
 _NAMES = tuple(f.name for f in fields(Sums))
+_COUNTS = _NAMES[: _NAMES.index("pico")]
 _NANO = Decimal("1e-9")
 
 
