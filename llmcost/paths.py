@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import functools
 import os
-import stat
-import sys
 from pathlib import Path
 from typing import Any
 
 __all__ = ["config_file", "host_name", "llmcost_home", "log_dir", "read_config"]
 
 _HOST_MAX = 255  # characters of a host name on a record (a DNS name is at most 253)
-
-MAX_CONFIG_BYTES = 1 << 20  # a config file is a few lines; a bigger one is a mistake (or /dev/zero behind a link)
 
 
 def llmcost_home() -> Path:
@@ -69,43 +65,9 @@ def config_file() -> Path:
 def read_config(path: str | os.PathLike[str] | None = None) -> tuple[Path, dict[str, Any]]:
     """The config file (default: :func:`config_file`) and its tables; no file is an empty config.
 
-    Raises ``ValueError`` with one line naming the file when it cannot be read or is not valid TOML.
-    """
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+    Raises ``ValueError`` with one line naming the file when it cannot be read, is not a regular file of at most
+    1 MiB, or is not valid TOML: the one reader of the config, :func:`pricing.read_config`, shared with ``pricing
+    update`` (imported here, when a command reads its config, not with this module)."""
+    from pricing import read_config as read
 
-    file = Path(path) if path is not None else config_file()
-    try:
-        data = _read_small_file(file)
-    except FileNotFoundError:
-        return file, {}
-    except OSError as exc:
-        raise ValueError(f"{file}: cannot read the configuration: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise ValueError(f"{file}: cannot read the configuration: {exc}") from None
-    try:
-        return file, tomllib.loads(data.decode("utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{file}: cannot read the configuration: not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{file}: cannot read the configuration: not UTF-8 text (byte {exc.start + 1})") from None
-    except RecursionError:
-        raise ValueError(f"{file}: cannot read the configuration: nested too deeply") from None
-
-
-def _read_small_file(file: Path) -> bytes:
-    """The bytes of a regular file of at most :data:`MAX_CONFIG_BYTES`; ``ValueError`` says what else it is.
-
-    Opened without blocking, then checked: a FIFO put there (or swapped in) is refused instead of waiting for a
-    writer, and a directory or a device is a mistake to report, not "no config"."""
-    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise ValueError("not a regular file")
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(MAX_CONFIG_BYTES + 1)
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ValueError("larger than 1 MiB")
-    return data
+    return read(path if path is not None else config_file())

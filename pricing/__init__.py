@@ -28,7 +28,7 @@ from pricing._model import (
     ToolWindow,
     Usage,
 )
-from pricing._paths import catalog_dir
+from pricing._paths import catalog_dir, read_config
 from pricing._plan import RatePlan
 from pricing._version import package_version
 
@@ -60,6 +60,7 @@ __all__ = [
     "package_version",
     "parse_timestamp",
     "price",
+    "read_config",
     "validate_document",
 ]
 

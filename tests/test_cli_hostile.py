@@ -50,41 +50,70 @@ def config_path(home: Path) -> Path:
 # -- the config file --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["llmcost", "alarms"], ["llmcost", "alerts"], ["tui", "--once"]])
+#: Every command that reads the config file: the alarms' and alerts' tables, and ``[pricing] url`` (read by an
+#: update given no source). One reader, one rule for what a config file may be. A bad config stops ``llmcost`` and
+#: ``llmcost-top`` with status 2 (a usage error); ``pricing update`` exits 1 on any failed update, this one too.
+CONFIG_READERS = [
+    ["llmcost", "alarms", "{logs}"],
+    ["llmcost", "alerts"],
+    ["tui", "--once", "{logs}"],
+    ["pricing", "update", "--dry-run"],
+]
+
+
+def failed(code: int, command: list[str]) -> bool:
+    return code == (1 if command[0] == "pricing" else 2)
+
+
+def run_reader(command: list[str], logs: Path) -> tuple[int, str, str]:
+    # A proxy that refuses: were the config ignored, the update would try its default source and fail at once,
+    # never reaching beyond this machine.
+    with pytest.MonkeyPatch.context() as env:
+        for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+            env.setenv(name, "http://127.0.0.1:9")
+        env.delenv("NO_PROXY", raising=False)
+        env.delenv("no_proxy", raising=False)
+        return run(*(part.format(logs=logs) for part in command), timeout=30)
+
+
+@pytest.mark.parametrize("command", CONFIG_READERS)
 def test_a_config_that_is_a_directory_is_an_error(isolated_home: Path, logs: Path, command: list[str]) -> None:
     config_path(isolated_home).mkdir()
-    code, _, err = run(*command, *([str(logs)] if command[0] != "llmcost" or command[1] != "alerts" else []))
-    assert code == 2
+    code, _, err = run_reader(command, logs)
+    assert failed(code, command)
     assert one_line(err).endswith(f"{config_path(isolated_home)}: cannot read the configuration: not a regular file")
 
 
-@pytest.mark.parametrize("command", [["llmcost", "alarms"], ["llmcost", "alerts"], ["tui", "--once"]])
+@pytest.mark.parametrize("command", CONFIG_READERS)
 def test_a_fifo_as_config_is_an_error_not_a_hang(isolated_home: Path, logs: Path, command: list[str]) -> None:
     os.mkfifo(config_path(isolated_home))  # nobody writes to it: opening it to read would wait for ever
-    code, _, err = run(*command, *([str(logs)] if command[1:] != ["alerts"] else []), timeout=30)
-    assert code == 2
+    code, _, err = run_reader(command, logs)
+    assert failed(code, command)
     assert one_line(err).endswith("cannot read the configuration: not a regular file")
 
 
-def test_a_config_that_is_not_utf8_is_an_error(isolated_home: Path, logs: Path) -> None:
+@pytest.mark.parametrize("command", CONFIG_READERS)
+def test_a_config_that_is_not_utf8_is_an_error(isolated_home: Path, logs: Path, command: list[str]) -> None:
     config_path(isolated_home).write_bytes(b"[alarms]\nburst_calls = 3 # \xff\xfe\n")
-    code, _, err = run("llmcost", "alarms", str(logs))
-    assert code == 2
+    code, _, err = run_reader(command, logs)
+    assert failed(code, command)
     assert "cannot read the configuration: not UTF-8 text" in one_line(err)
 
 
-def test_a_deeply_nested_config_is_an_error(isolated_home: Path, logs: Path) -> None:
+@pytest.mark.parametrize("command", CONFIG_READERS)
+def test_a_deeply_nested_config_is_an_error(isolated_home: Path, logs: Path, command: list[str]) -> None:
     config_path(isolated_home).write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
-    code, _, err = run("llmcost", "alarms", str(logs))
-    assert code == 2
+    code, _, err = run_reader(command, logs)
+    assert failed(code, command)
     assert "cannot read the configuration: nested too deeply" in one_line(err)
 
 
-def test_a_huge_config_is_refused_unread(isolated_home: Path, logs: Path) -> None:
+@pytest.mark.parametrize("command", CONFIG_READERS)
+def test_a_huge_config_is_refused_unread(isolated_home: Path, logs: Path, command: list[str]) -> None:
     with open(config_path(isolated_home), "wb") as f:
         f.truncate(4 << 30)  # 4 GiB of holes: reading it would take a while and all the memory
-    code, _, err = run("llmcost", "alarms", str(logs), timeout=30)
-    assert code == 2
+    code, _, err = run_reader(command, logs)
+    assert failed(code, command)
     assert "cannot read the configuration: larger than 1 MiB" in one_line(err)
 
 

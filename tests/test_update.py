@@ -186,6 +186,26 @@ def test_configured_url_is_the_default_source(active_base: Path) -> None:
     assert (result.status, result.origin) == ("updated", server.url("/catalog.toml"))
 
 
+@pytest.mark.parametrize(
+    "env",
+    [{"LLMCOST_HOME": "{tmp}/explicit"}, {"XDG_DATA_HOME": "{tmp}/xdg"}, {"HOME": "{tmp}/home"}],
+    ids=["LLMCOST_HOME", "XDG_DATA_HOME", "HOME"],
+)
+def test_pricing_and_llmcost_find_one_home(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pricing imports nothing of llmcost, so it states the home's rule again: the two must agree, or an update
+    # would write catalog versions (and read a config) that the recorder and the monitor never see.
+    for name in ("LLMCOST_HOME", "XDG_DATA_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    home = llmcost.paths.llmcost_home()
+    assert str(home).startswith(str(tmp_path))
+    assert pricing.catalog_dir() == home / "catalog"
+    assert pricing.read_config()[0] == llmcost.paths.read_config()[0] == llmcost.paths.config_file()
+
+
 def test_same_catalog_is_no_change(active_base: Path, capsys: pytest.CaptureFixture[str]) -> None:
     files = snapshot()
     with FixtureServer() as server:
