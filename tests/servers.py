@@ -240,7 +240,9 @@ def _chat_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> Iterat
     yield _sse("[DONE]")
 
 
-def _response_body(fake: FakeLLMServer, body: dict[str, Any], status: str = "completed") -> dict[str, Any]:
+def _response_body(
+    body: dict[str, Any], status: str = "completed", fake: FakeLLMServer | None = None
+) -> dict[str, Any]:
     return {
         "id": "resp_123",
         "object": "response",
@@ -255,23 +257,23 @@ def _response_body(fake: FakeLLMServer, body: dict[str, Any], status: str = "com
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": "Hi there", "annotations": []}],
             },
-            *(fake.output_items if status == "completed" else []),
+            *(fake.output_items if fake is not None and status == "completed" else []),
         ],
         "parallel_tool_calls": True,
         "tool_choice": "auto",
         "tools": [],
         "usage": RESPONSES_USAGE if status == "completed" else None,
-        **_tier(fake),
+        **({} if fake is None else _tier(fake)),
     }
 
 
 def _responses(fake: FakeLLMServer, body: dict[str, Any]) -> dict[str, Any]:
-    return _response_body(fake, body)
+    return _response_body(body, fake=fake)
 
 
 def _responses_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> Iterator[bytes]:
     seq = iter(range(100))
-    created = _response_body(fake, body, "in_progress")
+    created = _response_body(body, "in_progress", fake)
     yield _sse({"type": "response.created", "sequence_number": next(seq), "response": created}, "response.created")
     time.sleep(fake.first_token_delay)
     for piece in ("Hi", " there"):
@@ -285,7 +287,7 @@ def _responses_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> I
             "logprobs": [],
         }
         yield _sse(delta, "response.output_text.delta")
-    done = {"type": "response.completed", "sequence_number": next(seq), "response": _response_body(fake, body)}
+    done = {"type": "response.completed", "sequence_number": next(seq), "response": _response_body(body, fake=fake)}
     yield _sse(done, "response.completed")
 
 

@@ -58,7 +58,13 @@ Progress = Callable[[int, int], None]
 _T = TypeVar("_T")
 #: The wire format's fields in ``Record``'s order, built positionally: no keyword matching and no second check of the
 #: time (the parsers checked it); a test checks that what it encodes decodes as a ``Record``.
-_Line: Any = msgspec.defstruct("_Line", [(name, Any, None) for name in Record.__struct_fields__])
+_Line: Any = msgspec.defstruct(
+    "_Line",
+    [
+        (name, Any, None if default is msgspec.NODEFAULT else default)
+        for name, default in zip(Record.__struct_fields__, (f.default for f in msgspec.structs.fields(Record)))
+    ],
+)
 _encoder = msgspec.json.Encoder()
 
 
