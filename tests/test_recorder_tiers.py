@@ -312,3 +312,61 @@ def test_odd_response_objects_are_counted_not_raised(shipped: llmcost.Tracker) -
     assert rec.service_tier is None
     assert rec.web_search_requests == 1  # the one item that reads as a tool call
     assert shipped.stats.internal_errors == 0
+
+
+# -- reading the lines again ---------------------------------------------------------------------------------------
+
+
+def _billed_records() -> list[Record]:
+    from tests._traces import T0, rec
+
+    return [
+        rec(T0, service_tier="priority", cost_usd=None, cost_status="no_usage"),
+        rec(T0 + 1, batch=True, service_tier="batch", cost_usd=0.5),
+        rec(T0 + 2, request_model="o3", web_search_requests=3, file_search_calls=2, code_interpreter_sessions=1),
+        rec(
+            T0 + 3,
+            provider="anthropic",
+            request_model="claude-sonnet-4-5",
+            input_tokens=20_000,
+            cache_creation_input_tokens=12_000,
+            cache_creation_1h_input_tokens=4_000,
+            web_fetch_requests=2,
+            web_search_requests=1,
+        ),
+    ]
+
+
+def _catalog_cost(r: Record) -> Decimal:
+    usage = pricing.Usage(
+        input_tokens=r.input_tokens or 0,
+        output_tokens=r.output_tokens or 0,
+        cache_write_tokens=(r.cache_creation_input_tokens or 0) - (r.cache_creation_1h_input_tokens or 0),
+        cache_write_1h_tokens=r.cache_creation_1h_input_tokens or 0,
+        web_search_requests=r.web_search_requests or 0,
+        web_fetch_requests=r.web_fetch_requests or 0,
+        file_search_calls=r.file_search_calls or 0,
+        code_interpreter_sessions=r.code_interpreter_sessions or 0,
+    )
+    assert r.request_model is not None
+    return cost_of(usage, r.request_model, r.provider or "", at=r.ts, tier=r.service_tier, batch=r.batch)
+
+
+def test_reprice_uses_tier_batch_tools_and_1h_writes(tmp_path: Any) -> None:
+    from llmcost.engine import report_files
+    from tests._traces import T0, day_file, write
+
+    records = _billed_records()
+    path = write(day_file(tmp_path, T0), records)
+    rows = report_files([path], "session", catalog=CATALOG, reprice=True, processes=1).rows
+    assert sum(row.pico for row in rows) == sum(int(_catalog_cost(r).scaleb(12)) for r in records)
+
+
+def test_a_record_without_a_cost_is_priced_with_its_tier(tmp_path: Any) -> None:
+    from llmcost.engine import Engine
+
+    engine = Engine(catalog=CATALOG)
+    (unpriced, *_) = _billed_records()
+    assert engine._price(unpriced, unpriced.request_model) == int(_catalog_cost(unpriced).scaleb(12))
+    assert unpriced.price_ref is not None
+    assert unpriced.price_ref.endswith("#priority")
