@@ -21,6 +21,7 @@ __all__ = [
     "TIER_MAX",
     "Billing",
     "ReportedUsage",
+    "anthropic_billing",
     "billing_of",
     "extract",
     "extract_usage",
@@ -334,11 +335,11 @@ def _anthropic(out: ReportedUsage, u: Any) -> None:
     out.cache_write_1h = one_hour
     out.reasoning = _int(get_field(get_field(u, "output_tokens_details"), "thinking_tokens"))
     out.source = "provider"
-    _anthropic_billing(out, u)
+    anthropic_billing(out, u)
 
 
-def _anthropic_billing(out: ReportedUsage, u: Any) -> None:
-    """``usage.service_tier`` (``standard``, ``priority``, ``batch``) and ``usage.server_tool_use``."""
+def anthropic_billing(out: ReportedUsage, u: Any) -> None:
+    """Anthropic ``usage.service_tier`` (``standard``, ``priority``, ``batch``) and ``usage.server_tool_use``."""
     tier = get_field(u, "service_tier")
     if tier is not None:
         _set_tier(out, tier)
@@ -363,7 +364,7 @@ def merge_anthropic_delta(out: ReportedUsage, u: Any) -> None:
     thinking = _int(get_field(get_field(u, "output_tokens_details"), "thinking_tokens"))
     out.reasoning = thinking if thinking is not None else out.reasoning
     out.source = "provider"
-    _anthropic_billing(out, u)
+    anthropic_billing(out, u)
 
 
 def _ollama(out: ReportedUsage, r: Any) -> bool:
