@@ -82,6 +82,7 @@ from llmcost.recorder import (
     prompt_hash,
     scoped,
 )
+from llmcost.recorder._usage import anthropic_billing
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -429,7 +430,13 @@ class LlmcostLogger(CustomLogger):
     def _succeeded(self, call: Call, kwargs: dict[str, Any], response: Any) -> None:
         call.record(response)
         usage = call.usage
+        params = kwargs.get("optional_params")
+        tier = params.get("service_tier") if isinstance(params, dict) else None
+        if isinstance(tier, str):  # priced with it when the response names no tier
+            call.set_request(service_tier=tier)
         if usage is not None:
+            # LiteLLM's Usage keeps what Anthropic reported: its service tier and server tool counts.
+            anthropic_billing(usage, get_field(response, "usage"))
             if usage.cache_write_1h is None:
                 details = get_field(
                     get_field(get_field(response, "usage"), "prompt_tokens_details"), "cache_creation_token_details"
