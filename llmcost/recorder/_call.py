@@ -417,20 +417,28 @@ class Call(AsyncWith):
         """:meth:`set_usage`'s tier, batch and tool counts as the wire format takes them (faults counted; a tool
         count refused leaves the call unpriced, as a refused token count does)."""
         tier = None if service_tier is None else self._tier(service_tier)
-        flag = self._flag("batch", batch) or (tier is not None and tier.lower() == "batch")
-        counts = []
-        bad = 0
-        for value in tools:
-            count, changed = wire_count(value)
-            counts.append(count)
-            bad += changed
-        if bad:
-            message = "llmcost: a tool count that is not a whole number from 0 to 2**53 was recorded as unknown"
-            self.tracker.count_fault("bad_values", message, bad)
-            u.source = "invalid"
-        if tier is None and not flag and all(c is None for c in counts):
+        flag = (batch if type(batch) is bool else self._flag("batch", batch)) or (
+            tier is not None and tier.lower() == "batch"
+        )
+        ws, wf, fs, ci, gp = tools
+        if not (  # the common case in one expression, as for the token counts: None or an int from 0 to 2**53
+            (ws is None or type(ws) is int)
+            and (wf is None or type(wf) is int)
+            and (fs is None or type(fs) is int)
+            and (ci is None or type(ci) is int)
+            and (gp is None or type(gp) is int)
+            and 0 <= (ws or 0) | (wf or 0) | (fs or 0) | (ci or 0) | (gp or 0) < _MAX_COUNT
+        ):
+            checked = [wire_count(value) for value in tools]
+            bad = sum(changed for _, changed in checked)
+            if bad:
+                message = "llmcost: a tool count that is not a whole number from 0 to 2**53 was recorded as unknown"
+                self.tracker.count_fault("bad_values", message, bad)
+                u.source = "invalid"
+            ws, wf, fs, ci, gp = (count for count, _ in checked)
+        if tier is None and not flag and ws is None and wf is None and fs is None and ci is None and gp is None:
             return None
-        return Billing(tier, flag, *counts)
+        return Billing(tier, flag, ws, wf, fs, ci, gp)
 
     def _check_usage(self, u: ReportedUsage, gpu_seconds: Any, estimated: Any) -> None:
         """Make :meth:`set_usage`'s counts in ``u`` what the wire format takes (refused ones unknown, and counted)."""

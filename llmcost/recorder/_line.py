@@ -196,7 +196,10 @@ def _billing(
         batch = batch or requested[1]
     if tier is not None and not batch:
         batch = tier.strip().lower() == "batch"
-    return tier, batch, (_NO_TOOLS if billed is None else billed.tools())
+    if billed is None:
+        return tier, batch, _NO_TOOLS
+    tools = billed.tools()
+    return tier, batch, (_NO_TOOLS if tools == _NO_TOOLS else tools)  # the one tuple: no tool fee to add
 
 
 _NO_TOOLS: tuple[int | None, ...] = (None,) * 5
@@ -257,6 +260,7 @@ class CallWriter:
     stats: Stats
     _host: str | None
     _end_ok: msgspec.Raw  # the _END run of a call without an HTTP status: null, then the host
+    _ends: dict[tuple[Any, ...], msgspec.Raw]  # the _END runs of billed calls (_billed_end)
     _buffers: list[bytearray]
     sinks: tuple[Callable[[bytes], object], ...]
     gpus: float | None
@@ -303,6 +307,7 @@ class CallWriter:
             self.count_fault("bad_values", "llmcost: a host name that is not text was written as text")
         self._host = host or None
         self._end_ok = end_run(None, self._host)
+        self._ends = {}
 
     def count_fault(self, counter: str, message: str, n: int = 1) -> None:
         """Count ``n`` faults in ``stats.<counter>`` and report ``message`` once (a :class:`RecorderWarning`)."""
@@ -420,10 +425,11 @@ class CallWriter:
                 outcome = _outcome(call.status, err[0], err[1])
                 end_of_line = self._end_ok if err[2] is None else end_run(err[2], self._host)
             if not plain:
-                http = None if err is None else err[2]
-                end_of_line = end_run(http, self._host, tier, batch, u.cache_write_1h, tools)
+                end_of_line = self._billed_end(None if err is None else err[2], tier, batch, u.cache_write_1h, tools)
             elif u.cache_write_1h is not None:
-                end_of_line = end_run(None if err is None else err[2], self._host, None, False, u.cache_write_1h)
+                end_of_line = self._billed_end(
+                    None if err is None else err[2], None, False, u.cache_write_1h, _NO_TOOLS
+                )
             a = call.attribution
             if r.attempt == 0 and r.fallback_from is None and call.content is None:
                 tail = a.line_tail
@@ -596,6 +602,21 @@ class CallWriter:
             except Exception as exc:
                 self.count_fault("hook_errors", f"llmcost: on_call_cost hook raised {type(exc).__name__}: {exc}")
 
+    def _billed_end(
+        self, http: int | None, tier: str | None, batch: bool, cache_write_1h: int | None, tools: tuple[Any, ...]
+    ) -> msgspec.Raw:
+        """:func:`end_run` for a call billed with a tier, batch, tools or one-hour writes, memoised (the same few
+        runs come back: OpenAI's ``default`` tier, Anthropic's ``standard`` with no one-hour writes)."""
+        key = (http, tier, batch, cache_write_1h, tools)
+        ends = self._ends
+        found = ends.get(key)
+        if found is None:
+            found = end_run(http, self._host, tier, batch, cache_write_1h, tools)
+            if len(ends) >= 256:  # values come from responses: keep the memo bounded
+                ends.clear()
+            ends[key] = found
+        return found
+
     def _price_billed(
         self,
         call: Call,
@@ -621,9 +642,23 @@ class CallWriter:
                 hit = self._plan(model, call.provider, end, tier, batch)
             plan = hit[0]
         if plan is not None:
-            total = plan.pico_total(
-                u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning, *tools
-            )
+            inp = u.input_tokens or 0
+            if inp <= plan.tier_min and not u.cache_write_1h:  # as on the plain path, then the tool fees
+                cr = u.cache_read or 0
+                cw = u.cache_write or 0
+                rs = u.reasoning or 0
+                uncached = inp - cr - cw
+                visible = (u.output_tokens or 0) - rs
+                if uncached >= 0 and visible >= 0:
+                    p = plan.pico
+                    total = plan.fee + p[0] * uncached + p[1] * cr + p[2] * cw + p[4] * visible + p[5] * rs
+                    if tools is not _NO_TOOLS:
+                        added = plan.tools_total(*tools)  # -1: a tool with no published fee (Catalog.price says so)
+                        total = -1 if added < 0 else total + added
+            else:
+                total = plan.pico_total(
+                    u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning, *tools
+                )
         if 0 <= total <= _MAX_PICO:
             return total, None, total / 1_000_000_000_000, "priced", plan.ref
         cost, status, ref = self._price(call, u, gpu, end, tier, batch, tools)
