@@ -552,11 +552,11 @@ class Importer:
                         None,
                         d.workflow,
                         ["sidechain"] if d.sidechain else None,
-                        # The wire format has one cache-write count; the one-hour part, priced apart, is kept here.
-                        {"cache_creation_1h_input_tokens": one_hour} if one_hour else None,
+                        None,
                         None,
                         None,
                         host,
+                        cache_creation_1h_input_tokens=one_hour,  # the one-hour part of the writes, priced apart
                     )
                 )
                 + b"\n"

@@ -137,7 +137,10 @@ def tier_name(value: Any) -> str | None:
     """A service tier as the wire format takes it (text of at most ``TIER_MAX`` characters, trimmed), else unknown.
     The provider's name is kept (``default``, ``priority``, ``standard``, ``batch``...): the catalog reads them all."""
     if type(value) is not str:
-        value = getattr(value, "value", None)  # an enum member, as some SDK versions type it
+        try:
+            value = getattr(value, "value", None)  # an enum member, as some SDK versions type it
+        except Exception:  # an odd object: no tier
+            return None
         if not isinstance(value, str):
             return None
     name = value.strip()
