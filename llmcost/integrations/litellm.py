@@ -74,6 +74,7 @@ from llmcost.recorder import (
     Scope,
     Tracker,
     active_scopes,
+    anthropic_billing,
     attribution_from,
     current_call,
     get_field,
@@ -82,7 +83,6 @@ from llmcost.recorder import (
     prompt_hash,
     scoped,
 )
-from llmcost.recorder._usage import anthropic_billing
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -20,17 +20,21 @@ from llmcost.recorder import (
     BudgetExceeded,
     BudgetWarning,
     Call,
+    ReportedUsage,
     Tracker,
     active_scopes,
+    anthropic_billing,
     attribution_from,
     current_call,
     extract,
+    extract_usage,
     from_usage_metadata,
     get_tracker,
+    output_tools,
     prompt_hash,
+    read_billing,
     scoped,
 )
-from llmcost.recorder._usage import ReportedUsage, anthropic_billing, extract_usage, output_tools, read_billing
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
