@@ -298,6 +298,17 @@ def test_odd_tier_and_tool_values_never_raise(shipped: llmcost.Tracker) -> None:
     assert shipped.stats.internal_errors == 0
 
 
+def test_a_tier_that_is_not_valid_text_is_left_out(shipped: llmcost.Tracker) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", llmcost.RecorderWarning)
+        with shipped.trace(model="gpt-4o-mini", provider="openai") as call:
+            call.record({"model": "gpt-4o-mini", "service_tier": "\ud800", "usage": {"prompt_tokens": 1}})
+        with shipped.trace(model="gpt-4o-mini", provider="openai") as call:
+            call.set_usage(10, 1, service_tier="x" * 65)
+    assert [rec.service_tier for rec in shipped.records] == [None, None]
+    assert shipped.stats.internal_errors == 0
+
+
 def test_odd_response_objects_are_counted_not_raised(shipped: llmcost.Tracker) -> None:
     class Odd:
         model = "gpt-4o-mini"

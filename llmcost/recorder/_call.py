@@ -69,7 +69,6 @@ _REQUEST_FIELDS = (
     "usage_hint",
     "billing",
 )
-_TOOL_COUNTERS = Billing.__struct_fields__[2:]
 
 
 class Request:

@@ -144,7 +144,13 @@ def tier_name(value: Any) -> str | None:
         if not isinstance(value, str):
             return None
     name = value.strip()
-    return name if 0 < len(name) <= TIER_MAX else None
+    if not 0 < len(name) <= TIER_MAX:
+        return None
+    try:
+        name.encode("utf-8")  # a lone surrogate cannot go on the line
+    except UnicodeEncodeError:
+        return None
+    return name
 
 
 def billing_of(out: ReportedUsage) -> Billing:
