@@ -203,6 +203,9 @@ def _billing(
 
 
 _NO_TOOLS: tuple[int | None, ...] = (None,) * 5
+#: Tier names that are the standard rates, as providers write them (``pricing.STANDARD_TIERS``, which the catalog
+#: also reads in any case: this set only saves the lookup of a tier's rate plan).
+_STANDARD_TIERS = frozenset({"default", "standard", "auto"})
 
 
 def _text(value: Any) -> tuple[str | None, bool]:
@@ -371,12 +374,15 @@ class CallWriter:
             r = call.request
             billed = u.billing
             plain = billed is None and r.billing is None  # no tier, batch nor tool: the common case
+            standard = plain
             if not plain:
                 tier, batch, tools = _billing(billed, r.billing)
+                # OpenAI's "default" and Anthropic's "standard" (on nearly every response) are the standard rates.
+                standard = tools is _NO_TOOLS and not batch and (tier is None or tier in _STANDARD_TIERS)
             if source in _UNPRICED:
                 cost_f, status, ref = None, "no_usage", None
                 source = _UNPRICED[source]
-            elif not plain:
+            elif not standard:
                 total, cost, cost_f, status, ref = self._price_billed(call, u, gpu, end, now, tier, batch, tools)
             else:
                 if now >= self._plans_until:  # perf_counter time, as the call's own clock: no second reading
