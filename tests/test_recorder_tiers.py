@@ -381,3 +381,24 @@ def test_a_record_without_a_cost_is_priced_with_its_tier(tmp_path: Any) -> None:
     assert engine._price(unpriced, unpriced.request_model) == int(_catalog_cost(unpriced).scaleb(12))
     assert unpriced.price_ref is not None
     assert unpriced.price_ref.endswith("#priority")
+
+
+async def test_async_clients_stream_the_tier_and_tools(server: FakeLLMServer, shipped: llmcost.Tracker) -> None:
+    server.service_tier = "flex"
+    server.output_items = TOOL_ITEMS
+    server.server_tool_use = {"web_search_requests": 1}
+    async with (
+        openai.AsyncOpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0) as gpt_client,
+        anthropic.AsyncAnthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0) as claude_client,
+    ):
+        gpt_async = llmcost.track(gpt_client, tracker=shipped, provider="openai")
+        claude_async = llmcost.track(claude_client, tracker=shipped, provider="anthropic")
+        async for _ in await gpt_async.responses.create(model="o3", input="Say hello", stream=True):
+            pass
+        kwargs: dict[str, Any] = {"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": MESSAGES}
+        async for _ in await claude_async.messages.create(**kwargs, stream=True):
+            pass
+    responses, message = shipped.records
+    assert (responses.service_tier, tools_of(responses)) == ("flex", (2, None, 1, 1, None))
+    assert dollars(responses) == cost_of(RESPONSES_TOOLS, "o3", "openai", tier="flex")
+    assert (message.service_tier, message.web_search_requests) == ("flex", 1)
