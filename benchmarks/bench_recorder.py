@@ -2,8 +2,8 @@
 
 Run: ``python benchmarks/bench_recorder.py`` (``--quick`` for fewer rounds).
 
-- Per call: ``with tracker.trace(...) as call: call.set_usage(...)`` and ``call.record(<ChatCompletion>)``, everything
-  included (ids, timestamps, pricing with the shipped catalog, the JSON line, one ``write`` to a real file).
+- Per call: ``with tracker.trace(...) as call: call.set_usage(...)`` (plain, and with a service tier and a web search
+  to price) and ``call.record(<ChatCompletion>)``, everything included (ids, timestamps, pricing with the shipped catalog, the JSON line, one ``write`` to a real file).
   The peer, measured in the same run, is the pattern of the commonly published ~80-line callback handler: build a
   dict, ``json.dumps``, open the file in append mode, write, close — per call.
 - Per chunk: a 1,000-chunk OpenAI-shaped stream iterated through the recorder's stream wrapper, minus the same
@@ -97,6 +97,20 @@ def bench_calls(directory: Path, rounds: int, parts: bool = True) -> dict[str, f
             with trace("gpt-4o-mini", "openai") as call:
                 call.set_usage(2006, 300, cache_read_input_tokens=1920, reasoning_output_tokens=64)
 
+    def billed(n: int) -> None:
+        # A call with a service tier and a server-side tool: the path that prices them (the plain call skips it).
+        trace = tracker.trace
+        for _ in range(n):
+            with trace("gpt-4o-mini", "openai") as call:
+                call.set_usage(
+                    2006,
+                    300,
+                    cache_read_input_tokens=1920,
+                    reasoning_output_tokens=64,
+                    service_tier="priority",
+                    web_search_requests=2,
+                )
+
     def record_response(n: int) -> None:
         trace = tracker.trace
         for _ in range(n):
@@ -124,7 +138,14 @@ def bench_calls(directory: Path, rounds: int, parts: bool = True) -> dict[str, f
                 fh.write(json.dumps(entry) + "\n")
 
     set_usage(500)  # warm the catalog cache and the file
-    contenders = {"nothing": nothing, "set_usage": set_usage, "record": record_response, "peer": peer}
+    billed(500)
+    contenders = {
+        "nothing": nothing,
+        "set_usage": set_usage,
+        "billed": billed,
+        "record": record_response,
+        "peer": peer,
+    }
     out = interleaved_us(contenders, PER_ROUND, rounds)
     if parts:
         out.update(breakdown(tracker, directory, rounds))
@@ -237,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     floor = calls["part:floor"]
     print(f"llmcost recorder benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cpus, median of {rounds})")
     print(f"  per call, trace + set_usage (priced, written):  {calls['set_usage']:7.2f} µs   target ≤ 8")
+    print(f"  per call, with service tier + tool fee:         {calls['billed']:7.2f} µs   target ≤ 8")
     print(f"  per call, trace + record(ChatCompletion):       {calls['record']:7.2f} µs")
     print(f"  peer: dict + json.dumps + open-append-close:    {peer:7.2f} µs")
     print(f"  ratio peer / llmcost (set_usage):               {peer / calls['set_usage']:7.1f}x   target ≥ 2")

@@ -9,7 +9,10 @@ One ``FakeLLMServer`` answers all three APIs on 127.0.0.1 with a random port:
 
 Behaviour is scripted per test: ``errors`` (status codes answered first, one per request), ``cut_after`` (send that
 many stream events then drop the connection mid-body), ``first_token_delay`` (seconds before the first content),
-``omit_prompt_eval`` (old Ollama with a cached prompt). Every request body is kept in ``requests``.
+``omit_prompt_eval`` (old Ollama with a cached prompt); ``service_tier`` (the tier the OpenAI bodies and chunks, and
+Anthropic's ``usage``, report), ``server_tool_use`` (Anthropic's server tool counts, in ``usage``) and
+``output_items`` (OpenAI Responses output items added after the message: tool calls). Every request body is kept in
+``requests``.
 """
 
 from __future__ import annotations
@@ -92,6 +95,9 @@ class FakeLLMServer(LoopbackServer):
         self.cut_after: int | None = None
         self.first_token_delay = 0.0
         self.omit_prompt_eval = False
+        self.service_tier: str | None = None
+        self.server_tool_use: dict[str, Any] | None = None
+        self.output_items: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
     @property
@@ -200,7 +206,12 @@ def _chat(fake: FakeLLMServer, body: dict[str, Any]) -> dict[str, Any]:
         "model": _dated(body.get("model", "gpt-4o-mini")),
         "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello!"}, "finish_reason": "stop"}],
         "usage": CHAT_USAGE,
+        **_tier(fake),
     }
+
+
+def _tier(fake: FakeLLMServer) -> dict[str, Any]:
+    return {} if fake.service_tier is None else {"service_tier": fake.service_tier}
 
 
 def _dated(model: str) -> str:
@@ -213,6 +224,7 @@ def _chat_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> Iterat
         "object": "chat.completion.chunk",
         "created": 1718450000,
         "model": _dated(body["model"]),
+        **_tier(fake),
     }
     yield _sse(
         {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
@@ -228,7 +240,9 @@ def _chat_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> Iterat
     yield _sse("[DONE]")
 
 
-def _response_body(body: dict[str, Any], status: str = "completed") -> dict[str, Any]:
+def _response_body(
+    body: dict[str, Any], status: str = "completed", fake: FakeLLMServer | None = None
+) -> dict[str, Any]:
     return {
         "id": "resp_123",
         "object": "response",
@@ -242,22 +256,24 @@ def _response_body(body: dict[str, Any], status: str = "completed") -> dict[str,
                 "status": "completed",
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": "Hi there", "annotations": []}],
-            }
+            },
+            *(fake.output_items if fake is not None and status == "completed" else []),
         ],
         "parallel_tool_calls": True,
         "tool_choice": "auto",
         "tools": [],
         "usage": RESPONSES_USAGE if status == "completed" else None,
+        **({} if fake is None else _tier(fake)),
     }
 
 
 def _responses(fake: FakeLLMServer, body: dict[str, Any]) -> dict[str, Any]:
-    return _response_body(body)
+    return _response_body(body, fake=fake)
 
 
 def _responses_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> Iterator[bytes]:
     seq = iter(range(100))
-    created = _response_body(body, "in_progress")
+    created = _response_body(body, "in_progress", fake)
     yield _sse({"type": "response.created", "sequence_number": next(seq), "response": created}, "response.created")
     time.sleep(fake.first_token_delay)
     for piece in ("Hi", " there"):
@@ -271,7 +287,7 @@ def _responses_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> I
             "logprobs": [],
         }
         yield _sse(delta, "response.output_text.delta")
-    done = {"type": "response.completed", "sequence_number": next(seq), "response": _response_body(body)}
+    done = {"type": "response.completed", "sequence_number": next(seq), "response": _response_body(body, fake=fake)}
     yield _sse(done, "response.completed")
 
 
@@ -287,8 +303,15 @@ def _message(fake: FakeLLMServer, body: dict[str, Any]) -> dict[str, Any]:
         "content": [{"type": "text", "text": "Hello!"}],
         "stop_reason": "end_turn",
         "stop_sequence": None,
-        "usage": ANTHROPIC_USAGE,
+        "usage": {**ANTHROPIC_USAGE, **_anthropic_extras(fake)},
     }
+
+
+def _anthropic_extras(fake: FakeLLMServer) -> dict[str, Any]:
+    extras: dict[str, Any] = {} if fake.service_tier is None else {"service_tier": fake.service_tier}
+    if fake.server_tool_use is not None:
+        extras["server_tool_use"] = fake.server_tool_use
+    return extras
 
 
 def _message_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> Iterator[bytes]:
@@ -297,6 +320,7 @@ def _message_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> Ite
         "cache_creation_input_tokens": 50,
         "cache_read_input_tokens": 100,
         "output_tokens": 1,
+        **({} if fake.service_tier is None else {"service_tier": fake.service_tier}),
     }
     message = {**_message(fake, body), "content": [], "stop_reason": None, "usage": start_usage}
     yield _sse({"type": "message_start", "message": message}, "message_start")
@@ -309,7 +333,9 @@ def _message_stream(fake: FakeLLMServer, path: str, body: dict[str, Any]) -> Ite
         delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": piece}}
         yield _sse(delta, "content_block_delta")
     yield _sse({"type": "content_block_stop", "index": 0}, "content_block_stop")
-    final_usage = {**start_usage, "output_tokens": 47}
+    final_usage = {k: v for k, v in start_usage.items() if k != "service_tier"} | {"output_tokens": 47}
+    if fake.server_tool_use is not None:  # cumulative, in the delta (server tools run after message_start)
+        final_usage["server_tool_use"] = fake.server_tool_use
     delta = {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": final_usage}
     yield _sse(delta, "message_delta")
     yield _sse({"type": "message_stop"}, "message_stop")

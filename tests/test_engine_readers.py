@@ -93,6 +93,11 @@ HOSTILE: list[bytes] = [
     _line(tags='"x"'),
     _line(metadata="[1]"),
     _line(v='"1"'),
+    _line(batch='"yes"'),  # the billing fields have their types too
+    _line(batch="null"),
+    _line(service_tier="3"),
+    _line(web_search_requests="-1"),
+    _line(cache_creation_1h_input_tokens="1.5"),
     b'{"ts":"2026-03-02T12:00:00.000Z"}\n',  # no id
     b'{"id":"00000000000000aa"}\n',  # no time
     b"[]\n",
@@ -118,6 +123,7 @@ ODD: list[bytes] = [
     _line(metadata='{"a":' * (MAX_DEPTH - 1) + "1" + "}" * (MAX_DEPTH - 1)),
     _line(agent='"' + "[{" * 200 + '\\"[' * 100 + '"'),  # brackets in text are not nesting
     _line(latency_ms="-0.0", agent='""'),
+    _line(service_tier='"priority"', batch="true", cache_creation_1h_input_tokens="0", web_search_requests="3"),
     _line(cost_usd="1e9", input_tokens=str(2**53)),
 ]
 

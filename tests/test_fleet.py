@@ -65,7 +65,7 @@ def test_llmcost_host_or_the_tracker_names_the_machine(monkeypatch: pytest.Monke
     assert host_of(llmcost.Tracker(writer=llmcost.MemoryWriter(), host="edge-1")) == "edge-1"
     nameless = llmcost.Tracker(writer=llmcost.MemoryWriter(), host="")
     assert host_of(nameless) is None
-    assert b'"host":null}' in nameless.writer.lines[0]  # type: ignore[attr-defined]
+    assert b'"host":null,' in nameless.writer.lines[0]  # type: ignore[attr-defined]
 
 
 def test_a_host_that_is_not_text_is_written_as_text_and_counted() -> None:

@@ -63,7 +63,7 @@ def test_claude_code_counts_each_message_once_with_its_final_usage(claude: Path,
         1200,
     )
     assert a.ts == "2026-01-15T10:00:07.500Z"  # the end of the call: its last chunk
-    assert a.metadata == {"cache_creation_1h_input_tokens": 1000}
+    assert (a.cache_creation_1h_input_tokens, a.metadata) == (1000, None)
     # 5-minute and 1-hour cache writes at their own rates
     assert a.cost_usd == usd({3: 3, 240: 15, 15000: 0.3}) + usd({200: 3.75}) + usd({1000: 6})
     assert (a.cost_status, a.provider, a.response_model, a.agent, a.source, a.stream) == (
@@ -82,13 +82,13 @@ def test_claude_code_counts_each_message_once_with_its_final_usage(claude: Path,
         "provider",
     )
     b = by["msg_01B"]  # an older version: no stop_reason, no 5m/1h split; complete once msg_01C begins
-    assert (b.output_tokens, b.cache_creation_input_tokens, b.metadata) == (80, 300, None)
+    assert (b.output_tokens, b.cache_creation_input_tokens, b.cache_creation_1h_input_tokens) == (80, 300, None)
     assert b.cost_usd == usd({5: 3, 16200: 0.3, 300: 3.75, 80: 15})
     assert by["msg_01C"].cost_usd == usd({200: 1, 50: 5})
     assert by["msg_01E"].tags == ["sidechain"]
     assert (by["msg_01F"].cost_status, by["msg_01F"].cost_usd) == ("unknown_model", None)
     assert by["msg_01I"].session_id == S2
-    assert by["msg_01I"].metadata == {"cache_creation_1h_input_tokens": 500}
+    assert by["msg_01I"].cache_creation_1h_input_tokens == 500
     # lines without cwd: the project from the folder name (no such directory here: dashes become slashes)
     assert (by["msg_01J"].workflow, by["msg_01J"].output_tokens, by["msg_01J"].session_id) == (
         "/home/dev/tools/cli",

@@ -763,3 +763,59 @@ def test_readme_example_runs(server: FakeLLMServer, monkeypatch: pytest.MonkeyPa
     assert {r.agent for r in records} == {"support-bot"}
     cost = sum(Decimal(str(r.cost_usd)) for r in records)
     assert printed[0] == f"3 {3 * CHAT_TOTAL} ${cost:.6f}"
+
+
+# -- service tiers, batch and server-side tools --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_chat_openai_tier_from_the_response(
+    tracker: llmcost.Tracker, chat: Any, server: FakeLLMServer, stream: bool
+) -> None:
+    server.service_tier = "priority"  # twice the standard rates in the test catalog
+    with track(tracker, provider="openai"):
+        if stream:
+            list(chat(stream_usage=True).stream("Say hello"))
+        else:
+            chat().invoke("Say hello")
+    (rec,) = tracker.records
+    assert rec.service_tier == "priority"
+    assert Decimal(str(rec.cost_usd)) == CHAT_COST * 2
+
+
+def test_chat_openai_requested_tier_when_the_response_names_none(tracker: llmcost.Tracker, chat: Any) -> None:
+    with track(tracker, provider="openai"):
+        chat(service_tier="flex").invoke("Say hello")
+    (rec,) = tracker.records
+    assert rec.service_tier == "flex"
+    assert Decimal(str(rec.cost_usd)) == CHAT_COST / 2
+
+
+def test_anthropic_tier_and_server_tools_from_response_metadata(tracker: llmcost.Tracker) -> None:
+    """langchain-anthropic keeps the provider's raw ``usage`` in ``response_metadata``: the tier, the server tools."""
+    usage = {"input_tokens": 1000, "output_tokens": 100, "total_tokens": 1100}
+    raw = {
+        "input_tokens": 1000,
+        "output_tokens": 100,
+        "service_tier": "batch",
+        "server_tool_use": {"web_search_requests": 2, "web_fetch_requests": 1},
+    }
+    model = GenericFakeChatModel(
+        messages=iter(
+            [
+                AIMessage(
+                    content="hi",
+                    usage_metadata=usage,  # type: ignore[arg-type]
+                    response_metadata={"model_name": "claude-sonnet-4-5", "usage": raw},
+                )
+            ]
+        )
+    )
+    with track(tracker, provider="anthropic"):
+        model.invoke("hi")
+    (rec,) = tracker.records
+    assert (rec.service_tier, rec.batch, rec.web_search_requests, rec.web_fetch_requests) == ("batch", True, 2, 1)
+    expected = tracker.catalog().price(  # type: ignore[union-attr]
+        pricing.Usage(1000, 100, web_search_requests=2, web_fetch_requests=1), "claude-sonnet-4-5", batch=True
+    )
+    assert Decimal(str(rec.cost_usd)) == expected.cost_usd

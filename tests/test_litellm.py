@@ -684,3 +684,36 @@ def test_readme_example_runs_as_written() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split("\n")[: len(expected)] == expected
+
+
+# -- service tiers and server-side tools -----------------------------------------------------------------------------
+
+
+def test_tier_from_the_response_else_the_requested_one(
+    server: FakeLLMServer, tracker: llmcost.Tracker, logger: LlmcostLogger
+) -> None:
+    litellm.completion(**openai_args(server, service_tier="flex"))  # the response names none: the requested tier
+    server.service_tier = "priority"
+    litellm.completion(**openai_args(server, service_tier="flex"))  # the response's tier wins
+    flex, priority = recorded(tracker, logger, 2)
+    catalog = tracker.catalog()
+    assert catalog is not None
+    usage = pricing.Usage(input_tokens=2006, output_tokens=300, cache_read_tokens=1920, reasoning_tokens=64)
+    for rec, tier in ((flex, "flex"), (priority, "priority")):
+        assert rec.service_tier == tier
+        expected = catalog.price(usage, "gpt-4o-mini-2024-07-18", "openai", tier=tier).cost_usd
+        assert Decimal(str(rec.cost_usd)) == expected
+
+
+def test_anthropic_tier_and_server_tools(server: FakeLLMServer, tracker: llmcost.Tracker, witness: Witness) -> None:
+    server.service_tier = "batch"
+    server.server_tool_use = {"web_search_requests": 2, "web_fetch_requests": 1}
+    lg = install(tracker)
+    try:
+        litellm.completion(model="anthropic/claude-sonnet-4-5", messages=MESSAGES, api_base=server.url, api_key="k")
+        (rec,) = recorded(tracker, lg, 1)
+    finally:
+        uninstall(lg)
+    assert (rec.service_tier, rec.batch) == ("batch", True)
+    assert (rec.web_search_requests, rec.web_fetch_requests) == (2, None)  # LiteLLM's Usage keeps no fetch count
+    assert rec.cache_creation_1h_input_tokens == 304

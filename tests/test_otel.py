@@ -273,6 +273,14 @@ def test_span_cost_is_also_given_in_the_draft_genai_cost_attributes() -> None:
     assert (a["gen_ai.usage.cost.amount"], a["gen_ai.usage.cost.currency"]) == (0.0123, "USD")
 
 
+def test_span_names_the_service_tier_as_the_conventions_do() -> None:
+    a = otel.span_attributes(rec(service_tier="flex", batch=True, web_search_requests=2))
+    assert (a["openai.response.service_tier"], a["gen_ai.openai.response.service_tier"]) == ("flex", "flex")
+    assert (a["llmcost.batch"], a["llmcost.web_search_requests"]) == (True, 2)
+    plain = otel.span_attributes(rec())
+    assert not {k for k in plain if "service_tier" in k or k in ("llmcost.batch", "llmcost.web_search_requests")}
+
+
 def test_live_span_has_no_error_status_when_ok(one_span: tuple[Span, llmcost.Record]) -> None:
     assert one_span[0].status.code == Status.STATUS_CODE_UNSET
 

@@ -156,6 +156,14 @@ def records(draw: Any) -> Record:
         prompt_hash=draw(st.none() | _text),
         http_status=draw(st.none() | st.integers(100, 599)),
         host=draw(st.none() | _text.filter(bool)),  # the span's resource host.name (an empty one names no machine)
+        service_tier=draw(st.none() | _text.filter(bool)),  # the recorder writes no empty tier
+        batch=draw(st.booleans()),
+        cache_creation_1h_input_tokens=draw(_count),
+        web_search_requests=draw(_count),
+        web_fetch_requests=draw(_count),
+        file_search_calls=draw(_count),
+        code_interpreter_sessions=draw(_count),
+        grounded_prompts=draw(_count),
     )
 
 
@@ -221,6 +229,20 @@ def test_a_genai_span_of_another_instrumentation_becomes_a_priced_record(catalog
     assert (Decimal(str(r.cost_usd)), r.cost_status, r.price_ref) == (expected.cost_usd, "priced", expected.price_ref)
     assert r.latency_ms == pytest.approx((span.end_time - span.start_time) / 1e6, abs=0.001)  # type: ignore[operator]
     assert r.metadata == {"service.name": "support-bot"}
+
+
+@pytest.mark.parametrize("key", ["openai.response.service_tier", "gen_ai.openai.response.service_tier"])
+def test_a_span_naming_its_service_tier_is_priced_with_it(catalog: pricing.Catalog, key: str) -> None:
+    with sdk_tracer() as (tracer, spans):
+        chat_span(tracer, {**GENAI, key: "priority"})
+        (span,) = spans.get_finished_spans()
+    (r,) = receive(protobuf_of([span]), catalog=catalog).records
+    usage = pricing.Usage(input_tokens=2000, output_tokens=300)
+    at = span.end_time / 1e9  # type: ignore[operator]
+    expected = catalog.price(usage, "gpt-4o-mini-2024-07-18", "openai", at=at, tier="priority")
+    assert expected.cost_usd != catalog.price(usage, "gpt-4o-mini-2024-07-18", "openai", at=at).cost_usd
+    assert r.service_tier == "priority"
+    assert (Decimal(str(r.cost_usd)), r.price_ref) == (expected.cost_usd, expected.price_ref)
 
 
 def test_older_attribute_names_are_read() -> None:

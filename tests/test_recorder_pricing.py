@@ -248,6 +248,7 @@ def test_set_usage_fills_every_usage_field(mini: pricing.Catalog) -> None:
     usage = call.usage
     assert usage is not None
     assert {name: getattr(usage, name) for name in ReportedUsage.FIELDS} == {
+        "billing": None,
         "cache_read": None,
         "cache_write": None,
         "cache_write_1h": None,

@@ -17,7 +17,7 @@ from llmcost import extract
 from llmcost.recorder._usage import ReportedUsage, extract_usage, merge_anthropic_delta
 from tests.servers import CHAT_USAGE, OLLAMA_METRICS, _chat, _message, _ollama_chat, _response_body
 
-STUB: Any = SimpleNamespace(omit_prompt_eval=False, first_token_delay=0.0)
+STUB: Any = SimpleNamespace(omit_prompt_eval=False, first_token_delay=0.0, service_tier=None, server_tool_use=None)
 LITELLM_USAGE = {
     "total_tokens": 103925,
     "prompt_tokens": 98805,

@@ -58,7 +58,13 @@ Progress = Callable[[int, int], None]
 _T = TypeVar("_T")
 #: The wire format's fields in ``Record``'s order, built positionally: no keyword matching and no second check of the
 #: time (the parsers checked it); a test checks that what it encodes decodes as a ``Record``.
-_Line: Any = msgspec.defstruct("_Line", [(name, Any, None) for name in Record.__struct_fields__])
+_Line: Any = msgspec.defstruct(
+    "_Line",
+    [
+        (name, Any, None if default is msgspec.NODEFAULT else default)
+        for name, default in zip(Record.__struct_fields__, (f.default for f in msgspec.structs.fields(Record)))
+    ],
+)
 _encoder = msgspec.json.Encoder()
 
 
@@ -536,11 +542,11 @@ class Importer:
                         None,
                         d.workflow,
                         ["sidechain"] if d.sidechain else None,
-                        # The wire format has one cache-write count; the one-hour part, priced apart, is kept here.
-                        {"cache_creation_1h_input_tokens": one_hour} if one_hour else None,
+                        None,
                         None,
                         None,
                         host,
+                        cache_creation_1h_input_tokens=one_hour,  # the one-hour part of the writes, priced apart
                     )
                 )
                 + b"\n"

@@ -4,6 +4,9 @@ Chat streams get ``stream_options={"include_usage": True}`` unless the caller se
 server sends no usage at all). The SDK's own retries become the record's ``attempt``: requests go through
 ``with_raw_response`` (``retries_taken``), and a call that fails after its retries is read from the error's request
 (the ``x-stainless-retry-count`` header the SDK numbers its requests with).
+
+The service tier is the one the response (or, streamed, its chunks) names; a ``service_tier`` argument is written and
+priced only when the response names none.
 """
 
 from __future__ import annotations
@@ -36,8 +39,12 @@ class _Resource(Proxy):
         if stream and self.usage_option and not given(kwargs.get("stream_options")):
             kwargs["stream_options"] = {"include_usage": True}
         call = self._ctx.start(kwargs.get("model"), self.operation, stream, *(kwargs.get(k) for k in self.keys))
-        if call is not None and call.request_model and call.request_model != kwargs.get("model"):
-            kwargs["model"] = call.request_model  # a budget downgraded the call
+        if call is not None:
+            if call.request_model and call.request_model != kwargs.get("model"):
+                kwargs["model"] = call.request_model  # a budget downgraded the call
+            tier = kwargs.get("service_tier")
+            if tier is not None and given(tier):  # priced with it when the response names no tier
+                call.set_request(service_tier=tier)
         return call, stream
 
 

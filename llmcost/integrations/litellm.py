@@ -74,6 +74,7 @@ from llmcost.recorder import (
     Scope,
     Tracker,
     active_scopes,
+    anthropic_billing,
     attribution_from,
     current_call,
     get_field,
@@ -429,7 +430,13 @@ class LlmcostLogger(CustomLogger):
     def _succeeded(self, call: Call, kwargs: dict[str, Any], response: Any) -> None:
         call.record(response)
         usage = call.usage
+        params = kwargs.get("optional_params")
+        tier = params.get("service_tier") if isinstance(params, dict) else None
+        if isinstance(tier, str):  # priced with it when the response names no tier
+            call.set_request(service_tier=tier)
         if usage is not None:
+            # LiteLLM's Usage keeps what Anthropic reported: its service tier and server tool counts.
+            anthropic_billing(usage, get_field(response, "usage"))
             if usage.cache_write_1h is None:
                 details = get_field(
                     get_field(get_field(response, "usage"), "prompt_tokens_details"), "cache_creation_token_details"

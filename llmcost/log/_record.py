@@ -105,6 +105,20 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
     #: The machine that recorded the call (the recorder's host name; an OTLP span's resource ``host.name``). A line
     #: written before this field existed has none: it reads as ``None``, as any unknown value does.
     host: str | None = None
+    #: What the provider billed beyond the tokens (additions to v1: a line written before them reads ``None``,
+    #: ``False``, ``None``). The service tier the call was served with, as the provider names it (``default``,
+    #: ``flex``, ``priority``, ``standard``, ``batch``, ...; the requested one when the response names none).
+    service_tier: str | None = None
+    #: Billed through a batch API (the caller said so, or Anthropic reported the ``batch`` tier).
+    batch: bool = False
+    #: The one-hour part of ``cache_creation_input_tokens`` (a subset of it: the five-minute writes are the rest).
+    cache_creation_1h_input_tokens: Count | None = None
+    #: Server-side tools billed per use, as the response counts them (see ``pricing.Usage``).
+    web_search_requests: Count | None = None
+    web_fetch_requests: Count | None = None
+    file_search_calls: Count | None = None
+    code_interpreter_sessions: Count | None = None
+    grounded_prompts: Count | None = None
 
     def __post_init__(self) -> None:
         epoch(self.ts)  # a time that does not exist raises ValueError: the line is malformed

@@ -27,7 +27,17 @@ from llmcost.recorder._line import Stats
 from llmcost.recorder._plumbing import AsyncWith, Forwarded, Wrapper
 from llmcost.recorder._scope import Scope, active_scopes, scoped
 from llmcost.recorder._tracker import Tracker, configure, get_tracker
-from llmcost.recorder._usage import ReportedUsage, extract, extract_usage, from_usage_metadata, get_field
+from llmcost.recorder._usage import (
+    Billing,
+    ReportedUsage,
+    anthropic_billing,
+    extract,
+    extract_usage,
+    from_usage_metadata,
+    get_field,
+    output_tools,
+    read_billing,
+)
 
 if TYPE_CHECKING:
     from llmcost.recorder._streams import RecordedAsyncStream, RecordedStream
@@ -39,6 +49,7 @@ __all__ = [
     "AsyncWith",
     "Attribution",
     "AttributionArgs",
+    "Billing",
     "Budget",
     "BudgetExceeded",
     "BudgetWarning",
@@ -56,6 +67,7 @@ __all__ = [
     "Tracker",
     "Wrapper",
     "active_scopes",
+    "anthropic_billing",
     "attribution_from",
     "configure",
     "current_call",
@@ -65,7 +77,9 @@ __all__ = [
     "get_field",
     "get_tracker",
     "iso_ms",
+    "output_tools",
     "prompt_hash",
+    "read_billing",
     "restore",
     "scoped",
 ]

@@ -23,7 +23,7 @@ from llmcost.recorder._chunks import HANDLERS
 from llmcost.recorder._ids import describe_error, new_span_id
 from llmcost.recorder._plumbing import AsyncWith, Forwarded
 from llmcost.recorder._scope import Scope
-from llmcost.recorder._usage import ReportedUsage, extract
+from llmcost.recorder._usage import Billing, ReportedUsage, extract, tier_name
 from llmcost.recorder._wire import MESSAGE_MAX, NAME_MAX, wire_amount, wire_count, wire_status, wire_text
 
 if TYPE_CHECKING:
@@ -59,12 +59,22 @@ class CallSink(Protocol):
         """Count ``n`` faults in ``stats`` (``counter``) and warn once with ``message``."""
 
 
-_REQUEST_FIELDS = ("operation", "source", "server_address", "attempt", "fallback_from", "gpus", "usage_hint")
+_REQUEST_FIELDS = (
+    "operation",
+    "source",
+    "server_address",
+    "attempt",
+    "fallback_from",
+    "gpus",
+    "usage_hint",
+    "billing",
+)
 
 
 class Request:
     """What a call's request is beyond its model and provider: the kind of call, who sends it and where, which
-    attempt, the model it replaces, its GPUs, whose usage shapes to read. Immutable and shared: every call starts
+    attempt, the model it replaces, its GPUs, whose usage shapes to read, and how it is billed (``billing``: the
+    service tier asked for and whether it goes through a batch API, or ``None``). Immutable and shared: every call starts
     from :data:`PLAIN_REQUEST`, and a wrapped client keeps one per operation. Values are checked where they are
     given (:meth:`Call.set_request`)."""
 
@@ -76,6 +86,7 @@ class Request:
     fallback_from: str | None
     gpus: float | None
     usage_hint: str | None
+    billing: tuple[str | None, bool] | None
 
     def __init__(
         self,
@@ -86,8 +97,9 @@ class Request:
         fallback_from: str | None = None,
         gpus: float | None = None,
         usage_hint: str | None = None,
+        billing: tuple[str | None, bool] | None = None,
     ) -> None:
-        given = (operation, source, server_address, attempt, fallback_from, gpus, usage_hint)
+        given = (operation, source, server_address, attempt, fallback_from, gpus, usage_hint, billing)
         for name, value in zip(_REQUEST_FIELDS, given):
             object.__setattr__(self, name, value)
 
@@ -223,8 +235,13 @@ class Call(AsyncWith):
         gpus: Any = None,
         usage_hint: Any = None,
         prompt_hash: str | None = None,
+        service_tier: Any = None,
+        batch: Any = None,
     ) -> None:
-        """Details of the request (what is not given keeps its value), written as the wire format takes them."""
+        """Details of the request (what is not given keeps its value), written as the wire format takes them.
+
+        ``service_tier`` is the tier asked for (written, and priced, when the response names none); ``batch=True``
+        says the call is billed through a batch API."""
         changes = self.checked_request(
             operation=operation,
             source=source,
@@ -234,12 +251,36 @@ class Call(AsyncWith):
             gpus=gpus,
             usage_hint=usage_hint,
         )
+        if service_tier is not None or batch is not None:
+            changes["billing"] = self._requested_billing(service_tier, batch)
         if changes:
             self.request = self.request.replace(**changes)
         if stream is not None:
             self.streamed = stream is True or (stream is not False and _truthy(stream))
         if prompt_hash is not None:
             self.prompt_hash = prompt_hash
+
+    def _requested_billing(self, service_tier: Any, batch: Any) -> tuple[str | None, bool] | None:
+        old = self.request.billing
+        tier = old[0] if old is not None else None
+        if service_tier is not None:
+            tier = self._tier(service_tier)
+        flag = old[1] if old is not None else False
+        if batch is not None:
+            flag = self._flag("batch", batch)
+        return None if tier is None and not flag else (tier, flag)
+
+    def _tier(self, value: Any) -> str | None:
+        tier = tier_name(value)
+        if tier is None:
+            self.tracker.count_fault("bad_values", f"llmcost: service_tier={value!r:.40} is not a tier name: ignored")
+        return tier
+
+    def _flag(self, name: str, value: Any) -> bool:
+        if type(value) is bool:
+            return value
+        self.tracker.count_fault("bad_values", f"llmcost: {name}={value!r:.40} is not True or False: read as its truth")
+        return _truthy(value)
 
     def checked_request(self, **given: Any) -> dict[str, Any]:
         """The request details given (``None``: not given), as the wire format takes them; faults are counted."""
@@ -298,8 +339,20 @@ class Call(AsyncWith):
         response_model: str | None = None,
         cost_usd: Decimal | float | str | None = None,
         estimated: bool = False,
+        service_tier: str | None = None,
+        batch: bool = False,
+        web_search_requests: int | None = None,
+        web_fetch_requests: int | None = None,
+        file_search_calls: int | None = None,
+        code_interpreter_sessions: int | None = None,
+        grounded_prompts: int | None = None,
     ) -> None:
         """Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost.
+
+        ``cache_creation_1h_input_tokens`` is the one-hour part of ``cache_creation_input_tokens``. How the call is
+        billed beyond its tokens: ``service_tier`` as the provider reported it (``flex``, ``priority``, ...),
+        ``batch=True`` for a batch API, and the server-side tools used (``web_search_requests`` ...
+        ``grounded_prompts``, as in ``pricing.Usage``); each is priced with the catalog's tier, batch and tool fees.
 
         A count that is not a whole number from 0 to 2**53 is recorded as unknown (a whole float such as ``100.0``
         as its integer); what had to change is counted in ``tracker.stats.bad_values``. Never raises."""
@@ -336,11 +389,55 @@ class Call(AsyncWith):
             and estimated is False
         ):
             self._check_usage(usage, gpu_seconds, estimated)
+        if (
+            service_tier is not None
+            or batch is not False
+            or web_search_requests is not None
+            or web_fetch_requests is not None
+            or file_search_calls is not None
+            or code_interpreter_sessions is not None
+            or grounded_prompts is not None
+        ):
+            tools = (
+                web_search_requests,
+                web_fetch_requests,
+                file_search_calls,
+                code_interpreter_sessions,
+                grounded_prompts,
+            )
+            usage.billing = self._billing(usage, service_tier, batch, tools)
         self.usage = usage
         if response_model is not None:  # (not its truth value: an odd object's __bool__ may raise)
             self.response_model = self._name(response_model) or self.response_model
         if cost_usd is not None:
             self.provider_cost = self._cost(cost_usd)
+
+    def _billing(self, u: ReportedUsage, service_tier: Any, batch: Any, tools: tuple[Any, ...]) -> Billing | None:
+        """:meth:`set_usage`'s tier, batch and tool counts as the wire format takes them (faults counted; a tool
+        count refused leaves the call unpriced, as a refused token count does)."""
+        tier = None if service_tier is None else self._tier(service_tier)
+        flag = (batch if type(batch) is bool else self._flag("batch", batch)) or (
+            tier is not None and tier.lower() == "batch"
+        )
+        ws, wf, fs, ci, gp = tools
+        if not (  # the common case in one expression, as for the token counts: None or an int from 0 to 2**53
+            (ws is None or type(ws) is int)
+            and (wf is None or type(wf) is int)
+            and (fs is None or type(fs) is int)
+            and (ci is None or type(ci) is int)
+            and (gp is None or type(gp) is int)
+            and 0 <= (ws or 0) | (wf or 0) | (fs or 0) | (ci or 0) | (gp or 0) < _MAX_COUNT
+        ):
+            checked = [wire_count(value) for value in tools]
+            bad = sum(changed for _, changed in checked)
+            if bad:
+                message = "llmcost: a tool count that is not a whole number from 0 to 2**53 was recorded as unknown"
+                self.tracker.count_fault("bad_values", message, bad)
+                u.source = "invalid"
+            ws, wf, fs, ci, gp = (count for count, _ in checked)
+        if tier is None and not flag and ws is None and wf is None and fs is None and ci is None and gp is None:
+            return None
+        return Billing(tier, flag, ws, wf, fs, ci, gp)
 
     def _check_usage(self, u: ReportedUsage, gpu_seconds: Any, estimated: Any) -> None:
         """Make :meth:`set_usage`'s counts in ``u`` what the wire format takes (refused ones unknown, and counted)."""

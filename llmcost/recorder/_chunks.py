@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from llmcost.recorder._usage import ReportedUsage, extract, extract_usage, get_field, merge_anthropic_delta
+from llmcost.recorder._usage import (
+    ReportedUsage,
+    extract,
+    extract_usage,
+    get_field,
+    merge_anthropic_delta,
+    read_billing,
+)
 
 __all__ = ["HANDLERS", "ChunkHandler", "StreamedCall"]
 
@@ -58,7 +65,8 @@ def openai_chat(call: StreamedCall, chunk: Any) -> None:
                 _first_ids(call, chunk)
     usage = get_field(chunk, "usage")
     if usage is not None:  # final chunk, or every chunk with vLLM continuous_usage_stats: cumulative
-        call.usage = extract_usage(usage)
+        call.usage = found = extract_usage(usage)
+        read_billing(found, chunk)  # every chunk names the service tier, the usage chunk too
         _first_ids(call, chunk)
 
 
@@ -75,7 +83,8 @@ def openai_responses(call: StreamedCall, chunk: Any) -> None:
         call.response_id = rid if isinstance(rid, str) else call.response_id
         usage = get_field(response, "usage")
         if usage is not None:
-            call.usage = extract_usage(usage, "openai")
+            call.usage = found = extract_usage(usage, "openai")
+            read_billing(found, response)  # the tier, and the tool calls among the output items
 
 
 def anthropic(call: StreamedCall, chunk: Any) -> None:

@@ -31,7 +31,7 @@ from llmcost.recorder import _ids
 from llmcost.recorder._attribution import Attribution
 from llmcost.recorder._call import Call
 from llmcost.recorder._ids import _MILLIS, iso_ms, second_of
-from llmcost.recorder._usage import ReportedUsage
+from llmcost.recorder._usage import Billing, ReportedUsage
 from llmcost.recorder._wire import (
     CONTENT_MAX,
     MESSAGE_MAX,
@@ -53,8 +53,20 @@ _NO_USAGE = ReportedUsage()
 #: request details and attribution (the same for every call of one attribution).
 _OUTCOME = ("status", "error_type", "error_message")
 _TAIL = ("attempt", "fallback_from", "agent", "session_id", "user_id", "workflow", "tags", "metadata")
-#: ... and the call's HTTP status with the tracker's host (the same for every call that did not fail over HTTP).
-_END = ("http_status", "host")
+#: ... and the call's HTTP status with the tracker's host and how the call was billed beyond its tokens (the same for
+#: every plain call that did not fail over HTTP).
+_END = (
+    "http_status",
+    "host",
+    "service_tier",
+    "batch",
+    "cache_creation_1h_input_tokens",
+    "web_search_requests",
+    "web_fetch_requests",
+    "file_search_calls",
+    "code_interpreter_sessions",
+    "grounded_prompts",
+)
 _RUNS = {*_OUTCOME[1:], *_TAIL[1:], *_END[1:]}
 #: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``), but
 #: for the runs above: the first field of a run holds the whole run already encoded (a ``msgspec.Raw``, which goes
@@ -149,11 +161,19 @@ def _tail(attempt: int, fallback_from: str | None, a: Attribution, metadata: Any
     return msgspec.Raw(_encoder.encode(tail)[len(b'{"attempt":') : -1])
 
 
-def end_run(http_status: Any, host: str | None) -> msgspec.Raw:
+def end_run(
+    http_status: Any,
+    host: str | None,
+    service_tier: str | None = None,
+    batch: bool = False,
+    cache_write_1h: int | None = None,
+    tools: tuple[int | None, ...] = (None,) * 5,
+) -> msgspec.Raw:
     """The run of ``_END`` fields, encoded, without its first key and the braces (an HTTP status the wire format
-    refuses is unknown; ``host`` was checked when the tracker was made)."""
+    refuses is unknown; ``host`` was checked when the tracker was made, the rest when they were given)."""
     status, _ = wire_status(http_status)
-    return msgspec.Raw(_encoder.encode(_End(status, host))[len(b'{"http_status":') : -1])
+    end = _End(status, host, service_tier, batch, cache_write_1h, *tools)
+    return msgspec.Raw(_encoder.encode(end)[len(b'{"http_status":') : -1])
 
 
 def _default_tail(a: Attribution) -> msgspec.Raw:
@@ -161,6 +181,31 @@ def _default_tail(a: Attribution) -> msgspec.Raw:
     tail = _tail(0, None, a, a.metadata_json)
     object.__setattr__(a, "line_tail", tail)
     return tail
+
+
+def _billing(
+    billed: Billing | None, requested: tuple[str | None, bool] | None
+) -> tuple[str | None, bool, tuple[int | None, ...]]:
+    """The service tier, batch and tool counts a call is written and priced with: the tier the response names, else
+    the one asked for; batch when either says so (or the tier is ``batch``)."""
+    tier = None if billed is None else billed.service_tier
+    batch = False if billed is None else billed.batch
+    if requested is not None:
+        if tier is None:
+            tier = requested[0]
+        batch = batch or requested[1]
+    if tier is not None and not batch:
+        batch = tier.strip().lower() == "batch"
+    if billed is None:
+        return tier, batch, _NO_TOOLS
+    tools = billed.tools()
+    return tier, batch, (_NO_TOOLS if tools == _NO_TOOLS else tools)  # the one tuple: no tool fee to add
+
+
+_NO_TOOLS: tuple[int | None, ...] = (None,) * 5
+#: Tier names that are the standard rates, as providers write them (``pricing.STANDARD_TIERS``, which the catalog
+#: also reads in any case: this set only saves the lookup of a tier's rate plan).
+_STANDARD_TIERS = frozenset({"default", "standard", "auto"})
 
 
 def _text(value: Any) -> tuple[str | None, bool]:
@@ -218,6 +263,7 @@ class CallWriter:
     stats: Stats
     _host: str | None
     _end_ok: msgspec.Raw  # the _END run of a call without an HTTP status: null, then the host
+    _ends: dict[tuple[Any, ...], msgspec.Raw]  # the _END runs of billed calls (_billed_end)
     _buffers: list[bytearray]
     sinks: tuple[Callable[[bytes], object], ...]
     gpus: float | None
@@ -228,7 +274,7 @@ class CallWriter:
     _catalog_arg: Any
     _catalog: Catalog | None
     _catalog_next: float
-    _plans: dict[tuple[str, str | None], tuple[Any, float, float]]
+    _plans: dict[tuple[Any, ...], tuple[Any, float, float]]  # by (model, provider) or (model, provider, tier, batch)
     _plans_catalog: Catalog | None = None
     _plans_until = 0.0  # perf_counter time of the next catalog re-check (0: before the first call)
 
@@ -264,6 +310,7 @@ class CallWriter:
             self.count_fault("bad_values", "llmcost: a host name that is not text was written as text")
         self._host = host or None
         self._end_ok = end_run(None, self._host)
+        self._ends = {}
 
     def count_fault(self, counter: str, message: str, n: int = 1) -> None:
         """Count ``n`` faults in ``stats.<counter>`` and report ``message`` once (a :class:`RecorderWarning`)."""
@@ -324,9 +371,19 @@ class CallWriter:
             cost: Decimal | None = None
             total = -1
             source: str | None = u.source
+            r = call.request
+            billed = u.billing
+            plain = billed is None and r.billing is None  # no tier, batch nor tool: the common case
+            standard = plain
+            if not plain:
+                tier, batch, tools = _billing(billed, r.billing)
+                # OpenAI's "default" and Anthropic's "standard" (on nearly every response) are the standard rates.
+                standard = tools is _NO_TOOLS and not batch and (tier is None or tier in _STANDARD_TIERS)
             if source in _UNPRICED:
                 cost_f, status, ref = None, "no_usage", None
                 source = _UNPRICED[source]
+            elif not standard:
+                total, cost, cost_f, status, ref = self._price_billed(call, u, gpu, end, now, tier, batch, tools)
             else:
                 if now >= self._plans_until:  # perf_counter time, as the call's own clock: no second reading
                     self._reset_plans()
@@ -373,8 +430,13 @@ class CallWriter:
             else:
                 outcome = _outcome(call.status, err[0], err[1])
                 end_of_line = self._end_ok if err[2] is None else end_run(err[2], self._host)
+            if not plain:
+                end_of_line = self._billed_end(None if err is None else err[2], tier, batch, u.cache_write_1h, tools)
+            elif u.cache_write_1h is not None:
+                end_of_line = self._billed_end(
+                    None if err is None else err[2], None, False, u.cache_write_1h, _NO_TOOLS
+                )
             a = call.attribution
-            r = call.request
             if r.attempt == 0 and r.fallback_from is None and call.content is None:
                 tail = a.line_tail
                 if tail is None:
@@ -504,19 +566,27 @@ class CallWriter:
             self._plans = {}
         self._plans_until = _perf() + _CATALOG_RECHECK_S
 
-    def _plan(self, model: str, provider: str | None, at: float) -> tuple[Any, float, float]:
-        """Look up and memoise the rate plan of (model, provider) at ``at``; ``(None, ...)`` means the slow path."""
+    def _plan(
+        self, model: str, provider: str | None, at: float, tier: str | None = None, batch: bool = False
+    ) -> tuple[Any, float, float]:
+        """Look up and memoise the rate plan of (model, provider) at ``at`` (with a service tier or batch: of
+        (model, provider, tier, batch)); ``(None, ...)`` means the slow path."""
         catalog = self._plans_catalog
         if catalog is None:
             return _NO_PLAN
+        plain = tier is None and not batch
         try:
-            found = catalog.rate_plan(model, provider, at)
+            found = (
+                catalog.rate_plan(model, provider, at)
+                if plain
+                else catalog.rate_plan(model, provider, at, tier=tier, batch=batch)
+            )
         except Exception:  # an odd name: Catalog.price will say what is wrong, and count it
             return _NO_PLAN
         plans = self._plans
         if len(plans) > 4096:  # names come from user data: keep the memo bounded
             plans.clear()
-        plans[model, provider] = found
+        plans[(model, provider) if plain else (model, provider, tier, batch)] = found
         return found
 
     def _to_sinks(self, data: bytes) -> None:
@@ -538,8 +608,81 @@ class CallWriter:
             except Exception as exc:
                 self.count_fault("hook_errors", f"llmcost: on_call_cost hook raised {type(exc).__name__}: {exc}")
 
+    def _billed_end(
+        self, http: int | None, tier: str | None, batch: bool, cache_write_1h: int | None, tools: tuple[Any, ...]
+    ) -> msgspec.Raw:
+        """:func:`end_run` for a call billed with a tier, batch, tools or one-hour writes, memoised (the same few
+        runs come back: OpenAI's ``default`` tier, Anthropic's ``standard`` with no one-hour writes)."""
+        key = (http, tier, batch, cache_write_1h, tools)
+        ends = self._ends
+        found = ends.get(key)
+        if found is None:
+            found = end_run(http, self._host, tier, batch, cache_write_1h, tools)
+            if len(ends) >= 256:  # values come from responses: keep the memo bounded
+                ends.clear()
+            ends[key] = found
+        return found
+
+    def _price_billed(
+        self,
+        call: Call,
+        u: ReportedUsage,
+        gpu: float | None,
+        end: float,
+        now: float,
+        tier: str | None,
+        batch: bool,
+        tools: tuple[int | None, ...],
+    ) -> tuple[int, Decimal | None, float | None, str, str | None]:
+        """Price a call with a service tier, batch or tools: the memoised plan of (model, provider, tier, batch) when
+        it prices the call exactly, else ``Catalog.price``. Returns pico-dollars (-1: not from a plan), the cost,
+        the cost on the wire, the cost status and the price reference."""
+        if now >= self._plans_until:
+            self._reset_plans()
+        model = call.response_model or call.request_model
+        total = -1
+        plan: Any = None
+        if model is not None and call.provider_cost is None:
+            hit = self._plans.get((model, call.provider, tier, batch))
+            if hit is None or not hit[1] <= end < hit[2]:
+                hit = self._plan(model, call.provider, end, tier, batch)
+            plan = hit[0]
+        if plan is not None:
+            inp = u.input_tokens or 0
+            if inp <= plan.tier_min and not u.cache_write_1h:  # as on the plain path, then the tool fees
+                cr = u.cache_read or 0
+                cw = u.cache_write or 0
+                rs = u.reasoning or 0
+                uncached = inp - cr - cw
+                visible = (u.output_tokens or 0) - rs
+                if uncached >= 0 and visible >= 0:
+                    p = plan.pico
+                    total = plan.fee + p[0] * uncached + p[1] * cr + p[2] * cw + p[4] * visible + p[5] * rs
+                    if tools is not _NO_TOOLS:
+                        added = plan.tools_total(*tools)  # -1: a tool with no published fee (Catalog.price says so)
+                        total = -1 if added < 0 else total + added
+            else:
+                total = plan.pico_total(
+                    u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning, *tools
+                )
+        if 0 <= total <= _MAX_PICO:
+            return total, None, total / 1_000_000_000_000, "priced", plan.ref
+        cost, status, ref = self._price(call, u, gpu, end, tier, batch, tools)
+        cost_f = None if cost is None else float(cost)
+        if cost_f is not None and not 0 <= cost_f <= MAX_AMOUNT:
+            self.count_fault("pricing_errors", f"llmcost: a call priced at ${cost_f:g}: not recorded as a cost")
+            return -1, None, None, "no_usage", None
+        return -1, cost, cost_f, status, ref
+
     def _price(
-        self, call: Call, u: ReportedUsage, gpu: float | None, end: float
+        self,
+        call: Call,
+        u: ReportedUsage,
+        gpu: float | None,
+        end: float,
+        tier: str | None = None,
+        batch: bool = False,
+        tools: tuple[int | None, ...] = (None,) * 5,
     ) -> tuple[Decimal | None, str, str | None]:
         """Price with ``Catalog.price`` (every case the memoised plans leave out)."""
         if u.source in _UNPRICED:
@@ -562,11 +705,14 @@ class CallWriter:
                 one_hour,
                 u.reasoning or 0,
                 gpu,
+                1,
+                *(count or 0 for count in tools),
             )
-            price = catalog.price(usage, model, call.provider, at=end, provider_cost=call.provider_cost)
+            cost = call.provider_cost
+            price = catalog.price(usage, model, call.provider, at=end, provider_cost=cost, tier=tier, batch=batch)
             if price.status == "unknown_model" and call.request_model and call.request_model != model:
                 price = catalog.price(
-                    usage, call.request_model, call.provider, at=end, provider_cost=call.provider_cost
+                    usage, call.request_model, call.provider, at=end, provider_cost=cost, tier=tier, batch=batch
                 )
         except Exception as exc:
             self.count_fault("pricing_errors", f"llmcost: cannot price a call: {exc}")

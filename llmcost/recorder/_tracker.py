@@ -44,6 +44,8 @@ class TraceOptions(AttributionArgs, total=False):
     attempt: int
     fallback_from: str | None
     gpus: float | None
+    service_tier: str | None
+    batch: bool
     attribution: Attribution | None
 
 
@@ -116,7 +118,8 @@ class Tracker(CallWriter):
         Works as ``async with`` too. Keyword options (:class:`TraceOptions`): ``messages`` (never logged; gives
         the call its ``prompt_hash``), ``operation`` (``chat``), ``source`` (``sdk``), ``server_address``,
         ``stream``, ``attempt`` and ``fallback_from`` (your own retries and fallbacks), ``gpus`` (for GPU-time
-        pricing), and the call's own attribution (``attribution=``, and :class:`~llmcost.Attribution`'s fields as
+        pricing), ``service_tier`` (the tier asked for: priced when the response names none) and ``batch=True`` (a
+        call billed through a batch API), and the call's own attribution (``attribution=``, and :class:`~llmcost.Attribution`'s fields as
         keywords over it).
 
         Raises :class:`BudgetExceeded` here, before the call is sent, when a ``block`` budget is reached; never
@@ -144,6 +147,8 @@ class Tracker(CallWriter):
         attempt: int | None = None,
         fallback_from: str | None = None,
         gpus: float | None = None,
+        service_tier: str | None = None,
+        batch: bool | None = None,
         attribution: Attribution | None = None,
         **attrs: Unpack[AttributionArgs],
     ) -> Call:
@@ -158,6 +163,8 @@ class Tracker(CallWriter):
             attempt=attempt,
             fallback_from=fallback_from if call.fallback_from is None else None,  # a downgrade says it first
             gpus=gpus,
+            service_tier=service_tier,
+            batch=batch,
         )
         if messages is not None:
             call.prompt_hash = prompt_hash(messages)

@@ -17,7 +17,48 @@ import msgspec
 
 from llmcost.log import MAX_COUNT
 
-__all__ = ["ReportedUsage", "extract", "extract_usage", "from_usage_metadata", "get_field", "merge_anthropic_delta"]
+__all__ = [
+    "TIER_MAX",
+    "Billing",
+    "ReportedUsage",
+    "anthropic_billing",
+    "billing_of",
+    "extract",
+    "extract_usage",
+    "from_usage_metadata",
+    "get_field",
+    "merge_anthropic_delta",
+    "output_tools",
+    "read_billing",
+    "tier_name",
+]
+
+TIER_MAX = 64  # characters of a service tier name (the providers' are a word)
+
+
+class Billing(msgspec.Struct, eq=False, gc=False):
+    """What a call is billed beyond its tokens, as the provider reported it (or the caller handed it over): the
+    service tier it was served with, whether it went through a batch API, and the server-side tools it used (the
+    counters of ``pricing.Usage``; ``None``: not reported). Absent from a plain call (``ReportedUsage.billing`` is
+    ``None``): the recorder then skips this work altogether."""
+
+    service_tier: str | None = None
+    batch: bool = False
+    web_search_requests: int | None = None
+    web_fetch_requests: int | None = None
+    file_search_calls: int | None = None
+    code_interpreter_sessions: int | None = None
+    grounded_prompts: int | None = None
+
+    def tools(self) -> tuple[int | None, int | None, int | None, int | None, int | None]:
+        """The tool counters in ``pricing.TOOLS`` order."""
+        return (
+            self.web_search_requests,
+            self.web_fetch_requests,
+            self.file_search_calls,
+            self.code_interpreter_sessions,
+            self.grounded_prompts,
+        )
 
 
 class ReportedUsage(msgspec.Struct, repr_omit_defaults=True, eq=False, gc=False):
@@ -40,6 +81,7 @@ class ReportedUsage(msgspec.Struct, repr_omit_defaults=True, eq=False, gc=False)
     response_model: str | None = None
     response_id: str | None = None
     source: str = "none"
+    billing: Billing | None = None  # tier, batch, tools: only when the provider reported one of them
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "input_tokens",
@@ -52,6 +94,7 @@ class ReportedUsage(msgspec.Struct, repr_omit_defaults=True, eq=False, gc=False)
         "response_model",
         "response_id",
         "source",
+        "billing",
     )
 
 
@@ -90,6 +133,85 @@ def _int(value: Any) -> int | None:
     return None
 
 
+def tier_name(value: Any) -> str | None:
+    """A service tier as the wire format takes it (text of at most ``TIER_MAX`` characters, trimmed), else unknown.
+    The provider's name is kept (``default``, ``priority``, ``standard``, ``batch``...): the catalog reads them all."""
+    if type(value) is not str:
+        try:
+            value = getattr(value, "value", None)  # an enum member, as some SDK versions type it
+        except Exception:  # an odd object: no tier
+            return None
+        if not isinstance(value, str):
+            return None
+    name = value.strip()
+    if not 0 < len(name) <= TIER_MAX:
+        return None
+    try:
+        name.encode("utf-8")  # a lone surrogate cannot go on the line
+    except UnicodeEncodeError:
+        return None
+    return name
+
+
+def billing_of(out: ReportedUsage) -> Billing:
+    """``out.billing``, made when it is not there yet."""
+    found = out.billing
+    if found is None:
+        found = out.billing = Billing()
+    return found
+
+
+def _set_tier(out: ReportedUsage, value: Any) -> None:
+    tier = tier_name(value)
+    if tier is not None:
+        billing = billing_of(out)
+        billing.service_tier = tier
+        billing.batch = billing.batch or tier.lower() == "batch"
+
+
+#: OpenAI Responses output item types billed per use, and the counter each adds to.
+_TOOL_ITEMS = {"web_search_call": "web_search_requests", "file_search_call": "file_search_calls"}
+
+
+def output_tools(out: ReportedUsage, items: Any) -> None:
+    """Count the server-side tool calls among OpenAI Responses ``output`` items: ``web_search_call`` and
+    ``file_search_call`` one each, ``code_interpreter_call`` one per container (a session is billed once, however
+    many calls run in it). Counters of tools not used stay ``None``."""
+    if not isinstance(items, (list, tuple)) or not items:
+        return
+    counts: dict[str, int] = {}
+    containers: set[Any] = set()
+    for item in items:
+        kind = get_field(item, "type")
+        if type(kind) is not str:
+            continue
+        name = _TOOL_ITEMS.get(kind)
+        if name is not None:
+            counts[name] = counts.get(name, 0) + 1
+        elif kind == "code_interpreter_call":
+            container = get_field(item, "container_id")
+            containers.add(container if isinstance(container, str) else object())
+    if containers:
+        counts["code_interpreter_sessions"] = len(containers)
+    if counts:
+        billing = billing_of(out)
+        for name, n in counts.items():
+            setattr(billing, name, n)
+
+
+def _server_tools(out: ReportedUsage, usage: Any) -> None:
+    """Anthropic ``usage.server_tool_use``: web searches and fetches (cumulative in a stream: overwrite)."""
+    used = get_field(usage, "server_tool_use")
+    if used is None:
+        return
+    search = _int(get_field(used, "web_search_requests"))
+    fetch = _int(get_field(used, "web_fetch_requests"))
+    if search is not None or fetch is not None:
+        billing = billing_of(out)
+        billing.web_search_requests = search if search is not None else billing.web_search_requests
+        billing.web_fetch_requests = fetch if fetch is not None else billing.web_fetch_requests
+
+
 def _sum(*parts: int | None) -> int | None:
     """The sum of counts (``None`` counts as 0), unknown when it passes 2**53."""
     total = sum(p or 0 for p in parts)
@@ -123,9 +245,11 @@ def _fill(out: ReportedUsage, response: Any, hint: str | None) -> None:
     if ollama_like and _ollama(out, response):
         return
     if usage is None and get_field(response, "object") == "response.completed":
-        usage = get_field(get_field(response, "response"), "usage")
+        response = get_field(response, "response")
+        usage = get_field(response, "usage")
     if usage is not None:
         extract_usage(usage, hint, into=out)
+        read_billing(out, response)
         return
     meta = get_field(response, "usage_metadata")
     if meta is not None:
@@ -133,6 +257,25 @@ def _fill(out: ReportedUsage, response: Any, hint: str | None) -> None:
         return
     # A bare usage object or dict handed over directly.
     extract_usage(response, hint, into=out)
+
+
+def read_billing(out: ReportedUsage, response: Any) -> None:
+    """The service tier an OpenAI response (Chat Completions or Responses) names, and the tool calls among a
+    Responses ``output``. Never raises (an odd value is left out)."""
+    try:
+        fields = response if type(response) is dict else getattr(response, "__dict__", None)
+        if type(fields) is dict and "service_tier" in fields:
+            # A dict, or an SDK model that declares the field (in its __dict__): ``output`` is read without the slow
+            # path of a name the model lacks (a Chat Completion has none).
+            tier, output = fields["service_tier"], fields.get("output")
+        else:
+            tier, output = get_field(response, "service_tier"), get_field(response, "output")
+        if tier is not None:
+            _set_tier(out, tier)
+        if output:
+            output_tools(out, output)
+    except Exception:  # an odd object: what could not be read is left out
+        pass
 
 
 def extract_usage(usage: Any, hint: str | None = None, *, into: ReportedUsage | None = None) -> ReportedUsage:
@@ -189,13 +332,27 @@ def _anthropic(out: ReportedUsage, u: Any) -> None:
     base = _int(get_field(u, "input_tokens"))
     read = _int(get_field(u, "cache_read_input_tokens"))
     write = _int(get_field(u, "cache_creation_input_tokens"))
+    by_ttl = get_field(u, "cache_creation")
+    one_hour = _int(get_field(by_ttl, "ephemeral_1h_input_tokens"))
+    if write is None and by_ttl is not None:  # only the breakdown by lifetime: the writes are its sum
+        five_minutes = _int(get_field(by_ttl, "ephemeral_5m_input_tokens"))
+        write = None if five_minutes is None and one_hour is None else _sum(five_minutes, one_hour)
     out.input_tokens = None if base is None else _sum(base, read, write)
     out.output_tokens = _int(get_field(u, "output_tokens"))
     out.cache_read = read
     out.cache_write = write
-    out.cache_write_1h = _int(get_field(get_field(u, "cache_creation"), "ephemeral_1h_input_tokens"))
+    out.cache_write_1h = one_hour
     out.reasoning = _int(get_field(get_field(u, "output_tokens_details"), "thinking_tokens"))
     out.source = "provider"
+    anthropic_billing(out, u)
+
+
+def anthropic_billing(out: ReportedUsage, u: Any) -> None:
+    """Anthropic ``usage.service_tier`` (``standard``, ``priority``, ``batch``) and ``usage.server_tool_use``."""
+    tier = get_field(u, "service_tier")
+    if tier is not None:
+        _set_tier(out, tier)
+    _server_tools(out, u)
 
 
 def merge_anthropic_delta(out: ReportedUsage, u: Any) -> None:
@@ -216,6 +373,7 @@ def merge_anthropic_delta(out: ReportedUsage, u: Any) -> None:
     thinking = _int(get_field(get_field(u, "output_tokens_details"), "thinking_tokens"))
     out.reasoning = thinking if thinking is not None else out.reasoning
     out.source = "provider"
+    anthropic_billing(out, u)
 
 
 def _ollama(out: ReportedUsage, r: Any) -> bool:

@@ -20,14 +20,19 @@ from llmcost.recorder import (
     BudgetExceeded,
     BudgetWarning,
     Call,
+    ReportedUsage,
     Tracker,
     active_scopes,
+    anthropic_billing,
     attribution_from,
     current_call,
     extract,
+    extract_usage,
     from_usage_metadata,
     get_tracker,
+    output_tools,
     prompt_hash,
+    read_billing,
     scoped,
 )
 
@@ -300,6 +305,9 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
             fallback_from=fallback_from,
             prompt_hash=prompt_hash([(m.type, m.content) if isinstance(m, BaseMessage) else m for m in request]),
         )
+        tier = params.get("service_tier")
+        if isinstance(tier, str):  # ChatOpenAI(service_tier=...): priced with it when the response names none
+            call.set_request(service_tier=tier)
         call.id = run_id.hex[16:]
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
         if parent_run_id is not None:
@@ -424,6 +432,7 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
                         usage = found
                         break
         if usage is not None:
+            _read_billing(usage, message, meta, output)
             call.usage = usage
         model = meta.get("model_name") or meta.get("model") or output.get("model_name") or output.get("model")
         if isinstance(model, str) and model:
@@ -441,6 +450,26 @@ class LlmcostCallbackHandler(BaseCallbackHandler):
                 call.finish()
             tracker = call.tracker if call is not None else (self.tracker or get_tracker())
             tracker.count_fault("internal_errors", f"llmcost: LangChain handler failed: {type(exc).__name__}: {exc}")
+
+
+def _read_billing(usage: ReportedUsage, message: Any, meta: dict[str, Any], output: dict[str, Any]) -> None:
+    """The service tier (``response_metadata["service_tier"]`` from langchain-openai, the raw Anthropic ``usage``
+    langchain-anthropic keeps there), Anthropic's server tools and one-hour cache writes, and the tool calls of an
+    OpenAI Responses message (content blocks, or ``additional_kwargs["tool_outputs"]``)."""
+    read_billing(usage, meta)
+    if usage.billing is None or usage.billing.service_tier is None:
+        read_billing(usage, {"service_tier": output.get("service_tier")})
+    raw = meta.get("usage")
+    if isinstance(raw, dict):
+        anthropic_billing(usage, raw)
+        if usage.cache_write_1h is None:
+            usage.cache_write_1h = extract_usage(raw, "anthropic").cache_write_1h
+    content = getattr(message, "content", None)
+    if isinstance(content, list):
+        output_tools(usage, content)
+    extra = getattr(message, "additional_kwargs", None)
+    if isinstance(extra, dict):
+        output_tools(usage, extra.get("tool_outputs"))
 
 
 def _attempt(tags: list[str] | None) -> int | None:

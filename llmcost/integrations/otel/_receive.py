@@ -422,6 +422,7 @@ def span_to_record(span: ReceivedSpan, catalog: Catalog | None = None, *, agent:
     fields["operation"] = fields["operation"] or "chat"
     fields.update(_ours(a) if ours else _theirs(a, span, fields, agent))
     _usage(a, fields, ours)
+    _billing(a, fields)
     _cost(a, fields, ours, catalog, span.end_ns / 1e9)
     try:
         return msgspec.convert(fields, Record)  # the wire format's rule, as every reader applies it
@@ -507,6 +508,32 @@ def _usage(a: Mapping[str, Any], fields: dict[str, Any], ours: bool) -> None:
     fields["usage_source"] = source or ("provider" if inp is not None or out is not None else "none")
 
 
+#: The service tier: ours, then the conventions' OpenAI names (current, then the older one).
+_TIERS = ("llmcost.service_tier", "openai.response.service_tier", "gen_ai.openai.response.service_tier")
+#: The tool counters and the one-hour cache writes, by their wire-format names (``llmcost.<name>`` on a span).
+_EXTRA_COUNTS = (
+    "cache_creation_1h_input_tokens",
+    "web_search_requests",
+    "web_fetch_requests",
+    "file_search_calls",
+    "code_interpreter_sessions",
+    "grounded_prompts",
+)
+
+
+def _billing(a: Mapping[str, Any], fields: dict[str, Any]) -> None:
+    """The service tier, batch, one-hour cache writes and tool counts a span carries (a call is priced with them)."""
+    tier = None
+    for key in _TIERS:
+        tier = _text(a, key)
+        if tier:
+            break
+    fields["service_tier"] = tier or None
+    fields["batch"] = a.get("llmcost.batch") is True
+    for name in _EXTRA_COUNTS:
+        fields[name] = _count(a, (f"llmcost.{name}",))
+
+
 def _cost(a: Mapping[str, Any], fields: dict[str, Any], ours: bool, catalog: Catalog | None, at: float) -> None:
     if ours:
         status = _text(a, "llmcost.cost_status")
@@ -533,17 +560,26 @@ def _price(fields: Mapping[str, Any], catalog: Catalog | None, at: float) -> dic
         return {**unpriced, "cost_status": "unknown_model"}
     from pricing import Usage
 
+    write = fields["cache_creation_input_tokens"] or 0
+    one_hour = min(fields["cache_creation_1h_input_tokens"] or 0, write)
     usage = Usage(
         input_tokens=fields["input_tokens"] or 0,
         output_tokens=fields["output_tokens"] or 0,
         cache_read_tokens=fields["cache_read_input_tokens"] or 0,
-        cache_write_tokens=fields["cache_creation_input_tokens"] or 0,
+        cache_write_tokens=write - one_hour,
+        cache_write_1h_tokens=one_hour,
         reasoning_tokens=fields["reasoning_output_tokens"] or 0,
+        web_search_requests=fields["web_search_requests"] or 0,
+        web_fetch_requests=fields["web_fetch_requests"] or 0,
+        file_search_calls=fields["file_search_calls"] or 0,
+        code_interpreter_sessions=fields["code_interpreter_sessions"] or 0,
+        grounded_prompts=fields["grounded_prompts"] or 0,
     )
+    how = {"at": at, "tier": fields["service_tier"], "batch": fields["batch"]}
     try:
-        price = catalog.price(usage, model, fields["provider"], at=at)
+        price = catalog.price(usage, model, fields["provider"], **how)
         if price.status == "unknown_model" and fields["request_model"] not in (None, model):
-            price = catalog.price(usage, fields["request_model"], fields["provider"], at=at)
+            price = catalog.price(usage, fields["request_model"], fields["provider"], **how)
     except Exception:  # impossible usage, a broken override: the call is kept, unpriced, like the recorder does
         return {**unpriced, "cost_status": "no_usage"}
     cost = None if price.cost_usd is None else float(price.cost_usd)

@@ -25,6 +25,10 @@ _METADATA_SKIP = frozenset({"content"})  # capture_content's prompts and respons
 # -- one record as one span -------------------------------------------------------------------------------------
 
 
+#: Providers whose service tier the conventions' OpenAI attributes name (Azure OpenAI answers with the same tiers).
+_OPENAI_TIERS = frozenset({"openai", "azure"})
+
+
 def span_attributes(record: Record) -> dict[str, AttributeValue]:
     """The span attributes of a record: GenAI semantic conventions where a name exists, ``llmcost.*`` otherwise.
 
@@ -62,10 +66,23 @@ def span_attributes(record: Record) -> dict[str, AttributeValue]:
         ("llmcost.usage_source", r.usage_source),
         ("llmcost.gpu_seconds", r.gpu_seconds),
         ("llmcost.status", r.status),
+        ("llmcost.service_tier", r.service_tier),
+        ("llmcost.cache_creation_1h_input_tokens", r.cache_creation_1h_input_tokens),
+        ("llmcost.web_search_requests", r.web_search_requests),
+        ("llmcost.web_fetch_requests", r.web_fetch_requests),
+        ("llmcost.file_search_calls", r.file_search_calls),
+        ("llmcost.code_interpreter_sessions", r.code_interpreter_sessions),
+        ("llmcost.grounded_prompts", r.grounded_prompts),
     )
     for key, value in pairs:
         if value is not None:
             attrs[key] = value
+    if r.service_tier is not None and r.provider in _OPENAI_TIERS:
+        # The conventions name OpenAI's tier (the current name, and the one before the openai.* namespace).
+        attrs["openai.response.service_tier"] = r.service_tier
+        attrs["gen_ai.openai.response.service_tier"] = r.service_tier
+    if r.batch:
+        attrs["llmcost.batch"] = True
     if r.cost_usd is not None:
         attrs["gen_ai.usage.cost.currency"] = "USD"
     attrs["gen_ai.request.stream"] = bool(r.stream)
