@@ -73,6 +73,43 @@ def test_anthropic_stream_helper(server: FakeLLMServer, tracker: llmcost.Tracker
     assert cancelled.status == "cancelled"
 
 
+@pytest.mark.filterwarnings("ignore::llmcost.RecorderWarning")  # warned once per process: the count is the check
+def test_a_chunk_the_stream_helper_cannot_read_is_counted_and_passed_on(
+    server: FakeLLMServer, tracker: llmcost.Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever reading an event raises (an SDK that changed its event types), the user's loop gets every event.
+    def unreadable(call: object, event: object) -> None:
+        raise TypeError("an event of a shape nobody expected")
+
+    monkeypatch.setattr("llmcost.integrations._anthropic._anthropic_chunk", unreadable)
+    client = claude(server, tracker)
+    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES) as stream:
+        events = [event.type for event in stream]
+    assert events[0] == "message_start"
+    assert events[-1] == "message_stop"
+    assert tracker.stats.odd_chunk == len(events)
+    (rec,) = tracker.records
+    assert (rec.status, rec.output_tokens) == ("ok", 47)  # finished from the SDK's own message all the same
+
+
+@pytest.mark.filterwarnings("ignore::llmcost.RecorderWarning")
+async def test_a_chunk_the_async_stream_helper_cannot_read_is_counted_and_passed_on(
+    server: FakeLLMServer, tracker: llmcost.Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(call: object, event: object) -> None:
+        raise TypeError("an event of a shape nobody expected")
+
+    monkeypatch.setattr("llmcost.integrations._anthropic._anthropic_chunk", unreadable)
+    async with anthropic.AsyncAnthropic(base_url=server.url, api_key="k", max_retries=0) as raw:
+        client = llmcost.track(raw, tracker=tracker, provider="anthropic")
+        async with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES) as stream:
+            events = [event.type async for event in stream]
+    assert (events[0], events[-1]) == ("message_start", "message_stop")
+    assert tracker.stats.odd_chunk == len(events)
+    (rec,) = tracker.records
+    assert (rec.status, rec.output_tokens) == ("ok", 47)
+
+
 def test_anthropic_rate_limit_then_success_counts_sdk_retry(server: FakeLLMServer, tracker: llmcost.Tracker) -> None:
     server.errors = [429]
     claude(server, tracker, retries=1).messages.create(model="claude-sonnet-4-5", max_tokens=8, messages=MESSAGES)

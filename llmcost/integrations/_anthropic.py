@@ -133,6 +133,15 @@ class _StreamManager:
             _finish_from_snapshot(self._call, self._stream, None)
 
 
+def _read_event(call: Call, event: Any) -> None:
+    """Read one event of ``messages.stream()``; one it cannot read is counted (``stats.odd_chunk``) and passed on to
+    the user's loop all the same, as the stream wrappers do for ``create(stream=True)``."""
+    try:
+        _anthropic_chunk(call, event)
+    except Exception:
+        call.tracker.count_fault("odd_chunk", "llmcost: could not read a streamed chunk")
+
+
 class _MessageStream(Wrapper):
     """The SDK's ``MessageStream``: events and ``text_stream`` pass through; the first text marks TTFT."""
 
@@ -142,12 +151,12 @@ class _MessageStream(Wrapper):
 
     def __iter__(self) -> Iterator[Any]:
         for event in self._inner:
-            _anthropic_chunk(self._call, event)
+            _read_event(self._call, event)
             yield event
 
     async def __aiter__(self) -> AsyncIterator[Any]:
         async for event in self._inner:
-            _anthropic_chunk(self._call, event)
+            _read_event(self._call, event)
             yield event
 
     @property
