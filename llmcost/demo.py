@@ -5,10 +5,15 @@ streams from a slow reasoning model (long TTFT); ``retry-bot`` regularly falls i
 (same ``prompt_hash``) sent again and again within seconds, failing with 429 and 500 and a growing ``attempt``.
 Every record goes through :class:`~llmcost.Tracker` (pricing and the JSONL writer), so what the monitor shows is
 what real use produces. The same seed gives the same traffic.
+
+``write_history`` adds the month before: a few hundred calls a day by the same agents, busier on weekdays and in
+working hours, growing over the period, with ``analyst`` (o3) taken up in the last two weeks, so the history
+screen and the reports show trends at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import threading
@@ -19,7 +24,7 @@ from pathlib import Path
 
 from llmcost.recorder import Tracker
 
-__all__ = ["DemoTraffic", "demo_traffic", "write_demo"]
+__all__ = ["DemoTraffic", "demo_traffic", "write_demo", "write_history"]
 
 
 class RateLimitError(Exception):
@@ -172,6 +177,59 @@ def write_demo(directory: str | Path, *, duration: float = 60.0, rate: float = 3
         count += 1
     tracker.close()
     return count
+
+
+HISTORY_CALLS_PER_DAY = 240  # a weekday at the start of the period; about 9,000 calls over 30 days
+_WEEKEND = 0.3  # of a weekday's calls
+_GROWTH = 0.8  # more calls a day at the end of the period than at its start
+_NEW_AGENT = ("analyst", 14)  # an agent taken up this many days before the end
+# Calls per UTC hour of a working day: quiet at night, busy from 8 to 18.
+_HOURS = [0.2] * 7 + [0.6] + [1.0] * 10 + [0.6, 0.4, 0.3, 0.2, 0.2, 0.2]
+
+
+def write_history(directory: str | Path, days: int = 30, *, now: float | None = None, seed: int = 0) -> int:
+    """Write ``days`` UTC days of past traffic ending at ``now`` (default: the clock), the day of ``now`` included up
+    to that moment, through the recorder into daily log files.
+
+    A day that already has a log file in ``directory`` is left alone, so running it again never counts a day twice
+    (and never mixes sample calls into a day of real ones). Returns the number of records written.
+    """
+    end = time.time() if now is None else now
+    today = dt.datetime.fromtimestamp(end, dt.timezone.utc).date()
+    tracker = Tracker(directory)
+    count = 0
+    for back in range(days - 1, -1, -1):
+        day = today - dt.timedelta(days=back)
+        if any(Path(directory).glob(f"llm_trace_{day.isoformat()}*.jsonl")):
+            continue
+        for ev, at in _day_of_history(day, 1 - back / max(days - 1, 1), back, seed):
+            if at >= end:
+                break
+            _record_event(tracker, ev, at)
+            count += 1
+    tracker.close()
+    return count
+
+
+def _day_of_history(day: dt.date, progress: float, back: int, seed: int) -> Iterator[tuple[_Event, float]]:
+    """One day's calls in time order, with the epoch second each ends at; ``progress`` runs from 0 (the first day of
+    the period) to 1 (today). The same day and seed give the same calls."""
+    rng = random.Random(seed * 100_003 + day.toordinal())
+    rate = HISTORY_CALLS_PER_DAY * (1 + _GROWTH * progress) * (_WEEKEND if day.weekday() >= 5 else 1.0)
+    names = [a for a in _AGENTS if a != _NEW_AGENT[0] or back < _NEW_AGENT[1]]
+    weights = [_AGENTS[a][0] for a in names]
+    midnight = dt.datetime.combine(day, dt.time(), dt.timezone.utc).timestamp()
+    n = max(1, round(rate * rng.uniform(0.85, 1.15)))
+    hours = rng.choices(range(24), _HOURS, k=n)
+    times = sorted(midnight + 3600 * (h + rng.random()) for h in hours)
+    for i, at in enumerate(times):
+        ev = _normal_call(rng, 0.0, rng.choices(names, weights)[0], i)
+        ev.prompt = f"{ev.agent}:{day.isoformat()}:{i}"  # no two alike: history is no retry loop
+        if ev.error is None and rng.random() < 0.02:  # rate limited now and then, and tried again
+            ev.error, ev.output_tokens = RateLimitError, 0
+        elif rng.random() < 0.02:
+            ev.attempt = 1
+        yield ev, at
 
 
 class DemoTraffic:

@@ -48,8 +48,8 @@ def test_report_by_model_shows_an_unknown_model_as_unpriced(logs: Path, capsys: 
     assert main(["report", str(logs), "--by", "model"]) == 0
     rows = table(capsys.readouterr().out)
     heads = rows["model"]
-    cost, per_1k = heads.index("cost_usd"), heads.index("$/1k")
-    assert rows["gpt-4o"][cost] == "0.875"
+    cost, per_1k = heads.index("cost"), heads.index("$/1k")
+    assert rows["gpt-4o"][cost] == "$0.875"
     assert rows["house-model-zz"][cost] == "unpriced"
     assert rows["house-model-zz"][per_1k] == "-"
 
@@ -58,9 +58,9 @@ def test_report_by_agent_marks_a_partly_priced_sum(logs: Path, capsys: pytest.Ca
     assert main(["report", str(logs), "--by", "agent"]) == 0
     out = capsys.readouterr().out
     rows = table(out)
-    cost = rows["agent"].index("cost_usd")
-    assert rows["priced"][cost] == "0.75"
-    assert rows["mixed"][cost] == "0.125?"  # the priced call's cost; the other one's is unknown
+    cost = rows["agent"].index("cost")
+    assert rows["priced"][cost] == "$0.75"
+    assert rows["mixed"][cost] == "$0.125?"  # the priced call's cost; the other one's is unknown
     assert rows["dark"][cost] == "unpriced"
     assert out.splitlines()[-1] == "? 2 calls have no price (unknown model or no usage): the sums leave them out"
 

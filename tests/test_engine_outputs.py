@@ -3,7 +3,8 @@
 ``tests/fixtures/outputs`` holds three days of varied calls (errors, retries, streams, calls without usage, a bad line
 and a duplicate per file) and what ``llmcost report`` (table, JSON, CSV, every grouping) and ``llmcost-top --once
 --json`` (every grouping, a frozen clock, the test catalog) printed for them before the group sums were shared (the
-report's text tables since mark sums that leave unpriced calls out with ``?``).
+report's text tables since mark sums that leave unpriced calls out with ``?``, and print rounded figures and a total
+row).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from llmcost.engine import AlarmConfig
 from tests._tui import TRAFFIC, append, call, fixed_app, running, until
 from tui import make_app
+from tui._history import HistoryScreen
 
 SIZE = (120, 40)
 
@@ -169,3 +170,17 @@ async def test_demo_runs_headless_with_a_runaway_loop_alarm() -> None:
         directory = Path(app.feed.paths[0])
     await asyncio.sleep(0.3)
     assert not directory.exists()  # the temporary directory is removed on exit
+
+
+async def test_the_demo_opens_with_a_month_of_history() -> None:
+    app = make_app(demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.feed.replayed, timeout=20)
+        await pilot.press("h")
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        await until(lambda: screen.history is not None)
+        assert screen.history is not None
+        spent = [day for day, models in screen.history.days if models]
+        assert len(spent) >= 29  # the real clock: just after midnight, today may have only the live minute
+        assert screen.query_one("#compare").row_count >= 5

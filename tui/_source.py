@@ -279,9 +279,12 @@ class _DemoFeed(Feed):
         self.traffic: object | None = None
 
     def start(self) -> None:
-        from llmcost.demo import demo_traffic, write_demo
+        from llmcost.demo import demo_traffic, write_demo, write_history
 
-        # A minute of history first, so the first frames already have rows, a sparkline and an alarm episode.
+        # A month of history (about 0.3 s), so the history screen shows trends at once; then a minute of traffic, so
+        # the first frames already have rows, a sparkline and an alarm episode.
+        now = self.now()
+        write_history(self.directory, 30, now=now - 60.0, seed=self.seed)
         write_demo(self.directory, duration=60.0, seed=self.seed + 1)
         self.traffic = demo_traffic(self.directory, seed=self.seed)
 

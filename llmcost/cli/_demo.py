@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcost.cli._common import UsageError
-from llmcost.demo import demo_traffic, write_demo
+from llmcost.demo import demo_traffic, write_demo, write_history
 
 __all__ = ["register"]
 
@@ -26,6 +26,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of traffic to write (default 60)")
     parser.add_argument("--rate", type=float, default=3.0, help="mean calls per second (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same traffic)")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=30,
+        metavar="DAYS",
+        help="first write this many days of past traffic, today's included (default 30; 0: none); "
+        "a day that already has a log file is left alone",
+    )
     parser.add_argument("--live", action="store_true", help="write in real time instead of all at once")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=_run_demo)
@@ -33,6 +41,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 MAX_DURATION_S = 86_400.0
 MAX_RATE = 1_000.0
+MAX_HISTORY_DAYS = 366
 MAX_AT_ONCE = 1_000_000  # calls written without --live: more is minutes of writing, and gigabytes
 
 
@@ -48,6 +57,8 @@ def _run_demo(args: argparse.Namespace) -> int:
         raise UsageError(f"--dir: not a directory: {args.dir}") from None
     except OSError as exc:
         raise UsageError(f"--dir: cannot create {args.dir}: {exc.strerror or exc}") from None
+    # The past first, up to where the demo's own traffic starts.
+    past = write_history(args.dir, args.history, now=time.time() - (0 if args.live else args.duration), seed=args.seed)
     if args.live:
         with demo_traffic(args.dir, rate=args.rate, seed=args.seed) as traffic, contextlib.suppress(KeyboardInterrupt):
             time.sleep(args.duration)
@@ -57,9 +68,10 @@ def _run_demo(args: argparse.Namespace) -> int:
     if args.json:
         import json
 
-        print(json.dumps({"records": count, "directory": str(args.dir)}))
+        print(json.dumps({"records": count, "history_records": past, "directory": str(args.dir)}))
     else:
-        print(f"wrote {count} demo records to {args.dir}")
+        history = f" (and {past} over the past {args.history} days)" if past else ""
+        print(f"wrote {count} demo records{history} to {args.dir}")
     return 0
 
 
@@ -73,6 +85,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--rate must be a number of calls per second more than 0 and at most 1,000, not {args.rate:g}"
         )
+    if not 0 <= args.history <= MAX_HISTORY_DAYS:
+        raise UsageError(f"--history must be a number of days from 0 to 366, not {args.history}")
     if not args.live and args.duration * args.rate > MAX_AT_ONCE:
         calls = args.duration * args.rate
         raise UsageError(

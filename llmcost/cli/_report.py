@@ -6,11 +6,13 @@ import argparse
 import csv
 import json
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 
 from llmcost.cli._common import Bar, period, printable, resolve_paths, say_skipped
-from llmcost.engine import ReportRow, report_files
+from llmcost.engine import ReportRow, report_files, report_total
+from pricing import format_decimal, format_table, format_tokens
 
-__all__ = ["run_report"]
+__all__ = ["money", "run_report", "seconds_or_ms"]
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -27,7 +29,7 @@ def run_report(args: argparse.Namespace) -> int:
     elif args.csv:
         _print_csv(data)
     else:
-        _print_table(data, args.by)
+        _print_table(scan.rows, args.by)
     sys.stdout.flush()
     say_skipped(scan.malformed, scan.duplicates)
     if scan.folded:
@@ -46,42 +48,65 @@ def _print_csv(data: list[dict[str, object]]) -> None:
     writer.writerows(data)
 
 
-def _print_table(data: list[dict[str, object]], by: str) -> None:
-    if not data:
+def _print_table(rows: list[ReportRow], by: str) -> None:
+    if not rows:
         print("no calls")
         return
-    heads = (by, "calls", "errors", "input", "output", "cost_usd", "$/1k tok", "p50 ms", "p95 ms", "ttft p50")
-    keys = (
-        "key",
-        "calls",
-        "errors",
-        "input_tokens",
-        "output_tokens",
-        "cost_usd",
-        "cost_per_1k_tokens",
-        "latency_p50_ms",
-        "latency_p95_ms",
-        "ttft_p50_ms",
-    )
-    table = [heads, *[_cells(row, keys) for row in data]]
-    widths = [max(len(line[i]) for line in table) for i in range(len(heads))]
-    for line in table:
-        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(line, widths))))
-    unpriced = sum(int(str(row["unpriced_calls"])) for row in data)
+    heads = (by, "calls", "errors", "input", "output", "cost", "$/1k tok", "p50", "p95", "ttft p50")
+    body = [_cells(row.as_dict()) for row in rows]
+    lines = format_table(heads, [*body, _cells(report_total(rows).as_dict())], right=[False] + [True] * 9)
+    for line in lines[:-1]:
+        print(line)
+    print("-" * max(len(line) for line in lines))  # the rule sets the total apart (a group may be named "total")
+    print(lines[-1])
+    unpriced = sum(row.unpriced_calls for row in rows)
     if unpriced:
         s = "s have" if unpriced != 1 else " has"
         print(f"? {unpriced} call{s} no price (unknown model or no usage): the sums leave them out")
 
 
-def _cells(row: dict[str, object], keys: tuple[str, ...]) -> tuple[str, ...]:
-    """One table row. An unpriced call is never shown as free: a group with no priced call says ``unpriced``, one
-    with some shows their sum marked ``?`` (a lower bound), as the monitor does."""
-    cells = {k: "-" if row[k] is None else str(row[k]) for k in keys}
-    cells["key"] = printable(cells["key"])  # a name from the logs: never raw control characters on a terminal
+def _cells(row: dict[str, object]) -> list[str]:
+    """One table row in figures people read. An unpriced call is never shown as free: a group with no priced call
+    says ``unpriced``, one with some shows their sum marked ``?`` (a lower bound), as the monitor does."""
     unpriced, calls = int(str(row["unpriced_calls"])), int(str(row["calls"]))
+    cost, per_1k = money(Decimal(str(row["cost_usd"]))), row["cost_per_1k_tokens"]
+    rate = "-" if per_1k is None else money(Decimal(str(per_1k)))
     if unpriced and unpriced >= calls:
-        cells["cost_usd"], cells["cost_per_1k_tokens"] = "unpriced", "-"
+        cost, rate = "unpriced", "-"
     elif unpriced:
-        cells["cost_usd"] += "?"
-        cells["cost_per_1k_tokens"] += "?"
-    return tuple(cells[k] for k in keys)
+        cost, rate = cost + "?", rate + "?" if per_1k is not None else rate
+    return [
+        printable(str(row["key"])),  # a name from the logs: never raw control characters on a terminal
+        format_tokens(int(str(row["calls"]))),
+        format_tokens(int(str(row["errors"]))),
+        format_tokens(int(str(row["input_tokens"]))),
+        format_tokens(int(str(row["output_tokens"]))),
+        cost,
+        rate,
+        *(seconds_or_ms(row[k]) for k in ("latency_p50_ms", "latency_p95_ms", "ttft_p50_ms")),  # type: ignore[arg-type]
+    ]
+
+
+def money(value: Decimal) -> str:
+    """Dollars as people read them: to the cent from a dollar up (``$1,234.57``), else to four significant digits
+    (``$0.004512``); nothing is ever rounded to ``$0`` but zero itself."""
+    if value == 0:
+        return "$0"
+    if abs(value) < 1:
+        small = value.quantize(Decimal(1).scaleb(value.adjusted() - 3), rounding=ROUND_HALF_UP)
+        if abs(small) < 1:
+            return "$" + format_decimal(small)
+    return f"${value.quantize(_CENT, rounding=ROUND_HALF_UP):,}"
+
+
+def seconds_or_ms(ms: float | None) -> str:
+    """``835 ms`` under a second, then seconds to three significant digits: ``1.23 s``, ``10.7 s``; ``-`` for none."""
+    if ms is None:
+        return "-"
+    if round(ms) < 1000:
+        return f"{ms:.0f} ms"
+    s = ms / 1000
+    return f"{s:.2f} s" if s < 9.995 else f"{s:.1f} s"
+
+
+_CENT = Decimal("0.01")

@@ -23,7 +23,7 @@ from llmcost.engine._export import export_csv, export_sqlite
 from llmcost.engine._follow import Follower, Progress, is_log_name
 from llmcost.engine._groupings import GROUP_KEYS, REPORT_KEYS, SCAN_KEYS, GroupBy, ReportBy, ScanBy
 from llmcost.engine._history import History, history
-from llmcost.engine._report import ReportRow, alarm_history, read_history, report
+from llmcost.engine._report import ReportRow, alarm_history, read_history, report, report_total
 from llmcost.engine._scan import MAX_ROWS, Scan, report_files
 from llmcost.engine._snapshot import (
     AlarmEvent,
@@ -77,4 +77,5 @@ __all__ = [
     "read_history",
     "report",
     "report_files",
+    "report_total",
 ]

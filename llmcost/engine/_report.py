@@ -26,7 +26,7 @@ from pricing import format_decimal
 if TYPE_CHECKING:
     from pricing import Catalog
 
-__all__ = ["ReportRow", "alarm_history", "read_history", "report"]
+__all__ = ["ReportRow", "alarm_history", "read_history", "report", "report_total"]
 
 
 @dataclass(slots=True)
@@ -76,6 +76,15 @@ class ReportRow(Sums):
             "ttft_p95_ms": _ms(ttft.p95),
             "ttft_p99_ms": _ms(ttft.p99),
         }
+
+
+def report_total(rows: Iterable[ReportRow], key: str = "total") -> ReportRow:
+    """All the rows added up: their counters summed and their sketches merged, so the total's percentiles are the
+    ones a report with a single group would give."""
+    total = ReportRow(key)
+    for row in rows:
+        total.merge(row)
+    return total
 
 
 def _ms(value: float | None) -> float | None:
