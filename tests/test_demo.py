@@ -114,4 +114,8 @@ def test_demo_command_writes_history_first(tmp_path: Path) -> None:
     assert len({r.ts[:10] for r in read_all(tmp_path / "a")}) >= 4
     assert main(["demo", "--dir", str(tmp_path / "b"), "--duration", "10", "--history", "0"]) == 0
     assert len({r.ts[:10] for r in read_all(tmp_path / "b")}) <= 2
+    # Not asked for, no past: `llmcost demo` writes to the real log directory by default, where a month of sample
+    # spend would mix with the user's own in every report.
+    assert main(["demo", "--dir", str(tmp_path / "c"), "--duration", "10"]) == 0
+    assert len({r.ts[:10] for r in read_all(tmp_path / "c")}) <= 2
     assert main(["demo", "--history", "-1"]) == 2

@@ -29,10 +29,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--history",
         type=int,
-        default=30,
+        default=0,
         metavar="DAYS",
-        help="first write this many days of past traffic, today's included (default 30; 0: none); "
-        "a day that already has a log file is left alone",
+        help="first write this many days of past traffic, today's included (default 0: none; llmcost-top --demo "
+        "writes 30 in its own directory); a day that already has a log file is left alone",
     )
     parser.add_argument("--live", action="store_true", help="write in real time instead of all at once")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
