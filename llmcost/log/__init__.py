@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from llmcost.log._lines import BAD_LINE, MAX_LINE, LineSplitter, decode_block
 from llmcost.log._record import (
+    BILLED_COUNTS,
     MAX_AMOUNT,
     MAX_COUNT,
     MAX_DEPTH,
@@ -27,6 +28,7 @@ from llmcost.log._writer import FileWriter, MemoryWriter, RecorderWarning, Write
 
 __all__ = [
     "BAD_LINE",
+    "BILLED_COUNTS",
     "MAX_AMOUNT",
     "MAX_COUNT",
     "MAX_DEPTH",

@@ -33,6 +33,7 @@ import msgspec
 from llmcost.log._time import epoch, times_exist
 
 __all__ = [
+    "BILLED_COUNTS",
     "MAX_AMOUNT",
     "MAX_COUNT",
     "MAX_DEPTH",
@@ -133,6 +134,16 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=False, gc=False):
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(Record)
+
+
+#: The counts a call is billed by beyond its token buckets, by their field names in ``Record``'s order: the one-hour
+#: cache writes, then one counter per server-side tool (``pricing.TOOLS``' counters, in their order).
+BILLED_COUNTS: tuple[str, ...] = Record.__struct_fields__[
+    Record.__struct_fields__.index("cache_creation_1h_input_tokens") : Record.__struct_fields__.index(
+        "grounded_prompts"
+    )
+    + 1
+]
 
 
 def encode_record(record: Record) -> bytes:

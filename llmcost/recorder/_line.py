@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from llmcost.log import MAX_AMOUNT, MAX_LINE, Record, Writer, decode_record, warn_once
+from llmcost.log import BILLED_COUNTS, MAX_AMOUNT, MAX_LINE, Record, Writer, decode_record, warn_once
 from llmcost.recorder import _ids
 from llmcost.recorder._attribution import Attribution
 from llmcost.recorder._call import Call
@@ -55,18 +55,7 @@ _OUTCOME = ("status", "error_type", "error_message")
 _TAIL = ("attempt", "fallback_from", "agent", "session_id", "user_id", "workflow", "tags", "metadata")
 #: ... and the call's HTTP status with the tracker's host and how the call was billed beyond its tokens (the same for
 #: every plain call that did not fail over HTTP).
-_END = (
-    "http_status",
-    "host",
-    "service_tier",
-    "batch",
-    "cache_creation_1h_input_tokens",
-    "web_search_requests",
-    "web_fetch_requests",
-    "file_search_calls",
-    "code_interpreter_sessions",
-    "grounded_prompts",
-)
+_END = ("http_status", "host", "service_tier", "batch", *BILLED_COUNTS)
 _RUNS = {*_OUTCOME[1:], *_TAIL[1:], *_END[1:]}
 #: The wire format's fields in ``Record``'s order, positional (about 3x cheaper to build than ``Record(**kw)``), but
 #: for the runs above: the first field of a run holds the whole run already encoded (a ``msgspec.Raw``, which goes
@@ -647,24 +636,10 @@ class CallWriter:
             if hit is None or not hit[1] <= end < hit[2]:
                 hit = self._plan(model, call.provider, end, tier, batch)
             plan = hit[0]
-        if plan is not None:
-            inp = u.input_tokens or 0
-            if inp <= plan.tier_min and not u.cache_write_1h:  # as on the plain path, then the tool fees
-                cr = u.cache_read or 0
-                cw = u.cache_write or 0
-                rs = u.reasoning or 0
-                uncached = inp - cr - cw
-                visible = (u.output_tokens or 0) - rs
-                if uncached >= 0 and visible >= 0:
-                    p = plan.pico
-                    total = plan.fee + p[0] * uncached + p[1] * cr + p[2] * cw + p[4] * visible + p[5] * rs
-                    if tools is not _NO_TOOLS:
-                        added = plan.tools_total(*tools)  # -1: a tool with no published fee (Catalog.price says so)
-                        total = -1 if added < 0 else total + added
-            else:
-                total = plan.pico_total(
-                    u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning, *tools
-                )
+        if plan is not None:  # -1: a usage or a tool the plan cannot price exactly (Catalog.price says why)
+            total = plan.pico_total(
+                u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning, *tools
+            )
         if 0 <= total <= _MAX_PICO:
             return total, None, total / 1_000_000_000_000, "priced", plan.ref
         cost, status, ref = self._price(call, u, gpu, end, tier, batch, tools)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from llmcost.integrations.otel._spans import _id
-from llmcost.log import MAX_AMOUNT, MAX_COUNT, Record, iso
+from llmcost.log import BILLED_COUNTS, MAX_AMOUNT, MAX_COUNT, Record, iso
 
 if TYPE_CHECKING:
     from pricing import Catalog
@@ -510,15 +510,6 @@ def _usage(a: Mapping[str, Any], fields: dict[str, Any], ours: bool) -> None:
 
 #: The service tier: ours, then the conventions' OpenAI names (current, then the older one).
 _TIERS = ("llmcost.service_tier", "openai.response.service_tier", "gen_ai.openai.response.service_tier")
-#: The tool counters and the one-hour cache writes, by their wire-format names (``llmcost.<name>`` on a span).
-_EXTRA_COUNTS = (
-    "cache_creation_1h_input_tokens",
-    "web_search_requests",
-    "web_fetch_requests",
-    "file_search_calls",
-    "code_interpreter_sessions",
-    "grounded_prompts",
-)
 
 
 def _billing(a: Mapping[str, Any], fields: dict[str, Any]) -> None:
@@ -530,7 +521,7 @@ def _billing(a: Mapping[str, Any], fields: dict[str, Any]) -> None:
             break
     fields["service_tier"] = tier or None
     fields["batch"] = a.get("llmcost.batch") is True
-    for name in _EXTRA_COUNTS:
+    for name in BILLED_COUNTS:  # the one-hour cache writes and the tool counters, as llmcost.<name>
         fields[name] = _count(a, (f"llmcost.{name}",))
 
 
