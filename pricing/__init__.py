@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pricing._catalog import Catalog, ModelNotFound, load_catalog
 from pricing._dates import parse_timestamp
-from pricing._format import format_decimal, format_table, format_tokens, format_usd
+from pricing._format import format_decimal, format_table, format_tokens, format_usd, text_width
 from pricing._load import CatalogError, bundled_catalog_path, validate_document
 from pricing._model import (
     BUCKETS,
@@ -61,6 +61,7 @@ __all__ = [
     "parse_timestamp",
     "price",
     "read_config",
+    "text_width",
     "validate_document",
 ]
 

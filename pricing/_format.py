@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from decimal import Decimal
 
-__all__ = ["format_decimal", "format_table", "format_tokens", "format_usd"]
+__all__ = ["format_decimal", "format_table", "format_tokens", "format_usd", "text_width"]
 
 
 def format_decimal(value: Decimal) -> str:
@@ -35,15 +36,32 @@ def format_tokens(count: int) -> str:
     return f"{count:,}"
 
 
+def text_width(text: str) -> int:
+    """How many terminal columns ``text`` takes: two for a wide character (CJK, fullwidth forms), none for a
+    combining mark or an invisible format character, one for any other."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.category(c) in _NO_WIDTH else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text
+    )
+
+
+_NO_WIDTH = frozenset(("Mn", "Me", "Cf"))
+
+
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool] = ()) -> list[str]:
-    """Aligned text columns separated by two spaces; ``right[i]`` right-aligns column ``i`` (numbers)."""
-    widths = [len(h) for h in headers]
+    """Aligned text columns separated by two spaces; ``right[i]`` right-aligns column ``i`` (numbers). Widths are
+    terminal columns (:func:`text_width`), so a name in Chinese or with accents keeps the columns after it in line."""
+    widths = [text_width(h) for h in headers]
     for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+        widths = [max(w, text_width(cell)) for w, cell in zip(widths, row)]
     flags = [*right, *([False] * (len(headers) - len(right)))]
 
     def line(cells: Sequence[str]) -> str:
-        parts = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(cells, widths, flags)]
+        parts = []
+        for c, w, r in zip(cells, widths, flags):
+            pad = " " * (w - text_width(c))
+            parts.append(pad + c if r else c + pad)
         return "  ".join(parts).rstrip()
 
     return [line(headers), *(line(row) for row in rows)]

@@ -8,12 +8,15 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from llmcost.cli import main
 from llmcost.cli._report import money, seconds_or_ms
+from tests._traces import T0, day_file, rec, write
 from tests.test_engine_outputs import LOGS
 
 
@@ -104,3 +107,20 @@ def test_json_and_csv_have_no_total_and_exact_figures(capsys: pytest.CaptureFixt
     rows = list(csv.DictReader(io.StringIO(report(capsys, "--by", "agent", "--csv"))))
     assert [r["key"] for r in rows] == [r["key"] for r in data]
     assert rows[0]["input_tokens"] == "1771400"
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: two for a wide character (CJK), none for a combining mark."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def test_columns_stay_aligned_with_wide_and_combining_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A name in Japanese takes two columns a character, an accent typed as a combining mark none: the figures after
+    # them, and the rule over the total, still line up with the header's.
+    names = ["日本語のエージェント", "cafe\u0301", "plain"]
+    write(day_file(tmp_path, T0), [rec(T0 + i, agent=name) for i, name in enumerate(names)])
+    assert main(["report", str(tmp_path)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("?")]
+    assert {_columns(line) for line in lines} == {_columns(lines[0])}

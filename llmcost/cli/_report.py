@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from llmcost.cli._common import Bar, period, printable, resolve_paths, say_skipped
 from llmcost.engine import ReportRow, report_files, report_total
-from pricing import format_decimal, format_table, format_tokens
+from pricing import format_decimal, format_table, format_tokens, text_width
 
 __all__ = ["money", "run_report", "seconds_or_ms"]
 
@@ -57,7 +57,7 @@ def _print_table(rows: list[ReportRow], by: str) -> None:
     lines = format_table(heads, [*body, _cells(report_total(rows).as_dict())], right=[False] + [True] * 9)
     for line in lines[:-1]:
         print(line)
-    print("-" * max(len(line) for line in lines))  # the rule sets the total apart (a group may be named "total")
+    print("-" * max(text_width(line) for line in lines))  # the rule sets the total apart (a group may be named "total")
     print(lines[-1])
     unpriced = sum(row.unpriced_calls for row in rows)
     if unpriced:
