@@ -63,3 +63,18 @@ def test_a_log_file_name_with_an_escape_is_shown_escaped(tmp_path: Path) -> None
     code, _, err = run("llmcost", "report", str(evil))
     assert code == 0
     assert err == "llmcost: skipped 1 malformed line (calls\\x1b[2J.jsonl: 1)\n"
+
+
+# Every character Unicode marks Bidi_Control: the marks (Arabic letter mark, left-to-right and right-to-left marks)
+# reorder what is around them as the embeddings, overrides and isolates do, and show as nothing.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+@pytest.mark.parametrize("char", list(BIDI_CONTROLS), ids=lambda c: f"U+{ord(c):04X}")
+def test_every_bidi_control_is_shown_escaped(char: str) -> None:
+    from llmcost.alerts._sinks import escaped
+    from llmcost.cli import printable
+
+    shown = f"\\u{ord(char):04x}"
+    assert printable(f"a{char}1") == f"a{shown}1"
+    assert escaped(f"a{char}1") == f"a{shown}1"  # the notice line of the monitor and `llmcost alerts --test`

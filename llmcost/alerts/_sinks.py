@@ -71,8 +71,8 @@ class Sink:
             return AlertStats(self.name, last_error=self._last_error, **self._counts)
 
 
-# Control characters (terminal escapes start with ESC or CSI) and bidi overrides, as in llmcost.cli.printable.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control characters (terminal escapes start with ESC or CSI) and bidi controls, as in llmcost.cli.printable.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def escaped(error: str) -> str:

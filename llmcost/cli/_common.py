@@ -59,8 +59,8 @@ def exit_with(main: Callable[[], int]) -> NoReturn:
 
 
 # C0 controls, DEL and C1 controls (terminal escape sequences start with ESC or CSI), line and paragraph separators,
-# and the bidi embeddings, overrides and isolates that make text read in another order than it is.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# and the bidi controls (marks, embeddings, overrides, isolates) that make text read in another order than it is.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
