@@ -206,3 +206,19 @@ def test_odd_flags_are_one_line(logs: Path, argv: list[str], message: str) -> No
     code, _, err = run(*(a.format(logs=logs) for a in argv), timeout=30)
     assert code == 2
     assert message in one_line(err)
+
+
+# -- malformed lines --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["llmcost", "report"], ["llmcost", "alarms"], ["tui", "--once"], ["tui", "--once", "--json"]],
+)
+def test_malformed_lines_are_said_on_stderr_by_every_one_shot_reader(logs: Path, command: list[str]) -> None:
+    log = next(logs.iterdir())
+    log.write_bytes(log.read_bytes() + b"not json\n" + b'{"v":1,"ts":"2026-02-30T00:00:00Z","id":"x"}\n')
+    code, out, err = run(*command, str(logs))
+    assert code == 0
+    assert out
+    assert one_line(err) == f"llmcost: skipped 2 malformed lines ({log.name}: 2)"

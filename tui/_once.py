@@ -6,11 +6,12 @@ The exit code is what a cron job or a CI step needs: 0 no active alarm, 1 a warn
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from llmcost.cli import printable
+from llmcost.cli import printable, say_skipped
 from llmcost.engine import AlarmEvent, BudgetStatus, Engine, Follower, GroupBy, GroupStats, Snapshot
 from llmcost.log import iso
 from pricing import format_decimal, format_table
@@ -31,6 +32,8 @@ def run_once(engine: Engine, follower: Follower, group_by: GroupBy, *, as_json: 
         print(json.dumps(snapshot_json(snap), indent=2))
     else:
         print("\n".join(_text(snap)))
+    sys.stdout.flush()
+    say_skipped(snap.ingest.malformed, snap.ingest.duplicates)  # on stderr, as every reader says what it skipped
     return exit_code(snap.alarms)
 
 

@@ -13,7 +13,15 @@ import sys
 from typing import Any, NoReturn
 
 from llmcost.cli import _alarms, _demo, _export, _import, _report, _serve_otlp
-from llmcost.cli._common import UsageError, alarm_config, exit_with, os_error, printable, resolve_paths
+from llmcost.cli._common import (
+    UsageError,
+    alarm_config,
+    exit_with,
+    os_error,
+    printable,
+    resolve_paths,
+    say_skipped,
+)
 from llmcost.engine import REPORT_KEYS
 
 __all__ = [
@@ -27,6 +35,7 @@ __all__ = [
     "os_error",
     "printable",
     "resolve_paths",
+    "say_skipped",
 ]
 
 PROG = "llmcost"
