@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import os
 import time
 from collections import Counter
 from decimal import Decimal
@@ -119,3 +121,23 @@ def test_demo_command_writes_history_first(tmp_path: Path) -> None:
     assert main(["demo", "--dir", str(tmp_path / "c"), "--duration", "10"]) == 0
     assert len({r.ts[:10] for r in read_all(tmp_path / "c")}) <= 2
     assert main(["demo", "--history", "-1"]) == 2
+
+
+def test_demo_into_a_directory_it_cannot_write_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A read-only directory (or file system): the recorder drops what it cannot write and never raises, so the demo
+    # said "wrote 215 demo records (and 545 over the past 3 days)" with nothing written, under a Python warning.
+    real_open = os.open
+
+    def refused(path: str | os.PathLike[str], *args: object, **kwargs: object) -> int:
+        if os.fspath(path).startswith(str(tmp_path)):
+            raise PermissionError(errno.EROFS, os.strerror(errno.EROFS), os.fspath(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refused)
+    assert main(["demo", "--dir", str(tmp_path), "--history", "3"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"llmcost demo: error: --dir: cannot write to {tmp_path}: Read-only file system\n"
+    assert list(tmp_path.iterdir()) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,18 @@ def _run_demo(args: argparse.Namespace) -> int:
         from llmcost.paths import log_dir
 
         args.dir = log_dir()
-    try:  # the recorder never raises: a directory it cannot write would only show as "wrote 0"
+    # The recorder never raises: it drops what it cannot write, so the directory is checked here, once.
+    try:
         args.dir.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise UsageError(f"--dir: not a directory: {args.dir}") from None
     except OSError as exc:
         raise UsageError(f"--dir: cannot create {args.dir}: {exc.strerror or exc}") from None
+    try:  # there but read-only (or on a read-only file system): without this, "wrote 215 demo records" of none
+        with tempfile.TemporaryFile(dir=args.dir):
+            pass
+    except OSError as exc:
+        raise UsageError(f"--dir: cannot write to {args.dir}: {exc.strerror or exc}") from None
     # The past first, up to where the demo's own traffic starts.
     past = write_history(args.dir, args.history, now=time.time() - (0 if args.live else args.duration), seed=args.seed)
     if args.live:
