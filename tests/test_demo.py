@@ -110,6 +110,15 @@ def test_write_history_of_no_days_writes_nothing(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize(("days", "said"), [(1, "over the past day"), (3, "over the past 3 days")])
+def test_demo_command_says_how_many_days_it_wrote(
+    days: int, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(time, "time", lambda: NOW)  # noon: today has a morning of past traffic
+    assert main(["demo", "--dir", str(tmp_path), "--duration", "5", "--history", str(days)]) == 0
+    assert f"{said})" in capsys.readouterr().out
+
+
 def test_demo_command_writes_history_first(tmp_path: Path) -> None:
     # The real clock here: the assertions hold on either side of midnight (the last minute may span two days).
     assert main(["demo", "--dir", str(tmp_path / "a"), "--duration", "10", "--history", "5"]) == 0

@@ -77,7 +77,8 @@ def _run_demo(args: argparse.Namespace) -> int:
 
         print(json.dumps({"records": count, "history_records": past, "directory": str(args.dir)}))
     else:
-        history = f" (and {past} over the past {args.history} days)" if past else ""
+        days = "day" if args.history == 1 else f"{args.history} days"
+        history = f" (and {past} over the past {days})" if past else ""
         print(f"wrote {count} demo records{history} to {args.dir}")
     return 0
 
