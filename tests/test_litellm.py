@@ -18,6 +18,7 @@ import threading
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -717,3 +718,21 @@ def test_anthropic_tier_and_server_tools(server: FakeLLMServer, tracker: llmcost
     assert (rec.service_tier, rec.batch) == ("batch", True)
     assert (rec.web_search_requests, rec.web_fetch_requests) == (2, None)  # LiteLLM's Usage keeps no fetch count
     assert rec.cache_creation_1h_input_tokens == 304
+
+
+@pytest.mark.parametrize("one_hour", [True, 2**60, -3, "304", 304.5])
+def test_an_odd_one_hour_cache_write_count_is_left_out_and_the_line_stays_readable(
+    tracker: llmcost.Tracker, one_hour: Any
+) -> None:
+    """``prompt_tokens_details.cache_creation_token_details.ephemeral_1h_input_tokens`` that is not a count from 0
+    to 2**53 (a bool, a number past the wire format's maximum): unknown, never written as the reader would refuse."""
+    logger = LlmcostLogger(tracker)
+    now = datetime.now()
+    kwargs = {"model": "claude-sonnet-4-5", "custom_llm_provider": "anthropic", "litellm_call_id": uuid.uuid4().hex}
+    details = {"cached_tokens": 0, "cache_creation_token_details": {"ephemeral_1h_input_tokens": one_hour}}
+    usage = {"prompt_tokens": 1000, "completion_tokens": 10, "prompt_tokens_details": details}
+    response = {"id": "msg_1", "model": "claude-sonnet-4-5", "usage": {**usage, "cache_creation_input_tokens": 600}}
+    logger.log_success_event(kwargs, response, now, now)
+    (rec,) = tracker.records  # every line decodes
+    assert rec.cache_creation_1h_input_tokens is None
+    assert (rec.input_tokens, rec.cache_creation_input_tokens) == (1000, 600)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import anthropic
 import ollama
@@ -12,6 +13,7 @@ import pytest
 
 import llmcost
 import pricing
+from tests import servers
 from tests.servers import OLLAMA_METRICS, FakeLLMServer, opened
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
@@ -71,6 +73,27 @@ def test_anthropic_stream_helper(server: FakeLLMServer, tracker: llmcost.Tracker
     assert (done.status, done.output_tokens, done.input_tokens, done.stream) == ("ok", 47, 177, True)
     assert done.ttft_ms is not None
     assert cancelled.status == "cancelled"
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings:UserWarning")  # the SDK's own, on the odd values
+def test_stream_helper_with_a_model_and_id_that_are_not_text_writes_a_readable_line(
+    server: FakeLLMServer, tracker: llmcost.Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server (or proxy) that names the model and id with other JSON than text: the helper's snapshot keeps them
+    as sent; the line leaves them unknown, as the raw stream does, instead of writing what its readers refuse."""
+    message = servers._message
+
+    def odd(fake: FakeLLMServer, body: dict[str, Any]) -> dict[str, Any]:
+        return {**message(fake, body), "model": 5, "id": {"not": "text"}}
+
+    monkeypatch.setattr(servers, "_message", odd)
+    client = claude(server, tracker)
+    with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=MESSAGES) as stream:
+        assert "".join(stream.text_stream) == "Hello"
+    (rec,) = tracker.records  # every line decodes
+    assert (rec.response_model, rec.response_id, rec.request_model) == (None, None, "claude-sonnet-4-5")
+    assert (rec.status, rec.output_tokens) == ("ok", 47)
+    assert rec.cost_status == "priced"
 
 
 @pytest.mark.filterwarnings("ignore::llmcost.RecorderWarning")  # warned once per process: the count is the check

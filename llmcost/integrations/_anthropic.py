@@ -82,8 +82,9 @@ def _finish_from_snapshot(call: Call, stream: Any, exc: BaseException | None) ->
         message = None
     if message is not None:
         call.usage = extract_usage(get_field(message, "usage"), "anthropic")
-        call.response_model = get_field(message, "model") or call.response_model
-        call.response_id = get_field(message, "id") or call.response_id
+        model, rid = get_field(message, "model"), get_field(message, "id")  # text only, as the raw stream reads them
+        call.response_model = model if isinstance(model, str) and model else call.response_model
+        call.response_id = rid if isinstance(rid, str) and rid else call.response_id
     if exc is not None:
         call.set_error(exc)
     call.finish(None if get_field(message, "stop_reason") else "cancelled")

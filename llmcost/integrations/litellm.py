@@ -66,6 +66,7 @@ import litellm
 from litellm.integrations.custom_logger import CustomLogger
 
 from llmcost.integrations._clients import _is_private, detect_provider, response_text
+from llmcost.log import MAX_COUNT
 from llmcost.recorder import (
     Attribution,
     AttributionArgs,
@@ -442,7 +443,8 @@ class LlmcostLogger(CustomLogger):
                     get_field(get_field(response, "usage"), "prompt_tokens_details"), "cache_creation_token_details"
                 )
                 one_hour = get_field(details, "ephemeral_1h_input_tokens")
-                usage.cache_write_1h = one_hour if isinstance(one_hour, int) and one_hour > 0 else None
+                # a count the wire format takes (not a bool, not past 2**53): the line must stay readable
+                usage.cache_write_1h = one_hour if type(one_hour) is int and 0 < one_hour <= MAX_COUNT else None
             llm_provider = kwargs.get("custom_llm_provider")
             if (
                 usage.source == "provider"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -273,13 +273,15 @@ class Call(AsyncWith):
     def _tier(self, value: Any) -> str | None:
         tier = tier_name(value)
         if tier is None:
-            self.tracker.count_fault("bad_values", f"llmcost: service_tier={value!r:.40} is not a tier name: ignored")
+            self.tracker.count_fault("bad_values", f"llmcost: service_tier={_shown(value)} is not a tier name: ignored")
         return tier
 
     def _flag(self, name: str, value: Any) -> bool:
         if type(value) is bool:
             return value
-        self.tracker.count_fault("bad_values", f"llmcost: {name}={value!r:.40} is not True or False: read as its truth")
+        self.tracker.count_fault(
+            "bad_values", f"llmcost: {name}={_shown(value)} is not True or False: read as its truth"
+        )
         return _truthy(value)
 
     def checked_request(self, **given: Any) -> dict[str, Any]:
@@ -292,13 +294,13 @@ class Call(AsyncWith):
                 count, changed = wire_count(value)
                 if changed:
                     self.tracker.count_fault(
-                        "bad_values", f"llmcost: attempt {value!r:.40} is not a count: written as 0"
+                        "bad_values", f"llmcost: attempt {_shown(value)} is not a count: written as 0"
                     )
                 out[name] = count or 0
             elif name == "gpus":
                 amount, changed = wire_amount(value)
                 if changed:
-                    self.tracker.count_fault("bad_values", f"llmcost: gpus={value!r:.40} is not a number: ignored")
+                    self.tracker.count_fault("bad_values", f"llmcost: gpus={_shown(value)} is not a number: ignored")
                 out[name] = amount
             else:
                 out[name] = self._name(value) or _DEFAULTS.get(name)
@@ -463,9 +465,11 @@ class Call(AsyncWith):
             value = cost if isinstance(cost, Decimal) else Decimal(str(cost))
             if value.is_finite() and 0 <= value <= _MAX_USD:
                 return value
-        except (InvalidOperation, ValueError, TypeError):
+        except Exception:  # not a number (InvalidOperation, ValueError...), or an object whose str() raises
             pass
-        self.tracker.count_fault("bad_values", f"llmcost: cost_usd={cost!r:.40} is not a cost: priced from the catalog")
+        self.tracker.count_fault(
+            "bad_values", f"llmcost: cost_usd={_shown(cost)} is not a cost: priced from the catalog"
+        )
         return None
 
     def __enter__(self) -> Call:
@@ -546,6 +550,15 @@ class Call(AsyncWith):
 
 
 _DEFAULTS = {"operation": "chat", "source": "sdk"}
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` cut to 40 characters for a warning; the type's name when ``repr`` raises (an odd object)."""
+    try:
+        text = repr(value)
+    except Exception:
+        return f"<{type(value).__name__}>"
+    return text[:40] if isinstance(text, str) else f"<{type(value).__name__}>"
 
 
 def _truthy(value: Any) -> bool:

@@ -362,13 +362,17 @@ def merge_anthropic_delta(out: ReportedUsage, u: Any) -> None:
     base = _int(get_field(u, "input_tokens"))
     read = _int(get_field(u, "cache_read_input_tokens"))
     write = _int(get_field(u, "cache_creation_input_tokens"))
+    by_ttl = get_field(u, "cache_creation")
+    one_hour = _int(get_field(by_ttl, "ephemeral_1h_input_tokens"))
+    if write is None and by_ttl is not None:  # only the breakdown by lifetime: the writes are its sum (as _anthropic)
+        five_minutes = _int(get_field(by_ttl, "ephemeral_5m_input_tokens"))
+        write = None if five_minutes is None and one_hour is None else _sum(five_minutes, one_hour)
     out.cache_read = read if read is not None else out.cache_read
     out.cache_write = write if write is not None else out.cache_write
     base = base if base is not None else base_now
     out.input_tokens = None if base is None else _sum(base, out.cache_read, out.cache_write)
     output = _int(get_field(u, "output_tokens"))
     out.output_tokens = output if output is not None else out.output_tokens
-    one_hour = _int(get_field(get_field(u, "cache_creation"), "ephemeral_1h_input_tokens"))
     out.cache_write_1h = one_hour if one_hour is not None else out.cache_write_1h
     thinking = _int(get_field(get_field(u, "output_tokens_details"), "thinking_tokens"))
     out.reasoning = thinking if thinking is not None else out.reasoning
