@@ -78,3 +78,21 @@ def test_cache_writes_named_only_by_lifetime_in_a_stream_delta_are_read_as_in_a_
     assert [getattr(whole, name) for name in counts] == [620, 520, 500, 50]
     assert streamed.cost_usd == whole.cost_usd
     assert streamed.cost_status == "priced"
+
+
+@pytest.mark.parametrize(("writes", "fault"), [(None, 0), (200, 1)], ids=["no total", "a smaller total"])
+def test_one_hour_writes_beyond_the_total_are_all_writes(
+    shipped: llmcost.Tracker, writes: int | None, fault: int
+) -> None:
+    # The one-hour writes are a part of all cache writes: given alone (or with a smaller total, a contradiction that
+    # is counted), they are writes all the same, priced at the one-hour rate, never as plain input.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with shipped.trace("claude-sonnet-4-5", "anthropic") as call:
+            call.set_usage(2000, 100, cache_creation_input_tokens=writes, cache_creation_1h_input_tokens=500)
+    (rec,) = shipped.records
+    assert (rec.cache_creation_input_tokens, rec.cache_creation_1h_input_tokens) == (500, 500)
+    usage = pricing.Usage(input_tokens=2000, output_tokens=100, cache_write_1h_tokens=500)
+    assert rec.cost_usd == float(CATALOG.price(usage, "claude-sonnet-4-5", "anthropic").cost_usd)
+    assert rec.cost_status == "priced"
+    assert shipped.stats.bad_values == fault

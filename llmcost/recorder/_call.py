@@ -351,7 +351,8 @@ class Call(AsyncWith):
     ) -> None:
         """Give the counts directly (inclusive, as in the wire format). ``cost_usd`` is a provider-reported cost.
 
-        ``cache_creation_1h_input_tokens`` is the one-hour part of ``cache_creation_input_tokens``. How the call is
+        ``cache_creation_1h_input_tokens`` is the one-hour part of ``cache_creation_input_tokens`` (given alone, or
+        with a smaller total, they are taken as all the writes; the latter is counted). How the call is
         billed beyond its tokens: ``service_tier`` as the provider reported it (``flex``, ``priority``, ...),
         ``batch=True`` for a batch API, and the server-side tools used (``web_search_requests`` ...
         ``grounded_prompts``, as in ``pricing.Usage``); each is priced with the catalog's tier, batch and tool fees.
@@ -408,6 +409,13 @@ class Call(AsyncWith):
                 grounded_prompts,
             )
             usage.billing = self._billing(usage, service_tier, batch, tools)
+        one_hour = usage.cache_write_1h
+        if one_hour is not None and (usage.cache_write is None or usage.cache_write < one_hour):
+            # a part of all cache writes: given alone, they are the writes; beyond a total given, the total is wrong
+            if usage.cache_write is not None:
+                message = "llmcost: one-hour cache writes beyond all cache writes were counted as all the writes"
+                self.tracker.count_fault("bad_values", message)
+            usage.cache_write = one_hour
         self.usage = usage
         if response_model is not None:  # (not its truth value: an odd object's __bool__ may raise)
             self.response_model = self._name(response_model) or self.response_model
