@@ -33,7 +33,8 @@ def record(ts: str = "2026-03-01T10:00:00.000Z", **kw: object) -> llmcost.Record
 def lines(directory: Path) -> list[llmcost.Record]:
     out = []
     for path in sorted(directory.glob("llm_trace_*.jsonl")):
-        out.extend(llmcost.decode_record(line) for line in path.read_bytes().splitlines())
+        # empty lines are skipped, as every reader does (see docs/wire-format.md, "Valid lines")
+        out.extend(llmcost.decode_record(line) for line in path.read_bytes().splitlines() if line)
     return out
 
 
