@@ -135,6 +135,35 @@ class Usage(NamedTuple):
     code_interpreter_sessions: int = 0
     grounded_prompts: int = 0
 
+    @classmethod
+    def from_wire(
+        cls,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        cache_read: int | None = None,
+        cache_write: int | None = None,
+        cache_write_1h: int | None = None,
+        reasoning: int | None = None,
+        gpu_seconds: float | None = None,
+        tools: tuple[int | None, ...] = (),
+    ) -> Usage:
+        """A usage from the counts of a log line (``None``: not reported, 0 here), where ``cache_write`` holds all
+        cache writes and ``cache_write_1h`` the one-hour part of them: taken apart here, the part at most the whole.
+        ``tools`` are the tool counters in :data:`TOOLS` order."""
+        write = cache_write or 0
+        one_hour = min(cache_write_1h or 0, write)
+        return cls(
+            input_tokens or 0,
+            output_tokens or 0,
+            cache_read or 0,
+            write - one_hour,
+            one_hour,
+            reasoning or 0,
+            gpu_seconds,
+            1,
+            *(count or 0 for count in tools),
+        )
+
     def tool_counts(self) -> tuple[int, int, int, int, int]:
         """The tool counters in :data:`TOOLS` order."""
         return self[8:]

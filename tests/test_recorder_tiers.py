@@ -402,3 +402,11 @@ async def test_async_clients_stream_the_tier_and_tools(server: FakeLLMServer, sh
     assert (responses.service_tier, tools_of(responses)) == ("flex", (2, None, 1, 1, None))
     assert dollars(responses) == cost_of(RESPONSES_TOOLS, "o3", "openai", tier="flex")
     assert (message.service_tier, message.web_search_requests) == ("flex", 1)
+
+
+def test_the_tiers_priced_as_standard_without_a_lookup_are_the_catalogs_standard_tiers() -> None:
+    # The recorder skips the tier's rate plan for these names (the catalog is not imported with the recorder); each
+    # must be one the catalog prices at standard rates, or such a call would be priced at the wrong tier.
+    from llmcost.recorder._line import _STANDARD_TIERS
+
+    assert _STANDARD_TIERS <= pricing.STANDARD_TIERS

@@ -53,8 +53,8 @@ def _print_table(rows: list[ReportRow], by: str) -> None:
         print("no calls")
         return
     heads = (by, "calls", "errors", "input", "output", "cost", "$/1k tok", "p50", "p95", "ttft p50")
-    body = [_cells(row.as_dict()) for row in rows]
-    lines = format_table(heads, [*body, _cells(report_total(rows).as_dict())], right=[False] + [True] * 9)
+    body = [_cells(row) for row in [*rows, report_total(rows)]]
+    lines = format_table(heads, body, right=[False] + [True] * 9)
     for line in lines[:-1]:
         print(line)
     print("-" * max(text_width(line) for line in lines))  # the rule sets the total apart (a group may be named "total")
@@ -65,25 +65,22 @@ def _print_table(rows: list[ReportRow], by: str) -> None:
         print(f"? {unpriced} call{s} no price (unknown model or no usage): the sums leave them out")
 
 
-def _cells(row: dict[str, object]) -> list[str]:
+def _cells(row: ReportRow) -> list[str]:
     """One table row in figures people read. An unpriced call is never shown as free: a group with no priced call
     says ``unpriced``, one with some shows their sum marked ``?`` (a lower bound), as the monitor does."""
-    unpriced, calls = int(str(row["unpriced_calls"])), int(str(row["calls"]))
-    cost, per_1k = money(Decimal(str(row["cost_usd"]))), row["cost_per_1k_tokens"]
-    rate = "-" if per_1k is None else money(Decimal(str(per_1k)))
-    if unpriced and unpriced >= calls:
+    per_1k = row.cost_per_1k_tokens
+    cost, rate = money(row.cost_usd), "-" if per_1k is None else money(per_1k)
+    if row.unpriced_calls and row.unpriced_calls >= row.calls:
         cost, rate = "unpriced", "-"
-    elif unpriced:
+    elif row.unpriced_calls:
         cost, rate = cost + "?", rate + "?" if per_1k is not None else rate
+    times = row.as_dict()  # the percentiles to the tenth of a millisecond, as --json prints them
     return [
-        printable(str(row["key"])),  # a name from the logs: never raw control characters on a terminal
-        format_tokens(int(str(row["calls"]))),
-        format_tokens(int(str(row["errors"]))),
-        format_tokens(int(str(row["input_tokens"]))),
-        format_tokens(int(str(row["output_tokens"]))),
+        printable(row.key),  # a name from the logs: never raw control characters on a terminal
+        *(format_tokens(n) for n in (row.calls, row.errors, row.input_tokens, row.output_tokens)),
         cost,
         rate,
-        *(seconds_or_ms(row[k]) for k in ("latency_p50_ms", "latency_p95_ms", "ttft_p50_ms")),  # type: ignore[arg-type]
+        *(seconds_or_ms(times[k]) for k in ("latency_p50_ms", "latency_p95_ms", "ttft_p50_ms")),  # type: ignore[arg-type]
     ]
 
 

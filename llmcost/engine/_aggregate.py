@@ -183,21 +183,21 @@ class Engine:
             return None
         from pricing import ImpossibleUsage, Usage
 
-        write = r.cache_creation_input_tokens or 0
-        one_hour = min(r.cache_creation_1h_input_tokens or 0, write)  # the one-hour part of the writes
-        usage = Usage(
-            input_tokens=r.input_tokens or 0,
-            output_tokens=r.output_tokens or 0,
-            cache_read_tokens=r.cache_read_input_tokens or 0,
-            cache_write_tokens=write - one_hour,
-            cache_write_1h_tokens=one_hour,
-            reasoning_tokens=r.reasoning_output_tokens or 0,
-            gpu_seconds=r.gpu_seconds,
-            web_search_requests=r.web_search_requests or 0,
-            web_fetch_requests=r.web_fetch_requests or 0,
-            file_search_calls=r.file_search_calls or 0,
-            code_interpreter_sessions=r.code_interpreter_sessions or 0,
-            grounded_prompts=r.grounded_prompts or 0,
+        usage = Usage.from_wire(
+            r.input_tokens,
+            r.output_tokens,
+            r.cache_read_input_tokens,
+            r.cache_creation_input_tokens,
+            r.cache_creation_1h_input_tokens,
+            r.reasoning_output_tokens,
+            r.gpu_seconds,
+            (
+                r.web_search_requests,
+                r.web_fetch_requests,
+                r.file_search_calls,
+                r.code_interpreter_sessions,
+                r.grounded_prompts,
+            ),
         )
         try:
             price = self.catalog.price(usage, model, r.provider, at=r.ts, tier=r.service_tier, batch=r.batch)

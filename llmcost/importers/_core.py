@@ -235,23 +235,18 @@ class _Pricer:
         model = d.response_model or d.request_model
         if model is None:
             return None, "unknown_model", None
-        write = d.cache_write or 0
-        one_hour = min(d.cache_write_1h or 0, write)
         hit = self.plans.get((model, d.provider))
         if hit is None or not hit[1] <= d.at < hit[2]:
             hit = self._plan(model, d.provider, d.at)
         plan = hit[0]
         if plan is not None:
-            pico = plan.pico_total(d.input_tokens, d.output_tokens, d.cache_read, write, one_hour, d.reasoning)
+            pico = plan.pico_total(
+                d.input_tokens, d.output_tokens, d.cache_read, d.cache_write, d.cache_write_1h, d.reasoning
+            )
             if pico >= 0:
                 return Decimal(pico).scaleb(-12), "priced", plan.ref
-        usage = self.usage(
-            input_tokens=d.input_tokens,
-            output_tokens=d.output_tokens,
-            cache_read_tokens=d.cache_read or 0,
-            cache_write_tokens=write - one_hour,
-            cache_write_1h_tokens=one_hour,
-            reasoning_tokens=d.reasoning or 0,
+        usage = self.usage.from_wire(
+            d.input_tokens, d.output_tokens, d.cache_read, d.cache_write, d.cache_write_1h, d.reasoning
         )
         try:
             price = self.catalog.price(usage, model, d.provider, at=d.at)

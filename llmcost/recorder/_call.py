@@ -426,9 +426,7 @@ class Call(AsyncWith):
         """:meth:`set_usage`'s tier, batch and tool counts as the wire format takes them (faults counted; a tool
         count refused leaves the call unpriced, as a refused token count does)."""
         tier = None if service_tier is None else self._tier(service_tier)
-        flag = (batch if type(batch) is bool else self._flag("batch", batch)) or (
-            tier is not None and tier.lower() == "batch"
-        )
+        flag = self._flag("batch", batch) or (tier is not None and tier.lower() == "batch")
         ws, wf, fs, ci, gp = tools
         if not (  # the common case in one expression, as for the token counts: None or an int from 0 to 2**53
             (ws is None or type(ws) is int)

@@ -363,8 +363,10 @@ class CallWriter:
             r = call.request
             billed = u.billing
             plain = billed is None and r.billing is None  # no tier, batch nor tool: the common case
-            standard = plain
-            if not plain:
+            if plain:
+                tier, batch, tools = None, False, _NO_TOOLS
+                standard = True
+            else:
                 tier, batch, tools = _billing(billed, r.billing)
                 # OpenAI's "default" and Anthropic's "standard" (on nearly every response) are the standard rates.
                 standard = tools is _NO_TOOLS and not batch and (tier is None or tier in _STANDARD_TIERS)
@@ -405,13 +407,7 @@ class CallWriter:
                     cost_f, status, ref = total / 1_000_000_000_000, "priced", plan.ref
                 else:
                     total = -1
-                    cost, status, ref = self._price(call, u, gpu, end)
-                    cost_f = None if cost is None else float(cost)
-                    if cost_f is not None and not 0 <= cost_f <= MAX_AMOUNT:
-                        self.count_fault(
-                            "pricing_errors", f"llmcost: a call priced at ${cost_f:g}: not recorded as a cost"
-                        )
-                        cost, cost_f, status, ref = None, None, "no_usage", None
+                    cost, cost_f, status, ref = self._priced(call, u, gpu, end)
             err = call.error
             if err is None:
                 outcome = _OK if call.status == "ok" else _outcome(call.status, None, None)
@@ -419,12 +415,8 @@ class CallWriter:
             else:
                 outcome = _outcome(call.status, err[0], err[1])
                 end_of_line = self._end_ok if err[2] is None else end_run(err[2], self._host)
-            if not plain:
+            if not plain or u.cache_write_1h is not None:  # billing fields a plain call's run does not have
                 end_of_line = self._billed_end(None if err is None else err[2], tier, batch, u.cache_write_1h, tools)
-            elif u.cache_write_1h is not None:
-                end_of_line = self._billed_end(
-                    None if err is None else err[2], None, False, u.cache_write_1h, _NO_TOOLS
-                )
             a = call.attribution
             if r.attempt == 0 and r.fallback_from is None and call.content is None:
                 tail = a.line_tail
@@ -642,12 +634,25 @@ class CallWriter:
             )
         if 0 <= total <= _MAX_PICO:
             return total, None, total / 1_000_000_000_000, "priced", plan.ref
+        return (-1, *self._priced(call, u, gpu, end, tier, batch, tools))
+
+    def _priced(
+        self,
+        call: Call,
+        u: ReportedUsage,
+        gpu: float | None,
+        end: float,
+        tier: str | None = None,
+        batch: bool = False,
+        tools: tuple[int | None, ...] = _NO_TOOLS,
+    ) -> tuple[Decimal | None, float | None, str, str | None]:
+        """:meth:`_price`, with the cost on the wire: a cost past what one call can cost is counted, not recorded."""
         cost, status, ref = self._price(call, u, gpu, end, tier, batch, tools)
         cost_f = None if cost is None else float(cost)
         if cost_f is not None and not 0 <= cost_f <= MAX_AMOUNT:
             self.count_fault("pricing_errors", f"llmcost: a call priced at ${cost_f:g}: not recorded as a cost")
-            return -1, None, None, "no_usage", None
-        return -1, cost, cost_f, status, ref
+            return None, None, "no_usage", None
+        return cost, cost_f, status, ref
 
     def _price(
         self,
@@ -657,7 +662,7 @@ class CallWriter:
         end: float,
         tier: str | None = None,
         batch: bool = False,
-        tools: tuple[int | None, ...] = (None,) * 5,
+        tools: tuple[int | None, ...] = _NO_TOOLS,
     ) -> tuple[Decimal | None, str, str | None]:
         """Price with ``Catalog.price`` (every case the memoised plans leave out)."""
         if u.source in _UNPRICED:
@@ -669,19 +674,8 @@ class CallWriter:
                 return call.provider_cost, "provider_reported", None
             return None, "unknown_model", None
         try:
-            write = u.cache_write or 0
-            one_hour = u.cache_write_1h or 0
-            one_hour = min(one_hour, write)
-            usage = _Usage(
-                u.input_tokens or 0,
-                u.output_tokens or 0,
-                u.cache_read or 0,
-                write - one_hour,
-                one_hour,
-                u.reasoning or 0,
-                gpu,
-                1,
-                *(count or 0 for count in tools),
+            usage = _Usage.from_wire(
+                u.input_tokens, u.output_tokens, u.cache_read, u.cache_write, u.cache_write_1h, u.reasoning, gpu, tools
             )
             cost = call.provider_cost
             price = catalog.price(usage, model, call.provider, at=end, provider_cost=cost, tier=tier, batch=batch)

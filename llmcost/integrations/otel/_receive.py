@@ -551,20 +551,14 @@ def _price(fields: Mapping[str, Any], catalog: Catalog | None, at: float) -> dic
         return {**unpriced, "cost_status": "unknown_model"}
     from pricing import Usage
 
-    write = fields["cache_creation_input_tokens"] or 0
-    one_hour = min(fields["cache_creation_1h_input_tokens"] or 0, write)
-    usage = Usage(
-        input_tokens=fields["input_tokens"] or 0,
-        output_tokens=fields["output_tokens"] or 0,
-        cache_read_tokens=fields["cache_read_input_tokens"] or 0,
-        cache_write_tokens=write - one_hour,
-        cache_write_1h_tokens=one_hour,
-        reasoning_tokens=fields["reasoning_output_tokens"] or 0,
-        web_search_requests=fields["web_search_requests"] or 0,
-        web_fetch_requests=fields["web_fetch_requests"] or 0,
-        file_search_calls=fields["file_search_calls"] or 0,
-        code_interpreter_sessions=fields["code_interpreter_sessions"] or 0,
-        grounded_prompts=fields["grounded_prompts"] or 0,
+    usage = Usage.from_wire(
+        fields["input_tokens"],
+        fields["output_tokens"],
+        fields["cache_read_input_tokens"],
+        fields["cache_creation_input_tokens"],
+        fields["cache_creation_1h_input_tokens"],
+        fields["reasoning_output_tokens"],
+        tools=tuple(fields[name] for name in BILLED_COUNTS[1:]),  # after the one-hour writes: the tool counters
     )
     how = {"at": at, "tier": fields["service_tier"], "batch": fields["batch"]}
     try:
